@@ -1,0 +1,74 @@
+/**
+ * Local datasets as compact typed arrays. Images stay uint8 until a batch is fed to the model.
+ * A Dataset never crosses the transport: only weights and metrics do.
+ */
+export interface ImageDataset {
+  kind: 'image';
+  /** N * height * width * channels bytes, sample-major, channels last. */
+  images: Uint8Array;
+  /** [height, width, channels] */
+  shape: [number, number, number];
+  labels: Int32Array;
+  numClasses: number;
+  /** Human-readable class names, index = label. Optional. */
+  classNames?: string[];
+}
+
+export interface TabularDataset {
+  kind: 'tabular';
+  /** N * features float32 values, row-major. */
+  rows: Float32Array;
+  features: number;
+  labels: Int32Array;
+  numClasses: number;
+  featureNames?: string[];
+  classNames?: string[];
+}
+
+export type Dataset = ImageDataset | TabularDataset;
+
+export function datasetSize(ds: Dataset): number {
+  return ds.labels.length;
+}
+
+/** Number of input values per sample. */
+export function sampleSize(ds: Dataset): number {
+  return ds.kind === 'image' ? ds.shape[0] * ds.shape[1] * ds.shape[2] : ds.features;
+}
+
+/** A new dataset holding the given sample indices, in that order. */
+export function subsetDataset<T extends Dataset>(ds: T, indices: ArrayLike<number>): T {
+  const n = indices.length;
+  const per = sampleSize(ds);
+  const labels = new Int32Array(n);
+  if (ds.kind === 'image') {
+    const images = new Uint8Array(n * per);
+    for (let i = 0; i < n; i++) {
+      const src = indices[i];
+      images.set(ds.images.subarray(src * per, (src + 1) * per), i * per);
+      labels[i] = ds.labels[src];
+    }
+    return { ...ds, images, labels } as T;
+  }
+  const rows = new Float32Array(n * per);
+  for (let i = 0; i < n; i++) {
+    const src = indices[i];
+    rows.set(ds.rows.subarray(src * per, (src + 1) * per), i * per);
+    labels[i] = ds.labels[src];
+  }
+  return { ...ds, rows, labels } as T;
+}
+
+/** The first n samples (or all, if fewer). */
+export function takeFirst<T extends Dataset>(ds: T, n: number): T {
+  const count = Math.min(n, datasetSize(ds));
+  const idx = new Int32Array(count);
+  for (let i = 0; i < count; i++) idx[i] = i;
+  return subsetDataset(ds, idx);
+}
+
+export function labelHistogram(labels: ArrayLike<number>, numClasses: number): number[] {
+  const h = new Array<number>(numClasses).fill(0);
+  for (let i = 0; i < labels.length; i++) h[labels[i]]++;
+  return h;
+}
