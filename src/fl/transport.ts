@@ -12,3 +12,22 @@ export interface Transport {
   /** Registers a handler called when a peer disconnects; returns an unsubscribe function. */
   onPeerLeft(handler: (peerId: string) => void): () => void;
 }
+
+/**
+ * Turns messages into wire frames and back. The WebRTC transport sends each frame as one DataChannel
+ * message (at most 256 KB, see stack-notes); a decoder is kept per peer and reassembles frames.
+ */
+export interface WireCodec {
+  /** Encodes one message into one or more frames, each at most maxFrameBytes long. */
+  encode(message: Message): Uint8Array[];
+  /** A stateful per-peer decoder. */
+  createDecoder(): WireDecoder;
+}
+
+export interface WireDecoder {
+  /**
+   * Feeds one received frame. Returns the messages completed by it (usually zero or one).
+   * Never throws: bad input is reported through `errors` and discarded.
+   */
+  push(frame: Uint8Array): { messages: Message[]; errors: string[] };
+}
