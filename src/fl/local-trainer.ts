@@ -1,0 +1,120 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Dataset } from './data/dataset';
+import { datasetSize, labelHistogram } from './data/dataset';
+import type { ModelSpec } from './models';
+import { buildModel, getWeights, setWeights } from './models';
+import type { LocalMetrics, TrainConfig } from './protocol';
+import type { StrategyConfig } from './strategies/types';
+import type { TrainHooks } from './train';
+import { evaluateModel, trainLocal } from './train';
+import type { WeightSet } from './weights';
+import { subtractWeights } from './weights';
+
+export interface TrainRequest {
+  round: number;
+  model: ModelSpec;
+  strategy: StrategyConfig;
+  train: TrainConfig;
+  /** The round's global weights w_g. */
+  weights: WeightSet;
+}
+
+export interface TrainResponse {
+  /** w_k - w_g */
+  delta: WeightSet;
+  numSamples: number;
+  metrics: LocalMetrics;
+  cancelled: boolean;
+}
+
+export interface EvaluateResponse {
+  /** Plain-CE loss of each weight set on this client's evaluation subset. */
+  losses: number[];
+  accuracies: number[];
+  numSamples: number;
+}
+
+export interface TrainerInfo {
+  backend: string;
+  numSamples: number;
+  labelHistogram: number[];
+}
+
+/** Whatever trains on the local data: in-process (Node, inside the worker) or a proxy to a Web Worker. */
+export interface LocalTrainer {
+  train(req: TrainRequest, hooks?: TrainHooks): Promise<TrainResponse>;
+  evaluate(model: ModelSpec, weightSets: WeightSet[]): Promise<EvaluateResponse>;
+  info(): Promise<TrainerInfo>;
+}
+
+/**
+ * Trains with TensorFlow.js in the current thread on a local train split, and evaluates on a fixed local
+ * evaluation split E_k (never augmented), as the loss decomposition requires.
+ */
+export class TfLocalTrainer implements LocalTrainer {
+  private model: tf.LayersModel | null = null;
+  private modelKey = '';
+
+  constructor(
+    private readonly trainData: Dataset,
+    private readonly evalData: Dataset,
+    private readonly backendName: () => string,
+    private readonly modelSeed = 1,
+  ) {}
+
+  private modelFor(spec: ModelSpec): tf.LayersModel {
+    const key = JSON.stringify(spec);
+    if (!this.model || key !== this.modelKey) {
+      this.model?.dispose();
+      this.model = buildModel(spec, this.modelSeed);
+      this.modelKey = key;
+    }
+    return this.model;
+  }
+
+  async train(req: TrainRequest, hooks: TrainHooks = {}): Promise<TrainResponse> {
+    const model = this.modelFor(req.model);
+    setWeights(model, req.weights);
+    const result = await trainLocal(model, this.trainData, req.strategy, req.train, hooks);
+    const local = getWeights(model);
+    const evaluation = evaluateModel(model, this.evalData);
+    return {
+      delta: subtractWeights(local, req.weights),
+      numSamples: result.numSamples,
+      cancelled: result.cancelled,
+      metrics: {
+        trainLoss: result.trainLoss,
+        evalLoss: evaluation.loss,
+        evalAccuracy: evaluation.accuracy,
+        trainMs: result.trainMs,
+        samplesPerSecond: result.samplesPerSecond,
+      },
+    };
+  }
+
+  async evaluate(spec: ModelSpec, weightSets: WeightSet[]): Promise<EvaluateResponse> {
+    const model = this.modelFor(spec);
+    const losses: number[] = [];
+    const accuracies: number[] = [];
+    for (const w of weightSets) {
+      setWeights(model, w);
+      const r = evaluateModel(model, this.evalData);
+      losses.push(r.loss);
+      accuracies.push(r.accuracy);
+    }
+    return { losses, accuracies, numSamples: datasetSize(this.evalData) };
+  }
+
+  async info(): Promise<TrainerInfo> {
+    return {
+      backend: this.backendName(),
+      numSamples: datasetSize(this.trainData),
+      labelHistogram: labelHistogram(this.trainData.labels, this.trainData.numClasses),
+    };
+  }
+
+  dispose(): void {
+    this.model?.dispose();
+    this.model = null;
+  }
+}

@@ -1,0 +1,177 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from './data/dataset';
+import { datasetSize } from './data/dataset';
+import { batchRanges, inputTensor, labelTensor } from './data/batches';
+import { setWeights } from './models';
+import { Rng } from './rng';
+import { createClientStrategy } from './strategies/client-terms';
+import type { StrategyConfig } from './strategies/types';
+import type { WeightSet } from './weights';
+
+export const TRAINING_DEFAULTS = {
+  /** SGD momentum (the FedLD authors use 0.5). */
+  momentum: 0.5,
+  /** Yield to the event loop every this many batches, so cancel and other messages get through. */
+  yieldEveryBatches: 4,
+  /** Batch size used for evaluation passes. */
+  evalBatchSize: 256,
+} as const;
+
+export interface LocalTrainOptions {
+  localEpochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  momentum?: number;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  batch: number;
+  batchesPerEpoch: number;
+  /** Loss of the latest batch (CE + strategy term). */
+  loss: number;
+  samplesPerSecond: number;
+}
+
+export interface TrainHooks {
+  onProgress?: (p: TrainProgress) => void;
+  shouldCancel?: () => boolean;
+}
+
+export interface LocalTrainResult {
+  /** Mean batch loss over the last epoch. */
+  trainLoss: number;
+  numSamples: number;
+  trainMs: number;
+  samplesPerSecond: number;
+  cancelled: boolean;
+}
+
+/** Mean softmax cross-entropy of integer labels, from logits. */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const oneHot = tf.oneHot(labels, logits.shape[1]);
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+  });
+}
+
+/**
+ * MomentumOptimizer.dispose() (tfjs 4.22) overrides SGDOptimizer.dispose() without calling it, so the
+ * learning-rate scalar `c` leaks one tensor per optimizer. Dispose it too, or tensor counts grow every round.
+ */
+function disposeMomentumOptimizer(optimizer: tf.MomentumOptimizer): void {
+  optimizer.dispose();
+  const lr = (optimizer as unknown as { c?: tf.Tensor }).c;
+  if (lr && !lr.isDisposed) lr.dispose();
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Trains `model` in place on `data` for the configured local epochs, starting from its current weights
+ * (which the caller set to the round's global model). Uses the strategy's client-side loss term.
+ */
+export async function trainLocal(
+  model: tf.LayersModel,
+  data: Dataset,
+  strategy: StrategyConfig,
+  opts: LocalTrainOptions,
+  hooks: TrainHooks = {},
+): Promise<LocalTrainResult> {
+  const n = datasetSize(data);
+  if (n === 0) throw new Error('trainLocal: the local dataset is empty');
+  const clientStrategy = createClientStrategy(strategy);
+  const params = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const globalParams = params.map((p) => tf.clone(p));
+  const optimizer = tf.train.momentum(opts.learningRate, opts.momentum ?? TRAINING_DEFAULTS.momentum);
+  const rng = new Rng(opts.seed);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const batchesPerEpoch = Math.ceil(n / opts.batchSize);
+  const started = performance.now();
+  let samplesSeen = 0;
+  let lastEpochLoss = NaN;
+  let cancelled = false;
+  try {
+    outer: for (let epoch = 0; epoch < opts.localEpochs; epoch++) {
+      rng.shuffle(order);
+      let lossSum = 0;
+      let batches = 0;
+      let batch = 0;
+      for (const [start, end] of batchRanges(n, opts.batchSize)) {
+        if (hooks.shouldCancel?.()) {
+          cancelled = true;
+          break outer;
+        }
+        const idx = order.subarray(start, end);
+        const lossTensor = tf.tidy(() => {
+          const xs = inputTensor(data, idx);
+          const ys = labelTensor(data, idx);
+          return optimizer.minimize(
+            () => {
+              const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
+              const ce = crossEntropy(logits, ys);
+              const extra = clientStrategy.extraLoss({ logits, params, globalParams });
+              return extra ? (tf.add(ce, extra) as tf.Scalar) : ce;
+            },
+            true,
+            params,
+          ) as tf.Scalar;
+        });
+        const loss = (await lossTensor.data())[0];
+        lossTensor.dispose();
+        if (!Number.isFinite(loss)) throw new Error(`local training diverged: loss is ${loss} (lower the learning rate)`);
+        lossSum += loss;
+        batches++;
+        batch++;
+        samplesSeen += end - start;
+        const elapsed = performance.now() - started;
+        hooks.onProgress?.({ epoch, batch, batchesPerEpoch, loss, samplesPerSecond: (samplesSeen * 1000) / Math.max(elapsed, 1e-3) });
+        if (batch % TRAINING_DEFAULTS.yieldEveryBatches === 0) await yieldToEventLoop();
+      }
+      lastEpochLoss = lossSum / Math.max(batches, 1);
+    }
+  } finally {
+    disposeMomentumOptimizer(optimizer);
+    tf.dispose(globalParams);
+  }
+  const trainMs = performance.now() - started;
+  return { trainLoss: lastEpochLoss, numSamples: n, trainMs, samplesPerSecond: (samplesSeen * 1000) / Math.max(trainMs, 1e-3), cancelled };
+}
+
+export interface EvalResult {
+  loss: number;
+  accuracy: number;
+  numSamples: number;
+}
+
+/** Plain mean cross-entropy and accuracy of the model's current weights on `data` (eval mode). */
+export function evaluateModel(model: tf.LayersModel, data: Dataset, batchSize: number = TRAINING_DEFAULTS.evalBatchSize): EvalResult {
+  const n = datasetSize(data);
+  if (n === 0) return { loss: NaN, accuracy: NaN, numSamples: 0 };
+  let lossSum = 0;
+  let correct = 0;
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  for (const [start, end] of batchRanges(n, batchSize)) {
+    const idx = all.subarray(start, end);
+    const [batchLoss, batchCorrect] = tf.tidy(() => {
+      const xs = inputTensor(data, idx);
+      const ys = labelTensor(data, idx);
+      const logits = model.predict(xs) as tf.Tensor2D;
+      const ce = tf.mul(crossEntropy(logits, ys), end - start);
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), ys), 'float32'));
+      return [ce.dataSync()[0], hits.dataSync()[0]];
+    });
+    lossSum += batchLoss;
+    correct += batchCorrect;
+  }
+  return { loss: lossSum / n, accuracy: correct / n, numSamples: n };
+}
+
+/** Evaluates several weight sets on the same data with one model instance (leaves the last one loaded). */
+export function evaluateWeightSets(model: tf.LayersModel, weightSets: WeightSet[], data: Dataset): EvalResult[] {
+  return weightSets.map((w) => {
+    setWeights(model, w);
+    return evaluateModel(model, data);
+  });
+}
