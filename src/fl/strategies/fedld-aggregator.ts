@@ -1,0 +1,118 @@
+import type { Aggregator, ClientUpdate } from './types';
+import type { TensorLayout, WeightSet } from '../weights';
+import { assertFinite, assertSameLayout, layoutOf } from '../weights';
+import type { PrincipalGradientMode, PrincipalGradientResult } from './principal-gradient';
+import { plainMeanUpdate, principalGradientUpdateDetailed } from './principal-gradient';
+
+export const FEDLD_AGGREGATOR_CONFIG = {
+  /** h <- decay * h + (1 - decay) * u; the history only records whether a tensor has ever moved. */
+  historyDecay: 0.99,
+} as const;
+
+export interface FedLdTensorStats {
+  name: string;
+  mode: PrincipalGradientMode;
+  /** Principal directions that contributed (0 for 'mean' and 'zero'). */
+  directionsKept: number;
+}
+
+export interface FedLdRoundStats {
+  /** 1 for the first aggregate() call of this aggregator. */
+  round: number;
+  /** Clients that reported this round (K). */
+  clients: number;
+  tensors: FedLdTensorStats[];
+  /** Wall-clock time of aggregate(), validation included. */
+  ms: number;
+}
+
+/**
+ * FedLD aggregation (spec section 3): per tensor, the unweighted principal-gradient combination of the client updates
+ * of the clients that reported; plain unweighted mean in the first round and for tensors that have never moved.
+ * Keeps per-tensor history across rounds, so use one instance per training session (or call reset()).
+ */
+export class FedLdAggregator implements Aggregator {
+  readonly rho: number;
+  /** Diagnostics of the latest aggregate() call; null before the first. */
+  lastStats: FedLdRoundStats | null = null;
+  private history = new Map<string, Float32Array>();
+  private layout: TensorLayout[] | null = null;
+  private rounds = 0;
+
+  constructor(opts: { rho: number }) {
+    if (!(opts.rho > 0 && opts.rho <= 1)) throw new Error(`FedLD: rho must be in (0, 1], got ${opts.rho}`);
+    this.rho = opts.rho;
+  }
+
+  /** Forgets the history, so the next round counts as the first (e.g. for a new model). */
+  reset(): void {
+    this.history.clear();
+    this.layout = null;
+    this.rounds = 0;
+    this.lastStats = null;
+  }
+
+  aggregate(global: WeightSet, updates: ClientUpdate[]): WeightSet {
+    const started = performance.now();
+    this.validate(global, updates);
+
+    const tensorUpdates: Float32Array[] = [];
+    const tensors: FedLdTensorStats[] = [];
+    global.forEach((tensor, ti) => {
+      const rows = updates.map((u) => u.delta[ti].values);
+      // No history yet (first round) and an all-zero history (never moved) both mean: plain mean.
+      const usePrincipal = hasMoved(this.history.get(tensor.name));
+      const result: PrincipalGradientResult = usePrincipal
+        ? principalGradientUpdateDetailed(rows, this.rho)
+        : { update: plainMeanUpdate(rows), mode: 'mean', directionsKept: 0 };
+      tensorUpdates.push(result.update);
+      tensors.push({ name: tensor.name, mode: result.mode, directionsKept: result.directionsKept });
+    });
+
+    const next = global.map((tensor, ti) => {
+      const u = tensorUpdates[ti];
+      const values = new Float32Array(u.length);
+      for (let i = 0; i < values.length; i++) values[i] = tensor.values[i] + u[i];
+      return { name: tensor.name, shape: [...tensor.shape], values };
+    });
+    assertFinite(next, 'FedLD: new global weights (global + update overflowed float32)');
+
+    // Commit state only once the round has fully succeeded.
+    global.forEach((tensor, ti) => this.recordHistory(tensor.name, tensorUpdates[ti]));
+    this.layout ??= layoutOf(global);
+    this.rounds++;
+    this.lastStats = { round: this.rounds, clients: updates.length, tensors, ms: performance.now() - started };
+    return next;
+  }
+
+  private validate(global: WeightSet, updates: ClientUpdate[]): void {
+    if (updates.length === 0) throw new Error('FedLD: no client updates to aggregate');
+    if (this.layout) assertSameLayout(this.layout, global, 'FedLD: global weights (layout changed since earlier rounds; call reset() for a new model)');
+    assertFinite(global, 'FedLD: global weights');
+    const names = new Set(global.map((t) => t.name));
+    if (names.size !== global.length) throw new Error('FedLD: global weights have duplicate tensor names (history is kept per name)');
+    const seen = new Set<string>();
+    for (const u of updates) {
+      if (seen.has(u.clientId)) throw new Error(`FedLD: client ${u.clientId} reported more than once this round`);
+      seen.add(u.clientId);
+      assertSameLayout(global, u.delta, `FedLD: update from ${u.clientId}`);
+      assertFinite(u.delta, `FedLD: update from ${u.clientId}`);
+    }
+  }
+
+  private recordHistory(name: string, u: Float32Array): void {
+    const decay = FEDLD_AGGREGATOR_CONFIG.historyDecay;
+    let h = this.history.get(name);
+    if (!h) {
+      h = new Float32Array(u.length);
+      this.history.set(name, h);
+    }
+    for (let i = 0; i < h.length; i++) h[i] = decay * h[i] + (1 - decay) * u[i];
+  }
+}
+
+function hasMoved(history: Float32Array | undefined): boolean {
+  if (!history) return false;
+  for (let i = 0; i < history.length; i++) if (history[i] !== 0) return true;
+  return false;
+}

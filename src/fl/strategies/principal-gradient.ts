@@ -1,0 +1,159 @@
+/**
+ * FedLD principal-gradient update for ONE tensor (spec section 3, steps 1-5), in the cheap exact form:
+ * everything is expressed through the K x K Gram matrix M = G G^T / K and its eigenvectors E, so no d-length
+ * direction vector v_j = G^T e_j is ever built. Cost O(K^2 d) time, O(d) extra memory.
+ */
+import { jacobiEigen } from '../linalg/jacobi';
+
+export const PRINCIPAL_GRADIENT_CONFIG = {
+  /** Directions with s_j <= this * s_1 carry no signal (rank deficiency, rounding) and are dropped. */
+  relativeEigenFloor: 1e-8,
+  /** floor(rho * K) is taken after adding this, so e.g. 0.29 * 100 = 28.999999999999996 still keeps 29. */
+  rhoRoundingSlack: 1e-9,
+} as const;
+
+export type PrincipalGradientMode =
+  /** Plain mean of the rows (K = 1, d = 1, or floor(rho * K) < 1). */
+  | 'mean'
+  /** All rows are zero: the update is zero. */
+  | 'zero'
+  /** Principal-gradient combination of the rows. */
+  | 'principal';
+
+export interface PrincipalGradientResult {
+  update: Float32Array;
+  mode: PrincipalGradientMode;
+  /** Principal directions that contributed (0 unless mode is 'principal'). */
+  directionsKept: number;
+}
+
+/** k = floor(rho * K): how many principal directions FedLD keeps for K clients. */
+export function principalDirectionCount(rho: number, clients: number): number {
+  return Math.floor(rho * clients + PRINCIPAL_GRADIENT_CONFIG.rhoRoundingSlack);
+}
+
+/** The tensor update u from the K client updates `rows` (each of length d). */
+export function principalGradientUpdate(rows: readonly Float32Array[], rho: number): Float32Array {
+  return principalGradientUpdateDetailed(rows, rho).update;
+}
+
+/** As principalGradientUpdate, plus which path was taken and how many directions were kept. */
+export function principalGradientUpdateDetailed(rows: readonly Float32Array[], rho: number): PrincipalGradientResult {
+  if (!(rho > 0 && rho <= 1)) throw new Error(`principalGradientUpdate: rho must be in (0, 1], got ${rho}`);
+  validateRows(rows);
+  const K = rows.length;
+  const d = rows[0].length;
+  const k = principalDirectionCount(rho, K);
+  if (K === 1 || d === 1 || k < 1) return { update: combineRows(rows, uniformWeights(K)), mode: 'mean', directionsKept: 0 };
+
+  const gram = gramMatrix(rows); // gram[i][j] = g_i . g_j, i.e. K * M
+  const norms = new Float64Array(K);
+  let trace = 0;
+  for (let i = 0; i < K; i++) {
+    const sq = gram[i * K + i];
+    if (!Number.isFinite(sq)) throw new Error(`principalGradientUpdate: row ${i} contains a non-finite value`);
+    norms[i] = Math.sqrt(sq);
+    trace += sq;
+  }
+  if (trace === 0) return { update: new Float32Array(d), mode: 'zero', directionsKept: 0 };
+
+  const M = new Float64Array(K * K);
+  for (let i = 0; i < K * K; i++) M[i] = gram[i] / K;
+  const { values: s, vectors: E } = jacobiEigen(M, K);
+  const sumS = trace / K; // = sum of all eigenvalues of M, without their rounding noise
+
+  const floor = PRINCIPAL_GRADIENT_CONFIG.relativeEigenFloor * s[0];
+  const alpha = new Float64Array(K);
+  let kept = 0;
+  for (let j = 0; j < k && s[j] > floor; j++) {
+    kept++;
+    // sign(g_i . v_j) = sign(K s_j E[i][j]) = sign(E[i][j]) because s_j > 0 here.
+    // Skip = a client with ||g_i|| = 0 casts no sign vote; it still counts in K, adding g_i' = 0 to the mean.
+    let negative = 0;
+    let nonNegative = 0;
+    for (let i = 0; i < K; i++) {
+      if (norms[i] === 0) continue;
+      if (E[i * K + j] < 0) negative++;
+      else nonNegative++;
+    }
+    // u is invariant to this flip (m_j and E[.][j] both change sign); it keeps v_j pointing with the majority as specified.
+    const orientation = negative > nonNegative ? -1 : 1;
+    let m = 0;
+    for (let i = 0; i < K; i++) m += Math.sign(orientation * E[i * K + j]) * norms[i];
+    m /= K;
+    const coefficient = ((s[j] / sumS) * m) / Math.sqrt(K * s[j]);
+    for (let i = 0; i < K; i++) alpha[i] += coefficient * orientation * E[i * K + j];
+  }
+
+  return { update: combineRows(rows, alpha), mode: 'principal', directionsKept: kept };
+}
+
+function validateRows(rows: readonly Float32Array[]): void {
+  if (rows.length === 0) throw new Error('principalGradientUpdate: no client updates (K = 0)');
+  const d = rows[0].length;
+  for (let i = 1; i < rows.length; i++) {
+    if (rows[i].length !== d) throw new Error(`principalGradientUpdate: row ${i} has ${rows[i].length} values, row 0 has ${d}`);
+  }
+}
+
+/** Unweighted mean of the rows, accumulated in float64. */
+export function plainMeanUpdate(rows: readonly Float32Array[]): Float32Array {
+  validateRows(rows);
+  return combineRows(rows, uniformWeights(rows.length));
+}
+
+function uniformWeights(K: number): Float64Array {
+  return new Float64Array(K).fill(1 / K);
+}
+
+/** sum_i alpha_i g_i, accumulated in float64. Throws rather than emit a value float32 cannot hold. */
+function combineRows(rows: readonly Float32Array[], alpha: Float64Array): Float32Array {
+  const d = rows[0].length;
+  const acc = new Float64Array(d);
+  for (let i = 0; i < rows.length; i++) {
+    const a = alpha[i];
+    if (a === 0) continue;
+    const g = rows[i];
+    for (let t = 0; t < d; t++) acc[t] += a * g[t];
+  }
+  const out = new Float32Array(d);
+  for (let t = 0; t < d; t++) {
+    const x = Math.fround(acc[t]);
+    if (!Number.isFinite(x)) {
+      throw new Error(`principalGradientUpdate: update element ${t} is ${acc[t]}, not representable as a finite float32 (inputs non-finite or too large)`);
+    }
+    out[t] = x;
+  }
+  return out;
+}
+
+/** Row-major K x K matrix of dot products g_i . g_j, float64 accumulators, two partner rows per pass over g_i. */
+function gramMatrix(rows: readonly Float32Array[]): Float64Array {
+  const K = rows.length;
+  const d = rows[0].length;
+  const gram = new Float64Array(K * K);
+  for (let i = 0; i < K; i++) {
+    const gi = rows[i];
+    let j = i;
+    for (; j + 1 < K; j += 2) {
+      const ga = rows[j];
+      const gb = rows[j + 1];
+      let sa = 0;
+      let sb = 0;
+      for (let t = 0; t < d; t++) {
+        const x = gi[t];
+        sa += x * ga[t];
+        sb += x * gb[t];
+      }
+      gram[i * K + j] = gram[j * K + i] = sa;
+      gram[i * K + j + 1] = gram[(j + 1) * K + i] = sb;
+    }
+    if (j < K) {
+      const ga = rows[j];
+      let sa = 0;
+      for (let t = 0; t < d; t++) sa += gi[t] * ga[t];
+      gram[i * K + j] = gram[j * K + i] = sa;
+    }
+  }
+  return gram;
+}
