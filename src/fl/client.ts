@@ -1,0 +1,104 @@
+import type { LocalTrainer } from './local-trainer';
+import type { EvalRequestMessage, Message, RoundResultMessage, RoundStartMessage } from './protocol';
+import { PROTOCOL_VERSION } from './protocol';
+import type { TrainHooks, TrainProgress } from './train';
+import type { Transport } from './transport';
+
+export interface FlClientOptions {
+  name: string;
+  secret?: string;
+  onProgress?: (round: number, progress: TrainProgress) => void;
+  onRoundResult?: (result: RoundResultMessage) => void;
+  onError?: (reason: string) => void;
+}
+
+/**
+ * The client side of a session: answers the aggregator's round-start with an update and its
+ * eval-request with loss values. Only weights, counts and losses ever leave through the transport.
+ */
+export class FlClient {
+  private aggregatorId: string;
+  private latestRound = 0;
+  private busy: Promise<void> = Promise.resolve();
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly transport: Transport,
+    aggregatorId: string,
+    private readonly trainer: LocalTrainer,
+    private readonly options: FlClientOptions,
+  ) {
+    this.aggregatorId = aggregatorId;
+    this.unsubscribe.push(transport.onMessage((from, m) => this.handle(from, m)));
+  }
+
+  get aggregator(): string {
+    return this.aggregatorId;
+  }
+
+  /** Announces this client to the aggregator (again, after a handover). */
+  async join(aggregatorId = this.aggregatorId): Promise<void> {
+    this.aggregatorId = aggregatorId;
+    const info = await this.trainer.info();
+    this.transport.send(aggregatorId, {
+      type: 'hello',
+      v: PROTOCOL_VERSION,
+      clientName: this.options.name,
+      backend: info.backend,
+      numSamples: info.numSamples,
+      labelHistogram: info.labelHistogram,
+      secret: this.options.secret,
+    });
+  }
+
+  leave(reason = 'left'): void {
+    this.transport.send(this.aggregatorId, { type: 'bye', v: PROTOCOL_VERSION, reason });
+    this.unsubscribe.forEach((u) => u());
+  }
+
+  private handle(from: string, message: Message): void {
+    if (from !== this.aggregatorId) return;
+    switch (message.type) {
+      case 'round-start':
+        this.latestRound = Math.max(this.latestRound, message.round);
+        this.enqueue(() => this.train(message));
+        return;
+      case 'eval-request':
+        this.enqueue(() => this.evaluate(message));
+        return;
+      case 'round-result':
+        this.options.onRoundResult?.(message);
+        return;
+      case 'error':
+        this.options.onError?.(message.reason);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** One job at a time: the trainer holds one model. */
+  private enqueue(job: () => Promise<void>): void {
+    this.busy = this.busy.then(job).catch((e: unknown) => {
+      const reason = e instanceof Error ? e.message : String(e);
+      this.options.onError?.(reason);
+      this.transport.send(this.aggregatorId, { type: 'error', v: PROTOCOL_VERSION, reason });
+    });
+  }
+
+  private async train(msg: RoundStartMessage): Promise<void> {
+    if (msg.round < this.latestRound) return; // superseded while queued
+    const hooks: TrainHooks = {
+      onProgress: (p) => this.options.onProgress?.(msg.round, p),
+      shouldCancel: () => this.latestRound > msg.round,
+    };
+    const result = await this.trainer.train({ round: msg.round, model: msg.model, strategy: msg.strategy, train: msg.train, weights: msg.weights }, hooks);
+    if (result.cancelled) return;
+    this.transport.send(this.aggregatorId, { type: 'update', v: PROTOCOL_VERSION, round: msg.round, delta: result.delta, numSamples: result.numSamples, metrics: result.metrics });
+  }
+
+  private async evaluate(msg: EvalRequestMessage): Promise<void> {
+    const result = await this.trainer.evaluate(msg.model, msg.models);
+    this.transport.send(this.aggregatorId, { type: 'eval-result', v: PROTOCOL_VERSION, round: msg.round, requestId: msg.requestId, losses: result.losses, numSamples: result.numSamples });
+  }
+}

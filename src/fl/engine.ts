@@ -1,0 +1,356 @@
+import { FL_TIMING, type FlTiming } from './config';
+import type { LossDecomposition } from './decomposition';
+import { exactDecomposition, proxyDecomposition } from './decomposition';
+import type { ModelSpec } from './models';
+import type { DecompositionMode, EvalResultMessage, HelloMessage, Message, TrainConfig, UpdateMessage } from './protocol';
+import { PROTOCOL_VERSION } from './protocol';
+import { Rng } from './rng';
+import { createAggregator } from './strategies';
+import type { Aggregator, ClientUpdate, StrategyConfig } from './strategies/types';
+import type { Transport } from './transport';
+import type { TensorLayout, WeightSet } from './weights';
+import { addScaledWeights, assertFinite, assertSameLayout, layoutOf } from './weights';
+
+export interface EngineConfig {
+  model: ModelSpec;
+  strategy: StrategyConfig;
+  train: Omit<TrainConfig, 'seed'>;
+  /** A round needs at least this many updates to aggregate. */
+  minClients: number;
+  /** Share of the connected clients asked to train each round (at least minClients of them). */
+  fraction: number;
+  decomposition: DecompositionMode;
+  /** Measure the decomposition every N rounds (exact mode costs K^2 + K evaluations). */
+  decompositionEvery: number;
+  seed: number;
+  timing?: Partial<FlTiming>;
+}
+
+export interface ClientInfo {
+  id: string;
+  name: string;
+  backend: string;
+  numSamples: number;
+  labelHistogram: number[];
+  joinedAt: number;
+}
+
+export interface RoundReport {
+  round: number;
+  participants: string[];
+  /** Selected clients whose update did not arrive in time or was rejected. */
+  missing: string[];
+  accuracy: number | null;
+  loss: number | null;
+  decomposition: LossDecomposition | null;
+  /** Mean of the clients' own metrics. */
+  clientTrainLoss: number;
+  /** Slowest participant's training time. */
+  slowestClientMs: number;
+  trainMs: number;
+  aggregateMs: number;
+  evalMs: number;
+}
+
+export type EngineEvent =
+  | { kind: 'client-joined'; client: ClientInfo }
+  | { kind: 'client-left'; clientId: string }
+  | { kind: 'rejected'; from: string; reason: string }
+  | { kind: 'round-started'; round: number; selected: string[] }
+  | { kind: 'update-received'; round: number; from: string }
+  | { kind: 'round-finished'; report: RoundReport }
+  | { kind: 'round-failed'; round: number; reason: string };
+
+export interface EngineHooks {
+  /** Test-set evaluation of the new global model (held by the aggregator), if any. */
+  evaluateGlobal?: (weights: WeightSet) => Promise<{ loss: number; accuracy: number }>;
+  /** Proxy mode: plain-CE losses of the given weight sets on the aggregator's validation set V. */
+  evaluateOnValidation?: (weightSets: WeightSet[]) => Promise<number[]>;
+  /** Admission check for a hello (e.g. the join secret); return a reason to refuse. */
+  admit?: (hello: HelloMessage, from: string) => string | null;
+  onEvent?: (event: EngineEvent) => void;
+}
+
+interface Waiter<T> {
+  expected: Set<string>;
+  received: Map<string, T>;
+  resolve: () => void;
+}
+
+/**
+ * The aggregator side of a session: selects clients, runs rounds over any Transport, validates what
+ * comes back, aggregates with the strategy, measures the loss decomposition. Never waits past a deadline.
+ */
+export class RoundEngine {
+  private readonly clients = new Map<string, ClientInfo>();
+  private readonly aggregator: Aggregator;
+  private readonly timing: FlTiming;
+  private readonly layout: TensorLayout[];
+  private global: WeightSet;
+  private round = 0;
+  private updateWaiter: (Waiter<UpdateMessage> & { round: number }) | null = null;
+  private evalWaiter: (Waiter<EvalResultMessage> & { round: number; requestId: string }) | null = null;
+  private clientWaiters: Array<() => void> = [];
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly config: EngineConfig,
+    initialWeights: WeightSet,
+    private readonly hooks: EngineHooks = {},
+    /** Resume from a later round (aggregator handover). */
+    startRound = 0,
+  ) {
+    if (config.minClients < 1) throw new Error('engine: minClients must be at least 1');
+    if (!(config.fraction > 0 && config.fraction <= 1)) throw new Error('engine: fraction must be in (0, 1]');
+    assertFinite(initialWeights, 'initial weights');
+    this.global = initialWeights;
+    this.layout = layoutOf(initialWeights);
+    this.round = startRound;
+    this.aggregator = createAggregator(config.strategy);
+    this.timing = { ...FL_TIMING, ...config.timing };
+    this.unsubscribe.push(
+      transport.onMessage((from, message) => this.handle(from, message)),
+      transport.onPeerLeft((peer) => this.removeClient(peer)),
+    );
+  }
+
+  get currentRound(): number {
+    return this.round;
+  }
+
+  get globalWeights(): WeightSet {
+    return this.global;
+  }
+
+  get connectedClients(): ClientInfo[] {
+    return [...this.clients.values()];
+  }
+
+  dispose(): void {
+    this.unsubscribe.forEach((u) => u());
+  }
+
+  /** Resolves once at least `count` clients have joined; rejects after timeoutMs. */
+  waitForClients(count: number, timeoutMs = this.timing.joinWaitMs): Promise<void> {
+    if (this.clients.size >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.clientWaiters = this.clientWaiters.filter((w) => w !== check);
+        reject(new Error(`engine: only ${this.clients.size} of ${count} clients joined within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const check = () => {
+        if (this.clients.size >= count) {
+          clearTimeout(timer);
+          this.clientWaiters = this.clientWaiters.filter((w) => w !== check);
+          resolve();
+        }
+      };
+      this.clientWaiters.push(check);
+    });
+  }
+
+  private emit(event: EngineEvent): void {
+    this.hooks.onEvent?.(event);
+  }
+
+  private reject(from: string, reason: string): void {
+    this.emit({ kind: 'rejected', from, reason });
+  }
+
+  private handle(from: string, message: Message): void {
+    switch (message.type) {
+      case 'hello':
+        return this.addClient(from, message);
+      case 'update':
+        return this.acceptUpdate(from, message);
+      case 'eval-result':
+        return this.acceptEvalResult(from, message);
+      case 'bye':
+        return this.removeClient(from);
+      case 'error':
+        return this.reject(from, `client reported: ${message.reason}`);
+      default:
+        return this.reject(from, `unexpected message "${message.type}" for the aggregator`);
+    }
+  }
+
+  private addClient(from: string, hello: HelloMessage): void {
+    if (hello.v !== PROTOCOL_VERSION) {
+      this.transport.send(from, { type: 'error', v: PROTOCOL_VERSION, reason: `protocol version ${hello.v} is not supported` });
+      return this.reject(from, `hello with protocol version ${hello.v}`);
+    }
+    const refusal = this.hooks.admit?.(hello, from) ?? null;
+    if (refusal) {
+      this.transport.send(from, { type: 'error', v: PROTOCOL_VERSION, reason: refusal });
+      return this.reject(from, refusal);
+    }
+    if (!(Number.isInteger(hello.numSamples) && hello.numSamples > 0)) {
+      return this.reject(from, `hello with an invalid sample count (${hello.numSamples})`);
+    }
+    const client: ClientInfo = {
+      id: from,
+      name: hello.clientName,
+      backend: hello.backend,
+      numSamples: hello.numSamples,
+      labelHistogram: hello.labelHistogram,
+      joinedAt: this.clients.get(from)?.joinedAt ?? Date.now(),
+    };
+    this.clients.set(from, client);
+    this.emit({ kind: 'client-joined', client });
+    this.clientWaiters.slice().forEach((w) => w());
+  }
+
+  private removeClient(id: string): void {
+    if (!this.clients.delete(id)) return;
+    this.emit({ kind: 'client-left', clientId: id });
+    for (const waiter of [this.updateWaiter, this.evalWaiter]) {
+      if (waiter && waiter.expected.delete(id) && waiter.expected.size === 0) waiter.resolve();
+    }
+  }
+
+  private acceptUpdate(from: string, msg: UpdateMessage): void {
+    const w = this.updateWaiter;
+    if (!w || msg.round !== w.round) return this.reject(from, `stale update for round ${msg.round} (current round ${w?.round ?? 'none'})`);
+    if (w.received.has(from)) return this.reject(from, `duplicate update for round ${msg.round}`);
+    if (!w.expected.has(from)) return this.reject(from, `update for round ${msg.round} from a client not selected for it`);
+    try {
+      assertSameLayout(this.layout, msg.delta, `update from ${from}`);
+      assertFinite(msg.delta, `update from ${from}`);
+      if (!(Number.isInteger(msg.numSamples) && msg.numSamples > 0)) throw new Error(`update from ${from}: invalid sample count ${msg.numSamples}`);
+    } catch (e) {
+      w.expected.delete(from);
+      this.reject(from, (e as Error).message);
+      if (w.expected.size === 0) w.resolve();
+      return;
+    }
+    w.expected.delete(from);
+    w.received.set(from, msg);
+    this.emit({ kind: 'update-received', round: msg.round, from });
+    if (w.expected.size === 0) w.resolve();
+  }
+
+  private acceptEvalResult(from: string, msg: EvalResultMessage): void {
+    const w = this.evalWaiter;
+    if (!w || msg.requestId !== w.requestId || msg.round !== w.round) return this.reject(from, `stale evaluation result for round ${msg.round}`);
+    if (!w.expected.has(from)) return this.reject(from, w.received.has(from) ? 'duplicate evaluation result' : 'evaluation result from a client not asked');
+    w.expected.delete(from);
+    if (msg.losses.every((l) => Number.isFinite(l) && l >= 0)) w.received.set(from, msg);
+    else this.reject(from, 'evaluation result with non-finite or negative losses');
+    if (w.expected.size === 0) w.resolve();
+  }
+
+  /** Waits for a waiter to complete or for the deadline, whichever is first. */
+  private async awaitWaiter(w: { expected: Set<string>; resolve: () => void }, promise: Promise<void>, deadlineMs: number): Promise<void> {
+    if (w.expected.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([promise, new Promise<void>((r) => (timer = setTimeout(r, deadlineMs)))]);
+    clearTimeout(timer);
+  }
+
+  private selectClients(roundNumber: number): string[] {
+    const ids = [...this.clients.keys()].sort();
+    const count = Math.min(ids.length, Math.max(this.config.minClients, Math.ceil(this.config.fraction * ids.length)));
+    if (count === ids.length) return ids;
+    return new Rng(this.config.seed * 7919 + roundNumber).shuffle(ids).slice(0, count).sort();
+  }
+
+  /**
+   * Runs one round. Resolves with the report, or with null when too few updates arrived (the round is then
+   * retried by the next call, with the global model unchanged).
+   */
+  async runRound(): Promise<RoundReport | null> {
+    const roundNumber = this.round + 1;
+    if (this.clients.size < this.config.minClients) {
+      const reason = `${this.clients.size} clients connected, ${this.config.minClients} needed`;
+      this.emit({ kind: 'round-failed', round: roundNumber, reason });
+      return null;
+    }
+    const selected = this.selectClients(roundNumber);
+    this.emit({ kind: 'round-started', round: roundNumber, selected });
+
+    const trainStart = performance.now();
+    let resolveUpdates!: () => void;
+    const updatesDone = new Promise<void>((r) => (resolveUpdates = r));
+    const waiter = { round: roundNumber, expected: new Set(selected), received: new Map<string, UpdateMessage>(), resolve: resolveUpdates };
+    this.updateWaiter = waiter;
+    const train: TrainConfig = { ...this.config.train, seed: this.config.seed * 1_000_003 + roundNumber };
+    for (const id of selected) {
+      this.transport.send(id, { type: 'round-start', v: PROTOCOL_VERSION, round: roundNumber, model: this.config.model, strategy: this.config.strategy, train, weights: this.global });
+    }
+    await this.awaitWaiter(waiter, updatesDone, this.timing.roundDeadlineMs);
+    this.updateWaiter = null;
+    const trainMs = performance.now() - trainStart;
+
+    const arrived = [...waiter.received.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    const missing = selected.filter((id) => !waiter.received.has(id));
+    if (arrived.length < this.config.minClients) {
+      const reason = `only ${arrived.length} of ${selected.length} updates arrived (${this.config.minClients} needed)`;
+      this.emit({ kind: 'round-failed', round: roundNumber, reason });
+      return null;
+    }
+
+    const aggStart = performance.now();
+    const updates: ClientUpdate[] = arrived.map(([id, m]) => ({ clientId: id, delta: m.delta, numSamples: m.numSamples }));
+    const previousGlobal = this.global;
+    const newGlobal = this.aggregator.aggregate(previousGlobal, updates);
+    assertFinite(newGlobal, 'aggregated global model');
+    const aggregateMs = performance.now() - aggStart;
+    this.global = newGlobal;
+    this.round = roundNumber;
+
+    const evalStart = performance.now();
+    const decomposition = await this.measureDecomposition(roundNumber, previousGlobal, arrived);
+    const test = this.hooks.evaluateGlobal ? await this.hooks.evaluateGlobal(newGlobal) : null;
+    const evalMs = performance.now() - evalStart;
+
+    const report: RoundReport = {
+      round: roundNumber,
+      participants: arrived.map(([id]) => id),
+      missing,
+      accuracy: test?.accuracy ?? null,
+      loss: test?.loss ?? null,
+      decomposition,
+      clientTrainLoss: arrived.reduce((s, [, m]) => s + m.metrics.trainLoss, 0) / arrived.length,
+      slowestClientMs: Math.max(...arrived.map(([, m]) => m.metrics.trainMs)),
+      trainMs,
+      aggregateMs,
+      evalMs,
+    };
+    for (const id of this.clients.keys()) {
+      this.transport.send(id, { type: 'round-result', v: PROTOCOL_VERSION, round: roundNumber, participants: arrived.length, accuracy: report.accuracy, loss: report.loss });
+    }
+    this.emit({ kind: 'round-finished', report });
+    return report;
+  }
+
+  private async measureDecomposition(roundNumber: number, previousGlobal: WeightSet, arrived: [string, UpdateMessage][]): Promise<LossDecomposition | null> {
+    const mode = this.config.decomposition;
+    if (mode === 'off' || roundNumber % Math.max(1, this.config.decompositionEvery) !== 0) return null;
+    const locals = arrived.map(([, m]) => addScaledWeights(previousGlobal, m.delta));
+    const counts = arrived.map(([, m]) => m.numSamples);
+    if (mode === 'proxy') {
+      if (!this.hooks.evaluateOnValidation) return null;
+      const losses = await this.hooks.evaluateOnValidation([...locals, this.global]);
+      return proxyDecomposition(arrived.map(([, m]) => m.metrics.evalLoss), losses.slice(0, locals.length), losses[locals.length], counts);
+    }
+    // Exact mode: every participant evaluates all local models and the new global model on its own data.
+    const ids = arrived.map(([id]) => id);
+    const requestId = `${roundNumber}-${Math.random().toString(36).slice(2, 10)}`;
+    let resolveEval!: () => void;
+    const evalDone = new Promise<void>((r) => (resolveEval = r));
+    const waiter = { round: roundNumber, requestId, expected: new Set(ids.filter((id) => this.clients.has(id))), received: new Map<string, EvalResultMessage>(), resolve: resolveEval };
+    this.evalWaiter = waiter;
+    for (const id of waiter.expected) {
+      this.transport.send(id, { type: 'eval-request', v: PROTOCOL_VERSION, round: roundNumber, requestId, model: this.config.model, models: [...locals, this.global] });
+    }
+    await this.awaitWaiter(waiter, evalDone, this.timing.evalDeadlineMs);
+    this.evalWaiter = null;
+    // Clients that did not answer drop out of both the rows and the columns.
+    const answered = ids.map((id, i) => ({ id, i })).filter(({ id }) => waiter.received.get(id)?.losses.length === locals.length + 1);
+    if (answered.length === 0) return null;
+    const C = answered.map(({ i }) => answered.map(({ id }) => waiter.received.get(id)!.losses[i]));
+    const G = answered.map(({ id }) => waiter.received.get(id)!.losses[locals.length]);
+    return exactDecomposition(C, G, answered.map(({ i }) => counts[i]));
+  }
+}
