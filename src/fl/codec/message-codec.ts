@@ -1,0 +1,130 @@
+/**
+ * One Message <-> one byte string. The message is a msgpack map with the protocol fields; every WeightSet
+ * (round-start.weights, update.delta, eval-request.models[m]) is replaced by an array of wire tensors
+ * { name, shape, codec, data } whose `data` is a msgpack binary blob in that tensor's codec (weight-codec.ts).
+ * Decoding always yields Float32Array tensors and a message that passed validateMessage.
+ */
+import { decode, encode } from '@msgpack/msgpack';
+import type { Message } from '../protocol';
+import type { WeightSet } from '../weights';
+import { quoteForReason, WireFormatError } from './errors';
+import { WIRE_LIMITS, type WireLimits } from './limits';
+import { checkEnvelope, validateMessage, validateShape } from './validate';
+import { decodeValues, encodeTensor, isWeightCodecName, type EncodedTensor, type WeightCodecName } from './weight-codec';
+
+export type DecodeResult = { ok: true; message: Message } | { ok: false; reason: string };
+
+function encodeWeightSet(weights: WeightSet, codec: WeightCodecName): EncodedTensor[] {
+  return weights.map((t) => encodeTensor(t, codec));
+}
+
+/** The message with its WeightSets in wire form, ready for msgpack. */
+function toWireForm(message: Message, codec: WeightCodecName): object {
+  switch (message.type) {
+    case 'round-start':
+      return { ...message, weights: encodeWeightSet(message.weights, codec) };
+    case 'update':
+      return { ...message, delta: encodeWeightSet(message.delta, codec) };
+    case 'eval-request':
+      return { ...message, models: message.models.map((w) => encodeWeightSet(w, codec)) };
+    default:
+      return message;
+  }
+}
+
+/**
+ * Encodes a message. Throws WireFormatError when the message itself is invalid (the reason names the field):
+ * a sender must never put something on the wire that the receiver would reject.
+ */
+export function encodeMessage(message: Message, codec: WeightCodecName, limits: WireLimits = WIRE_LIMITS): Uint8Array {
+  if (!isWeightCodecName(codec)) throw new WireFormatError(`unknown weight codec ${quoteForReason(codec)}`);
+  const checked = validateMessage(message, limits);
+  if (!checked.ok) throw new WireFormatError(`cannot encode ${message?.type ?? 'message'}: ${checked.reason}`);
+  const bytes = encode(toWireForm(checked.message, codec), { ignoreUndefined: true });
+  if (bytes.length > limits.maxMessageBytes) {
+    throw new WireFormatError(
+      `cannot encode ${message.type}: ${bytes.length} bytes exceeds the ${limits.maxMessageBytes}-byte message limit`,
+    );
+  }
+  return bytes;
+}
+
+function wireTensor(x: unknown, path: string, limits: WireLimits): unknown {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new WireFormatError(`${path}: expected a wire tensor`);
+  const t = x as Record<string, unknown>;
+  if (!isWeightCodecName(t.codec)) throw new WireFormatError(`${path}: unknown tensor codec ${quoteForReason(t.codec)}`);
+  if (!(t.data instanceof Uint8Array)) throw new WireFormatError(`${path}: tensor data is not a binary blob`);
+  let shape: number[];
+  try {
+    shape = validateShape(t.shape, `${path}.shape`, limits);
+  } catch (e) {
+    throw new WireFormatError(e instanceof Error ? e.message : `${path}.shape: invalid shape`);
+  }
+  const count = shape.reduce((a, b) => a * b, 1);
+  const what = typeof t.name === 'string' ? `${path} ${quoteForReason(t.name, limits.maxTensorNameLength + 2)}` : path;
+  // Name and value checks are repeated by validateMessage; here only what decoding needs.
+  return { name: t.name, shape, values: decodeValues(t.codec, t.data, count, what) };
+}
+
+function wireWeightSet(x: unknown, path: string, limits: WireLimits): unknown {
+  if (!Array.isArray(x)) throw new WireFormatError(`${path}: expected an array of wire tensors`);
+  if (x.length > limits.maxTensorsPerWeightSet) {
+    throw new WireFormatError(`${path}: ${x.length} tensors exceeds ${limits.maxTensorsPerWeightSet}`);
+  }
+  return x.map((t, i) => wireTensor(t, `${path}[${i}]`, limits));
+}
+
+function fromWireForm(m: Record<string, unknown>, limits: WireLimits): Record<string, unknown> {
+  switch (m.type) {
+    case 'round-start':
+      return { ...m, weights: wireWeightSet(m.weights, 'round-start.weights', limits) };
+    case 'update':
+      return { ...m, delta: wireWeightSet(m.delta, 'update.delta', limits) };
+    case 'eval-request': {
+      if (!Array.isArray(m.models)) throw new WireFormatError('eval-request.models: expected an array');
+      if (m.models.length > limits.maxModelsPerEvalRequest) {
+        throw new WireFormatError(`eval-request.models: ${m.models.length} models exceeds ${limits.maxModelsPerEvalRequest}`);
+      }
+      return { ...m, models: m.models.map((w, i) => wireWeightSet(w, `eval-request.models[${i}]`, limits)) };
+    }
+    default:
+      return m;
+  }
+}
+
+/** Decodes and validates one message; never throws. */
+export function tryDecodeMessage(bytes: Uint8Array, limits: WireLimits = WIRE_LIMITS): DecodeResult {
+  if (bytes.length > limits.maxMessageBytes) {
+    return { ok: false, reason: `message of ${bytes.length} bytes exceeds the ${limits.maxMessageBytes}-byte limit` };
+  }
+  let raw: unknown;
+  try {
+    raw = decode(bytes, {
+      // msgpack counts UTF-8 bytes, the string limits count characters (up to 4 bytes each).
+      maxStrLength: 4 * Math.max(limits.maxStringLength, limits.maxTensorNameLength),
+      maxBinLength: limits.maxMessageBytes,
+      maxArrayLength: limits.maxMessageBytes,
+      maxMapLength: limits.maxMapEntries,
+      maxExtLength: 0,
+    });
+  } catch (e) {
+    return { ok: false, reason: `message is not valid msgpack: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  const envelope = checkEnvelope(raw);
+  if (envelope) return { ok: false, reason: envelope };
+  let plain: Record<string, unknown>;
+  try {
+    plain = fromWireForm(raw as Record<string, unknown>, limits);
+  } catch (e) {
+    if (e instanceof WireFormatError) return { ok: false, reason: e.message };
+    throw e;
+  }
+  return validateMessage(plain, limits);
+}
+
+/** Decodes and validates one message; throws WireFormatError with the reason. */
+export function decodeMessage(bytes: Uint8Array, limits: WireLimits = WIRE_LIMITS): Message {
+  const result = tryDecodeMessage(bytes, limits);
+  if (!result.ok) throw new WireFormatError(result.reason);
+  return result.message;
+}

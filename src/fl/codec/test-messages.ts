@@ -1,0 +1,60 @@
+/** Deterministic sample messages for the codec tests (not used at runtime; no tfjs import, to keep tests fast). */
+import { PROTOCOL_VERSION, type Message } from '../protocol';
+import { Rng } from '../rng';
+import type { WeightSet } from '../weights';
+
+/** A WeightSet with the given shapes, normal(0, std) values. */
+export function randomWeights(shapes: Record<string, number[]>, seed = 1, std = 0.1): WeightSet {
+  const rng = new Rng(seed);
+  return Object.entries(shapes).map(([name, shape]) => {
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < values.length; i++) values[i] = rng.normal() * std;
+    return { name, shape, values };
+  });
+}
+
+/** 784*64 + 64 + 64*10 + 10 = 50,890 parameters (the 50k-parameter mlp). */
+export const MLP_50K_SHAPES = { 'fc1/kernel': [784, 64], 'fc1/bias': [64], 'logits/kernel': [64, 10], 'logits/bias': [10] };
+
+/** 600 KB of float32 values: several 256 KB frames. */
+export const LARGE_SHAPES = { 'big/kernel': [600, 256], 'big/bias': [256] };
+
+/** One message of every type; the WeightSet-carrying ones with the 50k-parameter layout. */
+export function sampleMessages(seed = 1): Message[] {
+  const v = PROTOCOL_VERSION;
+  const weights = randomWeights(MLP_50K_SHAPES, seed);
+  return [
+    { type: 'hello', v, clientName: 'tab-1 ✓', backend: 'webgl', numSamples: 600, labelHistogram: [60, 0, 540], secret: 's3cr3t' },
+    { type: 'hello', v, clientName: 'tab-2', backend: 'wasm', numSamples: 0, labelHistogram: [] },
+    {
+      type: 'round-start',
+      v,
+      round: 3,
+      model: { kind: 'mlp', inputShape: [28, 28, 1], hidden: [64], numClasses: 10 },
+      strategy: { name: 'fedld', lambda: 0.1, rho: 0.8 },
+      train: { localEpochs: 1, batchSize: 32, learningRate: 0.05, seed: -7 },
+      weights,
+    },
+    {
+      type: 'update',
+      v,
+      round: 3,
+      delta: randomWeights(MLP_50K_SHAPES, seed + 1, 0.01),
+      numSamples: 600,
+      metrics: { trainLoss: 0.71, evalLoss: 0.8, evalAccuracy: 0.75, trainMs: 1234.5, samplesPerSecond: 486.2 },
+    },
+    {
+      type: 'eval-request',
+      v,
+      round: 4,
+      requestId: 'r4-a',
+      model: { kind: 'cnn', inputShape: [28, 28, 1], filters: [8, 16], dense: 32, numClasses: 10 },
+      models: [randomWeights({ a: [3, 3, 1, 8], b: [8] }, seed + 2), randomWeights({ a: [3, 3, 1, 8], b: [8] }, seed + 3), []],
+    },
+    { type: 'eval-result', v, round: 4, requestId: 'r4-a', losses: [2.3, 0.41, 1e-9], numSamples: 120 },
+    { type: 'round-result', v, round: 4, participants: 5, accuracy: 0.9125, loss: 0.3 },
+    { type: 'round-result', v, round: 0, participants: 0, accuracy: null, loss: null },
+    { type: 'bye', v, reason: 'tab closed' },
+    { type: 'error', v, reason: 'model mismatch' },
+  ];
+}

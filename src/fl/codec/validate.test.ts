@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION, type Message, type RoundStartMessage, type UpdateMessage } from '../protocol';
+import { layoutOf } from '../weights';
+import { wireLimits } from './limits';
+import { randomWeights, sampleMessages } from './test-messages';
+import { checkUpdateAgainstLayout, validateMessage } from './validate';
+
+const byType = <T extends Message['type']>(type: T) =>
+  sampleMessages().find((m) => m.type === type) as Extract<Message, { type: T }>;
+
+/** The reason validateMessage gives for `x`; fails the test when x is accepted. */
+function reasonFor(x: unknown, limits = wireLimits()): string {
+  const result = validateMessage(x, limits);
+  if (result.ok) throw new Error(`accepted: ${JSON.stringify(x)}`);
+  return result.reason;
+}
+
+describe('validateMessage', () => {
+  it('accepts one valid message of every type and returns equal data', () => {
+    for (const m of sampleMessages()) {
+      const result = validateMessage(m);
+      expect(result.ok, result.ok ? '' : result.reason).toBe(true);
+      if (result.ok) expect(result.message).toEqual(m);
+    }
+  });
+
+  it('drops unknown fields but keeps known optional ones', () => {
+    const hello = byType('hello');
+    const result = validateMessage({ ...hello, extra: 'x', __debug: { a: 1 } });
+    expect(result.ok && result.message).toEqual(hello);
+    expect(result.ok && 'secret' in result.message && result.message.secret).toBe('s3cr3t');
+  });
+
+  it('rejects non-objects, unknown types and unknown protocol versions with a reason', () => {
+    expect(reasonFor(null)).toMatch(/expected an object, got null/);
+    expect(reasonFor([1])).toMatch(/got an array/);
+    expect(reasonFor({ type: 'hack', v: PROTOCOL_VERSION })).toMatch(/unknown message type "hack"/);
+    expect(reasonFor({ ...byType('bye'), v: PROTOCOL_VERSION + 1 })).toMatch(
+      new RegExp(`bye.v: unsupported protocol version ${PROTOCOL_VERSION + 1}`),
+    );
+    expect(reasonFor({ type: 'bye', reason: 'x' })).toMatch(/unsupported protocol version undefined/);
+    const hostile = reasonFor({ type: 'x'.repeat(100_000), v: PROTOCOL_VERSION });
+    expect(hostile).toMatch(/^message.type: unknown message type "x+\.\.\.$/);
+    expect(hostile.length).toBeLessThan(100);
+  });
+
+  it('rejects bad numbers: negative or fractional rounds and counts, non-finite metrics', () => {
+    const update = byType('update');
+    expect(reasonFor({ ...update, round: -1 })).toMatch(/update.round: -1 is outside/);
+    expect(reasonFor({ ...update, round: 1.5 })).toMatch(/update.round: expected an integer, got 1.5/);
+    expect(reasonFor({ ...update, numSamples: '600' })).toMatch(/update.numSamples: expected an integer, got a string/);
+    expect(reasonFor({ ...update, metrics: { ...update.metrics, evalLoss: NaN } })).toMatch(/update.metrics.evalLoss: expected a finite number, got NaN/);
+    expect(reasonFor({ ...update, metrics: { ...update.metrics, evalAccuracy: 1.2 } })).toMatch(/evalAccuracy: 1.2 is outside \[0, 1\]/);
+    const rs = byType('round-result');
+    expect(reasonFor({ ...rs, loss: Infinity })).toMatch(/round-result.loss: expected a finite number/);
+    expect(reasonFor({ ...byType('eval-result'), losses: [1, -Infinity] })).toMatch(/losses\[1\]/);
+    const start = byType('round-start');
+    expect(reasonFor({ ...start, train: { ...start.train, batchSize: 0 } })).toMatch(/train.batchSize: 0 is outside/);
+    expect(reasonFor({ ...start, train: { ...start.train, learningRate: 0 } })).toMatch(/learningRate/);
+  });
+
+  it('rejects NaN/Infinity in weights, naming the tensor and index', () => {
+    const start = byType('round-start');
+    const weights = start.weights.map((t) => ({ ...t, values: new Float32Array(t.values) }));
+    weights[2].values[17] = NaN;
+    expect(reasonFor({ ...start, weights })).toBe('round-start.weights[2] "logits/kernel": non-finite value NaN at index 17');
+    weights[2].values[17] = 0;
+    weights[3].values[0] = -Infinity;
+    expect(reasonFor({ ...start, weights })).toMatch(/weights\[3\] "logits\/bias": non-finite value -Infinity at index 0/);
+  });
+
+  it('rejects tensors whose shape product differs from the value count, or with bad shapes', () => {
+    const update = byType('update');
+    const t = update.delta[1];
+    expect(reasonFor({ ...update, delta: [update.delta[0], { ...t, shape: [65] }] })).toMatch(
+      /update.delta\[1\] "fc1\/bias": shape \[65\] holds 65 values but 64 were sent/,
+    );
+    expect(reasonFor({ ...update, delta: [{ ...t, shape: [-64] }] })).toMatch(/shape\[0\]: -64 is outside/);
+    expect(reasonFor({ ...update, delta: [{ ...t, shape: [8, 8.5] }] })).toMatch(/expected an integer, got 8.5/);
+    expect(reasonFor({ ...update, delta: [{ ...t, values: Array.from(t.values) }] })).toMatch(/expected a Float32Array/);
+    expect(reasonFor({ ...update, delta: [t, t] })).toMatch(/tensor name "fc1\/bias" appears twice/);
+    expect(reasonFor({ ...update, delta: [{ ...t, name: '' }] })).toMatch(/empty tensor name/);
+    expect(reasonFor({ ...update, delta: [{ ...t, shape: [1, 1, 1, 1, 1, 1, 1, 1, 64] }] })).toMatch(/array of 9 entries exceeds 8/);
+  });
+
+  it('rejects bad label histograms and unbounded strings and arrays', () => {
+    const hello = byType('hello');
+    expect(reasonFor({ ...hello, labelHistogram: [3, -1] })).toMatch(/hello.labelHistogram\[1\]: -1 is outside/);
+    expect(reasonFor({ ...hello, labelHistogram: [0.5] })).toMatch(/labelHistogram\[0\]: expected an integer/);
+    expect(reasonFor({ ...hello, clientName: 'x'.repeat(2000) })).toMatch(/hello.clientName: string of 2000 characters exceeds 1024/);
+    expect(reasonFor({ ...hello, secret: 42 })).toMatch(/hello.secret: expected a string/);
+    expect(reasonFor({ ...hello, labelHistogram: new Array(11).fill(1) }, wireLimits({ maxClasses: 10 }))).toMatch(/array of 11 entries exceeds 10/);
+    const req = byType('eval-request');
+    expect(reasonFor({ ...req, models: [[], [], []] }, wireLimits({ maxModelsPerEvalRequest: 2 }))).toMatch(/eval-request.models: array of 3/);
+    expect(reasonFor({ ...req, requestId: '' })).toMatch(/empty request id/);
+  });
+
+  it('checks ModelSpec and StrategyConfig shapes', () => {
+    const start = byType('round-start');
+    expect(reasonFor({ ...start, model: { kind: 'rnn', numClasses: 10 } })).toMatch(/round-start.model.kind: unknown model kind "rnn"/);
+    expect(reasonFor({ ...start, model: { ...start.model, hidden: [64, 0] } })).toMatch(/model.hidden\[1\]: 0 is outside/);
+    expect(reasonFor({ ...start, model: { ...start.model, numClasses: 1 } })).toMatch(/numClasses: 1 is outside/);
+    const cnn = { kind: 'cnn', inputShape: [28, 28], filters: [8, 16], dense: 32, numClasses: 10 };
+    expect(reasonFor({ ...start, model: cnn })).toMatch(/inputShape: expected \[height, width, channels\]/);
+    expect(reasonFor({ ...start, model: { kind: 'tabular', features: 0, hidden: [], numClasses: 3 } })).toMatch(/features: 0/);
+    expect(validateMessage({ ...start, model: { kind: 'tabular', features: 13, hidden: [], numClasses: 3 } }).ok).toBe(true);
+    expect(reasonFor({ ...start, strategy: { name: 'scaffold' } })).toMatch(/unknown strategy "scaffold"/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedprox' } })).toMatch(/strategy.mu: expected a finite number, got a value of type undefined/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedld', lambda: 0.1, rho: 1.5 } })).toMatch(/strategy.rho: 1.5 is outside \[0, 1\]/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedprox', mu: -0.1 } })).toMatch(/mu: -0.1 is outside/);
+  });
+});
+
+describe('checkUpdateAgainstLayout', () => {
+  const update = byType('update') as UpdateMessage;
+  const layout = layoutOf((byType('round-start') as RoundStartMessage).weights);
+
+  it('accepts a delta with the model layout', () => {
+    expect(checkUpdateAgainstLayout(update, layout)).toBeNull();
+  });
+
+  it('names the first mismatch: count, name, shape', () => {
+    expect(checkUpdateAgainstLayout({ delta: update.delta.slice(1) }, layout)).toBe('update.delta: expected 4 tensors, got 3');
+    const renamed = update.delta.map((t, i) => (i === 1 ? { ...t, name: 'fc1/b' } : t));
+    expect(checkUpdateAgainstLayout({ delta: renamed }, layout)).toBe('update.delta[1]: tensor is named "fc1/b", expected "fc1/bias"');
+    const other = randomWeights({ 'fc1/kernel': [64, 784], 'fc1/bias': [64], 'logits/kernel': [64, 10], 'logits/bias': [10] });
+    expect(checkUpdateAgainstLayout({ delta: other }, layout)).toBe('update.delta[0] "fc1/kernel": shape [64,784], expected [784,64]');
+  });
+});

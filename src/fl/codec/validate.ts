@@ -1,0 +1,345 @@
+/**
+ * Typed guards for everything a peer can send. validateMessage checks shape, types and bounds and returns a
+ * fresh message holding only the known fields. Round staleness and the current model's layout are the round
+ * engine's job (checkUpdateAgainstLayout helps with the latter).
+ */
+import type { ModelSpec } from '../models';
+import { PROTOCOL_VERSION } from '../protocol';
+import type {
+  ByeMessage,
+  ErrorMessage,
+  EvalRequestMessage,
+  EvalResultMessage,
+  HelloMessage,
+  LocalMetrics,
+  Message,
+  MessageType,
+  RoundResultMessage,
+  RoundStartMessage,
+  TrainConfig,
+  UpdateMessage,
+} from '../protocol';
+import type { StrategyConfig } from '../strategies/types';
+import type { NamedTensor, TensorLayout, WeightSet } from '../weights';
+import { quoteForReason } from './errors';
+import { WIRE_LIMITS, type WireLimits } from './limits';
+
+export type ValidationResult = { ok: true; message: Message } | { ok: false; reason: string };
+
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  'hello',
+  'round-start',
+  'update',
+  'eval-request',
+  'eval-result',
+  'round-result',
+  'bye',
+  'error',
+];
+
+export function isMessageType(x: unknown): x is MessageType {
+  return typeof x === 'string' && (MESSAGE_TYPES as readonly string[]).includes(x);
+}
+
+/** Thrown inside this module only; validateMessage turns it into { ok: false, reason }. */
+class Invalid extends Error {}
+
+function fail(path: string, problem: string): never {
+  throw new Invalid(`${path}: ${problem}`);
+}
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  if (x instanceof Uint8Array) return 'binary data';
+  if (typeof x === 'string') return `a string`;
+  if (typeof x === 'number') return `${x}`;
+  return `a value of type ${typeof x}`;
+}
+
+function record(x: unknown, path: string): Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x) || ArrayBuffer.isView(x)) {
+    fail(path, `expected an object, got ${describe(x)}`);
+  }
+  return x as Record<string, unknown>;
+}
+
+function finite(x: unknown, path: string): number {
+  if (typeof x !== 'number' || !Number.isFinite(x)) fail(path, `expected a finite number, got ${describe(x)}`);
+  return x;
+}
+
+function inRange(x: unknown, path: string, lo: number, hi: number): number {
+  const n = finite(x, path);
+  if (n < lo || n > hi) fail(path, `${n} is outside [${lo}, ${hi}]`);
+  return n;
+}
+
+function integer(x: unknown, path: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof x !== 'number' || !Number.isSafeInteger(x)) fail(path, `expected an integer, got ${describe(x)}`);
+  if (x < min || x > max) fail(path, `${x} is outside [${min}, ${max}]`);
+  return x;
+}
+
+function string(x: unknown, path: string, limits: WireLimits, maxLength = limits.maxStringLength): string {
+  if (typeof x !== 'string') fail(path, `expected a string, got ${describe(x)}`);
+  if (x.length > maxLength) fail(path, `string of ${x.length} characters exceeds ${maxLength}`);
+  return x;
+}
+
+function array(x: unknown, path: string, maxLength: number): unknown[] {
+  if (!Array.isArray(x)) fail(path, `expected an array, got ${describe(x)}`);
+  if (x.length > maxLength) fail(path, `array of ${x.length} entries exceeds ${maxLength}`);
+  return x;
+}
+
+function integerArray(x: unknown, path: string, maxLength: number, min: number, max: number): number[] {
+  return array(x, path, maxLength).map((d, i) => integer(d, `${path}[${i}]`, min, max));
+}
+
+function nullableFinite(x: unknown, path: string): number | null {
+  return x === null ? null : finite(x, path);
+}
+
+export function validateShape(x: unknown, path: string, limits: WireLimits = WIRE_LIMITS): number[] {
+  const shape = integerArray(x, path, limits.maxTensorRank, 0, Number.MAX_SAFE_INTEGER);
+  let size = 1;
+  for (const d of shape) {
+    size *= d;
+    if (!Number.isSafeInteger(size)) fail(path, `shape [${shape}] is too large`);
+  }
+  return shape;
+}
+
+function tensor(x: unknown, path: string, limits: WireLimits): NamedTensor {
+  const t = record(x, path);
+  const name = string(t.name, `${path}.name`, limits, limits.maxTensorNameLength);
+  if (name.length === 0) fail(`${path}.name`, 'empty tensor name');
+  const where = `${path} "${name}"`;
+  const shape = validateShape(t.shape, `${where}.shape`, limits);
+  if (!(t.values instanceof Float32Array)) fail(`${where}.values`, `expected a Float32Array, got ${describe(t.values)}`);
+  const values = t.values;
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (values.length !== size) fail(where, `shape [${shape}] holds ${size} values but ${values.length} were sent`);
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) fail(where, `non-finite value ${values[i]} at index ${i}`);
+  }
+  return { name, shape, values };
+}
+
+export function validateWeightSet(x: unknown, path: string, limits: WireLimits = WIRE_LIMITS): WeightSet {
+  const tensors = array(x, path, limits.maxTensorsPerWeightSet).map((t, i) => tensor(t, `${path}[${i}]`, limits));
+  const seen = new Set<string>();
+  for (const t of tensors) {
+    if (seen.has(t.name)) fail(path, `tensor name "${t.name}" appears twice`);
+    seen.add(t.name);
+  }
+  return tensors;
+}
+
+export function validateModelSpec(x: unknown, path: string, limits: WireLimits = WIRE_LIMITS): ModelSpec {
+  const m = record(x, path);
+  const dim = limits.maxModelDimension;
+  const numClasses = integer(m.numClasses, `${path}.numClasses`, 2, limits.maxClasses);
+  const hidden = () => integerArray(m.hidden, `${path}.hidden`, limits.maxHiddenLayers, 1, dim);
+  switch (m.kind) {
+    case 'mlp': {
+      const inputShape = integerArray(m.inputShape, `${path}.inputShape`, 4, 1, dim);
+      if (inputShape.length === 0) fail(`${path}.inputShape`, 'must have at least one dimension');
+      return { kind: 'mlp', inputShape, hidden: hidden(), numClasses };
+    }
+    case 'cnn': {
+      const inputShape = integerArray(m.inputShape, `${path}.inputShape`, 3, 1, dim);
+      if (inputShape.length !== 3) fail(`${path}.inputShape`, `expected [height, width, channels], got [${inputShape}]`);
+      const filters = integerArray(m.filters, `${path}.filters`, 2, 1, dim);
+      if (filters.length !== 2) fail(`${path}.filters`, `expected two filter counts, got [${filters}]`);
+      const dense = integer(m.dense, `${path}.dense`, 1, dim);
+      return {
+        kind: 'cnn',
+        inputShape: [inputShape[0], inputShape[1], inputShape[2]],
+        filters: [filters[0], filters[1]],
+        dense,
+        numClasses,
+      };
+    }
+    case 'tabular':
+      return { kind: 'tabular', features: integer(m.features, `${path}.features`, 1, dim), hidden: hidden(), numClasses };
+    default:
+      fail(`${path}.kind`, `unknown model kind ${quoteForReason(m.kind)}`);
+  }
+}
+
+export function validateStrategyConfig(x: unknown, path: string): StrategyConfig {
+  const s = record(x, path);
+  switch (s.name) {
+    case 'fedavg':
+      return { name: 'fedavg' };
+    case 'fedprox':
+      return { name: 'fedprox', mu: inRange(s.mu, `${path}.mu`, 0, Number.MAX_VALUE) };
+    case 'fedld':
+      return {
+        name: 'fedld',
+        lambda: inRange(s.lambda, `${path}.lambda`, 0, Number.MAX_VALUE),
+        rho: inRange(s.rho, `${path}.rho`, 0, 1),
+      };
+    default:
+      fail(`${path}.name`, `unknown strategy ${quoteForReason(s.name)}`);
+  }
+}
+
+function trainConfig(x: unknown, path: string): TrainConfig {
+  const t = record(x, path);
+  return {
+    localEpochs: integer(t.localEpochs, `${path}.localEpochs`, 1),
+    batchSize: integer(t.batchSize, `${path}.batchSize`, 1),
+    learningRate: inRange(t.learningRate, `${path}.learningRate`, Number.MIN_VALUE, Number.MAX_VALUE),
+    seed: integer(t.seed, `${path}.seed`, Number.MIN_SAFE_INTEGER),
+  };
+}
+
+function localMetrics(x: unknown, path: string): LocalMetrics {
+  const m = record(x, path);
+  return {
+    trainLoss: finite(m.trainLoss, `${path}.trainLoss`),
+    evalLoss: finite(m.evalLoss, `${path}.evalLoss`),
+    evalAccuracy: inRange(m.evalAccuracy, `${path}.evalAccuracy`, 0, 1),
+    trainMs: inRange(m.trainMs, `${path}.trainMs`, 0, Number.MAX_VALUE),
+    samplesPerSecond: inRange(m.samplesPerSecond, `${path}.samplesPerSecond`, 0, Number.MAX_VALUE),
+  };
+}
+
+/**
+ * Checks the parts every message shares: an object with a known `type` and `v === PROTOCOL_VERSION`.
+ * Returns a reason, or null when fine.
+ */
+export function checkEnvelope(x: unknown): string | null {
+  if (typeof x !== 'object' || x === null || Array.isArray(x) || ArrayBuffer.isView(x)) {
+    return `message: expected an object, got ${describe(x)}`;
+  }
+  const m = x as Record<string, unknown>;
+  if (!isMessageType(m.type)) return `message.type: unknown message type ${quoteForReason(m.type)}`;
+  if (m.v !== PROTOCOL_VERSION) {
+    return `${m.type}.v: unsupported protocol version ${quoteForReason(m.v)} (this build speaks ${PROTOCOL_VERSION})`;
+  }
+  return null;
+}
+
+function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
+  const v = PROTOCOL_VERSION;
+  const type = m.type as MessageType;
+  const round = () => integer(m.round, `${type}.round`);
+  const numSamples = () => integer(m.numSamples, `${type}.numSamples`);
+  const text = (field: string) => string(m[field], `${type}.${field}`, limits);
+  switch (type) {
+    case 'hello': {
+      const hello: HelloMessage = {
+        type,
+        v,
+        clientName: text('clientName'),
+        backend: text('backend'),
+        numSamples: numSamples(),
+        labelHistogram: integerArray(m.labelHistogram, 'hello.labelHistogram', limits.maxClasses, 0, Number.MAX_SAFE_INTEGER),
+      };
+      if (m.secret !== undefined) hello.secret = text('secret');
+      return hello;
+    }
+    case 'round-start':
+      return {
+        type,
+        v,
+        round: round(),
+        model: validateModelSpec(m.model, 'round-start.model', limits),
+        strategy: validateStrategyConfig(m.strategy, 'round-start.strategy'),
+        train: trainConfig(m.train, 'round-start.train'),
+        weights: validateWeightSet(m.weights, 'round-start.weights', limits),
+      } satisfies RoundStartMessage;
+    case 'update':
+      return {
+        type,
+        v,
+        round: round(),
+        delta: validateWeightSet(m.delta, 'update.delta', limits),
+        numSamples: numSamples(),
+        metrics: localMetrics(m.metrics, 'update.metrics'),
+      } satisfies UpdateMessage;
+    case 'eval-request': {
+      const requestId = text('requestId');
+      if (requestId.length === 0) fail('eval-request.requestId', 'empty request id');
+      return {
+        type,
+        v,
+        round: round(),
+        requestId,
+        model: validateModelSpec(m.model, 'eval-request.model', limits),
+        models: array(m.models, 'eval-request.models', limits.maxModelsPerEvalRequest).map((w, i) =>
+          validateWeightSet(w, `eval-request.models[${i}]`, limits),
+        ),
+      } satisfies EvalRequestMessage;
+    }
+    case 'eval-result': {
+      const requestId = text('requestId');
+      if (requestId.length === 0) fail('eval-result.requestId', 'empty request id');
+      return {
+        type,
+        v,
+        round: round(),
+        requestId,
+        losses: array(m.losses, 'eval-result.losses', limits.maxModelsPerEvalRequest).map((l, i) =>
+          finite(l, `eval-result.losses[${i}]`),
+        ),
+        numSamples: numSamples(),
+      } satisfies EvalResultMessage;
+    }
+    case 'round-result': {
+      const accuracy = nullableFinite(m.accuracy, 'round-result.accuracy');
+      if (accuracy !== null) inRange(accuracy, 'round-result.accuracy', 0, 1);
+      return {
+        type,
+        v,
+        round: round(),
+        participants: integer(m.participants, 'round-result.participants'),
+        accuracy,
+        loss: nullableFinite(m.loss, 'round-result.loss'),
+      } satisfies RoundResultMessage;
+    }
+    case 'bye':
+      return { type, v, reason: text('reason') } satisfies ByeMessage;
+    case 'error':
+      return { type, v, reason: text('reason') } satisfies ErrorMessage;
+  }
+}
+
+/**
+ * Validates anything claiming to be a Message. On success the returned message is a fresh object with only
+ * the known fields (tensor values are shared, not copied).
+ */
+export function validateMessage(x: unknown, limits: WireLimits = WIRE_LIMITS): ValidationResult {
+  const envelope = checkEnvelope(x);
+  if (envelope) return { ok: false, reason: envelope };
+  try {
+    return { ok: true, message: validateBody(x as Record<string, unknown>, limits) };
+  } catch (e) {
+    if (e instanceof Invalid) return { ok: false, reason: e.message };
+    throw e;
+  }
+}
+
+/**
+ * Reason why an update's delta does not fit the current model layout (names, order, shapes), or null.
+ * Meant for the round engine, after validateMessage.
+ */
+export function checkUpdateAgainstLayout(update: Pick<UpdateMessage, 'delta'>, layout: readonly TensorLayout[]): string | null {
+  const delta = update.delta;
+  if (delta.length !== layout.length) return `update.delta: expected ${layout.length} tensors, got ${delta.length}`;
+  for (let i = 0; i < layout.length; i++) {
+    const want = layout[i];
+    const got = delta[i];
+    if (got.name !== want.name) return `update.delta[${i}]: tensor is named "${got.name}", expected "${want.name}"`;
+    if (got.shape.length !== want.shape.length || got.shape.some((d, k) => d !== want.shape[k])) {
+      return `update.delta[${i}] "${want.name}": shape [${got.shape}], expected [${want.shape}]`;
+    }
+    const size = want.shape.reduce((a, b) => a * b, 1);
+    if (got.values.length !== size) return `update.delta[${i}] "${want.name}": ${got.values.length} values, expected ${size}`;
+  }
+  return null;
+}
