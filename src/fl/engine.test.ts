@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { RoundEngine, type EngineConfig, type EngineEvent } from './engine';
+import { InMemoryNetwork } from './in-memory-transport';
+import { mlpSpec } from './models';
+import { PROTOCOL_VERSION, type Message, type RoundStartMessage, type UpdateMessage } from './protocol';
+import type { Transport } from './transport';
+import type { WeightSet } from './weights';
+
+const layout = (values: number[]): WeightSet => [{ name: 'fc1/kernel', shape: [2, 2], values: Float32Array.from(values) }];
+
+const baseConfig: EngineConfig = {
+  model: mlpSpec([2], 2, []),
+  strategy: { name: 'fedavg' },
+  train: { localEpochs: 1, batchSize: 8, learningRate: 0.1 },
+  minClients: 1,
+  fraction: 1,
+  decomposition: 'off',
+  decompositionEvery: 1,
+  seed: 1,
+  timing: { roundDeadlineMs: 300, evalDeadlineMs: 300 },
+};
+
+type Behaviour = (round: RoundStartMessage, send: (m: Message) => void, endpoint: Transport) => void;
+
+const metrics = { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 5, samplesPerSecond: 100 };
+const update = (round: number, delta: number[], numSamples = 10): UpdateMessage => ({ type: 'update', v: PROTOCOL_VERSION, round, delta: layout(delta), numSamples, metrics });
+const honest: Behaviour = (r, send) => send(update(r.round, [1, 1, 1, 1]));
+const silent: Behaviour = () => {};
+
+function setup(behaviours: Record<string, Behaviour>, config: Partial<EngineConfig> = {}) {
+  const network = new InMemoryNetwork();
+  const events: EngineEvent[] = [];
+  const engine = new RoundEngine(network.endpoint('agg'), { ...baseConfig, ...config }, layout([0, 0, 0, 0]), { onEvent: (e) => events.push(e) });
+  const received: Record<string, Message[]> = {};
+  const endpoints: Record<string, Transport> = {};
+  const join = (id: string, behaviour: Behaviour) => {
+    const ep = network.endpoint(id);
+    endpoints[id] = ep;
+    received[id] = [];
+    ep.onMessage((from, m) => {
+      received[id].push(m);
+      if (m.type === 'round-start') behaviour(m, (reply) => ep.send(from, reply), ep);
+    });
+    ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });
+  };
+  for (const [id, b] of Object.entries(behaviours)) join(id, b);
+  const rejections = () => events.filter((e): e is Extract<EngineEvent, { kind: 'rejected' }> => e.kind === 'rejected');
+  return { network, engine, events, received, endpoints, join, rejections };
+}
+
+describe('round engine', () => {
+  it('aggregates the updates of all clients', async () => {
+    const { engine } = setup({ a: honest, b: (r, send) => send(update(r.round, [3, 3, 3, 3], 30)) });
+    await engine.waitForClients(2, 1000);
+    const report = await engine.runRound();
+    expect(report?.participants).toEqual(['a', 'b']);
+    expect(Array.from(engine.globalWeights[0].values)).toEqual([2.5, 2.5, 2.5, 2.5]); // (10*1 + 30*3) / 40
+    expect(engine.currentRound).toBe(1);
+  });
+
+  it('does not wait past the deadline for a silent client and aggregates what arrived', async () => {
+    const { engine } = setup({ a: honest, b: silent });
+    await engine.waitForClients(2, 1000);
+    const started = Date.now();
+    const report = await engine.runRound();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(report?.participants).toEqual(['a']);
+    expect(report?.missing).toEqual(['b']);
+  });
+
+  it('drops a client that vanishes mid-round without waiting for the deadline', async () => {
+    const { engine, network } = setup({ a: honest, b: () => setTimeout(() => network.disconnect('b'), 10) }, { timing: { roundDeadlineMs: 60_000 } });
+    await engine.waitForClients(2, 1000);
+    const started = Date.now();
+    const report = await engine.runRound();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(report?.participants).toEqual(['a']);
+    expect(engine.connectedClients.map((c) => c.id)).toEqual(['a']);
+  });
+
+  it('rejects stale, duplicate, NaN, wrong-shape and unsolicited updates with reasons, and keeps going', async () => {
+    const { engine, rejections } = setup({
+      stale: (r, send) => send(update(r.round - 1, [9, 9, 9, 9])),
+      dup: (r, send) => {
+        send(update(r.round, [1, 1, 1, 1]));
+        send(update(r.round, [5, 5, 5, 5]));
+      },
+      nan: (r, send) => send(update(r.round, [NaN, 0, 0, 0])),
+      shape: (r, send) => send({ ...update(r.round, [0]), delta: [{ name: 'fc1/kernel', shape: [1], values: new Float32Array(1) }] }),
+    });
+    await engine.waitForClients(4, 1000);
+    const report = await engine.runRound();
+    expect(report?.participants).toEqual(['dup']);
+    expect(Array.from(engine.globalWeights[0].values)).toEqual([1, 1, 1, 1]);
+    const reasons = rejections().map((r) => `${r.from}: ${r.reason}`);
+    expect(reasons.some((r) => r.startsWith('stale: stale update for round 0'))).toBe(true);
+    expect(reasons.some((r) => r.startsWith('dup: duplicate update'))).toBe(true);
+    expect(reasons.some((r) => r.startsWith('nan:') && r.includes('non-finite'))).toBe(true);
+    expect(reasons.some((r) => r.startsWith('shape:') && r.includes('shape [1]'))).toBe(true);
+  });
+
+  it('with too few updates the round is not lost: the global model stays and the round is retried', async () => {
+    const { engine, events } = setup({ a: honest, b: silent }, { minClients: 2 });
+    await engine.waitForClients(2, 1000);
+    expect(await engine.runRound()).toBeNull();
+    expect(engine.currentRound).toBe(0);
+    expect(Array.from(engine.globalWeights[0].values)).toEqual([0, 0, 0, 0]);
+    expect(events.some((e) => e.kind === 'round-failed' && e.reason.includes('only 1 of 2'))).toBe(true);
+  });
+
+  it('refuses to start a round below the minimum number of clients', async () => {
+    const { engine, events } = setup({ a: honest }, { minClients: 3 });
+    await engine.waitForClients(1, 1000);
+    expect(await engine.runRound()).toBeNull();
+    expect(events.some((e) => e.kind === 'round-failed' && e.reason.includes('3 needed'))).toBe(true);
+  });
+
+  it('a late joiner enters at the next round with the current global model', async () => {
+    const { engine, join, received } = setup({ a: honest });
+    await engine.waitForClients(1, 1000);
+    await engine.runRound();
+    join('late', honest);
+    await engine.waitForClients(2, 1000);
+    const report = await engine.runRound();
+    expect(report?.participants).toEqual(['a', 'late']);
+    const start = received.late.find((m): m is RoundStartMessage => m.type === 'round-start')!;
+    expect(start.round).toBe(2);
+    expect(Array.from(start.weights[0].values)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('asks only a fraction of the clients each round, deterministically under the seed', async () => {
+    const ids = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
+    const selections: string[][] = [];
+    for (let trial = 0; trial < 2; trial++) {
+      const { engine } = setup(Object.fromEntries(ids.map((id) => [id, honest])), { fraction: 0.5 });
+      await engine.waitForClients(6, 1000);
+      const report = await engine.runRound();
+      selections.push(report!.participants);
+    }
+    expect(selections[0]).toHaveLength(3);
+    expect(selections[1]).toEqual(selections[0]);
+  });
+
+  it('refuses a hello that the admission check rejects', async () => {
+    const network = new InMemoryNetwork();
+    const engine = new RoundEngine(network.endpoint('agg'), baseConfig, layout([0, 0, 0, 0]), { admit: (h) => (h.secret === 's3cret' ? null : 'wrong join secret') });
+    const stranger = network.endpoint('stranger');
+    const got: Message[] = [];
+    stranger.onMessage((_, m) => got.push(m));
+    stranger.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'x', backend: 'cpu', numSamples: 5, labelHistogram: [5], secret: 'guess' });
+    const friend = network.endpoint('friend');
+    friend.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'y', backend: 'cpu', numSamples: 5, labelHistogram: [5], secret: 's3cret' });
+    await engine.waitForClients(1, 1000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(engine.connectedClients.map((c) => c.id)).toEqual(['friend']);
+    expect(got).toEqual([{ type: 'error', v: PROTOCOL_VERSION, reason: 'wrong join secret' }]);
+  });
+});

@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseSimArgs, UsageError } from './cli-options';
+
+const runCli = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/sim/cli.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('simulator options', () => {
+  it('parses every documented option', () => {
+    const { config, out } = parseSimArgs([
+      '--data', 'mnist', '--limit', '500', '--model', 'cnn', '--clients', '4', '--partition', 'dirichlet', '--alpha', '0.1',
+      '--strategy', 'fedprox', '--rounds', '2', '--local-epochs', '3', '--batch', '16', '--lr', '0.01', '--mu', '0.5',
+      '--fraction', '0.5', '--seed', '9', '--out', 'x.json', '--backend', 'cpu',
+    ]);
+    expect(config).toMatchObject({ limit: 500, model: 'cnn', clients: 4, partition: { kind: 'dirichlet', alpha: 0.1 }, strategy: { name: 'fedprox', mu: 0.5 }, rounds: 2, localEpochs: 3, batch: 16, lr: 0.01, fraction: 0.5, seed: 9, backend: 'cpu' });
+    expect(out).toBe('x.json');
+    expect(parseSimArgs(['--strategy', 'fedld', '--lambda', '0', '--rho', '0.5']).config.strategy).toEqual({ name: 'fedld', lambda: 0, rho: 0.5 });
+  });
+
+  it.each([
+    [['--clients', '0'], /--clients must be a positive integer/],
+    [['--alpha=-1'], /--alpha must be a positive number/],
+    [['--alpha', '0'], /--alpha must be a positive number/],
+    [['--fraction', '1.5'], /--fraction must be in \(0, 1\]/],
+    [['--strategy', 'fedsgd'], /--strategy must be one of fedavg, fedprox, fedld/],
+    [['--partition', 'weird'], /--partition must be iid, dirichlet or shards/],
+    [['--rounds', 'many'], /--rounds must be a positive integer/],
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['--out', 'result.txt'], /--out must name a .json file/],
+  ])('rejects %j with a clear message', (args, message) => {
+    expect(() => parseSimArgs(args as string[])).toThrow(UsageError);
+    expect(() => parseSimArgs(args as string[])).toThrow(message);
+  });
+
+  it('exits non-zero with the usage text on a bad option', () => {
+    const r = runCli(['--clients', 'zero']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--clients must be a positive integer');
+    expect(r.stderr).toContain('Usage: npm run sim');
+  });
+
+  it('exits non-zero with the cause when the data file is broken', () => {
+    const r = runCli(['--data', '/nonexistent/file.npz', '--rounds', '1']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('/nonexistent/file.npz');
+  });
+
+  it('prints the per-round table and writes the JSON result', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'fedtab-sim-')), 'run.json');
+    const r = runCli(['--clients', '2', '--rounds', '2', '--limit', '400', '--test-limit', '200', '--out', out]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/round\s+accuracy\s+test loss\s+local\s+shift\s+aggregation/);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(Object.keys(json)).toEqual(expect.arrayContaining(['config', 'partition', 'rounds', 'final']));
+    expect(json.partition.histograms).toHaveLength(2);
+    expect(json.rounds).toHaveLength(2);
+    expect(Object.keys(json.rounds[0])).toEqual(expect.arrayContaining(['round', 'accuracy', 'loss', 'decomposition', 'trainMs', 'aggregateMs', 'evalMs']));
+    expect(Object.keys(json.rounds[0].decomposition).sort()).toEqual(['aggregation', 'global', 'local', 'shift']);
+    expect(json.final.bestAccuracy).toBeGreaterThanOrEqual(json.final.accuracy);
+  });
+});
