@@ -131,16 +131,16 @@ export class RoundEngine {
     this.unsubscribe.forEach((u) => u());
   }
 
-  /** Resolves once at least `count` clients have joined; rejects after timeoutMs. */
+  /** Resolves once at least `count` clients with data have joined; rejects after timeoutMs. */
   waitForClients(count: number, timeoutMs = this.timing.joinWaitMs): Promise<void> {
-    if (this.clients.size >= count) return Promise.resolve();
+    if (this.trainableIds().length >= count) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.clientWaiters = this.clientWaiters.filter((w) => w !== check);
-        reject(new Error(`engine: only ${this.clients.size} of ${count} clients joined within ${timeoutMs} ms`));
+        reject(new Error(`engine: only ${this.trainableIds().length} of ${count} clients joined within ${timeoutMs} ms`));
       }, timeoutMs);
       const check = () => {
-        if (this.clients.size >= count) {
+        if (this.trainableIds().length >= count) {
           clearTimeout(timer);
           this.clientWaiters = this.clientWaiters.filter((w) => w !== check);
           resolve();
@@ -170,6 +170,10 @@ export class RoundEngine {
         return this.removeClient(from);
       case 'error':
         return this.reject(from, `client reported: ${message.reason}`);
+      case 'welcome':
+      case 'roster':
+      case 'checkpoint':
+        return; // session-level messages, handled by the session layer
       default:
         return this.reject(from, `unexpected message "${message.type}" for the aggregator`);
     }
@@ -185,7 +189,7 @@ export class RoundEngine {
       this.transport.send(from, { type: 'error', v: PROTOCOL_VERSION, reason: refusal });
       return this.reject(from, refusal);
     }
-    if (!(Number.isInteger(hello.numSamples) && hello.numSamples > 0)) {
+    if (!(Number.isInteger(hello.numSamples) && hello.numSamples >= 0)) {
       return this.reject(from, `hello with an invalid sample count (${hello.numSamples})`);
     }
     const client: ClientInfo = {
@@ -248,8 +252,13 @@ export class RoundEngine {
     clearTimeout(timer);
   }
 
+  /** Clients with data to train on (a hello with 0 samples joins the session without training yet). */
+  private trainableIds(): string[] {
+    return [...this.clients.values()].filter((c) => c.numSamples > 0).map((c) => c.id).sort();
+  }
+
   private selectClients(roundNumber: number): string[] {
-    const ids = [...this.clients.keys()].sort();
+    const ids = this.trainableIds();
     const count = Math.min(ids.length, Math.max(this.config.minClients, Math.ceil(this.config.fraction * ids.length)));
     if (count === ids.length) return ids;
     return new Rng(this.config.seed * 7919 + roundNumber).shuffle(ids).slice(0, count).sort();
@@ -261,8 +270,9 @@ export class RoundEngine {
    */
   async runRound(): Promise<RoundReport | null> {
     const roundNumber = this.round + 1;
-    if (this.clients.size < this.config.minClients) {
-      const reason = `${this.clients.size} clients connected, ${this.config.minClients} needed`;
+    const trainable = this.trainableIds().length;
+    if (trainable < this.config.minClients) {
+      const reason = `${trainable} clients with data connected, ${this.config.minClients} needed`;
       this.emit({ kind: 'round-failed', round: roundNumber, reason });
       return null;
     }

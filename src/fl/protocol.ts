@@ -1,3 +1,4 @@
+import type { PartitionSpec } from './data/partition';
 import type { ModelSpec } from './models';
 import type { StrategyConfig } from './strategies/types';
 import type { WeightSet } from './weights';
@@ -99,8 +100,63 @@ export interface ErrorMessage {
   reason: string;
 }
 
+export type WeightCodecChoice = 'float32' | 'float16' | 'int8';
+
+/** Everything a session runs with, chosen by the host; sent to each client on joining. */
+export interface SessionConfig {
+  model: ModelSpec;
+  strategy: StrategyConfig;
+  train: Omit<TrainConfig, 'seed'>;
+  rounds: number;
+  minClients: number;
+  fraction: number;
+  roundDeadlineMs: number;
+  decomposition: DecompositionMode;
+  decompositionEvery: number;
+  codec: WeightCodecChoice;
+  seed: number;
+  /** How the built-in demo data is split: client slot k gets part k of this partition. */
+  demo: { partition: PartitionSpec; clients: number };
+}
+
+/** The aggregator's answer to an admitted hello. */
+export interface WelcomeMessage {
+  type: 'welcome';
+  v: number;
+  /** The client's slot in join order (stable across reconnects and handovers); picks its demo shard. */
+  slot: number;
+  round: number;
+  config: SessionConfig;
+}
+
+export interface RosterEntry {
+  id: string;
+  name: string;
+  slot: number;
+}
+
+/** Who is in the session, in join order, and who aggregates. Broadcast on every change. */
+export interface RosterMessage {
+  type: 'roster';
+  v: number;
+  aggregatorId: string;
+  round: number;
+  peers: RosterEntry[];
+}
+
+/** The latest global model, sent after each round to the clients next in line to aggregate. */
+export interface CheckpointMessage {
+  type: 'checkpoint';
+  v: number;
+  round: number;
+  weights: WeightSet;
+}
+
 export type Message =
   | HelloMessage
+  | WelcomeMessage
+  | RosterMessage
+  | CheckpointMessage
   | RoundStartMessage
   | UpdateMessage
   | EvalRequestMessage

@@ -28,6 +28,8 @@ export interface WireLimits {
   maxModelDimension: number;
   /** Entries of any msgpack map in a message (messages have a handful of fields). */
   maxMapEntries: number;
+  /** Peers listed in one roster message. */
+  maxPeers: number;
 }
 
 export const WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({
@@ -45,6 +47,7 @@ export const WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({
   maxHiddenLayers: 64,
   maxModelDimension: 1 << 20,
   maxMapEntries: 64,
+  maxPeers: 1024,
 });
 
 /** WIRE_LIMITS with some fields replaced. */

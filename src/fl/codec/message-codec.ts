@@ -25,6 +25,8 @@ function toWireForm(message: Message, codec: WeightCodecName): object {
       return { ...message, weights: encodeWeightSet(message.weights, codec) };
     case 'update':
       return { ...message, delta: encodeWeightSet(message.delta, codec) };
+    case 'checkpoint':
+      return { ...message, weights: encodeWeightSet(message.weights, codec) };
     case 'eval-request':
       return { ...message, models: message.models.map((w) => encodeWeightSet(w, codec)) };
     default:
@@ -80,6 +82,8 @@ function fromWireForm(m: Record<string, unknown>, limits: WireLimits): Record<st
       return { ...m, weights: wireWeightSet(m.weights, 'round-start.weights', limits) };
     case 'update':
       return { ...m, delta: wireWeightSet(m.delta, 'update.delta', limits) };
+    case 'checkpoint':
+      return { ...m, weights: wireWeightSet(m.weights, 'checkpoint.weights', limits) };
     case 'eval-request': {
       if (!Array.isArray(m.models)) throw new WireFormatError('eval-request.models: expected an array');
       if (m.models.length > limits.maxModelsPerEvalRequest) {

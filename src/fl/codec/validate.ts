@@ -7,7 +7,13 @@ import type { ModelSpec } from '../models';
 import { PROTOCOL_VERSION } from '../protocol';
 import type {
   ByeMessage,
+  CheckpointMessage,
+  DecompositionMode,
   ErrorMessage,
+  RosterMessage,
+  SessionConfig,
+  WeightCodecChoice,
+  WelcomeMessage,
   EvalRequestMessage,
   EvalResultMessage,
   HelloMessage,
@@ -20,6 +26,7 @@ import type {
   UpdateMessage,
 } from '../protocol';
 import type { StrategyConfig } from '../strategies/types';
+import type { PartitionSpec } from '../data/partition';
 import type { NamedTensor, TensorLayout, WeightSet } from '../weights';
 import { quoteForReason } from './errors';
 import { WIRE_LIMITS, type WireLimits } from './limits';
@@ -35,6 +42,9 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
   'round-result',
   'bye',
   'error',
+  'welcome',
+  'roster',
+  'checkpoint',
 ];
 
 export function isMessageType(x: unknown): x is MessageType {
@@ -197,6 +207,52 @@ function trainConfig(x: unknown, path: string): TrainConfig {
   };
 }
 
+const DECOMPOSITION_MODES: readonly DecompositionMode[] = ['exact', 'proxy', 'off'];
+const CODEC_CHOICES: readonly WeightCodecChoice[] = ['float32', 'float16', 'int8'];
+
+function oneOf<T extends string>(x: unknown, options: readonly T[], path: string): T {
+  if (typeof x !== 'string' || !(options as readonly string[]).includes(x)) fail(path, `expected one of ${options.join(', ')}, got ${quoteForReason(x)}`);
+  return x as T;
+}
+
+function partitionSpec(x: unknown, path: string): PartitionSpec {
+  const p = record(x, path);
+  switch (p.kind) {
+    case 'iid':
+      return { kind: 'iid' };
+    case 'dirichlet':
+      return { kind: 'dirichlet', alpha: inRange(p.alpha, `${path}.alpha`, Number.MIN_VALUE, Number.MAX_VALUE) };
+    case 'shards':
+      return { kind: 'shards' };
+    default:
+      fail(`${path}.kind`, `unknown partition ${quoteForReason(p.kind)}`);
+  }
+}
+
+function sessionConfig(x: unknown, path: string, limits: WireLimits): SessionConfig {
+  const c = record(x, path);
+  const train = record(c.train, `${path}.train`);
+  const demo = record(c.demo, `${path}.demo`);
+  return {
+    model: validateModelSpec(c.model, `${path}.model`, limits),
+    strategy: validateStrategyConfig(c.strategy, `${path}.strategy`),
+    train: {
+      localEpochs: integer(train.localEpochs, `${path}.train.localEpochs`, 1),
+      batchSize: integer(train.batchSize, `${path}.train.batchSize`, 1),
+      learningRate: inRange(train.learningRate, `${path}.train.learningRate`, Number.MIN_VALUE, Number.MAX_VALUE),
+    },
+    rounds: integer(c.rounds, `${path}.rounds`, 1),
+    minClients: integer(c.minClients, `${path}.minClients`, 1),
+    fraction: inRange(c.fraction, `${path}.fraction`, Number.MIN_VALUE, 1),
+    roundDeadlineMs: integer(c.roundDeadlineMs, `${path}.roundDeadlineMs`, 1),
+    decomposition: oneOf(c.decomposition, DECOMPOSITION_MODES, `${path}.decomposition`),
+    decompositionEvery: integer(c.decompositionEvery, `${path}.decompositionEvery`, 1),
+    codec: oneOf(c.codec, CODEC_CHOICES, `${path}.codec`),
+    seed: integer(c.seed, `${path}.seed`),
+    demo: { partition: partitionSpec(demo.partition, `${path}.demo.partition`), clients: integer(demo.clients, `${path}.demo.clients`, 1) },
+  };
+}
+
 function localMetrics(x: unknown, path: string): LocalMetrics {
   const m = record(x, path);
   return {
@@ -302,6 +358,23 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
         loss: nullableFinite(m.loss, 'round-result.loss'),
       } satisfies RoundResultMessage;
     }
+    case 'welcome':
+      return { type, v, slot: integer(m.slot, 'welcome.slot'), round: round(), config: sessionConfig(m.config, 'welcome.config', limits) } satisfies WelcomeMessage;
+    case 'roster': {
+      const aggregatorId = text('aggregatorId');
+      return {
+        type,
+        v,
+        aggregatorId,
+        round: round(),
+        peers: array(m.peers, 'roster.peers', limits.maxPeers).map((x, i) => {
+          const e = record(x, `roster.peers[${i}]`);
+          return { id: string(e.id, `roster.peers[${i}].id`, limits), name: string(e.name, `roster.peers[${i}].name`, limits), slot: integer(e.slot, `roster.peers[${i}].slot`) };
+        }),
+      } satisfies RosterMessage;
+    }
+    case 'checkpoint':
+      return { type, v, round: round(), weights: validateWeightSet(m.weights, 'checkpoint.weights', limits) } satisfies CheckpointMessage;
     case 'bye':
       return { type, v, reason: text('reason') } satisfies ByeMessage;
     case 'error':
