@@ -1,0 +1,58 @@
+/** Starts the app's own Vite server (dev or preview, signalling included) for browser tests. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { createServer, preview, type InlineConfig } from 'vite';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface AppServer {
+  /** Origin for the browser, e.g. http://127.0.0.1:41234 */
+  origin: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface AppServerOptions {
+  mode?: 'dev' | 'preview';
+  /** Address to bind: 0.0.0.0 (default) or the namespace address. Port is always a free one. */
+  host?: string;
+  /** Host name the browser uses; default 127.0.0.1 (a secure context, reachable when bound to 0.0.0.0). */
+  browserHost?: string;
+  /** Pages the dev server pre-scans for dependencies, so no optimisation reload happens mid-test. */
+  entries?: string[];
+}
+
+function baseConfig(options: AppServerOptions): InlineConfig {
+  return {
+    configFile: path.join(REPO_ROOT, 'vite.config.ts'),
+    // Loads the TS config through Vite's module runner (no warnings about extensionless imports).
+    configLoader: 'runner',
+    root: REPO_ROOT,
+    logLevel: 'warn',
+    // Separate from the dev cache: other processes may run Vite on this tree at the same time.
+    cacheDir: path.join(REPO_ROOT, 'node_modules/.vite-e2e'),
+    optimizeDeps: options.entries ? { entries: options.entries } : undefined,
+  };
+}
+
+export async function startAppServer(options: AppServerOptions = {}): Promise<AppServer> {
+  const host = options.host ?? '0.0.0.0';
+  const browserHost = options.browserHost ?? (host === '0.0.0.0' ? '127.0.0.1' : host);
+  if (options.mode === 'preview') {
+    const distIndex = path.join(REPO_ROOT, 'dist/index.html');
+    if (!fs.existsSync(distIndex)) throw new Error(`${distIndex} does not exist: run npm run build before preview tests`);
+    const server = await preview({ ...baseConfig(options), preview: { host, port: 0, strictPort: false, open: false } });
+    const port = (server.httpServer.address() as AddressInfo).port;
+    return { origin: `http://${browserHost}:${port}`, port, close: () => server.close() };
+  }
+  const server = await createServer({
+    ...baseConfig(options),
+    server: { host, port: 0, strictPort: false, open: false, watch: null },
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === 'string') throw new Error('Vite dev server did not report a TCP address');
+  return { origin: `http://${browserHost}:${address.port}`, port: address.port, close: () => server.close() };
+}

@@ -1,0 +1,53 @@
+/** Headless Chromium for browser tests, launched with the flags stack-notes found to work here. */
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Without the background-networking flags Chromium hangs on a closed network. */
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-webgpu',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
+}
+
+export interface OpenedPage {
+  page: Page;
+  /** console.error lines and uncaught page errors, for assertions and failure messages. */
+  problems: string[];
+  /** Every console line, as `type: text`. */
+  console: string[];
+}
+
+/** Opens `url` in a fresh context (its own storage), recording errors the page reports. */
+export async function openPage(browser: Browser, url: string): Promise<OpenedPage> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems: string[] = [];
+  const lines: string[] = [];
+  page.on('console', (message) => {
+    lines.push(`${message.type()}: ${message.text()}`);
+    if (message.type() === 'error') problems.push(`console.error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, problems, console: lines };
+}
+
+/** Polls `probe` until it returns a value that is not undefined, or fails with `what` after timeoutMs. */
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Production start: serves the built app (dist/) and the PeerJS signalling server on one port.
+ *
+ *   tsx server/serve.ts [--https] [--port 5173] [--host 0.0.0.0] [--dist dist]
+ *
+ * PORT and HOST environment variables are read too (flags win). With --https a self-signed certificate
+ * is made (and cached) the same way @vitejs/plugin-basic-ssl does for `vite --mode https`.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import { getCertificate } from '@vitejs/plugin-basic-ssl';
+import { attachSignalling } from '../src/net/signalling-server';
+import { listServerUrls, serverUrlsMiddleware } from '../src/net/server-urls';
+import type { ServerUrls } from '../src/net/endpoints';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  https: boolean;
+  /** Folder with the built app (index.html at its root). */
+  distDir: string;
+  /** Where the self-signed certificate is cached. */
+  certDir: string;
+}
+
+export interface RunningServer {
+  server: http.Server | https.Server;
+  urls: ServerUrls;
+  close(): Promise<void>;
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const DEFAULT_SERVE_OPTIONS: ServeOptions = {
+  port: 5173,
+  host: '0.0.0.0',
+  https: false,
+  distDir: path.join(repoRoot, 'dist'),
+  // The cache folder @vitejs/plugin-basic-ssl uses by default, so dev and production share one certificate.
+  certDir: path.join(repoRoot, 'node_modules/.vite/basic-ssl'),
+};
+
+function parsePort(text: string, source: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${source}: "${text}" is not a port number (0-65535)`);
+  return port;
+}
+
+/** Reads flags and environment; throws an error naming the bad argument. */
+export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeOptions {
+  const options: ServeOptions = { ...DEFAULT_SERVE_OPTIONS };
+  if (env.PORT) options.port = parsePort(env.PORT, 'PORT');
+  if (env.HOST) options.host = env.HOST;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined || next.startsWith('--')) throw new Error(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--https') options.https = true;
+    else if (arg === '--port') options.port = parsePort(value(), '--port');
+    else if (arg === '--host') options.host = value();
+    else if (arg === '--dist') options.distDir = path.resolve(value());
+    else throw new Error(`unknown argument "${arg}" (expected --https, --port N, --host ADDRESS, --dist DIR)`);
+  }
+  return options;
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const indexHtml = path.join(options.distDir, 'index.html');
+  if (!fs.existsSync(indexHtml)) throw new Error(`${indexHtml} does not exist: build the app first (npm run build)`);
+
+  const app = express();
+  app.disable('x-powered-by');
+  let server: http.Server | https.Server;
+  if (options.https) {
+    const pem = await getCertificate(options.certDir, 'fedtab');
+    server = https.createServer({ key: pem, cert: pem }, app);
+  } else {
+    server = http.createServer(app);
+  }
+  const signalling = attachSignalling(server);
+  app.use(signalling.middleware);
+  app.use(serverUrlsMiddleware(server));
+  app.use(express.static(options.distDir, { index: 'index.html' }));
+  // A single-page app: unknown page paths get the app, missing files a plain 404.
+  app.get('*', (req, res, next) => {
+    if (path.extname(req.path) !== '' || !req.accepts('html')) return next();
+    res.sendFile(indexHtml);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const urls = listServerUrls(server.address(), options.https ? 'https' : 'http');
+  return {
+    server,
+    urls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        signalling.close();
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseServeArgs(process.argv.slice(2));
+  const running = await startServer(options);
+  console.log(`fedtab serving ${options.distDir} with signalling at /peerjs`);
+  for (const url of running.urls.local) console.log(`  Local:   ${url}`);
+  for (const url of running.urls.urls) console.log(`  Network: ${url}`);
+  if (options.https) console.log('  (self-signed certificate: each device must accept the browser warning once)');
+  const stop = () => {
+    void running.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(`fedtab server: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * Vite plugin: the PeerJS signalling server and the URL list endpoint, served by Vite itself
+ * in dev (`vite`) and preview (`vite preview`), so app and signalling share one port.
+ */
+import type { Plugin } from 'vite';
+import { attachSignalling, type AppHttpServer, type ConnectMiddleware } from './signalling-server';
+import { serverUrlsMiddleware } from './server-urls';
+
+interface MiddlewareStack {
+  use(middleware: ConnectMiddleware): unknown;
+}
+
+function install(httpServer: AppHttpServer | null, middlewares: MiddlewareStack, basePath: string, warn: (m: string) => void) {
+  if (!httpServer) {
+    warn('fedtab signalling: no HTTP server (middleware mode); peers cannot connect through this server');
+    return;
+  }
+  const signalling = attachSignalling(httpServer, { log: warn });
+  httpServer.on('close', () => signalling.close());
+  middlewares.use(signalling.middleware);
+  middlewares.use(serverUrlsMiddleware(httpServer, basePath));
+}
+
+export function fedtabSignalling(): Plugin {
+  return {
+    name: 'fedtab:signalling',
+    configureServer(server) {
+      install(server.httpServer, server.middlewares, server.config.base, (m) => server.config.logger.warn(m));
+    },
+    configurePreviewServer(server) {
+      install(server.httpServer, server.middlewares, server.config.base, (m) => server.config.logger.warn(m));
+    },
+  };
+}
