@@ -95,7 +95,7 @@ export class RoundEngine {
 
   constructor(
     private readonly transport: Transport,
-    private readonly config: EngineConfig,
+    private config: EngineConfig,
     initialWeights: WeightSet,
     private readonly hooks: EngineHooks = {},
     /** Resume from a later round (aggregator handover). */
@@ -113,6 +113,11 @@ export class RoundEngine {
       transport.onMessage((from, message) => this.handle(from, message)),
       transport.onPeerLeft((peer) => this.removeClient(peer)),
     );
+  }
+
+  /** Switches the decomposition mode from the next round on. */
+  setDecompositionMode(mode: DecompositionMode): void {
+    this.config = { ...this.config, decomposition: mode };
   }
 
   get currentRound(): number {
@@ -328,7 +333,7 @@ export class RoundEngine {
       evalMs,
     };
     for (const id of this.clients.keys()) {
-      this.transport.send(id, { type: 'round-result', v: PROTOCOL_VERSION, round: roundNumber, participants: arrived.length, accuracy: report.accuracy, loss: report.loss });
+      this.transport.send(id, { type: 'round-result', v: PROTOCOL_VERSION, round: roundNumber, participants: arrived.length, accuracy: report.accuracy, loss: report.loss, decomposition: report.decomposition });
     }
     this.emit({ kind: 'round-finished', report });
     return report;

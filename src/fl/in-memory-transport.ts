@@ -1,22 +1,38 @@
 import type { Message } from './protocol';
-import type { Transport } from './transport';
+import type { Transport, WireCodec, WireDecoder } from './transport';
 
 type MessageHandler = (from: string, message: Message) => void;
 type LeaveHandler = (peerId: string) => void;
 
 /** What happens to one message in flight; the default delivers it once, at once. */
-export type DeliveryPlan = { drop: true } | { drop?: false; delayMs?: number; copies?: number; message?: Message };
+export interface DeliveryPlan {
+  drop?: boolean;
+  delayMs?: number;
+  /** Deliver this many copies (duplicates). */
+  copies?: number;
+  /** Deliver this message instead. */
+  message?: Message;
+  /** With a codec: rewrite the frames on the wire (corrupt, truncate, reorder, inject). */
+  frames?: (frames: Uint8Array[]) => Uint8Array[];
+}
 
 export interface InMemoryNetworkOptions {
   /** Decides the fate of each message (fault injection in tests). */
-  plan?: (from: string, to: string, message: Message) => DeliveryPlan;
-  /** Sees every message that is sent (privacy tests, byte counting). */
+  plan?: (from: string, to: string, message: Message) => DeliveryPlan | undefined;
+  /** Sees every message that is sent (privacy tests). */
   tap?: (from: string, to: string, message: Message) => void;
+  /** Send real wire frames through this codec (one decoder per link), as the WebRTC transport does. */
+  codec?: WireCodec;
+  /** Called for frames the receiver's decoder rejected, and for messages the codec refused to encode. */
+  onWireError?: (from: string, to: string, reason: string) => void;
 }
 
 class Endpoint implements Transport {
   readonly messageHandlers = new Set<MessageHandler>();
   readonly leaveHandlers = new Set<LeaveHandler>();
+  readonly decoders = new Map<string, WireDecoder>();
+  bytesSent = 0;
+  bytesReceived = 0;
   closed = false;
 
   constructor(
@@ -37,22 +53,38 @@ class Endpoint implements Transport {
     this.leaveHandlers.add(handler);
     return () => this.leaveHandlers.delete(handler);
   }
+
+  /** Connections are implicit in memory; connecting to a peer that is not there fails like WebRTC would. */
+  async connect(peerId: string): Promise<void> {
+    if (!this.network.has(peerId)) throw new Error(`peer ${peerId} is not on the network`);
+  }
+
+  trafficTotals(): { bytesSent: number; bytesReceived: number } {
+    return { bytesSent: this.bytesSent, bytesReceived: this.bytesReceived };
+  }
 }
 
+export type InMemoryEndpoint = Endpoint;
+
 /**
- * Peers in one process. Messages are structured-cloned (no shared buffers, as over a real wire) and
- * delivered asynchronously; a plan function can drop, delay, duplicate or replace them.
+ * Peers in one process. Messages are delivered asynchronously and never share buffers with the sender:
+ * structured-cloned, or (with a codec) encoded into frames and decoded by a per-link decoder.
+ * A plan function can drop, delay, duplicate, replace or (with a codec) corrupt them.
  */
 export class InMemoryNetwork {
   private readonly endpoints = new Map<string, Endpoint>();
 
   constructor(private readonly options: InMemoryNetworkOptions = {}) {}
 
-  endpoint(id: string): Transport {
+  endpoint(id: string): InMemoryEndpoint {
     if (this.endpoints.has(id)) throw new Error(`in-memory network: peer id "${id}" is taken`);
     const ep = new Endpoint(id, this);
     this.endpoints.set(id, ep);
     return ep;
+  }
+
+  has(id: string): boolean {
+    return this.endpoints.has(id);
   }
 
   /** The peer vanishes: its messages stop, and every other peer is told. */
@@ -72,12 +104,36 @@ export class InMemoryNetwork {
     if (plan.drop) return;
     const payload = plan.message ?? message;
     const copies = plan.copies ?? 1;
+    const codec = this.options.codec;
+    let frames: Uint8Array[] | null = null;
+    if (codec) {
+      try {
+        frames = codec.encode(payload);
+      } catch (e) {
+        this.options.onWireError?.(from, to, `not sent: ${(e as Error).message}`);
+        return;
+      }
+      if (plan.frames) frames = plan.frames(frames);
+    }
     for (let c = 0; c < copies; c++) {
-      const cloned = structuredClone(payload);
+      const cloned = frames ? null : structuredClone(payload);
       setTimeout(() => {
         const target = this.endpoints.get(to);
-        if (!target || target.closed || !this.endpoints.has(from)) return;
-        target.messageHandlers.forEach((h) => h(from, cloned));
+        const sender = this.endpoints.get(from);
+        if (!target || target.closed || !sender) return;
+        if (!frames) {
+          target.messageHandlers.forEach((h) => h(from, cloned!));
+          return;
+        }
+        let decoder = target.decoders.get(from);
+        if (!decoder) target.decoders.set(from, (decoder = codec!.createDecoder()));
+        for (const frame of frames) {
+          sender.bytesSent += frame.byteLength;
+          target.bytesReceived += frame.byteLength;
+          const { messages, errors } = decoder.push(frame.slice());
+          errors.forEach((reason) => this.options.onWireError?.(from, to, reason));
+          messages.forEach((m) => target.messageHandlers.forEach((h) => h(from, m)));
+        }
       }, plan.delayMs ?? 0);
     }
   }

@@ -86,6 +86,8 @@ export interface RoundResultMessage {
   participants: number;
   accuracy: number | null;
   loss: number | null;
+  /** The round's loss decomposition, when it was measured. */
+  decomposition?: { local: number; shift: number; aggregation: number; global: number } | null;
 }
 
 export interface ByeMessage {
@@ -133,6 +135,10 @@ export interface RosterEntry {
   id: string;
   name: string;
   slot: number;
+  backend: string;
+  numSamples: number;
+  /** Counts only. */
+  labelHistogram: number[];
 }
 
 /** Who is in the session, in join order, and who aggregates. Broadcast on every change. */

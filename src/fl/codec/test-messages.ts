@@ -52,7 +52,7 @@ export function sampleMessages(seed = 1): Message[] {
       models: [randomWeights({ a: [3, 3, 1, 8], b: [8] }, seed + 2), randomWeights({ a: [3, 3, 1, 8], b: [8] }, seed + 3), []],
     },
     { type: 'eval-result', v, round: 4, requestId: 'r4-a', losses: [2.3, 0.41, 1e-9], numSamples: 120 },
-    { type: 'round-result', v, round: 4, participants: 5, accuracy: 0.9125, loss: 0.3 },
+    { type: 'round-result', v, round: 4, participants: 5, accuracy: 0.9125, loss: 0.3, decomposition: { local: 0.2, shift: 0.5, aggregation: -0.4, global: 0.3 } },
     { type: 'round-result', v, round: 0, participants: 0, accuracy: null, loss: null },
     {
       type: 'welcome',
@@ -74,7 +74,7 @@ export function sampleMessages(seed = 1): Message[] {
         demo: { partition: { kind: 'dirichlet', alpha: 0.5 }, clients: 8 },
       },
     },
-    { type: 'roster', v, aggregatorId: 'p-host', round: 5, peers: [{ id: 'p-host', name: 'host', slot: 0 }, { id: 'p-2', name: 'tab 2', slot: 1 }] },
+    { type: 'roster', v, aggregatorId: 'p-host', round: 5, peers: [{ id: 'p-host', name: 'host', slot: 0, backend: 'webgl', numSamples: 500, labelHistogram: [250, 250] }, { id: 'p-2', name: 'tab 2', slot: 1, backend: 'cpu', numSamples: 0, labelHistogram: [] }] },
     { type: 'checkpoint', v, round: 5, weights: randomWeights(MLP_50K_SHAPES, seed + 4) },
     { type: 'bye', v, reason: 'tab closed' },
     { type: 'error', v, reason: 'model mismatch' },

@@ -349,14 +349,25 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
     case 'round-result': {
       const accuracy = nullableFinite(m.accuracy, 'round-result.accuracy');
       if (accuracy !== null) inRange(accuracy, 'round-result.accuracy', 0, 1);
-      return {
+      const result: RoundResultMessage = {
         type,
         v,
         round: round(),
         participants: integer(m.participants, 'round-result.participants'),
         accuracy,
         loss: nullableFinite(m.loss, 'round-result.loss'),
-      } satisfies RoundResultMessage;
+      };
+      if (m.decomposition === null) result.decomposition = null;
+      else if (m.decomposition !== undefined) {
+        const d = record(m.decomposition, 'round-result.decomposition');
+        result.decomposition = {
+          local: finite(d.local, 'round-result.decomposition.local'),
+          shift: finite(d.shift, 'round-result.decomposition.shift'),
+          aggregation: finite(d.aggregation, 'round-result.decomposition.aggregation'),
+          global: finite(d.global, 'round-result.decomposition.global'),
+        };
+      }
+      return result;
     }
     case 'welcome':
       return { type, v, slot: integer(m.slot, 'welcome.slot'), round: round(), config: sessionConfig(m.config, 'welcome.config', limits) } satisfies WelcomeMessage;
@@ -369,7 +380,14 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
         round: round(),
         peers: array(m.peers, 'roster.peers', limits.maxPeers).map((x, i) => {
           const e = record(x, `roster.peers[${i}]`);
-          return { id: string(e.id, `roster.peers[${i}].id`, limits), name: string(e.name, `roster.peers[${i}].name`, limits), slot: integer(e.slot, `roster.peers[${i}].slot`) };
+          return {
+            id: string(e.id, `roster.peers[${i}].id`, limits),
+            name: string(e.name, `roster.peers[${i}].name`, limits),
+            slot: integer(e.slot, `roster.peers[${i}].slot`),
+            backend: string(e.backend, `roster.peers[${i}].backend`, limits),
+            numSamples: integer(e.numSamples, `roster.peers[${i}].numSamples`),
+            labelHistogram: integerArray(e.labelHistogram, `roster.peers[${i}].labelHistogram`, limits.maxClasses, 0, Number.MAX_SAFE_INTEGER),
+          };
         }),
       } satisfies RosterMessage;
     }

@@ -1,0 +1,137 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createWireCodec } from '../fl/codec';
+import { subsetDataset } from '../fl/data/dataset';
+import { loadMnistNode } from '../fl/data/node-loaders';
+import { partitionIndices } from '../fl/data/partition';
+import { splitTrainEval } from '../fl/data/split';
+import { InMemoryNetwork } from '../fl/in-memory-transport';
+import { TfLocalTrainer } from '../fl/local-trainer';
+import { buildModel, getWeights, mlpSpec } from '../fl/models';
+import type { SessionConfig } from '../fl/protocol';
+import { evaluateWeightSets } from '../fl/train';
+import { SessionNode, type ValidationEvaluator } from './session-node';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const spec = mlpSpec([28, 28, 1], 10, [16]);
+const config: SessionConfig = {
+  model: spec,
+  strategy: { name: 'fedavg' },
+  train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 },
+  rounds: 5,
+  minClients: 2,
+  fraction: 1,
+  roundDeadlineMs: 5_000,
+  decomposition: 'exact',
+  decompositionEvery: 1,
+  codec: 'float16',
+  seed: 4,
+  demo: { partition: { kind: 'iid' }, clients: 4 },
+};
+
+function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      if (condition()) return resolve();
+      if (Date.now() - started > timeoutMs) return reject(new Error('timed out waiting'));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+function makeSession(secret = 'secret-1') {
+  const train = loadMnistNode('train', 1600);
+  const test = loadMnistNode('test', 300);
+  const parts = partitionIndices(train.labels, 10, 4, { kind: 'iid' }, 1);
+  const network = new InMemoryNetwork({ codec: createWireCodec('float16') });
+  const validationModel = buildModel(spec, 9);
+  const validation: ValidationEvaluator = async (_spec, ws) => {
+    const r = evaluateWeightSets(validationModel, ws, test);
+    return { losses: r.map((x) => x.loss), accuracies: r.map((x) => x.accuracy) };
+  };
+  const logs: string[] = [];
+  const nodes = ['host', 'ann', 'bob', 'cy'].map((name, k) => {
+    const local = splitTrainEval(subsetDataset(train, parts.clients[k]), 0.2, k);
+    const trainer = new TfLocalTrainer(local.train, local.eval, () => 'cpu');
+    return new SessionNode({
+      transport: network.endpoint(`peer-${name}`),
+      name,
+      secret,
+      trainer: () => trainer,
+      validation,
+      timing: { handoverStepMs: 300, retryRoundMs: 50, welcomeTimeoutMs: 2_000 },
+      onLog: (level, text) => logs.push(`${name} ${level}: ${text}`),
+    });
+  });
+  return { network, nodes, logs };
+}
+
+describe('session over the in-memory transport with real wire frames', () => {
+  it('clients join by the aggregator id, get a slot and the config, and rounds run with the decomposition', async () => {
+    const { nodes } = makeSession();
+    const [host, ...members] = nodes;
+    await host.host(config, getWeights(buildModel(spec, 4)));
+    const welcomes = await Promise.all(members.map((m) => m.join(host.selfId)));
+    expect(welcomes.map((w) => w.slot).sort()).toEqual([1, 2, 3]);
+    expect(welcomes[0].config).toEqual(config);
+    await waitFor(() => host.clients.filter((c) => c.numSamples > 0).length === 4);
+    await host.start();
+    expect(host.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4, 5]);
+    const first = host.rounds[0];
+    const last = host.rounds[4];
+    expect(last.accuracy!).toBeGreaterThan(0.5);
+    expect(last.loss!).toBeLessThan(first.loss!);
+    for (const r of host.rounds) {
+      const d = r.decomposition!;
+      expect(Math.abs(d.local + d.shift + d.aggregation - d.global)).toBeLessThan(1e-6);
+      expect(r.bytesSent).toBeGreaterThan(0);
+    }
+    // Members saw the same results, decomposition included.
+    await waitFor(() => members.every((m) => m.rounds.length === 5));
+    expect(members[0].rounds[4].decomposition).toEqual(last.decomposition);
+    expect(members[2].roster.map((e) => e.name)).toEqual(['host', 'ann', 'bob', 'cy']);
+    nodes.forEach((n) => n.leave());
+  });
+
+  it('refuses a client without the join secret', async () => {
+    const { nodes, network } = makeSession();
+    const [host, member] = nodes;
+    await host.host(config, getWeights(buildModel(spec, 4)));
+    const intruder = new SessionNode({ transport: network.endpoint('peer-intruder'), name: 'intruder', secret: 'guessed', trainer: () => null, timing: { welcomeTimeoutMs: 500 } });
+    await expect(intruder.join(host.selfId)).rejects.toThrow(/no answer from the session's aggregator/);
+    await member.join(host.selfId);
+    expect(host.clients.map((c) => c.id)).toEqual([host.selfId, member.selfId]);
+    nodes.forEach((n) => n.leave());
+  });
+
+  it('when the aggregator vanishes mid-session, the earliest-joined client takes over and the rounds go on', async () => {
+    const { nodes, network, logs } = makeSession();
+    const [host, ann, bob, cy] = nodes;
+    await host.host({ ...config, rounds: 6 }, getWeights(buildModel(spec, 4)));
+    await Promise.all([ann, bob, cy].map((m) => m.join(host.selfId)));
+    await waitFor(() => host.clients.filter((c) => c.numSamples > 0).length === 4);
+    void host.start();
+    await waitFor(() => host.rounds.length >= 2 && ann.currentRound >= 2);
+    network.disconnect(host.selfId);
+    host.leave();
+    await waitFor(() => ann.isAggregator, 10_000);
+    expect(bob.isAggregator || cy.isAggregator).toBe(false);
+    await waitFor(() => ann.rounds.length > 0 && ann.rounds[ann.rounds.length - 1].round === 6 && !ann.isRunning, 60_000).catch((e) => {
+      throw new Error(`${e.message}\n${logs.join('\n')}\nann rounds: ${ann.rounds.map((r) => r.round)}`);
+    });
+    const resumed = ann.rounds.filter((r) => r.aggregatorId === ann.selfId).map((r) => r.round);
+    // Resumes right after the latest global model it received (the checkpoint of the host's last finished round).
+    expect(resumed[0]).toBe(host.rounds[1].round + 1);
+    expect(resumed[resumed.length - 1]).toBe(6);
+    await waitFor(() => bob.aggregatorId === ann.selfId && cy.aggregatorId === ann.selfId);
+    const afterHandover = ann.rounds.filter((r) => r.aggregatorId === ann.selfId);
+    expect(afterHandover[afterHandover.length - 1].participantCount).toBe(3);
+    expect(logs.some((l) => l.startsWith('ann info: this tab now aggregates'))).toBe(true);
+    nodes.forEach((n) => n.leave());
+  });
+});

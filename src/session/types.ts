@@ -1,0 +1,146 @@
+import type { ClientInfo } from '../fl/engine';
+import type { LossDecomposition } from '../fl/decomposition';
+import type { DecompositionMode } from '../fl/protocol';
+import type { StrategyConfig } from '../fl/strategies/types';
+import type { PartitionSpec } from '../fl/data/partition';
+import type { WeightCodecName } from '../fl/codec';
+
+/** What the host chooses when creating a session. Plain data: it is shown to joining clients. */
+export interface SessionSettings {
+  model: 'mlp' | 'cnn';
+  strategy: StrategyConfig;
+  /** Rounds to run; the host can stop earlier. */
+  rounds: number;
+  localEpochs: number;
+  batchSize: number;
+  learningRate: number;
+  minClients: number;
+  /** Share of connected clients asked to train each round. */
+  fraction: number;
+  roundDeadlineMs: number;
+  decomposition: DecompositionMode;
+  decompositionEvery: number;
+  codec: WeightCodecName;
+  /** How the built-in demo data is split among clients (slot = join order). */
+  demoPartition: PartitionSpec;
+  demoClients: number;
+  seed: number;
+  /** The host tab trains on its own data too. */
+  hostTrains: boolean;
+}
+
+export type PeerStatus = 'idle' | 'training' | 'uploaded' | 'evaluating' | 'left';
+
+export interface PeerView extends ClientInfo {
+  isAggregator: boolean;
+  isSelf: boolean;
+  status: PeerStatus;
+}
+
+export interface RoundView {
+  round: number;
+  /** Global model on the aggregator's test data (null when it holds none). */
+  accuracy: number | null;
+  loss: number | null;
+  decomposition: LossDecomposition | null;
+  participants: string[];
+  missing: string[];
+  trainMs: number;
+  aggregateMs: number;
+  evalMs: number;
+  slowestClientMs: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export interface LocalProgressView {
+  round: number;
+  epoch: number;
+  batch: number;
+  batchesPerEpoch: number;
+  loss: number;
+  samplesPerSecond: number;
+}
+
+export interface LocalDataView {
+  source: 'demo' | 'own';
+  description: string;
+  numSamples: number;
+  numEval: number;
+  labelHistogram: number[];
+  problems: string[];
+}
+
+export interface BackendView {
+  name: string;
+  adapter: { vendor: string; architecture: string; isFallbackAdapter: boolean } | null;
+  probe: { backend: string; samplesPerSecond: number | null; error?: string }[];
+  message: string | null;
+}
+
+export interface LogEntry {
+  time: number;
+  level: 'info' | 'warn' | 'error';
+  text: string;
+}
+
+export type SessionStatus = 'idle' | 'connecting' | 'lobby' | 'running' | 'finished' | 'error';
+
+export interface SessionState {
+  status: SessionStatus;
+  role: 'host' | 'client' | null;
+  selfId: string | null;
+  aggregatorId: string | null;
+  isAggregator: boolean;
+  code: string | null;
+  /** Link other devices open to join (includes the join secret). */
+  joinUrl: string | null;
+  lanUrls: string[];
+  settings: SessionSettings | null;
+  peers: PeerView[];
+  rounds: RoundView[];
+  currentRound: number;
+  localProgress: LocalProgressView | null;
+  localData: LocalDataView | null;
+  backend: BackendView | null;
+  log: LogEntry[];
+  error: string | null;
+}
+
+export const INITIAL_SESSION_STATE: SessionState = {
+  status: 'idle',
+  role: null,
+  selfId: null,
+  aggregatorId: null,
+  isAggregator: false,
+  code: null,
+  joinUrl: null,
+  lanUrls: [],
+  settings: null,
+  peers: [],
+  rounds: [],
+  currentRound: 0,
+  localProgress: null,
+  localData: null,
+  backend: null,
+  log: [],
+  error: null,
+};
+
+/** What the UI can ask of a session. Implemented in src/session; the UI never does FL math. */
+export interface SessionController {
+  getState(): SessionState;
+  subscribe(listener: (state: SessionState) => void): () => void;
+  host(settings: SessionSettings, name: string): Promise<void>;
+  join(code: string, secret: string, name: string): Promise<void>;
+  /** Host: start (or resume) running rounds. */
+  start(): Promise<void>;
+  /** Host: stop after the current round. */
+  stop(): void;
+  leave(): void;
+  useDemoData(): Promise<void>;
+  importFiles(files: File[]): Promise<void>;
+  forgetData(): Promise<void>;
+  setBackend(preference: string): Promise<void>;
+  setDecomposition(mode: DecompositionMode): void;
+}
