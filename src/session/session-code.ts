@@ -1,0 +1,32 @@
+/** Session codes: short, readable aloud, no look-alike characters (0/O, 1/I/L). */
+const ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+export const SESSION_CODE_LENGTH = 6;
+
+export function randomSessionCode(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(SESSION_CODE_LENGTH));
+  return Array.from(bytes, (b) => ALPHABET[b % ALPHABET.length]).join('');
+}
+
+/** Normalises what a person typed ("abc-def", " ABCDEF ") into a code, or null if it cannot be one. */
+export function normaliseSessionCode(input: string): string | null {
+  const code = input.toUpperCase().replace(/[\s-]/g, '');
+  if (code.length !== SESSION_CODE_LENGTH) return null;
+  return [...code].every((c) => ALPHABET.includes(c)) ? code : null;
+}
+
+/** The signalling id of the tab that hosts the session with this code. */
+export function hostPeerId(code: string): string {
+  return `fedtab-${code}`;
+}
+
+export function randomSecret(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The link a client opens: the app's page with the code and the join secret in the hash (never sent to a server). */
+export function joinLink(origin: string, code: string, secret: string, aggregatorId?: string): string {
+  const base = origin.endsWith('/') ? origin : `${origin}/`;
+  const params = new URLSearchParams({ s: secret });
+  if (aggregatorId && aggregatorId !== hostPeerId(code)) params.set('a', aggregatorId);
+  return `${base}#/join/${code}?${params}`;
+}
