@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { isBackendPreference } from '../fl/backend/node-backend';
+import { isWeightCodecName } from '../fl/codec';
 import type { PartitionSpec } from '../fl/data/partition';
 import { STRATEGY_NAMES, strategyConfig, type StrategyName } from '../fl/strategies/types';
 import { SIM_DEFAULTS, type SimConfig } from './simulation';
@@ -24,6 +25,7 @@ export const USAGE = `Usage: npm run sim -- [options]
   --fraction F        share of clients per round, in (0, 1] (default ${SIM_DEFAULTS.fraction})
   --seed S            (default ${SIM_DEFAULTS.seed}); same seed, same numbers
   --backend auto|wasm|cpu   tfjs backend (default auto: a short timed probe on the model)
+  --codec float32|float16|int8   send every message through the real wire format with this weight codec
   --out FILE.json     write the full result as JSON
   --quiet             only the final summary
   --help`;
@@ -59,7 +61,7 @@ export function parseSimArgs(argv: string[]): CliOptions {
         clients: { type: 'string' }, partition: { type: 'string' }, alpha: { type: 'string' }, strategy: { type: 'string' },
         rounds: { type: 'string' }, 'local-epochs': { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
         lambda: { type: 'string' }, mu: { type: 'string' }, rho: { type: 'string' }, fraction: { type: 'string' },
-        seed: { type: 'string' }, backend: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -101,7 +103,9 @@ export function parseSimArgs(argv: string[]): CliOptions {
     backend,
     evalFraction: d.evalFraction,
     evalMax: d.evalMax,
+    codec: v.codec !== undefined && isWeightCodecName(v.codec) ? v.codec : null,
   };
+  if (v.codec !== undefined && !isWeightCodecName(v.codec)) throw new UsageError(`--codec must be float32, float16 or int8, got "${v.codec}"`);
   if (v.out !== undefined && !v.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${v.out}"`);
   return { config, out: v.out, quiet: v.quiet ?? false, help: v.help ?? false };
 }

@@ -50,4 +50,14 @@ describe('simulator on real MNIST', () => {
     const result = await runSimulation({ ...small, clients: 4, fraction: 0.5, rounds: 2, limit: 800 });
     expect(result.rounds.map((r) => r.participants)).toEqual([2, 2]);
   });
+
+  it('through the int8 wire format, costs about a quarter of the float32 bytes and still learns', async () => {
+    const f32 = await runSimulation({ ...small, rounds: 2, codec: 'float32' });
+    const i8 = await runSimulation({ ...small, rounds: 2, codec: 'int8' });
+    const ratio = i8.rounds[1].bytes / f32.rounds[1].bytes;
+    expect(ratio).toBeGreaterThan(0.2);
+    expect(ratio).toBeLessThan(0.27);
+    expect(i8.final.accuracy).toBeGreaterThan(0.5);
+    expect(Math.abs(i8.final.accuracy - f32.final.accuracy)).toBeLessThan(0.05);
+  });
 });

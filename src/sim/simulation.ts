@@ -9,7 +9,8 @@ import { standardizeFeatures } from '../fl/data/csv';
 import { splitTrainEval } from '../fl/data/split';
 import type { LossDecomposition } from '../fl/decomposition';
 import { RoundEngine, type RoundReport } from '../fl/engine';
-import { InMemoryNetwork } from '../fl/in-memory-transport';
+import { createWireCodec, type WeightCodecName } from '../fl/codec';
+import { InMemoryNetwork, type InMemoryEndpoint } from '../fl/in-memory-transport';
 import { TfLocalTrainer } from '../fl/local-trainer';
 import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type ModelSpec } from '../fl/models';
 import type { StrategyConfig } from '../fl/strategies/types';
@@ -37,6 +38,8 @@ export interface SimConfig {
   evalFraction: number;
   /** At most this many samples per E_k (exact decomposition costs K^2 + K evaluations). */
   evalMax: number;
+  /** Send every message through the real wire format with this weight codec (null: in-memory objects). */
+  codec: WeightCodecName | null;
 }
 
 export const SIM_DEFAULTS: SimConfig = {
@@ -56,6 +59,7 @@ export const SIM_DEFAULTS: SimConfig = {
   backend: 'auto',
   evalFraction: 0.2,
   evalMax: 200,
+  codec: null,
 };
 
 export interface SimRound {
@@ -64,6 +68,8 @@ export interface SimRound {
   loss: number;
   decomposition: LossDecomposition;
   participants: number;
+  /** Bytes on the wire this round, all peers together (0 without a codec). */
+  bytes: number;
   trainMs: number;
   aggregateMs: number;
   evalMs: number;
@@ -128,7 +134,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
   hooks.onStatus?.(`backend ${backend.backend}: ${backend.reason}`);
 
   const partition = partitionIndices(data.train.labels, data.train.numClasses, cfg.clients, cfg.partition, cfg.seed);
-  const network = new InMemoryNetwork();
+  const network = new InMemoryNetwork(cfg.codec ? { codec: createWireCodec(cfg.codec) } : {});
   const aggregatorId = 'aggregator';
   const clients: FlClient[] = [];
   const trainers: TfLocalTrainer[] = [];
@@ -140,8 +146,9 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
   });
 
   const globalModel = buildModel(spec, cfg.seed);
+  const aggregatorEndpoint = network.endpoint(aggregatorId);
   const engine = new RoundEngine(
-    network.endpoint(aggregatorId),
+    aggregatorEndpoint,
     {
       model: spec,
       strategy: cfg.strategy,
@@ -169,10 +176,13 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
     await Promise.all(clients.map((c) => c.join()));
     await engine.waitForClients(cfg.clients, 10_000);
     const rounds: SimRound[] = [];
+    let bytesBefore = totalBytes(aggregatorEndpoint);
     for (let r = 1; r <= cfg.rounds; r++) {
       const report = await engine.runRound();
       if (!report) throw new Error(`round ${r} failed: no updates arrived`);
-      const record = toSimRound(report);
+      const bytesNow = totalBytes(aggregatorEndpoint);
+      const record = toSimRound(report, bytesNow - bytesBefore);
+      bytesBefore = bytesNow;
       rounds.push(record);
       hooks.onRound?.(record);
     }
@@ -192,7 +202,13 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
   }
 }
 
-function toSimRound(report: RoundReport): SimRound {
+/** Everything the aggregator sent and received: with a star topology, all the traffic of the session. */
+function totalBytes(endpoint: InMemoryEndpoint): number {
+  const t = endpoint.trafficTotals();
+  return t.bytesSent + t.bytesReceived;
+}
+
+function toSimRound(report: RoundReport, bytes: number): SimRound {
   if (!report.decomposition || report.accuracy === null || report.loss === null) {
     throw new Error(`round ${report.round}: the simulator always measures accuracy and the exact decomposition`);
   }
@@ -202,6 +218,7 @@ function toSimRound(report: RoundReport): SimRound {
     loss: report.loss,
     decomposition: report.decomposition,
     participants: report.participants.length,
+    bytes,
     trainMs: report.trainMs,
     aggregateMs: report.aggregateMs,
     evalMs: report.evalMs,
