@@ -79,4 +79,33 @@ describe('a federated session between three browser tabs over WebRTC', () => {
     expect((await stateOf(clients[0])).rounds[2].decomposition).toEqual(final.rounds[2].decomposition);
     expect(clientState.aggregatorId).toBe(final.selfId);
   });
+
+  it('when the aggregating tab closes, the earliest-joined client takes over and the rounds go on', async () => {
+    const fresh = await Promise.all([0, 1, 2].map(() => openPage(browser, `${server.origin}/${PAGE}`)));
+    for (const tab of fresh) await tab.page.waitForSelector('body[data-ready="true"]');
+    const [host, first, second] = fresh;
+    await host.page.evaluate((s) => (window as unknown as Api).fedtab.host(s, 'host'), { ...settings, rounds: 5, minClients: 2, codec: 'float16' as const });
+    const hosted = await stateOf(host);
+    const secret = new URL(hosted.joinUrl!.replace('#/join/', 'join/')).searchParams.get('s')!;
+    for (const [i, c] of [first, second].entries()) {
+      // One after the other, so the join order (and so the successor) is known.
+      await c.page.evaluate(({ code, secret, i }) => (window as unknown as Api).fedtab.join(code, secret, `client ${i + 1}`), { code: hosted.code!, secret, i });
+    }
+    await waitUntil('3 clients with data at the host', async () => ((await stateOf(host)).peers.filter((p) => p.numSamples > 0).length === 3 ? true : undefined), 60_000);
+    host.page.evaluate(() => (window as unknown as Api).fedtab.start()).catch(() => {}); // the tab is closed mid-run
+    await waitUntil('round 2 at the first client', async () => ((await stateOf(first)).rounds.length >= 2 ? true : undefined), 120_000);
+    await host.page.close();
+    await waitUntil('the first client to aggregate', async () => ((await stateOf(first)).isAggregator ? true : undefined), 60_000);
+    const done = await waitUntil('round 5 at the new aggregator', async () => {
+      const s = await stateOf(first);
+      return s.rounds.some((r) => r.round === 5) && s.status !== 'running' ? s : undefined;
+    }, 180_000);
+    const rounds = done.rounds.map((r) => r.round);
+    expect(rounds[rounds.length - 1]).toBe(5);
+    expect(new Set(rounds).size).toBe(rounds.length); // no round twice
+    const secondState = await stateOf(second);
+    expect(secondState.aggregatorId).toBe(done.selfId);
+    expect(done.log.some((l) => l.text.includes('this tab now aggregates'))).toBe(true);
+    expect(done.rounds[done.rounds.length - 1].participants).toHaveLength(2);
+  });
 });
