@@ -11,6 +11,8 @@ import type { DemoShardSpec } from '../../src/data/demo';
 import type { LocalFile } from '../../src/data/pickers';
 import { forgetLocalData, importLocalData, loadLocalData } from '../../src/data';
 import type { BackendReport, LocalDataInfo, WorkerProgress, WorkerTrainResponse } from '../../src/worker/api';
+import type { ProgressSample } from '../../src/worker/throughput';
+import { steadyThroughput } from '../../src/worker/throughput';
 import { WorkerTrainer } from '../../src/worker/worker-trainer';
 
 interface LongTask {
@@ -166,6 +168,41 @@ const api = {
       localEpochs: opts.train.localEpochs,
       nextRoundCancelled: next.cancelled,
       nextRoundFinite: Number.isFinite(l2Norm(next.delta)),
+    };
+  },
+
+  /**
+   * Steady training throughput of `model` on one backend, inside the worker, with the real training loop:
+   * trains until `warmupBatches` are done, times batches for `measureMs`, then cancels the round.
+   */
+  async measureSustained(opts: { model: ModelSpec; backend: string; batchSize: number; warmupBatches: number; measureMs: number }) {
+    const t = current();
+    const report = await t.selectBackend(opts.backend, opts.model);
+    const weights = await t.initialWeights(opts.model);
+    const samples: ProgressSample[] = [];
+    let timingFrom: number | null = null;
+    const from = performance.now();
+    const r = await t.train(
+      { round: 0, model: opts.model, strategy: { name: 'fedavg' }, train: { localEpochs: 1000, batchSize: opts.batchSize, learningRate: 0.01, seed: 1 }, weights },
+      {
+        onWorkerProgress: (p) => {
+          const now = performance.now();
+          const batches = p.epoch * p.batchesPerEpoch + p.batch;
+          samples.push({ batches, t: now });
+          if (batches >= opts.warmupBatches) timingFrom ??= now;
+          if (timingFrom !== null && now - timingFrom >= opts.measureMs) void t.cancel();
+        },
+      },
+    );
+    const to = performance.now();
+    return {
+      requested: opts.backend,
+      backend: r.backend,
+      notices: report.notices,
+      steady: steadyThroughput(samples, opts.batchSize, opts.warmupBatches, from),
+      cancelled: r.cancelled,
+      longestMainThreadTaskMs: longestTaskBetween(from, to),
+      numTensorsAfter: (await t.memory()).numTensors,
     };
   },
 

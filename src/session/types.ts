@@ -4,6 +4,7 @@ import type { DecompositionMode } from '../fl/protocol';
 import type { StrategyConfig } from '../fl/strategies/types';
 import type { PartitionSpec } from '../fl/data/partition';
 import type { WeightCodecName } from '../fl/codec';
+import type { LocalFile } from '../data/pickers';
 
 /** What the host chooses when creating a session. Plain data: it is shown to joining clients. */
 export interface SessionSettings {
@@ -132,14 +133,16 @@ export interface SessionController {
   getState(): SessionState;
   subscribe(listener: (state: SessionState) => void): () => void;
   host(settings: SessionSettings, name: string): Promise<void>;
-  join(code: string, secret: string, name: string): Promise<void>;
+  /** `aggregatorId`: from a join link's `a=` parameter, when the aggregator is not the host's tab. */
+  join(code: string, secret: string, name: string, aggregatorId?: string): Promise<void>;
   /** Host: start (or resume) running rounds. */
   start(): Promise<void>;
   /** Host: stop after the current round. */
   stop(): void;
   leave(): void;
   useDemoData(): Promise<void>;
-  importFiles(files: File[]): Promise<void>;
+  /** Files from an <input> (File[], folders via webkitRelativePath) or dropped/picked ones with their paths (LocalFile[]). */
+  importFiles(files: File[] | LocalFile[]): Promise<void>;
   forgetData(): Promise<void>;
   setBackend(preference: string): Promise<void>;
   setDecomposition(mode: DecompositionMode): void;

@@ -1,0 +1,47 @@
+import { useMemo } from 'react';
+import type { RoundView, SessionSettings } from '../../session/types';
+import { accuracyColumns, hasValues, orderedRounds } from '../chart-series';
+import { UI_CONFIG } from '../config';
+import { formatLoss, formatPercent } from '../format';
+import { UPlotChart, type ChartSeries } from './UPlotChart';
+
+const SERIES: ChartSeries[] = [
+  { label: 'accuracy %', color: UI_CONFIG.colors.accuracy, width: 3, digits: 1 },
+  { label: 'test loss', color: UI_CONFIG.colors.testLoss, width: 2, dash: [8, 4], scale: 'y2' },
+];
+
+export function AccuracyPanel({ rounds, settings }: { rounds: RoundView[]; settings: SessionSettings | null }) {
+  const columns = useMemo(() => accuracyColumns(rounds), [rounds]);
+  const latest = orderedRounds(rounds).reverse().find((r) => r.accuracy !== null || r.loss !== null);
+  return (
+    <section className="panel accuracy" aria-labelledby="accuracy-title">
+      <h2 id="accuracy-title">Global model on test data</h2>
+      {latest && (
+        <p className="big-numbers">
+          <span>
+            <span className="big">{formatPercent(latest.accuracy)}</span> accuracy
+          </span>
+          <span>
+            <span className="big">{formatLoss(latest.loss)}</span> test loss
+          </span>
+          <span className="muted">after round {latest.round}</span>
+        </p>
+      )}
+      {hasValues(columns) ? (
+        <UPlotChart
+          columns={columns}
+          series={SERIES}
+          yLabel="accuracy %"
+          y2Label="test loss"
+          yRange={[0, 100]}
+          xMax={settings?.rounds}
+          ariaLabel="Accuracy and test loss of the global model per round"
+        />
+      ) : (
+        <p className="empty">
+          {rounds.length === 0 ? 'No round has finished yet.' : 'The aggregator holds no test data, so there is no accuracy to show.'}
+        </p>
+      )}
+    </section>
+  );
+}

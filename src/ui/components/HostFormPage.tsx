@@ -1,0 +1,202 @@
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { navigate } from '../hooks';
+import { DEFAULT_HOST_FORM, hostFormToSettings, type HostFormErrors, type HostFormField, type HostFormValues } from '../host-form';
+import { readDisplayName, writeDisplayName } from '../preferences';
+import { useSession } from '../store';
+
+const MODEL_HINT: Record<HostFormValues['model'], string> = {
+  mlp: 'small and fast on every backend',
+  cnn: 'better on images, slower to train',
+};
+
+const STRATEGY_HINT: Record<HostFormValues['strategy'], string> = {
+  fedld: 'principal-gradient aggregation with margin control',
+  fedavg: 'weighted average of the local models',
+  fedprox: 'FedAvg plus a proximal term in local training',
+};
+
+const PARTITION_HINT: Record<HostFormValues['partition'], string> = {
+  iid: 'every slot sees every label about equally',
+  dirichlet: 'each slot gets a skewed mix of labels',
+  shards: 'each slot gets a few labels only',
+};
+
+type Update = <K extends HostFormField>(field: K, value: HostFormValues[K]) => void;
+
+function initialValues(): HostFormValues {
+  const name = readDisplayName();
+  return name ? { ...DEFAULT_HOST_FORM, name } : DEFAULT_HOST_FORM;
+}
+
+export function HostFormPage() {
+  const host = useSession((s) => s.actions.host);
+  const pending = useSession((s) => s.pending === 'host');
+  const [values, setValues] = useState<HostFormValues>(initialValues);
+  const [errors, setErrors] = useState<HostFormErrors>({});
+  const update: Update = (field, value) => setValues((v) => ({ ...v, [field]: value }));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const result = hostFormToSettings(values);
+    if (!result.ok) {
+      setErrors(result.errors);
+      document.getElementById(`host-${Object.keys(result.errors)[0]}`)?.focus();
+      return;
+    }
+    setErrors({});
+    writeDisplayName(result.name);
+    if (await host(result.settings, result.name)) navigate({ page: 'session' });
+  };
+
+  const num = (field: HostFormField, label: string, hint?: string, step = 'any') => (
+    <Field field={field} label={label} hint={hint} error={errors[field]}>
+      <input
+        id={`host-${field}`}
+        type="number"
+        inputMode="decimal"
+        step={step}
+        value={values[field] as string}
+        onChange={(e) => update(field, e.target.value)}
+        aria-invalid={errors[field] ? true : undefined}
+        aria-describedby={describedBy(field, hint, errors[field])}
+      />
+    </Field>
+  );
+
+  return (
+    <form className="host-form" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="host-form-title">
+      <h2 id="host-form-title">Host a session</h2>
+      {Object.keys(errors).length > 0 && (
+        <p className="field-error" role="alert">
+          Some settings need fixing (marked below).
+        </p>
+      )}
+      <div className="form-grid">
+        <fieldset>
+          <legend>You</legend>
+          <Field field="name" label="Your name (shown to the others)" error={errors.name}>
+            <input id="host-name" type="text" value={values.name} onChange={(e) => update('name', e.target.value)} aria-invalid={errors.name ? true : undefined} aria-describedby={describedBy('name', undefined, errors.name)} />
+          </Field>
+          <div className="checkbox">
+            <input id="host-hostTrains" type="checkbox" checked={values.hostTrains} onChange={(e) => update('hostTrains', e.target.checked)} />
+            <label htmlFor="host-hostTrains">This tab also trains on its own data (besides aggregating)</label>
+          </div>
+        </fieldset>
+
+        <fieldset>
+          <legend>Model and algorithm</legend>
+          <Field field="model" label="Model" hint={MODEL_HINT[values.model]}>
+            <select id="host-model" aria-describedby="host-model-hint" value={values.model} onChange={(e) => update('model', e.target.value as HostFormValues['model'])}>
+              <option value="mlp">MLP</option>
+              <option value="cnn">CNN</option>
+            </select>
+          </Field>
+          <Field field="strategy" label="Strategy" hint={STRATEGY_HINT[values.strategy]}>
+            <select id="host-strategy" aria-describedby="host-strategy-hint" value={values.strategy} onChange={(e) => update('strategy', e.target.value as HostFormValues['strategy'])}>
+              <option value="fedld">FedLD</option>
+              <option value="fedavg">FedAvg</option>
+              <option value="fedprox">FedProx</option>
+            </select>
+          </Field>
+          {values.strategy === 'fedld' && (
+            <>
+              {num('lambda', 'λ: margin-control weight', '0 turns margin control off')}
+              {num('rho', 'ρ: share of principal directions kept', 'in (0, 1]')}
+            </>
+          )}
+          {values.strategy === 'fedprox' && num('mu', 'μ: proximal weight', 'pulls local models towards the global one')}
+        </fieldset>
+
+        <fieldset>
+          <legend>Training</legend>
+          {num('rounds', 'Rounds', undefined, '1')}
+          {num('localEpochs', 'Local epochs per round', undefined, '1')}
+          {num('batchSize', 'Batch size', undefined, '1')}
+          {num('learningRate', 'Learning rate')}
+        </fieldset>
+
+        <fieldset>
+          <legend>Rounds and clients</legend>
+          {num('minClients', 'Minimum clients to start a round', undefined, '1')}
+          {num('fraction', 'Share of clients asked per round', '1 = everyone')}
+          {num('deadlineSeconds', 'Round deadline (seconds)', 'late updates are left out of the round')}
+          <Field field="codec" label="Weight encoding on the wire">
+            <select id="host-codec" value={values.codec} onChange={(e) => update('codec', e.target.value as HostFormValues['codec'])}>
+              <option value="float32">float32: exact, largest</option>
+              <option value="float16">float16: half the bytes</option>
+              <option value="int8">int8: a quarter, lossy</option>
+            </select>
+          </Field>
+        </fieldset>
+
+        <fieldset>
+          <legend>Loss decomposition</legend>
+          <Field field="decomposition" label="Mode">
+            <select id="host-decomposition" aria-describedby="decomposition-note" value={values.decomposition} onChange={(e) => update('decomposition', e.target.value as HostFormValues['decomposition'])}>
+              <option value="exact">exact</option>
+              <option value="proxy">proxy</option>
+              <option value="off">off</option>
+            </select>
+          </Field>
+          <p id="decomposition-note" className={values.decomposition === 'exact' ? 'note warn' : 'note'}>
+            {values.decomposition === 'exact' &&
+              'In EXACT mode the local models travel between peers: every client evaluates the others’ local models on its own held-out data and reports only the loss values. Data never leaves a device, but local models are shared.'}
+            {values.decomposition === 'proxy' && 'Local models go only to the aggregator, which estimates the terms on its own validation data.'}
+            {values.decomposition === 'off' && 'No decomposition is measured; rounds are a little faster.'}
+          </p>
+          {values.decomposition !== 'off' && num('decompositionEvery', 'Measure every N rounds', undefined, '1')}
+        </fieldset>
+
+        <fieldset>
+          <legend>Demo data</legend>
+          <Field field="partition" label="How the demo data is split" hint={PARTITION_HINT[values.partition]}>
+            <select id="host-partition" aria-describedby="host-partition-hint" value={values.partition} onChange={(e) => update('partition', e.target.value as HostFormValues['partition'])}>
+              <option value="iid">IID</option>
+              <option value="dirichlet">Dirichlet (label skew)</option>
+              <option value="shards">Shards</option>
+            </select>
+          </Field>
+          {values.partition === 'dirichlet' && num('alpha', 'α: concentration', '0.1 = very skewed, 100 = almost IID')}
+          {values.partition === 'shards' && num('shardsPerClient', 'Shards per client', undefined, '1')}
+          {num('demoClients', 'Demo slots (clients the demo data is split among)', 'slot = join order', '1')}
+          {num('seed', 'Random seed', 'same seed, same split', '1')}
+        </fieldset>
+      </div>
+      <div className="button-row">
+        <button type="submit" className="primary big-button" disabled={pending}>
+          {pending ? 'Creating…' : 'Create session'}
+        </button>
+        <button type="button" onClick={() => setValues(DEFAULT_HOST_FORM)}>
+          Reset to defaults
+        </button>
+        <a className="button" href="#/">
+          Back
+        </a>
+      </div>
+    </form>
+  );
+}
+
+function describedBy(field: HostFormField, hint: string | undefined, error: string | undefined): string | undefined {
+  const ids = [hint ? `host-${field}-hint` : '', error ? `host-${field}-error` : ''].filter(Boolean);
+  return ids.length > 0 ? ids.join(' ') : undefined;
+}
+
+function Field({ field, label, hint, error, children }: { field: HostFormField; label: string; hint?: string; error?: string; children: ReactNode }) {
+  return (
+    <div className={error ? 'field invalid' : 'field'}>
+      <label htmlFor={`host-${field}`}>{label}</label>
+      {children}
+      {hint && (
+        <span id={`host-${field}-hint`} className="hint">
+          {hint}
+        </span>
+      )}
+      {error && (
+        <span id={`host-${field}-error`} className="field-error">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}

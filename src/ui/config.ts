@@ -1,0 +1,33 @@
+/** Every tunable constant of the UI, in one place. */
+export const UI_CONFIG = {
+  /** The event log shows at most this many entries (newest first). */
+  logLimit: 100,
+  storageKeys: {
+    projector: 'fedtab.ui.projector',
+    displayName: 'fedtab.ui.displayName',
+  },
+  chart: {
+    height: 260,
+    projectorHeight: 440,
+    /** Charts never get narrower than this, even in a tiny container. */
+    minWidth: 240,
+  },
+  qr: {
+    size: 176,
+    projectorSize: 340,
+  },
+  /** How long the copy button says "Copied". */
+  copiedFeedbackMs: 2000,
+  /** Okabe-Ito palette: distinguishable with the common colour-vision deficiencies, dark enough on white. */
+  colors: {
+    local: '#0072B2',
+    shift: '#D55E00',
+    aggregation: '#009E73',
+    global: '#1a1a1a',
+    accuracy: '#0072B2',
+    testLoss: '#CC79A7',
+    labelBar: '#0072B2',
+  },
+  backendChoices: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const,
+  displayNameMaxLength: 40,
+} as const;

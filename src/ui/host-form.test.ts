@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HOST_FORM, describePartition, describeStrategy, hostFormToSettings, type HostFormValues } from './host-form';
+
+const form = (patch: Partial<HostFormValues> = {}): HostFormValues => ({ ...DEFAULT_HOST_FORM, ...patch });
+
+describe('hostFormToSettings', () => {
+  it('turns the defaults into FedLD, exact decomposition, float16, 10 rounds', () => {
+    const r = hostFormToSettings(form());
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.name).toBe('Host');
+    expect(r.settings).toMatchObject({
+      model: 'mlp',
+      strategy: { name: 'fedld', lambda: 0.1, rho: 0.8 },
+      rounds: 10,
+      decomposition: 'exact',
+      codec: 'float16',
+      demoPartition: { kind: 'dirichlet', alpha: 0.5 },
+      hostTrains: true,
+    });
+  });
+
+  it('converts seconds to milliseconds and keeps only the chosen strategy parameters', () => {
+    const r = hostFormToSettings(form({ strategy: 'fedprox', mu: '0.05', deadlineSeconds: '2.5', lambda: 'garbage' }));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.settings.strategy).toEqual({ name: 'fedprox', mu: 0.05 });
+    expect(r.settings.roundDeadlineMs).toBe(2500);
+    const avg = hostFormToSettings(form({ strategy: 'fedavg', mu: '', rho: '7' }));
+    expect(avg.ok && avg.settings.strategy).toEqual({ name: 'fedavg' });
+  });
+
+  it('builds each partition kind', () => {
+    const iid = hostFormToSettings(form({ partition: 'iid', alpha: 'x' }));
+    expect(iid.ok && iid.settings.demoPartition).toEqual({ kind: 'iid' });
+    const shards = hostFormToSettings(form({ partition: 'shards', shardsPerClient: '3' }));
+    expect(shards.ok && shards.settings.demoPartition).toEqual({ kind: 'shards', shardsPerClient: 3 });
+  });
+
+  it('names every bad field', () => {
+    const r = hostFormToSettings(
+      form({ name: '  ', rounds: '2.5', batchSize: '0', fraction: '1.5', learningRate: '', rho: '0', alpha: '-1', deadlineSeconds: 'soon', seed: '-3' }),
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(Object.keys(r.errors).sort()).toEqual(['alpha', 'batchSize', 'deadlineSeconds', 'fraction', 'learningRate', 'name', 'rho', 'rounds', 'seed'].sort());
+    expect(r.errors.rounds).toMatch(/whole number from 1 to 1000/);
+    expect(r.errors.batchSize).toMatch(/from 1 to 4096/);
+  });
+
+  it('rejects over-long names', () => {
+    const r = hostFormToSettings(form({ name: 'x'.repeat(41) }));
+    expect(r.ok || r.errors.name).toMatch(/At most 40/);
+  });
+});
+
+describe('descriptions', () => {
+  it('summarises strategy and partition for the header', () => {
+    expect(describeStrategy({ name: 'fedld', lambda: 0.1, rho: 0.8 })).toBe('FedLD (λ 0.1, ρ 0.8)');
+    expect(describeStrategy({ name: 'fedprox', mu: 0.01 })).toBe('FedProx (μ 0.01)');
+    expect(describeStrategy({ name: 'fedavg' })).toBe('FedAvg');
+    expect(describePartition({ kind: 'dirichlet', alpha: 0.5 })).toBe('Dirichlet α 0.5');
+  });
+});

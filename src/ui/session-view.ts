@@ -1,0 +1,43 @@
+/** Derived, display-only facts about a session state (what the header says and which controls are enabled). */
+import type { SessionState, SessionStatus } from '../session/types';
+
+export const STATUS_TEXT: Record<SessionStatus, string> = {
+  idle: 'Not connected',
+  connecting: 'Connecting…',
+  lobby: 'Waiting to start',
+  running: 'Running',
+  finished: 'Finished',
+  error: 'Error',
+};
+
+type HeaderFacts = Pick<SessionState, 'status' | 'role' | 'aggregatorId' | 'isAggregator' | 'peers' | 'settings' | 'currentRound'>;
+
+/** Who aggregates, e.g. "Ana (this tab)", or the peer id when that peer is not in the list. */
+export function aggregatorLabel(s: HeaderFacts): string {
+  if (s.aggregatorId === null) return s.isAggregator ? 'this tab' : 'not chosen yet';
+  const peer = s.peers.find((p) => p.id === s.aggregatorId);
+  const name = peer?.name ?? s.aggregatorId;
+  return s.isAggregator ? `${name} (this tab)` : name;
+}
+
+/** "Round 3 of 10" (or "Round 3" while settings are unknown; "Not started" before round 1). */
+export function roundProgressText(s: HeaderFacts): string {
+  if (s.currentRound <= 0) return 'Not started';
+  return s.settings ? `Round ${s.currentRound} of ${s.settings.rounds}` : `Round ${s.currentRound}`;
+}
+
+/** The host may start (or resume) from the lobby, or after a stop that left rounds to run. */
+export function canStart(s: HeaderFacts): boolean {
+  if (s.role !== 'host') return false;
+  if (s.status === 'lobby') return true;
+  return s.status === 'finished' && s.settings !== null && s.currentRound < s.settings.rounds;
+}
+
+export function canStop(s: HeaderFacts): boolean {
+  return s.role === 'host' && s.status === 'running';
+}
+
+/** Whether the tab is in a session at all (the dashboard has something to show). */
+export function inSession(status: SessionStatus): boolean {
+  return status !== 'idle';
+}
