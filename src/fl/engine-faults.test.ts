@@ -115,7 +115,7 @@ describe('round engine over real wire frames with injected faults', () => {
 
   it('a peer that vanishes mid-transfer (one frame of three sent) is dropped without waiting for the deadline', async () => {
     const result = await runWith(
-      (network: InMemoryNetwork) => (f, t, m) => {
+      (network: InMemoryNetwork): Plan => (f, t, m) => {
         if (!fromClient('c')(f, t, m)) return undefined;
         setTimeout(() => network.disconnect('c'), 20);
         return { frames: (frames) => frames.slice(0, 1) };

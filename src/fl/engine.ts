@@ -24,6 +24,11 @@ export interface EngineConfig {
   decompositionEvery: number;
   seed: number;
   timing?: Partial<FlTiming>;
+  /**
+   * Evaluate the new global model on the aggregator's test data while the next round already runs (accuracy and
+   * loss then arrive with the 'round-evaluated' event and the round-result message), instead of before it starts.
+   */
+  evaluateInBackground?: boolean;
 }
 
 export interface ClientInfo {
@@ -49,7 +54,10 @@ export interface RoundReport {
   slowestClientMs: number;
   trainMs: number;
   aggregateMs: number;
+  /** Time spent evaluating before the round could end: the decomposition, plus the test set unless in background. */
   evalMs: number;
+  /** Settles with the test-set evaluation (immediately when it was not run in the background). */
+  evaluation: Promise<{ accuracy: number; loss: number } | null>;
 }
 
 export type EngineEvent =
@@ -59,6 +67,7 @@ export type EngineEvent =
   | { kind: 'round-started'; round: number; selected: string[] }
   | { kind: 'update-received'; round: number; from: string }
   | { kind: 'round-finished'; report: RoundReport }
+  | { kind: 'round-evaluated'; round: number; accuracy: number; loss: number; ms: number }
   | { kind: 'round-failed'; round: number; reason: string };
 
 export interface EngineHooks {
@@ -316,7 +325,10 @@ export class RoundEngine {
 
     const evalStart = performance.now();
     const decomposition = await this.measureDecomposition(roundNumber, previousGlobal, arrived);
-    const test = this.hooks.evaluateGlobal ? await this.hooks.evaluateGlobal(newGlobal) : null;
+    const testStart = performance.now();
+    const testing = this.hooks.evaluateGlobal ? this.hooks.evaluateGlobal(newGlobal) : Promise.resolve(null);
+    const background = this.config.evaluateInBackground === true;
+    const test = background ? null : await testing;
     const evalMs = performance.now() - evalStart;
 
     const report: RoundReport = {
@@ -331,9 +343,26 @@ export class RoundEngine {
       trainMs,
       aggregateMs,
       evalMs,
+      evaluation: testing,
     };
-    for (const id of this.clients.keys()) {
-      this.transport.send(id, { type: 'round-result', v: PROTOCOL_VERSION, round: roundNumber, participants: arrived.length, accuracy: report.accuracy, loss: report.loss, decomposition: report.decomposition });
+    const announce = (result: { accuracy: number; loss: number } | null) => {
+      for (const id of this.clients.keys()) {
+        this.transport.send(id, { type: 'round-result', v: PROTOCOL_VERSION, round: roundNumber, participants: arrived.length, accuracy: result?.accuracy ?? null, loss: result?.loss ?? null, decomposition });
+      }
+    };
+    if (background) {
+      testing.then(
+        (result) => {
+          if (result) this.emit({ kind: 'round-evaluated', round: roundNumber, accuracy: result.accuracy, loss: result.loss, ms: performance.now() - testStart });
+          announce(result);
+        },
+        (e: unknown) => {
+          this.emit({ kind: 'round-failed', round: roundNumber, reason: `evaluating the global model failed: ${e instanceof Error ? e.message : String(e)}` });
+          announce(null);
+        },
+      );
+    } else {
+      announce(test);
     }
     this.emit({ kind: 'round-finished', report });
     return report;

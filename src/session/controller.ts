@@ -247,7 +247,10 @@ export class BrowserSessionController implements SessionController {
       await this.chooseBackend(config.model);
       const node = this.createNode(transport, name, validation);
       if (settings.hostTrains) await this.loadInitialData(config, 0);
-      await node.host(config, await this.worker.initialWeights(config.model, config.seed));
+      const initialWeights = await this.worker.initialWeights(config.model, config.seed);
+      // Warm the validation worker's backend now, not during round 1.
+      validation(config.model, [initialWeights]).catch((e) => this.log('warn', `validation data: ${message(e)}`));
+      await node.host(config, initialWeights);
       this.log('info', `session ${code} created; share the link or the code`);
       this.set({ status: 'lobby' });
       this.refresh();
@@ -264,13 +267,16 @@ export class BrowserSessionController implements SessionController {
       this.secret = secret;
       this.set({ status: 'connecting', role: 'client', code, error: null });
       const transport = await this.openTransport();
-      const node = this.createNode(transport, name, await this.demoValidation().catch(() => undefined));
+      const validation = await this.demoValidation().catch(() => undefined);
+      const node = this.createNode(transport, name, validation);
       const welcome = await node.join(aggregatorId ?? hostPeerId(code));
       this.codec.use(welcome.config.codec);
       this.set({ lanUrls: await this.lanUrls() });
       await this.chooseBackend(welcome.config.model);
       await this.loadInitialData(welcome.config, welcome.slot);
       await node.announce();
+      // This tab may have to aggregate one day (handover): warm its validation worker in the background.
+      if (validation) void this.worker.initialWeights(welcome.config.model, welcome.config.seed).then((w) => validation(welcome.config.model, [w])).catch(() => undefined);
       this.log('info', `joined session ${code} as slot ${welcome.slot}`);
       this.set({ status: 'lobby' });
       this.refresh();

@@ -72,6 +72,8 @@ function engineConfigOf(config: SessionConfig) {
     decompositionEvery: config.decompositionEvery,
     seed: config.seed,
     timing: { roundDeadlineMs: config.roundDeadlineMs, evalDeadlineMs: config.roundDeadlineMs },
+    // The next round starts while the aggregating tab's validation worker scores the new global model.
+    evaluateInBackground: true,
   };
 }
 
@@ -92,6 +94,7 @@ export class SessionNode {
   private rosterEntries: RosterEntry[] = [];
   private latest: Checkpoint | null = null;
   private readonly records: RoundRecord[] = [];
+  private readonly pendingEvaluations: Promise<void>[] = [];
   private running = false;
   private started = false;
   private stopRequested = false;
@@ -284,11 +287,20 @@ export class SessionNode {
           continue;
         }
         this.latest = { round: report.round, weights: this.engine.globalWeights };
-        this.records.push({ ...report, participantCount: report.participants.length, ...this.trafficSinceLastRound(), aggregatorId: this.selfId });
+        const { evaluation, ...measured } = report;
+        const record: RoundRecord = { ...measured, participantCount: report.participants.length, ...this.trafficSinceLastRound(), aggregatorId: this.selfId };
+        this.records.push(record);
+        this.pendingEvaluations.push(
+          evaluation.then((test) => {
+            if (test) Object.assign(record, { accuracy: test.accuracy, loss: test.loss });
+            this.changed();
+          }, () => undefined),
+        );
         this.sendCheckpoints();
         this.log('info', `round ${report.round} done: ${report.participants.length} updates${report.accuracy !== null ? `, accuracy ${(100 * report.accuracy).toFixed(1)}%` : ''}`);
         this.changed();
       }
+      await Promise.all(this.pendingEvaluations);
     } finally {
       this.running = false;
       this.changed();
