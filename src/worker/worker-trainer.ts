@@ -1,0 +1,133 @@
+/**
+ * Main-thread side of the training worker: a LocalTrainer (like TfLocalTrainer) whose training runs in a
+ * module Web Worker, so the FL client code can use either. Progress comes back throttled via a Comlink proxy.
+ */
+import * as Comlink from 'comlink';
+import type { Dataset } from '../fl/data/dataset';
+import type { LocalTrainer, TrainerInfo, TrainRequest } from '../fl/local-trainer';
+import type { ModelSpec } from '../fl/models';
+import type { TrainHooks } from '../fl/train';
+import type { WeightSet } from '../fl/weights';
+import type { DemoShardSpec } from '../data/demo';
+import { demoDataUrl } from '../data/demo';
+import type {
+  BackendReport,
+  DataSource,
+  LocalDataInfo,
+  TensorMemory,
+  TrainingWorkerApi,
+  WorkerEvaluateResponse,
+  WorkerInfo,
+  WorkerProgress,
+  WorkerTrainResponse,
+} from './api';
+import type { BackendPreference } from './backend-names';
+import { WORKER_CONFIG } from './config';
+
+export interface WorkerTrainHooks extends TrainHooks {
+  /** Like onProgress, with the round and backend (throttled in the worker). */
+  onWorkerProgress?: (p: WorkerProgress) => void;
+}
+
+export class WorkerTrainer implements LocalTrainer {
+  private readonly remote: Comlink.Remote<TrainingWorkerApi>;
+  /** Rejects once the worker dies (failed module load, uncaught error), so no call waits forever. */
+  private readonly failed: Promise<never>;
+  private terminated = false;
+
+  constructor(private readonly worker: Worker = new Worker(new URL('./training.worker.ts', import.meta.url), { type: 'module', name: 'fedtab-training' })) {
+    this.remote = Comlink.wrap<TrainingWorkerApi>(worker);
+    this.failed = new Promise<never>((_, reject) => {
+      worker.addEventListener('error', (ev) => {
+        ev.preventDefault();
+        reject(new Error(`the training worker failed: ${ev.message || 'it could not be loaded'}`));
+      });
+    });
+    this.failed.catch(() => {});
+  }
+
+  private call<T>(p: Promise<T>): Promise<T> {
+    if (this.terminated) return Promise.reject(new Error('the training worker was terminated'));
+    return Promise.race([p, this.failed]);
+  }
+
+  loadData(source: DataSource): Promise<LocalDataInfo> {
+    return this.call(this.remote.loadData(source));
+  }
+
+  /** The demo shard the session assigned; `dataUrl` defaults to the site's data/ folder (under Vite's base). */
+  loadDemoShard(shard: DemoShardSpec, dataUrl: string = demoDataUrl(new URL(import.meta.env.BASE_URL, globalThis.location.href).href)): Promise<LocalDataInfo> {
+    return this.loadData({ kind: 'demo', shard, dataUrl });
+  }
+
+  /** The user's data kept in IndexedDB (see importLocalData). */
+  loadStoredData(): Promise<LocalDataInfo> {
+    return this.loadData({ kind: 'stored' });
+  }
+
+  loadDatasets(name: string, train: Dataset, evalData: Dataset): Promise<LocalDataInfo> {
+    return this.loadData({ kind: 'datasets', name, train, eval: evalData });
+  }
+
+  selectBackend(preference: BackendPreference | string, model: ModelSpec): Promise<BackendReport> {
+    return this.call(this.remote.selectBackend(preference, model));
+  }
+
+  async train(req: TrainRequest, hooks: WorkerTrainHooks = {}): Promise<WorkerTrainResponse> {
+    const { onProgress, onWorkerProgress, shouldCancel } = hooks;
+    const progress =
+      onProgress || onWorkerProgress
+        ? Comlink.proxy((p: WorkerProgress) => {
+            onWorkerProgress?.(p);
+            onProgress?.(p);
+          })
+        : undefined;
+    const poll = shouldCancel
+      ? setInterval(() => {
+          if (shouldCancel()) void this.cancel();
+        }, WORKER_CONFIG.cancelPollMs)
+      : undefined;
+    try {
+      return await this.call(this.remote.train(req, progress));
+    } finally {
+      if (poll !== undefined) clearInterval(poll);
+    }
+  }
+
+  evaluate(model: ModelSpec, weightSets: WeightSet[]): Promise<WorkerEvaluateResponse> {
+    return this.call(this.remote.evaluate(model, weightSets));
+  }
+
+  initialWeights(model: ModelSpec, seed?: number): Promise<WeightSet> {
+    return this.call(this.remote.initialWeights(model, seed));
+  }
+
+  async info(): Promise<TrainerInfo> {
+    const { backend, numSamples, labelHistogram } = await this.workerInfo();
+    return { backend, numSamples, labelHistogram };
+  }
+
+  workerInfo(): Promise<WorkerInfo> {
+    return this.call(this.remote.info());
+  }
+
+  /** Stops the running round after its current batch; train() then resolves with cancelled: true. */
+  cancel(): Promise<void> {
+    return this.call(this.remote.cancel());
+  }
+
+  memory(): Promise<TensorMemory> {
+    return this.call(this.remote.memory());
+  }
+
+  simulateBackendLoss(): Promise<string> {
+    return this.call(this.remote.simulateBackendLoss());
+  }
+
+  terminate(): void {
+    if (this.terminated) return;
+    this.terminated = true;
+    this.remote[Comlink.releaseProxy]();
+    this.worker.terminate();
+  }
+}
