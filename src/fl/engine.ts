@@ -5,7 +5,7 @@ import type { ModelSpec } from './models';
 import type { DecompositionMode, EvalResultMessage, HelloMessage, Message, TrainConfig, UpdateMessage } from './protocol';
 import { PROTOCOL_VERSION } from './protocol';
 import { Rng } from './rng';
-import { createAggregator } from './strategies';
+import { createAggregator } from './strategies/aggregators';
 import type { Aggregator, ClientUpdate, StrategyConfig } from './strategies/types';
 import type { Transport } from './transport';
 import type { TensorLayout, WeightSet } from './weights';

@@ -2,8 +2,8 @@
  * The browser's session controller: ties the training worker, the WebRTC transport and the session node
  * together, and keeps the SessionState the dashboard renders. Runs on the main thread; never trains.
  */
-import type { ModelSpec } from '../fl/models';
-import { cnnSpec, mlpSpec } from '../fl/models';
+import type { ModelSpec } from '../fl/model-spec';
+import { cnnSpec, mlpSpec } from '../fl/model-spec';
 import type { DecompositionMode, SessionConfig } from '../fl/protocol';
 import { demoDataUrl, fetchDemoData } from '../data/demo';
 import { importLocalData } from '../data/local-data';
