@@ -92,6 +92,7 @@ function toSessionState(sim: SimResult, view: View, now: number, lanUrls: string
     decomposition: r.decomposition,
     // The simulator records how many took part, not who; with fraction 1 that is everyone.
     participants: r.participants === allClients.length ? allClients : Array.from({ length: r.participants }, (_, i) => `participant ${i + 1}`),
+    participantCount: r.participants,
     missing: [],
     trainMs: r.trainMs,
     aggregateMs: r.aggregateMs,

@@ -2,11 +2,11 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from './data/dataset';
 import { datasetSize, labelHistogram } from './data/dataset';
 import type { ModelSpec } from './models';
-import { buildModel, getWeights, setWeights } from './models';
+import { buildModel, readWeights, setWeights } from './models';
 import type { LocalMetrics, TrainConfig } from './protocol';
 import type { StrategyConfig } from './strategies/types';
 import type { TrainHooks } from './train';
-import { evaluateModel, trainLocal } from './train';
+import { evaluateModelAsync, trainLocal } from './train';
 import type { WeightSet } from './weights';
 import { subtractWeights } from './weights';
 
@@ -76,8 +76,9 @@ export class TfLocalTrainer implements LocalTrainer {
     const model = this.modelFor(req.model);
     setWeights(model, req.weights);
     const result = await trainLocal(model, this.trainData, req.strategy, req.train, hooks);
-    const local = getWeights(model);
-    const evaluation = evaluateModel(model, this.evalData);
+    // Asynchronous reads: synchronous ones return zeros on some WebGPU adapters.
+    const local = await readWeights(model);
+    const evaluation = await evaluateModelAsync(model, this.evalData);
     return {
       delta: subtractWeights(local, req.weights),
       numSamples: result.numSamples,
@@ -98,7 +99,7 @@ export class TfLocalTrainer implements LocalTrainer {
     const accuracies: number[] = [];
     for (const w of weightSets) {
       setWeights(model, w);
-      const r = evaluateModel(model, this.evalData);
+      const r = await evaluateModelAsync(model, this.evalData);
       losses.push(r.loss);
       accuracies.push(r.accuracy);
     }

@@ -66,6 +66,20 @@ export function getWeights(model: tf.LayersModel): WeightSet {
   });
 }
 
+/**
+ * getWeights with asynchronous reads (`await data()`). Use it where the backend may be WebGPU: its synchronous
+ * read goes through a canvas and returned zeros on a software adapter (SwiftShader) in a worker.
+ */
+export async function readWeights(model: tf.LayersModel): Promise<WeightSet> {
+  const names = weightNames(model);
+  return Promise.all(
+    model.weights.map(async (w, i) => {
+      const t = w.read();
+      return { name: names[i], shape: [...t.shape], values: (await t.data()) as Float32Array };
+    }),
+  );
+}
+
 /** Writes `weights` into the model after checking names and shapes. */
 export function setWeights(model: tf.LayersModel, weights: WeightSet): void {
   assertSameLayout(getLayout(model), weights, 'setWeights');

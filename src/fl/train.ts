@@ -168,6 +168,32 @@ export function evaluateModel(model: tf.LayersModel, data: Dataset, batchSize: n
   return { loss: lossSum / n, accuracy: correct / n, numSamples: n };
 }
 
+/** evaluateModel with asynchronous reads, safe on every backend (see readWeights in models.ts). */
+export async function evaluateModelAsync(model: tf.LayersModel, data: Dataset, batchSize: number = TRAINING_DEFAULTS.evalBatchSize): Promise<EvalResult> {
+  const n = datasetSize(data);
+  if (n === 0) return { loss: NaN, accuracy: NaN, numSamples: 0 };
+  let lossSum = 0;
+  let correct = 0;
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  for (const [start, end] of batchRanges(n, batchSize)) {
+    const idx = all.subarray(start, end);
+    const [ce, hits] = tf.tidy(() => {
+      const xs = inputTensor(data, idx);
+      const ys = labelTensor(data, idx);
+      const logits = model.predict(xs) as tf.Tensor2D;
+      return [tf.mul(crossEntropy(logits, ys), end - start), tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), ys), 'float32'))];
+    });
+    try {
+      const [l, c] = await Promise.all([ce.data(), hits.data()]);
+      lossSum += l[0];
+      correct += c[0];
+    } finally {
+      tf.dispose([ce, hits]);
+    }
+  }
+  return { loss: lossSum / n, accuracy: correct / n, numSamples: n };
+}
+
 /** Evaluates several weight sets on the same data with one model instance (leaves the last one loaded). */
 export function evaluateWeightSets(model: tf.LayersModel, weightSets: WeightSet[], data: Dataset): EvalResult[] {
   return weightSets.map((w) => {

@@ -85,6 +85,11 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+export interface BrowserSessionOptions {
+  /** STUN/TURN servers as typed by the user, one per line (see src/net/ice-config); empty means LAN only. */
+  iceServers?: () => string;
+}
+
 export class BrowserSessionController implements SessionController {
   private state: SessionState = INITIAL_SESSION_STATE;
   private readonly listeners = new Set<(s: SessionState) => void>();
@@ -97,6 +102,8 @@ export class BrowserSessionController implements SessionController {
   private backendPreference = 'auto';
   private activity: PeerStatus = 'idle';
   private secret = '';
+
+  constructor(private readonly options: BrowserSessionOptions = {}) {}
 
   getState(): SessionState {
     return this.state;
@@ -153,7 +160,7 @@ export class BrowserSessionController implements SessionController {
   }
 
   private async openTransport(id?: string): Promise<PeerTransport> {
-    const t = await openPeerTransport({ id, codec: this.codec });
+    const t = await openPeerTransport({ id, codec: this.codec, iceServers: this.options.iceServers?.() ?? [] });
     t.onError((e) => this.log(e.kind === 'decode' ? 'warn' : 'error', `${e.peerId ? `${e.peerId}: ` : ''}${e.message}`));
     this.transport = t;
     return t;

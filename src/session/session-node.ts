@@ -95,6 +95,8 @@ export class SessionNode {
   private latest: Checkpoint | null = null;
   private readonly records: RoundRecord[] = [];
   private readonly pendingEvaluations: Promise<void>[] = [];
+  /** A client's traffic per round, closed when the next round starts (the round's result may arrive later). */
+  private readonly trafficByRound = new Map<number, { bytesSent: number; bytesReceived: number }>();
   private running = false;
   private started = false;
   private stopRequested = false;
@@ -122,9 +124,11 @@ export class SessionNode {
       onProgress: (round, p) => options.onProgress?.(round, p),
       onRoundResult: (r) => {
         if (this.isAggregator) return; // the aggregator records its own report
+        const traffic = this.trafficByRound.get(r.round) ?? this.trafficSinceLastRound();
+        this.trafficByRound.delete(r.round);
         this.records.push({
           round: r.round, accuracy: r.accuracy, loss: r.loss, decomposition: r.decomposition ?? null, participants: [], participantCount: r.participants,
-          missing: [], trainMs: 0, aggregateMs: 0, evalMs: 0, slowestClientMs: 0, ...this.trafficSinceLastRound(), aggregatorId: this.aggregator ?? '',
+          missing: [], trainMs: 0, aggregateMs: 0, evalMs: 0, slowestClientMs: 0, ...traffic, aggregatorId: this.aggregator ?? '',
         });
         this.changed();
       },
@@ -373,6 +377,7 @@ export class SessionNode {
       case 'round-start':
         if (from === this.aggregator) {
           this.started = true;
+          if (m.round > 1 && !this.records.some((r) => r.round === m.round - 1)) this.trafficByRound.set(m.round - 1, this.trafficSinceLastRound());
           this.remember({ round: m.round - 1, weights: m.weights });
           this.options.onActivity?.('training');
         }

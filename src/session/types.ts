@@ -44,7 +44,9 @@ export interface RoundView {
   accuracy: number | null;
   loss: number | null;
   decomposition: LossDecomposition | null;
+  /** Ids of the clients whose updates were aggregated (known to the aggregating tab only). */
   participants: string[];
+  participantCount: number;
   missing: string[];
   trainMs: number;
   aggregateMs: number;

@@ -9,6 +9,7 @@ function round(n: number, patch: Partial<RoundView> = {}): RoundView {
     loss: 1 / n,
     decomposition: { local: 0.4, shift: 0.3, aggregation: -0.1, global: 0.6 },
     participants: ['a', 'b'],
+    participantCount: 2,
     missing: [],
     trainMs: 10,
     aggregateMs: 1,

@@ -5,6 +5,7 @@ export const UI_CONFIG = {
   storageKeys: {
     projector: 'fedtab.ui.projector',
     displayName: 'fedtab.ui.displayName',
+    iceServers: 'fedtab.net.iceServers',
   },
   chart: {
     height: 260,

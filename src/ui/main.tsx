@@ -3,12 +3,13 @@ import { createRoot } from 'react-dom/client';
 import { BrowserSessionController } from '../session/controller';
 import { App } from './components/App';
 import { bindController } from './store';
+import { readIceServers } from './preferences';
 import './styles.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 
-bindController(new BrowserSessionController());
+bindController(new BrowserSessionController({ iceServers: readIceServers }));
 
 createRoot(root).render(
   <StrictMode>

@@ -42,3 +42,12 @@ export function readDisplayName(storage = defaultStorage()): string {
 export function writeDisplayName(name: string, storage = defaultStorage()): void {
   write(UI_CONFIG.storageKeys.displayName, name, storage);
 }
+
+/** STUN/TURN servers for sessions across networks, one per line (empty: LAN only, nothing leaves the network). */
+export function readIceServers(storage = defaultStorage()): string {
+  return read(UI_CONFIG.storageKeys.iceServers, storage) ?? '';
+}
+
+export function writeIceServers(text: string, storage = defaultStorage()): void {
+  write(UI_CONFIG.storageKeys.iceServers, text, storage);
+}

@@ -3,6 +3,7 @@ import { navigate } from '../hooks';
 import { parseJoinInput } from '../routes';
 import { inSession } from '../session-view';
 import { useSession } from '../store';
+import { NetworkSettings } from './NetworkSettings';
 
 export function Landing() {
   const status = useSession((s) => s.status);
@@ -73,6 +74,7 @@ export function Landing() {
           </form>
         </section>
       </div>
+      <NetworkSettings />
     </div>
   );
 }

@@ -39,7 +39,7 @@ export function RoundsTable({ rounds }: { rounds: RoundView[] }) {
                 <td>{formatPercent(r.accuracy)}</td>
                 <td>{formatLoss(r.loss)}</td>
                 <td title={r.missing.length > 0 ? `missing: ${r.missing.join(', ')}` : undefined}>
-                  {r.participants.length}
+                  {r.participantCount}
                   {r.missing.length > 0 && <span className="warn-text"> ({r.missing.length} missing)</span>}
                 </td>
                 <td>{formatBytes(r.bytesSent)}</td>
