@@ -1,10 +1,11 @@
 import { FlClient } from '../fl/client';
-import { RoundEngine, type ClientInfo, type EngineEvent, type RoundReport } from '../fl/engine';
+import { RoundEngine, type ClientInfo, type EngineEvent } from '../fl/engine';
 import type { LocalTrainer } from '../fl/local-trainer';
 import type { ModelSpec } from '../fl/models';
 import { PROTOCOL_VERSION, type CheckpointMessage, type DecompositionMode, type Message, type RosterEntry, type RosterMessage, type SessionConfig } from '../fl/protocol';
 import type { TrainProgress } from '../fl/train';
 import type { WeightSet } from '../fl/weights';
+import type { RoundView } from './types';
 import { LocalLoop, type SessionTransport } from './session-transport';
 
 /** Every timing of the session layer, in one place. */
@@ -24,20 +25,8 @@ export type SessionTiming = { -readonly [K in keyof typeof SESSION_TIMING]: numb
 /** Held-out data of the aggregating tab: plain-CE losses and accuracies of weight sets. */
 export type ValidationEvaluator = (spec: ModelSpec, weightSets: WeightSet[]) => Promise<{ losses: number[]; accuracies: number[] }>;
 
-export interface RoundRecord {
-  round: number;
-  accuracy: number | null;
-  loss: number | null;
-  decomposition: RoundReport['decomposition'];
-  participants: string[];
-  participantCount: number;
-  missing: string[];
-  trainMs: number;
-  aggregateMs: number;
-  evalMs: number;
-  slowestClientMs: number;
-  bytesSent: number;
-  bytesReceived: number;
+/** A finished round as this tab knows it (a client learns less than the aggregator: no ids, no timings). */
+export interface RoundRecord extends RoundView {
   aggregatorId: string;
 }
 
