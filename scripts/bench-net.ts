@@ -100,7 +100,12 @@ async function roundOverhead(browser: Browser, origin: string, page: string, tab
       await c.page.evaluate(({ code, secret, i }) => (window as unknown as Api).fedtab.join(code, secret, `tab ${i + 2}`), { code: hosted.code!, secret, i });
     }
     await waitUntil(`${tabs} tabs with data`, async () => ((await stateOf(host)).peers.filter((p) => p.numSamples > 0).length === tabs ? true : undefined), 120_000);
-    await host.page.evaluate(() => (window as unknown as Api).fedtab.start());
+    const run = host.page.evaluate(() => (window as unknown as Api).fedtab.start());
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('rounds did not finish within 10 minutes')), 600_000));
+    await Promise.race([run, timeout]).catch(async (e) => {
+      const s = await stateOf(host);
+      throw new Error(`${tabs} tabs: ${(e as Error).message}\n${s.log.map((l) => `${l.level}: ${l.text}`).join('\n')}`);
+    });
     const state = await stateOf(host);
     const backend = state.backend?.name ?? '?';
     const rows = state.rounds.map((r) => {
