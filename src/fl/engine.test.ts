@@ -155,4 +155,59 @@ describe('round engine', () => {
     expect(engine.connectedClients.map((c) => c.id)).toEqual(['friend']);
     expect(got).toEqual([{ type: 'error', v: PROTOCOL_VERSION, reason: 'wrong join secret' }]);
   });
+
+  it('proxy mode: the decomposition comes from the clients\' own losses and the aggregator\'s validation set', async () => {
+    const network = new InMemoryNetwork();
+    const validationCalls: number[] = [];
+    const engine = new RoundEngine(network.endpoint('agg'), { ...baseConfig, decomposition: 'proxy' }, layout([0, 0, 0, 0]), {
+      // L(w_a; V) = 1.0, L(w_b; V) = 2.0, L(w_g'; V) = 0.9
+      evaluateOnValidation: async (ws) => {
+        validationCalls.push(ws.length);
+        return [1.0, 2.0, 0.9];
+      },
+    });
+    for (const [id, ownLoss, n] of [['a', 0.5, 10], ['b', 0.25, 30]] as const) {
+      const ep = network.endpoint(id);
+      ep.onMessage((from, m) => {
+        if (m.type === 'round-start') ep.send(from, { ...update(m.round, [1, 1, 1, 1], n), metrics: { ...metrics, evalLoss: ownLoss } });
+      });
+      ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 't', numSamples: n, labelHistogram: [n] });
+    }
+    await engine.waitForClients(2, 1000);
+    const d = (await engine.runRound())!.decomposition!;
+    expect(validationCalls).toEqual([3]);
+    const local = 0.25 * 0.5 + 0.75 * 0.25;
+    const onV = 0.25 * 1.0 + 0.75 * 2.0;
+    expect(d.local).toBeCloseTo(local, 12);
+    expect(d.shift).toBeCloseTo(onV - local, 12);
+    expect(d.aggregation).toBeCloseTo(0.9 - onV, 12);
+    expect(d.global).toBeCloseTo(0.9, 12);
+  });
+
+  it('exact mode: clients that do not answer the cross-evaluation drop out of rows and columns; the sum still holds', async () => {
+    const network = new InMemoryNetwork();
+    const engine = new RoundEngine(network.endpoint('agg'), { ...baseConfig, decomposition: 'exact' }, layout([0, 0, 0, 0]));
+    const requests: Record<string, number> = {};
+    for (const id of ['a', 'b', 'c']) {
+      const ep = network.endpoint(id);
+      ep.onMessage((from, m) => {
+        if (m.type === 'round-start') ep.send(from, update(m.round, [1, 1, 1, 1]));
+        if (m.type === 'eval-request') {
+          requests[id] = m.models.length;
+          if (id === 'c') return; // never answers
+          const losses = m.models.map((_, i) => (id === 'a' ? 1 + i : 2 + i));
+          ep.send(from, { type: 'eval-result', v: PROTOCOL_VERSION, round: m.round, requestId: m.requestId, losses, numSamples: 5 });
+        }
+      });
+      ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 't', numSamples: 10, labelHistogram: [10] });
+    }
+    await engine.waitForClients(3, 1000);
+    const report = await engine.runRound();
+    expect(requests).toEqual({ a: 4, b: 4, c: 4 }); // 3 local models + the new global one
+    const d = report!.decomposition!;
+    // Rows/columns of a and b only: C = [[1, 2], [2, 3]] (C[i][j] = model i on client j), G = [4, 5], p = [0.5, 0.5]
+    expect(d.local).toBeCloseTo(0.5 * 1 + 0.5 * 3, 12);
+    expect(d.global).toBeCloseTo(4.5, 12);
+    expect(d.local + d.shift + d.aggregation).toBeCloseTo(d.global, 12);
+  });
 });
