@@ -118,8 +118,13 @@ export async function trainLocal(
             params,
           ) as tf.Scalar;
         });
-        const loss = (await lossTensor.data())[0];
-        lossTensor.dispose();
+        let loss: number;
+        try {
+          loss = (await lossTensor.data())[0];
+        } finally {
+          // Also when the read fails (a GPU backend died mid-round).
+          lossTensor.dispose();
+        }
         if (!Number.isFinite(loss)) throw new Error(`local training diverged: loss is ${loss} (lower the learning rate)`);
         lossSum += loss;
         batches++;

@@ -103,6 +103,21 @@ export class BackendManager {
     }
   }
 
+  /** Resolves with the reason once the active backend is lost; `stop()` ends the watch. */
+  watchForLoss(): { lost: Promise<string>; stop(): void } {
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const lost = new Promise<string>((resolve) => {
+      timer = setInterval(() => {
+        const reason = this.lost();
+        if (reason !== null) {
+          clearInterval(timer);
+          resolve(reason);
+        }
+      }, WORKER_CONFIG.lossPollMs);
+    });
+    return { lost, stop: () => clearInterval(timer) };
+  }
+
   simulateLoss(): string {
     if (!this.health) throw new Error('no backend is active yet');
     return this.health.simulateLoss();

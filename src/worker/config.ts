@@ -28,6 +28,11 @@ export const WORKER_CONFIG = {
   },
   /** How often the main thread polls a TrainHooks.shouldCancel it was given. */
   cancelPollMs: 50,
+  /**
+   * How often a running call checks whether its backend died. Reads on a lost WebGL context never settle,
+   * so the call stops waiting for them and fails over instead.
+   */
+  lossPollMs: 100,
   /** A backend that cannot add 1 + 1 within this long after an error counts as dead. */
   healthCheckTimeoutMs: 3_000,
 } as const;

@@ -157,12 +157,20 @@ export class TrainingSession implements TrainingWorkerApi {
       await this.ensureBackend(model);
       let result: T | undefined;
       let failure: string | null = null;
+      const watch = this.backends.watchForLoss();
       try {
-        result = await work(this.trainerFor(data));
-        failure = this.backends.lost();
+        // Reads on a dead GPU context may never settle: stop waiting for `work` once the backend is lost.
+        const outcome = await Promise.race([work(this.trainerFor(data)).then((value) => ({ value })), watch.lost.then((reason) => ({ reason }))]);
+        if ('reason' in outcome) failure = outcome.reason;
+        else {
+          result = outcome.value;
+          failure = this.backends.lost();
+        }
       } catch (err) {
         failure = this.backends.lost() ?? ((await this.backends.isAlive()) ? null : `backend stopped working: ${errorText(err)}`);
         if (failure === null) throw err;
+      } finally {
+        watch.stop();
       }
       if (failure === null) return { result: result as T, switches };
       this.replaceTrainer(null);
