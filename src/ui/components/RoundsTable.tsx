@@ -44,9 +44,13 @@ export function RoundsTable({ rounds }: { rounds: RoundView[] }) {
                 </td>
                 <td>{formatBytes(r.bytesSent)}</td>
                 <td>{formatBytes(r.bytesReceived)}</td>
-                <td title={`train ${formatDuration(r.trainMs)}, aggregate ${formatDuration(r.aggregateMs)}, evaluate ${formatDuration(r.evalMs)}, slowest client ${formatDuration(r.slowestClientMs)}`}>
-                  {formatDuration(total)}
-                </td>
+                {total > 0 ? (
+                  <td title={`train ${formatDuration(r.trainMs)}, aggregate ${formatDuration(r.aggregateMs)}, evaluate ${formatDuration(r.evalMs)}, slowest client ${formatDuration(r.slowestClientMs)}`}>
+                    {formatDuration(total)}
+                  </td>
+                ) : (
+                  <td title="timings are known to the aggregating tab only">—</td>
+                )}
               </tr>
             );
           })}
