@@ -276,7 +276,11 @@ export class BrowserSessionController implements SessionController {
       const transport = await this.openTransport();
       const validation = await this.demoValidation().catch(() => undefined);
       const node = this.createNode(transport, name, validation);
-      const welcome = await node.join(aggregatorId ?? hostPeerId(code));
+      const welcome = await node.join(aggregatorId ?? hostPeerId(code)).catch((e: unknown) => {
+        // The signalling server knows no tab under the host's id: nobody hosts this code (any more).
+        if (/not known|unavailable|could not connect/i.test(message(e))) throw new Error(`no open session has the code ${code} (${message(e)})`);
+        throw e;
+      });
       this.codec.use(welcome.config.codec);
       this.set({ lanUrls: await this.lanUrls() });
       await this.chooseBackend(welcome.config.model);

@@ -103,7 +103,7 @@ describe('session over the in-memory transport with real wire frames', () => {
     const [host, member] = nodes;
     await host.host(config, getWeights(buildModel(spec, 4)));
     const intruder = new SessionNode({ transport: network.endpoint('peer-intruder'), name: 'intruder', secret: 'guessed', trainer: () => null, timing: { welcomeTimeoutMs: 500 } });
-    await expect(intruder.join(host.selfId)).rejects.toThrow(/no answer from the session's aggregator/);
+    await expect(intruder.join(host.selfId)).rejects.toThrow(/the session refused this tab: wrong or missing join secret/);
     await member.join(host.selfId);
     expect(host.clients.map((c) => c.id)).toEqual([host.selfId, member.selfId]);
     nodes.forEach((n) => n.leave());

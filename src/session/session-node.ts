@@ -91,7 +91,7 @@ export class SessionNode {
   private stopRequested = false;
   private handoverFrom: string | null = null;
   private handoverTimer: ReturnType<typeof setTimeout> | null = null;
-  private welcomeWaiter: ((m: { slot: number; config: SessionConfig }) => void) | null = null;
+  private welcomeWaiter: { resolve: (m: { slot: number; config: SessionConfig }) => void; reject: (e: Error) => void } | null = null;
   private readonly slots = new Map<string, number>();
   private nextSlot = 0;
   private lastTraffic = { bytesSent: 0, bytesReceived: 0 };
@@ -334,9 +334,15 @@ export class SessionNode {
         this.welcomeWaiter = null;
         reject(new Error(`no answer from the session's aggregator within ${this.timing.welcomeTimeoutMs / 1000} s (wrong code or secret?)`));
       }, this.timing.welcomeTimeoutMs);
-      this.welcomeWaiter = (m) => {
-        clearTimeout(timer);
-        resolve(m);
+      this.welcomeWaiter = {
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       };
     });
     await this.client.join(aggregatorId);
@@ -354,7 +360,7 @@ export class SessionNode {
         if (from !== this.aggregator) return;
         this.sessionConfig = m.config;
         this.mySlot = m.slot;
-        this.welcomeWaiter?.({ slot: m.slot, config: m.config });
+        this.welcomeWaiter?.resolve({ slot: m.slot, config: m.config });
         this.welcomeWaiter = null;
         this.changed();
         return;
@@ -378,7 +384,11 @@ export class SessionNode {
         if (from === this.aggregator) this.options.onActivity?.('idle');
         return;
       case 'error':
-        if (from === this.aggregator) this.log('error', `aggregator: ${m.reason}`);
+        if (from !== this.aggregator) return;
+        if (this.welcomeWaiter) {
+          this.welcomeWaiter.reject(new Error(`the session refused this tab: ${m.reason}`));
+          this.welcomeWaiter = null;
+        } else this.log('error', `aggregator: ${m.reason}`);
         return;
       default:
         return;
