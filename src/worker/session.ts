@@ -160,15 +160,20 @@ export class TrainingSession implements TrainingWorkerApi {
       const watch = this.backends.watchForLoss();
       try {
         // Reads on a dead GPU context may never settle: stop waiting for `work` once the backend is lost.
-        const outcome = await Promise.race([work(this.trainerFor(data)).then((value) => ({ value })), watch.lost.then((reason) => ({ reason }))]);
+        // `work` never rejects into the void: an abandoned run's late error is captured here and dropped.
+        const settled = work(this.trainerFor(data)).then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        );
+        const outcome = await Promise.race([settled, watch.lost.then((reason) => ({ reason }))]);
         if ('reason' in outcome) failure = outcome.reason;
-        else {
+        else if ('error' in outcome) {
+          failure = this.backends.lost() ?? ((await this.backends.isAlive()) ? null : `backend stopped working: ${errorText(outcome.error)}`);
+          if (failure === null) throw outcome.error;
+        } else {
           result = outcome.value;
           failure = this.backends.lost();
         }
-      } catch (err) {
-        failure = this.backends.lost() ?? ((await this.backends.isAlive()) ? null : `backend stopped working: ${errorText(err)}`);
-        if (failure === null) throw err;
       } finally {
         watch.stop();
       }
