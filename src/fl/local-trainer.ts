@@ -6,7 +6,7 @@ import { buildModel, readWeights, setWeights } from './models';
 import type { LocalMetrics, TrainConfig } from './protocol';
 import type { StrategyConfig } from './strategies/types';
 import type { TrainHooks } from './train';
-import { evaluateModelAsync, trainLocal } from './train';
+import { evaluateModel, trainLocal } from './train';
 import type { WeightSet } from './weights';
 import { subtractWeights } from './weights';
 
@@ -78,7 +78,7 @@ export class TfLocalTrainer implements LocalTrainer {
     const result = await trainLocal(model, this.trainData, req.strategy, req.train, hooks);
     // Asynchronous reads: synchronous ones return zeros on some WebGPU adapters.
     const local = await readWeights(model);
-    const evaluation = await evaluateModelAsync(model, this.evalData);
+    const evaluation = await evaluateModel(model, this.evalData);
     return {
       delta: subtractWeights(local, req.weights),
       numSamples: result.numSamples,
@@ -99,7 +99,7 @@ export class TfLocalTrainer implements LocalTrainer {
     const accuracies: number[] = [];
     for (const w of weightSets) {
       setWeights(model, w);
-      const r = await evaluateModelAsync(model, this.evalData);
+      const r = await evaluateModel(model, this.evalData);
       losses.push(r.loss);
       accuracies.push(r.accuracy);
     }

@@ -168,31 +168,11 @@ export interface EvalResult {
   numSamples: number;
 }
 
-/** Plain mean cross-entropy and accuracy of the model's current weights on `data` (eval mode). */
-export function evaluateModel(model: tf.LayersModel, data: Dataset, batchSize: number = TRAINING_DEFAULTS.evalBatchSize): EvalResult {
-  const n = datasetSize(data);
-  if (n === 0) return { loss: NaN, accuracy: NaN, numSamples: 0 };
-  let lossSum = 0;
-  let correct = 0;
-  const all = Int32Array.from({ length: n }, (_, i) => i);
-  for (const [start, end] of batchRanges(n, batchSize)) {
-    const idx = all.subarray(start, end);
-    const [batchLoss, batchCorrect] = tf.tidy(() => {
-      const xs = inputTensor(data, idx);
-      const ys = labelTensor(data, idx);
-      const logits = model.predict(xs) as tf.Tensor2D;
-      const ce = tf.mul(crossEntropy(logits, ys), end - start);
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), ys), 'float32'));
-      return [ce.dataSync()[0], hits.dataSync()[0]];
-    });
-    lossSum += batchLoss;
-    correct += batchCorrect;
-  }
-  return { loss: lossSum / n, accuracy: correct / n, numSamples: n };
-}
-
-/** evaluateModel with asynchronous reads, safe on every backend (see readWeights in models.ts). */
-export async function evaluateModelAsync(model: tf.LayersModel, data: Dataset, batchSize: number = TRAINING_DEFAULTS.evalBatchSize): Promise<EvalResult> {
+/**
+ * Plain mean cross-entropy and accuracy of the model's current weights on `data` (eval mode). Reads results
+ * asynchronously: synchronous reads return zeros on some WebGPU adapters (see readWeights in models.ts).
+ */
+export async function evaluateModel(model: tf.LayersModel, data: Dataset, batchSize: number = TRAINING_DEFAULTS.evalBatchSize): Promise<EvalResult> {
   const n = datasetSize(data);
   if (n === 0) return { loss: NaN, accuracy: NaN, numSamples: 0 };
   let lossSum = 0;
@@ -218,9 +198,11 @@ export async function evaluateModelAsync(model: tf.LayersModel, data: Dataset, b
 }
 
 /** Evaluates several weight sets on the same data with one model instance (leaves the last one loaded). */
-export function evaluateWeightSets(model: tf.LayersModel, weightSets: WeightSet[], data: Dataset): EvalResult[] {
-  return weightSets.map((w) => {
+export async function evaluateWeightSets(model: tf.LayersModel, weightSets: WeightSet[], data: Dataset): Promise<EvalResult[]> {
+  const results: EvalResult[] = [];
+  for (const w of weightSets) {
     setWeights(model, w);
-    return evaluateModel(model, data);
-  });
+    results.push(await evaluateModel(model, data));
+  }
+  return results;
 }

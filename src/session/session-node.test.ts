@@ -51,7 +51,7 @@ function makeSession(secret = 'secret-1') {
   const network = new InMemoryNetwork({ codec: createWireCodec('float16') });
   const validationModel = buildModel(spec, 9);
   const validation: ValidationEvaluator = async (_spec, ws) => {
-    const r = evaluateWeightSets(validationModel, ws, test);
+    const r = await evaluateWeightSets(validationModel, ws, test);
     return { losses: r.map((x) => x.loss), accuracies: r.map((x) => x.accuracy) };
   };
   const logs: string[] = [];
