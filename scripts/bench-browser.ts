@@ -75,7 +75,7 @@ async function measureNode(spec: ModelSpec, backend: NodeBackendName, measureMs:
   const shard = demoShard(pool, BENCH.shard);
   const trainer = new TfLocalTrainer(shard.train, shard.eval, () => backend);
   const initial = buildModel(spec, 1);
-  const weights = getWeights(initial);
+  const weights = await getWeights(initial);
   initial.dispose();
   const samples: ProgressSample[] = [];
   let timingFrom: number | null = null;

@@ -49,8 +49,8 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 let codecAccuracyLoss = NaN;
 const int8Ratios: number[] = [];
 
-function wireSizes(spec: ModelSpec, name: string): void {
-  const weights = getWeights(buildModel(spec, 1));
+async function wireSizes(spec: ModelSpec, name: string): Promise<void> {
+  const weights = await getWeights(buildModel(spec, 1));
   const raw = totalParameters(weights) * 4;
   const metrics = { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 1, samplesPerSecond: 1 };
   out(`| ${name} | ${totalParameters(weights).toLocaleString('en')} | ${kb(raw)} | ${WEIGHT_CODEC_NAMES.map((codec) => {
@@ -138,8 +138,8 @@ async function main(): Promise<void> {
   out('Frames of at most 256 KB with a 32-byte header each, msgpack envelope, per-tensor codec headers included. Ratio: against the raw float32 weights both ways.', '');
   out(`| model | parameters | raw float32 model | ${WEIGHT_CODEC_NAMES.join(' | ')} |`);
   out(`|---|---:|---:|${WEIGHT_CODEC_NAMES.map(() => '---:').join('|')}|`);
-  wireSizes(mlpSpec([28, 28, 1], 10), 'MLP 784-64-10');
-  wireSizes(cnnSpec([28, 28, 1], 10), 'CNN conv8-conv16-fc32');
+  await wireSizes(mlpSpec([28, 28, 1], 10), 'MLP 784-64-10');
+  await wireSizes(cnnSpec([28, 28, 1], 10), 'CNN conv8-conv16-fc32');
   out('', 'The exact loss decomposition adds, per measured round, one evaluation request of K + 1 models to each of the K clients (local models travel to peers in that mode); proxy mode adds nothing on the wire.', '');
   await accuracyCost();
 

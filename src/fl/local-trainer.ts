@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from './data/dataset';
 import { datasetSize, labelHistogram } from './data/dataset';
 import type { ModelSpec } from './models';
-import { buildModel, readWeights, setWeights } from './models';
+import { buildModel, getWeights, setWeights } from './models';
 import type { LocalMetrics, TrainConfig } from './protocol';
 import type { StrategyConfig } from './strategies/types';
 import type { TrainHooks } from './train';
@@ -77,7 +77,7 @@ export class TfLocalTrainer implements LocalTrainer {
     setWeights(model, req.weights);
     const result = await trainLocal(model, this.trainData, req.strategy, req.train, hooks);
     // Asynchronous reads: synchronous ones return zeros on some WebGPU adapters.
-    const local = await readWeights(model);
+    const local = await getWeights(model);
     const evaluation = await evaluateModel(model, this.evalData);
     return {
       delta: subtractWeights(local, req.weights),

@@ -57,20 +57,11 @@ export function weightNames(model: tf.LayersModel): string[] {
   return model.weights.map((w) => w.originalName);
 }
 
-/** Reads the model's weights (trainable and not) into plain arrays. */
-export function getWeights(model: tf.LayersModel): WeightSet {
-  const names = weightNames(model);
-  return model.weights.map((w, i) => {
-    const t = w.read();
-    return { name: names[i], shape: [...t.shape], values: t.dataSync() as Float32Array };
-  });
-}
-
 /**
- * getWeights with asynchronous reads (`await data()`). Use it where the backend may be WebGPU: its synchronous
+ * Reads the model's weights (trainable and not) into plain arrays. Asynchronous on purpose: WebGPU's synchronous
  * read goes through a canvas and returned zeros on a software adapter (SwiftShader) in a worker.
  */
-export async function readWeights(model: tf.LayersModel): Promise<WeightSet> {
+export async function getWeights(model: tf.LayersModel): Promise<WeightSet> {
   const names = weightNames(model);
   return Promise.all(
     model.weights.map(async (w, i) => {

@@ -170,7 +170,7 @@ export interface EvalResult {
 
 /**
  * Plain mean cross-entropy and accuracy of the model's current weights on `data` (eval mode). Reads results
- * asynchronously: synchronous reads return zeros on some WebGPU adapters (see readWeights in models.ts).
+ * asynchronously: synchronous reads return zeros on some WebGPU adapters (see getWeights in models.ts).
  */
 export async function evaluateModel(model: tf.LayersModel, data: Dataset, batchSize: number = TRAINING_DEFAULTS.evalBatchSize): Promise<EvalResult> {
   const n = datasetSize(data);

@@ -75,7 +75,7 @@ describe('session over the in-memory transport with real wire frames', () => {
   it('clients join by the aggregator id, get a slot and the config, and rounds run with the decomposition', async () => {
     const { nodes } = makeSession();
     const [host, ...members] = nodes;
-    await host.host(config, getWeights(buildModel(spec, 4)));
+    await host.host(config, await getWeights(buildModel(spec, 4)));
     const welcomes = await Promise.all(members.map((m) => m.join(host.selfId)));
     expect(welcomes.map((w) => w.slot).sort()).toEqual([1, 2, 3]);
     expect(welcomes[0].config).toEqual(config);
@@ -101,7 +101,7 @@ describe('session over the in-memory transport with real wire frames', () => {
   it('refuses a client without the join secret', async () => {
     const { nodes, network } = makeSession();
     const [host, member] = nodes;
-    await host.host(config, getWeights(buildModel(spec, 4)));
+    await host.host(config, await getWeights(buildModel(spec, 4)));
     const intruder = new SessionNode({ transport: network.endpoint('peer-intruder'), name: 'intruder', secret: 'guessed', trainer: () => null, timing: { welcomeTimeoutMs: 500 } });
     await expect(intruder.join(host.selfId)).rejects.toThrow(/the session refused this tab: wrong or missing join secret/);
     await member.join(host.selfId);
@@ -112,7 +112,7 @@ describe('session over the in-memory transport with real wire frames', () => {
   it('when the aggregator vanishes mid-session, the earliest-joined client takes over and the rounds go on', async () => {
     const { nodes, network, logs } = makeSession();
     const [host, ann, bob, cy] = nodes;
-    await host.host({ ...config, rounds: 6 }, getWeights(buildModel(spec, 4)));
+    await host.host({ ...config, rounds: 6 }, await getWeights(buildModel(spec, 4)));
     await Promise.all([ann, bob, cy].map((m) => m.join(host.selfId)));
     await waitFor(() => host.clients.filter((c) => c.numSamples > 0).length === 4);
     void host.start();

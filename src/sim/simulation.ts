@@ -160,7 +160,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       seed: cfg.seed,
       timing: { roundDeadlineMs: 3_600_000, evalDeadlineMs: 3_600_000 },
     },
-    getWeights(globalModel),
+    await getWeights(globalModel),
     {
       evaluateGlobal: async (weights) => {
         setWeights(globalModel, weights);

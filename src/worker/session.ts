@@ -9,7 +9,7 @@ import { datasetSize, labelHistogram } from '../fl/data/dataset';
 import type { TrainRequest } from '../fl/local-trainer';
 import { TfLocalTrainer } from '../fl/local-trainer';
 import type { ModelSpec } from '../fl/models';
-import { buildModel, modelInputShape, readWeights } from '../fl/models';
+import { buildModel, modelInputShape, getWeights } from '../fl/models';
 import type { WeightSet } from '../fl/weights';
 import { cloneWeights } from '../fl/weights';
 import { fetchDemoData, demoShard } from '../data/demo';
@@ -217,7 +217,7 @@ export class TrainingSession implements TrainingWorkerApi {
     const m = buildModel(model, seed);
     try {
       // Copies: dataSync may hand out a backend's own storage, and the worker transfers these buffers.
-      return cloneWeights(await readWeights(m));
+      return cloneWeights(await getWeights(m));
     } finally {
       m.dispose();
     }
