@@ -230,14 +230,22 @@ export class BrowserSessionController implements SessionController {
     this.showData(info, 'demo');
   }
 
-  /** Held-out data of the aggregating tab: the demo test split, evaluated in a second worker. */
-  private async demoValidation(): Promise<ValidationEvaluator> {
-    const worker = new WorkerTrainer();
-    this.validationWorker = worker;
-    const demo = await fetchDemoData(demoDataUrl(new URL(import.meta.env.BASE_URL, location.href).href), ['test']);
-    await worker.loadDatasets('demo test split', demo.test!, demo.test!);
+  /**
+   * Held-out data of the aggregating tab: the demo test split, evaluated in a second worker. Lazy: the worker and
+   * the download start on the first evaluation, so a client tab pays for them only if it ever aggregates.
+   */
+  private demoValidation(): ValidationEvaluator {
+    let ready: Promise<WorkerTrainer> | null = null;
+    const start = async () => {
+      const worker = new WorkerTrainer();
+      this.validationWorker = worker;
+      const demo = await fetchDemoData(demoDataUrl(new URL(import.meta.env.BASE_URL, location.href).href), ['test']);
+      await worker.loadDatasets('demo test split', demo.test!, demo.test!);
+      return worker;
+    };
     return async (spec, weightSets) => {
-      const r = await worker.evaluate(spec, weightSets);
+      ready ??= start();
+      const r = await (await ready).evaluate(spec, weightSets);
       return { losses: r.losses, accuracies: r.accuracies };
     };
   }
@@ -249,13 +257,14 @@ export class BrowserSessionController implements SessionController {
       this.set({ status: 'connecting', role: 'host', code, settings, error: null });
       const config = sessionConfigFromSettings(settings);
       this.codec.use(config.codec);
-      const [transport, validation, lanUrls] = await Promise.all([this.openTransport(hostPeerId(code)), this.demoValidation(), this.lanUrls()]);
+      const validation = this.demoValidation();
+      const [transport, lanUrls] = await Promise.all([this.openTransport(hostPeerId(code)), this.lanUrls()]);
       this.set({ lanUrls });
       await this.chooseBackend(config.model);
       const node = this.createNode(transport, name, validation);
       if (settings.hostTrains) await this.loadInitialData(config, 0);
       const initialWeights = await this.worker.initialWeights(config.model, config.seed);
-      // Warm the validation worker's backend now, not during round 1.
+      // Start the validation worker and warm its backend now, not during round 1.
       validation(config.model, [initialWeights]).catch((e) => this.log('warn', `validation data: ${message(e)}`));
       await node.host(config, initialWeights);
       this.log('info', `session ${code} created; share the link or the code`);
@@ -274,8 +283,7 @@ export class BrowserSessionController implements SessionController {
       this.secret = secret;
       this.set({ status: 'connecting', role: 'client', code, error: null });
       const transport = await this.openTransport();
-      const validation = await this.demoValidation().catch(() => undefined);
-      const node = this.createNode(transport, name, validation);
+      const node = this.createNode(transport, name, this.demoValidation());
       const welcome = await node.join(aggregatorId ?? hostPeerId(code)).catch((e: unknown) => {
         // The signalling server knows no tab under the host's id: nobody hosts this code (any more).
         if (/not known|unavailable|could not connect/i.test(message(e))) throw new Error(`no open session has the code ${code} (${message(e)})`);
@@ -286,8 +294,6 @@ export class BrowserSessionController implements SessionController {
       await this.chooseBackend(welcome.config.model);
       await this.loadInitialData(welcome.config, welcome.slot);
       await node.announce();
-      // This tab may have to aggregate one day (handover): warm its validation worker in the background.
-      if (validation) void this.worker.initialWeights(welcome.config.model, welcome.config.seed).then((w) => validation(welcome.config.model, [w])).catch(() => undefined);
       this.log('info', `joined session ${code} as slot ${welcome.slot}`);
       this.set({ status: 'lobby' });
       this.refresh();
@@ -314,6 +320,8 @@ export class BrowserSessionController implements SessionController {
     this.node?.leave();
     this.worker.cancel();
     this.transport?.close();
+    this.validationWorker?.terminate();
+    this.validationWorker = null;
     this.node = null;
     this.transport = null;
     this.set({ ...INITIAL_SESSION_STATE, localData: this.state.localData, backend: this.state.backend, log: this.state.log });

@@ -216,7 +216,7 @@ export class TrainingSession implements TrainingWorkerApi {
     await this.ensureBackend(model);
     const m = buildModel(model, seed);
     try {
-      // Copies: dataSync may hand out a backend's own storage, and the worker transfers these buffers.
+      // Copies: a read may hand out a backend's own storage, and the worker transfers these buffers.
       return cloneWeights(await getWeights(m));
     } finally {
       m.dispose();
