@@ -25,6 +25,21 @@ export function strategyConfig(name: StrategyName, params: Partial<{ mu: number;
   }
 }
 
+/**
+ * A strategy's server-side state as plain data (FedLD's per-tensor history, SCAFFOLD's global control variate,
+ * FedAdam's moments, ...). It travels in checkpoints so that a new aggregator continues where the old one stopped.
+ */
+export interface ServerState {
+  /** The strategy that wrote it; a state for another strategy is ignored. */
+  strategy: string;
+  /** Aggregation steps taken so far. */
+  steps: number;
+  /** Named weight-shaped tensors. */
+  tensors: Record<string, WeightSet>;
+  /** Named scalars. */
+  values: Record<string, number>;
+}
+
 /** One client's contribution to a round, as the aggregator sees it. */
 export interface ClientUpdate {
   clientId: string;
