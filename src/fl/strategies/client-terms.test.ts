@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createClientStrategy, marginControlLoss, proximalLoss } from './client-terms';
+import { marginControlLoss, proximalLoss } from './client-terms';
+import { openClientRound } from './runtime';
+import type { StrategyConfig } from './types';
+
+const clientRound = (config: StrategyConfig) => openClientRound(config, { global: [], extras: {}, state: null, trainableIndex: [] });
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -33,10 +37,10 @@ describe('client-side loss terms', () => {
   it('FedAvg adds nothing; zero lambda or mu switch the terms off', () => {
     const logits = tf.tensor2d([[1, 2]]);
     const inputs = { logits, params: [], globalParams: [] };
-    expect(createClientStrategy({ name: 'fedavg' }).extraLoss(inputs)).toBeNull();
-    expect(createClientStrategy({ name: 'fedld', lambda: 0, rho: 0.8 }).extraLoss(inputs)).toBeNull();
-    expect(createClientStrategy({ name: 'fedprox', mu: 0 }).extraLoss(inputs)).toBeNull();
-    const term = createClientStrategy({ name: 'fedld', lambda: 0.1, rho: 0.8 }).extraLoss(inputs);
+    expect(clientRound({ name: 'fedavg' }).extraLoss(inputs)).toBeNull();
+    expect(clientRound({ name: 'fedld', lambda: 0, rho: 0.8 }).extraLoss(inputs)).toBeNull();
+    expect(clientRound({ name: 'fedprox', mu: 0 }).extraLoss(inputs)).toBeNull();
+    const term = clientRound({ name: 'fedld', lambda: 0.1, rho: 0.8 }).extraLoss(inputs);
     expect(term).not.toBeNull();
     tf.dispose([logits, term!]);
   });

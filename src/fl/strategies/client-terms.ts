@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ClientStrategy, LossTermInputs, StrategyConfig } from './types';
 
 /** FedLD margin control: lambda * log(1 + ||softmax(Z)||_F^2) over the whole B x C batch (spec section 2). */
 export function marginControlLoss(logits: tf.Tensor2D, lambda: number): tf.Scalar {
@@ -19,21 +18,4 @@ export function proximalLoss(params: tf.Tensor[], globalParams: tf.Tensor[], mu:
     }
     return tf.mul(mu / 2, total) as tf.Scalar;
   });
-}
-
-/** The client half of each strategy: the term it adds to the cross-entropy of every mini-batch. */
-export function createClientStrategy(config: StrategyConfig): ClientStrategy {
-  switch (config.name) {
-    case 'fedavg':
-      return { extraLoss: () => null };
-    case 'fedprox':
-      return {
-        extraLoss: ({ params, globalParams }: LossTermInputs) =>
-          config.mu > 0 ? proximalLoss(params, globalParams, config.mu) : null,
-      };
-    case 'fedld':
-      return {
-        extraLoss: ({ logits }: LossTermInputs) => (config.lambda > 0 ? marginControlLoss(logits, config.lambda) : null),
-      };
-  }
 }
