@@ -67,6 +67,14 @@ export interface SimRound {
   accuracy: number;
   loss: number;
   decomposition: LossDecomposition;
+  /** Which strategy variant ran. */
+  strategy: string;
+  /** Global model's accuracy per class (null: no test sample of that class). */
+  perClassAccuracy: (number | null)[];
+  /** Share of test samples assigned to the most predicted class. */
+  predictedShare: number;
+  /** Collapse warning (one class predicted for >= 90% of samples, or a class never predicted), or null. */
+  collapse: string | null;
   participants: number;
   /** Bytes on the wire this round, all peers together (0 without a codec). */
   bytes: number;
@@ -160,7 +168,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       seed: cfg.seed,
       timing: { roundDeadlineMs: 3_600_000, evalDeadlineMs: 3_600_000 },
     },
-    await getWeights(globalModel),
+    { weights: await getWeights(globalModel) },
     {
       evaluateGlobal: async (weights) => {
         setWeights(globalModel, weights);
@@ -168,7 +176,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       },
       onEvent: (e) => {
         if (e.kind === 'update-received') hooks.onStatus?.(`round ${e.round}: update from ${e.from}`);
-        if (e.kind === 'rejected' || e.kind === 'round-failed') hooks.onStatus?.(`warning: ${JSON.stringify(e)}`);
+        if (e.kind === 'rejected' || e.kind === 'round-failed' || e.kind === 'round-warning') hooks.onStatus?.(`warning: ${JSON.stringify(e)}`);
       },
     },
   );
@@ -217,6 +225,10 @@ function toSimRound(report: RoundReport, bytes: number): SimRound {
     accuracy: report.accuracy,
     loss: report.loss,
     decomposition: report.decomposition,
+    strategy: report.strategy,
+    perClassAccuracy: report.classes?.perClassAccuracy ?? [],
+    predictedShare: report.classes?.predictedShare ?? NaN,
+    collapse: report.classes?.collapse ?? null,
     participants: report.participants.length,
     bytes,
     trainMs: report.trainMs,
