@@ -11,6 +11,7 @@ import type { LossDecomposition } from '../fl/decomposition';
 import { RoundEngine, type RoundReport } from '../fl/engine';
 import { createWireCodec, type WeightCodecName } from '../fl/codec';
 import { InMemoryNetwork, type InMemoryEndpoint } from '../fl/in-memory-transport';
+import { LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from '../fl/local-optimizer';
 import { TfLocalTrainer } from '../fl/local-trainer';
 import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type ModelSpec } from '../fl/models';
 import type { StrategyConfig } from '../fl/strategies/types';
@@ -31,6 +32,9 @@ export interface SimConfig {
   localEpochs: number;
   batch: number;
   lr: number;
+  /** Local optimizer and its momentum (used by 'momentum' only). */
+  optimizer: LocalOptimizerName;
+  momentum: number;
   fraction: number;
   seed: number;
   backend: BackendPreference;
@@ -54,6 +58,8 @@ export const SIM_DEFAULTS: SimConfig = {
   localEpochs: 1,
   batch: 32,
   lr: 0.05,
+  optimizer: LOCAL_OPTIMIZER_DEFAULTS.optimizer,
+  momentum: LOCAL_OPTIMIZER_DEFAULTS.momentum,
   fraction: 1,
   seed: 1,
   backend: 'auto',
@@ -160,7 +166,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
     {
       model: spec,
       strategy: cfg.strategy,
-      train: { localEpochs: cfg.localEpochs, batchSize: cfg.batch, learningRate: cfg.lr },
+      train: { localEpochs: cfg.localEpochs, batchSize: cfg.batch, learningRate: cfg.lr, optimizer: cfg.optimizer, momentum: cfg.momentum },
       minClients: 1,
       fraction: cfg.fraction,
       decomposition: 'exact',
