@@ -3,16 +3,12 @@ import { isBackendPreference } from '../fl/backend/node-backend';
 import { isWeightCodecName } from '../fl/codec';
 import type { PartitionSpec } from '../fl/data/partition';
 import { isLocalOptimizerName, LOCAL_OPTIMIZER_DEFAULTS, LOCAL_OPTIMIZERS } from '../fl/local-optimizer';
-import { parseParam, rangeText } from '../fl/strategies/params';
+import { paramFlag, parseParam, rangeText } from '../fl/strategies/params';
 import { configurableParams, defaultStrategyConfig, findStrategy, listStrategies, strategyNames } from '../fl/strategies/registry';
 import { SERVER_OPTIMIZER_PARAMS } from '../fl/strategies/server-optimizer';
 import type { HyperParam, ParamValue } from '../fl/strategies/types';
 import { SIM_DEFAULTS, type SimConfig } from './simulation';
 
-/** CLI flag of a hyper-parameter: its name in kebab case (serverLr -> --server-lr). */
-export function paramFlag(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
 
 function paramUsage(p: HyperParam): string {
   const value = p.kind === 'choice' ? p.options.map((o) => o.value).join('|') : 'X';

@@ -62,3 +62,8 @@ export function choiceParam<T extends string>(params: ResolvedParams, name: stri
   if (typeof v !== 'string') throw new Error(`strategy parameter "${name}" is not a choice`);
   return v as T;
 }
+
+/** CLI flag of a hyper-parameter: its name in kebab case (serverLr -> server-lr). */
+export function paramFlag(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
