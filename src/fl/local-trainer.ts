@@ -36,6 +36,9 @@ export interface EvaluateResponse {
   /** Plain-CE loss of each weight set on this client's evaluation subset. */
   losses: number[];
   accuracies: number[];
+  /** Per weight set: accuracy per class (null: no sample of that class) and predictions per class (collapse check). */
+  perClassAccuracies: (number | null)[][];
+  predictionCounts: number[][];
   numSamples: number;
 }
 
@@ -125,15 +128,18 @@ export class TfLocalTrainer implements LocalTrainer {
 
   async evaluate(spec: ModelSpec, weightSets: WeightSet[]): Promise<EvaluateResponse> {
     const model = this.modelFor(spec);
-    const losses: number[] = [];
-    const accuracies: number[] = [];
+    const results = [];
     for (const w of weightSets) {
       setWeights(model, w);
-      const r = await evaluateModel(model, this.evalData);
-      losses.push(r.loss);
-      accuracies.push(r.accuracy);
+      results.push(await evaluateModel(model, this.evalData));
     }
-    return { losses, accuracies, numSamples: datasetSize(this.evalData) };
+    return {
+      losses: results.map((r) => r.loss),
+      accuracies: results.map((r) => r.accuracy),
+      perClassAccuracies: results.map((r) => r.perClassAccuracy),
+      predictionCounts: results.map((r) => r.predictionCounts),
+      numSamples: datasetSize(this.evalData),
+    };
   }
 
   async info(): Promise<TrainerInfo> {
