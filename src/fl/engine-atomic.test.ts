@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RoundEngine, type EngineConfig, type EngineEvent, type EngineHooks } from './engine';
 import { InMemoryNetwork } from './in-memory-transport';
 import { mlpSpec } from './models';
-import { PROTOCOL_VERSION } from './protocol';
+import { PROTOCOL_VERSION, type RoundStartMessage } from './protocol';
 import { registerStrategy } from './strategies/registry';
 import type { WeightSet } from './weights';
 
@@ -25,16 +25,18 @@ const config: EngineConfig = {
 async function setup(hooks: EngineHooks, patch: Partial<EngineConfig> = {}) {
   const network = new InMemoryNetwork();
   const events: EngineEvent[] = [];
+  const starts: RoundStartMessage[] = [];
   const engine = new RoundEngine(network.endpoint('agg'), { ...config, ...patch }, { weights: layout([0, 0, 0, 0]) }, { ...hooks, onEvent: (e) => events.push(e) });
   for (const id of ['a', 'b']) {
     const ep = network.endpoint(id);
     ep.onMessage((from, m) => {
+      if (m.type === 'round-start' && id === 'a') starts.push(m);
       if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: layout([m.round, m.round, m.round, m.round]), numSamples: 10, metrics });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });
   }
   await engine.waitForClients(2, 1000);
-  return { engine, events };
+  return { engine, events, starts };
 }
 
 const warnings = (events: EngineEvent[]) => events.flatMap((e) => (e.kind === 'round-warning' ? [e.reason] : []));
@@ -130,6 +132,61 @@ describe('atomic rounds', () => {
     const retry = await engine.runRound();
     expect(retry?.round).toBe(1);
     expect(engine.serverState?.steps).toBe(1);
+  });
+});
+
+describe('round plans', () => {
+  it("a strategy's plan sets the clients, the round's training config and whether the decomposition is measured", async () => {
+    const unregister = registerStrategy({
+      name: 'test-planner',
+      label: 'Planner',
+      summary: 'asks client a only, with a round-dependent learning rate, and measures every other round',
+      params: [],
+      client: () => ({ extraLoss: () => null }),
+      server: () => ({
+        planRound: (ctx) => ({ selected: ['a'], train: { learningRate: 0.1 / ctx.round }, measureDecomposition: ctx.round % 2 === 0 }),
+        aggregate: (global, updates) => ({ weights: global.map((t, i) => ({ ...t, values: t.values.map((v, k) => v + updates[0].delta[i].values[k]) })), state: null }),
+      }),
+    });
+    try {
+      let measured = 0;
+      const { engine, starts } = await setup(
+        {
+          evaluateOnValidation: async (sets) => {
+            measured++;
+            return sets.map(() => 1);
+          },
+        },
+        { strategy: { name: 'test-planner' }, decomposition: 'proxy' },
+      );
+      const one = await engine.runRound();
+      const two = await engine.runRound();
+      expect(one?.participants).toEqual(['a']);
+      expect(starts.map((m) => m.train.learningRate)).toEqual([0.1, 0.05]);
+      expect([one?.decomposition, measured]).toEqual([null, 1]);
+      expect(two?.decomposition).not.toBeNull();
+    } finally {
+      unregister();
+    }
+  });
+
+  it('a plan that asks a client that is not connected fails the round, not the session', async () => {
+    const unregister = registerStrategy({
+      name: 'test-bad-plan',
+      label: 'Bad plan',
+      summary: 'asks a ghost',
+      params: [],
+      client: () => ({ extraLoss: () => null }),
+      server: () => ({ planRound: () => ({ selected: ['ghost'] }), aggregate: (global) => ({ weights: global, state: null }) }),
+    });
+    try {
+      const { engine, events } = await setup({}, { strategy: { name: 'test-bad-plan' } });
+      expect(await engine.runRound()).toBeNull();
+      expect(events.some((e) => e.kind === 'round-failed' && e.reason === 'planning the round failed: selected client ghost is not a candidate')).toBe(true);
+      expect(engine.currentRound).toBe(0);
+    } finally {
+      unregister();
+    }
   });
 });
 

@@ -384,7 +384,8 @@ export class RoundEngine {
     const evalStart = performance.now();
     let decomposition: LossDecomposition | null = null;
     try {
-      decomposition = await this.measureDecomposition(roundNumber, previousGlobal, newGlobal, arrived);
+      const due = plan.measureDecomposition ?? roundNumber % Math.max(1, this.config.decompositionEvery) === 0;
+      if (due) decomposition = await this.measureDecomposition(roundNumber, previousGlobal, newGlobal, arrived);
     } catch (e) {
       warn(`measuring the loss decomposition failed: ${errorText(e)}`);
     }
@@ -465,7 +466,7 @@ export class RoundEngine {
 
   private async measureDecomposition(roundNumber: number, previousGlobal: WeightSet, newGlobal: WeightSet, arrived: [string, UpdateMessage][]): Promise<LossDecomposition | null> {
     const mode = this.config.decomposition;
-    if (mode === 'off' || roundNumber % Math.max(1, this.config.decompositionEvery) !== 0) return null;
+    if (mode === 'off') return null;
     const locals = arrived.map(([, m]) => addScaledWeights(previousGlobal, m.delta));
     const counts = arrived.map(([, m]) => m.numSamples);
     if (mode === 'proxy') {

@@ -140,6 +140,8 @@ export interface RoundPlan {
   selected: string[];
   extras?: Extras;
   train?: Partial<Omit<TrainConfig, 'seed'>>;
+  /** Measure the loss decomposition this round (default: every decompositionEvery rounds; mode 'off' wins). */
+  measureDecomposition?: boolean;
 }
 
 export interface AggregateContext {
