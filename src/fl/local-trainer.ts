@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from './data/dataset';
 import { datasetSize, labelHistogram } from './data/dataset';
 import type { ModelSpec } from './models';
@@ -87,6 +87,7 @@ export class TfLocalTrainer implements LocalTrainer {
     setWeights(model, req.weights);
     const names = weightNames(model);
     const round = openClientRound(req.strategy, {
+      tf,
       global: req.weights,
       extras: req.extras ?? {},
       state: this.strategyStates.get(req.strategy.name) ?? null,

@@ -4,7 +4,8 @@ import { datasetSize } from './data/dataset';
 import { batchRanges, inputTensor, labelTensor } from './data/batches';
 import { setWeights } from './models';
 import { Rng } from './rng';
-import { createLocalOptimizer, LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from './local-optimizer';
+import { createLocalOptimizer } from './create-local-optimizer';
+import { LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from './local-optimizer';
 import type { ClientRound } from './strategies/types';
 import type { WeightSet } from './weights';
 

@@ -33,9 +33,9 @@ export const fedld: Strategy = {
       ],
     },
   ],
-  client: ({ params }) => {
+  client: ({ tf, params }) => {
     const lambda = numberParam(params, 'lambda');
-    return { extraLoss: ({ logits }) => (lambda > 0 ? marginControlLoss(logits, lambda) : null) };
+    return { extraLoss: ({ logits }) => (lambda > 0 ? marginControlLoss(tf, logits, lambda) : null) };
   },
   server: (params) => {
     const options = {

@@ -9,9 +9,9 @@ export const fedprox: Strategy = {
   label: 'FedProx',
   summary: 'FedAvg plus a proximal term (μ/2)·||w − w_g||² in local training',
   params: [{ name: 'mu', kind: 'number', label: 'μ: proximal weight', help: 'pulls local models towards the global one (0 = FedAvg)', default: 0.01, min: 0, max: 100 }],
-  client: ({ params }) => {
+  client: ({ tf, params }) => {
     const mu = numberParam(params, 'mu');
-    return { extraLoss: ({ params: p, globalParams }) => (mu > 0 ? proximalLoss(p, globalParams, mu) : null) };
+    return { extraLoss: ({ params: p, globalParams }) => (mu > 0 ? proximalLoss(tf, p, globalParams, mu) : null) };
   },
   server: () => {
     const aggregator = new FedAvgAggregator();

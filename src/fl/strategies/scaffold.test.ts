@@ -18,6 +18,7 @@ describe('SCAFFOLD client half', () => {
   it('corrects the gradient by exactly c - c_k', () => {
     const global = ws([0, 0], [0]);
     const round = scaffold.client({
+      tf,
       params: {},
       global,
       extras: { c: ws([1, 2], [3]) },
@@ -33,7 +34,7 @@ describe('SCAFFOLD client half', () => {
   });
 
   it('c_k+ = c_k - c + (w_g - w_k) / (steps * lr), sends delta-c = c_k+ - c_k and keeps c_k+', () => {
-    const round = scaffold.client({ params: {}, global: ws([0, 0]), extras: { c: ws([1, 1]) }, state: { strategy: 'scaffold', steps: 1, tensors: { c: ws([2, 0]) }, values: {} }, trainableIndex: [0] });
+    const round = scaffold.client({ tf, params: {}, global: ws([0, 0]), extras: { c: ws([1, 1]) }, state: { strategy: 'scaffold', steps: 1, tensors: { c: ws([2, 0]) }, values: {} }, trainableIndex: [0] });
     const out = round.finish!({ delta: ws([-0.5, 1]), steps: 5, learningRate: 0.1 });
     // c_k+ = [2, 0] - [1, 1] - [-0.5, 1] / 0.5 = [2, -3]
     expect(values(out.state!.tensors.c)).toEqual([[2, -3]]);

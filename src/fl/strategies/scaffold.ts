@@ -5,7 +5,7 @@
  * the client keeps c_k+ and sends delta-c = c_k+ - c_k. The server steps by the mean delta and
  * updates c by (|S| / N) * mean(delta-c).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tfjs from '@tensorflow/tfjs';
 import type { WeightSet } from '../weights';
 import { assertSameLayout, zerosLike } from '../weights';
 import { sampleClients } from './sampling';
@@ -42,7 +42,7 @@ export const scaffold: Strategy = {
   label: 'SCAFFOLD',
   summary: 'control variates c and c_k correct client drift; clients send delta-c beside delta-w',
   params: [],
-  client: ({ global, extras, state, trainableIndex }) => {
+  client: ({ tf, global, extras, state, trainableIndex }) => {
     const c = extras[SCAFFOLD_NAMES.serverControl] ?? zerosLike(global);
     assertSameLayout(global, c, 'SCAFFOLD: server control variate');
     const ck = state?.tensors[SCAFFOLD_NAMES.clientControl] ?? zerosLike(global);
@@ -52,7 +52,7 @@ export const scaffold: Strategy = {
     return {
       extraLoss: ({ params }) => {
         if (!tensors) return null;
-        return tf.addN(params.map((p, i) => tf.sum(tf.mul(p, tensors[i])))) as tf.Scalar;
+        return tf.addN(params.map((p, i) => tf.sum(tf.mul(p, tensors[i])))) as tfjs.Scalar;
       },
       finish: ({ delta, steps, learningRate }) => {
         // No step taken: c_k stays, delta-c is zero.

@@ -89,6 +89,8 @@ export interface LossTermInputs {
 
 /** Everything the client half of a strategy sees when a round starts. */
 export interface ClientRoundContext {
+  /** The TensorFlow.js namespace (strategy files import tfjs as types only; see TfApi). */
+  tf: typeof tf;
   params: ResolvedParams;
   /** The round's global weights w_g. */
   global: WeightSet;
