@@ -135,6 +135,36 @@ describe('atomic rounds', () => {
   });
 });
 
+describe('robustness', () => {
+  it('an observer that throws and a send that throws do not stop the round', async () => {
+    const network = new InMemoryNetwork();
+    const agg = network.endpoint('agg');
+    const send = agg.send.bind(agg);
+    agg.send = (to, m) => {
+      if (to === 'b' && m.type === 'round-start') throw new Error('channel closed');
+      send(to, m);
+    };
+    // A deadline far past the test timeout: waiting for b would fail the test.
+    const engine = new RoundEngine(agg, { ...config, timing: { roundDeadlineMs: 600_000 } }, { weights: layout([0, 0, 0, 0]) }, {
+      onEvent: () => {
+        throw new Error('observer bug');
+      },
+    });
+    for (const id of ['a', 'b']) {
+      const ep = network.endpoint(id);
+      ep.onMessage((from, m) => {
+        if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: layout([1, 1, 1, 1]), numSamples: 10, metrics });
+      });
+      ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });
+    }
+    await engine.waitForClients(2, 1000);
+    const report = await engine.runRound();
+    expect(report?.participants).toEqual(['a']);
+    expect(report?.missing).toEqual(['b']);
+    engine.dispose();
+  });
+});
+
 describe('round plans', () => {
   it("a strategy's plan sets the clients, the round's training config and whether the decomposition is measured", async () => {
     const unregister = registerStrategy({

@@ -202,8 +202,13 @@ export class RoundEngine {
     });
   }
 
+  /** An observer that throws must not break a round half-way, so its errors stop here. */
   private emit(event: EngineEvent): void {
-    this.hooks.onEvent?.(event);
+    try {
+      this.hooks.onEvent?.(event);
+    } catch {
+      // The observer's own bug; the round goes on.
+    }
   }
 
   private reject(from: string, reason: string): void {
@@ -347,7 +352,12 @@ export class RoundEngine {
     this.updateWaiter = waiter;
     const train: TrainConfig = { ...this.config.train, ...plan.train, seed: this.config.seed * 1_000_003 + roundNumber };
     for (const id of selected) {
-      this.transport.send(id, { type: 'round-start', v: PROTOCOL_VERSION, round: roundNumber, model: this.config.model, strategy: this.config.strategy, train, weights: previousGlobal, ...(plan.extras ? { extras: plan.extras } : {}) });
+      try {
+        this.transport.send(id, { type: 'round-start', v: PROTOCOL_VERSION, round: roundNumber, model: this.config.model, strategy: this.config.strategy, train, weights: previousGlobal, ...(plan.extras ? { extras: plan.extras } : {}) });
+      } catch (e) {
+        waiter.expected.delete(id);
+        this.emit({ kind: 'round-warning', round: roundNumber, reason: `could not send round-start to ${id}: ${errorText(e)}` });
+      }
     }
     await this.awaitWaiter(waiter, updatesDone, this.timing.roundDeadlineMs);
     this.updateWaiter = null;
