@@ -149,7 +149,11 @@ export class RoundEngine {
     this.layout = layoutOf(start.weights);
     this.round = start.round ?? 0;
     this.strategy = strategyRuntime(config.strategy);
-    this.state = this.strategy.adopt(start.serverState);
+    this.state = null;
+    const state = this.strategy.adopt(start.serverState);
+    const problem = state ? stateProblem(state, this.layout) : null;
+    if (problem) this.emit({ kind: 'round-warning', round: this.round, reason: `ignored the handed-over strategy state: ${problem}` });
+    else this.state = state;
     this.timing = { ...FL_TIMING, ...config.timing };
     this.unsubscribe.push(
       transport.onMessage((from, message) => this.handle(from, message)),
@@ -502,6 +506,20 @@ export class RoundEngine {
     const C = answered.map(({ i }) => answered.map(({ id }) => waiter.received.get(id)!.losses[i]));
     const G = answered.map(({ id }) => waiter.received.get(id)!.losses[locals.length]);
     return exactDecomposition(C, G, answered.map(({ i }) => counts[i]));
+  }
+}
+
+/** ServerState tensors are weight-shaped: a state for another model would fail every round, so it is refused up front. */
+function stateProblem(state: ServerState, layout: TensorLayout[]): string | null {
+  try {
+    for (const [name, tensors] of Object.entries(state.tensors)) {
+      assertSameLayout(layout, tensors, name);
+      assertFinite(tensors, name);
+    }
+    if (!(Number.isInteger(state.steps) && state.steps >= 0)) return `invalid step count ${state.steps}`;
+    return null;
+  } catch (e) {
+    return errorText(e);
   }
 }
 

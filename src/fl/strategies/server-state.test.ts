@@ -85,6 +85,25 @@ describe.each<[string, StrategyConfig]>([
 });
 
 describe('restoring', () => {
+  it('refuses a state shaped for another model, with a warning', async () => {
+    const fedld = await engineWith({ name: 'fedld' }, { weights: initial() });
+    await rounds(fedld.engine, 1);
+    const state = structuredClone(fedld.engine.serverState)!;
+    state.tensors.history = state.tensors.history.slice(1);
+    const events: string[] = [];
+    const network = new InMemoryNetwork();
+    const engine = new RoundEngine(
+      network.endpoint('agg'),
+      { model: mlpSpec([2], 3, []), strategy: { name: 'fedld' }, train: { localEpochs: 1, batchSize: 8, learningRate: 0.1 }, minClients: 1, fraction: 1, decomposition: 'off', decompositionEvery: 1, seed: 1 },
+      { weights: initial(), round: 1, serverState: state },
+      { onEvent: (e) => e.kind === 'round-warning' && events.push(e.reason) },
+    );
+    expect(engine.serverState).toBeNull();
+    expect(events).toEqual(['ignored the handed-over strategy state: history: expected 2 tensors, got 1']);
+    engine.dispose();
+    fedld.engine.dispose();
+  });
+
   it('ignores a state written by another strategy', async () => {
     const fedld = await engineWith({ name: 'fedld' }, { weights: initial() });
     await rounds(fedld.engine, 1);
