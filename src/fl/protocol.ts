@@ -1,6 +1,7 @@
 import type { PartitionSpec } from './data/partition';
 import type { ModelSpec } from './models';
-import type { StrategyConfig } from './strategies/types';
+import type { LocalOptimizerName } from './local-optimizer';
+import type { Extras, StrategyConfig } from './strategies/types';
 import type { WeightSet } from './weights';
 
 /** Bumped on any incompatible change of the messages below. */
@@ -11,6 +12,10 @@ export interface TrainConfig {
   localEpochs: number;
   batchSize: number;
   learningRate: number;
+  /** Local optimizer (default LOCAL_OPTIMIZER_DEFAULTS.optimizer). */
+  optimizer?: LocalOptimizerName;
+  /** Momentum of the 'momentum' optimizer (default LOCAL_OPTIMIZER_DEFAULTS.momentum). */
+  momentum?: number;
   /** Seed for the client's batch shuffling this round. */
   seed: number;
 }
@@ -47,6 +52,8 @@ export interface RoundStartMessage {
   strategy: StrategyConfig;
   train: TrainConfig;
   weights: WeightSet;
+  /** Weight-shaped tensors the strategy sends beside the weights (SCAFFOLD's server control variate c). */
+  extras?: Extras;
 }
 
 export interface UpdateMessage {
@@ -57,6 +64,8 @@ export interface UpdateMessage {
   delta: WeightSet;
   numSamples: number;
   metrics: LocalMetrics;
+  /** Weight-shaped tensors the client strategy sends beside the delta (SCAFFOLD's delta-c). */
+  extras?: Extras;
 }
 
 /** Asks a client for plain-CE losses of the given models on its own evaluation subset. */

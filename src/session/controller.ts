@@ -37,7 +37,7 @@ export function sessionConfigFromSettings(s: SessionSettings): SessionConfig {
   return {
     model: modelSpecForSettings(s),
     strategy: s.strategy,
-    train: { localEpochs: s.localEpochs, batchSize: s.batchSize, learningRate: s.learningRate },
+    train: { localEpochs: s.localEpochs, batchSize: s.batchSize, learningRate: s.learningRate, ...(s.optimizer ? { optimizer: s.optimizer } : {}), ...(s.momentum !== undefined ? { momentum: s.momentum } : {}) },
     rounds: s.rounds,
     minClients: s.minClients,
     fraction: s.fraction,
@@ -58,6 +58,8 @@ function settingsFromConfig(c: SessionConfig, hostTrains: boolean): SessionSetti
     localEpochs: c.train.localEpochs,
     batchSize: c.train.batchSize,
     learningRate: c.train.learningRate,
+    ...(c.train.optimizer ? { optimizer: c.train.optimizer } : {}),
+    ...(c.train.momentum !== undefined ? { momentum: c.train.momentum } : {}),
     minClients: c.minClients,
     fraction: c.fraction,
     roundDeadlineMs: c.roundDeadlineMs,

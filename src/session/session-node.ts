@@ -186,7 +186,7 @@ export class SessionNode {
     const config = this.requireConfig();
     this.aggregator = this.selfId;
     this.handoverFrom = null;
-    this.engine = new RoundEngine(this.loop.engineFace, engineConfigOf(config), from.weights, {
+    this.engine = new RoundEngine(this.loop.engineFace, engineConfigOf(config), { weights: from.weights, round: from.round }, {
       admit: (hello) => (hello.secret === this.options.secret ? null : 'wrong or missing join secret'),
       evaluateGlobal: this.options.validation
         ? async (w) => {
@@ -196,7 +196,7 @@ export class SessionNode {
         : undefined,
       evaluateOnValidation: this.options.validation ? async (ws) => (await this.options.validation!(config.model, ws)).losses : undefined,
       onEvent: (e) => this.onEngineEvent(e),
-    }, from.round);
+    });
     this.latest = from;
     for (const e of this.rosterEntries) this.slots.set(e.id, e.slot);
     this.nextSlot = Math.max(this.nextSlot, ...this.rosterEntries.map((e) => e.slot + 1), 0);

@@ -96,7 +96,7 @@ describe('validateMessage', () => {
   });
 
   it('checks ModelSpec and StrategyConfig shapes', () => {
-    const start = byType('round-start');
+    const start = byType('round-start') as Extract<Message, { type: 'round-start' }>;
     expect(reasonFor({ ...start, model: { kind: 'rnn', numClasses: 10 } })).toMatch(/round-start.model.kind: unknown model kind "rnn"/);
     expect(reasonFor({ ...start, model: { ...start.model, hidden: [64, 0] } })).toMatch(/model.hidden\[1\]: 0 is outside/);
     expect(reasonFor({ ...start, model: { ...start.model, numClasses: 1 } })).toMatch(/numClasses: 1 is outside/);
@@ -104,10 +104,19 @@ describe('validateMessage', () => {
     expect(reasonFor({ ...start, model: cnn })).toMatch(/inputShape: expected \[height, width, channels\]/);
     expect(reasonFor({ ...start, model: { kind: 'tabular', features: 0, hidden: [], numClasses: 3 } })).toMatch(/features: 0/);
     expect(validateMessage({ ...start, model: { kind: 'tabular', features: 13, hidden: [], numClasses: 3 } }).ok).toBe(true);
-    expect(reasonFor({ ...start, strategy: { name: 'scaffold' } })).toMatch(/unknown strategy "scaffold"/);
-    expect(reasonFor({ ...start, strategy: { name: 'fedprox' } })).toMatch(/strategy.mu: expected a finite number, got a value of type undefined/);
-    expect(reasonFor({ ...start, strategy: { name: 'fedld', lambda: 0.1, rho: 1.5 } })).toMatch(/strategy.rho: 1.5 is outside \[0, 1\]/);
-    expect(reasonFor({ ...start, strategy: { name: 'fedprox', mu: -0.1 } })).toMatch(/mu: -0.1 is outside/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedsgd' } })).toMatch(/unknown strategy "fedsgd"/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedprox', mu: '1' } })).toMatch(/strategy.mu: expected a finite number/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedld', lambda: 0.1, rho: 1.5 } })).toMatch(/strategy.rho: must be in \(0, 1\]/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedld', rho: 0 } })).toMatch(/strategy.rho: must be in \(0, 1\]/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedprox', mu: -0.1 } })).toMatch(/mu: must be in \[0, 100\]/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedavg', mu: 0.1 } })).toMatch(/unknown parameter "mu"/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedld', weighting: 'heavy' } })).toMatch(/weighting: expected one of uniform, samples/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedavg', serverOpt: 'adam', serverTau: 0 } })).toMatch(/serverTau: must be in \(0, 10\]/);
+    expect(reasonFor({ ...start, train: { ...start.train, optimizer: 'lbfgs' } })).toMatch(/round-start.train.optimizer: expected one of sgd, momentum, adam/);
+    expect(reasonFor({ ...start, extras: { 'bad name': start.weights } })).toMatch(/round-start.extras: invalid entry name/);
+    expect(reasonFor({ ...start, extras: { c: [{ name: 'x', shape: [2], values: [1, 2] }] } })).toMatch(/round-start.extras.c\[0\] "x".values: expected a Float32Array/);
+    const good = validateMessage({ ...start, strategy: { name: 'scaffold', serverOpt: 'avgm' }, train: { ...start.train, optimizer: 'adam' }, extras: { c: start.weights } });
+    expect(good.ok && good.message).toMatchObject({ strategy: { name: 'scaffold', serverOpt: 'avgm' }, train: { optimizer: 'adam' }, extras: { c: start.weights } });
   });
 });
 

@@ -25,7 +25,9 @@ import type {
   TrainConfig,
   UpdateMessage,
 } from '../protocol';
-import type { StrategyConfig } from '../strategies/types';
+import { isLocalOptimizerName, LOCAL_OPTIMIZERS } from '../local-optimizer';
+import { checkStrategyConfig } from '../strategies/registry';
+import type { Extras, StrategyConfig } from '../strategies/types';
 import type { PartitionSpec } from '../data/partition';
 import type { NamedTensor, TensorLayout, WeightSet } from '../weights';
 import { quoteForReason } from './errors';
@@ -179,22 +181,40 @@ export function validateModelSpec(x: unknown, path: string, limits: WireLimits =
   }
 }
 
+/** Hyper-parameters checked against the strategy's declaration in the registry (names, ranges, options). */
 export function validateStrategyConfig(x: unknown, path: string): StrategyConfig {
   const s = record(x, path);
-  switch (s.name) {
-    case 'fedavg':
-      return { name: 'fedavg' };
-    case 'fedprox':
-      return { name: 'fedprox', mu: inRange(s.mu, `${path}.mu`, 0, Number.MAX_VALUE) };
-    case 'fedld':
-      return {
-        name: 'fedld',
-        lambda: inRange(s.lambda, `${path}.lambda`, 0, Number.MAX_VALUE),
-        rho: inRange(s.rho, `${path}.rho`, 0, 1),
-      };
-    default:
-      fail(`${path}.name`, `unknown strategy ${quoteForReason(s.name)}`);
+  try {
+    return checkStrategyConfig(s, path);
+  } catch (e) {
+    throw new Invalid((e as Error).message);
   }
+}
+
+/** Strategy tensors beside the weights or the delta: at most this many named weight sets. */
+export const MAX_EXTRAS_PER_MESSAGE = 4;
+
+function extras(x: unknown, path: string, limits: WireLimits): Extras {
+  const r = record(x, path);
+  const keys = Object.keys(r);
+  if (keys.length > MAX_EXTRAS_PER_MESSAGE) fail(path, `${keys.length} entries exceed ${MAX_EXTRAS_PER_MESSAGE}`);
+  const out: Extras = {};
+  for (const key of keys) {
+    if (!/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(key)) fail(path, `invalid entry name ${quoteForReason(key)}`);
+    out[key] = validateWeightSet(r[key], `${path}.${key}`, limits);
+  }
+  return out;
+}
+
+/** The optional local-optimizer fields of a train config. */
+function optimizerFields(t: Record<string, unknown>, path: string): Pick<TrainConfig, 'optimizer' | 'momentum'> {
+  const out: Pick<TrainConfig, 'optimizer' | 'momentum'> = {};
+  if (t.optimizer !== undefined) {
+    if (!isLocalOptimizerName(t.optimizer)) fail(`${path}.optimizer`, `expected one of ${LOCAL_OPTIMIZERS.map((o) => o.name).join(', ')}, got ${quoteForReason(t.optimizer)}`);
+    out.optimizer = t.optimizer;
+  }
+  if (t.momentum !== undefined) out.momentum = inRange(t.momentum, `${path}.momentum`, 0, 1);
+  return out;
 }
 
 function trainConfig(x: unknown, path: string): TrainConfig {
@@ -203,6 +223,7 @@ function trainConfig(x: unknown, path: string): TrainConfig {
     localEpochs: integer(t.localEpochs, `${path}.localEpochs`, 1),
     batchSize: integer(t.batchSize, `${path}.batchSize`, 1),
     learningRate: inRange(t.learningRate, `${path}.learningRate`, Number.MIN_VALUE, Number.MAX_VALUE),
+    ...optimizerFields(t, path),
     seed: integer(t.seed, `${path}.seed`, Number.MIN_SAFE_INTEGER),
   };
 }
@@ -240,6 +261,7 @@ function sessionConfig(x: unknown, path: string, limits: WireLimits): SessionCon
       localEpochs: integer(train.localEpochs, `${path}.train.localEpochs`, 1),
       batchSize: integer(train.batchSize, `${path}.train.batchSize`, 1),
       learningRate: inRange(train.learningRate, `${path}.train.learningRate`, Number.MIN_VALUE, Number.MAX_VALUE),
+      ...optimizerFields(train, `${path}.train`),
     },
     rounds: integer(c.rounds, `${path}.rounds`, 1),
     minClients: integer(c.minClients, `${path}.minClients`, 1),
@@ -299,8 +321,8 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
       if (m.secret !== undefined) hello.secret = text('secret');
       return hello;
     }
-    case 'round-start':
-      return {
+    case 'round-start': {
+      const start: RoundStartMessage = {
         type,
         v,
         round: round(),
@@ -308,16 +330,22 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
         strategy: validateStrategyConfig(m.strategy, 'round-start.strategy'),
         train: trainConfig(m.train, 'round-start.train'),
         weights: validateWeightSet(m.weights, 'round-start.weights', limits),
-      } satisfies RoundStartMessage;
-    case 'update':
-      return {
+      };
+      if (m.extras !== undefined) start.extras = extras(m.extras, 'round-start.extras', limits);
+      return start;
+    }
+    case 'update': {
+      const update: UpdateMessage = {
         type,
         v,
         round: round(),
         delta: validateWeightSet(m.delta, 'update.delta', limits),
         numSamples: numSamples(),
         metrics: localMetrics(m.metrics, 'update.metrics'),
-      } satisfies UpdateMessage;
+      };
+      if (m.extras !== undefined) update.extras = extras(m.extras, 'update.extras', limits);
+      return update;
+    }
     case 'eval-request': {
       const requestId = text('requestId');
       if (requestId.length === 0) fail('eval-request.requestId', 'empty request id');
