@@ -64,6 +64,8 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     await flush();
     expect(host.joined).toEqual(['client']);
     expect(client.joined).toEqual(['host']);
+    host.transport.admit('client');
+    client.transport.admit('host');
 
     const big = update(60_000); // ~700 KB of JSON
     client.transport.send('host', big);
@@ -97,6 +99,10 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     await Promise.all([a.transport.connect('host'), b.transport.connect('host')]);
     await b.transport.connect('a'); // client-to-client link, as for aggregator handover
     await flush();
+    host.transport.admit('a');
+    host.transport.admit('b');
+    a.transport.admit('host');
+    b.transport.admit('host');
     expect(host.transport.connectedPeers().sort()).toEqual(['a', 'b']);
     expect(a.transport.connectedPeers().sort()).toEqual(['b', 'host']);
     host.transport.broadcast(bye('all'));
@@ -219,6 +225,7 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     const client = track(make('client'));
     await client.transport.connect('host');
     await flush();
+    host.transport.admit('client');
     const hostEnd = (client.peer.outgoing[0] as FakeConnection).remote!;
     expect(() => hostEnd.inject(new Uint8Array([0, 123, 125, 125]).buffer)).not.toThrow(); // "}}" is not JSON
     expect(() => hostEnd.inject({ not: 'bytes' })).not.toThrow();
