@@ -148,4 +148,44 @@ describe('scanMsgpack', () => {
       if (verdict === null) expect(() => tryDecodeMessage(junk)).not.toThrow();
     }
   });
+
+  it('survives 20,000 mutated messages (flipped bits, forged length headers, cuts) without throwing or stalling', () => {
+    const rng = new Rng(77);
+    const small = sampleMessages()
+      .filter((m) => !['round-start', 'update', 'eval-request', 'checkpoint'].includes(m.type))
+      .map((m) => encodeMessage(m, 'int8'));
+    expect(small.length).toBeGreaterThan(5);
+    const HEADERS = [0xdc, 0xdd, 0xde, 0xdf, 0xc4, 0xc5, 0xc6, 0xd9, 0xda, 0xdb, 0xc7, 0xc8, 0xc9, 0x9f, 0x8f, 0xbf];
+    let accepted = 0;
+    const start = performance.now();
+    for (let i = 0; i < 20_000; i++) {
+      const original = small[rng.int(small.length)];
+      let bytes = original.slice();
+      switch (rng.int(4)) {
+        case 0:
+          for (let k = 1 + rng.int(4); k > 0; k--) bytes[rng.int(bytes.length)] ^= 1 << rng.int(8);
+          break;
+        case 1: {
+          // A container or string header with a large length, written over the message somewhere.
+          const at = rng.int(bytes.length);
+          bytes[at] = HEADERS[rng.int(HEADERS.length)];
+          for (let k = 1; k <= 4 && at + k < bytes.length; k++) bytes[at + k] = rng.next() < 0.5 ? 0xff : rng.int(256);
+          break;
+        }
+        case 2:
+          bytes = bytes.subarray(0, rng.int(bytes.length));
+          break;
+        default: {
+          const at = rng.int(bytes.length);
+          bytes = concat(bytes.subarray(0, at), repeat([0xdc, 0xff, 0xff], 1 + rng.int(50)), bytes.subarray(at));
+        }
+      }
+      const r = tryDecodeMessage(bytes);
+      if (r.ok) accepted++;
+      else expect(r.reason).not.toMatch(/internal/);
+    }
+    // Some flips leave a valid message (a different number, say); none may take long.
+    expect(accepted).toBeLessThan(20_000 * 0.2);
+    expect(performance.now() - start).toBeLessThan(20_000);
+  });
 });
