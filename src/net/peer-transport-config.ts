@@ -1,5 +1,5 @@
 /** Settings of the WebRTC transport: where the signalling server is, ICE servers, timings. Browser-safe. */
-import { WIRE_LIMITS } from '../fl/codec/limits';
+import { ADMISSION_LIMITS, WIRE_LIMITS } from '../fl/codec/limits';
 import { SIGNALLING_ENDPOINT } from './endpoints';
 import { parseIceServers } from './ice-config';
 
@@ -59,10 +59,7 @@ export const DEFAULT_PRE_ADMISSION_TYPES: readonly string[] = Object.freeze([
 export const DEFAULT_ADMISSION: Readonly<AdmissionConfig> = Object.freeze({
   maxPreAdmissionBytes: WIRE_LIMITS.maxPreAdmissionBytes,
   preAdmissionTypes: DEFAULT_PRE_ADMISSION_TYPES,
-  maxPendingConnections: 32,
-  maxNewConnectionsPerSecond: 16,
-  admissionTimeoutMs: 10_000,
-  maxLinksPerPeer: 2,
+  ...ADMISSION_LIMITS,
   messageLimitBytes: WIRE_LIMITS.defaultPeerMessageBytes,
   rejectionReportIntervalMs: 10_000,
 });

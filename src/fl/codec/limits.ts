@@ -63,6 +63,18 @@ export const WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({
   maxPeers: 1024,
 });
 
+/** Bounds on connections of peers not yet admitted (see the PeerTransport's admission settings). */
+export const ADMISSION_LIMITS = Object.freeze({
+  /** Incoming unadmitted connections held at once. */
+  maxPendingConnections: 32,
+  /** New incoming unadmitted connections accepted per second (bursts of as many). */
+  maxNewConnectionsPerSecond: 16,
+  /** A connection not admitted within this time is closed. */
+  admissionTimeoutMs: 10_000,
+  /** Connections one peer may hold at once (two when both sides connect simultaneously). */
+  maxLinksPerPeer: 2,
+});
+
 /** WIRE_LIMITS with some fields replaced. */
 export function wireLimits(overrides: Partial<WireLimits> = {}): Readonly<WireLimits> {
   return Object.freeze({ ...WIRE_LIMITS, ...overrides });

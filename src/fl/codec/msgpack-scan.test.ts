@@ -160,7 +160,7 @@ describe('scanMsgpack', () => {
     const start = performance.now();
     for (let i = 0; i < 20_000; i++) {
       const original = small[rng.int(small.length)];
-      let bytes = original.slice();
+      let bytes: Uint8Array = original.slice();
       switch (rng.int(4)) {
         case 0:
           for (let k = 1 + rng.int(4); k > 0; k--) bytes[rng.int(bytes.length)] ^= 1 << rng.int(8);
