@@ -27,7 +27,9 @@ export type RejectionReason =
   /** Admitted peer sent more bytes without completing a message than its message limit allows. */
   | 'message-limit'
   /** Incoming connection not using raw serialization. */
-  | 'serialization';
+  | 'serialization'
+  /** Incoming connection of an unadmitted peer that failed, closed before opening or fell silent. */
+  | 'lost-before-admission';
 
 export const REJECTION_REASONS: readonly RejectionReason[] = [
   'oversized',
@@ -41,6 +43,7 @@ export const REJECTION_REASONS: readonly RejectionReason[] = [
   'too-many-links',
   'message-limit',
   'serialization',
+  'lost-before-admission',
 ];
 
 export type RejectionCounts = Record<RejectionReason, number>;

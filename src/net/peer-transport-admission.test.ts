@@ -177,6 +177,20 @@ describe('PeerTransport admission', () => {
     expect(host.transport.rejections()['admission-timeout']).toBe(1);
   });
 
+  it('counts unadmitted connections that fail or close before opening, reporting them at most once per interval', async () => {
+    const { make } = setup({ maxNewConnectionsPerSecond: 1000 });
+    const host = track(make('host'));
+    for (let i = 0; i < 20; i++) host.peer.acceptFrom(`f${i}`).failWith('ice failed');
+    for (let i = 0; i < 20; i++) {
+      const conn = host.peer.acceptFrom(`c${i}`, false);
+      conn.open = true; // opened and closed before the transport saw 'open'
+      conn.close();
+    }
+    expect(host.transport.rejections()['lost-before-admission']).toBe(40);
+    expect(host.errors).toHaveLength(1);
+    expect(host.errors[0].message).toMatch(/lost-before-admission.*f0 failed: ice failed/);
+  });
+
   it('admission ends when the peer leaves: a new connection with its id starts unadmitted', async () => {
     const { make } = setup();
     const host = track(make('host'));

@@ -534,6 +534,7 @@ export class PeerTransport implements Transport {
   private dropLink(link: Link, reason: string | null, report = true): void {
     if (link.state === 'closed') return;
     const wasOpen = link.state === 'open';
+    const wasAdmitted = this.admitted.has(link.peerId);
     link.state = 'closed';
     clearTimeout(link.openTimer);
     clearTimeout(link.admissionTimer);
@@ -560,7 +561,9 @@ export class PeerTransport implements Transport {
       else link.waiter.reject(new Error(reason ?? `connection with ${link.peerId} was closed`));
       link.waiter = undefined;
     } else if (reason !== null && report) {
-      this.reportError({ kind: 'connection', peerId: link.peerId, message: reason });
+      // Strangers' connections coming and going must not become one report each.
+      if (!wasAdmitted && !link.outgoing) this.noteRejection('lost-before-admission', link.peerId, reason);
+      else this.reportError({ kind: 'connection', peerId: link.peerId, message: reason });
     }
     if (wasOpen && !stillConnected) this.leftListeners.emit((e) => this.reportHandlerError(e), link.peerId);
   }
