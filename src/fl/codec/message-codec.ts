@@ -9,6 +9,7 @@ import type { Message } from '../protocol';
 import type { WeightSet } from '../weights';
 import { quoteForReason, WireFormatError } from './errors';
 import { WIRE_LIMITS, type WireLimits } from './limits';
+import { msgpackBounds, scanMsgpack } from './msgpack-scan';
 import { checkEnvelope, MAX_EXTRAS_PER_MESSAGE, validateMessage, validateShape } from './validate';
 import { decodeValues, encodeTensor, isWeightCodecName, type EncodedTensor, type WeightCodecName } from './weight-codec';
 
@@ -115,14 +116,17 @@ export function tryDecodeMessage(bytes: Uint8Array, limits: WireLimits = WIRE_LI
   if (bytes.length > limits.maxMessageBytes) {
     return { ok: false, reason: `message of ${bytes.length} bytes exceeds the ${limits.maxMessageBytes}-byte limit` };
   }
+  // Structure first: @msgpack/msgpack allocates from declared lengths before reading what they promise.
+  const bounds = msgpackBounds(limits);
+  const malformed = scanMsgpack(bytes, bounds);
+  if (malformed) return { ok: false, reason: `message is not valid msgpack: ${malformed}` };
   let raw: unknown;
   try {
     raw = decode(bytes, {
-      // msgpack counts UTF-8 bytes, the string limits count characters (up to 4 bytes each).
-      maxStrLength: 4 * Math.max(limits.maxStringLength, limits.maxTensorNameLength),
-      maxBinLength: limits.maxMessageBytes,
-      maxArrayLength: limits.maxMessageBytes,
-      maxMapLength: limits.maxMapEntries,
+      maxStrLength: bounds.maxStrBytes,
+      maxBinLength: bounds.maxBinBytes,
+      maxArrayLength: bounds.maxArrayLength,
+      maxMapLength: bounds.maxMapEntries,
       maxExtLength: 0,
     });
   } catch (e) {

@@ -105,6 +105,17 @@ export class FakePeer extends Emitter implements PeerLike {
   deliverIncoming(conn: FakeConnection): void {
     this.fire('connection', conn);
   }
+
+  /**
+   * A connection from `remoteId` that no transport drives: the test speaks for the remote side through
+   * `inject` on the returned (local) end. Opened at once unless `open` is false.
+   */
+  acceptFrom(remoteId: string, open = true, serialization = 'raw'): FakeConnection {
+    const conn = new FakeConnection(remoteId, serialization);
+    this.deliverIncoming(conn);
+    if (open) conn.markOpen();
+    return conn;
+  }
 }
 
 export class FakePeerNetwork {
