@@ -29,6 +29,7 @@ import {
   type AuthProofMessage,
   type Message,
 } from '../fl/protocol';
+import { requireWebCrypto } from './session-code';
 import type { SessionTransport } from './session-transport';
 
 export const AUTH_CONFIG = {
@@ -156,6 +157,7 @@ export class AuthenticatedTransport implements SessionTransport {
     private readonly options: AuthenticatedTransportOptions,
   ) {
     if (!options.secret) throw new Error('AuthenticatedTransport: the join secret is empty');
+    requireWebCrypto();
     this.selfId = inner.selfId;
     this.config = { ...AUTH_CONFIG, ...options.config };
     this.key = crypto.subtle.importKey('raw', ENCODER.encode(options.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
