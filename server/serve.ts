@@ -96,6 +96,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (path.extname(req.path) !== '' || req.path.split('/').some((s) => s.startsWith('.')) || !req.accepts('html')) return next();
     res.sendFile(indexHtml);
   });
+  // Our own 404, so it keeps the security headers (express's default replaces the CSP).
+  app.use((_req: express.Request, res: express.Response) => {
+    res.status(404).type('text/plain').send('not found');
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
