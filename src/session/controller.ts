@@ -171,7 +171,13 @@ export class BrowserSessionController implements SessionController {
 
   private async openTransport(id?: string): Promise<PeerTransport> {
     // The host keeps (and reclaims after a signalling drop) its derived id; others need no fixed id.
-    const t = await openPeerTransport({ id, codec: this.codec, iceServers: this.options.iceServers?.() ?? [], reclaimId: id !== undefined });
+    const reclaimId = id === undefined ? false : {
+      onState: (state: 'lost' | 'retrying' | 'reclaimed') => {
+        if (state === 'lost') this.log('warn', 'lost the signalling server: open connections stay; re-registering this session\'s id');
+        else if (state === 'reclaimed') this.log('info', 'signalling server reached again: new tabs can join');
+      },
+    };
+    const t = await openPeerTransport({ id, codec: this.codec, iceServers: this.options.iceServers?.() ?? [], reclaimId });
     t.onError((e) => this.log(e.kind === 'decode' ? 'warn' : 'error', `${e.peerId ? `${e.peerId}: ` : ''}${e.message}`));
     this.transport = t;
     return t;
