@@ -96,6 +96,17 @@ describe('AuthenticatedTransport', () => {
     expect(host.stats()).toMatchObject({ admitted: 1, rejectedProofs: 0, droppedIncoming: 0 });
   });
 
+  it('a page without WebCrypto (plain-http LAN) authenticates with one that has it, both ways round', async () => {
+    const { network } = makeNetwork();
+    const host = new AuthenticatedTransport(network.endpoint(HOST), { secret: SECRET, useWebCrypto: false });
+    const client = new AuthenticatedTransport(network.endpoint('client-1'), { secret: SECRET, useWebCrypto: true });
+    await settled(client.connect(HOST));
+    await until(() => host.isProven('client-1'), 'the host admits the client');
+    const other = new AuthenticatedTransport(network.endpoint('client-2'), { secret: 'wrong', useWebCrypto: false });
+    await expect(settled(other.connect(HOST))).rejects.toThrow(/could not prove/);
+    expect(host.isProven('client-2')).toBe(false);
+  });
+
   it("a squatter on the host's id, not knowing the secret, gets no hello, no update and no secret; the joiner says why", async () => {
     const { network, sent } = makeNetwork();
     const hostId = await hostPeerId('ABCDEF', SECRET);

@@ -10,6 +10,7 @@
  *   checks proofH, then
  *   auth-proof {proofC}                 ->   checks proofC, then admits
  *
+ * WebCrypto (crypto.subtle) where the page has it; plain-http LAN pages have not, and use src/session/sha256.ts.
  * proofX = HMAC-SHA-256(key = join secret, "fedtab-auth-v1" | role X | clientId | hostId | nonceC | nonceH).
  * Both nonces are fresh per handshake and both peer ids are bound in, so a proof replayed to another handshake,
  * another peer or the other role fails. The connecting side checks the answering side first, so a stranger who
@@ -29,8 +30,8 @@ import {
   type AuthProofMessage,
   type Message,
 } from '../fl/protocol';
-import { requireWebCrypto } from './session-code';
 import type { SessionTransport } from './session-transport';
+import { hmacSha256Key, type HmacKey } from './sha256';
 
 export const AUTH_CONFIG = {
   /** A handshake (either side) that has not succeeded within this time fails. */
@@ -77,6 +78,8 @@ export interface AuthenticatedTransportOptions {
   config?: Partial<AuthConfig>;
   /** A throttled summary of refused peers (at most one per summaryIntervalMs). */
   onSummary?: (text: string) => void;
+  /** Default: whether the page has crypto.subtle (plain-http LAN pages have not). */
+  useWebCrypto?: boolean;
 }
 
 type Handler = (from: string, message: Message) => void;
@@ -141,7 +144,7 @@ function proofInput(role: Role, clientId: string, hostId: string, clientNonce: s
 export class AuthenticatedTransport implements SessionTransport {
   readonly selfId: string;
   private readonly config: AuthConfig;
-  private readonly key: Promise<CryptoKey>;
+  private readonly key: HmacKey;
   private readonly peers = new Map<string, PeerState>();
   private readonly failures = new Map<string, number[]>();
   private readonly handlers = new Set<Handler>();
@@ -157,10 +160,9 @@ export class AuthenticatedTransport implements SessionTransport {
     private readonly options: AuthenticatedTransportOptions,
   ) {
     if (!options.secret) throw new Error('AuthenticatedTransport: the join secret is empty');
-    requireWebCrypto();
     this.selfId = inner.selfId;
     this.config = { ...AUTH_CONFIG, ...options.config };
-    this.key = crypto.subtle.importKey('raw', ENCODER.encode(options.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    this.key = hmacSha256Key(options.secret, options.useWebCrypto);
     this.unsubscribe = [inner.onMessage((from, m) => this.receive(from, m)), inner.onPeerLeft((peer) => this.peerLeft(peer))];
   }
 
@@ -481,12 +483,12 @@ export class AuthenticatedTransport implements SessionTransport {
   }
 
   private async sign(data: Uint8Array<ArrayBuffer>): Promise<string> {
-    return toHex(new Uint8Array(await crypto.subtle.sign('HMAC', await this.key, data)));
+    return toHex(await this.key.sign(data));
   }
 
-  /** Constant-time comparison (WebCrypto's verify); the proof is well-formed hex (checked by the validator). */
+  /** Constant-time comparison (WebCrypto's verify, or equalBytes); the proof must be well-formed hex. */
   private async verify(proofHex: string, data: Uint8Array<ArrayBuffer>): Promise<boolean> {
     if (!/^[0-9a-f]{64}$/.test(proofHex)) return false;
-    return crypto.subtle.verify('HMAC', await this.key, fromHex(proofHex), data);
+    return this.key.verify(fromHex(proofHex), data);
   }
 }

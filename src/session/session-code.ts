@@ -1,3 +1,5 @@
+import { sha256Digest } from './sha256';
+
 /** Session codes: short, readable aloud, no look-alike characters (0/O, 1/I/L). */
 const ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 export const SESSION_CODE_LENGTH = 6;
@@ -14,13 +16,6 @@ export function normaliseSessionCode(input: string): string | null {
   return [...code].every((c) => ALPHABET.includes(c)) ? code : null;
 }
 
-/** WebCrypto's subtle API exists only in secure contexts (https, localhost); sessions need it. */
-export function requireWebCrypto(): void {
-  if (!globalThis.crypto?.subtle) {
-    throw new Error('this page is not a secure context (plain http on a network address), so it cannot prove the join secret: open the https address instead (npm run start:https)');
-  }
-}
-
 /** Hex characters of the digest kept in a host's peer id (80 bits). */
 export const HOST_ID_HEX_LENGTH = 20;
 
@@ -29,8 +24,7 @@ export const HOST_ID_HEX_LENGTH = 20;
  * someone who knows only the public code can neither find the host nor squat on its id.
  */
 export async function hostPeerId(code: string, secret: string): Promise<string> {
-  requireWebCrypto();
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`fedtab-host-id-v1|${code}|${secret}`));
+  const digest = await sha256Digest(new TextEncoder().encode(`fedtab-host-id-v1|${code}|${secret}`));
   const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
   return `fedtab-${hex.slice(0, HOST_ID_HEX_LENGTH)}`;
 }
