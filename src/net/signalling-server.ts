@@ -46,7 +46,7 @@ export const SIGNALLING_LIMITS: Readonly<SignallingLimits> = {
   maxPayloadBytes: 64 * 1024,
   maxConnections: 5_000,
   maxConnectionsPerAddress: 32,
-  maxRegistrationsPerWindow: 60,
+  maxRegistrationsPerWindow: 120,
   maxIdProbesPerWindow: 10,
   windowMs: 60_000,
   maxTrackedAddresses: 10_000,
