@@ -30,11 +30,20 @@ async function settle(rounds = 30): Promise<void> {
   }
 }
 
-/** Settles until `condition` holds (bounded). */
+/** Real timers, taken before the tests fake them: waiting for WebCrypto (off the event loop) takes real time. */
+const realSetTimeout = globalThis.setTimeout;
+const realNow = () => performance.now();
+
+/**
+ * Settles until `condition` holds, for at most 20 s of real time. Fake time advances 1 ms per 2 ms of real
+ * waiting, so a slow machine cannot push it past the 10 s handshake timeout while a proof is being computed.
+ */
 async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+  const started = realNow();
+  while (realNow() - started < 20_000) {
     if (condition()) return;
-    await settle(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await new Promise<void>((resolve) => realSetTimeout(resolve, 2));
   }
   throw new Error(`never happened: ${what}`);
 }
