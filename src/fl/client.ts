@@ -6,7 +6,6 @@ import type { Transport } from './transport';
 
 export interface FlClientOptions {
   name: string;
-  secret?: string;
   onProgress?: (round: number, progress: TrainProgress) => void;
   onRoundResult?: (result: RoundResultMessage) => void;
   onError?: (reason: string) => void;
@@ -47,7 +46,6 @@ export class FlClient {
       backend: info.backend,
       numSamples: info.numSamples,
       labelHistogram: info.labelHistogram,
-      secret: this.options.secret,
     });
   }
 

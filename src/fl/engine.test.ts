@@ -143,17 +143,17 @@ describe('round engine', () => {
 
   it('refuses a hello that the admission check rejects', async () => {
     const network = new InMemoryNetwork();
-    const engine = new RoundEngine(network.endpoint('agg'), baseConfig, { weights: layout([0, 0, 0, 0]) }, { admit: (h) => (h.secret === 's3cret' ? null : 'wrong join secret') });
+    const engine = new RoundEngine(network.endpoint('agg'), baseConfig, { weights: layout([0, 0, 0, 0]) }, { admit: (h) => (h.clientName === 'y' ? null : 'not on the list') });
     const stranger = network.endpoint('stranger');
     const got: Message[] = [];
     stranger.onMessage((_, m) => got.push(m));
-    stranger.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'x', backend: 'cpu', numSamples: 5, labelHistogram: [5], secret: 'guess' });
+    stranger.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'x', backend: 'cpu', numSamples: 5, labelHistogram: [5] });
     const friend = network.endpoint('friend');
-    friend.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'y', backend: 'cpu', numSamples: 5, labelHistogram: [5], secret: 's3cret' });
+    friend.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'y', backend: 'cpu', numSamples: 5, labelHistogram: [5] });
     await engine.waitForClients(1, 1000);
     await new Promise((r) => setTimeout(r, 20));
     expect(engine.connectedClients.map((c) => c.id)).toEqual(['friend']);
-    expect(got).toEqual([{ type: 'error', v: PROTOCOL_VERSION, reason: 'wrong join secret' }]);
+    expect(got).toEqual([{ type: 'error', v: PROTOCOL_VERSION, reason: 'not on the list' }]);
   });
 
   it('proxy mode: the decomposition comes from the clients\' own losses and the aggregator\'s validation set', async () => {

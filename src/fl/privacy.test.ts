@@ -52,7 +52,7 @@ describe('data privacy', () => {
     expect(sent.every((m) => allowed.has(m.type))).toBe(true);
     for (const m of sent) {
       if (m.type === 'hello') {
-        expect(Object.keys(m).sort()).toEqual(['backend', 'clientName', 'labelHistogram', 'numSamples', 'secret', 'type', 'v']);
+        expect(Object.keys(m).sort()).toEqual(['backend', 'clientName', 'labelHistogram', 'numSamples', 'type', 'v']);
         expect(m.labelHistogram.reduce((a, b) => a + b, 0)).toBe(m.numSamples);
       }
     }

@@ -40,8 +40,6 @@ export interface HelloMessage {
   numSamples: number;
   /** Per-class sample counts: counts only, never samples. */
   labelHistogram: number[];
-  /** Join secret from the session link (checked by the host). */
-  secret?: string;
 }
 
 export interface RoundStartMessage {
@@ -111,6 +109,38 @@ export interface ErrorMessage {
   reason: string;
 }
 
+/**
+ * Session authentication (src/session/authenticated-transport.ts): a challenge-response that proves both sides
+ * know the join secret without sending it. Nonces are AUTH_NONCE_HEX_LENGTH lowercase hex characters, proofs
+ * (HMAC-SHA-256) AUTH_PROOF_HEX_LENGTH. No other message passes between two peers before it has succeeded.
+ */
+export const AUTH_NONCE_HEX_LENGTH = 32;
+export const AUTH_PROOF_HEX_LENGTH = 64;
+
+/** The connecting side's opening: its fresh nonce. */
+export interface AuthHelloMessage {
+  type: 'auth-hello';
+  v: number;
+  nonce: string;
+}
+
+/** The answering side's fresh nonce and its proof (role 'host') over both nonces and both peer ids. */
+export interface AuthChallengeMessage {
+  type: 'auth-challenge';
+  v: number;
+  nonce: string;
+  proof: string;
+}
+
+/** The connecting side's proof (role 'client') over both nonces and both peer ids. */
+export interface AuthProofMessage {
+  type: 'auth-proof';
+  v: number;
+  proof: string;
+}
+
+export type AuthMessage = AuthHelloMessage | AuthChallengeMessage | AuthProofMessage;
+
 export type WeightCodecChoice = 'float32' | 'float16' | 'int8';
 
 /** Everything a session runs with, chosen by the host; sent to each client on joining. */
@@ -178,6 +208,9 @@ export type Message =
   | EvalResultMessage
   | RoundResultMessage
   | ByeMessage
-  | ErrorMessage;
+  | ErrorMessage
+  | AuthHelloMessage
+  | AuthChallengeMessage
+  | AuthProofMessage;
 
 export type MessageType = Message['type'];

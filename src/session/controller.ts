@@ -16,6 +16,7 @@ import type { PeerTransport } from '../net/peer-transport';
 import type { LocalDataInfo, BackendReport } from '../worker/api';
 import { WorkerTrainer } from '../worker/worker-trainer';
 import { hostPeerId, joinLink, normaliseSessionCode, randomSecret, randomSessionCode } from './session-code';
+import { AuthenticatedTransport } from './authenticated-transport';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 import type { SessionTransport } from './session-transport';
 import { SwitchableWireCodec } from './switchable-codec';
@@ -74,7 +75,13 @@ function settingsFromConfig(c: SessionConfig, hostTrains: boolean): SessionSetti
 }
 
 function asSessionTransport(t: PeerTransport): SessionTransport {
+  // Pass-throughs: PeerTransport gains admit() on another branch; until then admitting changes nothing there.
+  const own = t as PeerTransport & { admit?: (peerId: string) => void };
+  const admit = typeof own.admit === 'function' ? own.admit.bind(t) : () => undefined;
+  const disconnect = t.disconnect.bind(t);
   return Object.assign(t, {
+    admit: (peerId: string) => admit(peerId),
+    disconnect: (peerId: string) => disconnect(peerId),
     trafficTotals: () =>
       Object.values(t.trafficByPeer()).reduce(
         (acc, p) => ({ bytesSent: acc.bytesSent + p.bytesSent, bytesReceived: acc.bytesReceived + p.bytesReceived }),
@@ -98,12 +105,15 @@ export class BrowserSessionController implements SessionController {
   private readonly worker = new WorkerTrainer();
   private validationWorker: WorkerTrainer | null = null;
   private transport: PeerTransport | null = null;
+  private auth: AuthenticatedTransport | null = null;
   private readonly codec = new SwitchableWireCodec();
   private node: SessionNode | null = null;
   private hasData = false;
   private backendPreference = 'auto';
   private activity: PeerStatus = 'idle';
   private secret = '';
+  /** The host tab's peer id (derived from code and secret). */
+  private hostId = '';
 
   constructor(private readonly options: BrowserSessionOptions = {}) {}
 
@@ -147,7 +157,7 @@ export class BrowserSessionController implements SessionController {
       status: (p.id === node.selfId ? this.activity : 'idle') as PeerStatus,
     }));
     const code = this.state.code;
-    const joinUrl = code ? joinLink(location.origin + location.pathname, code, this.secret, aggregatorId ?? undefined) : null;
+    const joinUrl = code ? joinLink(location.origin + location.pathname, code, this.secret, aggregatorId ?? undefined, this.hostId) : null;
     this.set({
       selfId: node.selfId,
       aggregatorId,
@@ -162,17 +172,27 @@ export class BrowserSessionController implements SessionController {
   }
 
   private async openTransport(id?: string): Promise<PeerTransport> {
-    const t = await openPeerTransport({ id, codec: this.codec, iceServers: this.options.iceServers?.() ?? [] });
+    // The host keeps (and reclaims after a signalling drop) its derived id; others need no fixed id.
+    const reclaimId = id === undefined ? false : {
+      onState: (state: 'lost' | 'retrying' | 'reclaimed') => {
+        if (state === 'lost') this.log('warn', 'lost the signalling server: open connections stay; re-registering this session\'s id');
+        else if (state === 'reclaimed') this.log('info', 'signalling server reached again: new tabs can join');
+      },
+    };
+    const t = await openPeerTransport({ id, codec: this.codec, iceServers: this.options.iceServers?.() ?? [], reclaimId });
     t.onError((e) => this.log(e.kind === 'decode' ? 'warn' : 'error', `${e.peerId ? `${e.peerId}: ` : ''}${e.message}`));
     this.transport = t;
     return t;
   }
 
   private createNode(transport: PeerTransport, name: string, validation?: ValidationEvaluator): SessionNode {
+    // Only peers that prove they know the join secret get through; the secret itself never leaves this tab.
+    this.auth?.close();
+    const auth = new AuthenticatedTransport(asSessionTransport(transport), { secret: this.secret, onSummary: (text) => this.log('warn', text) });
+    this.auth = auth;
     const node = new SessionNode({
-      transport: asSessionTransport(transport),
+      transport: auth,
       name,
-      secret: this.secret,
       trainer: () => (this.hasData ? this.worker : null),
       validation,
       onChange: () => this.refresh(),
@@ -260,7 +280,8 @@ export class BrowserSessionController implements SessionController {
       const config = sessionConfigFromSettings(settings);
       this.codec.use(config.codec);
       const validation = this.demoValidation();
-      const [transport, lanUrls] = await Promise.all([this.openTransport(hostPeerId(code)), this.lanUrls()]);
+      this.hostId = await hostPeerId(code, this.secret);
+      const [transport, lanUrls] = await Promise.all([this.openTransport(this.hostId), this.lanUrls()]);
       this.set({ lanUrls });
       await this.chooseBackend(config.model);
       const node = this.createNode(transport, name, validation);
@@ -283,10 +304,11 @@ export class BrowserSessionController implements SessionController {
       const code = normaliseSessionCode(codeInput);
       if (!code) throw new Error(`"${codeInput}" is not a session code (6 letters and digits)`);
       this.secret = secret;
+      this.hostId = await hostPeerId(code, secret);
       this.set({ status: 'connecting', role: 'client', code, error: null });
       const transport = await this.openTransport();
       const node = this.createNode(transport, name, this.demoValidation());
-      const welcome = await node.join(aggregatorId ?? hostPeerId(code)).catch((e: unknown) => {
+      const welcome = await node.join(aggregatorId ?? this.hostId).catch((e: unknown) => {
         // The signalling server knows no tab under the host's id: nobody hosts this code (any more).
         if (/not known|unavailable|could not connect/i.test(message(e))) throw new Error(`no open session has the code ${code} (${message(e)})`);
         throw e;
@@ -321,6 +343,8 @@ export class BrowserSessionController implements SessionController {
   leave(): void {
     this.node?.leave();
     this.worker.cancel();
+    this.auth?.close();
+    this.auth = null;
     this.transport?.close();
     this.validationWorker?.terminate();
     this.validationWorker = null;

@@ -10,6 +10,7 @@ import { TfLocalTrainer } from '../fl/local-trainer';
 import { buildModel, getWeights, mlpSpec } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
 import { evaluateWeightSets } from '../fl/train';
+import { AuthenticatedTransport } from './authenticated-transport';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 
 beforeAll(async () => {
@@ -59,9 +60,8 @@ function makeSession(secret = 'secret-1') {
     const local = splitTrainEval(subsetDataset(train, parts.clients[k]), 0.2, k);
     const trainer = new TfLocalTrainer(local.train, local.eval, () => 'cpu');
     return new SessionNode({
-      transport: network.endpoint(`peer-${name}`),
+      transport: new AuthenticatedTransport(network.endpoint(`peer-${name}`), { secret }),
       name,
-      secret,
       trainer: () => trainer,
       validation,
       timing: { handoverStepMs: 300, retryRoundMs: 50, welcomeTimeoutMs: 2_000 },
@@ -98,12 +98,12 @@ describe('session over the in-memory transport with real wire frames', () => {
     nodes.forEach((n) => n.leave());
   });
 
-  it('refuses a client without the join secret', async () => {
+  it('refuses a client without the join secret: it is never admitted and learns nothing', async () => {
     const { nodes, network } = makeSession();
     const [host, member] = nodes;
     await host.host(config, await getWeights(buildModel(spec, 4)));
-    const intruder = new SessionNode({ transport: network.endpoint('peer-intruder'), name: 'intruder', secret: 'guessed', trainer: () => null, timing: { welcomeTimeoutMs: 500 } });
-    await expect(intruder.join(host.selfId)).rejects.toThrow(/the session refused this tab: wrong or missing join secret/);
+    const intruder = new SessionNode({ transport: new AuthenticatedTransport(network.endpoint('peer-intruder'), { secret: 'guessed' }), name: 'intruder', trainer: () => null, timing: { welcomeTimeoutMs: 500 } });
+    await expect(intruder.join(host.selfId)).rejects.toThrow(/could not prove that it knows the session secret/);
     await member.join(host.selfId);
     expect(host.clients.map((c) => c.id)).toEqual([host.selfId, member.selfId]);
     nodes.forEach((n) => n.leave());

@@ -31,10 +31,9 @@ export interface RoundRecord extends RoundView {
 }
 
 export interface SessionNodeOptions {
+  /** In the app an AuthenticatedTransport: only peers that proved they know the join secret reach the node. */
   transport: SessionTransport;
   name: string;
-  /** Join secret: the aggregator refuses hellos without it; clients send it. */
-  secret: string;
   /** The trainer on this tab's local data, or null while it has none. */
   trainer: () => LocalTrainer | null;
   validation?: ValidationEvaluator;
@@ -109,7 +108,6 @@ export class SessionNode {
     };
     this.client = new FlClient(this.loop.clientFace, '', trainerProxy, {
       name: options.name,
-      secret: options.secret,
       onProgress: (round, p) => options.onProgress?.(round, p),
       onRoundResult: (r) => {
         if (this.isAggregator) return; // the aggregator records its own report
@@ -187,7 +185,6 @@ export class SessionNode {
     this.aggregator = this.selfId;
     this.handoverFrom = null;
     this.engine = new RoundEngine(this.loop.engineFace, engineConfigOf(config), { weights: from.weights, round: from.round }, {
-      admit: (hello) => (hello.secret === this.options.secret ? null : 'wrong or missing join secret'),
       evaluateGlobal: this.options.validation
         ? async (w) => {
             const r = await this.options.validation!(config.model, [w]);

@@ -22,7 +22,7 @@ export interface WireLimits {
   maxBufferedBytes: number;
   /** How many completed message ids an assembler remembers to reject replayed frames. */
   rememberedCompletedIds: number;
-  /** clientName, backend, reason, requestId, secret. */
+  /** clientName, backend, reason, requestId. */
   maxStringLength: number;
   maxTensorsPerWeightSet: number;
   maxTensorNameLength: number;

@@ -24,11 +24,25 @@ describe('validateMessage', () => {
     }
   });
 
-  it('drops unknown fields but keeps known optional ones', () => {
+  it('drops unknown fields, including a join secret a hello must no longer carry', () => {
     const hello = byType('hello');
-    const result = validateMessage({ ...hello, extra: 'x', __debug: { a: 1 } });
+    const result = validateMessage({ ...hello, extra: 'x', __debug: { a: 1 }, secret: 's3cr3t' });
     expect(result.ok && result.message).toEqual(hello);
-    expect(result.ok && 'secret' in result.message && result.message.secret).toBe('s3cr3t');
+    expect(result.ok && 'secret' in result.message).toBe(false);
+  });
+
+  it('accepts auth nonces and proofs only as fixed-length lowercase hex', () => {
+    const hello = byType('auth-hello');
+    const challenge = byType('auth-challenge');
+    const proof = byType('auth-proof');
+    expect(reasonFor({ ...hello, nonce: hello.nonce.slice(1) })).toMatch(/auth-hello.nonce: expected 32 lowercase hex characters/);
+    expect(reasonFor({ ...hello, nonce: 'G'.repeat(32) })).toMatch(/auth-hello.nonce: expected 32 lowercase hex/);
+    expect(reasonFor({ ...hello, nonce: 'a'.repeat(100_000) })).toMatch(/auth-hello.nonce/);
+    expect(reasonFor({ ...challenge, proof: challenge.proof + '0' })).toMatch(/auth-challenge.proof: expected 64 lowercase hex/);
+    expect(reasonFor({ ...challenge, nonce: 7 })).toMatch(/auth-challenge.nonce: expected a string, got 7/);
+    expect(reasonFor({ type: 'auth-proof', v: PROTOCOL_VERSION })).toMatch(/auth-proof.proof: expected a string/);
+    const extra = validateMessage({ ...proof, secret: 'x' });
+    expect(extra.ok && extra.message).toEqual(proof);
   });
 
   it('rejects non-objects, unknown types and unknown protocol versions with a reason', () => {
@@ -88,7 +102,6 @@ describe('validateMessage', () => {
     expect(reasonFor({ ...hello, labelHistogram: [3, -1] })).toMatch(/hello.labelHistogram\[1\]: -1 is outside/);
     expect(reasonFor({ ...hello, labelHistogram: [0.5] })).toMatch(/labelHistogram\[0\]: expected an integer/);
     expect(reasonFor({ ...hello, clientName: 'x'.repeat(2000) })).toMatch(/hello.clientName: string of 2000 characters exceeds 1024/);
-    expect(reasonFor({ ...hello, secret: 42 })).toMatch(/hello.secret: expected a string/);
     expect(reasonFor({ ...hello, labelHistogram: new Array(11).fill(1) }, wireLimits({ maxClasses: 10 }))).toMatch(/array of 11 entries exceeds 10/);
     const req = byType('eval-request');
     expect(reasonFor({ ...req, models: [[], [], []] }, wireLimits({ maxModelsPerEvalRequest: 2 }))).toMatch(/eval-request.models: array of 3/);

@@ -4,8 +4,11 @@
  * engine's job (checkUpdateAgainstLayout helps with the latter).
  */
 import type { ModelSpec } from '../models';
-import { PROTOCOL_VERSION } from '../protocol';
+import { AUTH_NONCE_HEX_LENGTH, AUTH_PROOF_HEX_LENGTH, PROTOCOL_VERSION } from '../protocol';
 import type {
+  AuthChallengeMessage,
+  AuthHelloMessage,
+  AuthProofMessage,
   ByeMessage,
   CheckpointMessage,
   DecompositionMode,
@@ -47,6 +50,9 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
   'welcome',
   'roster',
   'checkpoint',
+  'auth-hello',
+  'auth-challenge',
+  'auth-proof',
 ];
 
 export function isMessageType(x: unknown): x is MessageType {
@@ -96,6 +102,13 @@ function integer(x: unknown, path: string, min = 0, max = Number.MAX_SAFE_INTEGE
 function string(x: unknown, path: string, limits: WireLimits, maxLength = limits.maxStringLength): string {
   if (typeof x !== 'string') fail(path, `expected a string, got ${describe(x)}`);
   if (x.length > maxLength) fail(path, `string of ${x.length} characters exceeds ${maxLength}`);
+  return x;
+}
+
+/** Exactly `length` lowercase hex characters (auth nonces and proofs). */
+function hex(x: unknown, path: string, length: number): string {
+  if (typeof x !== 'string') fail(path, `expected a string, got ${describe(x)}`);
+  if (x.length !== length || !/^[0-9a-f]*$/.test(x)) fail(path, `expected ${length} lowercase hex characters`);
   return x;
 }
 
@@ -318,7 +331,6 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
         numSamples: numSamples(),
         labelHistogram: integerArray(m.labelHistogram, 'hello.labelHistogram', limits.maxClasses, 0, Number.MAX_SAFE_INTEGER),
       };
-      if (m.secret !== undefined) hello.secret = text('secret');
       return hello;
     }
     case 'round-start': {
@@ -425,6 +437,17 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
       return { type, v, reason: text('reason') } satisfies ByeMessage;
     case 'error':
       return { type, v, reason: text('reason') } satisfies ErrorMessage;
+    case 'auth-hello':
+      return { type, v, nonce: hex(m.nonce, 'auth-hello.nonce', AUTH_NONCE_HEX_LENGTH) } satisfies AuthHelloMessage;
+    case 'auth-challenge':
+      return {
+        type,
+        v,
+        nonce: hex(m.nonce, 'auth-challenge.nonce', AUTH_NONCE_HEX_LENGTH),
+        proof: hex(m.proof, 'auth-challenge.proof', AUTH_PROOF_HEX_LENGTH),
+      } satisfies AuthChallengeMessage;
+    case 'auth-proof':
+      return { type, v, proof: hex(m.proof, 'auth-proof.proof', AUTH_PROOF_HEX_LENGTH) } satisfies AuthProofMessage;
   }
 }
 
