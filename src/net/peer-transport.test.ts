@@ -282,6 +282,18 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     expect(client.peer.outgoing).toHaveLength(0);
   });
 
+  it('can connect again once the signalling server takes the id back', async () => {
+    const { make } = setup();
+    track(make('host'));
+    const client = track(make('client'));
+    client.peer.emitDisconnected();
+    expect(client.transport.canConnect).toBe(false);
+    client.peer.emitReconnected();
+    expect(client.transport.canConnect).toBe(true);
+    await client.transport.connect('host');
+    expect(client.peer.outgoing).toHaveLength(1);
+  });
+
   it('close() leaves the signalling server and closes links without firing events', async () => {
     const { make } = setup();
     const host = track(make('host'));

@@ -42,6 +42,8 @@ export interface PeerLike {
   on(event: 'connection', listener: (connection: DataConnectionLike) => void): unknown;
   on(event: 'error', listener: (error: PeerErrorLike) => void): unknown;
   on(event: 'disconnected', listener: () => void): unknown;
+  /** peerjs emits 'open' again after a successful reconnect() to the signalling server. */
+  on(event: 'open', listener: (id: string) => void): unknown;
   destroy(): void;
 }
 
@@ -161,6 +163,9 @@ export class PeerTransport implements Transport {
         kind: 'signalling',
         message: 'lost the signalling server: open connections stay, new ones cannot be made',
       });
+    });
+    peer.on('open', () => {
+      this.signallingLost = false;
     });
     this.heartbeatTimer = setInterval(() => this.heartbeat(), config.timings.heartbeatIntervalMs);
   }

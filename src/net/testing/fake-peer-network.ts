@@ -102,6 +102,11 @@ export class FakePeer extends Emitter implements PeerLike {
     this.fire('disconnected');
   }
 
+  /** The signalling server accepted this peer's id again (peerjs fires 'open' after a successful reconnect()). */
+  emitReconnected(): void {
+    this.fire('open', this.id);
+  }
+
   deliverIncoming(conn: FakeConnection): void {
     this.fire('connection', conn);
   }
