@@ -73,37 +73,11 @@ export class TfLocalTrainer implements LocalTrainer {
   }
 
   async train(req: TrainRequest, hooks: TrainHooks = {}): Promise<TrainResponse> {
-    const model = this.modelFor(req.model);
-    setWeights(model, req.weights);
-    const result = await trainLocal(model, this.trainData, req.strategy, req.train, hooks);
-    // Asynchronous reads: synchronous ones return zeros on some WebGPU adapters.
-    const local = await getWeights(model);
-    const evaluation = await evaluateModel(model, this.evalData);
-    return {
-      delta: subtractWeights(local, req.weights),
-      numSamples: result.numSamples,
-      cancelled: result.cancelled,
-      metrics: {
-        trainLoss: result.trainLoss,
-        evalLoss: evaluation.loss,
-        evalAccuracy: evaluation.accuracy,
-        trainMs: result.trainMs,
-        samplesPerSecond: result.samplesPerSecond,
-      },
-    };
+    return trainOnModel(this.modelFor(req.model), this.trainData, this.evalData, req, hooks);
   }
 
   async evaluate(spec: ModelSpec, weightSets: WeightSet[]): Promise<EvaluateResponse> {
-    const model = this.modelFor(spec);
-    const losses: number[] = [];
-    const accuracies: number[] = [];
-    for (const w of weightSets) {
-      setWeights(model, w);
-      const r = await evaluateModel(model, this.evalData);
-      losses.push(r.loss);
-      accuracies.push(r.accuracy);
-    }
-    return { losses, accuracies, numSamples: datasetSize(this.evalData) };
+    return evaluateOnModel(this.modelFor(spec), this.evalData, weightSets);
   }
 
   async info(): Promise<TrainerInfo> {
@@ -118,4 +92,41 @@ export class TfLocalTrainer implements LocalTrainer {
     this.model?.dispose();
     this.model = null;
   }
+}
+
+/**
+ * One local round on `model` (any instance of req.model: its weights are overwritten with the round's global
+ * weights first, and the optimizer is fresh, so the result depends only on the request and the data).
+ */
+export async function trainOnModel(model: tf.LayersModel, trainData: Dataset, evalData: Dataset, req: TrainRequest, hooks: TrainHooks = {}): Promise<TrainResponse> {
+  setWeights(model, req.weights);
+  const result = await trainLocal(model, trainData, req.strategy, req.train, hooks);
+  // Asynchronous reads: synchronous ones return zeros on some WebGPU adapters.
+  const local = await getWeights(model);
+  const evaluation = await evaluateModel(model, evalData);
+  return {
+    delta: subtractWeights(local, req.weights),
+    numSamples: result.numSamples,
+    cancelled: result.cancelled,
+    metrics: {
+      trainLoss: result.trainLoss,
+      evalLoss: evaluation.loss,
+      evalAccuracy: evaluation.accuracy,
+      trainMs: result.trainMs,
+      samplesPerSecond: result.samplesPerSecond,
+    },
+  };
+}
+
+/** Plain-CE loss and accuracy of each weight set on `evalData`, computed on `model` (its weights are overwritten). */
+export async function evaluateOnModel(model: tf.LayersModel, evalData: Dataset, weightSets: WeightSet[]): Promise<EvaluateResponse> {
+  const losses: number[] = [];
+  const accuracies: number[] = [];
+  for (const w of weightSets) {
+    setWeights(model, w);
+    const r = await evaluateModel(model, evalData);
+    losses.push(r.loss);
+    accuracies.push(r.accuracy);
+  }
+  return { losses, accuracies, numSamples: datasetSize(evalData) };
 }

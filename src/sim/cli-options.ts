@@ -26,6 +26,7 @@ export const USAGE = `Usage: npm run sim -- [options]
   --seed S            (default ${SIM_DEFAULTS.seed}); same seed, same numbers
   --backend auto|wasm|cpu   tfjs backend (default auto: a short timed probe on the model)
   --codec float32|float16|int8   send every message through the real wire format with this weight codec
+  --workers N         train a round's clients on N worker threads (default ${SIM_DEFAULTS.workers}; same numbers as 1)
   --out FILE.json     write the full result as JSON
   --quiet             only the final summary
   --help`;
@@ -61,7 +62,7 @@ export function parseSimArgs(argv: string[]): CliOptions {
         clients: { type: 'string' }, partition: { type: 'string' }, alpha: { type: 'string' }, strategy: { type: 'string' },
         rounds: { type: 'string' }, 'local-epochs': { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
         lambda: { type: 'string' }, mu: { type: 'string' }, rho: { type: 'string' }, fraction: { type: 'string' },
-        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, workers: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -104,6 +105,7 @@ export function parseSimArgs(argv: string[]): CliOptions {
     evalFraction: d.evalFraction,
     evalMax: d.evalMax,
     codec: v.codec !== undefined && isWeightCodecName(v.codec) ? v.codec : null,
+    workers: num('workers', v.workers, d.workers, (x) => Number.isInteger(x) && x >= 1 && x <= 64, 'an integer in 1..64'),
   };
   if (v.codec !== undefined && !isWeightCodecName(v.codec)) throw new UsageError(`--codec must be float32, float16 or int8, got "${v.codec}"`);
   if (v.out !== undefined && !v.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${v.out}"`);

@@ -11,10 +11,12 @@ import type { LossDecomposition } from '../fl/decomposition';
 import { RoundEngine, type RoundReport } from '../fl/engine';
 import { createWireCodec, type WeightCodecName } from '../fl/codec';
 import { InMemoryNetwork, type InMemoryEndpoint } from '../fl/in-memory-transport';
-import { TfLocalTrainer } from '../fl/local-trainer';
 import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type ModelSpec } from '../fl/models';
 import type { StrategyConfig } from '../fl/strategies/types';
 import { evaluateModel } from '../fl/train';
+import { buildClientShards } from './client-shards';
+import { buildParticipantTrainer, InProcessRunner, type ParticipantContext, type ParticipantRunner } from './participant';
+import { shareDataset, WorkerPoolRunner } from './worker-pool';
 
 export interface SimConfig {
   /** 'mnist', a .npz path (MedMNIST layout) or a .csv path with a label column. */
@@ -40,6 +42,8 @@ export interface SimConfig {
   evalMax: number;
   /** Send every message through the real wire format with this weight codec (null: in-memory objects). */
   codec: WeightCodecName | null;
+  /** Train a round's clients on this many worker threads (1 = in this thread). Same numbers either way. */
+  workers: number;
 }
 
 export const SIM_DEFAULTS: SimConfig = {
@@ -60,6 +64,7 @@ export const SIM_DEFAULTS: SimConfig = {
   evalFraction: 0.2,
   evalMax: 200,
   codec: null,
+  workers: 1,
 };
 
 export interface SimRound {
@@ -82,6 +87,8 @@ export interface SimResult {
   partition: { histograms: number[][]; summary: PartitionSummary };
   rounds: SimRound[];
   final: { accuracy: number; bestAccuracy: number };
+  /** Measured, not reproducible: peak resident memory of this process so far (workers included), and where clients ran. */
+  resources: { peakRssMb: number; runner: string; wallMs: number };
 }
 
 export interface SimHooks {
@@ -126,24 +133,37 @@ export function modelSpecFor(cfg: SimConfig, data: Dataset): ModelSpec {
   return cfg.model === 'cnn' ? cnnSpec(data.shape, data.numClasses) : mlpSpec(data.shape, data.numClasses);
 }
 
-/** Runs a whole federated simulation in this process, through the same engine, client and strategies as the app. */
+/** Peak resident set size of this process so far, in MB (Node reports it in kB). */
+export function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/**
+ * Runs a whole federated simulation in this process, through the same engine, client and strategies as the app.
+ * Memory grows with a round's participants, not the population: clients are index lists into one shared dataset,
+ * and their jobs run on one reused model per thread (this one, or each of cfg.workers worker threads).
+ */
 export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promise<SimResult> {
+  const started = performance.now();
   const data = loadData(cfg);
   const spec = modelSpecFor(cfg, data.train);
   const backend = await setupNodeBackend(cfg.backend, spec);
   hooks.onStatus?.(`backend ${backend.backend}: ${backend.reason}`);
 
   const partition = partitionIndices(data.train.labels, data.train.numClasses, cfg.clients, cfg.partition, cfg.seed);
-  const network = new InMemoryNetwork(cfg.codec ? { codec: createWireCodec(cfg.codec) } : {});
+  const shards = buildClientShards(data.train, partition, { evalFraction: cfg.evalFraction, evalMax: cfg.evalMax, seed: cfg.seed });
+  const runner: ParticipantRunner =
+    cfg.workers > 1
+      ? await WorkerPoolRunner.start({ workers: cfg.workers, data: shareDataset(data.train), backend: backend.backend, modelSeed: cfg.seed })
+      : new InProcessRunner(data.train, cfg.seed);
+  const ctx: ParticipantContext = { shards, runner, backendName: tf.getBackend() };
+  // Shared messages: the engine and these clients never mutate what they receive (see InMemoryNetworkOptions).
+  const network = new InMemoryNetwork({ ...(cfg.codec ? { codec: createWireCodec(cfg.codec) } : {}), shareMessages: true });
   const aggregatorId = 'aggregator';
-  const clients: FlClient[] = [];
-  const trainers: TfLocalTrainer[] = [];
-  partition.clients.forEach((indices, k) => {
-    const local = splitTrainEval(subsetDataset(data.train, indices), cfg.evalFraction, cfg.seed * 31 + k, cfg.evalMax);
-    const trainer = new TfLocalTrainer(local.train, local.eval, () => tf.getBackend(), cfg.seed);
-    trainers.push(trainer);
-    clients.push(new FlClient(network.endpoint(`client-${String(k).padStart(3, '0')}`), aggregatorId, trainer, { name: `client ${k}` }));
-  });
+  const idWidth = Math.max(3, String(cfg.clients - 1).length);
+  const clients = shards.map(
+    (_, k) => new FlClient(network.endpoint(`client-${String(k).padStart(idWidth, '0')}`), aggregatorId, buildParticipantTrainer(ctx, k), { name: `client ${k}` }),
+  );
 
   const globalModel = buildModel(spec, cfg.seed);
   const aggregatorEndpoint = network.endpoint(aggregatorId);
@@ -174,7 +194,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
   );
   try {
     await Promise.all(clients.map((c) => c.join()));
-    await engine.waitForClients(cfg.clients, 10_000);
+    await engine.waitForClients(cfg.clients, 10_000 + cfg.clients);
     const rounds: SimRound[] = [];
     let bytesBefore = totalBytes(aggregatorEndpoint);
     for (let r = 1; r <= cfg.rounds; r++) {
@@ -194,10 +214,11 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       partition: { histograms: partition.histograms, summary: describePartition(partition.histograms) },
       rounds,
       final: { accuracy: accuracies[accuracies.length - 1] ?? NaN, bestAccuracy: Math.max(...accuracies) },
+      resources: { peakRssMb: peakRssMb(), runner: runner.kind, wallMs: performance.now() - started },
     };
   } finally {
     engine.dispose();
-    trainers.forEach((t) => t.dispose());
+    await runner.dispose();
     globalModel.dispose();
   }
 }
