@@ -20,13 +20,22 @@ describe('simulator options', () => {
     expect(parseSimArgs(['--strategy', 'fedld', '--lambda', '0', '--rho', '0.5']).config.strategy).toEqual({ name: 'fedld', lambda: 0, rho: 0.5 });
   });
 
+  it('parses the scale and bench options', () => {
+    const { config } = parseSimArgs(['--workers', '2', '--partition', 'sizeskew', '--alpha', '0.5', '--sigma', '1.5', '--validation', '0.1', '--evaluate-on', 'validation']);
+    expect(config).toMatchObject({ workers: 2, partition: { kind: 'sizeskew', alpha: 0.5, sigma: 1.5 }, validation: 0.1, evaluateOn: 'validation' });
+    expect(parseSimArgs([]).config).toMatchObject({ workers: 1, validation: 0, evaluateOn: 'test' });
+  });
+
   it.each([
     [['--clients', '0'], /--clients must be a positive integer/],
     [['--alpha=-1'], /--alpha must be a positive number/],
     [['--alpha', '0'], /--alpha must be a positive number/],
     [['--fraction', '1.5'], /--fraction must be in \(0, 1\]/],
     [['--strategy', 'fedsgd'], /--strategy must be one of fedavg, fedprox, fedld/],
-    [['--partition', 'weird'], /--partition must be iid, dirichlet or shards/],
+    [['--partition', 'weird'], /--partition must be iid, dirichlet, shards or sizeskew/],
+    [['--workers', '0'], /--workers must be an integer in 1..64/],
+    [['--evaluate-on', 'validation'], /needs --validation/],
+    [['--validation', '1'], /--validation must be in \[0, 1\)/],
     [['--rounds', 'many'], /--rounds must be a positive integer/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['--out', 'result.txt'], /--out must name a .json file/],

@@ -48,7 +48,7 @@ async function main(): Promise<number> {
   });
   process.stdout.write(
     `final accuracy ${fmt(result.final.accuracy)}  best ${fmt(result.final.bestAccuracy)}  ` +
-      `(${config.strategy.name}, ${config.clients} clients, ${config.partition.kind}${config.partition.kind === 'dirichlet' ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name})\n` +
+      `(${config.strategy.name}, ${config.clients} clients, ${config.partition.kind}${'alpha' in config.partition ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name})\n` +
       `peak RSS ${result.resources.peakRssMb.toFixed(0)} MB, ${(result.resources.wallMs / 1000).toFixed(1)} s, clients ran ${result.resources.runner}\n`,
   );
   if (options.out) {

@@ -6,7 +6,7 @@ import { datasetSize, subsetDataset } from '../fl/data/dataset';
 import { loadCsvNode, loadMnistNode, loadNpzNode } from '../fl/data/node-loaders';
 import { describePartition, partitionIndices, type PartitionSpec, type PartitionSummary } from '../fl/data/partition';
 import { standardizeFeatures } from '../fl/data/csv';
-import { splitTrainEval } from '../fl/data/split';
+import { splitTrainEval, splitTrainEvalIndices } from '../fl/data/split';
 import type { LossDecomposition } from '../fl/decomposition';
 import { RoundEngine, type RoundReport } from '../fl/engine';
 import { createWireCodec, type WeightCodecName } from '../fl/codec';
@@ -42,6 +42,13 @@ export interface SimConfig {
   evalMax: number;
   /** Send every message through the real wire format with this weight codec (null: in-memory objects). */
   codec: WeightCodecName | null;
+  /**
+   * Share of the training data held out (stratified, the same samples for every run seed) as a validation set
+   * before the clients' partition: 0 = none. Hyperparameters are chosen on it, never on the test set.
+   */
+  validation: number;
+  /** What the global model is evaluated on each round: the test set, or the validation set carved above. */
+  evaluateOn: 'test' | 'validation';
   /** Train a round's clients on this many worker threads (1 = in this thread). Same numbers either way. */
   workers: number;
 }
@@ -64,6 +71,8 @@ export const SIM_DEFAULTS: SimConfig = {
   evalFraction: 0.2,
   evalMax: 200,
   codec: null,
+  validation: 0,
+  evaluateOn: 'test',
   workers: 1,
 };
 
@@ -121,6 +130,22 @@ function loadData(cfg: SimConfig): LoadedData {
   throw new Error(`unknown data source "${cfg.data}" (use mnist, a .npz file or a .csv file)`);
 }
 
+/** Seed of the validation carve-out: fixed, so runs with different seeds train on the same samples. */
+export const VALIDATION_SPLIT_SEED = 0x7a11d;
+
+/** Holds out cfg.validation of the training data (stratified) and picks what the global model is evaluated on. */
+function carveValidation(cfg: SimConfig, loaded: LoadedData): LoadedData {
+  if (cfg.validation === 0) {
+    if (cfg.evaluateOn === 'validation') throw new Error('evaluateOn "validation" needs a validation share above 0');
+    return loaded;
+  }
+  if (!(cfg.validation > 0 && cfg.validation < 1)) throw new Error(`validation must be in [0, 1), got ${cfg.validation}`);
+  const all = range(datasetSize(loaded.train));
+  const parts = splitTrainEvalIndices(all, loaded.train.labels, cfg.validation, VALIDATION_SPLIT_SEED);
+  const train = subsetDataset(loaded.train, parts.train);
+  return { train, test: cfg.evaluateOn === 'validation' ? subsetDataset(loaded.train, parts.eval) : loaded.test };
+}
+
 function range(n: number): Int32Array {
   return Int32Array.from({ length: n }, (_, i) => i);
 }
@@ -145,7 +170,7 @@ export function peakRssMb(): number {
  */
 export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promise<SimResult> {
   const started = performance.now();
-  const data = loadData(cfg);
+  const data = carveValidation(cfg, loadData(cfg));
   const spec = modelSpecFor(cfg, data.train);
   const backend = await setupNodeBackend(cfg.backend, spec);
   hooks.onStatus?.(`backend ${backend.backend}: ${backend.reason}`);
