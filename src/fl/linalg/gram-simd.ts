@@ -24,6 +24,10 @@ const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 const F64X2_EXTRACT_LANE = simd(0x21);
 const F64X2_ADD = simd(0xf0);
 const F64X2_MUL = simd(0xf2);
+const F64X2_SPLAT = simd(0x14);
+const V128_LOAD = simd(0x00);
+const V128_STORE = simd(0x0b);
+const F64 = 0x7c;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -69,19 +73,39 @@ function tileBody(): number[] {
   return [...uleb(fn.length), ...fn];
 }
 
+/**
+ * axpy(acc, g, a, n): acc[t] += a * g[t] for t < n (n even), acc float64 and g float32 (byte offsets). Per element
+ * the same two roundings as the JS loop `acc[t] += a * g[t]` (product, then sum; no fused multiply-add), so the
+ * result is bit-identical to it. Locals: 4 o (byte offset into g), 5 limit, 6 a splatted.
+ */
+function axpyBody(): number[] {
+  const get = (i: number) => [op.localGet, i];
+  const set = (i: number) => [op.localSet, i];
+  const accAddr = [...get(0), ...get(4), op.i32Const, 1, op.i32Shl, op.i32Add];
+  const body: number[] = [...get(2), ...F64X2_SPLAT, ...set(6), ...get(3), op.i32Const, 2, op.i32Shl, ...set(5)];
+  body.push(op.block, op.void, op.loop, op.void, ...get(4), ...get(5), op.i32GeU, op.brIf, 1);
+  body.push(...accAddr, ...accAddr, ...V128_LOAD, 3, 0);
+  body.push(...get(1), ...get(4), op.i32Add, ...V128_LOAD64_ZERO, 3, 0, ...F64X2_PROMOTE_LOW_F32X4, ...get(6), ...F64X2_MUL, ...F64X2_ADD);
+  body.push(...V128_STORE, 3, 0);
+  body.push(...get(4), op.i32Const, 8, op.i32Add, ...set(4), op.br, 0, op.end, op.end, op.end);
+  const fn = [2, 2, I32, 1, V128, ...body];
+  return [...uleb(fn.length), ...fn];
+}
+
 function kernelBytes(): Uint8Array<ArrayBuffer> {
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 0]),
-    ...section(3, [1, 0]),
+    ...section(1, [2, 0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 0, 0x60, 4, I32, I32, F64, I32, 0]),
+    ...section(3, [2, 0, 1]),
     ...section(5, [1, 0, 1]),
-    ...section(7, [2, ...name('tile'), 0, 0, ...name('mem'), 2, 0]),
-    ...section(10, [1, ...tileBody()]),
+    ...section(7, [3, ...name('tile'), 0, 0, ...name('axpy'), 0, 1, ...name('mem'), 2, 0]),
+    ...section(10, [2, ...tileBody(), ...axpyBody()]),
   ]);
 }
 
 interface Kernel {
   tile: (a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, n: number, out: number) => void;
+  axpy: (acc: number, g: number, a: number, n: number) => void;
   memory: WebAssembly.Memory;
 }
 
@@ -95,7 +119,7 @@ function loadKernel(): Kernel | null {
     const bytes = kernelBytes();
     if (!WebAssembly.validate(bytes)) return null;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-    kernel = { tile: instance.exports.tile as Kernel['tile'], memory: instance.exports.mem as WebAssembly.Memory };
+    kernel = { tile: instance.exports.tile as Kernel['tile'], axpy: instance.exports.axpy as Kernel['axpy'], memory: instance.exports.mem as WebAssembly.Memory };
   } catch {
     kernel = null;
   }
@@ -105,6 +129,34 @@ function loadKernel(): Kernel | null {
 /** Whether this runtime runs the SIMD kernel. */
 export function gramSimdAvailable(): boolean {
   return loadKernel() !== null;
+}
+
+function ensureMemory(k: Kernel, bytes: number): void {
+  if (k.memory.buffer.byteLength < bytes) k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+}
+
+/**
+ * sum_i alpha_i rows_i accumulated in float64, in row order: bit-identical to the JS loop over rows then elements.
+ * Null without WebAssembly SIMD.
+ */
+export function combineRowsSimd(rows: readonly Float32Array[], alpha: ArrayLike<number>): Float64Array | null {
+  const k = loadKernel();
+  if (!k) return null;
+  const d = rows[0].length;
+  const dEven = d + (d & 1);
+  const accBytes = dEven * 8;
+  ensureMemory(k, accBytes + dEven * 4);
+  const acc = new Float64Array(k.memory.buffer, 0, dEven);
+  const g = new Float32Array(k.memory.buffer, accBytes, dEven);
+  acc.fill(0);
+  g[dEven - 1] = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const a = alpha[i];
+    if (a === 0) continue;
+    g.set(rows[i]);
+    k.axpy(0, accBytes, a, dEven);
+  }
+  return acc.slice(0, d);
 }
 
 /** Row-major K x K Gram matrix of the rows (all of one length), or null without WebAssembly SIMD. */
@@ -117,8 +169,7 @@ export function gramMatrixSimd(rows: readonly Float32Array[]): Float64Array | nu
   const Kp = Math.ceil(K / 4) * 4;
   const blockBytes = Kp * B * 4;
   const outOffset = blockBytes;
-  const need = blockBytes + 64;
-  if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
+  ensureMemory(k, blockBytes + 64);
   const f32 = new Float32Array(k.memory.buffer, 0, Kp * B);
   const out = new Float64Array(k.memory.buffer, outOffset, 8);
   f32.fill(0); // padding rows K..Kp-1 stay zero

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng';
-import { gramMatrixSimd, gramSimdAvailable } from '../linalg/gram-simd';
+import { combineRowsSimd, gramMatrixSimd, gramSimdAvailable } from '../linalg/gram-simd';
 import { GRAM_CONFIG, gramForTests } from './principal-gradient';
 
 function randomRows(K: number, d: number, seed: number): Float32Array[] {
@@ -44,5 +44,13 @@ describe('FedLD Gram matrix paths', () => {
     const tiny = gramMatrixSimd([Float32Array.of(1e-42, 0), Float32Array.of(1e-42, 0)])!;
     expect(tiny[0]).toBeGreaterThan(0);
     expect(gramForTests.gramMatrix(randomRows(30, 100, 1)).length).toBe(900);
+  });
+
+  it('the SIMD combination sum_i alpha_i g_i is bit-identical to the JS loop', () => {
+    for (const [K, d] of [[1, 1], [3, 7], [50, 50_177]]) {
+      const rows = randomRows(K, d, K + d);
+      const alpha = Float64Array.from({ length: K }, (_, i) => (i % 3 === 1 ? 0 : Math.sin(i + 1) / K));
+      expect(Array.from(combineRowsSimd(rows, alpha)!), `K=${K} d=${d}`).toEqual(Array.from(gramForTests.combineRowsJs(rows, alpha)));
+    }
   });
 });

@@ -3,7 +3,7 @@
  * everything is expressed through the K x K Gram matrix M = G G^T / K and its eigenvectors E, so no d-length
  * direction vector v_j = G^T e_j is ever built. Cost O(K^2 d) time, O(d) extra memory.
  */
-import { gramMatrixSimd } from '../linalg/gram-simd';
+import { combineRowsSimd, gramMatrixSimd } from '../linalg/gram-simd';
 import { jacobiEigen } from '../linalg/jacobi';
 
 export const PRINCIPAL_GRADIENT_CONFIG = {
@@ -110,13 +110,7 @@ function uniformWeights(K: number): Float64Array {
 /** sum_i alpha_i g_i, accumulated in float64. Throws rather than emit a value float32 cannot hold. */
 function combineRows(rows: readonly Float32Array[], alpha: Float64Array): Float32Array {
   const d = rows[0].length;
-  const acc = new Float64Array(d);
-  for (let i = 0; i < rows.length; i++) {
-    const a = alpha[i];
-    if (a === 0) continue;
-    const g = rows[i];
-    for (let t = 0; t < d; t++) acc[t] += a * g[t];
-  }
+  const acc = combineRowsSimd(rows, alpha) ?? combineRowsJs(rows, alpha);
   const out = new Float32Array(d);
   for (let t = 0; t < d; t++) {
     const x = Math.fround(acc[t]);
@@ -126,6 +120,19 @@ function combineRows(rows: readonly Float32Array[], alpha: Float64Array): Float3
     out[t] = x;
   }
   return out;
+}
+
+/** The plain-JS combination (the SIMD kernel's fallback, bit-identical to it). */
+function combineRowsJs(rows: readonly Float32Array[], alpha: Float64Array): Float64Array {
+  const d = rows[0].length;
+  const acc = new Float64Array(d);
+  for (let i = 0; i < rows.length; i++) {
+    const a = alpha[i];
+    if (a === 0) continue;
+    const g = rows[i];
+    for (let t = 0; t < d; t++) acc[t] += a * g[t];
+  }
+  return acc;
 }
 
 /**
@@ -254,4 +261,4 @@ function gramMatrixBlocked(rows: readonly Float32Array[]): Float64Array {
 }
 
 /** Exposed for tests: the Gram matrix by the path the given number of rows selects, and by each path. */
-export const gramForTests = { gramMatrix, gramMatrixPairs, gramMatrixBlocked };
+export const gramForTests = { gramMatrix, gramMatrixPairs, gramMatrixBlocked, combineRowsJs };
