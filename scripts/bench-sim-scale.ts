@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SimResult } from '../src/sim/simulation';
@@ -56,6 +56,13 @@ if (!values.only || values.only === 'workers') {
   const work = (r: SimResult) => sum(r.rounds.map((x) => x.trainMs + x.evalMs));
   const same = JSON.stringify(one.rounds.map((x) => [x.accuracy, x.loss, x.decomposition])) === JSON.stringify(many.rounds.map((x) => [x.accuracy, x.loss, x.decomposition]));
   say(`20 clients, 8000 MNIST samples, 3 rounds of FedAvg: train + evaluation time ${(work(one) / 1000).toFixed(1)} s on 1 thread, ${(work(many) / 1000).toFixed(1)} s on ${n} workers: speed-up ${(work(one) / work(many)).toFixed(2)}x; identical numbers: ${same ? 'yes' : 'NO'}.`);
+  const cpu1 = one.resources.cpuMs;
+  const cpuN = many.resources.cpuMs;
+  say(
+    `CPU time of the whole run (all threads): ${(cpu1 / 1000).toFixed(1)} s on 1 thread, ${(cpuN / 1000).toFixed(1)} s with ${n} workers ` +
+      `(the workers' extra start-up and copies: ${((100 * (cpuN - cpu1)) / cpu1).toFixed(0)}%). With ${n} free cores the speed-up is bounded by about ${((n * cpu1) / cpuN).toFixed(2)}x; ` +
+      `wall-clock speed-up needs idle cores (load average now ${loadavg()[0].toFixed(1)} on ${cpus().length} cores).`,
+  );
   say('');
 }
 

@@ -97,7 +97,13 @@ export interface SimResult {
   rounds: SimRound[];
   final: { accuracy: number; bestAccuracy: number };
   /** Measured, not reproducible: peak resident memory of this process so far (workers included), and where clients ran. */
-  resources: { peakRssMb: number; runner: string; wallMs: number };
+  resources: {
+    peakRssMb: number;
+    runner: string;
+    wallMs: number;
+    /** CPU time of the whole process (all threads) during the run: the work, whatever else loads the machine. */
+    cpuMs: number;
+  };
 }
 
 export interface SimHooks {
@@ -158,6 +164,11 @@ export function modelSpecFor(cfg: SimConfig, data: Dataset): ModelSpec {
   return cfg.model === 'cnn' ? cnnSpec(data.shape, data.numClasses) : mlpSpec(data.shape, data.numClasses);
 }
 
+function cpuMsSince(before: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(before);
+  return (d.user + d.system) / 1000;
+}
+
 /** Peak resident set size of this process so far, in MB (Node reports it in kB). */
 export function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
@@ -170,6 +181,7 @@ export function peakRssMb(): number {
  */
 export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promise<SimResult> {
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const data = carveValidation(cfg, loadData(cfg));
   const spec = modelSpecFor(cfg, data.train);
   const backend = await setupNodeBackend(cfg.backend, spec);
@@ -239,7 +251,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       partition: { histograms: partition.histograms, summary: describePartition(partition.histograms) },
       rounds,
       final: { accuracy: accuracies[accuracies.length - 1] ?? NaN, bestAccuracy: Math.max(...accuracies) },
-      resources: { peakRssMb: peakRssMb(), runner: runner.kind, wallMs: performance.now() - started },
+      resources: { peakRssMb: peakRssMb(), runner: runner.kind, wallMs: performance.now() - started, cpuMs: cpuMsSince(cpuBefore) },
     };
   } finally {
     engine.dispose();
