@@ -9,6 +9,8 @@
 export const GRAM_SIMD_CONFIG = {
   /** Columns per block (even): 4 + 2 rows of a tile stay in L1, all padded rows of a block in L2. */
   blockElements: 1024,
+  /** Columns of a 4 x C tile (2 or 4; 4 x 4 was not measurably faster on the loaded 2-core machine, and its 16 accumulators leave no x86-64 SIMD register free). */
+  tileCols: 2,
 } as const;
 
 // --- the kernel, assembled from its instructions (see the layout notes in tileBody) ---
@@ -48,28 +50,39 @@ function name(s: string): number[] {
   return [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
 }
 
+/** Rows of a tile ("a" rows, the i side of the Gram). */
+const TILE_ROWS = 4;
+
 /**
- * tile(a0, a1, a2, a3, b0, b1, n, out): byte offsets of 4 "a" rows and 2 "b" rows of n float32 values (n even), and
- * of 8 float64 outputs out[2 r + c] = a_r . b_c. Locals: 8 o (byte offset), 9 limit, 10-13 x0-x3, 14-15 y0-y1,
- * 16-23 the 8 f64x2 accumulators (zero-initialised by WebAssembly).
+ * tile(a_0..a_{R-1}, b_0..b_{C-1}, n, out) with R = TILE_ROWS, C = cols: byte offsets of R "a" rows and C "b" rows
+ * of n float32 values (n even), and of R * C float64 outputs out[C r + c] = a_r . b_c. Locals after the parameters:
+ * o (byte offset), limit, x_0..x_{R-1}, y_0..y_{C-1}, then the R * C f64x2 accumulators (zero-initialised).
  */
-function tileBody(): number[] {
-  const get = (i: number) => [op.localGet, i];
-  const set = (i: number) => [op.localSet, i];
-  const loadPair = (ptr: number, into: number) => [...get(ptr), ...get(8), op.i32Add, ...V128_LOAD64_ZERO, 3, 0, ...F64X2_PROMOTE_LOW_F32X4, ...set(into)];
-  const fma = (acc: number, x: number, y: number) => [...get(acc), ...get(x), ...get(y), ...F64X2_MUL, ...F64X2_ADD, ...set(acc)];
-  const body: number[] = [...get(6), op.i32Const, 2, op.i32Shl, ...set(9)];
-  body.push(op.block, op.void, op.loop, op.void, ...get(8), ...get(9), op.i32GeU, op.brIf, 1);
-  body.push(...loadPair(4, 14), ...loadPair(5, 15));
-  for (let r = 0; r < 4; r++) body.push(...loadPair(r, 10 + r));
-  for (let r = 0; r < 4; r++) for (let c = 0; c < 2; c++) body.push(...fma(16 + 2 * r + c, 10 + r, 14 + c));
-  body.push(...get(8), op.i32Const, 8, op.i32Add, ...set(8), op.br, 0, op.end, op.end);
-  for (let k = 0; k < 8; k++) {
-    body.push(...get(7), ...get(16 + k), ...F64X2_EXTRACT_LANE, 0, ...get(16 + k), ...F64X2_EXTRACT_LANE, 1, op.f64Add, op.f64Store, 3, ...uleb(8 * k));
+function tileBody(cols: number): number[] {
+  const R = TILE_ROWS;
+  const C = cols;
+  const nParam = R + C;
+  const outParam = R + C + 1;
+  const o = R + C + 2;
+  const limit = o + 1;
+  const x = limit + 1;
+  const y = x + R;
+  const acc = y + C;
+  const get = (i: number) => [op.localGet, ...uleb(i)];
+  const set = (i: number) => [op.localSet, ...uleb(i)];
+  const loadPair = (ptr: number, into: number) => [...get(ptr), ...get(o), op.i32Add, ...V128_LOAD64_ZERO, 3, 0, ...F64X2_PROMOTE_LOW_F32X4, ...set(into)];
+  const fma = (a: number, xi: number, yi: number) => [...get(a), ...get(xi), ...get(yi), ...F64X2_MUL, ...F64X2_ADD, ...set(a)];
+  const body: number[] = [...get(nParam), op.i32Const, 2, op.i32Shl, ...set(limit)];
+  body.push(op.block, op.void, op.loop, op.void, ...get(o), ...get(limit), op.i32GeU, op.brIf, 1);
+  for (let c = 0; c < C; c++) body.push(...loadPair(R + c, y + c));
+  for (let r = 0; r < R; r++) body.push(...loadPair(r, x + r));
+  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) body.push(...fma(acc + C * r + c, x + r, y + c));
+  body.push(...get(o), op.i32Const, 8, op.i32Add, ...set(o), op.br, 0, op.end, op.end);
+  for (let k = 0; k < R * C; k++) {
+    body.push(...get(outParam), ...get(acc + k), ...F64X2_EXTRACT_LANE, 0, ...get(acc + k), ...F64X2_EXTRACT_LANE, 1, op.f64Add, op.f64Store, 3, ...uleb(8 * k));
   }
   body.push(op.end);
-  const locals = [2, 2, I32, 14, V128];
-  const fn = [...locals, ...body];
+  const fn = [2, 2, I32, ...uleb(R + C + R * C), V128, ...body];
   return [...uleb(fn.length), ...fn];
 }
 
@@ -92,37 +105,43 @@ function axpyBody(): number[] {
   return [...uleb(fn.length), ...fn];
 }
 
-function kernelBytes(): Uint8Array<ArrayBuffer> {
+function kernelBytes(cols: number): Uint8Array<ArrayBuffer> {
+  const tileParams = TILE_ROWS + cols + 2;
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [2, 0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 0, 0x60, 4, I32, I32, F64, I32, 0]),
+    ...section(1, [2, 0x60, tileParams, ...new Array<number>(tileParams).fill(I32), 0, 0x60, 4, I32, I32, F64, I32, 0]),
     ...section(3, [2, 0, 1]),
     ...section(5, [1, 0, 1]),
     ...section(7, [3, ...name('tile'), 0, 0, ...name('axpy'), 0, 1, ...name('mem'), 2, 0]),
-    ...section(10, [2, ...tileBody(), ...axpyBody()]),
+    ...section(10, [2, ...tileBody(cols), ...axpyBody()]),
   ]);
 }
 
 interface Kernel {
-  tile: (a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, n: number, out: number) => void;
+  /** (a_0..a_3, b_0..b_{cols-1}, n, out) */
+  tile: (...offsetsCountOut: number[]) => void;
+  cols: number;
   axpy: (acc: number, g: number, a: number, n: number) => void;
   memory: WebAssembly.Memory;
 }
 
 let kernel: Kernel | null | undefined;
 
-function loadKernel(): Kernel | null {
-  if (kernel !== undefined) return kernel;
-  kernel = null;
+/** Compiles the kernel with tiles of 4 x cols; null without WebAssembly SIMD. */
+function compileKernel(cols: number): Kernel | null {
   try {
     if (typeof WebAssembly === 'undefined') return null;
-    const bytes = kernelBytes();
+    const bytes = kernelBytes(cols);
     if (!WebAssembly.validate(bytes)) return null;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-    kernel = { tile: instance.exports.tile as Kernel['tile'], axpy: instance.exports.axpy as Kernel['axpy'], memory: instance.exports.mem as WebAssembly.Memory };
+    return { tile: instance.exports.tile as Kernel['tile'], cols, axpy: instance.exports.axpy as Kernel['axpy'], memory: instance.exports.mem as WebAssembly.Memory };
   } catch {
-    kernel = null;
+    return null;
   }
+}
+
+function loadKernel(): Kernel | null {
+  if (kernel === undefined) kernel = compileKernel(GRAM_SIMD_CONFIG.tileCols);
   return kernel;
 }
 
@@ -162,18 +181,31 @@ export function combineRowsSimd(rows: readonly Float32Array[], alpha: ArrayLike<
 /** Row-major K x K Gram matrix of the rows (all of one length), or null without WebAssembly SIMD. */
 export function gramMatrixSimd(rows: readonly Float32Array[]): Float64Array | null {
   const k = loadKernel();
-  if (!k) return null;
+  return k ? gramWithKernel(k, rows) : null;
+}
+
+/** For the benchmark of tile shapes: the Gram on a kernel with 4 x cols tiles (null without SIMD). */
+export function gramMatrixSimdTiles(rows: readonly Float32Array[], cols: number): Float64Array | null {
+  const k = compileKernel(cols);
+  return k ? gramWithKernel(k, rows) : null;
+}
+
+function gramWithKernel(k: Kernel, rows: readonly Float32Array[]): Float64Array {
   const K = rows.length;
   const d = rows[0].length;
   const B = GRAM_SIMD_CONFIG.blockElements;
-  const Kp = Math.ceil(K / 4) * 4;
+  const R = TILE_ROWS;
+  const C = k.cols;
+  const step = Math.max(R, C);
+  const Kp = Math.ceil(K / step) * step;
   const blockBytes = Kp * B * 4;
   const outOffset = blockBytes;
-  ensureMemory(k, blockBytes + 64);
+  ensureMemory(k, blockBytes + 8 * R * C);
   const f32 = new Float32Array(k.memory.buffer, 0, Kp * B);
-  const out = new Float64Array(k.memory.buffer, outOffset, 8);
+  const out = new Float64Array(k.memory.buffer, outOffset, R * C);
   f32.fill(0); // padding rows K..Kp-1 stay zero
   const acc = new Float64Array(Kp * Kp);
+  const args = new Array<number>(R + C + 2);
   for (let t0 = 0; t0 < d; t0 += B) {
     const n = Math.min(d - t0, B);
     const nEven = n + (n & 1);
@@ -181,15 +213,14 @@ export function gramMatrixSimd(rows: readonly Float32Array[]): Float64Array | nu
       f32.set(rows[r].subarray(t0, t0 + n), r * B);
       if (nEven !== n) f32[r * B + n] = 0;
     }
-    for (let i = 0; i < Kp; i += 4) {
-      const a = i * B * 4;
-      for (let j = i; j < Kp; j += 2) {
-        const b = j * B * 4;
-        k.tile(a, a + B * 4, a + 2 * B * 4, a + 3 * B * 4, b, b + B * 4, nEven, outOffset);
-        for (let r = 0; r < 4; r++) {
-          acc[(i + r) * Kp + j] += out[2 * r];
-          acc[(i + r) * Kp + j + 1] += out[2 * r + 1];
-        }
+    args[R + C] = nEven;
+    args[R + C + 1] = outOffset;
+    for (let i = 0; i < Kp; i += R) {
+      for (let r = 0; r < R; r++) args[r] = (i + r) * B * 4;
+      for (let j = i - (i % C); j < Kp; j += C) {
+        for (let c = 0; c < C; c++) args[R + c] = (j + c) * B * 4;
+        k.tile(...args);
+        for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) acc[(i + r) * Kp + j + c] += out[C * r + c];
       }
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng';
-import { combineRowsSimd, gramMatrixSimd, gramSimdAvailable } from '../linalg/gram-simd';
+import { combineRowsSimd, gramMatrixSimd, gramMatrixSimdTiles, gramSimdAvailable } from '../linalg/gram-simd';
 import { GRAM_CONFIG, gramForTests } from './principal-gradient';
 
 function randomRows(K: number, d: number, seed: number): Float32Array[] {
@@ -32,10 +32,12 @@ describe('FedLD Gram matrix paths', () => {
     expect(gramSimdAvailable()).toBe(true); // Node 20 has WebAssembly SIMD; the fallback is for old browsers
     for (const [K, d] of [[2, 1], [3, 7], [5, GRAM_CONFIG.blockElements + 3], [26, 2 * GRAM_CONFIG.blockElements + 1], [50, 3001]]) {
       const rows = randomRows(K, d, K * 7 + d);
-      const simd = gramMatrixSimd(rows)!;
       const ref = gramForTests.gramMatrixPairs(rows);
       const scale = Math.max(...ref.map(Math.abs));
+      const simd = gramMatrixSimd(rows)!;
       for (let i = 0; i < ref.length; i++) expect(Math.abs(simd[i] - ref[i]), `K=${K} d=${d} entry ${i}`).toBeLessThanOrEqual(1e-12 * scale);
+      const wide = gramMatrixSimdTiles(rows, 4)!;
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(wide[i] - ref[i]), `4x4 tiles K=${K} d=${d} entry ${i}`).toBeLessThanOrEqual(1e-12 * scale);
       for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) expect(simd[i * K + j]).toBe(simd[j * K + i]);
     }
     // Exact products in float64: huge and tiny float32 values neither overflow nor flush to zero.
