@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { setupNodeBackend, type BackendPreference } from '../fl/backend/node-backend';
+import { setupNodeBackend, type BackendChoice, type BackendPreference } from '../fl/backend/node-backend';
 import { FlClient } from '../fl/client';
 import type { Dataset } from '../fl/data/dataset';
 import { datasetSize, subsetDataset } from '../fl/data/dataset';
 import { loadCsvNode, loadMnistNode, loadNpzNode } from '../fl/data/node-loaders';
-import { describePartition, partitionIndices, type PartitionSpec, type PartitionSummary } from '../fl/data/partition';
+import { describePartition, partitionIndices, type Partition, type PartitionSpec, type PartitionSummary } from '../fl/data/partition';
 import { standardizeFeatures } from '../fl/data/csv';
 import { splitTrainEval, splitTrainEvalIndices } from '../fl/data/split';
 import type { LossDecomposition } from '../fl/decomposition';
@@ -14,7 +14,7 @@ import { InMemoryNetwork, type InMemoryEndpoint } from '../fl/in-memory-transpor
 import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type ModelSpec } from '../fl/models';
 import type { StrategyConfig } from '../fl/strategies/types';
 import { evaluateModel } from '../fl/train';
-import { buildClientShards } from './client-shards';
+import { buildClientShards, type ClientShard } from './client-shards';
 import { buildParticipantTrainer, InProcessRunner, type ParticipantContext, type ParticipantRunner } from './participant';
 import { shareDataset, WorkerPoolRunner } from './worker-pool';
 
@@ -182,7 +182,9 @@ export function peakRssMb(): number {
 export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promise<SimResult> {
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const data = carveValidation(cfg, loadData(cfg));
+  const loaded = carveValidation(cfg, loadData(cfg));
+  // With worker threads, the one copy of the training samples lives in shared memory, seen by every thread.
+  const data = cfg.workers > 1 ? { ...loaded, train: shareDataset(loaded.train) } : loaded;
   const spec = modelSpecFor(cfg, data.train);
   const backend = await setupNodeBackend(cfg.backend, spec);
   hooks.onStatus?.(`backend ${backend.backend}: ${backend.reason}`);
@@ -191,8 +193,29 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
   const shards = buildClientShards(data.train, partition, { evalFraction: cfg.evalFraction, evalMax: cfg.evalMax, seed: cfg.seed });
   const runner: ParticipantRunner =
     cfg.workers > 1
-      ? await WorkerPoolRunner.start({ workers: cfg.workers, data: shareDataset(data.train), backend: backend.backend, modelSeed: cfg.seed })
+      ? await WorkerPoolRunner.start({ workers: cfg.workers, data: data.train, backend: backend.backend, modelSeed: cfg.seed })
       : new InProcessRunner(data.train, cfg.seed);
+  try {
+    return await runWithRunner(cfg, hooks, { data, spec, backend, partition, shards, runner, started, cpuBefore });
+  } finally {
+    await runner.dispose();
+  }
+}
+
+/** What runSimulation prepared before the clients and the engine exist. */
+interface RunParts {
+  data: LoadedData;
+  spec: ModelSpec;
+  backend: BackendChoice;
+  partition: Partition;
+  shards: ClientShard[];
+  runner: ParticipantRunner;
+  started: number;
+  cpuBefore: NodeJS.CpuUsage;
+}
+
+async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): Promise<SimResult> {
+  const { data, spec, backend, partition, shards, runner, started, cpuBefore } = parts;
   const ctx: ParticipantContext = { shards, runner, backendName: tf.getBackend() };
   // Shared messages: the engine and these clients never mutate what they receive (see InMemoryNetworkOptions).
   const network = new InMemoryNetwork({ ...(cfg.codec ? { codec: createWireCodec(cfg.codec) } : {}), shareMessages: true });
@@ -255,7 +278,6 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
     };
   } finally {
     engine.dispose();
-    await runner.dispose();
     globalModel.dispose();
   }
 }
