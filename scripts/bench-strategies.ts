@@ -128,6 +128,8 @@ async function main(): Promise<void> {
         process.stderr.write(`  seed ${seed}: ${r ? `test ${pct(tailAccuracy(r.rounds, lastRounds))}%` : 'diverged'} (${minutes().toFixed(1)} min)\n`);
       }
       cells.push({ partition, strategy, chosen, tuning, results });
+      const total = partitions.length * strategies.length;
+      process.stderr.write(`cell ${cells.length}/${total} done in ${minutes().toFixed(1)} min; projected total ${((minutes() / cells.length) * total).toFixed(0)} min (limit ${values['max-minutes']})\n`);
     }
   }
   const text = report(cells, stoppedEarly);
