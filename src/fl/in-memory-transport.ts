@@ -25,6 +25,12 @@ export interface InMemoryNetworkOptions {
   codec?: WireCodec;
   /** Called for frames the receiver's decoder rejected, and for messages the codec refused to encode. */
   onWireError?: (from: string, to: string, reason: string) => void;
+  /**
+   * Without a codec, hand every receiver the sender's message object itself instead of a structured clone. Only for
+   * peers that never mutate what they receive (the simulator's engine and clients): an exact-decomposition request
+   * carries K + 1 models to each of K clients, and cloning it per receiver costs K^2 model copies at once.
+   */
+  shareMessages?: boolean;
 }
 
 class Endpoint implements Transport {
@@ -158,7 +164,7 @@ export class InMemoryNetwork {
       if (plan.frames) frames = plan.frames(frames);
     }
     for (let c = 0; c < copies; c++) {
-      const cloned = frames ? null : structuredClone(payload);
+      const cloned = frames ? null : this.options.shareMessages ? payload : structuredClone(payload);
       setTimeout(() => {
         const target = this.endpoints.get(to);
         const sender = this.endpoints.get(from);

@@ -43,8 +43,9 @@ export const USAGE = `Usage: npm run sim -- [options]
   --test-limit N      evaluate on at most N test samples (default ${SIM_DEFAULTS.testLimit})
   --model mlp|cnn     model (default ${SIM_DEFAULTS.model})
   --clients K         number of clients (default ${SIM_DEFAULTS.clients})
-  --partition iid|dirichlet|shards   how data is split (default dirichlet)
+  --partition iid|dirichlet|shards|sizeskew   how data is split (default dirichlet; sizeskew: unequal client sizes too)
   --alpha A           Dirichlet concentration (default 0.5; small = strongly non-IID)
+  --sigma S           sizeskew: spread of the log client sizes (default 1)
   --strategy ${strategyNames().join('|')}    (default ${SIM_DEFAULTS.strategy.name})
   --rounds R          (default ${SIM_DEFAULTS.rounds})
   --local-epochs E    (default ${SIM_DEFAULTS.localEpochs})
@@ -57,6 +58,9 @@ ${STRATEGY_USAGE}
   --seed S            (default ${SIM_DEFAULTS.seed}); same seed, same numbers
   --backend auto|wasm|cpu   tfjs backend (default auto: a short timed probe on the model)
   --codec float32|float16|int8   send every message through the real wire format with this weight codec
+  --validation F      hold out this share of the training data as a validation set (default 0)
+  --evaluate-on test|validation   what the global model is scored on each round (default test)
+  --workers N         train a round's clients on N worker threads (default ${SIM_DEFAULTS.workers}; same numbers as 1)
   --out FILE.json     write the full result as JSON
   --quiet             only the final summary
   --help`;
@@ -94,7 +98,7 @@ export function parseSimArgs(argv: string[]): CliOptions {
         rounds: { type: 'string' }, 'local-epochs': { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
         optimizer: { type: 'string' }, momentum: { type: 'string' }, fraction: { type: 'string' },
         ...Object.fromEntries([...paramFlags.keys()].map((flag) => [flag, { type: 'string' as const }])),
-        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, workers: { type: 'string' }, sigma: { type: 'string' }, validation: { type: 'string' }, 'evaluate-on': { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -125,7 +129,12 @@ export function parseSimArgs(argv: string[]): CliOptions {
   if (partitionKind === 'iid') partition = { kind: 'iid' };
   else if (partitionKind === 'dirichlet') partition = { kind: 'dirichlet', alpha };
   else if (partitionKind === 'shards') partition = { kind: 'shards' };
-  else throw new UsageError(`--partition must be iid, dirichlet or shards, got "${partitionKind}"`);
+  else if (partitionKind === 'sizeskew') partition = { kind: 'sizeskew', alpha, sigma: num('sigma', v.sigma, 1, (x) => x >= 0, 'a non-negative number') };
+  else throw new UsageError(`--partition must be iid, dirichlet, shards or sizeskew, got "${partitionKind}"`);
+  const evaluateOn = v['evaluate-on'] ?? d.evaluateOn;
+  if (evaluateOn !== 'test' && evaluateOn !== 'validation') throw new UsageError(`--evaluate-on must be test or validation, got "${evaluateOn}"`);
+  const validation = num('validation', v.validation, d.validation, (x) => x >= 0 && x < 1, 'in [0, 1)');
+  if (evaluateOn === 'validation' && validation === 0) throw new UsageError('--evaluate-on validation needs --validation F with F > 0');
   const backend = v.backend ?? d.backend;
   if (!isBackendPreference(backend)) throw new UsageError(`--backend must be auto, wasm or cpu, got "${backend}"`);
   const config: SimConfig = {
@@ -148,6 +157,9 @@ export function parseSimArgs(argv: string[]): CliOptions {
     evalFraction: d.evalFraction,
     evalMax: d.evalMax,
     codec: v.codec !== undefined && isWeightCodecName(v.codec) ? v.codec : null,
+    validation,
+    evaluateOn,
+    workers: num('workers', v.workers, d.workers, (x) => Number.isInteger(x) && x >= 1 && x <= 64, 'an integer in 1..64'),
   };
   if (v.codec !== undefined && !isWeightCodecName(v.codec)) throw new UsageError(`--codec must be float32, float16 or int8, got "${v.codec}"`);
   if (v.out !== undefined && !v.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${v.out}"`);

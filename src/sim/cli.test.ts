@@ -27,6 +27,12 @@ describe('simulator options', () => {
     expect(parseSimArgs(['--strategy', 'scaffold']).config.strategy).toEqual({ name: 'scaffold' });
   });
 
+  it('parses the scale and bench options', () => {
+    const { config } = parseSimArgs(['--workers', '2', '--partition', 'sizeskew', '--alpha', '0.5', '--sigma', '1.5', '--validation', '0.1', '--evaluate-on', 'validation']);
+    expect(config).toMatchObject({ workers: 2, partition: { kind: 'sizeskew', alpha: 0.5, sigma: 1.5 }, validation: 0.1, evaluateOn: 'validation' });
+    expect(parseSimArgs([]).config).toMatchObject({ workers: 1, validation: 0, evaluateOn: 'test' });
+  });
+
   it.each([
     [['--clients', '0'], /--clients must be a positive integer/],
     [['--alpha=-1'], /--alpha must be a positive number/],
@@ -38,7 +44,10 @@ describe('simulator options', () => {
     [['--weighting', 'heavy'], /--weighting expected one of uniform, samples/],
     [['--server-opt', 'rmsprop'], /--server-opt expected one of sgd, avgm, adam/],
     [['--optimizer', 'lbfgs'], /--optimizer must be one of sgd, momentum, adam/],
-    [['--partition', 'weird'], /--partition must be iid, dirichlet or shards/],
+    [['--partition', 'weird'], /--partition must be iid, dirichlet, shards or sizeskew/],
+    [['--workers', '0'], /--workers must be an integer in 1..64/],
+    [['--evaluate-on', 'validation'], /needs --validation/],
+    [['--validation', '1'], /--validation must be in \[0, 1\)/],
     [['--rounds', 'many'], /--rounds must be a positive integer/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['--out', 'result.txt'], /--out must name a .json file/],

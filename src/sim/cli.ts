@@ -51,7 +51,8 @@ async function main(): Promise<number> {
   const strategy = result.rounds[result.rounds.length - 1]?.strategy ?? config.strategy.name;
   process.stdout.write(
     `final accuracy ${fmt(result.final.accuracy)}  best ${fmt(result.final.bestAccuracy)}  ` +
-      `(${strategy}, local ${config.optimizer}, ${config.clients} clients, ${config.partition.kind}${config.partition.kind === 'dirichlet' ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name})\n`,
+      `(${strategy}, local ${config.optimizer}, ${config.clients} clients, ${config.partition.kind}${'alpha' in config.partition ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name})\n` +
+      `peak RSS ${result.resources.peakRssMb.toFixed(0)} MB, ${(result.resources.wallMs / 1000).toFixed(1)} s, clients ran ${result.resources.runner}\n`,
   );
   if (options.out) {
     writeFileSync(options.out, JSON.stringify(result, null, 2));

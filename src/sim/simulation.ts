@@ -1,21 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
-import { setupNodeBackend, type BackendPreference } from '../fl/backend/node-backend';
+import { setupNodeBackend, type BackendChoice, type BackendPreference } from '../fl/backend/node-backend';
 import { FlClient } from '../fl/client';
 import type { Dataset } from '../fl/data/dataset';
 import { datasetSize, subsetDataset } from '../fl/data/dataset';
 import { loadCsvNode, loadMnistNode, loadNpzNode } from '../fl/data/node-loaders';
-import { describePartition, partitionIndices, type PartitionSpec, type PartitionSummary } from '../fl/data/partition';
+import { describePartition, partitionIndices, type Partition, type PartitionSpec, type PartitionSummary } from '../fl/data/partition';
 import { standardizeFeatures } from '../fl/data/csv';
-import { splitTrainEval } from '../fl/data/split';
+import { splitTrainEval, splitTrainEvalIndices } from '../fl/data/split';
 import type { LossDecomposition } from '../fl/decomposition';
 import { RoundEngine, type RoundReport } from '../fl/engine';
 import { createWireCodec, type WeightCodecName } from '../fl/codec';
 import { InMemoryNetwork, type InMemoryEndpoint } from '../fl/in-memory-transport';
 import { LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from '../fl/local-optimizer';
-import { TfLocalTrainer } from '../fl/local-trainer';
 import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type ModelSpec } from '../fl/models';
 import type { StrategyConfig } from '../fl/strategies/types';
 import { evaluateModel } from '../fl/train';
+import { buildClientShards, type ClientShard } from './client-shards';
+import { buildParticipantTrainer, InProcessRunner, type ParticipantContext, type ParticipantRunner } from './participant';
+import { shareDataset, WorkerPoolRunner } from './worker-pool';
 
 export interface SimConfig {
   /** 'mnist', a .npz path (MedMNIST layout) or a .csv path with a label column. */
@@ -44,6 +46,15 @@ export interface SimConfig {
   evalMax: number;
   /** Send every message through the real wire format with this weight codec (null: in-memory objects). */
   codec: WeightCodecName | null;
+  /**
+   * Share of the training data held out (stratified, the same samples for every run seed) as a validation set
+   * before the clients' partition: 0 = none. Hyperparameters are chosen on it, never on the test set.
+   */
+  validation: number;
+  /** What the global model is evaluated on each round: the test set, or the validation set carved above. */
+  evaluateOn: 'test' | 'validation';
+  /** Train a round's clients on this many worker threads (1 = in this thread). Same numbers either way. */
+  workers: number;
 }
 
 export const SIM_DEFAULTS: SimConfig = {
@@ -66,6 +77,9 @@ export const SIM_DEFAULTS: SimConfig = {
   evalFraction: 0.2,
   evalMax: 200,
   codec: null,
+  validation: 0,
+  evaluateOn: 'test',
+  workers: 1,
 };
 
 export interface SimRound {
@@ -96,6 +110,14 @@ export interface SimResult {
   partition: { histograms: number[][]; summary: PartitionSummary };
   rounds: SimRound[];
   final: { accuracy: number; bestAccuracy: number };
+  /** Measured, not reproducible: peak resident memory of this process so far (workers included), and where clients ran. */
+  resources: {
+    peakRssMb: number;
+    runner: string;
+    wallMs: number;
+    /** CPU time of the whole process (all threads) during the run: the work, whatever else loads the machine. */
+    cpuMs: number;
+  };
 }
 
 export interface SimHooks {
@@ -128,6 +150,22 @@ function loadData(cfg: SimConfig): LoadedData {
   throw new Error(`unknown data source "${cfg.data}" (use mnist, a .npz file or a .csv file)`);
 }
 
+/** Seed of the validation carve-out: fixed, so runs with different seeds train on the same samples. */
+export const VALIDATION_SPLIT_SEED = 0x7a11d;
+
+/** Holds out cfg.validation of the training data (stratified) and picks what the global model is evaluated on. */
+function carveValidation(cfg: SimConfig, loaded: LoadedData): LoadedData {
+  if (cfg.validation === 0) {
+    if (cfg.evaluateOn === 'validation') throw new Error('evaluateOn "validation" needs a validation share above 0');
+    return loaded;
+  }
+  if (!(cfg.validation > 0 && cfg.validation < 1)) throw new Error(`validation must be in [0, 1), got ${cfg.validation}`);
+  const all = range(datasetSize(loaded.train));
+  const parts = splitTrainEvalIndices(all, loaded.train.labels, cfg.validation, VALIDATION_SPLIT_SEED);
+  const train = subsetDataset(loaded.train, parts.train);
+  return { train, test: cfg.evaluateOn === 'validation' ? subsetDataset(loaded.train, parts.eval) : loaded.test };
+}
+
 function range(n: number): Int32Array {
   return Int32Array.from({ length: n }, (_, i) => i);
 }
@@ -140,24 +178,66 @@ export function modelSpecFor(cfg: SimConfig, data: Dataset): ModelSpec {
   return cfg.model === 'cnn' ? cnnSpec(data.shape, data.numClasses) : mlpSpec(data.shape, data.numClasses);
 }
 
-/** Runs a whole federated simulation in this process, through the same engine, client and strategies as the app. */
+function cpuMsSince(before: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(before);
+  return (d.user + d.system) / 1000;
+}
+
+/** Peak resident set size of this process so far, in MB (Node reports it in kB). */
+export function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/**
+ * Runs a whole federated simulation in this process, through the same engine, client and strategies as the app.
+ * Memory grows with a round's participants, not the population: clients are index lists into one shared dataset,
+ * and their jobs run on one reused model per thread (this one, or each of cfg.workers worker threads).
+ */
 export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promise<SimResult> {
-  const data = loadData(cfg);
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const loaded = carveValidation(cfg, loadData(cfg));
+  // With worker threads, the one copy of the training samples lives in shared memory, seen by every thread.
+  const data = cfg.workers > 1 ? { ...loaded, train: shareDataset(loaded.train) } : loaded;
   const spec = modelSpecFor(cfg, data.train);
   const backend = await setupNodeBackend(cfg.backend, spec);
   hooks.onStatus?.(`backend ${backend.backend}: ${backend.reason}`);
 
   const partition = partitionIndices(data.train.labels, data.train.numClasses, cfg.clients, cfg.partition, cfg.seed);
-  const network = new InMemoryNetwork(cfg.codec ? { codec: createWireCodec(cfg.codec) } : {});
+  const shards = buildClientShards(data.train, partition, { evalFraction: cfg.evalFraction, evalMax: cfg.evalMax, seed: cfg.seed });
+  const runner: ParticipantRunner =
+    cfg.workers > 1
+      ? await WorkerPoolRunner.start({ workers: cfg.workers, data: data.train, backend: backend.backend, modelSeed: cfg.seed })
+      : new InProcessRunner(data.train, cfg.seed);
+  try {
+    return await runWithRunner(cfg, hooks, { data, spec, backend, partition, shards, runner, started, cpuBefore });
+  } finally {
+    await runner.dispose();
+  }
+}
+
+/** What runSimulation prepared before the clients and the engine exist. */
+interface RunParts {
+  data: LoadedData;
+  spec: ModelSpec;
+  backend: BackendChoice;
+  partition: Partition;
+  shards: ClientShard[];
+  runner: ParticipantRunner;
+  started: number;
+  cpuBefore: NodeJS.CpuUsage;
+}
+
+async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): Promise<SimResult> {
+  const { data, spec, backend, partition, shards, runner, started, cpuBefore } = parts;
+  const ctx: ParticipantContext = { shards, runner, backendName: tf.getBackend(), clientStates: new Map() };
+  // Shared messages: the engine and these clients never mutate what they receive (see InMemoryNetworkOptions).
+  const network = new InMemoryNetwork({ ...(cfg.codec ? { codec: createWireCodec(cfg.codec) } : {}), shareMessages: true });
   const aggregatorId = 'aggregator';
-  const clients: FlClient[] = [];
-  const trainers: TfLocalTrainer[] = [];
-  partition.clients.forEach((indices, k) => {
-    const local = splitTrainEval(subsetDataset(data.train, indices), cfg.evalFraction, cfg.seed * 31 + k, cfg.evalMax);
-    const trainer = new TfLocalTrainer(local.train, local.eval, () => tf.getBackend(), cfg.seed);
-    trainers.push(trainer);
-    clients.push(new FlClient(network.endpoint(`client-${String(k).padStart(3, '0')}`), aggregatorId, trainer, { name: `client ${k}` }));
-  });
+  const idWidth = Math.max(3, String(cfg.clients - 1).length);
+  const clients = shards.map(
+    (_, k) => new FlClient(network.endpoint(`client-${String(k).padStart(idWidth, '0')}`), aggregatorId, buildParticipantTrainer(ctx, k), { name: `client ${k}` }),
+  );
 
   const globalModel = buildModel(spec, cfg.seed);
   const aggregatorEndpoint = network.endpoint(aggregatorId);
@@ -188,7 +268,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
   );
   try {
     await Promise.all(clients.map((c) => c.join()));
-    await engine.waitForClients(cfg.clients, 10_000);
+    await engine.waitForClients(cfg.clients, 10_000 + cfg.clients);
     const rounds: SimRound[] = [];
     let bytesBefore = totalBytes(aggregatorEndpoint);
     for (let r = 1; r <= cfg.rounds; r++) {
@@ -208,10 +288,10 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       partition: { histograms: partition.histograms, summary: describePartition(partition.histograms) },
       rounds,
       final: { accuracy: accuracies[accuracies.length - 1] ?? NaN, bestAccuracy: Math.max(...accuracies) },
+      resources: { peakRssMb: peakRssMb(), runner: runner.kind, wallMs: performance.now() - started, cpuMs: cpuMsSince(cpuBefore) },
     };
   } finally {
     engine.dispose();
-    trainers.forEach((t) => t.dispose());
     globalModel.dispose();
   }
 }

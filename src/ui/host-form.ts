@@ -30,7 +30,8 @@ export interface HostFormValues {
   decomposition: DecompositionMode;
   decompositionEvery: string;
   codec: WeightCodecName;
-  partition: PartitionKind;
+  /** The demo data's partitions offered in the form (size skew is a simulator-only partition). */
+  partition: Exclude<PartitionKind, 'sizeskew'>;
   alpha: string;
   shardsPerClient: string;
   demoClients: string;
@@ -213,5 +214,7 @@ export function describePartition(p: PartitionSpec): string {
       return `Dirichlet α ${p.alpha}`;
     case 'shards':
       return `shards (${p.shardsPerClient ?? 'default'} per client)`;
+    case 'sizeskew':
+      return `size skew σ ${p.sigma ?? 'default'}, Dirichlet α ${p.alpha}`;
   }
 }
