@@ -6,7 +6,7 @@ import type { DecompositionMode, EvalResultMessage, HelloMessage, Message, Train
 import { PROTOCOL_VERSION } from './protocol';
 import { Rng } from './rng';
 import { createAggregator } from './strategies/aggregators';
-import type { Aggregator, ClientUpdate, StrategyConfig } from './strategies/types';
+import type { Aggregator, ClientUpdate, ServerState, StrategyConfig } from './strategies/types';
 import type { Transport } from './transport';
 import type { TensorLayout, WeightSet } from './weights';
 import { addScaledWeights, assertFinite, assertSameLayout, layoutOf } from './weights';
@@ -80,6 +80,14 @@ export interface EngineHooks {
   onEvent?: (event: EngineEvent) => void;
 }
 
+/** Where an engine starts: round 0 for a new session, or a checkpoint after an aggregator handover. */
+export interface EngineStart {
+  weights: WeightSet;
+  round: number;
+  /** The strategy's server state from the checkpoint, or null to start fresh. */
+  serverState: ServerState | null;
+}
+
 interface Waiter<T> {
   expected: Set<string>;
   received: Map<string, T>;
@@ -105,11 +113,11 @@ export class RoundEngine {
   constructor(
     private readonly transport: Transport,
     private config: EngineConfig,
-    initialWeights: WeightSet,
+    start: EngineStart,
     private readonly hooks: EngineHooks = {},
-    /** Resume from a later round (aggregator handover). */
-    startRound = 0,
   ) {
+    const initialWeights = start.weights;
+    const startRound = start.round;
     if (config.minClients < 1) throw new Error('engine: minClients must be at least 1');
     if (!(config.fraction > 0 && config.fraction <= 1)) throw new Error('engine: fraction must be in (0, 1]');
     assertFinite(initialWeights, 'initial weights');
@@ -131,6 +139,11 @@ export class RoundEngine {
 
   get currentRound(): number {
     return this.round;
+  }
+
+  /** The strategy's server state to hand to a successor (null until strategies keep one). */
+  get serverState(): ServerState | null {
+    return null;
   }
 
   get globalWeights(): WeightSet {

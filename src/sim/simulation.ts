@@ -160,7 +160,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       seed: cfg.seed,
       timing: { roundDeadlineMs: 3_600_000, evalDeadlineMs: 3_600_000 },
     },
-    await getWeights(globalModel),
+    { weights: await getWeights(globalModel), round: 0, serverState: null },
     {
       evaluateGlobal: async (weights) => {
         setWeights(globalModel, weights);
