@@ -73,6 +73,7 @@ export type InMemoryEndpoint = Endpoint;
  */
 export class InMemoryNetwork {
   private readonly endpoints = new Map<string, Endpoint>();
+  private readonly cutLinks = new Set<string>();
 
   constructor(private readonly options: InMemoryNetworkOptions = {}) {}
 
@@ -98,7 +99,29 @@ export class InMemoryNetwork {
     }
   }
 
+  private static linkKey(a: string, b: string): string {
+    return a < b ? `${a}\n${b}` : `${b}\n${a}`;
+  }
+
+  /** The link between a and b goes down (both stay up): messages between them are lost and each is told the other left. */
+  cutLink(a: string, b: string): void {
+    this.cutLinks.add(InMemoryNetwork.linkKey(a, b));
+    setTimeout(() => {
+      this.endpoints.get(a)?.leaveHandlers.forEach((h) => h(b));
+      this.endpoints.get(b)?.leaveHandlers.forEach((h) => h(a));
+    }, 0);
+  }
+
+  restoreLink(a: string, b: string): void {
+    this.cutLinks.delete(InMemoryNetwork.linkKey(a, b));
+  }
+
+  private isCut(a: string, b: string): boolean {
+    return this.cutLinks.has(InMemoryNetwork.linkKey(a, b));
+  }
+
   deliver(from: string, to: string, message: Message): void {
+    if (this.isCut(from, to)) return;
     this.options.tap?.(from, to, message);
     const plan = this.options.plan?.(from, to, message) ?? {};
     if (plan.drop) return;
@@ -120,7 +143,7 @@ export class InMemoryNetwork {
       setTimeout(() => {
         const target = this.endpoints.get(to);
         const sender = this.endpoints.get(from);
-        if (!target || target.closed || !sender) return;
+        if (!target || target.closed || !sender || this.isCut(from, to)) return;
         if (!frames) {
           target.messageHandlers.forEach((h) => h(from, cloned!));
           return;

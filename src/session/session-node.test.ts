@@ -64,7 +64,7 @@ function makeSession(secret = 'secret-1') {
       secret,
       trainer: () => trainer,
       validation,
-      timing: { handoverStepMs: 300, retryRoundMs: 50, welcomeTimeoutMs: 2_000 },
+      timing: { heartbeatMs: 100, silenceMs: 600, voteTimeoutMs: 400, retryRoundMs: 50, welcomeTimeoutMs: 2_000 },
       onLog: (level, text) => logs.push(`${name} ${level}: ${text}`),
     });
   });
