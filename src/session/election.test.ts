@@ -15,6 +15,7 @@ function tab(selfId: string, overrides: Partial<ElectionHooks> = {}) {
     successorOf: (id) => order.find((p) => p !== id) ?? null,
     voters: (previous) => order.filter((p) => p !== previous && p !== selfId),
     send: (to, m) => sent.push({ to, m }),
+    lostMajority: () => false,
     onElected: (term, previous) => elected.push([term, previous]),
     ...overrides,
   });
@@ -89,14 +90,25 @@ describe('Election', () => {
     ]);
   });
 
-  it('follows a claim of a later term only from the successor, the candidate it voted for, or a redirect', async () => {
+  it('follows a claim of a later term only from the successor once the aggregator is lost, the candidate it voted for, or a redirect', async () => {
     const { election } = tab('cy');
+    expect(election.acceptsClaim('ann', 2)).toBe(false); // the aggregator is alive and well
+    await vi.advanceTimersByTimeAsync(500);
     expect(election.acceptsClaim('bob', 5)).toBe(false);
     expect(election.acceptsClaim('ann', 1)).toBe(false);
     expect(election.acceptsClaim('ann', 2)).toBe(true);
     election.redirectTo('bob', 3);
     expect(election.acceptsClaim('bob', 3)).toBe(true);
     expect(election.acceptsClaim('bob', 2)).toBe(false);
+  });
+
+  it('an aggregator yields to its successor only once it has lost its majority', () => {
+    let lost = false;
+    const { election } = tab('host', { lostMajority: () => lost });
+    expect(election.acceptsClaim('ann', 2)).toBe(false);
+    lost = true;
+    expect(election.acceptsClaim('bob', 2)).toBe(false);
+    expect(election.acceptsClaim('ann', 2)).toBe(true);
   });
 
   it('stale and current terms', () => {

@@ -14,6 +14,8 @@ export interface ElectionHooks {
   timing: ElectionTiming;
   /** The deterministic successor of `aggregatorId` in this tab's view of the session. */
   successorOf(aggregatorId: string): string | null;
+  /** Aggregator side: whether this tab no longer reaches a majority of the session (then a later term may replace it). */
+  lostMajority(): boolean;
   /** Peers to ask for votes when replacing `previous` (this tab excluded). */
   voters(previous: string): string[];
   send(to: string, message: VoteRequestMessage | VoteMessage): void;
@@ -89,15 +91,17 @@ export class Election {
   }
 
   /**
-   * Whether `from`, claiming to aggregate `term`, is to be followed: only for a higher term, and only from this
-   * tab's deterministic successor of the current aggregator, the candidate it voted for, or the one its aggregator
-   * redirected it to. Anyone else announcing itself is ignored.
+   * Whether `from`, claiming to aggregate `term`, is to be followed: only for a higher term, and only when it is the
+   * candidate this tab voted for, the one its aggregator redirected it to, or the deterministic successor of the
+   * current aggregator while that one is lost to this tab (an aggregator: while it has lost its majority). Anyone
+   * else announcing itself is ignored, and so is the successor while the aggregator is alive and well.
    */
   acceptsClaim(from: string, term: number): boolean {
     if (term <= this.currentTerm || this.leader === null) return false;
     if (this.redirect && this.redirect.id === from && term >= this.redirect.term) return true;
     if (this.votedFor.get(term) === from) return true;
-    return this.hooks.successorOf(this.leader) === from;
+    const lost = this.leader === this.hooks.selfId ? this.hooks.lostMajority() : this.lostLeader();
+    return lost && this.hooks.successorOf(this.leader) === from;
   }
 
   /** The current aggregator stepped down in favour of `id`, which aggregates `term`. */

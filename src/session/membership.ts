@@ -11,6 +11,8 @@ export class Membership {
   private nextSlot = 0;
   private entries: RosterEntry[] = [];
   private readonly departed = new Set<string>();
+  /** Peers that said bye: no longer counted as members until they say hello again. */
+  private readonly gone = new Set<string>();
 
   /** The slot of `id`, assigned on first sight (aggregator side). */
   slotFor(id: string): number {
@@ -59,6 +61,17 @@ export class Membership {
 
   markHeard(id: string): void {
     this.departed.delete(id);
+    this.gone.delete(id);
+  }
+
+  /** The peer left on purpose (bye). */
+  markGone(id: string): void {
+    this.gone.add(id);
+  }
+
+  /** Everyone ever given a slot who has not said bye: the base of an aggregator's majority. */
+  get memberCount(): number {
+    return [...this.slots.keys()].filter((id) => !this.gone.has(id)).length;
   }
 
   hasLeft(id: string): boolean {

@@ -195,6 +195,22 @@ describe('one aggregator at a time', () => {
     nodes.forEach((n) => n.leave());
   });
 
+  it('the rightful successor claiming a later term while the aggregator is alive and well is ignored, the aggregator included', async () => {
+    const { nodes, endpoints, logs } = makeSession();
+    const [host, , bob, cy] = nodes;
+    await startSession(nodes, { ...config, rounds: 10 });
+    await vi.advanceTimersByTimeAsync(400);
+    const claim: Message = { type: 'roster', v: PROTOCOL_VERSION, term: 2, aggregatorId: 'ann', round: 0, peers: [] };
+    for (const to of ['host', 'bob', 'cy']) endpoints.get('ann')!.send(to, claim);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(logs.filter((l) => l.includes('ignored ann announcing itself as aggregator (term 2)'))).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(aggregators(nodes)).toEqual([host]);
+    expect([host, bob, cy].map((n) => [n.aggregatorId, n.term])).toEqual([['host', 1], ['host', 1], ['host', 1]]);
+    expect(roundsOf(nodes)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    nodes.forEach((n) => n.leave());
+  });
+
   it("carries the strategy's server state through the handover to the new aggregator's engine", async () => {
     const starts: Record<string, EngineStart[]> = {};
     /** An engine whose server state is its round count: stands in for FedLD's history, whatever the strategy code. */

@@ -127,6 +127,7 @@ export class SessionNode {
       // An aggregator judging a claim also considers peers it had lost: the link to a rightful successor may have flapped.
       successorOf: (id) => this.membership.successorOf(id, this.isAggregator ? 'known' : 'roster'),
       voters: (previous) => this.membership.successorsOf(previous).filter((id) => id !== this.selfId),
+      lostMajority: () => this.engine !== null && 2 * this.engine.connectedClients.length <= this.membership.memberCount,
       send: (to, m) => this.options.transport.connect(to).then(() => this.options.transport.send(to, m), () => undefined),
       onElected: (term, previous) => this.takeOver(term, previous),
       onSilent: (id) => this.reachAggregator(id),
@@ -450,6 +451,8 @@ export class SessionNode {
         return this.election.onVoteRequest(from, m);
       case 'vote':
         return this.election.onVote(from, m);
+      case 'bye':
+        return this.membership.markGone(from);
       case 'error':
         if (from !== this.aggregatorId && from !== this.joinTarget) return;
         if (this.welcomeWaiter) {
