@@ -1,48 +1,27 @@
 import { FlClient } from '../fl/client';
-import { RoundEngine, type ClientInfo, type EngineConfig, type EngineEvent, type EngineHooks, type EngineStart } from '../fl/engine';
+import type { ClientInfo, EngineEvent } from '../fl/engine';
 import type { LocalTrainer } from '../fl/local-trainer';
-import type { ModelSpec } from '../fl/models';
 import { PROTOCOL_VERSION, type DecompositionMode, type HelloMessage, type Message, type RosterEntry, type RosterMessage, type SessionConfig } from '../fl/protocol';
-import type { Transport } from '../fl/transport';
 import type { TrainProgress } from '../fl/train';
 import type { WeightSet } from '../fl/weights';
+import { AggregatorRole, type Checkpoint } from './aggregator-role';
 import { deferredTrainer } from './deferred-trainer';
 import { Election } from './election';
 import { Membership } from './membership';
 import { RoundTraffic } from './round-traffic';
+import { defaultEngineFactory, type EngineFactory, type ValidationEvaluator } from './session-engine';
+import { SESSION_TIMING, type SessionTiming } from './session-timing';
 import { LocalLoop, type SessionTransport } from './session-transport';
-import { engineTransport, gatedTransport } from './term-transport';
+import { gatedTransport } from './term-transport';
 import type { RoundView } from './types';
 
-/** Every timing and limit of the session layer, in one place. */
-export const SESSION_TIMING = {
-  /** How often the aggregator sends its roster as a heartbeat. */
-  heartbeatMs: 1_000,
-  /** Silence of the aggregator after which its deterministic successor asks the others to vote it in. */
-  silenceMs: 5_000,
-  /** A candidacy without a majority within this fails; it is retried after the next silence. */
-  voteTimeoutMs: 2_000,
-  /** Pause before retrying a round that could not run (too few clients). */
-  retryRoundMs: 1_000,
-  /** How long join() waits for the aggregator's welcome. */
-  welcomeTimeoutMs: 15_000,
-  /** How many clients next in line receive the global model after each round. */
-  checkpointReplicas: 2,
-  /** Exact decomposition sends every local model to every participant: above this many it falls back to proxy. */
-  exactDecompositionMaxParticipants: 10,
-} as const;
-
-export type SessionTiming = { -readonly [K in keyof typeof SESSION_TIMING]: number };
-
-/** Held-out data of the aggregating tab: plain-CE losses and accuracies of weight sets. */
-export type ValidationEvaluator = (spec: ModelSpec, weightSets: WeightSet[]) => Promise<{ losses: number[]; accuracies: number[] }>;
+export { SESSION_TIMING, type SessionTiming } from './session-timing';
+export type { EngineFactory, ValidationEvaluator } from './session-engine';
 
 /** A finished round as this tab knows it (a client learns less than the aggregator: no ids, no timings). */
 export interface RoundRecord extends RoundView {
   aggregatorId: string;
 }
-
-export type EngineFactory = (transport: Transport, config: EngineConfig, start: EngineStart, hooks: EngineHooks) => RoundEngine;
 
 export interface SessionNodeOptions {
   transport: SessionTransport;
@@ -61,27 +40,6 @@ export interface SessionNodeOptions {
   onActivity?: (activity: 'training' | 'evaluating' | 'idle') => void;
 }
 
-/** What a successor resumes from. */
-type Checkpoint = EngineStart;
-
-function engineConfigOf(config: SessionConfig): EngineConfig {
-  return {
-    model: config.model,
-    strategy: config.strategy,
-    train: config.train,
-    minClients: config.minClients,
-    fraction: config.fraction,
-    decomposition: config.decomposition,
-    decompositionEvery: config.decompositionEvery,
-    seed: config.seed,
-    timing: { roundDeadlineMs: config.roundDeadlineMs, evalDeadlineMs: config.roundDeadlineMs },
-    // The next round starts while the aggregating tab's validation worker scores the new global model.
-    evaluateInBackground: true,
-  };
-}
-
-const defaultEngineFactory: EngineFactory = (transport, config, start, hooks) => new RoundEngine(transport, config, start, hooks);
-
 /**
  * One tab's part in a session, whatever its role: client of an aggregator, or the aggregator (with its own local
  * client when it has data). Coordinates membership (who is in), the election (who aggregates in which term), the
@@ -95,12 +53,8 @@ export class SessionNode {
   private readonly membership = new Membership();
   private readonly election: Election;
   private readonly traffic: RoundTraffic;
-  private engine: RoundEngine | null = null;
-  private heartbeat: ReturnType<typeof setInterval> | null = null;
-  /** Peers a new aggregator keeps announcing itself to until they join (or leave). */
-  private readonly pending = new Set<string>();
-  /** Successors that hold the latest checkpoint. */
-  private readonly checkpointHolders = new Set<string>();
+  /** Set while this tab aggregates. */
+  private aggregating: AggregatorRole | null = null;
   private sessionConfig: SessionConfig | null = null;
   private mySlot: number | null = null;
   private joinTarget: string | null = null;
@@ -127,7 +81,7 @@ export class SessionNode {
       // An aggregator judging a claim also considers peers it had lost: the link to a rightful successor may have flapped.
       successorOf: (id) => this.membership.successorOf(id, this.isAggregator ? 'known' : 'roster'),
       voters: (previous) => this.membership.successorsOf(previous).filter((id) => id !== this.selfId),
-      lostMajority: () => this.engine !== null && 2 * this.engine.connectedClients.length <= this.membership.memberCount,
+      lostMajority: () => this.aggregating?.lostMajority ?? false,
       send: (to, m) => this.options.transport.connect(to).then(() => this.options.transport.send(to, m), () => undefined),
       onElected: (term, previous) => this.takeOver(term, previous),
       onSilent: (id) => this.reachAggregator(id),
@@ -164,7 +118,7 @@ export class SessionNode {
   }
 
   get isAggregator(): boolean {
-    return this.engine !== null;
+    return this.aggregating !== null;
   }
 
   get config(): SessionConfig | null {
@@ -185,7 +139,7 @@ export class SessionNode {
   }
 
   get currentRound(): number {
-    return this.engine?.currentRound ?? this.latest?.round ?? 0;
+    return this.aggregating?.engine.currentRound ?? this.latest?.round ?? 0;
   }
 
   get isRunning(): boolean {
@@ -199,7 +153,7 @@ export class SessionNode {
 
   /** Connected clients as the aggregator sees them (empty on a non-aggregating tab). */
   get clients(): ClientInfo[] {
-    return this.engine?.connectedClients ?? [];
+    return this.aggregating?.engine.connectedClients ?? [];
   }
 
   // ---- aggregating ------------------------------------------------------------------------------
@@ -218,63 +172,51 @@ export class SessionNode {
     return hello.secret === this.options.secret ? null : 'wrong or missing join secret';
   }
 
-  private becomeAggregator(from: Checkpoint): void {
-    const config = this.requireConfig();
-    const validation = this.options.validation;
-    const createEngine = this.options.createEngine ?? defaultEngineFactory;
-    const engine: RoundEngine = createEngine(engineTransport(this.loop.engineFace, this.election.term), engineConfigOf(config), from, {
-      admit: (hello) => this.admit(hello),
-      evaluateGlobal: validation
-        ? async (w) => {
-            const r = await validation(config.model, [w]);
-            return { loss: r.losses[0], accuracy: r.accuracies[0] };
-          }
-        : undefined,
-      evaluateOnValidation: validation ? async (ws) => (await validation(config.model, ws)).losses : undefined,
-      // A replaced engine may still finish a round: its events are no longer this tab's business.
-      onEvent: (e) => this.engine === engine && this.onEngineEvent(engine, e),
-    });
-    this.engine = engine;
-    this.checkpointHolders.clear();
+  private becomeAggregator(from: Checkpoint): AggregatorRole {
+    const role = new AggregatorRole(
+      {
+        self: { id: this.selfId, name: this.options.name },
+        term: this.election.term,
+        face: this.loop.engineFace,
+        network: this.options.transport,
+        membership: this.membership,
+        timing: this.timing,
+        config: () => this.requireConfig(),
+        createEngine: this.options.createEngine ?? defaultEngineFactory,
+        validation: this.options.validation,
+        admit: (hello) => this.admit(hello),
+        setDecompositionMode: (mode) => this.setDecompositionMode(mode),
+        onEvent: (e) => this.onEngineEvent(e),
+        log: (level, text) => this.log(level, text),
+      },
+      from,
+    );
+    this.aggregating = role;
     this.latest = from;
-    this.membership.rebuild([], { id: this.selfId, name: this.options.name });
-    this.heartbeat = setInterval(() => this.broadcastRoster(), this.timing.heartbeatMs);
     this.client.join(this.selfId).catch((e) => this.log('error', `local client: ${String(e)}`));
     this.changed();
+    return role;
   }
 
   /** Stops aggregating because `successor` won a higher term; tells this tab's clients to follow it. */
   private stepDown(successor: string, term: number): void {
-    const engine = this.engine;
-    if (!engine) return;
-    const redirect: RosterMessage = { type: 'roster', v: PROTOCOL_VERSION, term, aggregatorId: successor, round: engine.currentRound, peers: [] };
-    for (const c of engine.connectedClients) if (c.id !== this.selfId && c.id !== successor) this.options.transport.send(c.id, redirect);
+    this.aggregating?.redirectClientsTo(successor, term);
     this.stopAggregating();
     this.log('warn', `${this.membership.nameOf(successor)} aggregates in a later term (${term}); this tab follows it`);
   }
 
   private stopAggregating(): void {
-    this.engine?.dispose();
-    this.engine = null;
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    this.heartbeat = null;
-    this.pending.clear();
+    this.aggregating?.dispose();
+    this.aggregating = null;
   }
 
-  private onEngineEvent(engine: RoundEngine, e: EngineEvent): void {
+  private onEngineEvent(e: EngineEvent): void {
     switch (e.kind) {
-      case 'client-joined': {
-        const slot = this.membership.slotFor(e.client.id);
-        this.pending.delete(e.client.id);
-        if (e.client.id === this.selfId) this.mySlot = slot;
-        else this.loop.engineFace.send(e.client.id, { type: 'welcome', v: PROTOCOL_VERSION, term: this.election.term, slot, round: engine.currentRound, config: this.requireConfig() });
-        this.capExactDecomposition(engine);
-        this.broadcastRoster();
+      case 'client-joined':
+        if (e.client.id === this.selfId) this.mySlot = this.membership.slotFor(this.selfId);
         break;
-      }
       case 'client-left':
         this.log('warn', `${this.membership.nameOf(e.clientId)} left`);
-        this.broadcastRoster();
         break;
       case 'rejected':
         this.log('warn', `rejected from ${this.membership.nameOf(e.from)}: ${e.reason}`);
@@ -291,30 +233,10 @@ export class SessionNode {
     this.changed();
   }
 
-  /** Exact decomposition moves every local model to every participant: only for small sessions. */
-  private capExactDecomposition(engine: RoundEngine): void {
-    const cap = this.timing.exactDecompositionMaxParticipants;
-    if (this.sessionConfig?.decomposition !== 'exact' || engine.connectedClients.length <= cap) return;
-    this.log('warn', `more than ${cap} participants: the decomposition switches from exact to proxy (local models no longer go to every peer)`);
-    this.setDecompositionMode('proxy');
-  }
-
-  /** The roster to every member, and to peers that have yet to join this term: also the aggregator's heartbeat. */
-  private broadcastRoster(): void {
-    const engine = this.engine;
-    if (!engine) return;
-    this.membership.rebuild(engine.connectedClients, { id: this.selfId, name: this.options.name });
-    const message: RosterMessage = { type: 'roster', v: PROTOCOL_VERSION, term: this.election.term, aggregatorId: this.selfId, round: engine.currentRound, peers: this.membership.publicRoster };
-    const targets = new Set([...this.membership.roster.map((e) => e.id), ...this.pending]);
-    targets.delete(this.selfId);
-    for (const id of targets) this.loop.engineFace.send(id, message);
-    this.sendCheckpoints(false);
-  }
-
   /** Aggregator: runs rounds until the configured number is reached, stop() is called, or this tab steps down. */
   async start(): Promise<void> {
-    const engine = this.engine;
-    if (!engine) throw new Error('only the aggregating tab can start rounds');
+    const role = this.aggregating;
+    if (!role) throw new Error('only the aggregating tab can start rounds');
     if (this.running) return;
     this.running = true;
     this.started = true;
@@ -322,14 +244,14 @@ export class SessionNode {
     this.changed();
     try {
       const config = this.requireConfig();
-      while (!this.stopRequested && !this.closed && this.engine === engine && engine.currentRound < config.rounds) {
-        const report = await engine.runRound();
-        if (this.engine !== engine) break; // stepped down meanwhile: this round belongs to a stale term
+      while (!this.stopRequested && !this.closed && this.aggregating === role && role.engine.currentRound < config.rounds) {
+        const report = await role.engine.runRound();
+        if (this.aggregating !== role) break; // stepped down meanwhile: this round belongs to a stale term
         if (!report) {
           await new Promise((r) => setTimeout(r, this.timing.retryRoundMs));
           continue;
         }
-        this.latest = { weights: engine.globalWeights, round: report.round, serverState: engine.serverState };
+        this.latest = role.roundDone();
         const { evaluation, ...measured } = report;
         const record: RoundRecord = { ...measured, participantCount: report.participants.length, ...this.traffic.sinceLast(), aggregatorId: this.selfId };
         this.records.push(record);
@@ -339,7 +261,6 @@ export class SessionNode {
             this.changed();
           }, () => undefined),
         );
-        this.sendCheckpoints(true);
         this.log('info', `round ${report.round} done: ${report.participants.length} updates${report.accuracy !== null ? `, accuracy ${(100 * report.accuracy).toFixed(1)}%` : ''}`);
         this.changed();
       }
@@ -356,21 +277,8 @@ export class SessionNode {
 
   setDecompositionMode(mode: DecompositionMode): void {
     if (this.sessionConfig) this.sessionConfig = { ...this.sessionConfig, decomposition: mode };
-    this.engine?.setDecompositionMode(mode);
+    this.aggregating?.engine.setDecompositionMode(mode);
     this.changed();
-  }
-
-  /** The latest checkpoint to the next successors: all of them after a round, else only those that lack it. */
-  private sendCheckpoints(newRound: boolean): void {
-    if (!this.engine || !this.latest) return;
-    if (newRound) this.checkpointHolders.clear();
-    const { weights, round, serverState } = this.latest;
-    const message: Message = { type: 'checkpoint', v: PROTOCOL_VERSION, term: this.election.term, round, weights, serverState };
-    for (const id of this.membership.successorsOf(this.selfId).slice(0, this.timing.checkpointReplicas)) {
-      if (this.checkpointHolders.has(id)) continue;
-      this.checkpointHolders.add(id);
-      this.loop.engineFace.send(id, message);
-    }
   }
 
   // ---- being a client ----------------------------------------------------------------------------
@@ -467,10 +375,7 @@ export class SessionNode {
 
   /** A message from an older term: ignored, but an aggregator of a later term tells the sender about itself. */
   private onStale(from: string): void {
-    if (this.isAggregator && from !== this.selfId) {
-      this.pending.add(from);
-      this.broadcastRoster();
-    }
+    if (from !== this.selfId) this.aggregating?.announceTo([from]);
   }
 
   private onWelcome(from: string, term: number, slot: number, config: SessionConfig): void {
@@ -539,7 +444,7 @@ export class SessionNode {
   private onPeerLeft(peer: string): void {
     if (this.closed) return;
     this.membership.markLeft(peer);
-    this.pending.delete(peer);
+    this.aggregating?.peerLeft(peer);
     if (peer === this.aggregatorId && !this.isAggregator) this.log('warn', `lost the link to the aggregator (${this.membership.nameOf(peer)}); waiting to see whether it is gone`);
     this.changed();
   }
@@ -554,11 +459,8 @@ export class SessionNode {
     }
     const others = this.membership.roster.map((e) => e.id).filter((id) => id !== this.selfId);
     this.log('info', `this tab now aggregates (term ${term}), resuming after round ${this.latest.round}`);
-    this.becomeAggregator(this.latest);
     // Everyone, the previous aggregator included (its link may only have flapped), hears of this term until they join.
-    for (const id of [...others, previous]) this.pending.add(id);
-    for (const id of this.pending) this.options.transport.connect(id).catch(() => undefined);
-    this.broadcastRoster();
+    this.becomeAggregator(this.latest).announceTo([...others, previous]);
     if (this.started) void this.start();
   }
 
