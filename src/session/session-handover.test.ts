@@ -140,11 +140,15 @@ describe('one aggregator at a time', () => {
     expect(term).toBeGreaterThan(1); // a takeover happened and the two sides merged
     expect(nodes.map((n) => [n.aggregatorId, n.term])).toEqual(nodes.map(() => [only.selfId, term]));
     expect(only.clients.map((c) => c.id).sort()).toEqual(['ann', 'bob', 'cy', 'host']);
+    await vi.advanceTimersByTimeAsync(1_000);
+    // Everyone trains in the merged session at once, including tabs that saw later round numbers on the losing side.
+    expect(only.rounds.at(-1)?.participantCount).toBe(4);
     await vi.advanceTimersByTimeAsync(20_000);
     expect(only.rounds.at(-1)?.round).toBe(config.rounds);
     // The round numbers the final aggregator ran continue without gaps from the checkpoint it resumed from.
     const own = only.rounds.filter((r) => r.aggregatorId === only.selfId).map((r) => r.round);
     expect(own).toEqual(Array.from({ length: own.length }, (_, i) => own[0] + i));
+    expect(only.rounds.at(-1)?.participantCount).toBe(4);
     nodes.forEach((n) => n.leave());
   });
 
@@ -257,6 +261,31 @@ describe('one aggregator at a time', () => {
     agg.send('me', roundStart(3, 1));
     await vi.advanceTimersByTimeAsync(100);
     expect(trainCalls.me).toEqual([1]);
+    member.leave();
+  });
+});
+
+describe('a client across terms', () => {
+  it('after following a new aggregator it trains that one\'s rounds even when their numbers are below what it saw before', async () => {
+    const trainCalls: number[] = [];
+    const network = new InMemoryNetwork();
+    const [oldAgg, newAgg] = [network.endpoint('old'), network.endpoint('new')];
+    const member = new SessionNode({ transport: network.endpoint('me'), name: 'me', secret: 's', trainer: () => fakeTrainer(trainCalls), timing });
+    const roundStart = (term: number, round: number): Message => ({ type: 'round-start', v: PROTOCOL_VERSION, term, round, model: config.model, strategy: config.strategy, train: { ...config.train, seed: 1 }, weights: weights(0) });
+    const joined = member.join('old');
+    await vi.advanceTimersByTimeAsync(1);
+    oldAgg.send('me', { type: 'welcome', v: PROTOCOL_VERSION, term: 3, slot: 1, round: 9, config });
+    oldAgg.send('me', roundStart(3, 10));
+    await vi.advanceTimersByTimeAsync(300);
+    await joined;
+    // The old aggregator steps down in favour of "new", which resumes from an earlier checkpoint.
+    oldAgg.send('me', { type: 'roster', v: PROTOCOL_VERSION, term: 4, aggregatorId: 'new', round: 10, peers: [] });
+    await vi.advanceTimersByTimeAsync(10);
+    newAgg.send('me', { type: 'welcome', v: PROTOCOL_VERSION, term: 4, slot: 1, round: 7, config });
+    newAgg.send('me', roundStart(4, 8));
+    await vi.advanceTimersByTimeAsync(300);
+    expect(member.aggregatorId).toBe('new');
+    expect(trainCalls).toEqual([10, 8]);
     member.leave();
   });
 });
