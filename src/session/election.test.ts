@@ -16,6 +16,7 @@ function tab(selfId: string, overrides: Partial<ElectionHooks> = {}) {
     voters: (previous) => order.filter((p) => p !== previous && p !== selfId),
     send: (to, m) => sent.push({ to, m }),
     lostMajority: () => false,
+    canAggregate: () => true,
     onElected: (term, previous) => elected.push([term, previous]),
     ...overrides,
   });
@@ -42,6 +43,12 @@ describe('Election', () => {
       ['bob', { type: 'vote-request', v: 1, term: 2, previous: 'host' }],
       ['cy', { type: 'vote-request', v: 1, term: 2, previous: 'host' }],
     ]);
+  });
+
+  it('a successor without a checkpoint to resume from does not stand', async () => {
+    const { sent } = tab('ann', { canAggregate: () => false });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(sent).toEqual([]);
   });
 
   it('a tab that is not the successor never asks for votes', async () => {

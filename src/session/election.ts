@@ -16,6 +16,8 @@ export interface ElectionHooks {
   successorOf(aggregatorId: string): string | null;
   /** Aggregator side: whether this tab no longer reaches a majority of the session (then a later term may replace it). */
   lostMajority(): boolean;
+  /** Whether this tab holds what it needs to aggregate (the configuration and a checkpoint). */
+  canAggregate(): boolean;
   /** Peers to ask for votes when replacing `previous` (this tab excluded). */
   voters(previous: string): string[];
   send(to: string, message: VoteRequestMessage | VoteMessage): void;
@@ -157,7 +159,7 @@ export class Election {
     const remaining = this.hooks.timing.silenceMs - this.silentFor();
     if (remaining > 0) return this.armSilenceCheck(remaining);
     this.hooks.onSilent?.(leader);
-    if (!this.candidacy && this.hooks.successorOf(leader) === this.hooks.selfId) this.stand(leader);
+    if (!this.candidacy && this.hooks.successorOf(leader) === this.hooks.selfId && this.hooks.canAggregate()) this.stand(leader);
     this.armSilenceCheck(this.hooks.timing.silenceMs);
   }
 

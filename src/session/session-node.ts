@@ -82,6 +82,7 @@ export class SessionNode {
       successorOf: (id) => this.membership.successorOf(id, this.isAggregator ? 'known' : 'roster'),
       voters: (previous) => this.membership.successorsOf(previous).filter((id) => id !== this.selfId),
       lostMajority: () => this.aggregating?.lostMajority ?? false,
+      canAggregate: () => this.sessionConfig !== null && this.latest !== null,
       send: (to, m) => this.options.transport.connect(to).then(() => this.options.transport.send(to, m), () => undefined),
       onElected: (term, previous) => this.takeOver(term, previous),
       onSilent: (id) => this.reachAggregator(id),
@@ -414,9 +415,7 @@ export class SessionNode {
       this.ignoredClaims.add(claim);
       return;
     }
-    const previous = this.aggregatorId;
     if (this.isAggregator) this.stepDown(from, m.term);
-    else if (previous && previous !== from) this.options.transport.send(previous, { type: 'bye', v: PROTOCOL_VERSION, reason: `following term ${m.term}` });
     this.election.follow(from, m.term);
     this.membership.adopt(m.peers);
     this.log('info', `${this.membership.nameOf(from)} now aggregates (term ${m.term})`);
