@@ -6,6 +6,7 @@ import type { TrainProgress } from '../fl/train';
 import type { WeightSet } from '../fl/weights';
 import { AggregatorRole, type Checkpoint } from './aggregator-role';
 import { deferredTrainer } from './deferred-trainer';
+import { PendingWelcome, type Welcome } from './pending-welcome';
 import { Election } from './election';
 import { Membership } from './membership';
 import { RoundTraffic } from './round-traffic';
@@ -66,7 +67,7 @@ export class SessionNode {
   private running = false;
   private started = false;
   private stopRequested = false;
-  private welcomeWaiter: { resolve: (m: { slot: number; config: SessionConfig }) => void; reject: (e: Error) => void } | null = null;
+  private welcome: PendingWelcome | null = null;
   private readonly unsubscribe: Array<() => void> = [];
   private closed = false;
 
@@ -285,27 +286,12 @@ export class SessionNode {
   // ---- being a client ----------------------------------------------------------------------------
 
   /** Joins the session whose aggregator has this peer id; resolves with the welcome (slot and config). */
-  async join(aggregatorId: string): Promise<{ slot: number; config: SessionConfig }> {
+  async join(aggregatorId: string): Promise<Welcome> {
     this.joinTarget = aggregatorId;
     await this.options.transport.connect(aggregatorId);
-    const welcome = new Promise<{ slot: number; config: SessionConfig }>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.welcomeWaiter = null;
-        reject(new Error(`no answer from the session's aggregator within ${this.timing.welcomeTimeoutMs / 1000} s (wrong code or secret?)`));
-      }, this.timing.welcomeTimeoutMs);
-      this.welcomeWaiter = {
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-    });
+    const welcome = (this.welcome = new PendingWelcome(this.timing.welcomeTimeoutMs));
     await this.client.join(aggregatorId);
-    return welcome;
+    return welcome.promise;
   }
 
   /** (Re)sends this tab's hello, e.g. after its local data was loaded or changed. */
@@ -364,10 +350,8 @@ export class SessionNode {
         return this.membership.markGone(from);
       case 'error':
         if (from !== this.aggregatorId && from !== this.joinTarget) return;
-        if (this.welcomeWaiter) {
-          this.welcomeWaiter.reject(new Error(`the session refused this tab: ${m.reason}`));
-          this.welcomeWaiter = null;
-        } else this.log('error', `aggregator: ${m.reason}`);
+        if (this.welcome?.open) this.welcome.reject(new Error(`the session refused this tab: ${m.reason}`));
+        else this.log('error', `aggregator: ${m.reason}`);
         return;
       default:
         return;
@@ -386,8 +370,7 @@ export class SessionNode {
     this.joinTarget = null;
     this.sessionConfig = config;
     this.mySlot = slot;
-    this.welcomeWaiter?.resolve({ slot, config });
-    this.welcomeWaiter = null;
+    this.welcome?.resolve({ slot, config });
     this.changed();
   }
 
