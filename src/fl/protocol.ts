@@ -98,6 +98,8 @@ export interface ByeMessage {
   type: 'bye';
   v: number;
   reason: string;
+  /** Set when the client leaves this aggregator to follow the aggregator of this later term (it stays in the session). */
+  term?: number;
 }
 
 export interface ErrorMessage {

@@ -152,6 +152,32 @@ describe('one aggregator at a time', () => {
     nodes.forEach((n) => n.leave());
   });
 
+  it('an aggregator frozen past the deadline (a busy tab) wakes up to a takeover: it steps down and joins the new term', async () => {
+    let frozenUntil = 0;
+    const { nodes } = makeSession({
+      plan: (from, to) => {
+        const left = frozenUntil - Date.now();
+        if (left <= 0) return undefined;
+        if (from === 'host') return { drop: true }; // a frozen tab sends nothing
+        if (to === 'host') return { delayMs: left }; // and reads what arrived once it wakes up
+        return undefined;
+      },
+    });
+    const [host, ann] = nodes;
+    await startSession(nodes, { ...config, rounds: 30 });
+    await vi.advanceTimersByTimeAsync(600);
+    frozenUntil = Date.now() + 3_000;
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(ann.isAggregator).toBe(true);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(aggregators(nodes)).toEqual([ann]);
+    expect(nodes.map((n) => [n.aggregatorId, n.term])).toEqual(nodes.map(() => ['ann', 2]));
+    expect(ann.clients.map((c) => c.id).sort()).toEqual(['ann', 'bob', 'cy', 'host']);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(roundsOf(nodes)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    nodes.forEach((n) => n.leave());
+  });
+
   it('a real handover: the successor takes over with a majority, resumes after its latest checkpoint, and every round is run once', async () => {
     const { network, nodes, logs } = makeSession();
     const [host, ann, bob, cy] = nodes;

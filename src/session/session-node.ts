@@ -347,7 +347,8 @@ export class SessionNode {
       case 'vote':
         return this.election.onVote(from, m);
       case 'bye':
-        return this.membership.markGone(from);
+        if (m.term === undefined) this.membership.markGone(from); // a bye with a term moves to another aggregator, not away
+        return;
       case 'error':
         if (from !== this.aggregatorId && from !== this.joinTarget) return;
         if (this.welcome?.open) this.welcome.reject(new Error(`the session refused this tab: ${m.reason}`));
@@ -398,7 +399,10 @@ export class SessionNode {
       this.ignoredClaims.add(claim);
       return;
     }
+    const previous = this.aggregatorId;
     if (this.isAggregator) this.stepDown(from, m.term);
+    // Tells the previous aggregator, should it still run, that one of its clients now follows a later term.
+    else if (previous && previous !== from) this.options.transport.send(previous, { type: 'bye', v: PROTOCOL_VERSION, reason: `following term ${m.term}`, term: m.term });
     this.election.follow(from, m.term);
     this.membership.adopt(m.peers);
     this.log('info', `${this.membership.nameOf(from)} now aggregates (term ${m.term})`);

@@ -88,6 +88,7 @@ export function sampleMessages(seed = 1): Message[] {
     { type: 'vote-request', v, term: 4, previous: 'p-host' },
     { type: 'vote', v, term: 4, granted: false },
     { type: 'bye', v, reason: 'tab closed' },
+    { type: 'bye', v, reason: 'following term 3', term: 3 },
     { type: 'error', v, reason: 'model mismatch' },
   ];
 }

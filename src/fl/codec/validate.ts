@@ -439,8 +439,11 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
       return { type, v, term: term(), previous: text('previous') } satisfies VoteRequestMessage;
     case 'vote':
       return { type, v, term: term(), granted: boolean(m.granted, 'vote.granted') } satisfies VoteMessage;
-    case 'bye':
-      return { type, v, reason: text('reason') } satisfies ByeMessage;
+    case 'bye': {
+      const bye: ByeMessage = { type, v, reason: text('reason') };
+      if (m.term !== undefined) bye.term = term();
+      return bye;
+    }
     case 'error':
       return { type, v, reason: text('reason') } satisfies ErrorMessage;
   }
