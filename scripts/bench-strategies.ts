@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { strategyConfig, type StrategyName } from '../src/fl/strategies/types';
+import { defaultStrategyConfig as strategyConfig } from '../src/fl/strategies/registry';
+import type { StrategyName } from '../src/fl/strategies/types';
 import { runSimulation, SIM_DEFAULTS, type SimConfig, type SimResult } from '../src/sim/simulation';
 
 const { values } = parseArgs({

@@ -31,6 +31,8 @@ class Endpoint implements Transport {
   readonly messageHandlers = new Set<MessageHandler>();
   readonly leaveHandlers = new Set<LeaveHandler>();
   readonly decoders = new Map<string, WireDecoder>();
+  /** Peers this endpoint's owner admitted (see SessionTransport.admit). */
+  readonly admitted = new Set<string>();
   bytesSent = 0;
   bytesReceived = 0;
   closed = false;
@@ -54,9 +56,23 @@ class Endpoint implements Transport {
     return () => this.leaveHandlers.delete(handler);
   }
 
-  /** Connections are implicit in memory; connecting to a peer that is not there fails like WebRTC would. */
+  /**
+   * Connections are implicit in memory; connecting to a peer that is not there fails like WebRTC would.
+   * Connecting again after disconnect() restores the link.
+   */
   async connect(peerId: string): Promise<void> {
     if (!this.network.has(peerId)) throw new Error(`peer ${peerId} is not on the network`);
+    this.network.restoreLink(this.selfId, peerId);
+  }
+
+  admit(peerId: string): void {
+    this.admitted.add(peerId);
+  }
+
+  /** Cuts the link with `peerId`: nothing passes either way until one side connects again; both sides are told. */
+  disconnect(peerId: string): void {
+    this.admitted.delete(peerId);
+    this.network.cutLink(this.selfId, peerId);
   }
 
   trafficTotals(): { bytesSent: number; bytesReceived: number } {
@@ -73,6 +89,7 @@ export type InMemoryEndpoint = Endpoint;
  */
 export class InMemoryNetwork {
   private readonly endpoints = new Map<string, Endpoint>();
+  /** Links cut by an endpoint's disconnect(peer), as "a\u0000b" with a < b. */
   private readonly cutLinks = new Set<string>();
 
   constructor(private readonly options: InMemoryNetworkOptions = {}) {}
@@ -100,24 +117,26 @@ export class InMemoryNetwork {
   }
 
   private static linkKey(a: string, b: string): string {
-    return a < b ? `${a}\n${b}` : `${b}\n${a}`;
+    return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
   }
 
-  /** The link between a and b goes down (both stay up): messages between them are lost and each is told the other left. */
+  /** Whether messages between a and b are currently dropped because one of them disconnected the other. */
+  isCut(a: string, b: string): boolean {
+    return this.cutLinks.has(InMemoryNetwork.linkKey(a, b));
+  }
+
   cutLink(a: string, b: string): void {
-    this.cutLinks.add(InMemoryNetwork.linkKey(a, b));
-    setTimeout(() => {
-      this.endpoints.get(a)?.leaveHandlers.forEach((h) => h(b));
-      this.endpoints.get(b)?.leaveHandlers.forEach((h) => h(a));
-    }, 0);
+    const key = InMemoryNetwork.linkKey(a, b);
+    if (this.cutLinks.has(key)) return;
+    this.cutLinks.add(key);
+    for (const [self, other] of [[a, b], [b, a]]) {
+      const ep = this.endpoints.get(self);
+      if (ep) setTimeout(() => ep.leaveHandlers.forEach((h) => h(other)), 0);
+    }
   }
 
   restoreLink(a: string, b: string): void {
     this.cutLinks.delete(InMemoryNetwork.linkKey(a, b));
-  }
-
-  private isCut(a: string, b: string): boolean {
-    return this.cutLinks.has(InMemoryNetwork.linkKey(a, b));
   }
 
   deliver(from: string, to: string, message: Message): void {

@@ -1,10 +1,11 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from './data/dataset';
 import { datasetSize, labelHistogram } from './data/dataset';
 import type { ModelSpec } from './models';
-import { buildModel, getWeights, setWeights } from './models';
+import { buildModel, getWeights, setWeights, weightNames } from './models';
 import type { LocalMetrics, TrainConfig } from './protocol';
-import type { StrategyConfig } from './strategies/types';
+import { openClientRound } from './strategies/runtime';
+import type { ClientState, Extras, StrategyConfig } from './strategies/types';
 import type { TrainHooks } from './train';
 import { evaluateModel, trainLocal } from './train';
 import type { WeightSet } from './weights';
@@ -17,11 +18,15 @@ export interface TrainRequest {
   train: TrainConfig;
   /** The round's global weights w_g. */
   weights: WeightSet;
+  /** What the server's strategy sent beside the weights. */
+  extras?: Extras;
 }
 
 export interface TrainResponse {
   /** w_k - w_g */
   delta: WeightSet;
+  /** What the client strategy sends beside the delta. */
+  extras?: Extras;
   numSamples: number;
   metrics: LocalMetrics;
   cancelled: boolean;
@@ -31,6 +36,9 @@ export interface EvaluateResponse {
   /** Plain-CE loss of each weight set on this client's evaluation subset. */
   losses: number[];
   accuracies: number[];
+  /** Per weight set: accuracy per class (null: no sample of that class) and predictions per class (collapse check). */
+  perClassAccuracies: (number | null)[][];
+  predictionCounts: number[][];
   numSamples: number;
 }
 
@@ -54,6 +62,8 @@ export interface LocalTrainer {
 export class TfLocalTrainer implements LocalTrainer {
   private model: tf.LayersModel | null = null;
   private modelKey = '';
+  /** Client strategy state kept between rounds (SCAFFOLD's c_k), per strategy name. */
+  private readonly strategyStates = new Map<string, ClientState>();
 
   constructor(
     private readonly trainData: Dataset,
@@ -75,12 +85,36 @@ export class TfLocalTrainer implements LocalTrainer {
   async train(req: TrainRequest, hooks: TrainHooks = {}): Promise<TrainResponse> {
     const model = this.modelFor(req.model);
     setWeights(model, req.weights);
-    const result = await trainLocal(model, this.trainData, req.strategy, req.train, hooks);
-    // Asynchronous reads: synchronous ones return zeros on some WebGPU adapters.
-    const local = await getWeights(model);
-    const evaluation = await evaluateModel(model, this.evalData);
+    const names = weightNames(model);
+    const round = openClientRound(req.strategy, {
+      tf,
+      global: req.weights,
+      extras: req.extras ?? {},
+      state: this.strategyStates.get(req.strategy.name) ?? null,
+      trainableIndex: model.trainableWeights.map((w) => names.indexOf(w.originalName)),
+    });
+    let result;
+    let delta: WeightSet;
+    let extras: Extras | undefined;
+    let evaluation;
+    try {
+      result = await trainLocal(model, this.trainData, round, req.train, hooks);
+      // Asynchronous reads: synchronous ones return zeros on some WebGPU adapters.
+      const local = await getWeights(model);
+      evaluation = await evaluateModel(model, this.evalData);
+      delta = subtractWeights(local, req.weights);
+      if (!result.cancelled && round.finish) {
+        const finished = round.finish({ delta, steps: result.steps, learningRate: req.train.learningRate });
+        extras = finished.extras;
+        if (finished.state) this.strategyStates.set(req.strategy.name, finished.state);
+        else if (finished.state === null) this.strategyStates.delete(req.strategy.name);
+      }
+    } finally {
+      round.dispose?.();
+    }
     return {
-      delta: subtractWeights(local, req.weights),
+      delta,
+      ...(extras ? { extras } : {}),
       numSamples: result.numSamples,
       cancelled: result.cancelled,
       metrics: {
@@ -95,15 +129,18 @@ export class TfLocalTrainer implements LocalTrainer {
 
   async evaluate(spec: ModelSpec, weightSets: WeightSet[]): Promise<EvaluateResponse> {
     const model = this.modelFor(spec);
-    const losses: number[] = [];
-    const accuracies: number[] = [];
+    const results = [];
     for (const w of weightSets) {
       setWeights(model, w);
-      const r = await evaluateModel(model, this.evalData);
-      losses.push(r.loss);
-      accuracies.push(r.accuracy);
+      results.push(await evaluateModel(model, this.evalData));
     }
-    return { losses, accuracies, numSamples: datasetSize(this.evalData) };
+    return {
+      losses: results.map((r) => r.loss),
+      accuracies: results.map((r) => r.accuracy),
+      perClassAccuracies: results.map((r) => r.perClassAccuracy),
+      predictionCounts: results.map((r) => r.predictionCounts),
+      numSamples: datasetSize(this.evalData),
+    };
   }
 
   async info(): Promise<TrainerInfo> {

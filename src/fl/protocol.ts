@@ -1,6 +1,7 @@
 import type { PartitionSpec } from './data/partition';
 import type { ModelSpec } from './models';
-import type { ServerState, StrategyConfig } from './strategies/types';
+import type { LocalOptimizerName } from './local-optimizer';
+import type { Extras, ServerState, StrategyConfig } from './strategies/types';
 import type { WeightSet } from './weights';
 
 /** Bumped on any incompatible change of the messages below. */
@@ -11,6 +12,10 @@ export interface TrainConfig {
   localEpochs: number;
   batchSize: number;
   learningRate: number;
+  /** Local optimizer (default LOCAL_OPTIMIZER_DEFAULTS.optimizer). */
+  optimizer?: LocalOptimizerName;
+  /** Momentum of the 'momentum' optimizer (default LOCAL_OPTIMIZER_DEFAULTS.momentum). */
+  momentum?: number;
   /** Seed for the client's batch shuffling this round. */
   seed: number;
 }
@@ -35,8 +40,6 @@ export interface HelloMessage {
   numSamples: number;
   /** Per-class sample counts: counts only, never samples. */
   labelHistogram: number[];
-  /** Join secret from the session link (checked by the host). */
-  secret?: string;
 }
 
 export interface RoundStartMessage {
@@ -49,6 +52,8 @@ export interface RoundStartMessage {
   strategy: StrategyConfig;
   train: TrainConfig;
   weights: WeightSet;
+  /** Weight-shaped tensors the strategy sends beside the weights (SCAFFOLD's server control variate c). */
+  extras?: Extras;
 }
 
 export interface UpdateMessage {
@@ -59,6 +64,8 @@ export interface UpdateMessage {
   delta: WeightSet;
   numSamples: number;
   metrics: LocalMetrics;
+  /** Weight-shaped tensors the client strategy sends beside the delta (SCAFFOLD's delta-c). */
+  extras?: Extras;
 }
 
 /** Asks a client for plain-CE losses of the given models on its own evaluation subset. */
@@ -107,6 +114,38 @@ export interface ErrorMessage {
   v: number;
   reason: string;
 }
+
+/**
+ * Session authentication (src/session/authenticated-transport.ts): a challenge-response that proves both sides
+ * know the join secret without sending it. Nonces are AUTH_NONCE_HEX_LENGTH lowercase hex characters, proofs
+ * (HMAC-SHA-256) AUTH_PROOF_HEX_LENGTH. No other message passes between two peers before it has succeeded.
+ */
+export const AUTH_NONCE_HEX_LENGTH = 32;
+export const AUTH_PROOF_HEX_LENGTH = 64;
+
+/** The connecting side's opening: its fresh nonce. */
+export interface AuthHelloMessage {
+  type: 'auth-hello';
+  v: number;
+  nonce: string;
+}
+
+/** The answering side's fresh nonce and its proof (role 'host') over both nonces and both peer ids. */
+export interface AuthChallengeMessage {
+  type: 'auth-challenge';
+  v: number;
+  nonce: string;
+  proof: string;
+}
+
+/** The connecting side's proof (role 'client') over both nonces and both peer ids. */
+export interface AuthProofMessage {
+  type: 'auth-proof';
+  v: number;
+  proof: string;
+}
+
+export type AuthMessage = AuthHelloMessage | AuthChallengeMessage | AuthProofMessage;
 
 export type WeightCodecChoice = 'float32' | 'float16' | 'int8';
 
@@ -202,6 +241,9 @@ export type Message =
   | EvalResultMessage
   | RoundResultMessage
   | ByeMessage
-  | ErrorMessage;
+  | ErrorMessage
+  | AuthHelloMessage
+  | AuthChallengeMessage
+  | AuthProofMessage;
 
 export type MessageType = Message['type'];

@@ -1,14 +1,20 @@
-import type { EngineEvent, EngineStart, RoundEngine } from '../fl/engine';
-import { PROTOCOL_VERSION, type DecompositionMode, type HelloMessage, type RosterMessage, type SessionConfig } from '../fl/protocol';
+import type { EngineEvent, RoundEngine } from '../fl/engine';
+import { PROTOCOL_VERSION, type DecompositionMode, type RosterMessage, type SessionConfig } from '../fl/protocol';
+import type { ServerState } from '../fl/strategies/types';
 import type { Transport } from '../fl/transport';
+import type { WeightSet } from '../fl/weights';
 import type { Membership } from './membership';
 import { engineConfigOf, validationHooks, type EngineFactory, type ValidationEvaluator } from './session-engine';
 import type { SessionTiming } from './session-timing';
 import type { SessionTransport } from './session-transport';
 import { engineTransport } from './term-transport';
 
-/** What a successor resumes from. */
-export type Checkpoint = EngineStart;
+/** What a successor resumes from (an EngineStart with every field known). */
+export interface Checkpoint {
+  weights: WeightSet;
+  round: number;
+  serverState: ServerState | null;
+}
 
 export interface AggregatorRoleOptions {
   self: { id: string; name: string };
@@ -21,7 +27,6 @@ export interface AggregatorRoleOptions {
   config: () => SessionConfig;
   createEngine: EngineFactory;
   validation?: ValidationEvaluator;
-  admit: (hello: HelloMessage) => string | null;
   setDecompositionMode: (mode: DecompositionMode) => void;
   /** Engine events, after this role has handled them (for the log and the dashboard). */
   onEvent: (event: EngineEvent) => void;
@@ -36,8 +41,11 @@ export class AggregatorRole {
   readonly engine: RoundEngine;
   private latest: Checkpoint;
   private readonly heartbeat: ReturnType<typeof setInterval>;
-  /** Peers told of this term until they join (or leave). */
+  private readonly retry: ReturnType<typeof setInterval>;
+  /** Peers told of this term until they join or say bye: a lost link may come back, and two sides must merge. */
   private readonly pending = new Set<string>();
+  /** Pending peers whose link is down: reconnected every silence period, not every heartbeat. */
+  private readonly unreachable = new Set<string>();
   /** Successors that hold the latest checkpoint. */
   private readonly checkpointHolders = new Set<string>();
   private disposed = false;
@@ -49,13 +57,13 @@ export class AggregatorRole {
     const config = o.config();
     this.latest = from;
     this.engine = o.createEngine(engineTransport(o.face, o.term), engineConfigOf(config), from, {
-      admit: o.admit,
       ...validationHooks(config.model, o.validation),
       // A replaced engine may still finish a round: its events are no longer this tab's business.
       onEvent: (e) => !this.disposed && this.onEngineEvent(e),
     });
     o.membership.rebuild([], o.self);
     this.heartbeat = setInterval(() => this.broadcastRoster(), o.timing.heartbeatMs);
+    this.retry = setInterval(() => this.reconnectPending(), o.timing.silenceMs);
   }
 
   get term(): number {
@@ -84,13 +92,36 @@ export class AggregatorRole {
     for (const id of ids) {
       if (id === this.o.self.id) continue;
       this.pending.add(id);
-      this.o.network.connect(id).catch(() => undefined);
+      this.unreachable.delete(id);
+      this.o.network.connect(id).catch(() => this.unreachable.add(id));
     }
     this.broadcastRoster();
   }
 
   peerLeft(id: string): void {
+    if (this.pending.has(id)) this.unreachable.add(id);
+  }
+
+  /** The peer said bye: it left the session, no need to tell it about this term. */
+  peerGone(id: string): void {
+    this.stopAnnouncing(id);
+  }
+
+  private stopAnnouncing(id: string): void {
     this.pending.delete(id);
+    this.unreachable.delete(id);
+  }
+
+  private reconnectPending(): void {
+    for (const id of this.unreachable) {
+      this.o.network.connect(id).then(
+        () => {
+          this.unreachable.delete(id);
+          this.broadcastRoster();
+        },
+        () => undefined,
+      );
+    }
   }
 
   /** Stepping down: tells this term's clients to follow `successor` in `term`. */
@@ -102,6 +133,7 @@ export class AggregatorRole {
   dispose(): void {
     this.disposed = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.retry);
     this.engine.dispose();
   }
 
@@ -111,7 +143,7 @@ export class AggregatorRole {
     const m = this.o.membership;
     m.rebuild(this.engine.connectedClients, this.o.self);
     const message: RosterMessage = { type: 'roster', v: PROTOCOL_VERSION, term: this.o.term, aggregatorId: this.o.self.id, round: this.engine.currentRound, peers: m.publicRoster };
-    const targets = new Set([...m.roster.map((e) => e.id), ...this.pending]);
+    const targets = new Set([...m.roster.map((e) => e.id), ...[...this.pending].filter((id) => !this.unreachable.has(id))]);
     targets.delete(this.o.self.id);
     for (const id of targets) this.o.face.send(id, message);
     this.sendCheckpoints();
@@ -130,7 +162,7 @@ export class AggregatorRole {
   private onEngineEvent(e: EngineEvent): void {
     if (e.kind === 'client-joined') {
       const slot = this.o.membership.slotFor(e.client.id);
-      this.pending.delete(e.client.id);
+      this.stopAnnouncing(e.client.id);
       if (e.client.id !== this.o.self.id) {
         this.o.face.send(e.client.id, { type: 'welcome', v: PROTOCOL_VERSION, term: this.o.term, slot, round: this.engine.currentRound, config: this.o.config() });
       }

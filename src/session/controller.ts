@@ -14,8 +14,14 @@ import { SessionControllerCore, type ControllerDeps, type ControllerTransport, t
 
 export { CONTROLLER_CONFIG, modelSpecForSettings, sessionConfigFromSettings } from './session-controller';
 
-function withTrafficTotals(t: PeerTransport): ControllerTransport {
+function asControllerTransport(t: PeerTransport): ControllerTransport {
+  // Pass-throughs: PeerTransport gains admit() on another branch; until then admitting changes nothing there.
+  const own = t as PeerTransport & { admit?: (peerId: string) => void };
+  const admit = typeof own.admit === 'function' ? own.admit.bind(t) : () => undefined;
+  const disconnect = t.disconnect.bind(t);
   return Object.assign(t, {
+    admit: (peerId: string) => admit(peerId),
+    disconnect: (peerId: string) => disconnect(peerId),
     trafficTotals: () =>
       Object.values(t.trafficByPeer()).reduce(
         (acc, p) => ({ bytesSent: acc.bytesSent + p.bytesSent, bytesReceived: acc.bytesReceived + p.bytesReceived }),
@@ -27,7 +33,8 @@ function withTrafficTotals(t: PeerTransport): ControllerTransport {
 export function browserControllerDeps(): ControllerDeps {
   return {
     createTrainer: () => new WorkerTrainer(),
-    openTransport: async (options) => withTrafficTotals(await openPeerTransport(options)),
+    openTransport: async ({ onSignallingState, ...options }) =>
+      asControllerTransport(await openPeerTransport({ ...options, reclaimId: onSignallingState ? { onState: onSignallingState } : false })),
     lanUrls: async () => (await fetchServerUrls()).urls,
     demoTestSplit: async () => (await fetchDemoData(demoDataUrl(new URL(import.meta.env.BASE_URL, location.href).href), ['test'])).test!,
     storedData: {

@@ -14,6 +14,7 @@ import type { TransportError } from '../net/peer-transport';
 import type { LocalDataInfo, BackendReport } from '../worker/api';
 import type { WorkerTrainer } from '../worker/worker-trainer';
 import { hostPeerId, joinLink, normaliseSessionCode, randomSecret, randomSessionCode } from './session-code';
+import { AuthenticatedTransport } from './authenticated-transport';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 import type { SessionTransport } from './session-transport';
 import { SwitchableWireCodec } from './switchable-codec';
@@ -34,7 +35,13 @@ export interface ControllerTransport extends SessionTransport {
 /** Everything browser-bound the controller needs; src/session/controller.ts has the real ones. */
 export interface ControllerDeps {
   createTrainer(): ControllerTrainer;
-  openTransport(options: { id?: string; codec: WireCodec; iceServers: string }): Promise<ControllerTransport>;
+  /** `onSignallingState`: given for the host, whose id must be kept (and reclaimed after a signalling drop). */
+  openTransport(options: {
+    id?: string;
+    codec: WireCodec;
+    iceServers: string;
+    onSignallingState?: (state: 'lost' | 'retrying' | 'reclaimed') => void;
+  }): Promise<ControllerTransport>;
   /** Addresses other devices of the LAN can open. */
   lanUrls(): Promise<string[]>;
   /** The demo test split: the aggregating tab's held-out data. */
@@ -69,7 +76,7 @@ export function sessionConfigFromSettings(s: SessionSettings): SessionConfig {
   return {
     model: modelSpecForSettings(s),
     strategy: s.strategy,
-    train: { localEpochs: s.localEpochs, batchSize: s.batchSize, learningRate: s.learningRate },
+    train: { localEpochs: s.localEpochs, batchSize: s.batchSize, learningRate: s.learningRate, ...(s.optimizer ? { optimizer: s.optimizer } : {}), ...(s.momentum !== undefined ? { momentum: s.momentum } : {}) },
     rounds: s.rounds,
     minClients: s.minClients,
     fraction: s.fraction,
@@ -90,6 +97,8 @@ function settingsFromConfig(c: SessionConfig, hostTrains: boolean): SessionSetti
     localEpochs: c.train.localEpochs,
     batchSize: c.train.batchSize,
     learningRate: c.train.learningRate,
+    ...(c.train.optimizer ? { optimizer: c.train.optimizer } : {}),
+    ...(c.train.momentum !== undefined ? { momentum: c.train.momentum } : {}),
     minClients: c.minClients,
     fraction: c.fraction,
     roundDeadlineMs: c.roundDeadlineMs,
@@ -113,12 +122,15 @@ export class SessionControllerCore implements SessionController {
   private readonly worker: ControllerTrainer;
   private validationWorker: ControllerTrainer | null = null;
   private transport: ControllerTransport | null = null;
+  private auth: AuthenticatedTransport | null = null;
   private readonly codec = new SwitchableWireCodec();
   private node: SessionNode | null = null;
   private hasData = false;
   private backendPreference = 'auto';
   private activity: PeerStatus = 'idle';
   private secret = '';
+  /** The host tab's peer id (derived from code and secret). */
+  private hostId = '';
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -167,7 +179,7 @@ export class SessionControllerCore implements SessionController {
       status: (p.id === node.selfId ? this.activity : 'idle') as PeerStatus,
     }));
     const code = this.state.code;
-    const joinUrl = code ? joinLink(this.deps.pageUrl(), code, this.secret, aggregatorId ?? undefined) : null;
+    const joinUrl = code ? joinLink(this.deps.pageUrl(), code, this.secret, aggregatorId ?? undefined, this.hostId) : null;
     this.set({
       selfId: node.selfId,
       aggregatorId,
@@ -182,17 +194,27 @@ export class SessionControllerCore implements SessionController {
   }
 
   private async openTransport(id?: string): Promise<ControllerTransport> {
-    const t = await this.deps.openTransport({ id, codec: this.codec, iceServers: this.options.iceServers?.() ?? '' });
+    const onSignallingState =
+      id === undefined
+        ? undefined
+        : (state: 'lost' | 'retrying' | 'reclaimed') => {
+            if (state === 'lost') this.log('warn', "lost the signalling server: open connections stay; re-registering this session's id");
+            else if (state === 'reclaimed') this.log('info', 'signalling server reached again: new tabs can join');
+          };
+    const t = await this.deps.openTransport({ id, codec: this.codec, iceServers: this.options.iceServers?.() ?? '', onSignallingState });
     t.onError((e) => this.log(e.kind === 'decode' ? 'warn' : 'error', `${e.peerId ? `${e.peerId}: ` : ''}${e.message}`));
     this.transport = t;
     return t;
   }
 
   private createNode(transport: ControllerTransport, name: string, validation?: ValidationEvaluator): SessionNode {
+    // Only peers that prove they know the join secret get through; the secret itself never leaves this tab.
+    this.auth?.close();
+    const auth = new AuthenticatedTransport(transport, { secret: this.secret, onSummary: (text) => this.log('warn', text) });
+    this.auth = auth;
     const node = new SessionNode({
-      transport,
+      transport: auth,
       name,
-      secret: this.secret,
       trainer: () => (this.hasData ? this.worker : null),
       validation,
       onChange: () => this.refresh(),
@@ -280,7 +302,8 @@ export class SessionControllerCore implements SessionController {
       const config = sessionConfigFromSettings(settings);
       this.codec.use(config.codec);
       const validation = this.demoValidation();
-      const [transport, lanUrls] = await Promise.all([this.openTransport(hostPeerId(code)), this.lanUrls()]);
+      this.hostId = await hostPeerId(code, this.secret);
+      const [transport, lanUrls] = await Promise.all([this.openTransport(this.hostId), this.lanUrls()]);
       this.set({ lanUrls });
       await this.chooseBackend(config.model);
       const node = this.createNode(transport, name, validation);
@@ -303,10 +326,11 @@ export class SessionControllerCore implements SessionController {
       const code = normaliseSessionCode(codeInput);
       if (!code) throw new Error(`"${codeInput}" is not a session code (6 letters and digits)`);
       this.secret = secret;
+      this.hostId = await hostPeerId(code, secret);
       this.set({ status: 'connecting', role: 'client', code, error: null });
       const transport = await this.openTransport();
       const node = this.createNode(transport, name, this.demoValidation());
-      const welcome = await node.join(aggregatorId ?? hostPeerId(code)).catch((e: unknown) => {
+      const welcome = await node.join(aggregatorId ?? this.hostId).catch((e: unknown) => {
         // The signalling server knows no tab under the host's id: nobody hosts this code (any more).
         if (/not known|unavailable|could not connect/i.test(message(e))) throw new Error(`no open session has the code ${code} (${message(e)})`);
         throw e;
@@ -341,6 +365,8 @@ export class SessionControllerCore implements SessionController {
   leave(): void {
     this.node?.leave();
     this.worker.cancel();
+    this.auth?.close();
+    this.auth = null;
     this.transport?.close();
     this.validationWorker?.terminate();
     this.validationWorker = null;

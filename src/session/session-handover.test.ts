@@ -40,7 +40,7 @@ function fakeTrainer(calls: number[] = []): LocalTrainer {
         cancelled: false,
       };
     },
-    evaluate: async (_spec, ws) => ({ losses: ws.map(() => 1), accuracies: ws.map(() => 0.5), numSamples: 5 }),
+    evaluate: async (_spec, ws) => ({ losses: ws.map(() => 1), accuracies: ws.map(() => 0.5), perClassAccuracies: ws.map(() => [0.5, 0.5]), predictionCounts: ws.map(() => [3, 2]), numSamples: 5 }),
     info: async () => ({ backend: 'fake', numSamples: 10, labelHistogram: [7, 3] }),
   };
 }
@@ -54,7 +54,24 @@ interface Options {
 
 function makeSession(options: Options = {}) {
   const sent: Array<{ from: string; to: string; message: Message }> = [];
-  const network = new InMemoryNetwork({ plan: options.plan, tap: (from, to, message) => sent.push({ from, to, message }) });
+  /** Links in an outage: nothing passes, whoever tries to reconnect. */
+  const down = new Set<string>();
+  const key = (a: string, b: string) => [a, b].sort().join('|');
+  const network = new InMemoryNetwork({
+    plan: (from, to, m) => (down.has(key(from, to)) ? { drop: true } : options.plan?.(from, to, m)),
+    tap: (from, to, message) => sent.push({ from, to, message }),
+  });
+  /** The link between a and b goes down (both are told the other left) or comes back. */
+  const link = {
+    cut: (a: string, b: string) => {
+      down.add(key(a, b));
+      network.cutLink(a, b);
+    },
+    restore: (a: string, b: string) => {
+      down.delete(key(a, b));
+      network.restoreLink(a, b);
+    },
+  };
   const logs: string[] = [];
   const endpoints = new Map<string, ReturnType<InMemoryNetwork['endpoint']>>();
   const nodes = (options.names ?? ['host', 'ann', 'bob', 'cy']).map(
@@ -62,14 +79,13 @@ function makeSession(options: Options = {}) {
       new SessionNode({
         transport: endpoints.set(name, network.endpoint(name)).get(name)!,
         name,
-        secret: 's',
         trainer: () => fakeTrainer((options.trainCalls ??= {})[name] ??= []),
         timing,
         createEngine: options.createEngine?.(name),
         onLog: (level, text) => logs.push(`${name} ${level}: ${text}`),
       }),
   );
-  return { network, nodes, logs, sent, endpoints };
+  return { network, nodes, logs, sent, endpoints, link };
 }
 
 async function startSession(nodes: SessionNode[], sessionConfig = config) {
@@ -101,13 +117,13 @@ afterEach(() => {
 
 describe('one aggregator at a time', () => {
   it('a flapping host-client link while the host lives: no takeover, no round lost, everyone in one session', async () => {
-    const { network, nodes, logs } = makeSession();
+    const { link, nodes, logs } = makeSession();
     const [host, ann] = nodes;
     await startSession(nodes);
     for (let flap = 0; flap < 5; flap++) {
-      network.cutLink('host', 'ann');
+      link.cut('host', 'ann');
       await vi.advanceTimersByTimeAsync(900); // past the silence deadline: ann asks for votes and is refused
-      network.restoreLink('host', 'ann');
+      link.restore('host', 'ann');
       await vi.advanceTimersByTimeAsync(700); // ann reaches the host again and is re-admitted
     }
     expect(logs.some((l) => l.startsWith('ann info: the aggregator is silent; asking 2 peers'))).toBe(true);
@@ -122,15 +138,15 @@ describe('one aggregator at a time', () => {
   });
 
   it('two flapping links: at most one aggregator once the links settle, one term, every client in its session', async () => {
-    const { network, nodes } = makeSession();
+    const { link, nodes } = makeSession();
     await startSession(nodes);
     await vi.advanceTimersByTimeAsync(400);
     for (let flap = 0; flap < 3; flap++) {
-      network.cutLink('host', 'ann');
-      network.cutLink('host', 'bob');
+      link.cut('host', 'ann');
+      link.cut('host', 'bob');
       await vi.advanceTimersByTimeAsync(1_500);
-      network.restoreLink('host', 'ann');
-      network.restoreLink('host', 'bob');
+      link.restore('host', 'ann');
+      link.restore('host', 'bob');
       await vi.advanceTimersByTimeAsync(1_000);
     }
     await vi.advanceTimersByTimeAsync(3_000);
@@ -274,7 +290,7 @@ describe('one aggregator at a time', () => {
     const trainCalls: Record<string, number[]> = {};
     const network = new InMemoryNetwork();
     const agg = network.endpoint('agg');
-    const member = new SessionNode({ transport: network.endpoint('me'), name: 'me', secret: 's', trainer: () => fakeTrainer((trainCalls.me ??= [])), timing });
+    const member = new SessionNode({ transport: network.endpoint('me'), name: 'me', trainer: () => fakeTrainer((trainCalls.me ??= [])), timing });
     const joined = member.join('agg');
     await vi.advanceTimersByTimeAsync(1);
     agg.send('me', { type: 'welcome', v: PROTOCOL_VERSION, term: 3, slot: 1, round: 0, config });
@@ -296,7 +312,7 @@ describe('a client across terms', () => {
     const trainCalls: number[] = [];
     const network = new InMemoryNetwork();
     const [oldAgg, newAgg] = [network.endpoint('old'), network.endpoint('new')];
-    const member = new SessionNode({ transport: network.endpoint('me'), name: 'me', secret: 's', trainer: () => fakeTrainer(trainCalls), timing });
+    const member = new SessionNode({ transport: network.endpoint('me'), name: 'me', trainer: () => fakeTrainer(trainCalls), timing });
     const roundStart = (term: number, round: number): Message => ({ type: 'round-start', v: PROTOCOL_VERSION, term, round, model: config.model, strategy: config.strategy, train: { ...config.train, seed: 1 }, weights: weights(0) });
     const joined = member.join('old');
     await vi.advanceTimersByTimeAsync(1);

@@ -1,7 +1,7 @@
 import { FlClient } from '../fl/client';
 import type { ClientInfo, EngineEvent } from '../fl/engine';
 import type { LocalTrainer } from '../fl/local-trainer';
-import { PROTOCOL_VERSION, type DecompositionMode, type HelloMessage, type Message, type RosterEntry, type RosterMessage, type SessionConfig } from '../fl/protocol';
+import { PROTOCOL_VERSION, type DecompositionMode, type Message, type RosterEntry, type RosterMessage, type SessionConfig } from '../fl/protocol';
 import type { TrainProgress } from '../fl/train';
 import type { WeightSet } from '../fl/weights';
 import { AggregatorRole, type Checkpoint } from './aggregator-role';
@@ -25,10 +25,9 @@ export interface RoundRecord extends RoundView {
 }
 
 export interface SessionNodeOptions {
+  /** In the app an AuthenticatedTransport: only peers that proved they know the join secret reach the node. */
   transport: SessionTransport;
   name: string;
-  /** Join secret: the aggregator refuses hellos without it; clients send it. */
-  secret: string;
   /** The trainer on this tab's local data, or null while it has none. */
   trainer: () => LocalTrainer | null;
   validation?: ValidationEvaluator;
@@ -91,7 +90,6 @@ export class SessionNode {
     });
     this.client = new FlClient(gatedTransport(this.loop.clientFace, (from, m) => this.forLocalClient(from, m)), '', deferredTrainer(options.trainer), {
       name: options.name,
-      secret: options.secret,
       onProgress: (round, p) => options.onProgress?.(round, p),
       onRoundResult: (r) => {
         if (this.isAggregator) return; // the aggregator records its own report
@@ -169,11 +167,6 @@ export class SessionNode {
     await this.announce();
   }
 
-  /** Placeholder for the join check; the authenticated transport (branch authsig) replaces it. */
-  private admit(hello: HelloMessage): string | null {
-    return hello.secret === this.options.secret ? null : 'wrong or missing join secret';
-  }
-
   private becomeAggregator(from: Checkpoint): AggregatorRole {
     const role = new AggregatorRole(
       {
@@ -186,7 +179,6 @@ export class SessionNode {
         config: () => this.requireConfig(),
         createEngine: this.options.createEngine ?? defaultEngineFactory,
         validation: this.options.validation,
-        admit: (hello) => this.admit(hello),
         setDecompositionMode: (mode) => this.setDecompositionMode(mode),
         onEvent: (e) => this.onEngineEvent(e),
         log: (level, text) => this.log(level, text),
@@ -347,7 +339,9 @@ export class SessionNode {
       case 'vote':
         return this.election.onVote(from, m);
       case 'bye':
-        if (m.term === undefined) this.membership.markGone(from); // a bye with a term moves to another aggregator, not away
+        if (m.term !== undefined) return; // a bye with a term moves to another aggregator, not away
+        this.membership.markGone(from);
+        this.aggregating?.peerGone(from);
         return;
       case 'error':
         if (from !== this.aggregatorId && from !== this.joinTarget) return;

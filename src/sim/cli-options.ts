@@ -2,8 +2,39 @@ import { parseArgs } from 'node:util';
 import { isBackendPreference } from '../fl/backend/node-backend';
 import { isWeightCodecName } from '../fl/codec';
 import type { PartitionSpec } from '../fl/data/partition';
-import { STRATEGY_NAMES, strategyConfig, type StrategyName } from '../fl/strategies/types';
+import { isLocalOptimizerName, LOCAL_OPTIMIZER_DEFAULTS, LOCAL_OPTIMIZERS } from '../fl/local-optimizer';
+import { paramFlag, parseParam, rangeText } from '../fl/strategies/params';
+import { configurableParams, defaultStrategyConfig, findStrategy, listStrategies, strategyNames } from '../fl/strategies/registry';
+import { SERVER_OPTIMIZER_PARAMS } from '../fl/strategies/server-optimizer';
+import type { HyperParam, ParamValue } from '../fl/strategies/types';
 import { SIM_DEFAULTS, type SimConfig } from './simulation';
+
+
+function paramUsage(p: HyperParam): string {
+  const value = p.kind === 'choice' ? p.options.map((o) => o.value).join('|') : 'X';
+  return `  --${paramFlag(p.name)} ${value}`.padEnd(34) + ` ${p.help} (default ${p.default}${p.kind === 'number' ? `; ${rangeText(p)}` : ''})`;
+}
+
+/** Strategy flags, generated from the registry. */
+function strategyUsage(): string {
+  const lines: string[] = [];
+  for (const s of listStrategies()) {
+    lines.push(`  ${s.name}: ${s.summary}`);
+    for (const p of s.params) lines.push(`  ${paramUsage(p)}`);
+  }
+  lines.push('  server optimizer (every strategy):');
+  for (const p of SERVER_OPTIMIZER_PARAMS) lines.push(`  ${paramUsage(p)}`);
+  return lines.join('\n');
+}
+
+/** Every hyper-parameter flag of every registered strategy and of the server optimizer, once. */
+function strategyFlags(): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (const s of listStrategies()) for (const p of configurableParams(s)) flags.set(paramFlag(p.name), p.name);
+  return flags;
+}
+
+const STRATEGY_USAGE = strategyUsage();
 
 export const USAGE = `Usage: npm run sim -- [options]
 
@@ -14,14 +45,14 @@ export const USAGE = `Usage: npm run sim -- [options]
   --clients K         number of clients (default ${SIM_DEFAULTS.clients})
   --partition iid|dirichlet|shards   how data is split (default dirichlet)
   --alpha A           Dirichlet concentration (default 0.5; small = strongly non-IID)
-  --strategy fedavg|fedprox|fedld    (default fedld)
+  --strategy ${strategyNames().join('|')}    (default ${SIM_DEFAULTS.strategy.name})
   --rounds R          (default ${SIM_DEFAULTS.rounds})
   --local-epochs E    (default ${SIM_DEFAULTS.localEpochs})
   --batch B           (default ${SIM_DEFAULTS.batch})
-  --lr LR             learning rate of local SGD with momentum 0.5 (default ${SIM_DEFAULTS.lr})
-  --lambda L          FedLD margin-control weight (default 0.1; 0 = off)
-  --mu M              FedProx proximal weight (default 0.01)
-  --rho P             FedLD share of principal directions kept (default 0.8)
+  --lr LR             local learning rate (default ${SIM_DEFAULTS.lr})
+  --optimizer ${LOCAL_OPTIMIZERS.map((o) => o.name).join('|')}   local optimizer (default ${LOCAL_OPTIMIZER_DEFAULTS.optimizer})
+  --momentum M        momentum of the momentum optimizer (default ${LOCAL_OPTIMIZER_DEFAULTS.momentum})
+${STRATEGY_USAGE}
   --fraction F        share of clients per round, in (0, 1] (default ${SIM_DEFAULTS.fraction})
   --seed S            (default ${SIM_DEFAULTS.seed}); same seed, same numbers
   --backend auto|wasm|cpu   tfjs backend (default auto: a short timed probe on the model)
@@ -50,6 +81,7 @@ export interface CliOptions {
 }
 
 export function parseSimArgs(argv: string[]): CliOptions {
+  const paramFlags = strategyFlags();
   let parsed;
   try {
     parsed = parseArgs({
@@ -60,7 +92,8 @@ export function parseSimArgs(argv: string[]): CliOptions {
         data: { type: 'string' }, limit: { type: 'string' }, 'test-limit': { type: 'string' }, model: { type: 'string' },
         clients: { type: 'string' }, partition: { type: 'string' }, alpha: { type: 'string' }, strategy: { type: 'string' },
         rounds: { type: 'string' }, 'local-epochs': { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-        lambda: { type: 'string' }, mu: { type: 'string' }, rho: { type: 'string' }, fraction: { type: 'string' },
+        optimizer: { type: 'string' }, momentum: { type: 'string' }, fraction: { type: 'string' },
+        ...Object.fromEntries([...paramFlags.keys()].map((flag) => [flag, { type: 'string' as const }])),
         seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
@@ -71,8 +104,21 @@ export function parseSimArgs(argv: string[]): CliOptions {
   const d = SIM_DEFAULTS;
   const model = v.model ?? d.model;
   if (model !== 'mlp' && model !== 'cnn') throw new UsageError(`--model must be mlp or cnn, got "${model}"`);
-  const strategyName = (v.strategy ?? d.strategy.name) as StrategyName;
-  if (!STRATEGY_NAMES.includes(strategyName)) throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}, got "${v.strategy}"`);
+  const strategy = findStrategy(v.strategy ?? d.strategy.name);
+  if (!strategy) throw new UsageError(`--strategy must be one of ${strategyNames().join(', ')}, got "${v.strategy}"`);
+  const own = new Set(configurableParams(strategy).map((p) => p.name));
+  const overrides: Record<string, ParamValue> = {};
+  for (const [flag, name] of paramFlags) {
+    const raw = (v as Record<string, unknown>)[flag];
+    if (typeof raw !== 'string') continue;
+    if (!own.has(name)) throw new UsageError(`--${flag} does not apply to --strategy ${strategy.name}`);
+    const param = configurableParams(strategy).find((p) => p.name === name)!;
+    const parsedValue = parseParam(param, raw);
+    if (!parsedValue.ok) throw new UsageError(`--${flag} ${parsedValue.error}, got "${raw}"`);
+    overrides[name] = parsedValue.value;
+  }
+  const optimizer = v.optimizer ?? LOCAL_OPTIMIZER_DEFAULTS.optimizer;
+  if (!isLocalOptimizerName(optimizer)) throw new UsageError(`--optimizer must be one of ${LOCAL_OPTIMIZERS.map((o) => o.name).join(', ')}, got "${optimizer}"`);
   const alpha = num('alpha', v.alpha, 0.5, (x) => x > 0, 'a positive number');
   const partitionKind = v.partition ?? 'dirichlet';
   let partition: PartitionSpec;
@@ -89,15 +135,13 @@ export function parseSimArgs(argv: string[]): CliOptions {
     model,
     clients: num('clients', v.clients, d.clients, positiveInt, 'a positive integer'),
     partition,
-    strategy: strategyConfig(strategyName, {
-      lambda: num('lambda', v.lambda, 0.1, (x) => x >= 0, 'a non-negative number'),
-      mu: num('mu', v.mu, 0.01, (x) => x >= 0, 'a non-negative number'),
-      rho: num('rho', v.rho, 0.8, (x) => x > 0 && x <= 1, 'in (0, 1]'),
-    }),
+    strategy: defaultStrategyConfig(strategy.name, overrides),
     rounds: num('rounds', v.rounds, d.rounds, positiveInt, 'a positive integer'),
     localEpochs: num('local-epochs', v['local-epochs'], d.localEpochs, positiveInt, 'a positive integer'),
     batch: num('batch', v.batch, d.batch, positiveInt, 'a positive integer'),
     lr: num('lr', v.lr, d.lr, (x) => x > 0, 'a positive number'),
+    optimizer,
+    momentum: num('momentum', v.momentum, LOCAL_OPTIMIZER_DEFAULTS.momentum, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
     fraction: num('fraction', v.fraction, d.fraction, (x) => x > 0 && x <= 1, 'in (0, 1]'),
     seed: num('seed', v.seed, d.seed, nonNegativeInt, 'a non-negative integer'),
     backend,

@@ -44,11 +44,14 @@ async function main(): Promise<number> {
     onRound: (r) => {
       if (process.stderr.isTTY && !quiet) process.stderr.write('\r\x1b[2K');
       if (!quiet) process.stdout.write(`${row(r)}\n`);
+      // A collapse is printed even with --quiet: a silently collapsed run looks like a slow one.
+      if (r.collapse) process.stdout.write(`  warning, round ${r.round}: ${r.collapse}\n`);
     },
   });
+  const strategy = result.rounds[result.rounds.length - 1]?.strategy ?? config.strategy.name;
   process.stdout.write(
     `final accuracy ${fmt(result.final.accuracy)}  best ${fmt(result.final.bestAccuracy)}  ` +
-      `(${config.strategy.name}, ${config.clients} clients, ${config.partition.kind}${config.partition.kind === 'dirichlet' ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name})\n`,
+      `(${strategy}, local ${config.optimizer}, ${config.clients} clients, ${config.partition.kind}${config.partition.kind === 'dirichlet' ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name})\n`,
   );
   if (options.out) {
     writeFileSync(options.out, JSON.stringify(result, null, 2));

@@ -11,6 +11,7 @@ import type { LossDecomposition } from '../fl/decomposition';
 import { RoundEngine, type RoundReport } from '../fl/engine';
 import { createWireCodec, type WeightCodecName } from '../fl/codec';
 import { InMemoryNetwork, type InMemoryEndpoint } from '../fl/in-memory-transport';
+import { LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from '../fl/local-optimizer';
 import { TfLocalTrainer } from '../fl/local-trainer';
 import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type ModelSpec } from '../fl/models';
 import type { StrategyConfig } from '../fl/strategies/types';
@@ -31,6 +32,9 @@ export interface SimConfig {
   localEpochs: number;
   batch: number;
   lr: number;
+  /** Local optimizer and its momentum (used by 'momentum' only). */
+  optimizer: LocalOptimizerName;
+  momentum: number;
   fraction: number;
   seed: number;
   backend: BackendPreference;
@@ -54,6 +58,8 @@ export const SIM_DEFAULTS: SimConfig = {
   localEpochs: 1,
   batch: 32,
   lr: 0.05,
+  optimizer: LOCAL_OPTIMIZER_DEFAULTS.optimizer,
+  momentum: LOCAL_OPTIMIZER_DEFAULTS.momentum,
   fraction: 1,
   seed: 1,
   backend: 'auto',
@@ -67,6 +73,14 @@ export interface SimRound {
   accuracy: number;
   loss: number;
   decomposition: LossDecomposition;
+  /** Which strategy variant ran. */
+  strategy: string;
+  /** Global model's accuracy per class (null: no test sample of that class). */
+  perClassAccuracy: (number | null)[];
+  /** Share of test samples assigned to the most predicted class. */
+  predictedShare: number;
+  /** Collapse warning (one class predicted for >= 90% of samples, or a class never predicted), or null. */
+  collapse: string | null;
   participants: number;
   /** Bytes on the wire this round, all peers together (0 without a codec). */
   bytes: number;
@@ -152,7 +166,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
     {
       model: spec,
       strategy: cfg.strategy,
-      train: { localEpochs: cfg.localEpochs, batchSize: cfg.batch, learningRate: cfg.lr },
+      train: { localEpochs: cfg.localEpochs, batchSize: cfg.batch, learningRate: cfg.lr, optimizer: cfg.optimizer, momentum: cfg.momentum },
       minClients: 1,
       fraction: cfg.fraction,
       decomposition: 'exact',
@@ -160,7 +174,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       seed: cfg.seed,
       timing: { roundDeadlineMs: 3_600_000, evalDeadlineMs: 3_600_000 },
     },
-    { weights: await getWeights(globalModel), round: 0, serverState: null },
+    { weights: await getWeights(globalModel) },
     {
       evaluateGlobal: async (weights) => {
         setWeights(globalModel, weights);
@@ -168,7 +182,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       },
       onEvent: (e) => {
         if (e.kind === 'update-received') hooks.onStatus?.(`round ${e.round}: update from ${e.from}`);
-        if (e.kind === 'rejected' || e.kind === 'round-failed') hooks.onStatus?.(`warning: ${JSON.stringify(e)}`);
+        if (e.kind === 'rejected' || e.kind === 'round-failed' || e.kind === 'round-warning') hooks.onStatus?.(`warning: ${JSON.stringify(e)}`);
       },
     },
   );
@@ -217,6 +231,10 @@ function toSimRound(report: RoundReport, bytes: number): SimRound {
     accuracy: report.accuracy,
     loss: report.loss,
     decomposition: report.decomposition,
+    strategy: report.strategy,
+    perClassAccuracy: report.classes?.perClassAccuracy ?? [],
+    predictedShare: report.classes?.predictedShare ?? NaN,
+    collapse: report.classes?.collapse ?? null,
     participants: report.participants.length,
     bytes,
     trainMs: report.trainMs,

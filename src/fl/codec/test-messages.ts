@@ -24,7 +24,7 @@ export function sampleMessages(seed = 1): Message[] {
   const v = PROTOCOL_VERSION;
   const weights = randomWeights(MLP_50K_SHAPES, seed);
   return [
-    { type: 'hello', v, clientName: 'tab-1 ✓', backend: 'webgl', numSamples: 600, labelHistogram: [60, 0, 540], secret: 's3cr3t' },
+    { type: 'hello', v, clientName: 'tab-1 ✓', backend: 'webgl', numSamples: 600, labelHistogram: [60, 0, 540] },
     { type: 'hello', v, clientName: 'tab-2', backend: 'wasm', numSamples: 0, labelHistogram: [] },
     {
       type: 'round-start',
@@ -90,5 +90,8 @@ export function sampleMessages(seed = 1): Message[] {
     { type: 'bye', v, reason: 'tab closed' },
     { type: 'bye', v, reason: 'following term 3', term: 3 },
     { type: 'error', v, reason: 'model mismatch' },
+    { type: 'auth-hello', v, nonce: '0123456789abcdef0123456789abcdef' },
+    { type: 'auth-challenge', v, nonce: 'fedcba9876543210fedcba9876543210', proof: 'ab'.repeat(32) },
+    { type: 'auth-proof', v, proof: '09'.repeat(32) },
   ];
 }

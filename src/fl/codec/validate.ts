@@ -4,8 +4,11 @@
  * engine's job (checkUpdateAgainstLayout helps with the latter).
  */
 import type { ModelSpec } from '../models';
-import { PROTOCOL_VERSION } from '../protocol';
+import { AUTH_NONCE_HEX_LENGTH, AUTH_PROOF_HEX_LENGTH, PROTOCOL_VERSION } from '../protocol';
 import type {
+  AuthChallengeMessage,
+  AuthHelloMessage,
+  AuthProofMessage,
   ByeMessage,
   CheckpointMessage,
   DecompositionMode,
@@ -27,7 +30,9 @@ import type {
   VoteMessage,
   VoteRequestMessage,
 } from '../protocol';
-import type { ServerState, StrategyConfig } from '../strategies/types';
+import { isLocalOptimizerName, LOCAL_OPTIMIZERS } from '../local-optimizer';
+import { checkStrategyConfig } from '../strategies/registry';
+import type { Extras, ServerState, StrategyConfig } from '../strategies/types';
 import type { PartitionSpec } from '../data/partition';
 import type { NamedTensor, TensorLayout, WeightSet } from '../weights';
 import { quoteForReason } from './errors';
@@ -49,6 +54,9 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
   'checkpoint',
   'vote-request',
   'vote',
+  'auth-hello',
+  'auth-challenge',
+  'auth-proof',
 ];
 
 export function isMessageType(x: unknown): x is MessageType {
@@ -98,6 +106,13 @@ function integer(x: unknown, path: string, min = 0, max = Number.MAX_SAFE_INTEGE
 function string(x: unknown, path: string, limits: WireLimits, maxLength = limits.maxStringLength): string {
   if (typeof x !== 'string') fail(path, `expected a string, got ${describe(x)}`);
   if (x.length > maxLength) fail(path, `string of ${x.length} characters exceeds ${maxLength}`);
+  return x;
+}
+
+/** Exactly `length` lowercase hex characters (auth nonces and proofs). */
+function hex(x: unknown, path: string, length: number): string {
+  if (typeof x !== 'string') fail(path, `expected a string, got ${describe(x)}`);
+  if (x.length !== length || !/^[0-9a-f]*$/.test(x)) fail(path, `expected ${length} lowercase hex characters`);
   return x;
 }
 
@@ -207,22 +222,40 @@ export function validateModelSpec(x: unknown, path: string, limits: WireLimits =
   }
 }
 
+/** Hyper-parameters checked against the strategy's declaration in the registry (names, ranges, options). */
 export function validateStrategyConfig(x: unknown, path: string): StrategyConfig {
   const s = record(x, path);
-  switch (s.name) {
-    case 'fedavg':
-      return { name: 'fedavg' };
-    case 'fedprox':
-      return { name: 'fedprox', mu: inRange(s.mu, `${path}.mu`, 0, Number.MAX_VALUE) };
-    case 'fedld':
-      return {
-        name: 'fedld',
-        lambda: inRange(s.lambda, `${path}.lambda`, 0, Number.MAX_VALUE),
-        rho: inRange(s.rho, `${path}.rho`, 0, 1),
-      };
-    default:
-      fail(`${path}.name`, `unknown strategy ${quoteForReason(s.name)}`);
+  try {
+    return checkStrategyConfig(s, path);
+  } catch (e) {
+    throw new Invalid((e as Error).message);
   }
+}
+
+/** Strategy tensors beside the weights or the delta: at most this many named weight sets. */
+export const MAX_EXTRAS_PER_MESSAGE = 4;
+
+function extras(x: unknown, path: string, limits: WireLimits): Extras {
+  const r = record(x, path);
+  const keys = Object.keys(r);
+  if (keys.length > MAX_EXTRAS_PER_MESSAGE) fail(path, `${keys.length} entries exceed ${MAX_EXTRAS_PER_MESSAGE}`);
+  const out: Extras = {};
+  for (const key of keys) {
+    if (!/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(key)) fail(path, `invalid entry name ${quoteForReason(key)}`);
+    out[key] = validateWeightSet(r[key], `${path}.${key}`, limits);
+  }
+  return out;
+}
+
+/** The optional local-optimizer fields of a train config. */
+function optimizerFields(t: Record<string, unknown>, path: string): Pick<TrainConfig, 'optimizer' | 'momentum'> {
+  const out: Pick<TrainConfig, 'optimizer' | 'momentum'> = {};
+  if (t.optimizer !== undefined) {
+    if (!isLocalOptimizerName(t.optimizer)) fail(`${path}.optimizer`, `expected one of ${LOCAL_OPTIMIZERS.map((o) => o.name).join(', ')}, got ${quoteForReason(t.optimizer)}`);
+    out.optimizer = t.optimizer;
+  }
+  if (t.momentum !== undefined) out.momentum = inRange(t.momentum, `${path}.momentum`, 0, 1);
+  return out;
 }
 
 function trainConfig(x: unknown, path: string): TrainConfig {
@@ -231,6 +264,7 @@ function trainConfig(x: unknown, path: string): TrainConfig {
     localEpochs: integer(t.localEpochs, `${path}.localEpochs`, 1),
     batchSize: integer(t.batchSize, `${path}.batchSize`, 1),
     learningRate: inRange(t.learningRate, `${path}.learningRate`, Number.MIN_VALUE, Number.MAX_VALUE),
+    ...optimizerFields(t, path),
     seed: integer(t.seed, `${path}.seed`, Number.MIN_SAFE_INTEGER),
   };
 }
@@ -268,6 +302,7 @@ function sessionConfig(x: unknown, path: string, limits: WireLimits): SessionCon
       localEpochs: integer(train.localEpochs, `${path}.train.localEpochs`, 1),
       batchSize: integer(train.batchSize, `${path}.train.batchSize`, 1),
       learningRate: inRange(train.learningRate, `${path}.train.learningRate`, Number.MIN_VALUE, Number.MAX_VALUE),
+      ...optimizerFields(train, `${path}.train`),
     },
     rounds: integer(c.rounds, `${path}.rounds`, 1),
     minClients: integer(c.minClients, `${path}.minClients`, 1),
@@ -330,11 +365,10 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
         numSamples: numSamples(),
         labelHistogram: integerArray(m.labelHistogram, 'hello.labelHistogram', limits.maxClasses, 0, Number.MAX_SAFE_INTEGER),
       };
-      if (m.secret !== undefined) hello.secret = text('secret');
       return hello;
     }
-    case 'round-start':
-      return optionalTerm({
+    case 'round-start': {
+      const start: RoundStartMessage = {
         type,
         v,
         round: round(),
@@ -342,16 +376,22 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
         strategy: validateStrategyConfig(m.strategy, 'round-start.strategy'),
         train: trainConfig(m.train, 'round-start.train'),
         weights: validateWeightSet(m.weights, 'round-start.weights', limits),
-      });
-    case 'update':
-      return {
+      };
+      if (m.extras !== undefined) start.extras = extras(m.extras, 'round-start.extras', limits);
+      return optionalTerm(start);
+    }
+    case 'update': {
+      const update: UpdateMessage = {
         type,
         v,
         round: round(),
         delta: validateWeightSet(m.delta, 'update.delta', limits),
         numSamples: numSamples(),
         metrics: localMetrics(m.metrics, 'update.metrics'),
-      } satisfies UpdateMessage;
+      };
+      if (m.extras !== undefined) update.extras = extras(m.extras, 'update.extras', limits);
+      return update;
+    }
     case 'eval-request': {
       const requestId = text('requestId');
       if (requestId.length === 0) fail('eval-request.requestId', 'empty request id');
@@ -446,6 +486,17 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
     }
     case 'error':
       return { type, v, reason: text('reason') } satisfies ErrorMessage;
+    case 'auth-hello':
+      return { type, v, nonce: hex(m.nonce, 'auth-hello.nonce', AUTH_NONCE_HEX_LENGTH) } satisfies AuthHelloMessage;
+    case 'auth-challenge':
+      return {
+        type,
+        v,
+        nonce: hex(m.nonce, 'auth-challenge.nonce', AUTH_NONCE_HEX_LENGTH),
+        proof: hex(m.proof, 'auth-challenge.proof', AUTH_PROOF_HEX_LENGTH),
+      } satisfies AuthChallengeMessage;
+    case 'auth-proof':
+      return { type, v, proof: hex(m.proof, 'auth-proof.proof', AUTH_PROOF_HEX_LENGTH) } satisfies AuthProofMessage;
   }
 }
 

@@ -37,14 +37,19 @@ export function principalGradientUpdate(rows: readonly Float32Array[], rho: numb
   return principalGradientUpdateDetailed(rows, rho).update;
 }
 
-/** As principalGradientUpdate, plus which path was taken and how many directions were kept. */
-export function principalGradientUpdateDetailed(rows: readonly Float32Array[], rho: number): PrincipalGradientResult {
+/**
+ * As principalGradientUpdate, plus which path was taken and how many directions were kept.
+ * `clientWeights` (summing to 1) replaces the unweighted 1/K of step 5 and of the plain mean; without it the
+ * arithmetic is exactly the paper's unweighted form.
+ */
+export function principalGradientUpdateDetailed(rows: readonly Float32Array[], rho: number, clientWeights?: Float64Array): PrincipalGradientResult {
   if (!(rho > 0 && rho <= 1)) throw new Error(`principalGradientUpdate: rho must be in (0, 1], got ${rho}`);
   validateRows(rows);
   const K = rows.length;
   const d = rows[0].length;
+  if (clientWeights && clientWeights.length !== K) throw new Error(`principalGradientUpdate: ${clientWeights.length} client weights for ${K} rows`);
   const k = principalDirectionCount(rho, K);
-  if (K === 1 || d === 1 || k < 1) return { update: combineRows(rows, uniformWeights(K)), mode: 'mean', directionsKept: 0 };
+  if (K === 1 || d === 1 || k < 1) return { update: combineRows(rows, clientWeights ?? uniformWeights(K)), mode: 'mean', directionsKept: 0 };
 
   const gram = gramMatrix(rows); // gram[i][j] = g_i . g_j, i.e. K * M
   const norms = new Float64Array(K);
@@ -79,8 +84,12 @@ export function principalGradientUpdateDetailed(rows: readonly Float32Array[], r
     // u is invariant to this flip (m_j and E[.][j] both change sign); it keeps v_j pointing with the majority as specified.
     const orientation = negative > nonNegative ? -1 : 1;
     let m = 0;
-    for (let i = 0; i < K; i++) m += Math.sign(orientation * E[i * K + j]) * norms[i];
-    m /= K;
+    if (clientWeights) {
+      for (let i = 0; i < K; i++) m += clientWeights[i] * Math.sign(orientation * E[i * K + j]) * norms[i];
+    } else {
+      for (let i = 0; i < K; i++) m += Math.sign(orientation * E[i * K + j]) * norms[i];
+      m /= K;
+    }
     const coefficient = ((s[j] / sumS) * m) / Math.sqrt(K * s[j]);
     for (let i = 0; i < K; i++) alpha[i] += coefficient * orientation * E[i * K + j];
   }
@@ -96,10 +105,10 @@ function validateRows(rows: readonly Float32Array[]): void {
   }
 }
 
-/** Unweighted mean of the rows, accumulated in float64. */
-export function plainMeanUpdate(rows: readonly Float32Array[]): Float32Array {
+/** Mean of the rows (unweighted, or with `clientWeights` summing to 1), accumulated in float64. */
+export function plainMeanUpdate(rows: readonly Float32Array[], clientWeights?: Float64Array): Float32Array {
   validateRows(rows);
-  return combineRows(rows, uniformWeights(rows.length));
+  return combineRows(rows, clientWeights ?? uniformWeights(rows.length));
 }
 
 function uniformWeights(K: number): Float64Array {
