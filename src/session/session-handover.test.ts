@@ -286,6 +286,31 @@ describe('one aggregator at a time', () => {
     nodes.forEach((n) => n.leave());
   });
 
+  it("FedLD's real server state (its history) reaches the successor's engine unchanged", async () => {
+    const engines: Record<string, Array<{ engine: RoundEngine; start: EngineStart }>> = {};
+    const recording: (name: string) => EngineFactory = (name) => (transport, cfg, start, hooks) => {
+      const engine = new RoundEngine(transport, cfg, start, hooks);
+      (engines[name] ??= []).push({ engine, start });
+      return engine;
+    };
+    const { network, nodes } = makeSession({ createEngine: recording });
+    const [host, ann] = nodes;
+    await startSession(nodes, { ...config, rounds: 8, strategy: { name: 'fedld', lambda: 0.1, rho: 0.67 } });
+    await vi.advanceTimersByTimeAsync(700);
+    const hostEngine = engines.host[0].engine;
+    const stateAtLeave = structuredClone(hostEngine.serverState);
+    const roundAtLeave = hostEngine.currentRound;
+    expect(stateAtLeave).toMatchObject({ strategy: 'fedld', steps: roundAtLeave, tensors: { history: [{ name: 'w', shape: [2] }] } });
+    network.disconnect('host');
+    host.leave();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(ann.isAggregator).toBe(true);
+    const { start } = engines.ann.at(-1)!;
+    expect(start.round).toBe(roundAtLeave);
+    expect(start.serverState).toEqual(stateAtLeave);
+    nodes.forEach((n) => n.leave());
+  });
+
   it('a round-start of an older term is ignored; one of the current term is trained on', async () => {
     const trainCalls: Record<string, number[]> = {};
     const network = new InMemoryNetwork();
