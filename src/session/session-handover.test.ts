@@ -168,6 +168,22 @@ describe('one aggregator at a time', () => {
     nodes.forEach((n) => n.leave());
   });
 
+  it('two tabs whose only link flaps end in one session: the lone client takes over, the host steps down once the link is back', async () => {
+    const { link, nodes } = makeSession({ names: ['host', 'ann'] });
+    const [host, ann] = nodes;
+    await startSession(nodes, { ...config, minClients: 1 });
+    await vi.advanceTimersByTimeAsync(400);
+    link.cut('host', 'ann');
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(aggregators(nodes)).toEqual([host, ann]); // neither can tell a dead peer from a dead link
+    link.restore('host', 'ann');
+    await vi.advanceTimersByTimeAsync(6_000);
+    expect(aggregators(nodes)).toEqual([ann]);
+    expect(nodes.map((n) => [n.aggregatorId, n.term])).toEqual([['ann', 2], ['ann', 2]]);
+    expect(ann.clients.map((c) => c.id).sort()).toEqual(['ann', 'host']);
+    nodes.forEach((n) => n.leave());
+  });
+
   it('an aggregator frozen past the deadline (a busy tab) wakes up to a takeover: it steps down and joins the new term', async () => {
     let frozenUntil = 0;
     const { nodes } = makeSession({
