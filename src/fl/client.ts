@@ -37,6 +37,8 @@ export class FlClient {
 
   /** Announces this client to the aggregator (again, after a handover). */
   async join(aggregatorId = this.aggregatorId): Promise<void> {
+    // A new aggregator may resume from an earlier checkpoint: the old one's round numbers no longer count.
+    if (aggregatorId !== this.aggregatorId) this.latestRound = 0;
     this.aggregatorId = aggregatorId;
     const info = await this.trainer.info();
     this.transport.send(aggregatorId, {

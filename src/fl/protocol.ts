@@ -1,7 +1,7 @@
 import type { PartitionSpec } from './data/partition';
 import type { ModelSpec } from './models';
 import type { LocalOptimizerName } from './local-optimizer';
-import type { Extras, StrategyConfig } from './strategies/types';
+import type { Extras, ServerState, StrategyConfig } from './strategies/types';
 import type { WeightSet } from './weights';
 
 /** Bumped on any incompatible change of the messages below. */
@@ -45,6 +45,8 @@ export interface HelloMessage {
 export interface RoundStartMessage {
   type: 'round-start';
   v: number;
+  /** The aggregation term (see src/session/election.ts); stamped by the session layer. */
+  term?: number;
   round: number;
   model: ModelSpec;
   strategy: StrategyConfig;
@@ -89,6 +91,8 @@ export interface EvalResultMessage {
 export interface RoundResultMessage {
   type: 'round-result';
   v: number;
+  /** The aggregation term; stamped by the session layer. */
+  term?: number;
   round: number;
   participants: number;
   accuracy: number | null;
@@ -101,6 +105,8 @@ export interface ByeMessage {
   type: 'bye';
   v: number;
   reason: string;
+  /** Set when the client leaves this aggregator to follow the aggregator of this later term (it stays in the session). */
+  term?: number;
 }
 
 export interface ErrorMessage {
@@ -164,6 +170,7 @@ export interface SessionConfig {
 export interface WelcomeMessage {
   type: 'welcome';
   v: number;
+  term: number;
   /** The client's slot in join order (stable across reconnects and handovers); picks its demo shard. */
   slot: number;
   round: number;
@@ -176,25 +183,49 @@ export interface RosterEntry {
   slot: number;
   backend: string;
   numSamples: number;
-  /** Counts only. */
+  /** Counts only, and only in the aggregator's own view: rosters sent to peers carry an empty list. */
   labelHistogram: number[];
 }
 
-/** Who is in the session, in join order, and who aggregates. Broadcast on every change. */
+/**
+ * Who is in the session, in join order, and who aggregates in which term. Broadcast on every change and as the
+ * aggregator's heartbeat. Sent by the current aggregator with another aggregatorId and a higher term, it says
+ * "I stepped down: follow that one".
+ */
 export interface RosterMessage {
   type: 'roster';
   v: number;
+  term: number;
   aggregatorId: string;
   round: number;
   peers: RosterEntry[];
 }
 
-/** The latest global model, sent after each round to the clients next in line to aggregate. */
+/** The latest global model and the strategy's server state, sent after each round to the clients next in line to aggregate. */
 export interface CheckpointMessage {
   type: 'checkpoint';
   v: number;
+  term: number;
   round: number;
   weights: WeightSet;
+  serverState: ServerState | null;
+}
+
+/** The deterministic successor asks to aggregate in `term` because the aggregator of the term before went silent. */
+export interface VoteRequestMessage {
+  type: 'vote-request';
+  v: number;
+  term: number;
+  /** The aggregator it wants to replace. */
+  previous: string;
+}
+
+/** Answer to a vote-request: granted only when this peer also lost the previous aggregator. */
+export interface VoteMessage {
+  type: 'vote';
+  v: number;
+  term: number;
+  granted: boolean;
 }
 
 export type Message =
@@ -202,6 +233,8 @@ export type Message =
   | WelcomeMessage
   | RosterMessage
   | CheckpointMessage
+  | VoteRequestMessage
+  | VoteMessage
   | RoundStartMessage
   | UpdateMessage
   | EvalRequestMessage

@@ -64,7 +64,7 @@ function makeSession(secret = 'secret-1') {
       name,
       trainer: () => trainer,
       validation,
-      timing: { handoverStepMs: 300, retryRoundMs: 50, welcomeTimeoutMs: 2_000 },
+      timing: { heartbeatMs: 100, silenceMs: 600, voteTimeoutMs: 400, retryRoundMs: 50, welcomeTimeoutMs: 2_000 },
       onLog: (level, text) => logs.push(`${name} ${level}: ${text}`),
     });
   });
@@ -94,7 +94,8 @@ describe('session over the in-memory transport with real wire frames', () => {
     // Members saw the same results, decomposition included.
     await waitFor(() => members.every((m) => m.rounds.length === 5));
     expect(members[0].rounds[4].decomposition).toEqual(last.decomposition);
-    expect(members[2].roster.map((e) => e.name)).toEqual(['host', 'ann', 'bob', 'cy']);
+    // Slots follow the order in which the (concurrent) joins completed; every tab sees everyone with its slot.
+    expect(members[2].roster.map((e) => [e.name, e.slot])).toEqual([['host', 0], ...members.map((m, i) => [['ann', 'bob', 'cy'][i], welcomes[i].slot] as [string, number]).sort((a, b) => a[1] - b[1])]);
     nodes.forEach((n) => n.leave());
   });
 

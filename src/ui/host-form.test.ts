@@ -8,7 +8,7 @@ const form = (patch: Partial<HostFormValues> = {}, params: Record<string, string
 });
 
 describe('hostFormToSettings', () => {
-  it('turns the defaults into FedLD, exact decomposition, float16, 10 rounds', () => {
+  it('turns the defaults into FedLD, proxy decomposition (private by default), float16, 10 rounds', () => {
     const r = hostFormToSettings(form());
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -17,7 +17,7 @@ describe('hostFormToSettings', () => {
       model: 'mlp',
       strategy: { name: 'fedld', lambda: 0.1, rho: 0.8 },
       rounds: 10,
-      decomposition: 'exact',
+      decomposition: 'proxy',
       codec: 'float16',
       demoPartition: { kind: 'dirichlet', alpha: 0.5 },
       hostTrains: true,

@@ -68,7 +68,8 @@ export const DEFAULT_HOST_FORM: HostFormValues = {
   minClients: '2',
   fraction: '1',
   deadlineSeconds: '60',
-  decomposition: 'exact',
+  // Private by default: proxy mode never sends a local model to another client (exact mode is an explicit choice).
+  decomposition: 'proxy',
   decompositionEvery: '1',
   codec: 'float16',
   partition: 'dirichlet',

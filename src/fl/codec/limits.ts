@@ -14,7 +14,7 @@ export interface WireLimits {
   maxPreAdmissionBytes: number;
   /** Largest message from an admitted peer until the session sets a limit from its model size. */
   defaultPeerMessageBytes: number;
-  /** Containers (maps, arrays) nested in one another; a message needs about five. */
+  /** Containers (maps, arrays) nested in one another; a message needs at most six (a checkpoint's server state). */
   maxNestingDepth: number;
   /** Incomplete messages a per-peer assembler keeps; the oldest is dropped to make room. */
   maxMessagesInFlight: number;

@@ -41,7 +41,15 @@ function toWireForm(message: Message, codec: WeightCodecName): object {
     case 'update':
       return { ...message, delta: encodeWeightSet(message.delta, codec), ...encodeExtras(message.extras, codec) };
     case 'checkpoint':
-      return { ...message, weights: encodeWeightSet(message.weights, codec) };
+      return {
+        ...message,
+        weights: encodeWeightSet(message.weights, codec),
+        // Server state (FedLD's history, optimiser moments) is kept exact: float32 whatever the codec.
+        serverState: message.serverState && {
+          ...message.serverState,
+          tensors: Object.fromEntries(Object.entries(message.serverState.tensors).map(([k, w]) => [k, encodeWeightSet(w, 'float32')])),
+        },
+      };
     case 'eval-request':
       return { ...message, models: message.models.map((w) => encodeWeightSet(w, codec)) };
     default:
@@ -97,8 +105,21 @@ function fromWireForm(m: Record<string, unknown>, limits: WireLimits): Record<st
       return { ...m, weights: wireWeightSet(m.weights, 'round-start.weights', limits), ...wireExtras(m.extras, 'round-start.extras', limits) };
     case 'update':
       return { ...m, delta: wireWeightSet(m.delta, 'update.delta', limits), ...wireExtras(m.extras, 'update.extras', limits) };
-    case 'checkpoint':
-      return { ...m, weights: wireWeightSet(m.weights, 'checkpoint.weights', limits) };
+    case 'checkpoint': {
+      const state = m.serverState;
+      if (state === null || state === undefined) return { ...m, weights: wireWeightSet(m.weights, 'checkpoint.weights', limits) };
+      if (typeof state !== 'object' || Array.isArray(state)) throw new WireFormatError('checkpoint.serverState: expected an object or null');
+      const tensors = (state as Record<string, unknown>).tensors;
+      if (typeof tensors !== 'object' || tensors === null || Array.isArray(tensors)) throw new WireFormatError('checkpoint.serverState.tensors: expected an object');
+      return {
+        ...m,
+        weights: wireWeightSet(m.weights, 'checkpoint.weights', limits),
+        serverState: {
+          ...state,
+          tensors: Object.fromEntries(Object.entries(tensors).map(([k, w]) => [k, wireWeightSet(w, `checkpoint.serverState.tensors.${k}`, limits)])),
+        },
+      };
+    }
     case 'eval-request': {
       if (!Array.isArray(m.models)) throw new WireFormatError('eval-request.models: expected an array');
       if (m.models.length > limits.maxModelsPerEvalRequest) {

@@ -58,6 +58,22 @@ describe('validateMessage', () => {
     expect(hostile.length).toBeLessThan(100);
   });
 
+  it('requires the term on session messages and checks it (and the server state) where present', () => {
+    const { term: _t, ...rosterWithoutTerm } = byType('roster');
+    expect(reasonFor(rosterWithoutTerm)).toMatch(/roster.term: expected an integer/);
+    expect(reasonFor({ ...byType('round-start'), term: -2 })).toMatch(/round-start.term: -2 is outside/);
+    const { term: _r, ...roundStartWithoutTerm } = byType('round-start') as RoundStartMessage & { term?: number };
+    expect(validateMessage(roundStartWithoutTerm).ok).toBe(true);
+    expect(reasonFor({ ...byType('vote'), granted: 'yes' })).toMatch(/vote.granted: expected true or false/);
+    const checkpoint = sampleMessages().find((m) => m.type === 'checkpoint' && m.serverState !== null) as Extract<Message, { type: 'checkpoint' }>;
+    const state = checkpoint.serverState!;
+    expect(reasonFor({ ...checkpoint, serverState: { ...state, values: { lambda: Infinity } } })).toMatch(/checkpoint.serverState.values.lambda: expected a finite number/);
+    expect(reasonFor({ ...checkpoint, serverState: { ...state, tensors: { history: [{ name: 'a', shape: [2], values: new Float32Array(3) }] } } })).toMatch(
+      /checkpoint.serverState.tensors.history\[0\] "a": shape \[2\] holds 2 values but 3 were sent/,
+    );
+    expect(reasonFor({ ...checkpoint, serverState: undefined })).toMatch(/checkpoint.serverState: expected an object/);
+  });
+
   it('rejects bad numbers: negative or fractional rounds and counts, non-finite metrics', () => {
     const update = byType('update');
     expect(reasonFor({ ...update, round: -1 })).toMatch(/update.round: -1 is outside/);

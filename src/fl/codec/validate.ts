@@ -27,10 +27,12 @@ import type {
   RoundStartMessage,
   TrainConfig,
   UpdateMessage,
+  VoteMessage,
+  VoteRequestMessage,
 } from '../protocol';
 import { isLocalOptimizerName, LOCAL_OPTIMIZERS } from '../local-optimizer';
 import { checkStrategyConfig } from '../strategies/registry';
-import type { Extras, StrategyConfig } from '../strategies/types';
+import type { Extras, ServerState, StrategyConfig } from '../strategies/types';
 import type { PartitionSpec } from '../data/partition';
 import type { NamedTensor, TensorLayout, WeightSet } from '../weights';
 import { quoteForReason } from './errors';
@@ -50,6 +52,8 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
   'welcome',
   'roster',
   'checkpoint',
+  'vote-request',
+  'vote',
   'auth-hello',
   'auth-challenge',
   'auth-proof',
@@ -122,6 +126,11 @@ function integerArray(x: unknown, path: string, maxLength: number, min: number, 
   return array(x, path, maxLength).map((d, i) => integer(d, `${path}[${i}]`, min, max));
 }
 
+function boolean(x: unknown, path: string): boolean {
+  if (typeof x !== 'boolean') fail(path, `expected true or false, got ${describe(x)}`);
+  return x;
+}
+
 function nullableFinite(x: unknown, path: string): number | null {
   return x === null ? null : finite(x, path);
 }
@@ -160,6 +169,25 @@ export function validateWeightSet(x: unknown, path: string, limits: WireLimits =
     seen.add(t.name);
   }
   return tensors;
+}
+
+function serverState(x: unknown, path: string, limits: WireLimits): ServerState | null {
+  if (x === null) return null;
+  const s = record(x, path);
+  const tensors = record(s.tensors, `${path}.tensors`);
+  const values = record(s.values, `${path}.values`);
+  const names = (r: Record<string, unknown>, where: string) => {
+    const keys = Object.keys(r);
+    if (keys.length > limits.maxMapEntries) fail(where, `${keys.length} entries exceed ${limits.maxMapEntries}`);
+    keys.forEach((k) => string(k, `${where} key`, limits, limits.maxTensorNameLength));
+    return keys;
+  };
+  return {
+    strategy: string(s.strategy, `${path}.strategy`, limits),
+    steps: integer(s.steps, `${path}.steps`),
+    tensors: Object.fromEntries(names(tensors, `${path}.tensors`).map((k) => [k, validateWeightSet(tensors[k], `${path}.tensors.${k}`, limits)])),
+    values: Object.fromEntries(names(values, `${path}.values`).map((k) => [k, finite(values[k], `${path}.values.${k}`)])),
+  };
 }
 
 export function validateModelSpec(x: unknown, path: string, limits: WireLimits = WIRE_LIMITS): ModelSpec {
@@ -319,6 +347,12 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
   const v = PROTOCOL_VERSION;
   const type = m.type as MessageType;
   const round = () => integer(m.round, `${type}.round`);
+  const term = () => integer(m.term, `${type}.term`);
+  /** Round messages built by the engine get their term from the session layer; the engine alone sends none. */
+  const optionalTerm = (message: RoundStartMessage | RoundResultMessage) => {
+    if (m.term !== undefined) message.term = term();
+    return message;
+  };
   const numSamples = () => integer(m.numSamples, `${type}.numSamples`);
   const text = (field: string) => string(m[field], `${type}.${field}`, limits);
   switch (type) {
@@ -344,7 +378,7 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
         weights: validateWeightSet(m.weights, 'round-start.weights', limits),
       };
       if (m.extras !== undefined) start.extras = extras(m.extras, 'round-start.extras', limits);
-      return start;
+      return optionalTerm(start);
     }
     case 'update': {
       const update: UpdateMessage = {
@@ -407,15 +441,16 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
           global: finite(d.global, 'round-result.decomposition.global'),
         };
       }
-      return result;
+      return optionalTerm(result);
     }
     case 'welcome':
-      return { type, v, slot: integer(m.slot, 'welcome.slot'), round: round(), config: sessionConfig(m.config, 'welcome.config', limits) } satisfies WelcomeMessage;
+      return { type, v, term: term(), slot: integer(m.slot, 'welcome.slot'), round: round(), config: sessionConfig(m.config, 'welcome.config', limits) } satisfies WelcomeMessage;
     case 'roster': {
       const aggregatorId = text('aggregatorId');
       return {
         type,
         v,
+        term: term(),
         aggregatorId,
         round: round(),
         peers: array(m.peers, 'roster.peers', limits.maxPeers).map((x, i) => {
@@ -432,9 +467,23 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
       } satisfies RosterMessage;
     }
     case 'checkpoint':
-      return { type, v, round: round(), weights: validateWeightSet(m.weights, 'checkpoint.weights', limits) } satisfies CheckpointMessage;
-    case 'bye':
-      return { type, v, reason: text('reason') } satisfies ByeMessage;
+      return {
+        type,
+        v,
+        term: term(),
+        round: round(),
+        weights: validateWeightSet(m.weights, 'checkpoint.weights', limits),
+        serverState: serverState(m.serverState, 'checkpoint.serverState', limits),
+      } satisfies CheckpointMessage;
+    case 'vote-request':
+      return { type, v, term: term(), previous: text('previous') } satisfies VoteRequestMessage;
+    case 'vote':
+      return { type, v, term: term(), granted: boolean(m.granted, 'vote.granted') } satisfies VoteMessage;
+    case 'bye': {
+      const bye: ByeMessage = { type, v, reason: text('reason') };
+      if (m.term !== undefined) bye.term = term();
+      return bye;
+    }
     case 'error':
       return { type, v, reason: text('reason') } satisfies ErrorMessage;
     case 'auth-hello':
