@@ -8,7 +8,7 @@ import { createWireCodec } from '../src/fl/codec';
 import { InMemoryNetwork } from '../src/fl/in-memory-transport';
 import type { LocalTrainer } from '../src/fl/local-trainer';
 import { mlpSpec } from '../src/fl/model-spec';
-import { PROTOCOL_VERSION, type Message, type RosterMessage, type SessionConfig } from '../src/fl/protocol';
+import { PROTOCOL_VERSION, type Message, type SessionConfig } from '../src/fl/protocol';
 import type { WeightSet } from '../src/fl/weights';
 import { AuthenticatedTransport } from '../src/session/authenticated-transport';
 import { hostPeerId, randomSecret, randomSessionCode } from '../src/session/session-code';
@@ -25,8 +25,17 @@ async function waitUntil(condition: () => boolean, ms: number): Promise<boolean>
   return true;
 }
 
-/** Timings of the bench's sessions: the defaults' proportions, shorter. */
-export const ELECTION_TIMING = { handoverStepMs: 300, retryRoundMs: 50, welcomeTimeoutMs: 3_000 };
+/**
+ * Timings of the bench's sessions, shorter than the defaults. Both generations of the session layer are covered: the
+ * handover by join order (handoverStepMs) and the election with terms (heartbeatMs, silenceMs, voteTimeoutMs);
+ * a SessionNode takes the keys it knows.
+ */
+export const ELECTION_TIMING = { handoverStepMs: 300, heartbeatMs: 100, silenceMs: 500, voteTimeoutMs: 300, retryRoundMs: 50, welcomeTimeoutMs: 3_000 };
+
+/** How long a flapping link stays down: longer than any of the timings above, so a successor does step in. */
+export const FLAP_DOWN_MS = 2_000;
+/** How long after the links are back (or the host left) the state is read. */
+export const SETTLE_MS = 3_000;
 
 const SPEC = mlpSpec([4], 2, [3]);
 
@@ -144,7 +153,7 @@ function outcome(s: Session, gone?: string): ElectionOutcome {
  * Row 4: the links between the host and `flapping` clients go down for `downMs` and come back, the host alive all along.
  * Measured `settleMs` after the links are back.
  */
-export async function flappingLinks(flapping: number, downMs = 1_000, settleMs = 2_000): Promise<ElectionOutcome> {
+export async function flappingLinks(flapping: number, downMs = FLAP_DOWN_MS, settleMs = SETTLE_MS): Promise<ElectionOutcome> {
   const s = await session(['ann', 'bob', 'cy']);
   try {
     const host = s.nodes[0];
@@ -172,7 +181,7 @@ export interface AnnouncementTrial {
  * Row 5: the host leaves; while the victim (bob) is handing over, an admitted peer (dan, last in line, connected to
  * the victim beforehand) announces itself as the aggregator with a roster message. With `attack` false, nobody lies (the clean run).
  */
-export async function announcementTrial(attack: boolean, settleMs = 2_000): Promise<AnnouncementTrial> {
+export async function announcementTrial(attack: boolean, settleMs = SETTLE_MS): Promise<AnnouncementTrial> {
   const s = await session(['ann', 'bob', 'cy', 'dan']);
   try {
     const [host, , bob, , dan] = s.nodes;
@@ -180,12 +189,21 @@ export async function announcementTrial(attack: boolean, settleMs = 2_000): Prom
     // The attacker is admitted (it knows the secret) and opens its link to the victim beforehand, to be first.
     if (attack) await danTransport.connect(bob.selfId);
     s.network.disconnect(host.selfId);
-    await waitUntil(() => bob.inHandover, 2_000);
+    await waitUntil(() => bob.inHandover, 5_000);
     let sentDuringHandover = bob.inHandover;
     if (attack) {
-      const lie: RosterMessage = { type: 'roster', v: PROTOCOL_VERSION, aggregatorId: dan.selfId, round: bob.currentRound, peers: bob.roster };
+      // The roster announcement of the branch the bench runs on; where the session layer has terms, it claims the next one.
+      const victimTerm = (bob as unknown as { term?: unknown }).term;
+      const lie = {
+        type: 'roster',
+        v: PROTOCOL_VERSION,
+        aggregatorId: dan.selfId,
+        round: bob.currentRound,
+        peers: bob.roster,
+        ...(typeof victimTerm === 'number' ? { term: victimTerm + 1 } : {}),
+      };
       sentDuringHandover = bob.inHandover;
-      danTransport.send(bob.selfId, lie as Message);
+      danTransport.send(bob.selfId, lie as unknown as Message);
     }
     await sleep(settleMs);
     const o = outcome(s, host.selfId);

@@ -201,3 +201,8 @@ export async function runBounded<T>(count: number, parallel: number, deadline: n
   );
   return results;
 }
+
+/** A measured row. */
+export function measuredRow(n: number, what: { attack: string; before: string }, after: string, clean: string, details: string[]): RowReport {
+  return { row: n, attack: what.attack, before: what.before, after, clean, details, measured: true };
+}

@@ -29,7 +29,8 @@ import { AUTH_CONFIG, AuthenticatedTransport } from '../src/session/authenticate
 import { HOST_ID_HEX_LENGTH, hostPeerId, normaliseSessionCode, randomSecret, randomSessionCode, SESSION_CODE_LENGTH } from '../src/session/session-code';
 import { SessionNode } from '../src/session/session-node';
 import { DEFAULT_HOST_FORM, hostFormToSettings } from '../src/ui/host-form';
-import { announcementTrial, ELECTION_TIMING, flappingLinks, type AnnouncementTrial, type ElectionOutcome } from './bench-attacks-election';
+import { row3, ROW3 } from './bench-attacks-poisoning-row';
+import { announcementTrial, ELECTION_TIMING, FLAP_DOWN_MS, flappingLinks, SETTLE_MS, type AnnouncementTrial, type ElectionOutcome } from './bench-attacks-election';
 import { DEFAULT_SERVE_OPTIONS, parseServeArgs, startServer } from '../server/serve';
 import {
   countConsoleLines,
@@ -58,10 +59,7 @@ export const BEFORE: Record<number, { attack: string; before: string }> = {
     attack: "host's signalling socket drops; a stranger who knows the code registers the host's peer id",
     before: 'accepted; the next joiner sends the squatter its join secret and a training update',
   },
-  3: {
-    attack: 'an admitted client sends an update x1e6, or sign-flipped x4 with numSamples 1e9 (MNIST MLP, 1 bad of 5, 10 rounds)',
-    before: 'accuracy 0.116 and 0.011 (clean 0.866); max-float updates stop the session loop',
-  },
+  3: ROW3,
   4: { attack: 'host-client link flaps while the host is alive', before: 'two aggregators; with two flapping links, two sessions that never merge' },
   5: { attack: 'during a handover, an admitted peer announces itself as aggregator', before: 'followed in 5 of 5 trials' },
   6: { attack: '5,000 fake peers register on the signalling server in 5 s', before: 'a real host gets "Server has reached its concurrent user limit"' },
@@ -708,56 +706,6 @@ async function row10(): Promise<RowReport> {
   }
 }
 
-// ---- row 3: poisoning, through the simulator's attack options ----------------------------------------------
-
-/** The attacks of row 3 as simulator flags (the robust-aggregation branch adds them). */
-export const POISONING_RUNS: Array<{ label: string; attack: string[] }> = [
-  { label: 'clean', attack: [] },
-  { label: 'scale x1e6', attack: ['--attackers', '1', '--attack', 'scale:1e6'] },
-  { label: 'sign-flip x4, numSamples 1e9', attack: ['--attackers', '1', '--attack', 'signflip:4+inflate-samples:1e9'] },
-  { label: 'max-float', attack: ['--attackers', '1', '--attack', 'max-float'] },
-];
-
-export const POISONING_BASE_ARGS = ['--data', 'mnist', '--model', 'mlp', '--clients', '5', '--rounds', '10', '--limit', '3000', '--test-limit', '1000', '--seed', '1'];
-
-async function row3(): Promise<RowReport> {
-  const { parseSimArgs } = await import('../src/sim/cli-options');
-  try {
-    parseSimArgs([...POISONING_BASE_ARGS, ...POISONING_RUNS[1].attack, '--robust', 'off']);
-  } catch (e) {
-    return notMeasured(3, BEFORE[3].attack, BEFORE[3].before, `the simulator on this branch has no attack options (${(e as Error).message})`);
-  }
-  const { runSimulation } = await import('../src/sim/simulation');
-  const tf = await import('@tensorflow/tfjs');
-  tf.env().set('PROD', true);
-  const results: string[][] = [];
-  const acc: Record<string, string> = {};
-  for (const robust of ['default', 'off']) {
-    for (const run of POISONING_RUNS) {
-      const args = [...POISONING_BASE_ARGS, ...run.attack, ...(robust === 'off' ? ['--robust', 'off'] : [])];
-      let text: string;
-      const started = Date.now();
-      try {
-        const { config } = parseSimArgs(args);
-        const r = await runSimulation(config);
-        text = `${r.final.accuracy.toFixed(3)} (best ${r.final.bestAccuracy.toFixed(3)}, ${r.rounds.length} rounds)`;
-      } catch (e) {
-        text = `failed: ${(e as Error).message.slice(0, 120)}`;
-      }
-      const seconds = ((Date.now() - started) / 1000).toFixed(0);
-      process.stderr.write(`row 3: ${run.label}, robust ${robust}: ${text} (${seconds} s)\n`);
-      acc[`${robust}/${run.label}`] = text;
-      results.push([run.label, robust, text, `${seconds} s`, `\`${args.join(' ')}\``]);
-    }
-  }
-  const pick = (robust: string) => POISONING_RUNS.slice(1).map((r) => `${r.label}: ${acc[`${robust}/${r.label}`]}`).join('; ');
-  return row(3, `default robust setting: ${pick('default')}; --robust off: ${pick('off')}`, `clean: ${acc['default/clean']} (robust off: ${acc['off/clean']})`, [
-    'The simulator (`runSimulation`, the same FL code as the tabs) with its attack options; 1 attacker of 5 clients; final test accuracy after 10 rounds.',
-    '',
-    ...renderTable(['run', 'robust', 'final accuracy', 'time', 'flags'], results),
-  ]);
-}
-
 // ---- rows 4 and 5: election ----------------------------------------------------------------------------------
 
 function describeElection(o: ElectionOutcome): string {
@@ -770,8 +718,8 @@ async function row4(): Promise<RowReport> {
   const one = await flappingLinks(1);
   const two = await flappingLinks(2);
   return row(4, `one flapping link: ${one.aggregators.length} aggregators, ${one.sessions} sessions; two flapping links: ${two.aggregators.length} aggregators, ${two.sessions} sessions`, `no flap: ${clean.aggregators.length} aggregator, ${clean.sessions} session`, [
-    `Real \`SessionNode\`s (host, ann, bob, cy) over \`AuthenticatedTransport\` on the in-memory network, rounds running with zero-update trainers, handover step ${ELECTION_TIMING.handoverStepMs} ms. ` +
-      'The links between the host and the first one or two clients are cut for 1 s and restored, the host alive all along; the state is read 2 s later. ' +
+    `Real \`SessionNode\`s (host, ann, bob, cy) over \`AuthenticatedTransport\` on the in-memory network, rounds running with zero-update trainers, session timings ${JSON.stringify(ELECTION_TIMING)}. ` +
+      `The links between the host and the first one or two clients are cut for ${FLAP_DOWN_MS / 1000} s and restored, the host alive all along; the state is read ${SETTLE_MS / 1000} s later. ` +
       'Measured on the code of the branch the bench ran on: without the one-aggregator-at-a-time election, these figures show the fault itself.',
     '',
     `- No flap (clean): ${describeElection(clean)}.`,
@@ -788,7 +736,7 @@ async function row5(): Promise<RowReport> {
   const followed = attacked.filter((t) => t.followedAttacker).length;
   const during = attacked.filter((t) => t.sentDuringHandover).length;
   return row(5, `followed in ${followed} of ${trials} trials (announcement sent during the victim's handover in ${during} of ${trials})`, `no announcement: bob follows ${clean.victimFollows}; ${describeElection(clean.outcome)}`, [
-    'Host, ann, bob, cy, dan as in row 4. The host leaves the network; dan (admitted, last in line, linked to bob beforehand) sends bob a roster naming itself the aggregator as soon as bob is handing over. ' +
+    'Host, ann, bob, cy, dan as in row 4. The host leaves the network; dan (admitted, last in line, linked to bob beforehand) sends bob a roster naming itself the aggregator (with the next term, where the session layer has terms) as soon as bob is handing over (its aggregator silent). ' +
       'Measured on the code of the branch the bench ran on (the message is this branch\'s roster announcement).',
     '',
     ...renderTable(
