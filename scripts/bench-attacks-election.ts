@@ -32,8 +32,8 @@ async function waitUntil(condition: () => boolean, ms: number): Promise<boolean>
  */
 export const ELECTION_TIMING = { handoverStepMs: 300, heartbeatMs: 100, silenceMs: 500, voteTimeoutMs: 300, retryRoundMs: 50, welcomeTimeoutMs: 3_000 };
 
-/** How long a flapping link stays down: longer than any of the timings above, so a successor does step in. */
-export const FLAP_DOWN_MS = 2_000;
+/** How long a flapping link stays down: longer than the silence and handover timings above, so a successor does step in. */
+export const FLAP_DOWN_MS = 1_500;
 /** How long after the links are back (or the host left) the state is read. */
 export const SETTLE_MS = 3_000;
 
@@ -90,6 +90,7 @@ export function zeroTrainer(numSamples = 10): LocalTrainer {
 
 interface Session {
   network: InMemoryNetwork;
+  link: { cut(a: string, b: string): void; restore(a: string, b: string): void };
   nodes: SessionNode[];
   transports: AuthenticatedTransport[];
   names: Map<string, string>;
@@ -100,7 +101,20 @@ interface Session {
 async function session(members: string[]): Promise<Session> {
   const secret = randomSecret();
   const hostId = await hostPeerId(randomSessionCode(), secret);
-  const network = new InMemoryNetwork({ codec: createWireCodec('float32') });
+  // Links in an outage drop everything, whoever tries to reconnect (an in-memory connect() would restore them).
+  const down = new Set<string>();
+  const key = (a: string, b: string) => [a, b].sort().join('|');
+  const network = new InMemoryNetwork({ codec: createWireCodec('float32'), plan: (from, to) => (down.has(key(from, to)) ? { drop: true } : undefined) });
+  const link = {
+    cut: (a: string, b: string) => {
+      down.add(key(a, b));
+      network.cutLink(a, b);
+    },
+    restore: (a: string, b: string) => {
+      down.delete(key(a, b));
+      network.restoreLink(a, b);
+    },
+  };
   const names = new Map<string, string>([[hostId, 'host']]);
   const transports: AuthenticatedTransport[] = [];
   const make = (id: string, name: string) => {
@@ -121,6 +135,7 @@ async function session(members: string[]): Promise<Session> {
   if (!ready) throw new Error('the session did not complete a round within 10 s');
   return {
     network,
+    link,
     nodes,
     transports,
     names,
@@ -149,20 +164,39 @@ function outcome(s: Session, gone?: string): ElectionOutcome {
   };
 }
 
+/** The flapping pattern of row 4: outages of FLAP_DOWN_MS, each followed by FLAP_UP_MS with the link back. */
+export const FLAPS = 3;
+export const FLAP_UP_MS = 1_000;
+
+export interface FlapOutcome {
+  /** SETTLE_MS after the last restore. */
+  settled: ElectionOutcome;
+  /** LATER_MS after that: whether two sessions stay apart. */
+  later: ElectionOutcome;
+}
+
+/** How long after the settled reading the second one is taken. */
+export const LATER_MS = 5_000;
+
 /**
- * Row 4: the links between the host and `flapping` clients go down for `downMs` and come back, the host alive all along.
- * Measured `settleMs` after the links are back.
+ * Row 4: the links between the host and `flapping` clients go down and come back FLAPS times, the host alive all
+ * along. Read SETTLE_MS after the last restore, and again LATER_MS after that.
  */
-export async function flappingLinks(flapping: number, downMs = FLAP_DOWN_MS, settleMs = SETTLE_MS): Promise<ElectionOutcome> {
+export async function flappingLinks(flapping: number): Promise<FlapOutcome> {
   const s = await session(['ann', 'bob', 'cy']);
   try {
     const host = s.nodes[0];
     const cut = s.nodes.slice(1, 1 + flapping);
-    for (const c of cut) s.network.cutLink(host.selfId, c.selfId);
-    await sleep(downMs);
-    for (const c of cut) s.network.restoreLink(host.selfId, c.selfId);
-    await sleep(settleMs);
-    return outcome(s);
+    for (let flap = 0; flap < FLAPS; flap++) {
+      for (const c of cut) s.link.cut(host.selfId, c.selfId);
+      await sleep(FLAP_DOWN_MS);
+      for (const c of cut) s.link.restore(host.selfId, c.selfId);
+      await sleep(FLAP_UP_MS);
+    }
+    await sleep(SETTLE_MS - FLAP_UP_MS);
+    const settled = outcome(s);
+    await sleep(LATER_MS);
+    return { settled, later: outcome(s) };
   } finally {
     s.close();
   }

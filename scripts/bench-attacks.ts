@@ -30,7 +30,19 @@ import { HOST_ID_HEX_LENGTH, hostPeerId, normaliseSessionCode, randomSecret, ran
 import { SessionNode } from '../src/session/session-node';
 import { DEFAULT_HOST_FORM, hostFormToSettings } from '../src/ui/host-form';
 import { row3, ROW3 } from './bench-attacks-poisoning-row';
-import { announcementTrial, ELECTION_TIMING, FLAP_DOWN_MS, flappingLinks, SETTLE_MS, type AnnouncementTrial, type ElectionOutcome } from './bench-attacks-election';
+import {
+  announcementTrial,
+  ELECTION_TIMING,
+  FLAP_DOWN_MS,
+  FLAP_UP_MS,
+  flappingLinks,
+  FLAPS,
+  LATER_MS,
+  SETTLE_MS,
+  type AnnouncementTrial,
+  type ElectionOutcome,
+  type FlapOutcome,
+} from './bench-attacks-election';
 import { DEFAULT_SERVE_OPTIONS, parseServeArgs, startServer } from '../server/serve';
 import {
   countConsoleLines,
@@ -717,14 +729,17 @@ async function row4(): Promise<RowReport> {
   const clean = await flappingLinks(0);
   const one = await flappingLinks(1);
   const two = await flappingLinks(2);
-  return row(4, `one flapping link: ${one.aggregators.length} aggregators, ${one.sessions} sessions; two flapping links: ${two.aggregators.length} aggregators, ${two.sessions} sessions`, `no flap: ${clean.aggregators.length} aggregator, ${clean.sessions} session`, [
+  const brief = (o: FlapOutcome) =>
+    `${o.settled.aggregators.length} aggregator(s), ${o.settled.sessions} session(s)` +
+    (o.later.aggregators.length !== o.settled.aggregators.length || o.later.sessions !== o.settled.sessions ? ` (${LATER_MS / 1000} s later: ${o.later.aggregators.length}, ${o.later.sessions})` : ` (same ${LATER_MS / 1000} s later)`);
+  return row(4, `one flapping link: ${brief(one)}; two flapping links: ${brief(two)}`, `no flap: ${brief(clean)}`, [
     `Real \`SessionNode\`s (host, ann, bob, cy) over \`AuthenticatedTransport\` on the in-memory network, rounds running with zero-update trainers, session timings ${JSON.stringify(ELECTION_TIMING)}. ` +
-      `The links between the host and the first one or two clients are cut for ${FLAP_DOWN_MS / 1000} s and restored, the host alive all along; the state is read ${SETTLE_MS / 1000} s later. ` +
-      'Measured on the code of the branch the bench ran on: without the one-aggregator-at-a-time election, these figures show the fault itself.',
+      `The links between the host and the first one or two clients go down (everything dropped, reconnects too) for ${FLAP_DOWN_MS / 1000} s and come back for ${FLAP_UP_MS / 1000} s, ${FLAPS} times, the host alive all along; ` +
+      `the state is read ${SETTLE_MS / 1000} s after the last restore and again ${LATER_MS / 1000} s later. Measured on the session code of the branch the bench ran on.`,
     '',
-    `- No flap (clean): ${describeElection(clean)}.`,
-    `- One flapping link (host-ann): ${describeElection(one)}.`,
-    `- Two flapping links (host-ann, host-bob): ${describeElection(two)}.`,
+    `- No flap (clean): ${describeElection(clean.settled)}; later ${describeElection(clean.later)}.`,
+    `- One flapping link (host-ann): ${describeElection(one.settled)}; later ${describeElection(one.later)}.`,
+    `- Two flapping links (host-ann, host-bob): ${describeElection(two.settled)}; later ${describeElection(two.later)}.`,
   ]);
 }
 
@@ -737,7 +752,7 @@ async function row5(): Promise<RowReport> {
   const during = attacked.filter((t) => t.sentDuringHandover).length;
   return row(5, `followed in ${followed} of ${trials} trials (announcement sent during the victim's handover in ${during} of ${trials})`, `no announcement: bob follows ${clean.victimFollows}; ${describeElection(clean.outcome)}`, [
     'Host, ann, bob, cy, dan as in row 4. The host leaves the network; dan (admitted, last in line, linked to bob beforehand) sends bob a roster naming itself the aggregator (with the next term, where the session layer has terms) as soon as bob is handing over (its aggregator silent). ' +
-      'Measured on the code of the branch the bench ran on (the message is this branch\'s roster announcement).',
+      'Measured on the session code of the branch the bench ran on.',
     '',
     ...renderTable(
       ['trial', 'sent during handover', 'bob follows', 'outcome'],
