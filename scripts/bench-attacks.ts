@@ -606,7 +606,7 @@ async function row7(): Promise<RowReport> {
   const after =
     `${attackers.toLocaleString('en-US')} links x 8 hostile frames (${fmt(byCap.sentBytes / 2 ** 20)} MB): at most ${byCap.maxHeld} held at once, RSS ${fmtMb(byCap.m.rssGrowthMb)}, ${byCap.lines} console lines, ${byCap.errors} reports; ` +
     `${byCap.silent.toLocaleString('en-US')} silent links: ${byCap.silentHeld} held, ${byCap.silentLeft} after the timeout; ` +
-    `${hellos.attempts.toLocaleString('en-US')} wrong-secret hellos: ${hellos.lines} console lines, ${hellos.summaries} summaries, 0 admitted (${hellos.stats.admitted}), RSS ${fmtMb(hellos.m.rssGrowthMb)}`;
+    `${hellos.attempts.toLocaleString('en-US')} wrong-secret hellos: ${hellos.lines} console lines, ${hellos.summaries} summaries, ${hellos.stats.admitted} admitted, RSS ${fmtMb(hellos.m.rssGrowthMb)}`;
   const clean = `admitted client's updates delivered during the floods: ${byRate.admittedDelivered}/${byRate.expected} and ${byCap.admittedDelivered}/${byCap.expected}`;
   const flood = (label: string, r: Awaited<ReturnType<typeof transportFlood>>) =>
     `- ${label}: ${fmtMs(r.m.ms)}, RSS ${fmtMb(r.m.rssGrowthMb)}, heap+buffers ${fmtMb(r.m.heapGrowthMb)}; unadmitted links held at most ${r.maxHeld} at once, ${r.held} at the end; ` +
@@ -761,7 +761,7 @@ async function row5(): Promise<RowReport> {
   const followed = attacked.filter((t) => t.followedAttacker).length;
   const during = attacked.filter((t) => t.sentDuringHandover).length;
   return row(5, `${electionNote()}followed in ${followed} of ${trials} trials (announcement sent during the victim's handover in ${during} of ${trials})`, `no announcement: bob follows ${clean.victimFollows}; ${describeElection(clean.outcome)}`, [
-    'Host, ann, bob, cy, dan as in row 4. The host leaves the network; dan (admitted, last in line, linked to bob beforehand) sends bob a roster naming itself the aggregator (with the next term, where the session layer has terms) as soon as bob is handing over (its aggregator silent). ' +
+    'Host, ann, bob, cy, dan as in row 4. The host leaves the network; dan (admitted, last in line, linked to bob beforehand) sends bob a roster naming itself the aggregator (with the next term, where the session layer has terms) as soon as bob is handing over (its aggregator silent). It races the rightful successor (ann, first in line). ' +
       'Measured on the session code of the branch the bench ran on.',
     '',
     ...renderTable(
