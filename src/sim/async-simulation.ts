@@ -113,6 +113,7 @@ export function timeToAccuracy(records: readonly ClockedRecord[], target: number
 
 interface Work {
   client: number;
+  startedAt: number;
   seq: number;
   baseVersion: number;
   base: WeightSet;
@@ -194,6 +195,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
     delta: w.result.delta,
     numSamples: w.result.numSamples,
     metrics: w.result.metrics,
+    startedAt: w.startedAt,
     arrivedAt,
   });
 
@@ -219,7 +221,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
         const version = core.version;
         for (const k of arrived) {
           const result = await train(k, base, version);
-          core.submit(toBuffered({ client: k, seq: round, baseVersion: version, base, result }, now));
+          core.submit(toBuffered({ client: k, startedAt: now - seconds[k], seq: round, baseVersion: version, base, result }, now));
         }
         const step = core.step(arrived.length)!;
         await record(step, now, late.length, true, wallStart);
@@ -231,7 +233,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
         const finish = now + seconds[k];
         if (finish > budget) return; // would not arrive within the run
         const base = core.global;
-        queue.push(finish, { client: k, seq: seqs[k]++, baseVersion: core.version, base, result: await train(k, base, core.version) });
+        queue.push(finish, { client: k, startedAt: now, seq: seqs[k]++, baseVersion: core.version, base, result: await train(k, base, core.version) });
       };
       let wallStart = performance.now();
       for (let k = 0; k < cfg.clients; k++) await dispatch(k, 0);

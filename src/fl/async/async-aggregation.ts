@@ -10,7 +10,16 @@ export interface AsyncAggregationConfig {
   staleness: StalenessConfig;
   /** Updates more than this many steps stale are dropped (null: never). */
   maxStaleness: number | null;
+  /**
+   * 'duration' also scales each update by how long its client took for it relative to the mean over all updates
+   * so far (capped at DURATION_WEIGHT_CAP): a device that reports 5x less often counts 5x more per update, so every
+   * client's total influence follows its data, not its speed (after FedAU's inverse-participation weighting,
+   * Wang & Ji 2023). Needs startedAt on the updates. Default 'none'.
+   */
+  participation?: 'none' | 'duration';
 }
+
+export const DURATION_WEIGHT_CAP = 10;
 
 export const ASYNC_DEFAULTS: AsyncAggregationConfig = { bufferSize: 5, staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null };
 
@@ -21,7 +30,7 @@ export interface StepContribution {
   baseVersion: number;
   /** tau: steps taken between the version it started from and this step. */
   staleness: number;
-  /** s(tau), the factor its delta was scaled by. */
+  /** s(tau), times the duration factor with participation 'duration': the factor its delta was scaled by. */
   weight: number;
   numSamples: number;
 }
@@ -60,6 +69,8 @@ export class AsyncAggregation {
   private readonly layout: TensorLayout[];
   private current: WeightSet;
   private steps: number;
+  private durationSum = 0;
+  private durationCount = 0;
 
   constructor(
     private readonly aggregator: Aggregator,
@@ -95,6 +106,13 @@ export class AsyncAggregation {
     return this.config.maxStaleness !== null && tau > this.config.maxStaleness;
   }
 
+  private durationFactor(u: BufferedUpdate): number {
+    if (this.config.participation !== 'duration' || u.startedAt === undefined) return 1;
+    const mean = this.durationSum / Math.max(1, this.durationCount);
+    if (!(mean > 0)) return 1;
+    return Math.min(DURATION_WEIGHT_CAP, Math.max(1 / DURATION_WEIGHT_CAP, (u.arrivedAt - u.startedAt) / mean));
+  }
+
   /** Validates and buffers one update; throws on a malformed one (wrong layout, non-finite, bad count or version). */
   submit(update: BufferedUpdate): SubmitOutcome {
     if (this.buffer.has(update.key)) return 'duplicate';
@@ -104,8 +122,16 @@ export class AsyncAggregation {
     if (!(Number.isInteger(update.baseVersion) && update.baseVersion >= 0 && update.baseVersion <= this.steps)) {
       throw new Error(`update from ${update.clientId}: started from version ${update.baseVersion}, the newest is ${this.steps}`);
     }
+    if (this.config.participation === 'duration' && !(update.startedAt !== undefined && update.startedAt <= update.arrivedAt)) {
+      throw new Error(`update from ${update.clientId}: participation weighting needs startedAt <= arrivedAt`);
+    }
     if (this.tooStale(this.steps - update.baseVersion)) return 'too-stale';
-    return this.buffer.add(update) ? 'buffered' : 'duplicate';
+    if (!this.buffer.add(update)) return 'duplicate';
+    if (update.startedAt !== undefined) {
+      this.durationSum += update.arrivedAt - update.startedAt;
+      this.durationCount += 1;
+    }
+    return 'buffered';
   }
 
   /**
@@ -121,7 +147,7 @@ export class AsyncAggregation {
     const scaled: ClientUpdate[] = [];
     for (const u of taken) {
       const tau = this.steps - u.baseVersion;
-      const weight = stalenessWeight(this.config.staleness, tau);
+      const weight = stalenessWeight(this.config.staleness, tau) * this.durationFactor(u);
       const record = { clientId: u.clientId, key: u.key, baseVersion: u.baseVersion, staleness: tau, weight, numSamples: u.numSamples };
       if (this.tooStale(tau)) {
         dropped.push(record);

@@ -11,6 +11,8 @@ export interface BufferedUpdate extends ClientUpdate {
   /** The global weights of that version (a reference, never copied): base + delta is the client's local model. */
   base?: WeightSet;
   metrics?: LocalMetrics;
+  /** When the client received the model it trained (same clock as arrivedAt). */
+  startedAt?: number;
   /** When it arrived (wall-clock or simulated seconds: whatever clock the caller runs on). */
   arrivedAt: number;
 }
