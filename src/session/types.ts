@@ -1,6 +1,7 @@
 import type { ClientInfo } from '../fl/engine';
 import type { LossDecomposition } from '../fl/decomposition';
 import type { DecompositionMode } from '../fl/protocol';
+import type { AggregationMode } from '../fl/async/mode';
 import type { StrategyConfig } from '../fl/strategies/types';
 import type { PartitionSpec } from '../fl/data/partition';
 import type { WeightCodecName } from '../fl/codec';
@@ -28,6 +29,8 @@ export interface SessionSettings {
   seed: number;
   /** The host tab trains on its own data too. */
   hostTrains: boolean;
+  /** Synchronous rounds (also when absent) or asynchronous buffered aggregation. */
+  aggregation?: AggregationMode;
 }
 
 export type PeerStatus = 'idle' | 'training' | 'uploaded' | 'evaluating' | 'left';

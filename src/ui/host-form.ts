@@ -8,6 +8,8 @@ import type { WeightCodecName } from '../fl/codec';
 import type { PartitionKind, PartitionSpec } from '../fl/data/partition';
 import { DEFAULT_STRATEGY_PARAMS, strategyConfig, type StrategyName } from '../fl/strategies/types';
 import { UI_CONFIG } from './config';
+import type { AggregationMode } from '../fl/async/mode';
+import { parseStaleness, type StalenessConfig } from '../fl/async/staleness';
 
 export interface HostFormValues {
   name: string;
@@ -32,6 +34,13 @@ export interface HostFormValues {
   demoClients: string;
   seed: string;
   hostTrains: boolean;
+  /** Synchronous rounds or asynchronous buffered aggregation. */
+  mode: AggregationMode['mode'];
+  bufferSize: string;
+  /** constant, poly:A or hinge:A:B */
+  staleness: string;
+  /** Empty: no maximum. */
+  maxStaleness: string;
 }
 
 export type HostFormField = keyof HostFormValues;
@@ -60,6 +69,10 @@ export const DEFAULT_HOST_FORM: HostFormValues = {
   demoClients: '10',
   seed: '1',
   hostTrains: true,
+  mode: 'sync',
+  bufferSize: '3',
+  staleness: 'poly:0.5',
+  maxStaleness: '',
 };
 
 export const HOST_FORM_LIMITS = {
@@ -72,6 +85,8 @@ export const HOST_FORM_LIMITS = {
   decompositionEvery: [1, 1000],
   demoClients: [1, 1000],
   shardsPerClient: [1, 100],
+  bufferSize: [1, 256],
+  maxStaleness: [0, 100_000],
 } as const;
 
 type Check = { ok: true; value: number } | { ok: false; error: string };
@@ -145,6 +160,19 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
     demoPartition = { kind: 'iid' };
   }
 
+  let aggregation: AggregationMode = { mode: 'sync' };
+  if (v.mode === 'async') {
+    const bufferSize = take('bufferSize', integerIn(v.bufferSize, L.bufferSize));
+    let staleness: StalenessConfig = { kind: 'constant' };
+    try {
+      staleness = parseStaleness(v.staleness);
+    } catch {
+      errors.staleness = 'Enter constant, poly:A (e.g. poly:0.5) or hinge:A:B (e.g. hinge:10:4).';
+    }
+    const maxStaleness = v.maxStaleness.trim() === '' ? null : take('maxStaleness', integerIn(v.maxStaleness, L.maxStaleness));
+    aggregation = { mode: 'async', bufferSize, staleness, maxStaleness };
+  }
+
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -166,6 +194,7 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
       demoClients,
       seed,
       hostTrains: v.hostTrains,
+      aggregation,
     },
   };
 }
