@@ -1,5 +1,6 @@
 import { FlClient } from '../fl/client';
-import { RoundEngine, type ClientInfo, type EngineEvent } from '../fl/engine';
+import { RoundEngine, type ClientInfo, type EngineEvent, type EngineHooks } from '../fl/engine';
+import { AsyncRoundEngine, modelVersionOfRoundStart, type AggregatorEngine } from './async-round-engine';
 import type { LocalTrainer } from '../fl/local-trainer';
 import type { ModelSpec } from '../fl/models';
 import { PROTOCOL_VERSION, type CheckpointMessage, type DecompositionMode, type Message, type RosterEntry, type RosterMessage, type SessionConfig } from '../fl/protocol';
@@ -76,7 +77,7 @@ export class SessionNode {
   private readonly timing: SessionTiming;
   private readonly loop: LocalLoop;
   private readonly client: FlClient;
-  private engine: RoundEngine | null = null;
+  private engine: AggregatorEngine | null = null;
   private aggregator: string | null = null;
   private sessionConfig: SessionConfig | null = null;
   private mySlot: number | null = null;
@@ -110,7 +111,7 @@ export class SessionNode {
     this.client = new FlClient(this.loop.clientFace, '', trainerProxy, {
       name: options.name,
       secret: options.secret,
-      onProgress: (round, p) => options.onProgress?.(round, p),
+      onProgress: (round, p) => options.onProgress?.(modelVersionOfRoundStart(this.sessionConfig, round) + 1, p),
       onRoundResult: (r) => {
         if (this.isAggregator) return; // the aggregator records its own report
         const traffic = this.trafficByRound.get(r.round) ?? this.trafficSinceLastRound();
@@ -186,7 +187,7 @@ export class SessionNode {
     const config = this.requireConfig();
     this.aggregator = this.selfId;
     this.handoverFrom = null;
-    this.engine = new RoundEngine(this.loop.engineFace, engineConfigOf(config), from.weights, {
+    const hooks: EngineHooks = {
       admit: (hello) => (hello.secret === this.options.secret ? null : 'wrong or missing join secret'),
       evaluateGlobal: this.options.validation
         ? async (w) => {
@@ -196,7 +197,11 @@ export class SessionNode {
         : undefined,
       evaluateOnValidation: this.options.validation ? async (ws) => (await this.options.validation!(config.model, ws)).losses : undefined,
       onEvent: (e) => this.onEngineEvent(e),
-    }, from.round);
+    };
+    // Async mode (issue 9): the asynchronous aggregator behind the same face; everything below stays as it is.
+    this.engine = config.aggregation?.mode === 'async'
+      ? new AsyncRoundEngine(this.loop.engineFace, config, from.weights, hooks, from.round)
+      : new RoundEngine(this.loop.engineFace, engineConfigOf(config), from.weights, hooks, from.round);
     this.latest = from;
     for (const e of this.rosterEntries) this.slots.set(e.id, e.slot);
     this.nextSlot = Math.max(this.nextSlot, ...this.rosterEntries.map((e) => e.slot + 1), 0);
@@ -372,8 +377,9 @@ export class SessionNode {
       case 'round-start':
         if (from === this.aggregator) {
           this.started = true;
-          if (m.round > 1 && !this.records.some((r) => r.round === m.round - 1)) this.trafficByRound.set(m.round - 1, this.trafficSinceLastRound());
-          this.remember({ round: m.round - 1, weights: m.weights });
+          const version = modelVersionOfRoundStart(this.sessionConfig, m.round); // m.round - 1 in sync mode
+          if (version > 0 && !this.records.some((r) => r.round === version)) this.trafficByRound.set(version, this.trafficSinceLastRound());
+          this.remember({ round: version, weights: m.weights });
           this.options.onActivity?.('training');
         }
         return;

@@ -57,6 +57,8 @@ export interface RoundView {
   slowestClientMs: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Async mode: the staleness of each participant's update, in the order of participants. */
+  staleness?: number[];
 }
 
 export interface LocalProgressView {

@@ -11,6 +11,9 @@ import type { WeightSet } from '../weights';
 import { addScaledWeights } from '../weights';
 import { AsyncAggregation, type AsyncAggregationConfig, type StepContribution } from './async-aggregation';
 
+/** Assignment round numbers for model version v lie in [v * ROUNDS_PER_VERSION, (v + 1) * ROUNDS_PER_VERSION). */
+export const ROUNDS_PER_VERSION = 1_000_000;
+
 export interface AsyncEngineConfig {
   model: ModelSpec;
   strategy: StrategyConfig;
@@ -37,6 +40,10 @@ export interface AsyncStepReport {
   accuracy: number | null;
   loss: number | null;
   decomposition: LossDecomposition | null;
+  /** Mean of the used updates' own training losses. */
+  clientTrainLoss: number;
+  /** Longest training time among the used updates, as the clients reported it. */
+  slowestClientMs: number;
   /** Time from the call to the step (waiting for updates). */
   waitedMs: number;
   aggregateMs: number;
@@ -87,15 +94,13 @@ export class AsyncEngine {
 
   constructor(
     private readonly transport: Transport,
-    private readonly config: AsyncEngineConfig,
+    private config: AsyncEngineConfig,
     initialWeights: WeightSet,
     private readonly hooks: AsyncEngineHooks = {},
     /** Resume from a later version (aggregator handover). */
     startVersion = 0,
-    /** Assignment round numbers continue after this one (clients ignore a round-start older than the newest they saw). */
-    startRound = startVersion,
   ) {
-    this.lastRound = startRound;
+    this.lastRound = startVersion * ROUNDS_PER_VERSION;
     this.core = new AsyncAggregation(createAggregator(config.strategy), config.async, initialWeights, startVersion);
     this.timing = { ...FL_TIMING, ...config.timing };
     this.unsubscribe.push(
@@ -106,6 +111,11 @@ export class AsyncEngine {
 
   get version(): number {
     return this.core.version;
+  }
+
+  /** Switches the decomposition mode from the next step on ('exact' counts as 'off' in async mode). */
+  setDecompositionMode(mode: DecompositionMode): void {
+    this.config = { ...this.config, decomposition: mode };
   }
 
   /** The newest assignment round number (for a successor to continue from). */
@@ -201,7 +211,10 @@ export class AsyncEngine {
   private assign(id: string): void {
     const seq = this.sequence.get(id) ?? 0;
     this.sequence.set(id, seq + 1);
-    const a: Assignment = { round: ++this.lastRound, version: this.core.version, base: this.core.global, seq, sentAt: Date.now() };
+    // Rounds only go up, and a successor aggregator resuming at version v numbers from v * ROUNDS_PER_VERSION, above
+    // what its predecessor sent for earlier versions (a client ignores a round-start older than the newest it saw).
+    this.lastRound = Math.max(this.lastRound + 1, this.core.version * ROUNDS_PER_VERSION);
+    const a: Assignment = { round: this.lastRound, version: this.core.version, base: this.core.global, seq, sentAt: Date.now() };
     this.assignments.set(id, a);
     const train: TrainConfig = { ...this.config.train, seed: (this.config.seed * 1_000_003 + a.round) >>> 0 };
     this.transport.send(id, { type: 'round-start', v: PROTOCOL_VERSION, round: a.round, model: this.config.model, strategy: this.config.strategy, train, weights: a.base });
@@ -277,7 +290,20 @@ export class AsyncEngine {
       decomposition = proxyDecomposition(step.updates.map((u) => u.metrics!.evalLoss), losses.slice(0, locals.length), losses[locals.length], step.updates.map((u) => u.numSamples));
     }
     const test = this.hooks.evaluateGlobal ? await this.hooks.evaluateGlobal(step.global) : null;
-    const report: AsyncStepReport = { step: step.version, used: step.used, dropped: step.dropped, accuracy: test?.accuracy ?? null, loss: test?.loss ?? null, decomposition, waitedMs, aggregateMs, evalMs: performance.now() - evalStart };
+    const metrics = step.updates.map((u) => u.metrics!);
+    const report: AsyncStepReport = {
+      step: step.version,
+      used: step.used,
+      dropped: step.dropped,
+      accuracy: test?.accuracy ?? null,
+      loss: test?.loss ?? null,
+      decomposition,
+      clientTrainLoss: metrics.reduce((s, m) => s + m.trainLoss, 0) / metrics.length,
+      slowestClientMs: Math.max(...metrics.map((m) => m.trainMs)),
+      waitedMs,
+      aggregateMs,
+      evalMs: performance.now() - evalStart,
+    };
     for (const id of this.clients.keys()) {
       this.transport.send(id, { type: 'round-result', v: PROTOCOL_VERSION, round: step.version, participants: step.used.length, accuracy: report.accuracy, loss: report.loss, decomposition });
     }
