@@ -126,6 +126,23 @@ describe('AsyncAggregation', () => {
     expect(agg.waiting).toBe(0);
   });
 
+  it('duration weighting: an update counts in proportion to its duration over the mean duration so far (capped)', () => {
+    const agg = new AsyncAggregation(new FedAvgAggregator(), { bufferSize: 2, staleness: { kind: 'constant' }, maxStaleness: null, participation: 'duration' }, ws(0));
+    const timed = (id: string, seq: number, startedAt: number, arrivedAt: number, d: number): BufferedUpdate => ({ ...update(id, seq, agg.version, [d]), startedAt, arrivedAt });
+    agg.submit(timed('fast', 0, 0, 1, 1));
+    agg.submit(timed('slow', 0, 0, 5, 1));
+    const r = agg.step()!;
+    // Mean duration 3: factors 1/3 and 5/3; equal sample counts, so the new weight is (1/3 + 5/3) / 2 = 1.
+    expect(r.used.map((u) => u.weight)).toEqual([expect.closeTo(1 / 3, 12), expect.closeTo(5 / 3, 12)]);
+    expect(agg.global[0].values[0]).toBeCloseTo(1, 6);
+    for (let i = 1; i <= 40; i++) agg.submit(timed('fast', i, i, i + 1, 1));
+    agg.submit(timed('glacial', 0, 0, 1000, 1)); // mean now (1 + 5 + 40 + 1000) / 43 = 24.3: 41x, capped
+    const capped = agg.step(41)!;
+    expect(capped.used[40].weight).toBe(10);
+    expect(capped.used[0].weight).toBeCloseTo(43 / 1046, 9);
+    expect(() => agg.submit({ ...update('x', 0, agg.version, [1]) })).toThrow(/startedAt/);
+  });
+
   it('refuses malformed updates', () => {
     const agg = new AsyncAggregation(new FedAvgAggregator(), { bufferSize: 1, staleness: { kind: 'constant' }, maxStaleness: null }, ws(0, 0));
     expect(() => agg.submit(update('a', 0, 0, [1]))).toThrow(/tensor|values|shape/);
