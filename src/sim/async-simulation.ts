@@ -149,7 +149,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
   const modelBytes = totalParameters(initial) * 4;
   const seconds = devices.map((d, k) => workSeconds(d, trainSizes[k], cfg.localEpochs, modelBytes));
 
-  const core = new AsyncAggregation(createAggregator(cfg.strategy), clock.mode === 'async' ? clock.async : { ...clock.async, maxStaleness: null }, initial);
+  const core = new AsyncAggregation(createAggregator(cfg.strategy), clock.mode === 'async' ? clock.async : { ...clock.async, maxStaleness: null, participation: 'none' }, initial);
   const records: ClockedRecord[] = [];
   const contributions = new Array<number>(cfg.clients).fill(0);
   const stalenessHistogram: number[] = [];
