@@ -165,6 +165,20 @@ describe('AsyncEngine over the in-memory transport (fake timers)', () => {
     engine.dispose();
   });
 
+  it('a client whose assignment was lost is sent the newest model again after the deadline', async () => {
+    let dropped = 0;
+    const plan = { plan: (_f: string, to: string, m: Message) => (to === 'b' && m.type === 'round-start' && dropped++ === 0 ? { drop: true } : undefined) };
+    const { engine, addClient, step, trainers } = setup({ plan });
+    await addClient('a', 100, 1);
+    await addClient('b', 100, 1);
+    const used: string[] = [];
+    for (let i = 0; i < 40 && !used.includes('b'); i++) used.push(...(await step())!.used.map((u) => u.clientId));
+    expect(dropped).toBeGreaterThan(1);
+    expect(trainers.get('b')!.started.length).toBeGreaterThan(0);
+    expect(used).toContain('b');
+    engine.dispose();
+  });
+
   it('drops updates past the maximum staleness', async () => {
     const network = new InMemoryNetwork();
     const events: AsyncEngineEvent[] = [];
