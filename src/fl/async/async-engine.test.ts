@@ -100,6 +100,10 @@ describe('AsyncEngine over the in-memory transport (fake timers)', () => {
     expect(validated).toEqual(new Array(8).fill(3));
     expect(reports.every((r) => r.decomposition !== null)).toBe(true);
     expect(engine.contributions.get('slow')).toBe(slowUses.length);
+    engine.setDecompositionMode('off');
+    expect((await step())!.decomposition).toBeNull();
+    engine.setDecompositionMode('exact'); // measured in proxy mode: the clients are busy training
+    expect((await step())!.decomposition).not.toBeNull();
     engine.dispose();
   });
 

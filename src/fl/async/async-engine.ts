@@ -19,7 +19,10 @@ export interface AsyncEngineConfig {
   strategy: StrategyConfig;
   train: Omit<TrainConfig, 'seed'>;
   async: AsyncAggregationConfig;
-  /** 'proxy' measures the decomposition per step on the aggregator's validation set; 'exact' is not offered in async mode and counts as 'off'. */
+  /**
+   * Anything but 'off' measures the decomposition per step in proxy mode, on the aggregator's validation set: the exact
+   * estimator needs every participant to cross-evaluate, and in async mode the clients are busy training.
+   */
   decomposition: DecompositionMode;
   decompositionEvery: number;
   seed: number;
@@ -113,7 +116,7 @@ export class AsyncEngine {
     return this.core.version;
   }
 
-  /** Switches the decomposition mode from the next step on ('exact' counts as 'off' in async mode). */
+  /** Switches the decomposition mode from the next step on ('exact' is measured as 'proxy' in async mode). */
   setDecompositionMode(mode: DecompositionMode): void {
     this.config = { ...this.config, decomposition: mode };
   }
@@ -284,7 +287,7 @@ export class AsyncEngine {
     const evalStart = performance.now();
     let decomposition: LossDecomposition | null = null;
     const every = Math.max(1, this.config.decompositionEvery);
-    if (this.config.decomposition === 'proxy' && this.hooks.evaluateOnValidation && step.version % every === 0) {
+    if (this.config.decomposition !== 'off' && this.hooks.evaluateOnValidation && step.version % every === 0) {
       const locals = step.updates.map((u) => addScaledWeights(u.base!, u.delta));
       const losses = await this.hooks.evaluateOnValidation([...locals, step.global]);
       decomposition = proxyDecomposition(step.updates.map((u) => u.metrics!.evalLoss), losses.slice(0, locals.length), losses[locals.length], step.updates.map((u) => u.numSamples));
