@@ -13,15 +13,17 @@ import { AsyncAggregation, type AsyncAggregationConfig, type StepResult } from '
 import type { BufferedUpdate } from '../fl/async/buffer';
 import { subsetDataset, datasetSize, type Dataset } from '../fl/data/dataset';
 import { describePartition, partitionIndices, type Partition, type PartitionSummary } from '../fl/data/partition';
-import { splitTrainEval } from '../fl/data/split';
 import { proxyDecomposition, type LossDecomposition } from '../fl/decomposition';
-import { TfLocalTrainer, type TrainResponse } from '../fl/local-trainer';
+import type { LocalTrainer, TrainResponse } from '../fl/local-trainer';
 import { buildModel, getWeights, setWeights, type ModelSpec } from '../fl/models';
 import { Rng } from '../fl/rng';
 import { createAggregator } from '../fl/strategies/aggregators';
+import { strategyRuntime } from '../fl/strategies/runtime';
 import { evaluateModel } from '../fl/train';
 import { addScaledWeights, totalParameters, type WeightSet } from '../fl/weights';
+import { buildClientShards } from './client-shards';
 import { EventQueue } from './clock';
+import { buildParticipantTrainer, InProcessRunner, type ParticipantContext } from './participant';
 import { deviceProfiles, slowClientIds, workSeconds, type DeviceProfile, type DeviceSpec } from './devices';
 import { intertwinedPartition } from './intertwined';
 import { evaluatePerClass } from './per-class';
@@ -139,26 +141,33 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
   } else {
     partition = partitionIndices(data.train.labels, data.train.numClasses, cfg.clients, cfg.partition, cfg.seed);
   }
-  const trainers: TfLocalTrainer[] = partition.clients.map((indices, k) => {
-    const local = splitTrainEval(subsetDataset(data.train, indices), cfg.evalFraction, cfg.seed * 31 + k, cfg.evalMax);
-    return new TfLocalTrainer(local.train, local.eval, () => tf.getBackend(), cfg.seed);
-  });
-  const trainSizes = await Promise.all(trainers.map(async (t) => (await t.info()).numSamples));
+  // Clients as index lists into the one training set, trained one job at a time on one shared model (participant.ts),
+  // their strategy state (SCAFFOLD's c_k) kept in ctx.clientStates: memory follows the jobs, not the population.
+  const shards = buildClientShards(data.train, partition, { evalFraction: cfg.evalFraction, evalMax: cfg.evalMax, seed: cfg.seed });
+  const runner = new InProcessRunner(data.train, cfg.seed);
+  const ctx: ParticipantContext = { shards, runner, backendName: tf.getBackend(), clientStates: new Map() };
+  const trainers: LocalTrainer[] = shards.map((_, k) => buildParticipantTrainer(ctx, k));
+  const trainSizes = shards.map((shard) => shard.train.length);
   const evalModel = buildModel(spec, cfg.seed);
   const initial = await getWeights(evalModel);
   const modelBytes = totalParameters(initial) * 4;
   const seconds = devices.map((d, k) => workSeconds(d, trainSizes[k], cfg.localEpochs, modelBytes));
 
-  const core = new AsyncAggregation(createAggregator(cfg.strategy), clock.mode === 'async' ? clock.async : { ...clock.async, maxStaleness: null, participation: 'none' }, initial);
+  const aggregator = createAggregator(cfg.strategy);
+  const runtime = strategyRuntime(cfg.strategy);
+  const core = new AsyncAggregation(aggregator, clock.mode === 'async' ? clock.async : { ...clock.async, maxStaleness: null, participation: 'none' }, initial);
   const records: ClockedRecord[] = [];
   const contributions = new Array<number>(cfg.clients).fill(0);
   const stalenessHistogram: number[] = [];
   let droppedUpdates = 0;
   let assignments = 0;
-  const trainConfig = { localEpochs: cfg.localEpochs, batchSize: cfg.batch, learningRate: cfg.lr };
+  const trainConfig = { localEpochs: cfg.localEpochs, batchSize: cfg.batch, learningRate: cfg.lr, optimizer: cfg.optimizer, momentum: cfg.momentum };
 
-  const train = async (k: number, base: WeightSet, version: number): Promise<TrainResponse> =>
-    trainers[k].train({ round: version, model: spec, strategy: cfg.strategy, train: { ...trainConfig, seed: cfg.seed * 1_000_003 + assignments++ }, weights: base });
+  const train = async (k: number, base: WeightSet, version: number): Promise<TrainResponse> => {
+    // The strategy's plan for this client: what goes beside the weights (SCAFFOLD's c) and training overrides.
+    const plan = runtime.planRound({ round: version + 1, candidates: [{ id: String(k), numSamples: trainSizes[k] }], fraction: 1, minClients: 1, seed: cfg.seed, global: base, state: aggregator.state });
+    return trainers[k].train({ round: version, model: spec, strategy: cfg.strategy, train: { ...trainConfig, ...plan.train, seed: cfg.seed * 1_000_003 + assignments++ }, weights: base, ...(plan.extras ? { extras: plan.extras } : {}) });
+  };
 
   const evaluateStep = async (step: StepResult): Promise<Pick<ClockedRecord, 'accuracy' | 'loss' | 'perClass' | 'decomposition'>> => {
     setWeights(evalModel, step.global);
@@ -194,6 +203,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
     base: w.base,
     delta: w.result.delta,
     numSamples: w.result.numSamples,
+    ...(w.result.extras ? { extras: w.result.extras } : {}),
     metrics: w.result.metrics,
     startedAt: w.startedAt,
     arrivedAt,
@@ -223,7 +233,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
           const result = await train(k, base, version);
           core.submit(toBuffered({ client: k, startedAt: now - seconds[k], seq: round, baseVersion: version, base, result }, now));
         }
-        const step = core.step(arrived.length)!;
+        const step = core.step(arrived.length, undefined, cfg.clients)!;
         await record(step, now, late.length, true, wallStart);
       }
     } else {
@@ -245,10 +255,14 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
           droppedUpdates++;
         }
         if (core.ready) {
-          const step = core.step(undefined, (d) => {
-            pendingDropped += d.length;
-            droppedUpdates += d.length;
-          });
+          const step = core.step(
+            undefined,
+            (d) => {
+              pendingDropped += d.length;
+              droppedUpdates += d.length;
+            },
+            cfg.clients,
+          );
           if (step) {
             pendingDropped += step.dropped.length;
             droppedUpdates += step.dropped.length;
@@ -291,7 +305,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
       },
     };
   } finally {
-    trainers.forEach((t) => t.dispose());
+    await runner.dispose();
     evalModel.dispose();
   }
 }
