@@ -27,6 +27,7 @@ describe('simulated-clock options', () => {
     [['--deadline', '0'], /--deadline must be a positive number/],
     [['--mode', 'async', '--max-staleness', '1.5'], /--max-staleness must be a non-negative integer/],
     [['--mode', 'async', '--participation', 'fair'], /--participation must be none or duration/],
+    [['--mode', 'async', '--workers', '2'], /--workers applies to plain sync rounds/],
   ])('rejects %j', (args, message) => {
     expect(() => parseSimArgs(args as string[])).toThrow(UsageError);
     expect(() => parseSimArgs(args as string[])).toThrow(message);

@@ -74,7 +74,7 @@ ${STRATEGY_USAGE}
   --participation none|duration   async: also weight each update by its client's time for it (default none)
   --sim-time S        stop after S simulated seconds (then --rounds does not apply)
   --eval-every N      async: evaluate every N steps (default 1)
-  Any of these runs the simulator on a simulated clock; the table then shows simulated seconds.
+  Any of these runs the simulator on a simulated clock (one job at a time: not with --workers); the table then shows simulated seconds.
   --out FILE.json     write the full result as JSON
   --quiet             only the final summary
   --help`;
@@ -182,7 +182,10 @@ export function parseSimArgs(argv: string[]): CliOptions {
   };
   if (v.codec !== undefined && !isWeightCodecName(v.codec)) throw new UsageError(`--codec must be float32, float16 or int8, got "${v.codec}"`);
   if (v.out !== undefined && !v.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${v.out}"`);
-  return { config, clock: parseClock(v), out: v.out, quiet: v.quiet ?? false, help: v.help ?? false };
+  const clock = parseClock(v);
+  // The simulated clock trains one job at a time in event order (participant.ts's in-process runner).
+  if (clock && config.workers > 1) throw new UsageError('--workers applies to plain sync rounds, not to the simulated clock (--mode, --devices, ...)');
+  return { config, clock, out: v.out, quiet: v.quiet ?? false, help: v.help ?? false };
 }
 
 type ClockArgs = Partial<Record<'mode' | 'devices' | 'deadline' | 'buffer' | 'staleness' | 'max-staleness' | 'participation' | 'sim-time' | 'eval-every', string>> & { intertwined?: boolean };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FedAvgAggregator } from '../strategies/fedavg-aggregator';
+import { createAggregator } from '../strategies/aggregators';
 import type { Aggregator, ClientUpdate } from '../strategies/types';
 import type { WeightSet } from '../weights';
 import { AsyncAggregation } from './async-aggregation';
@@ -62,6 +63,16 @@ describe('AsyncAggregation', () => {
     agg.step();
     agg.step();
     expect(seen.map((u) => u.map((x) => x.delta[0].values[0]))).toEqual([[4], [2]]);
+  });
+
+  it("two updates of one client in one step are two rows for the strategy (FedLD refuses a client id twice)", () => {
+    const agg = new AsyncAggregation(createAggregator({ name: 'fedld', lambda: 0.1, rho: 0.8 }), { bufferSize: 3, staleness: { kind: 'constant' }, maxStaleness: null }, ws(0));
+    agg.submit(update('a', 0, 0, [1]));
+    agg.submit(update('a', 1, 0, [2]));
+    agg.submit(update('b', 2, 0, [3]));
+    const step = agg.step()!;
+    expect(step.used.map((u) => u.clientId)).toEqual(['a', 'a', 'b']);
+    expect(step.version).toBe(1);
   });
 
   it('never aggregates an update twice and never loses one', () => {

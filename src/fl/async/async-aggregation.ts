@@ -156,7 +156,9 @@ export class AsyncAggregation {
       used.push(record);
       kept.push(u);
       // Extras (e.g. SCAFFOLD's delta-c) go to the strategy as sent; only the model delta is scaled by s(tau).
-      scaled.push({ clientId: u.clientId, numSamples: u.numSamples, delta: weight === 1 ? u.delta : scaleDelta(u.delta, weight), ...(u.extras ? { extras: u.extras } : {}) });
+      // A fast client may have two updates in one step: each is its own row for the strategy (FedLD refuses a
+      // client id twice per aggregation), so the strategy sees the update's unique key as its id.
+      scaled.push({ clientId: u.key, numSamples: u.numSamples, delta: weight === 1 ? u.delta : scaleDelta(u.delta, weight), ...(u.extras ? { extras: u.extras } : {}) });
     }
     if (used.length === 0) {
       onDropped?.(dropped);
