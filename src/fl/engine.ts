@@ -510,7 +510,7 @@ export class RoundEngine {
 }
 
 /** ServerState tensors are weight-shaped: a state for another model would fail every round, so it is refused up front. */
-function stateProblem(state: ServerState, layout: TensorLayout[]): string | null {
+export function stateProblem(state: ServerState, layout: TensorLayout[]): string | null {
   try {
     for (const [name, tensors] of Object.entries(state.tensors)) {
       assertSameLayout(layout, tensors, name);

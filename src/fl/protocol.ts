@@ -1,3 +1,4 @@
+import type { AggregationMode } from './async/mode';
 import type { PartitionSpec } from './data/partition';
 import type { ModelSpec } from './models';
 import type { LocalOptimizerName } from './local-optimizer';
@@ -164,6 +165,8 @@ export interface SessionConfig {
   seed: number;
   /** How the built-in demo data is split: client slot k gets part k of this partition. */
   demo: { partition: PartitionSpec; clients: number };
+  /** Synchronous rounds (also when absent) or asynchronous buffered aggregation. */
+  aggregation?: AggregationMode;
 }
 
 /** The aggregator's answer to an admitted hello. */

@@ -1,10 +1,10 @@
-import type { EngineEvent, RoundEngine } from '../fl/engine';
+import type { EngineEvent } from '../fl/engine';
 import { PROTOCOL_VERSION, type DecompositionMode, type RosterMessage, type SessionConfig } from '../fl/protocol';
 import type { ServerState } from '../fl/strategies/types';
 import type { Transport } from '../fl/transport';
 import type { WeightSet } from '../fl/weights';
 import type { Membership } from './membership';
-import { engineConfigOf, validationHooks, type EngineFactory, type ValidationEvaluator } from './session-engine';
+import { engineConfigOf, validationHooks, type AggregatorEngine, type EngineFactory, type ValidationEvaluator } from './session-engine';
 import type { SessionTiming } from './session-timing';
 import type { SessionTransport } from './session-transport';
 import { engineTransport } from './term-transport';
@@ -38,7 +38,7 @@ export interface AggregatorRoleOptions {
  * to every member and to peers yet to join this term, and keeps the next successors supplied with checkpoints.
  */
 export class AggregatorRole {
-  readonly engine: RoundEngine;
+  readonly engine: AggregatorEngine;
   private latest: Checkpoint;
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private readonly retry: ReturnType<typeof setInterval>;

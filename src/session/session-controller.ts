@@ -86,6 +86,7 @@ export function sessionConfigFromSettings(s: SessionSettings): SessionConfig {
     codec: s.codec,
     seed: s.seed,
     demo: { partition: s.demoPartition, clients: s.demoClients },
+    ...(s.aggregation && s.aggregation.mode !== 'sync' ? { aggregation: s.aggregation } : {}),
   };
 }
 
@@ -109,6 +110,7 @@ function settingsFromConfig(c: SessionConfig, hostTrains: boolean): SessionSetti
     demoClients: c.demo.clients,
     seed: c.seed,
     hostTrains,
+    ...(c.aggregation ? { aggregation: c.aggregation } : {}),
   };
 }
 

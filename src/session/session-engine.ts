@@ -1,17 +1,32 @@
-import { RoundEngine, type EngineConfig, type EngineHooks, type EngineStart } from '../fl/engine';
+import type { AggregationMode } from '../fl/async/mode';
+import { RoundEngine, type EngineConfig, type EngineHooks, type EngineStart, type RoundReport } from '../fl/engine';
 import type { ModelSpec } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
 import type { Transport } from '../fl/transport';
 import type { WeightSet } from '../fl/weights';
+import { AsyncRoundEngine } from './async-round-engine';
 
 /** Held-out data of the aggregating tab: plain-CE losses and accuracies of weight sets. */
 export type ValidationEvaluator = (spec: ModelSpec, weightSets: WeightSet[]) => Promise<{ losses: number[]; accuracies: number[] }>;
 
-export type EngineFactory = (transport: Transport, config: EngineConfig, start: EngineStart, hooks: EngineHooks) => RoundEngine;
+/**
+ * What the session needs of its aggregator engine: RoundEngine (synchronous rounds) or AsyncRoundEngine (issue 9:
+ * asynchronous buffered aggregation, one step reported as one round; its report also carries each update's staleness).
+ */
+export type AggregatorEngine = Pick<RoundEngine, 'currentRound' | 'globalWeights' | 'serverState' | 'connectedClients' | 'dispose' | 'setDecompositionMode'> & {
+  runRound(): Promise<(RoundReport & { staleness?: number[] }) | null>;
+};
 
-export const defaultEngineFactory: EngineFactory = (transport, config, start, hooks) => new RoundEngine(transport, config, start, hooks);
+/** The engine's config plus how the session aggregates (sync rounds when absent). */
+export type SessionEngineConfig = EngineConfig & { aggregation?: AggregationMode };
 
-export function engineConfigOf(config: SessionConfig): EngineConfig {
+export type EngineFactory = (transport: Transport, config: SessionEngineConfig, start: EngineStart, hooks: EngineHooks) => AggregatorEngine;
+
+/** Sync sessions get a RoundEngine, async ones (config.aggregation.mode 'async') an AsyncRoundEngine. */
+export const defaultEngineFactory: EngineFactory = (transport, config, start, hooks) =>
+  config.aggregation?.mode === 'async' ? new AsyncRoundEngine(transport, config, start, hooks) : new RoundEngine(transport, config, start, hooks);
+
+export function engineConfigOf(config: SessionConfig): SessionEngineConfig {
   return {
     model: config.model,
     strategy: config.strategy,
@@ -24,6 +39,7 @@ export function engineConfigOf(config: SessionConfig): EngineConfig {
     timing: { roundDeadlineMs: config.roundDeadlineMs, evalDeadlineMs: config.roundDeadlineMs },
     // The next round starts while the aggregating tab's validation worker scores the new global model.
     evaluateInBackground: true,
+    ...(config.aggregation ? { aggregation: config.aggregation } : {}),
   };
 }
 

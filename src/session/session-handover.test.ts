@@ -6,6 +6,8 @@ import { mlpSpec } from '../fl/models';
 import { PROTOCOL_VERSION, type Message, type SessionConfig } from '../fl/protocol';
 import type { ServerState } from '../fl/strategies/types';
 import type { WeightSet } from '../fl/weights';
+import { AsyncRoundEngine } from './async-round-engine';
+import { defaultEngineFactory, type AggregatorEngine } from './session-engine';
 import { SessionNode, type EngineFactory } from './session-node';
 
 const config: SessionConfig = {
@@ -333,6 +335,39 @@ describe('one aggregator at a time', () => {
     const { start } = engines.ann.at(-1)!;
     expect(start.round).toBe(roundAtLeave);
     expect(start.serverState).toEqual(stateAtLeave);
+    nodes.forEach((n) => n.leave());
+  });
+
+  it("async mode: the default factory makes AsyncRoundEngines, and the strategy's state still reaches the successor", async () => {
+    const engines: Record<string, Array<{ engine: AggregatorEngine; start: EngineStart }>> = {};
+    const recording: (name: string) => EngineFactory = (name) => (transport, cfg, start, hooks) => {
+      const engine = defaultEngineFactory(transport, cfg, start, hooks);
+      (engines[name] ??= []).push({ engine, start });
+      return engine;
+    };
+    const { network, nodes } = makeSession({ createEngine: recording });
+    const [host, ann] = nodes;
+    const asyncConfig: SessionConfig = { ...config, rounds: 30, strategy: { name: 'fedavg', serverOpt: 'avgm' }, aggregation: { mode: 'async', bufferSize: 2, staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null } };
+    await startSession(nodes, asyncConfig);
+    await vi.advanceTimersByTimeAsync(700);
+    const hostEngine = engines.host[0].engine;
+    expect(hostEngine).toBeInstanceOf(AsyncRoundEngine);
+    const stepAtLeave = hostEngine.currentRound;
+    expect(stepAtLeave).toBeGreaterThan(0);
+    expect(host.rounds.at(-1)!.staleness).toHaveLength(2);
+    const stateAtLeave = structuredClone(hostEngine.serverState);
+    expect(stateAtLeave).toMatchObject({ strategy: 'fedavg', steps: stepAtLeave });
+    network.disconnect('host');
+    host.leave();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(ann.isAggregator).toBe(true);
+    const { engine, start } = engines.ann.at(-1)!;
+    expect(engine).toBeInstanceOf(AsyncRoundEngine);
+    expect(start.round).toBe(stepAtLeave);
+    expect(start.serverState).toEqual(stateAtLeave);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(engine.currentRound).toBeGreaterThan(stepAtLeave);
+    expect(engine.serverState!.steps).toBe(engine.currentRound);
     nodes.forEach((n) => n.leave());
   });
 

@@ -1,5 +1,6 @@
 import { FlClient } from '../fl/client';
 import type { ClientInfo, EngineEvent } from '../fl/engine';
+import { modelVersionOfRoundStart } from './async-round-engine';
 import type { LocalTrainer } from '../fl/local-trainer';
 import { PROTOCOL_VERSION, type DecompositionMode, type Message, type RosterEntry, type RosterMessage, type SessionConfig } from '../fl/protocol';
 import type { TrainProgress } from '../fl/train';
@@ -91,7 +92,8 @@ export class SessionNode {
     });
     this.client = new FlClient(gatedTransport(this.loop.clientFace, (from, m) => this.forLocalClient(from, m)), '', deferredTrainer(options.trainer), {
       name: options.name,
-      onProgress: (round, p) => options.onProgress?.(round, p),
+      // Async mode: assignment rounds encode the model version (modelVersionOfRoundStart); sync: round - 1.
+      onProgress: (round, p) => options.onProgress?.(modelVersionOfRoundStart(this.sessionConfig, round) + 1, p),
       onRoundResult: (r) => {
         if (this.isAggregator) return; // the aggregator records its own report
         this.records.push({
@@ -324,8 +326,9 @@ export class SessionNode {
       case 'round-start':
         if (this.election.isCurrent(from, m.term)) {
           this.started = true;
-          if (m.round > 1 && !this.records.some((r) => r.round === m.round - 1)) this.traffic.close(m.round - 1);
-          this.remember({ weights: m.weights, round: m.round - 1, serverState: this.latest?.round === m.round - 1 ? this.latest.serverState : null });
+          const version = modelVersionOfRoundStart(this.sessionConfig, m.round); // m.round - 1 in sync mode
+          if (version > 0 && !this.records.some((r) => r.round === version)) this.traffic.close(version);
+          this.remember({ weights: m.weights, round: version, serverState: this.latest?.round === version ? this.latest.serverState : null });
           this.options.onActivity?.('training');
         }
         return;

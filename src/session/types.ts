@@ -3,6 +3,7 @@ import type { LossDecomposition } from '../fl/decomposition';
 import type { DecompositionMode } from '../fl/protocol';
 import type { ClassBalance } from '../fl/collapse';
 import type { LocalOptimizerName } from '../fl/local-optimizer';
+import type { AggregationMode } from '../fl/async/mode';
 import type { StrategyConfig } from '../fl/strategies/types';
 import type { PartitionSpec } from '../fl/data/partition';
 import type { WeightCodecName } from '../fl/codec';
@@ -33,6 +34,8 @@ export interface SessionSettings {
   seed: number;
   /** The host tab trains on its own data too. */
   hostTrains: boolean;
+  /** Synchronous rounds (also when absent) or asynchronous buffered aggregation. */
+  aggregation?: AggregationMode;
 }
 
 export type PeerStatus = 'idle' | 'training' | 'uploaded' | 'evaluating' | 'left';
@@ -61,6 +64,8 @@ export interface RoundView {
   slowestClientMs: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Async mode: the staleness of each participant's update, in the order of participants. */
+  staleness?: number[];
 }
 
 export interface LocalProgressView {

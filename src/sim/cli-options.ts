@@ -7,6 +7,9 @@ import { paramFlag, parseParam, rangeText } from '../fl/strategies/params';
 import { configurableParams, defaultStrategyConfig, findStrategy, listStrategies, strategyNames } from '../fl/strategies/registry';
 import { SERVER_OPTIMIZER_PARAMS } from '../fl/strategies/server-optimizer';
 import type { HyperParam, ParamValue } from '../fl/strategies/types';
+import { parseStaleness } from '../fl/async/staleness';
+import { CLOCK_DEFAULTS, type ClockOptions } from './async-simulation';
+import { parseDevices } from './devices';
 import { SIM_DEFAULTS, type SimConfig } from './simulation';
 
 
@@ -61,6 +64,17 @@ ${STRATEGY_USAGE}
   --validation F      hold out this share of the training data as a validation set (default 0)
   --evaluate-on test|validation   what the global model is scored on each round (default test)
   --workers N         train a round's clients on N worker threads (default ${SIM_DEFAULTS.workers}; same numbers as 1)
+  --mode sync|async   sync rounds (default) or asynchronous buffered aggregation on a simulated clock
+  --devices uniform|classroom|lognormal:SIGMA   simulated device speeds (classroom: ~30% of devices 5x slower)
+  --intertwined       the slow devices are the ones holding particular classes
+  --deadline S        sync: a round aggregates what arrived within S simulated seconds
+  --buffer M          async: an aggregation step every M updates (default ${CLOCK_DEFAULTS.async.bufferSize})
+  --staleness constant|poly:A|hinge:A:B   async: weight of an update tau steps stale (default poly:0.5)
+  --max-staleness T   async: drop updates more than T steps stale
+  --participation none|duration   async: also weight each update by its client's time for it (default none)
+  --sim-time S        stop after S simulated seconds (then --rounds does not apply)
+  --eval-every N      async: evaluate every N steps (default 1)
+  Any of these runs the simulator on a simulated clock (one job at a time: not with --workers); the table then shows simulated seconds.
   --out FILE.json     write the full result as JSON
   --quiet             only the final summary
   --help`;
@@ -79,6 +93,8 @@ const nonNegativeInt = (x: number) => Number.isInteger(x) && x >= 0;
 
 export interface CliOptions {
   config: SimConfig;
+  /** The simulated-clock options, when any of them was given (else the plain round simulator runs). */
+  clock: ClockOptions | null;
   out?: string;
   quiet: boolean;
   help: boolean;
@@ -98,6 +114,9 @@ export function parseSimArgs(argv: string[]): CliOptions {
         rounds: { type: 'string' }, 'local-epochs': { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
         optimizer: { type: 'string' }, momentum: { type: 'string' }, fraction: { type: 'string' },
         ...Object.fromEntries([...paramFlags.keys()].map((flag) => [flag, { type: 'string' as const }])),
+        mode: { type: 'string' }, devices: { type: 'string' }, intertwined: { type: 'boolean' }, deadline: { type: 'string' },
+        buffer: { type: 'string' }, staleness: { type: 'string' }, 'max-staleness': { type: 'string' }, participation: { type: 'string' },
+        'sim-time': { type: 'string' }, 'eval-every': { type: 'string' },
         seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, workers: { type: 'string' }, sigma: { type: 'string' }, validation: { type: 'string' }, 'evaluate-on': { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
@@ -163,5 +182,49 @@ export function parseSimArgs(argv: string[]): CliOptions {
   };
   if (v.codec !== undefined && !isWeightCodecName(v.codec)) throw new UsageError(`--codec must be float32, float16 or int8, got "${v.codec}"`);
   if (v.out !== undefined && !v.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${v.out}"`);
-  return { config, out: v.out, quiet: v.quiet ?? false, help: v.help ?? false };
+  const clock = parseClock(v);
+  // The simulated clock trains one job at a time in event order (participant.ts's in-process runner).
+  if (clock && config.workers > 1) throw new UsageError('--workers applies to plain sync rounds, not to the simulated clock (--mode, --devices, ...)');
+  return { config, clock, out: v.out, quiet: v.quiet ?? false, help: v.help ?? false };
+}
+
+type ClockArgs = Partial<Record<'mode' | 'devices' | 'deadline' | 'buffer' | 'staleness' | 'max-staleness' | 'participation' | 'sim-time' | 'eval-every', string>> & { intertwined?: boolean };
+
+function parseClock(v: ClockArgs): ClockOptions | null {
+  const given = ['mode', 'devices', 'deadline', 'buffer', 'staleness', 'max-staleness', 'participation', 'sim-time', 'eval-every', 'intertwined'].some((k) => v[k as keyof ClockArgs] !== undefined);
+  if (!given) return null;
+  const d = CLOCK_DEFAULTS;
+  const mode = v.mode ?? 'sync';
+  if (mode !== 'sync' && mode !== 'async') throw new UsageError(`--mode must be sync or async, got "${mode}"`);
+  const wrap = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  };
+  const devices = wrap(() => parseDevices(v.devices ?? 'uniform'));
+  const staleness = wrap(() => parseStaleness(v.staleness ?? 'poly:0.5'));
+  const participation = v.participation ?? 'none';
+  if (participation !== 'none' && participation !== 'duration') throw new UsageError(`--participation must be none or duration, got "${participation}"`);
+  const positive = (x: number) => x > 0;
+  const deadline = v.deadline === undefined ? null : num('deadline', v.deadline, 0, positive, 'a positive number of simulated seconds');
+  if (mode === 'async' && deadline !== null) throw new UsageError('--deadline applies to --mode sync only');
+  const asyncOnly = (['buffer', 'staleness', 'max-staleness', 'participation', 'eval-every'] as const).filter((k) => v[k] !== undefined);
+  if (mode === 'sync' && asyncOnly.length > 0) throw new UsageError(`--${asyncOnly[0]} applies to --mode async only`);
+  return {
+    mode,
+    devices,
+    intertwined: v.intertwined ?? false,
+    deadline,
+    async: {
+      bufferSize: num('buffer', v.buffer, d.async.bufferSize, positiveInt, 'a positive integer'),
+      staleness,
+      maxStaleness: v['max-staleness'] === undefined ? null : num('max-staleness', v['max-staleness'], 0, nonNegativeInt, 'a non-negative integer'),
+      participation,
+    },
+    simTime: v['sim-time'] === undefined ? null : num('sim-time', v['sim-time'], 0, positive, 'a positive number of simulated seconds'),
+    evalEvery: num('eval-every', v['eval-every'], d.evalEvery, positiveInt, 'a positive integer'),
+    validationSize: d.validationSize,
+  };
 }

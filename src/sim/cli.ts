@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { parseSimArgs, USAGE, UsageError } from './cli-options';
+import { runClockedSimulation } from './async-simulation';
+import { clockedHeader, clockedRow, clockedSummary } from './clocked-report';
 import { runSimulation, type SimRound } from './simulation';
 
 const fmt = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
@@ -38,6 +40,23 @@ async function main(): Promise<number> {
     if (!quiet && process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${text}`);
     else if (!quiet && text.startsWith('backend')) process.stderr.write(`${text}\n`);
   };
+  if (options.clock) {
+    // Simulated devices and clock (sync with a deadline, or asynchronous buffered aggregation).
+    if (!quiet) process.stdout.write(`${clockedHeader()}\n`);
+    const clocked = await runClockedSimulation(config, options.clock, {
+      onStatus: status,
+      onRecord: (r) => {
+        if (process.stderr.isTTY && !quiet) process.stderr.write('\r\x1b[2K');
+        if (!quiet) process.stdout.write(`${clockedRow(r)}\n`);
+      },
+    });
+    process.stdout.write(`${clockedSummary(clocked)}\n`);
+    if (options.out) {
+      writeFileSync(options.out, JSON.stringify(clocked, null, 2));
+      process.stdout.write(`wrote ${options.out}\n`);
+    }
+    return 0;
+  }
   if (!quiet) process.stdout.write(`${header()}\n`);
   const result = await runSimulation(config, {
     onStatus: status,

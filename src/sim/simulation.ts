@@ -125,12 +125,12 @@ export interface SimHooks {
   onStatus?: (text: string) => void;
 }
 
-interface LoadedData {
+export interface LoadedData {
   train: Dataset;
   test: Dataset;
 }
 
-function loadData(cfg: SimConfig): LoadedData {
+export function loadData(cfg: SimConfig): LoadedData {
   const limit = cfg.limit > 0 ? cfg.limit : undefined;
   if (cfg.data === 'mnist') {
     return { train: loadMnistNode('train', limit), test: loadMnistNode('test', cfg.testLimit) };

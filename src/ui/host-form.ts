@@ -11,6 +11,8 @@ import { parseParam } from '../fl/strategies/params';
 import { configurableParams, DEFAULT_STRATEGY, describeStrategyConfig, getStrategy, listStrategies } from '../fl/strategies/registry';
 import type { ParamValue, StrategyConfig, StrategyName } from '../fl/strategies/types';
 import { UI_CONFIG } from './config';
+import type { AggregationMode } from '../fl/async/mode';
+import { parseStaleness, type StalenessConfig } from '../fl/async/staleness';
 
 export interface HostFormValues {
   name: string;
@@ -37,6 +39,13 @@ export interface HostFormValues {
   demoClients: string;
   seed: string;
   hostTrains: boolean;
+  /** Synchronous rounds or asynchronous buffered aggregation. */
+  mode: AggregationMode['mode'];
+  bufferSize: string;
+  /** constant, poly:A or hinge:A:B */
+  staleness: string;
+  /** Empty: no maximum. */
+  maxStaleness: string;
 }
 
 /** A form field: a plain setting, or a strategy hyper-parameter (see strategyParamKey). */
@@ -78,6 +87,10 @@ export const DEFAULT_HOST_FORM: HostFormValues = {
   demoClients: '10',
   seed: '1',
   hostTrains: true,
+  mode: 'sync',
+  bufferSize: '3',
+  staleness: 'poly:0.5',
+  maxStaleness: '',
 };
 
 export const HOST_FORM_LIMITS = {
@@ -90,6 +103,8 @@ export const HOST_FORM_LIMITS = {
   decompositionEvery: [1, 1000],
   demoClients: [1, 1000],
   shardsPerClient: [1, 100],
+  bufferSize: [1, 256],
+  maxStaleness: [0, 100_000],
 } as const;
 
 type Check = { ok: true; value: number } | { ok: false; error: string };
@@ -155,6 +170,19 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
     demoPartition = { kind: 'iid' };
   }
 
+  let aggregation: AggregationMode = { mode: 'sync' };
+  if (v.mode === 'async') {
+    const bufferSize = take('bufferSize', integerIn(v.bufferSize, L.bufferSize));
+    let staleness: StalenessConfig = { kind: 'constant' };
+    try {
+      staleness = parseStaleness(v.staleness);
+    } catch {
+      errors.staleness = 'Enter constant, poly:A (e.g. poly:0.5) or hinge:A:B (e.g. hinge:10:4).';
+    }
+    const maxStaleness = v.maxStaleness.trim() === '' ? null : take('maxStaleness', integerIn(v.maxStaleness, L.maxStaleness));
+    aggregation = { mode: 'async', bufferSize, staleness, maxStaleness };
+  }
+
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -178,6 +206,7 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
       demoClients,
       seed,
       hostTrains: v.hostTrains,
+      aggregation,
     },
   };
 }

@@ -3,6 +3,8 @@
  * fresh message holding only the known fields. Round staleness and the current model's layout are the round
  * engine's job (checkUpdateAgainstLayout helps with the latter).
  */
+import { AGGREGATION_MODES, type AggregationMode } from '../async/mode';
+import { STALENESS_KINDS, type StalenessConfig } from '../async/staleness';
 import type { ModelSpec } from '../models';
 import { AUTH_NONCE_HEX_LENGTH, AUTH_PROOF_HEX_LENGTH, PROTOCOL_VERSION } from '../protocol';
 import type {
@@ -313,6 +315,24 @@ function sessionConfig(x: unknown, path: string, limits: WireLimits): SessionCon
     codec: oneOf(c.codec, CODEC_CHOICES, `${path}.codec`),
     seed: integer(c.seed, `${path}.seed`),
     demo: { partition: partitionSpec(demo.partition, `${path}.demo.partition`), clients: integer(demo.clients, `${path}.demo.clients`, 1) },
+    ...(c.aggregation === undefined ? {} : { aggregation: aggregationMode(c.aggregation, `${path}.aggregation`) }),
+  };
+}
+
+/** Sync, or async with a buffer size, a staleness function and an optional maximum staleness. */
+function aggregationMode(x: unknown, path: string): AggregationMode {
+  const a = record(x, path);
+  const mode = oneOf(a.mode, AGGREGATION_MODES, `${path}.mode`);
+  if (mode === 'sync') return { mode };
+  const s = record(a.staleness, `${path}.staleness`);
+  const kind = oneOf(s.kind, STALENESS_KINDS, `${path}.staleness.kind`);
+  const staleness: StalenessConfig =
+    kind === 'constant' ? { kind } : kind === 'poly' ? { kind, a: inRange(s.a, `${path}.staleness.a`, 0, 1e6) } : { kind, a: inRange(s.a, `${path}.staleness.a`, 0, 1e6), b: integer(s.b, `${path}.staleness.b`) };
+  return {
+    mode,
+    bufferSize: integer(a.bufferSize, `${path}.bufferSize`, 1, 1_000_000),
+    staleness,
+    maxStaleness: a.maxStaleness === null ? null : integer(a.maxStaleness, `${path}.maxStaleness`),
   };
 }
 

@@ -4,6 +4,7 @@ import { inSession } from '../session-view';
 import { useSession, type SessionStore } from '../store';
 import type { SessionState } from '../../session/types';
 import { AccuracyPanel } from './AccuracyPanel';
+import { AsyncPanel } from './AsyncPanel';
 import { BackendPanel } from './BackendPanel';
 import { DecompositionPanel } from './DecompositionPanel';
 import { EventLog } from './EventLog';
@@ -68,6 +69,7 @@ export function Dashboard() {
         <AccuracyPanel rounds={state.rounds} settings={state.settings} />
         <PeersTable peers={state.peers} />
       </div>
+      {state.settings?.aggregation?.mode === 'async' && <AsyncPanel rounds={state.rounds} peers={state.peers} />}
       {!trains && <p className="note">This tab aggregates and does not train (the host chose not to train).</p>}
       <div className="three-columns">
         <LocalDataPanel data={state.localData} />

@@ -150,6 +150,25 @@ export function HostFormPage() {
         </fieldset>
 
         <fieldset>
+          <legend>Synchronous or asynchronous</legend>
+          <Field field="mode" label="Aggregation" hint={values.mode === 'sync' ? 'rounds: everyone starts together, the round waits for the deadline' : 'no rounds: each device trains again as soon as it has sent; a step every few updates'}>
+            <select id="host-mode" aria-describedby="host-mode-hint" value={values.mode} onChange={(e) => update('mode', e.target.value as HostFormValues['mode'])}>
+              <option value="sync">synchronous rounds</option>
+              <option value="async">asynchronous (mixed devices)</option>
+            </select>
+          </Field>
+          {values.mode === 'async' && (
+            <>
+              {num('bufferSize', 'Updates per aggregation step (buffer)', undefined, '1')}
+              <Field field="staleness" label="Staleness weighting" hint="constant, poly:A = (1+τ)^-A, hinge:A:B" error={errors.staleness}>
+                <input id="host-staleness" type="text" value={values.staleness} onChange={(e) => update('staleness', e.target.value)} aria-invalid={errors.staleness ? true : undefined} aria-describedby={describedBy('staleness', 'x', errors.staleness)} />
+              </Field>
+              {num('maxStaleness', 'Maximum staleness (steps)', 'empty = no maximum', '1')}
+            </>
+          )}
+        </fieldset>
+
+        <fieldset>
           <legend>Rounds and clients</legend>
           {num('minClients', 'Minimum clients to start a round', undefined, '1')}
           {num('fraction', 'Share of clients asked per round', '1 = everyone')}

@@ -1,0 +1,182 @@
+import type { Aggregator, ClientUpdate } from '../strategies/types';
+import type { TensorLayout, WeightSet } from '../weights';
+import { assertFinite, assertSameLayout, layoutOf } from '../weights';
+import { UpdateBuffer, type BufferedUpdate } from './buffer';
+import { stalenessProblem, stalenessWeight, type StalenessConfig } from './staleness';
+
+export interface AsyncAggregationConfig {
+  /** M: an aggregation step is due once this many updates wait. */
+  bufferSize: number;
+  staleness: StalenessConfig;
+  /** Updates more than this many steps stale are dropped (null: never). */
+  maxStaleness: number | null;
+  /**
+   * 'duration' also scales each update by how long its client took for it relative to the mean over all updates
+   * so far (capped at DURATION_WEIGHT_CAP): a device that reports 5x less often counts 5x more per update, so every
+   * client's total influence follows its data, not its speed (after FedAU's inverse-participation weighting,
+   * Wang & Ji 2023). Needs startedAt on the updates. Default 'none'.
+   */
+  participation?: 'none' | 'duration';
+}
+
+export const DURATION_WEIGHT_CAP = 10;
+
+export const ASYNC_DEFAULTS: AsyncAggregationConfig = { bufferSize: 5, staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null };
+
+/** One update as an aggregation step used it. */
+export interface StepContribution {
+  clientId: string;
+  key: string;
+  baseVersion: number;
+  /** tau: steps taken between the version it started from and this step. */
+  staleness: number;
+  /** s(tau), times the duration factor with participation 'duration': the factor its delta was scaled by. */
+  weight: number;
+  numSamples: number;
+}
+
+export interface StepResult {
+  /** The new global model version (= steps taken so far). */
+  version: number;
+  previousGlobal: WeightSet;
+  global: WeightSet;
+  used: StepContribution[];
+  /** The updates themselves, in the order used (for the loss decomposition). */
+  updates: BufferedUpdate[];
+  /** Updates taken from the buffer but past the maximum staleness. */
+  dropped: StepContribution[];
+}
+
+export type SubmitOutcome = 'buffered' | 'duplicate' | 'too-stale';
+
+export function checkAsyncConfig(config: AsyncAggregationConfig): void {
+  if (!(Number.isInteger(config.bufferSize) && config.bufferSize >= 1)) throw new RangeError(`async: buffer size must be a positive integer, got ${config.bufferSize}`);
+  const problem = stalenessProblem(config.staleness);
+  if (problem) throw new RangeError(`async: ${problem}`);
+  if (config.maxStaleness !== null && !(Number.isInteger(config.maxStaleness) && config.maxStaleness >= 0)) {
+    throw new RangeError(`async: max staleness must be a non-negative integer or none, got ${config.maxStaleness}`);
+  }
+}
+
+/**
+ * Buffered asynchronous aggregation (FedBuff with FedAsync's staleness functions), independent of any transport or
+ * clock: updates are submitted as they arrive; step() takes the oldest M, scales each delta by s(tau), and hands them
+ * to the strategy's ordinary aggregate(global, updates), which applies the sample weighting (FedAvg's weighted mean,
+ * FedLD's principal-gradient aggregation of the buffer). So the new global is w + sum_i p_i s(tau_i) delta_i for FedAvg.
+ */
+export class AsyncAggregation {
+  private readonly buffer = new UpdateBuffer();
+  private readonly layout: TensorLayout[];
+  private current: WeightSet;
+  private steps: number;
+  private durationSum = 0;
+  private durationCount = 0;
+
+  constructor(
+    private readonly aggregator: Aggregator,
+    readonly config: AsyncAggregationConfig,
+    initial: WeightSet,
+    startVersion = 0,
+  ) {
+    checkAsyncConfig(config);
+    assertFinite(initial, 'initial weights');
+    this.current = initial;
+    this.layout = layoutOf(initial);
+    this.steps = startVersion;
+  }
+
+  get version(): number {
+    return this.steps;
+  }
+
+  get global(): WeightSet {
+    return this.current;
+  }
+
+  get waiting(): number {
+    return this.buffer.size;
+  }
+
+  /** True once M updates wait. */
+  get ready(): boolean {
+    return this.buffer.size >= this.config.bufferSize;
+  }
+
+  private tooStale(tau: number): boolean {
+    return this.config.maxStaleness !== null && tau > this.config.maxStaleness;
+  }
+
+  private durationFactor(u: BufferedUpdate): number {
+    if (this.config.participation !== 'duration' || u.startedAt === undefined) return 1;
+    const mean = this.durationSum / Math.max(1, this.durationCount);
+    if (!(mean > 0)) return 1;
+    return Math.min(DURATION_WEIGHT_CAP, Math.max(1 / DURATION_WEIGHT_CAP, (u.arrivedAt - u.startedAt) / mean));
+  }
+
+  /** Validates and buffers one update; throws on a malformed one (wrong layout, non-finite, bad count or version). */
+  submit(update: BufferedUpdate): SubmitOutcome {
+    if (this.buffer.has(update.key)) return 'duplicate';
+    assertSameLayout(this.layout, update.delta, `update from ${update.clientId}`);
+    assertFinite(update.delta, `update from ${update.clientId}`);
+    if (!(Number.isInteger(update.numSamples) && update.numSamples > 0)) throw new Error(`update from ${update.clientId}: invalid sample count ${update.numSamples}`);
+    if (!(Number.isInteger(update.baseVersion) && update.baseVersion >= 0 && update.baseVersion <= this.steps)) {
+      throw new Error(`update from ${update.clientId}: started from version ${update.baseVersion}, the newest is ${this.steps}`);
+    }
+    if (this.config.participation === 'duration' && !(update.startedAt !== undefined && update.startedAt <= update.arrivedAt)) {
+      throw new Error(`update from ${update.clientId}: participation weighting needs startedAt <= arrivedAt`);
+    }
+    if (this.tooStale(this.steps - update.baseVersion)) return 'too-stale';
+    if (!this.buffer.add(update)) return 'duplicate';
+    if (update.startedAt !== undefined) {
+      this.durationSum += update.arrivedAt - update.startedAt;
+      this.durationCount += 1;
+    }
+    return 'buffered';
+  }
+
+  /**
+   * One aggregation step over the oldest `count` waiting updates (default M). Returns null when none wait, or when
+   * every update taken was past the maximum staleness (the model is then unchanged; `onDropped` hears of them).
+   */
+  step(count = this.config.bufferSize, onDropped?: (dropped: StepContribution[]) => void, population?: number): StepResult | null {
+    const taken = this.buffer.take(count);
+    if (taken.length === 0) return null;
+    const used: StepContribution[] = [];
+    const dropped: StepContribution[] = [];
+    const kept: BufferedUpdate[] = [];
+    const scaled: ClientUpdate[] = [];
+    for (const u of taken) {
+      const tau = this.steps - u.baseVersion;
+      const weight = stalenessWeight(this.config.staleness, tau) * this.durationFactor(u);
+      const record = { clientId: u.clientId, key: u.key, baseVersion: u.baseVersion, staleness: tau, weight, numSamples: u.numSamples };
+      if (this.tooStale(tau)) {
+        dropped.push(record);
+        continue;
+      }
+      used.push(record);
+      kept.push(u);
+      // Extras (e.g. SCAFFOLD's delta-c) go to the strategy as sent; only the model delta is scaled by s(tau).
+      // A fast client may have two updates in one step: each is its own row for the strategy (FedLD refuses a
+      // client id twice per aggregation), so the strategy sees the update's unique key as its id.
+      scaled.push({ clientId: u.key, numSamples: u.numSamples, delta: weight === 1 ? u.delta : scaleDelta(u.delta, weight), ...(u.extras ? { extras: u.extras } : {}) });
+    }
+    if (used.length === 0) {
+      onDropped?.(dropped);
+      return null;
+    }
+    const previousGlobal = this.current;
+    const next = this.aggregator.aggregate(previousGlobal, scaled, population !== undefined ? { population: Math.max(population, scaled.length) } : {});
+    assertFinite(next, 'aggregated global model');
+    this.current = next;
+    this.steps += 1;
+    return { version: this.steps, previousGlobal, global: next, used, updates: kept, dropped };
+  }
+}
+
+function scaleDelta(delta: WeightSet, factor: number): WeightSet {
+  return delta.map((t) => {
+    const out = new Float32Array(t.values.length);
+    for (let i = 0; i < out.length; i++) out[i] = t.values[i] * factor;
+    return { name: t.name, shape: [...t.shape], values: out };
+  });
+}

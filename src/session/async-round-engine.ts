@@ -1,0 +1,122 @@
+/**
+ * The session's view of an asynchronous aggregator: AsyncEngine (fl/async) behind the AggregatorEngine face of the
+ * session's EngineFactory (session-engine.ts picks it when config.aggregation.mode is 'async'), so the session's
+ * loop, checkpoints (with the strategy's server state), handover and dashboard records work unchanged.
+ * Each aggregation step is reported as a round; its record also carries the staleness of each update it used.
+ */
+import { AsyncEngine, ROUNDS_PER_VERSION, type AsyncEngineEvent } from '../fl/async/async-engine';
+import type { EngineEvent, EngineHooks, EngineStart, RoundEvaluation, RoundReport } from '../fl/engine';
+import { describeStrategyConfig } from '../fl/strategies/registry';
+import type { ServerState } from '../fl/strategies/types';
+import type { DecompositionMode, SessionConfig } from '../fl/protocol';
+import type { Transport } from '../fl/transport';
+import type { WeightSet } from '../fl/weights';
+import type { AggregatorEngine, SessionEngineConfig } from './session-engine';
+
+export type { AggregatorEngine } from './session-engine';
+
+/**
+ * The global model version a round-start carries: round - 1 in sync mode; in async mode assignments have round
+ * numbers of their own, version * ROUNDS_PER_VERSION + a counter.
+ */
+export function modelVersionOfRoundStart(config: Pick<SessionConfig, 'aggregation'> | null, round: number): number {
+  return config?.aggregation?.mode === 'async' ? Math.floor(round / ROUNDS_PER_VERSION) : round - 1;
+}
+
+export class AsyncRoundEngine implements AggregatorEngine {
+  private readonly engine: AsyncEngine;
+  private readonly strategy: string;
+
+  constructor(transport: Transport, config: SessionEngineConfig, start: EngineStart, hooks: EngineHooks) {
+    const aggregation = config.aggregation;
+    if (aggregation?.mode !== 'async') throw new Error('AsyncRoundEngine needs a session in async mode');
+    this.strategy = describeStrategyConfig(config.strategy);
+    this.engine = new AsyncEngine(
+      transport,
+      {
+        model: config.model,
+        strategy: config.strategy,
+        train: config.train,
+        async: { bufferSize: aggregation.bufferSize, staleness: aggregation.staleness, maxStaleness: aggregation.maxStaleness },
+        decomposition: config.decomposition,
+        decompositionEvery: config.decompositionEvery,
+        seed: config.seed,
+        timing: { roundDeadlineMs: config.timing?.roundDeadlineMs },
+      },
+      start.weights,
+      { admit: hooks.admit, evaluateGlobal: hooks.evaluateGlobal, evaluateOnValidation: hooks.evaluateOnValidation, onEvent: (e) => forward(e, hooks.onEvent, () => this.engine.version) },
+      start.round ?? 0,
+      start.serverState ?? null,
+    );
+  }
+
+  get currentRound(): number {
+    return this.engine.version;
+  }
+
+  get globalWeights(): WeightSet {
+    return this.engine.globalWeights;
+  }
+
+  /** The strategy's server state after the latest step: travels in checkpoints like RoundEngine's. */
+  get serverState(): ServerState | null {
+    return this.engine.serverState;
+  }
+
+  get connectedClients() {
+    return this.engine.connectedClients;
+  }
+
+  dispose(): void {
+    this.engine.dispose();
+  }
+
+  setDecompositionMode(mode: DecompositionMode): void {
+    this.engine.setDecompositionMode(mode);
+  }
+
+  async runRound(): Promise<(RoundReport & { staleness: number[] }) | null> {
+    const r = await this.engine.nextStep();
+    if (!r) return null;
+    // The step's test-set evaluation ran before it ended (not in the background).
+    const test: RoundEvaluation | null = r.accuracy !== null && r.loss !== null ? { accuracy: r.accuracy, loss: r.loss, classes: null } : null;
+    return {
+      round: r.step,
+      strategy: this.strategy,
+      participants: r.used.map((u) => u.clientId),
+      missing: [],
+      accuracy: r.accuracy,
+      loss: r.loss,
+      decomposition: r.decomposition,
+      classes: null,
+      clientTrainLoss: r.clientTrainLoss,
+      slowestClientMs: r.slowestClientMs,
+      trainMs: r.waitedMs,
+      aggregateMs: r.aggregateMs,
+      evalMs: r.evalMs,
+      evaluation: Promise.resolve(test),
+      warnings: [],
+      staleness: r.used.map((u) => u.staleness),
+    };
+  }
+}
+
+function forward(e: AsyncEngineEvent, onEvent: ((e: EngineEvent) => void) | undefined, version: () => number): void {
+  if (!onEvent) return;
+  switch (e.kind) {
+    case 'client-joined':
+    case 'client-left':
+    case 'rejected':
+      return onEvent(e);
+    case 'update-received':
+      return onEvent({ kind: 'update-received', round: version() + 1, from: e.from });
+    case 'update-dropped':
+      return onEvent({ kind: 'rejected', from: e.from, reason: `update ${e.staleness} steps stale, past the maximum` });
+    case 'step-failed':
+      return onEvent({ kind: 'round-failed', round: e.step, reason: e.reason });
+    case 'warning':
+      return onEvent({ kind: 'round-warning', round: version(), reason: e.reason });
+    default:
+      return;
+  }
+}

@@ -1,0 +1,122 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createWireCodec } from '../fl/codec';
+import { subsetDataset } from '../fl/data/dataset';
+import { loadMnistNode } from '../fl/data/node-loaders';
+import { partitionIndices } from '../fl/data/partition';
+import { splitTrainEval } from '../fl/data/split';
+import { InMemoryNetwork } from '../fl/in-memory-transport';
+import { TfLocalTrainer } from '../fl/local-trainer';
+import { buildModel, getWeights, mlpSpec } from '../fl/models';
+import type { SessionConfig } from '../fl/protocol';
+import { evaluateWeightSets } from '../fl/train';
+import { SessionNode, type ValidationEvaluator } from './session-node';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const spec = mlpSpec([28, 28, 1], 10, [16]);
+const config: SessionConfig = {
+  model: spec,
+  strategy: { name: 'fedavg' },
+  train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 },
+  rounds: 8,
+  minClients: 2,
+  fraction: 1,
+  roundDeadlineMs: 5_000,
+  decomposition: 'proxy',
+  decompositionEvery: 1,
+  codec: 'float16',
+  seed: 4,
+  demo: { partition: { kind: 'iid' }, clients: 4 },
+  aggregation: { mode: 'async', bufferSize: 2, staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null },
+};
+
+function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      if (condition()) return resolve();
+      if (Date.now() - started > timeoutMs) return reject(new Error('timed out waiting'));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+/** Four tabs; the last one holds 4x the data of the others, so it is the slow one. */
+function makeSession() {
+  const train = loadMnistNode('train', 1400);
+  const test = loadMnistNode('test', 200);
+  const parts = partitionIndices(train.labels, 10, 7, { kind: 'iid' }, 1);
+  const network = new InMemoryNetwork({ codec: createWireCodec('float16') });
+  const validationModel = buildModel(spec, 9);
+  const validation: ValidationEvaluator = async (_spec, ws) => {
+    const r = await evaluateWeightSets(validationModel, ws, test);
+    return { losses: r.map((x) => x.loss), accuracies: r.map((x) => x.accuracy) };
+  };
+  const logs: string[] = [];
+  const shards = [[0], [1], [2], [3, 4, 5, 6]];
+  const nodes = ['host', 'ann', 'bob', 'cy'].map((name, k) => {
+    const indices = Int32Array.from(shards[k].flatMap((p) => Array.from(parts.clients[p])));
+    const local = splitTrainEval(subsetDataset(train, indices), 0.2, k);
+    const trainer = new TfLocalTrainer(local.train, local.eval, () => 'cpu');
+    return new SessionNode({
+      transport: network.endpoint(`peer-${name}`),
+      name,
+      trainer: () => trainer,
+      validation,
+      timing: { heartbeatMs: 200, silenceMs: 1_000, voteTimeoutMs: 1_000, retryRoundMs: 50, welcomeTimeoutMs: 2_000 },
+      onLog: (level, text) => logs.push(`${name} ${level}: ${text}`),
+    });
+  });
+  return { network, nodes, logs };
+}
+
+describe('session in async mode (in-memory transport, real wire frames)', () => {
+  it('runs aggregation steps of M updates; every step records each update\'s staleness; the slow tab is included', async () => {
+    const { nodes } = makeSession();
+    const [host, ...members] = nodes;
+    await host.host(config, await getWeights(buildModel(spec, 4)));
+    const welcomes = await Promise.all(members.map((m) => m.join(host.selfId)));
+    expect(welcomes[0].config.aggregation).toEqual(config.aggregation);
+    await waitFor(() => host.clients.filter((c) => c.numSamples > 0).length === 4);
+    await host.start();
+    expect(host.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const r of host.rounds) {
+      expect(r.participantCount).toBe(2);
+      expect(r.staleness).toHaveLength(2);
+      const d = r.decomposition!;
+      expect(Math.abs(d.local + d.shift + d.aggregation - d.global)).toBeLessThan(1e-6);
+    }
+    const contributors = new Set(host.rounds.flatMap((r) => r.participants));
+    expect(contributors.size).toBeGreaterThanOrEqual(3);
+    expect(host.rounds.flatMap((r) => r.staleness!).some((t) => t > 0)).toBe(true);
+    expect(host.rounds[7].accuracy!).toBeGreaterThan(0.3);
+    await waitFor(() => members.every((m) => m.rounds.length >= 8));
+    nodes.forEach((n) => n.leave());
+  });
+
+  it('when the aggregator vanishes, the earliest-joined tab takes over and the steps go on with the others', async () => {
+    const { nodes, network, logs } = makeSession();
+    const [host, ann, bob, cy] = nodes;
+    await host.host({ ...config, rounds: 10 }, await getWeights(buildModel(spec, 4)));
+    await Promise.all([ann, bob, cy].map((m) => m.join(host.selfId)));
+    await waitFor(() => host.clients.filter((c) => c.numSamples > 0).length === 4);
+    void host.start();
+    await waitFor(() => host.rounds.length >= 3 && ann.currentRound >= 3);
+    network.disconnect(host.selfId);
+    host.leave();
+    await waitFor(() => ann.isAggregator, 10_000);
+    await waitFor(() => ann.rounds.length > 0 && ann.rounds[ann.rounds.length - 1].round === 10 && !ann.isRunning, 60_000).catch((e) => {
+      throw new Error(`${e.message}\n${logs.join('\n')}\nann rounds: ${ann.rounds.map((r) => r.round)}`);
+    });
+    const after = ann.rounds.filter((r) => r.aggregatorId === ann.selfId);
+    expect(after[0].round).toBeGreaterThan(3);
+    const contributors = new Set(after.flatMap((r) => r.participants));
+    expect(contributors.has(bob.selfId) || contributors.has(cy.selfId)).toBe(true);
+    expect(after.every((r) => r.staleness?.length === r.participantCount)).toBe(true);
+    nodes.forEach((n) => n.leave());
+  });
+});

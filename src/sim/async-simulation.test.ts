@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { CLOCK_DEFAULTS, runClockedSimulation, timeToAccuracy, type ClockOptions } from './async-simulation';
+import { SIM_DEFAULTS, type SimConfig } from './simulation';
+
+const cfg: SimConfig = { ...SIM_DEFAULTS, limit: 900, testLimit: 300, clients: 6, rounds: 4, strategy: { name: 'fedavg' }, backend: 'wasm' };
+const clock: ClockOptions = { ...CLOCK_DEFAULTS, devices: { kind: 'classroom' }, intertwined: true, validationSize: 100 };
+
+describe('simulator on a simulated clock (real MNIST)', () => {
+  it('sync with a deadline: the slow devices never make it, each round lasts the deadline, their classes are not learned', async () => {
+    const r = await runClockedSimulation(cfg, { ...clock, mode: 'sync', deadline: 0.5 });
+    const slow = r.devices.map((d, k) => (d.slow ? k : -1)).filter((k) => k >= 0);
+    expect(slow.length).toBe(2);
+    expect(r.devices.filter((d) => d.slow).every((d) => d.seconds > 0.5)).toBe(true);
+    expect(r.devices.filter((d) => !d.slow).every((d) => d.seconds <= 0.5)).toBe(true);
+    expect(r.records.map((x) => x.simTime)).toEqual([0.5, 1, 1.5, 2].map((t) => expect.closeTo(t, 9)));
+    for (const k of slow) expect(r.final.contributions[k]).toBe(0);
+    expect(r.records.every((x) => x.dropped === 2 && x.staleness.every((s) => s === 0))).toBe(true);
+    expect(r.final.slowClassAccuracy).toBeLessThan(0.05);
+    for (const x of r.records) {
+      const d = x.decomposition!;
+      expect(Math.abs(d.local + d.shift + d.aggregation - d.global)).toBeLessThan(1e-9);
+    }
+  });
+
+  it('async: slow devices contribute stale updates, every step records its staleness, time moves forward, same seed same numbers', async () => {
+    const opts: ClockOptions = { ...clock, mode: 'async', simTime: 3, evalEvery: 2, async: { bufferSize: 3, staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null } };
+    const counts: number[] = [];
+    const a = await runClockedSimulation(cfg, opts, { onRecord: () => counts.push(tf.memory().numTensors) });
+    const slow = a.devices.map((d, k) => (d.slow ? k : -1)).filter((k) => k >= 0);
+    for (const k of slow) expect(a.final.contributions[k]).toBeGreaterThan(0);
+    expect(a.records.length).toBeGreaterThan(4);
+    for (const x of a.records) {
+      expect(x.staleness).toHaveLength(3);
+      expect(x.clients).toHaveLength(3);
+    }
+    const slowTaus = a.records.flatMap((x) => x.staleness.filter((_, i) => slow.includes(x.clients[i])));
+    expect(Math.max(...slowTaus)).toBeGreaterThan(0);
+    const times = a.records.map((x) => x.simTime);
+    expect(times.every((t, i) => i === 0 || t >= times[i - 1])).toBe(true);
+    expect(times[times.length - 1]).toBeLessThanOrEqual(3);
+    expect(a.final.stalenessHistogram.reduce((s, n) => s + n, 0)).toBe(a.records.length * 3);
+    expect(a.records.filter((x) => x.accuracy !== null).length).toBeGreaterThanOrEqual(Math.floor(a.records.length / 2));
+    for (const x of a.records.filter((y) => y.decomposition)) {
+      const d = x.decomposition!;
+      expect(Math.abs(d.local + d.shift + d.aggregation - d.global)).toBeLessThan(1e-9);
+    }
+    expect(a.final.accuracy).toBeGreaterThan(0.3);
+    expect(counts[counts.length - 1]).toBe(counts[0]);
+    const b = await runClockedSimulation(cfg, opts);
+    expect(b.records.map((x) => [x.simTime, x.accuracy, x.staleness])).toEqual(a.records.map((x) => [x.simTime, x.accuracy, x.staleness]));
+    expect(timeToAccuracy(a.records, 0)).toBe(a.records.find((x) => x.accuracy !== null)!.simTime);
+    expect(timeToAccuracy(a.records, 1.01)).toBeNull();
+  });
+
+  it('async: a maximum staleness drops the slow devices\' stale updates', async () => {
+    const r = await runClockedSimulation(cfg, { ...clock, mode: 'async', simTime: 3, evalEvery: 100, async: { bufferSize: 1, staleness: { kind: 'constant' }, maxStaleness: 0 } });
+    expect(r.final.droppedUpdates).toBeGreaterThan(0);
+    expect(r.final.stalenessHistogram).toEqual([r.records.length]);
+  });
+});

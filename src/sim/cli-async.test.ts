@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { parseSimArgs, UsageError } from './cli-options';
+
+describe('simulated-clock options', () => {
+  it('without any of them, the plain round simulator runs', () => {
+    expect(parseSimArgs(['--rounds', '2']).clock).toBeNull();
+  });
+
+  it('parses async mode with its buffer and staleness', () => {
+    const { clock } = parseSimArgs(['--mode', 'async', '--devices', 'classroom', '--intertwined', '--buffer', '10', '--staleness', 'hinge:10:4', '--max-staleness', '20', '--participation', 'duration', '--sim-time', '30', '--eval-every', '2']);
+    expect(clock).toMatchObject({ mode: 'async', devices: { kind: 'classroom' }, intertwined: true, deadline: null, simTime: 30, evalEvery: 2, async: { bufferSize: 10, staleness: { kind: 'hinge', a: 10, b: 4 }, maxStaleness: 20, participation: 'duration' } });
+  });
+
+  it('parses sync mode with a deadline and lognormal devices', () => {
+    const { clock } = parseSimArgs(['--devices', 'lognormal:0.8', '--deadline', '1.5']);
+    expect(clock).toMatchObject({ mode: 'sync', devices: { kind: 'lognormal', sigma: 0.8 }, deadline: 1.5, intertwined: false });
+  });
+
+  it.each([
+    [['--mode', 'fast'], /--mode must be sync or async/],
+    [['--devices', 'phones'], /devices must be uniform, classroom or lognormal/],
+    [['--devices', 'lognormal:-1'], /devices must be/],
+    [['--mode', 'async', '--staleness', 'poly'], /staleness must be constant, poly:A or hinge:A:B/],
+    [['--mode', 'async', '--buffer', '0'], /--buffer must be a positive integer/],
+    [['--mode', 'async', '--deadline', '3'], /--deadline applies to --mode sync only/],
+    [['--mode', 'sync', '--buffer', '3'], /--buffer applies to --mode async only/],
+    [['--deadline', '0'], /--deadline must be a positive number/],
+    [['--mode', 'async', '--max-staleness', '1.5'], /--max-staleness must be a non-negative integer/],
+    [['--mode', 'async', '--participation', 'fair'], /--participation must be none or duration/],
+    [['--mode', 'async', '--workers', '2'], /--workers applies to plain sync rounds/],
+  ])('rejects %j', (args, message) => {
+    expect(() => parseSimArgs(args as string[])).toThrow(UsageError);
+    expect(() => parseSimArgs(args as string[])).toThrow(message);
+  });
+});
