@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { parseRunResult } from './result-schema';
 import * as tf from '@tensorflow/tfjs';
 import { parseSimArgs, USAGE, UsageError } from './cli-options';
 import { runSimulation, type SimRound } from './simulation';
@@ -51,7 +52,8 @@ async function main(): Promise<number> {
       `(${config.strategy.name}, ${config.clients} clients, ${config.partition.kind}${config.partition.kind === 'dirichlet' ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name})\n`,
   );
   if (options.out) {
-    writeFileSync(options.out, JSON.stringify(result, null, 2));
+    // The same schema the browser's metrics download follows.
+    writeFileSync(options.out, JSON.stringify(parseRunResult({ source: 'simulator', ...result }), null, 2));
     process.stdout.write(`wrote ${options.out}\n`);
   }
   return 0;

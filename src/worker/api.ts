@@ -7,6 +7,7 @@ import type { Dataset } from '../fl/data/dataset';
 import type { EvaluateResponse, TrainerInfo, TrainRequest, TrainResponse } from '../fl/local-trainer';
 import type { ModelSpec } from '../fl/models';
 import type { WeightSet } from '../fl/weights';
+import type { ModelFiles } from './model-export';
 import type { DemoShardSpec } from '../data/demo';
 import { isDemoShardSpec } from '../data/demo';
 import { isDataset } from '../data/dataset-guard';
@@ -114,6 +115,8 @@ export interface TrainingWorkerApi {
   evaluate(model: ModelSpec, weightSets: WeightSet[]): Promise<WorkerEvaluateResponse>;
   /** The deterministic initial weights of `model` (what buildModel(model, seed) starts from), e.g. a host's round-0 model. */
   initialWeights(model: ModelSpec, seed?: number): Promise<WeightSet>;
+  /** The model with these weights as TensorFlow.js files (model.json + weights.bin), for download. */
+  exportModel(model: ModelSpec, weights: WeightSet, info: { round: number; session: string }): Promise<ModelFiles>;
   /** Stops the running train() after its current batch (it resolves with cancelled: true). */
   cancel(): void;
   info(): Promise<WorkerInfo>;

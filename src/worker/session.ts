@@ -4,6 +4,7 @@
  * cancel, and redoes a round on the next backend when the active one dies.
  */
 import * as tf from '@tensorflow/tfjs';
+import { exportModelFiles, type ModelFiles } from './model-export';
 import type { Dataset } from '../fl/data/dataset';
 import { datasetSize, labelHistogram } from '../fl/data/dataset';
 import type { TrainRequest } from '../fl/local-trainer';
@@ -221,6 +222,11 @@ export class TrainingSession implements TrainingWorkerApi {
     } finally {
       m.dispose();
     }
+  }
+
+  async exportModel(model: ModelSpec, weights: WeightSet, info: { round: number; session: string }): Promise<ModelFiles> {
+    await this.ensureBackend(model);
+    return exportModelFiles(model, weights, info);
   }
 
   cancel(): void {

@@ -42,6 +42,10 @@ const api: TrainingWorkerApi = {
     const weights = await session.initialWeights(model, seed);
     return Comlink.transfer(weights, weights.map((t) => t.values.buffer as ArrayBuffer));
   },
+  async exportModel(model, weights, info) {
+    const files = await session.exportModel(model, weights, info);
+    return Comlink.transfer(files, [files.weightsBin]);
+  },
   cancel: () => session.cancel(),
   info: () => session.info(),
   memory: () => session.memory(),

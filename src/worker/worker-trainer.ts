@@ -23,6 +23,7 @@ import type {
 } from './api';
 import type { BackendPreference } from './backend-names';
 import { WORKER_CONFIG } from './config';
+import type { ModelFiles } from './model-export';
 
 export interface WorkerTrainHooks extends TrainHooks {
   /** Like onProgress, with the round and backend (throttled in the worker). */
@@ -100,6 +101,10 @@ export class WorkerTrainer implements LocalTrainer {
 
   initialWeights(model: ModelSpec, seed?: number): Promise<WeightSet> {
     return this.call(this.remote.initialWeights(model, seed));
+  }
+
+  exportModel(model: ModelSpec, weights: WeightSet, info: { round: number; session: string }): Promise<ModelFiles> {
+    return this.call(this.remote.exportModel(model, weights, info));
   }
 
   async info(): Promise<TrainerInfo> {
