@@ -4,7 +4,9 @@
  */
 import type { ModelSpec } from '../fl/model-spec';
 import { cnnSpec, mlpSpec } from '../fl/model-spec';
-import type { DecompositionMode, SessionConfig } from '../fl/protocol';
+import type { DecompositionMode, Message, SessionConfig } from '../fl/protocol';
+import type { LocalTrainer } from '../fl/local-trainer';
+import type { WeightSet } from '../fl/weights';
 import { demoDataUrl, fetchDemoData } from '../data/demo';
 import { importLocalData } from '../data/local-data';
 import type { LocalFile } from '../data/pickers';
@@ -19,7 +21,8 @@ import { hostPeerId, joinLink, normaliseSessionCode, randomSecret, randomSession
 import { SessionNode, type ValidationEvaluator } from './session-node';
 import type { SessionTransport } from './session-transport';
 import { SwitchableWireCodec } from './switchable-codec';
-import { INITIAL_SESSION_STATE, type LogEntry, type PeerStatus, type SessionController, type SessionSettings, type SessionState } from './types';
+import { LiveStatusTracker } from './live-status';
+import { INITIAL_SESSION_STATE, type LogEntry, type SessionController, type SessionSettings, type SessionState, type SessionStatus } from './types';
 
 export const CONTROLLER_CONFIG = {
   /** Log entries kept for the dashboard. */
@@ -71,7 +74,31 @@ function settingsFromConfig(c: SessionConfig, hostTrains: boolean): SessionSetti
   };
 }
 
-function asSessionTransport(t: PeerTransport): SessionTransport {
+/**
+ * The node's view of the network transport, with every message it sends and receives also shown to `tap`
+ * (the live status tracker): the UI's per-peer status comes from the protocol traffic itself.
+ */
+function asSessionTransport(t: PeerTransport, tap?: LiveStatusTracker, onGlobal?: (round: number, weights: WeightSet) => void): SessionTransport {
+  if (tap) {
+    const send = t.send.bind(t);
+    const seeGlobal = (m: Message) => {
+      // A round-start carries the global model after the previous round; a checkpoint the one after its round.
+      if (m.type === 'round-start') onGlobal?.(m.round - 1, m.weights);
+      else if (m.type === 'checkpoint') onGlobal?.(m.round, m.weights);
+    };
+    t.onMessage((from, m) => {
+      tap.received(from, m);
+      seeGlobal(m);
+    });
+    t.onPeerLeft((peer) => tap.left(peer));
+    Object.assign(t, {
+      send: (to: string, m: Message) => {
+        tap.sent(to, m);
+        seeGlobal(m);
+        return send(to, m);
+      },
+    });
+  }
   return Object.assign(t, {
     trafficTotals: () =>
       Object.values(t.trafficByPeer()).reduce(
@@ -100,7 +127,13 @@ export class BrowserSessionController implements SessionController {
   private node: SessionNode | null = null;
   private hasData = false;
   private backendPreference = 'auto';
-  private activity: PeerStatus = 'idle';
+  private live = new LiveStatusTracker();
+  private stopping = false;
+  /** The newest global model this tab has seen (round-start, checkpoint, its own training or validation). */
+  private global: { round: number; weights: WeightSet } | null = null;
+  /** How each round's decomposition was measured, as known when the round's record first appeared. */
+  private readonly modeByRound = new Map<number, DecompositionMode | null>();
+  private roundsSeen = 0;
   private secret = '';
 
   constructor(private readonly options: BrowserSessionOptions = {}) {}
@@ -124,6 +157,13 @@ export class BrowserSessionController implements SessionController {
     this.set({ log });
   }
 
+  /** An action failed in a way that concerns that action only (shown next to it by the UI): logged, thrown, not the session's error. */
+  private failAction(e: unknown): never {
+    const text = message(e);
+    this.log('error', text);
+    throw e instanceof Error ? e : new Error(text);
+  }
+
   private fail(e: unknown): never {
     const text = message(e);
     this.log('error', text);
@@ -136,26 +176,63 @@ export class BrowserSessionController implements SessionController {
     const node = this.node;
     if (!node) return;
     const aggregatorId = node.aggregatorId;
-    const clients = node.isAggregator ? node.clients : [];
     const roster = node.roster;
-    const peers = (node.isAggregator ? clients.map((c) => ({ ...c })) : roster.map((r) => ({ ...r, joinedAt: 0 }))).map((p) => ({
-      ...p,
-      isAggregator: p.id === aggregatorId,
-      isSelf: p.id === node.selfId,
-      status: (p.id === node.selfId ? this.activity : 'idle') as PeerStatus,
-    }));
+    const live = this.live;
+    live.roundsFinished(node.rounds);
+    const base = node.isAggregator ? node.clients.map((c) => ({ ...c })) : roster.map((r) => ({ ...r, joinedAt: 0 }));
+    const peers = base.map((p) => {
+      const s = live.view(p.id, p.numSamples);
+      return {
+        ...p,
+        isAggregator: p.id === aggregatorId,
+        isSelf: p.id === node.selfId,
+        // A client tab sees only the roster: what the others do is known to the aggregator alone.
+        status: node.isAggregator || p.id === node.selfId ? s.status : p.numSamples > 0 ? ('idle' as const) : ('no-data' as const),
+        statusDetail: node.isAggregator || p.id === node.selfId ? s.detail : null,
+        statusSince: s.since,
+        statusRound: s.round,
+      };
+    });
     const code = this.state.code;
     const joinUrl = code ? joinLink(location.origin + location.pathname, code, this.secret, aggregatorId ?? undefined) : null;
+    const settings = node.config ? settingsFromConfig(node.config, this.state.settings?.hostTrains ?? true) : this.state.settings;
+    const totalRounds = node.config?.rounds ?? Infinity;
+    let status: SessionStatus;
+    let runningRound: number | null;
+    let currentRound: number;
+    if (node.isAggregator) {
+      currentRound = node.currentRound;
+      // The engine's round counter moves when a round is aggregated; while running, the next one is in progress.
+      runningRound = node.isRunning && currentRound < totalRounds ? currentRound + 1 : null;
+      status = node.isRunning ? 'running' : currentRound >= totalRounds ? 'finished' : this.state.status === 'connecting' ? 'connecting' : 'lobby';
+    } else {
+      const marks = live.marks;
+      currentRound = Math.max(node.currentRound, marks.finished);
+      runningRound = live.activeRound;
+      status =
+        currentRound >= totalRounds ? 'finished' : runningRound !== null || currentRound > 0 ? 'running' : this.state.status === 'connecting' ? 'connecting' : 'lobby';
+    }
+    if (!node.isRunning) this.stopping = false;
+    const mode = node.config?.decomposition ?? null;
+    for (const r of node.rounds) if (!this.modeByRound.has(r.round)) this.modeByRound.set(r.round, r.decomposition ? mode : null);
+    // A finished round is a success: an older session error is stale now.
+    const progressed = node.rounds.length > this.roundsSeen;
+    this.roundsSeen = node.rounds.length;
     this.set({
+      ...(progressed && this.state.error ? { error: null } : {}),
+      modelSpec: node.config?.model ?? null,
       selfId: node.selfId,
       aggregatorId,
       isAggregator: node.isAggregator,
       peers,
-      rounds: node.rounds.map((r) => ({ ...r })),
-      currentRound: node.currentRound,
+      rounds: node.rounds.map((r) => ({ ...r, decompositionMode: this.modeByRound.get(r.round) ?? null })),
+      currentRound,
+      runningRound,
+      stopping: this.stopping,
+      selfContributions: live.selfContributions,
       joinUrl,
-      settings: node.config ? settingsFromConfig(node.config, this.state.settings?.hostTrains ?? true) : this.state.settings,
-      status: node.isRunning ? 'running' : node.config && node.currentRound >= node.config.rounds ? 'finished' : this.state.status === 'connecting' ? 'connecting' : 'lobby',
+      settings,
+      status,
     });
   }
 
@@ -167,23 +244,43 @@ export class BrowserSessionController implements SessionController {
   }
 
   private createNode(transport: PeerTransport, name: string, validation?: ValidationEvaluator): SessionNode {
-    const node = new SessionNode({
-      transport: asSessionTransport(transport),
+    const live = new LiveStatusTracker();
+    live.selfId = transport.selfId;
+    this.live = live;
+    const node: SessionNode = new SessionNode({
+      transport: asSessionTransport(transport, live, (round, weights) => this.rememberGlobal(round, weights)),
       name,
       secret: this.secret,
-      trainer: () => (this.hasData ? this.worker : null),
+      trainer: () => (this.hasData ? this.observedTrainer : null),
       validation,
       onChange: () => this.refresh(),
       onLog: (level, text) => this.log(level, text),
       onProgress: (round, p) => this.set({ localProgress: { round, ...p } }),
       onActivity: (a) => {
-        this.activity = a === 'idle' ? 'uploaded' : a;
+        const round = node.isAggregator ? node.currentRound + 1 : live.marks.started;
+        live.setSelf(node.selfId, a, round);
         this.refresh();
       },
     });
     this.node = node;
     return node;
   }
+
+  private rememberGlobal(round: number, weights: WeightSet): void {
+    if (round < 0 || (this.global && this.global.round >= round)) return;
+    this.global = { round, weights };
+    if (this.state.globalModelRound !== round) this.set({ globalModelRound: round });
+  }
+
+  /** The training worker, seen by the session: each round's request carries the global model it starts from. */
+  private readonly observedTrainer: LocalTrainer = {
+    train: (req, hooks) => {
+      this.rememberGlobal(req.round - 1, req.weights);
+      return this.worker.train(req, hooks);
+    },
+    evaluate: (spec, weights) => this.worker.evaluate(spec, weights),
+    info: () => this.worker.info(),
+  };
 
   private async lanUrls(): Promise<string[]> {
     try {
@@ -244,6 +341,8 @@ export class BrowserSessionController implements SessionController {
       return worker;
     };
     return async (spec, weightSets) => {
+      // The aggregator scores one weight set alone only for the new global model (after the round just aggregated).
+      if (weightSets.length === 1 && this.node?.isAggregator) this.rememberGlobal(this.node.currentRound, weightSets[0]);
       ready ??= start();
       const r = await (await ready).evaluate(spec, weightSets);
       return { losses: r.losses, accuracies: r.accuracies };
@@ -305,6 +404,7 @@ export class BrowserSessionController implements SessionController {
 
   async start(): Promise<void> {
     if (!this.node) throw new Error('no session');
+    this.set({ error: null });
     const run = this.node.start();
     this.refresh();
     await run.catch((e) => this.fail(e));
@@ -313,6 +413,8 @@ export class BrowserSessionController implements SessionController {
 
   stop(): void {
     this.node?.stop();
+    this.stopping = this.node?.isRunning ?? false;
+    this.refresh();
     this.log('info', 'stopping after the current round');
   }
 
@@ -324,13 +426,17 @@ export class BrowserSessionController implements SessionController {
     this.validationWorker = null;
     this.node = null;
     this.transport = null;
+    this.global = null;
+    this.modeByRound.clear();
+    this.roundsSeen = 0;
+    this.stopping = false;
     this.set({ ...INITIAL_SESSION_STATE, localData: this.state.localData, backend: this.state.backend, log: this.state.log });
   }
 
   async useDemoData(): Promise<void> {
     const node = this.node;
     if (!node?.config) throw new Error('join or host a session first: the demo shard depends on the session');
-    await this.loadDemo(node.config, node.slot ?? 0).catch((e) => this.fail(e));
+    await this.loadDemo(node.config, node.slot ?? 0).catch((e) => this.failAction(e));
     await node.announce();
   }
 
@@ -338,14 +444,14 @@ export class BrowserSessionController implements SessionController {
     const local: LocalFile[] = files.length && files[0] instanceof File ? filesFromInput(files as File[]) : (files as LocalFile[]);
     const result = await importLocalData(local);
     result.problems.forEach((p) => this.log('warn', p));
-    if (!result.summary) this.fail(new Error(`nothing could be loaded: ${result.problems.join('; ')}`));
+    if (!result.summary) this.failAction(new Error(`nothing could be loaded: ${result.problems.join('; ')}`));
     try {
       const info = await this.worker.loadStoredData();
       this.showData(info, 'own', result.problems);
       this.log('info', `loaded ${info.trainSamples + info.evalSamples} samples of your own data (they stay on this device)`);
       await this.node?.announce();
     } catch (e) {
-      this.fail(e);
+      this.failAction(e);
     }
   }
 
@@ -360,7 +466,20 @@ export class BrowserSessionController implements SessionController {
   async setBackend(preference: string): Promise<void> {
     this.backendPreference = preference;
     const spec = this.node?.config?.model ?? (this.state.settings ? modelSpecForSettings(this.state.settings) : null);
-    if (spec) await this.chooseBackend(spec).catch((e) => this.fail(e));
+    if (spec) await this.chooseBackend(spec).catch((e) => this.failAction(e));
+  }
+
+  clearError(): void {
+    this.set({ error: null });
+  }
+
+  async exportModel(): Promise<{ round: number; modelJson: string; weightsBin: ArrayBuffer }> {
+    const spec = this.node?.config?.model;
+    if (!spec) throw new Error('join or host a session first');
+    if (!this.global) throw new Error('this tab has not received a global model yet (it arrives with the first round)');
+    const { round, weights } = this.global;
+    const files = await this.worker.exportModel(spec, weights, { round, session: this.state.code ?? '' });
+    return { round, ...files };
   }
 
   setDecomposition(mode: DecompositionMode): void {

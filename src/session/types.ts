@@ -1,4 +1,5 @@
 import type { ClientInfo } from '../fl/engine';
+import type { ModelSpec } from '../fl/model-spec';
 import type { LossDecomposition } from '../fl/decomposition';
 import type { DecompositionMode } from '../fl/protocol';
 import type { StrategyConfig } from '../fl/strategies/types';
@@ -30,12 +31,24 @@ export interface SessionSettings {
   hostTrains: boolean;
 }
 
-export type PeerStatus = 'idle' | 'training' | 'uploaded' | 'evaluating' | 'left';
+/**
+ * What a peer is doing, as the aggregating tab sees it: 'idle' (connected, not asked in the running round),
+ * 'training' (asked to train), 'uploaded' (its update arrived), 'evaluating' (cross-evaluation), 'missing' (selected,
+ * no update in time), 'left-out' (it reported it cannot train, or its update was refused: see statusDetail),
+ * 'no-data' (joined without samples), 'left'.
+ */
+export type PeerStatus = 'idle' | 'training' | 'uploaded' | 'evaluating' | 'missing' | 'left-out' | 'no-data' | 'left';
 
 export interface PeerView extends ClientInfo {
   isAggregator: boolean;
   isSelf: boolean;
   status: PeerStatus;
+  /** Why (for 'left-out' and 'missing'), or which round. */
+  statusDetail?: string | null;
+  /** When the status began (ms since the epoch). */
+  statusSince?: number;
+  /** Round the status refers to (0: none). */
+  statusRound?: number;
 }
 
 export interface RoundView {
@@ -54,6 +67,8 @@ export interface RoundView {
   slowestClientMs: number;
   bytesSent: number;
   bytesReceived: number;
+  /** How the decomposition of this round was measured, as this tab knows it (null: not recorded). */
+  decompositionMode?: DecompositionMode | null;
 }
 
 export interface LocalProgressView {
@@ -108,6 +123,16 @@ export interface SessionState {
   backend: BackendView | null;
   log: LogEntry[];
   error: string | null;
+  /** The round in progress right now (null between rounds and before the first); currentRound counts finished rounds. */
+  runningRound?: number | null;
+  /** Host asked to stop; the round in progress still finishes. */
+  stopping?: boolean;
+  /** The session's model (from its config). */
+  modelSpec?: ModelSpec | null;
+  /** Round of the newest global model this tab holds (null: none yet), for "try the model" and the download. */
+  globalModelRound?: number | null;
+  /** Rounds to which this tab's update was sent. */
+  selfContributions?: number[];
 }
 
 export const INITIAL_SESSION_STATE: SessionState = {
@@ -148,4 +173,8 @@ export interface SessionController {
   forgetData(): Promise<void>;
   setBackend(preference: string): Promise<void>;
   setDecomposition(mode: DecompositionMode): void;
+  /** Clears the session's error message (the user dismissed it). */
+  clearError?(): void;
+  /** The newest global model this tab holds, as TensorFlow.js files (model.json + weights.bin). */
+  exportModel?(): Promise<{ round: number; modelJson: string; weightsBin: ArrayBuffer }>;
 }

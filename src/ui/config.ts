@@ -10,12 +10,15 @@ export const UI_CONFIG = {
   chart: {
     height: 260,
     projectorHeight: 440,
+    /** Projector mode, sized so the decomposition, accuracy and QR fit one 1280x800 screen. */
+    projectorDecompositionHeight: 340,
+    projectorAccuracyHeight: 140,
     /** Charts never get narrower than this, even in a tiny container. */
     minWidth: 240,
   },
   qr: {
     size: 176,
-    projectorSize: 340,
+    projectorSize: 176,
   },
   /** How long the copy button says "Copied". */
   copiedFeedbackMs: 2000,

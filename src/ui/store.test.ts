@@ -100,4 +100,18 @@ describe('session store', () => {
     store.getState().actions.dismissError();
     expect(store.getState().actionError).toBeNull();
   });
+
+  it('remembers which kind of action failed, so the error is shown next to it, and dismisses it', async () => {
+    const store = createSessionStore();
+    const c = new ScriptedController();
+    bindController(c, store);
+    c.failWith = new Error('the file has 3 features; this session expects 28x28x1 images');
+    expect(await store.getState().actions.importFiles([])).toBe(false);
+    expect(store.getState()).toMatchObject({ actionErrorSource: 'data', actionError: 'the file has 3 features; this session expects 28x28x1 images' });
+    c.failWith = new Error('no rounds');
+    expect(await store.getState().actions.start()).toBe(false);
+    expect(store.getState().actionErrorSource).toBe('start');
+    store.getState().actions.dismissError();
+    expect(store.getState()).toMatchObject({ actionError: null, actionErrorSource: null });
+  });
 });

@@ -3,6 +3,8 @@ import type { BackendView } from '../../session/types';
 import { UI_CONFIG } from '../config';
 import { formatRate } from '../format';
 import { useSession } from '../store';
+import { InlineError } from './ErrorBanner';
+import { secureContextNote } from '../secure-context';
 
 export function BackendPanel({ backend }: { backend: BackendView | null }) {
   const actions = useSession((s) => s.actions);
@@ -49,6 +51,7 @@ export function BackendPanel({ backend }: { backend: BackendView | null }) {
             </table>
           )}
           {backend.message && <p className="note">{backend.message}</p>}
+          {secureContextNote(window) && <p className="warn-text secure-context-note">{secureContextNote(window)}</p>}
         </>
       ) : (
         <p className="empty">The compute backend is chosen when data is loaded.</p>
@@ -72,6 +75,7 @@ export function BackendPanel({ backend }: { backend: BackendView | null }) {
           {busy ? 'Switching…' : 'Use it'}
         </button>
       </form>
+      <InlineError source="backend" />
     </section>
   );
 }

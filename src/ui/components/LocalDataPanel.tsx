@@ -4,6 +4,7 @@ import { filesFromDrop } from '../../data/pickers';
 import { describeSelection } from '../file-selection';
 import type { LocalFile } from '../../data/pickers';
 import { useSession } from '../store';
+import { InlineError } from './ErrorBanner';
 import { LabelBars } from './LabelBars';
 
 const SOURCE_TEXT: Record<LocalDataView['source'], string> = { demo: 'demo data', own: 'your own files' };
@@ -109,6 +110,7 @@ export function LocalDataPanel({ data }: { data: LocalDataView | null }) {
       >
         Or drop files or a folder here (one sub-folder per label, e.g. <code>cats/</code>, <code>dogs/</code>).
       </div>
+      <InlineError source="data" />
       {busy && <p role="status">Working on the data{lastSelection ? `: ${lastSelection}` : ''}…</p>}
     </section>
   );
