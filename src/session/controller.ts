@@ -11,6 +11,8 @@ import { demoDataUrl, fetchDemoData } from '../data/demo';
 import { importLocalData } from '../data/local-data';
 import type { LocalFile } from '../data/pickers';
 import { filesFromInput } from '../data/pickers';
+import { dataFitProblems, dataShapeOf, imageTargetShape } from '../data/task-fit';
+import type { Dataset } from '../fl/data/dataset';
 import { forgetLocalData, loadLocalData } from '../data/store';
 import { fetchServerUrls } from '../net/endpoints';
 import { openPeerTransport } from '../net/create-peer';
@@ -313,8 +315,14 @@ export class BrowserSessionController implements SessionController {
     const stored = await loadLocalData().catch(() => null);
     if (stored) {
       try {
-        this.showData(await this.worker.loadStoredData(), 'own', stored.problems);
-        return;
+        const info = await this.worker.loadStoredData();
+        const shape = info.inputShape.length === 3 ? { kind: 'image' as const, shape: info.inputShape as [number, number, number] } : { kind: 'tabular' as const, features: info.inputShape[0] };
+        const misfit = dataFitProblems(config.model, shape, info.numClasses);
+        if (misfit.length === 0) {
+          this.showData(info, 'own', stored.problems);
+          return;
+        }
+        this.log('warn', `your stored data (${info.name}) does not fit this session: ${misfit.join('; ')}; using the demo data`);
       } catch (e) {
         this.log('warn', `your stored data does not fit this session's model (${message(e)}); using the demo data`);
       }
@@ -442,8 +450,18 @@ export class BrowserSessionController implements SessionController {
 
   async importFiles(files: File[] | LocalFile[]): Promise<void> {
     const local: LocalFile[] = files.length && files[0] instanceof File ? filesFromInput(files as File[]) : (files as LocalFile[]);
-    const result = await importLocalData(local);
+    // In a session, the data must fit its task: images are scaled to the model's input, anything else is refused
+    // before it is stored, with the reason shown in the data panel.
+    const spec = this.node?.config?.model ?? null;
+    const target = spec ? imageTargetShape(spec) : null;
+    const result = await importLocalData(local, {
+      ...(target ? { image: { targetShape: target }, npz: { targetShape: target } } : {}),
+      ...(spec ? { check: (ds: Dataset) => dataFitProblems(spec, dataShapeOf(ds), ds.numClasses) } : {}),
+    });
     result.problems.forEach((p) => this.log('warn', p));
+    if (result.refused?.length) {
+      this.failAction(new Error(`Your data does not fit this session, so it was not loaded: ${result.refused.join('; ')}.${this.hasData ? ' This device keeps training on its previous data.' : ''}`));
+    }
     if (!result.summary) this.failAction(new Error(`nothing could be loaded: ${result.problems.join('; ')}`));
     try {
       const info = await this.worker.loadStoredData();
