@@ -5,7 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Download } from 'playwright-core';
+import * as tf from '@tensorflow/tfjs';
 import { assertInsideNetns } from './harness/netns';
 import { REPO_ROOT, startAppServer, type AppServer } from './harness/app-server';
 import { launchChromium, openPage, waitUntil } from './harness/browser';
@@ -43,7 +44,9 @@ describe('the fedtab app in two tabs', () => {
     expect(joinUrl).toMatch(/#\/join\/[A-Z2-9]{6}\?s=[0-9a-f]+/);
     expect(await host.page.locator('canvas, img').first().isVisible()).toBe(true); // the QR code
 
+    // The student is on a phone.
     const student = await openPage(browser, joinUrl);
+    await student.page.setViewportSize({ width: 390, height: 844 });
     await student.page.getByLabel('Your name (shown to the others)').fill('Student');
     await student.page.getByRole('button', { name: /join/i }).click();
     await student.page.waitForURL(/#\/session/, { timeout: 60_000 }).catch(async (e) => {
@@ -55,19 +58,72 @@ describe('the fedtab app in two tabs', () => {
       await host.page.screenshot({ path: `${SHOTS}/host-timeout.png`, fullPage: true });
       throw new Error(`${e.message}\nhost: ${host.problems.join('\n')}\nstudent: ${student.problems.join('\n')}\n${student.console.slice(-20).join('\n')}`);
     });
+    // A CSV in this image session is refused at import, with the reason in the data panel (not the top banner).
+    await student.page.getByLabel('Import CSV or .npz files').setInputFiles({ name: 'iris.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b,c,d,label\n1,2,3,4,0\n2,3,4,5,1\n3,4,5,6,2\n4,5,6,7,0\n5,6,7,8,1\n') });
+    const dataPanel = student.page.locator('section.local-data');
+    await waitUntil('the import refusal in the data panel', async () => ((await dataPanel.getByRole('alert').count()) > 0 ? true : undefined), 30_000);
+    expect(await dataPanel.getByRole('alert').innerText()).toMatch(/does not fit this session.*28×28 images with 1 channel.*table rows of 4 features/s);
+    expect(await student.page.locator('.error-banner').count()).toBe(0);
+    await dataPanel.getByRole('button', { name: 'Dismiss' }).click();
+    expect(await dataPanel.getByRole('alert').count()).toBe(0);
+
     const start = host.page.getByRole('button', { name: 'Start' });
     await waitUntil('Start to be enabled', async () => ((await start.isEnabled()) ? true : undefined), 60_000);
     await start.click();
-    await waitUntil('2 rounds on the host', async () => ((await host.page.getByText('Round 2 of 2').count()) > 0 && (await host.page.getByText('Finished').count()) > 0 ? true : undefined), 180_000);
+    // While round 1 runs, the header says round 1 (not "Not started") and the host sees the student train.
+    await waitUntil('round 1 running on the host', async () => ((await host.page.getByTestId('round-progress').innerText()) === 'Round 1 of 2' ? true : undefined), 60_000);
+    await waitUntil('round 1 on the student', async () => (/^Round 1 of 2$|^1 of 2 rounds done$/.test(await student.page.getByTestId('round-progress').innerText()) ? true : undefined), 60_000);
+    expect(await student.page.getByTestId('status-badge').innerText()).toBe('Running');
+
+    await waitUntil('2 rounds on the host', async () => ((await host.page.getByTestId('round-progress').innerText()) === '2 of 2 rounds done' && (await host.page.getByTestId('status-badge').innerText()) === 'Finished' ? true : undefined), 180_000);
     await host.page.screenshot({ path: `${SHOTS}/host-dashboard.png`, fullPage: true });
-    await waitUntil('round 2 on the student\'s dashboard', async () => ((await student.page.getByText('Round 2 of 2').count()) > 0 ? true : undefined), 60_000).catch(async (e) => {
+    const studentRow = host.page.locator('.peers-table tr', { hasText: 'Student' });
+    expect(await studentRow.locator('.peer-status').innerText()).toBe('update sent (round 2)');
+    await waitUntil('round 2 on the student\'s dashboard', async () => ((await student.page.getByTestId('round-progress').innerText()) === '2 of 2 rounds done' ? true : undefined), 60_000).catch(async (e) => {
       await student.page.screenshot({ path: `${SHOTS}/student-timeout.png`, fullPage: true });
       throw e;
     });
+    expect(await student.page.getByTestId('status-badge').innerText()).toBe('Finished');
+
+    // Phone: the student's own part is on the first screen, and nothing is wider than the screen.
+    await student.page.evaluate(() => window.scrollTo(0, 0));
+    const you = await student.page.getByTestId('you-panel').boundingBox();
+    expect(you).not.toBeNull();
+    expect(you!.y + 120).toBeLessThan(844);
+    expect(await student.page.getByTestId('you-panel').innerText()).toMatch(/Your updates went into 2 of 2 rounds/);
+    const overflow = await student.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBe(0);
     await student.page.screenshot({ path: `${SHOTS}/student-dashboard.png`, fullPage: true });
+    await student.page.screenshot({ path: `${SHOTS}/student-phone-first-screen.png` });
+
+    // Take it home: the metrics CSV has a row per round.
+    const [csvDownload] = await Promise.all([host.page.waitForEvent('download'), host.page.getByRole('button', { name: 'Metrics as CSV' }).click()]);
+    const csvText = await (await csvDownload.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString('utf8'));
+    expect(csvText.trim().split('\n')).toHaveLength(3);
+
+    // The global model after the last round, as TensorFlow.js files that load in Node and predict.
+    const modelButton = host.page.getByRole('button', { name: /Global model after round 2/ });
+    await waitUntil('the model download to be ready', async () => ((await modelButton.isEnabled().catch(() => false)) ? true : undefined), 30_000);
+    const downloads: Download[] = [];
+    host.page.on('download', (d) => downloads.push(d));
+    await modelButton.click();
+    await waitUntil('model.json and weights.bin', async () => (downloads.length >= 2 ? true : undefined), 30_000);
+    const read = async (d: Download) => Buffer.concat(await (await d.createReadStream()).toArray());
+    const byName = new Map(await Promise.all(downloads.map(async (d) => [d.suggestedFilename(), await read(d)] as const)));
+    expect([...byName.keys()].sort()).toEqual(['model.json', 'weights.bin']);
+    const modelJson = JSON.parse(byName.get('model.json')!.toString('utf8'));
+    expect(modelJson.weightsManifest[0].paths).toEqual(['./weights.bin']);
+    expect(modelJson.userDefinedMetadata.fedtab.round).toBe(2);
+    const bin = byName.get('weights.bin')!;
+    const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) }));
+    const logits = model.predict(tf.zeros([1, 28, 28, 1])) as tf.Tensor;
+    expect(logits.shape).toEqual([1, 10]);
+    expect([...(await logits.data())].every(Number.isFinite)).toBe(true);
+    tf.dispose(logits);
+    model.dispose();
 
     const headerCells = await host.page.getByRole('columnheader').allInnerTexts();
-    expect(headerCells).toEqual(expect.arrayContaining(['Local', 'Shift', 'Aggregation']));
+    expect(headerCells).toEqual(expect.arrayContaining(['Local', 'Shift', 'Aggregation', 'Mode']));
     expect(host.problems.filter((p) => !p.includes('favicon'))).toEqual([]);
     expect(student.problems).toEqual([]);
   });

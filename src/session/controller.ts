@@ -259,7 +259,8 @@ export class BrowserSessionController implements SessionController {
       onLog: (level, text) => this.log(level, text),
       onProgress: (round, p) => this.set({ localProgress: { round, ...p } }),
       onActivity: (a) => {
-        const round = node.isAggregator ? node.currentRound + 1 : live.marks.started;
+        // Training happens in the round being run; cross-evaluation after that round was aggregated.
+        const round = !node.isAggregator ? live.marks.started : a === 'training' ? node.currentRound + 1 : node.currentRound;
         live.setSelf(node.selfId, a, round);
         this.refresh();
       },

@@ -1,5 +1,7 @@
 /** Every tunable constant of the UI, in one place. */
 export const UI_CONFIG = {
+  /** Controller state changes within this window reach React as one render (see bindController). */
+  stateCoalesceMs: 100,
   /** The event log shows at most this many entries (newest first). */
   logLimit: 100,
   storageKeys: {

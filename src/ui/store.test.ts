@@ -114,4 +114,17 @@ describe('session store', () => {
     store.getState().actions.dismissError();
     expect(store.getState()).toMatchObject({ actionError: null, actionErrorSource: null });
   });
+
+  it('coalesces a burst of controller updates into one store update when asked to', async () => {
+    const store = createSessionStore();
+    const c = new ScriptedController();
+    let updates = 0;
+    bindController(c, store, 30);
+    store.subscribe(() => updates++);
+    for (let i = 1; i <= 50; i++) c.emit({ currentRound: i });
+    expect(updates).toBe(0);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(updates).toBe(1);
+    expect(store.getState().currentRound).toBe(50);
+  });
 });

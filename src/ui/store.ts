@@ -108,13 +108,28 @@ export const useSession: SessionStoreHook = createSessionStore();
 
 /**
  * Mirrors `controller`'s state into the store from now on and routes actions to it.
+ * `coalesceMs` > 0: state changes that arrive within that window reach React as one update (the controller emits
+ * on every progress tick and protocol message; rendering each would fill the main thread with long tasks).
  * Returns a function that unbinds (the store then keeps the last state but actions fail with a clear message).
  */
-export function bindController(controller: SessionController, store: SessionStoreHook = useSession): () => void {
+export function bindController(controller: SessionController, store: SessionStoreHook = useSession, coalesceMs = 0): () => void {
   store.setState({ ...controller.getState(), controller });
-  const unsubscribe = controller.subscribe((state) => store.setState(state));
+  let pending: SessionState | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = () => {
+    timer = null;
+    if (pending) store.setState(pending);
+    pending = null;
+  };
+  const unsubscribe = controller.subscribe((state) => {
+    if (coalesceMs <= 0) return store.setState(state);
+    pending = state;
+    timer ??= setTimeout(flush, coalesceMs);
+  });
   return () => {
     unsubscribe();
+    if (timer) clearTimeout(timer);
+    flush();
     if (store.getState().controller === controller) store.setState({ controller: null });
   };
 }

@@ -32,6 +32,8 @@ function sessionState(s: SessionStore): SessionState {
     runningRound: s.runningRound,
     stopping: s.stopping,
     selfContributions: s.selfContributions,
+    modelSpec: s.modelSpec,
+    globalModelRound: s.globalModelRound,
     localProgress: s.localProgress,
     localData: s.localData,
     backend: s.backend,
