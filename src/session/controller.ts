@@ -3,7 +3,7 @@
  * together, and keeps the SessionState the dashboard renders. Runs on the main thread; never trains.
  */
 import type { ModelSpec } from '../fl/model-spec';
-import { cnnSpec, mlpSpec } from '../fl/model-spec';
+import { cnnSpec, mlpSpec, tabularSpec } from '../fl/model-spec';
 import type { DecompositionMode, Message, SessionConfig } from '../fl/protocol';
 import type { LocalTrainer } from '../fl/local-trainer';
 import type { WeightSet } from '../fl/weights';
@@ -11,7 +11,7 @@ import { demoDataUrl, fetchDemoData } from '../data/demo';
 import { importLocalData } from '../data/local-data';
 import type { LocalFile } from '../data/pickers';
 import { filesFromInput } from '../data/pickers';
-import { dataFitProblems, dataShapeOf, imageTargetShape } from '../data/task-fit';
+import { dataFitProblems, dataShapeOf, describeTask, imageTargetShape } from '../data/task-fit';
 import type { Dataset } from '../fl/data/dataset';
 import { forgetLocalData, loadLocalData } from '../data/store';
 import { fetchServerUrls } from '../net/endpoints';
@@ -24,7 +24,7 @@ import { SessionNode, type ValidationEvaluator } from './session-node';
 import type { SessionTransport } from './session-transport';
 import { SwitchableWireCodec } from './switchable-codec';
 import { LiveStatusTracker } from './live-status';
-import { INITIAL_SESSION_STATE, type LogEntry, type SessionController, type SessionSettings, type SessionState, type SessionStatus } from './types';
+import { INITIAL_SESSION_STATE, type LogEntry, type SessionController, type SessionSettings, type SessionState, type SessionStatus, type SessionTask } from './types';
 
 export const CONTROLLER_CONFIG = {
   /** Log entries kept for the dashboard. */
@@ -34,8 +34,26 @@ export const CONTROLLER_CONFIG = {
 const DEMO_INPUT: [number, number, number] = [28, 28, 1];
 const DEMO_CLASSES = 10;
 
-export function modelSpecForSettings(settings: Pick<SessionSettings, 'model'>): ModelSpec {
-  return settings.model === 'cnn' ? cnnSpec(DEMO_INPUT, DEMO_CLASSES) : mlpSpec(DEMO_INPUT, DEMO_CLASSES);
+/** The model the host's settings define: the task fixes inputs and outputs, the settings the architecture. */
+export function modelSpecForSettings(settings: Pick<SessionSettings, 'model' | 'task' | 'hidden'>): ModelSpec {
+  const task = settings.task ?? { kind: 'mnist' };
+  if (task.kind === 'tabular') return tabularSpec(task.features, task.classes, settings.hidden ?? [32, 16]);
+  const input: [number, number, number] = task.kind === 'mnist' ? DEMO_INPUT : [task.height, task.width, task.channels];
+  const classes = task.kind === 'mnist' ? DEMO_CLASSES : task.classes;
+  return settings.model === 'cnn' ? cnnSpec(input, classes) : mlpSpec(input, classes, settings.hidden ?? [64]);
+}
+
+/** The task a model spec stands for (the inverse of modelSpecForSettings, for joining tabs). */
+export function taskOfSpec(spec: ModelSpec): SessionTask {
+  if (spec.kind === 'tabular') return { kind: 'tabular', features: spec.features, classes: spec.numClasses };
+  const [h, w, c] = spec.inputShape.length === 3 ? spec.inputShape : [spec.inputShape[0] ?? 1, 1, 1];
+  if (demoFits(spec)) return { kind: 'mnist' };
+  return { kind: 'images', height: h, width: w, channels: c === 3 ? 3 : 1, classes: spec.numClasses };
+}
+
+/** Whether the built-in MNIST demo data (and its test split) fits this model. */
+export function demoFits(spec: ModelSpec): boolean {
+  return dataFitProblems(spec, { kind: 'image', shape: DEMO_INPUT }, DEMO_CLASSES).length === 0 && spec.numClasses === DEMO_CLASSES;
 }
 
 export function sessionConfigFromSettings(s: SessionSettings): SessionConfig {
@@ -57,7 +75,9 @@ export function sessionConfigFromSettings(s: SessionSettings): SessionConfig {
 
 function settingsFromConfig(c: SessionConfig, hostTrains: boolean): SessionSettings {
   return {
+    task: taskOfSpec(c.model),
     model: c.model.kind === 'cnn' ? 'cnn' : 'mlp',
+    ...(c.model.kind === 'cnn' ? {} : { hidden: c.model.hidden }),
     strategy: c.strategy,
     rounds: c.rounds,
     localEpochs: c.train.localEpochs,
@@ -328,10 +348,17 @@ export class BrowserSessionController implements SessionController {
         this.log('warn', `your stored data does not fit this session's model (${message(e)}); using the demo data`);
       }
     }
+    if (!demoFits(config.model)) {
+      this.log('info', `this session's task is ${describeTask(config.model)}: import data of that kind to take part (the demo data does not fit)`);
+      return;
+    }
     await this.loadDemo(config, slot);
   }
 
   private async loadDemo(config: SessionConfig, slot: number): Promise<void> {
+    if (!demoFits(config.model)) {
+      throw new Error(`the demo data (MNIST digits: 28×28 images with 1 channel, 10 classes) does not fit this session's task (${describeTask(config.model)}): import your own data`);
+    }
     const info = await this.worker.loadDemoShard({ partition: config.demo.partition, seed: config.seed, numClients: config.demo.clients, slot: slot % config.demo.clients });
     this.showData(info, 'demo');
   }
@@ -350,6 +377,7 @@ export class BrowserSessionController implements SessionController {
       return worker;
     };
     return async (spec, weightSets) => {
+      if (!demoFits(spec)) throw new Error(`no test set for this task on the aggregating tab (its test data is the MNIST demo split), so no accuracy is measured`);
       // The aggregator scores one weight set alone only for the new global model (after the round just aggregated).
       if (weightSets.length === 1 && this.node?.isAggregator) this.rememberGlobal(this.node.currentRound, weightSets[0]);
       ready ??= start();
@@ -365,7 +393,7 @@ export class BrowserSessionController implements SessionController {
       this.set({ status: 'connecting', role: 'host', code, settings, error: null });
       const config = sessionConfigFromSettings(settings);
       this.codec.use(config.codec);
-      const validation = this.demoValidation();
+      const validation = demoFits(config.model) ? this.demoValidation() : undefined;
       const [transport, lanUrls] = await Promise.all([this.openTransport(hostPeerId(code)), this.lanUrls()]);
       this.set({ lanUrls });
       await this.chooseBackend(config.model);
@@ -373,7 +401,8 @@ export class BrowserSessionController implements SessionController {
       if (settings.hostTrains) await this.loadInitialData(config, 0);
       const initialWeights = await this.worker.initialWeights(config.model, config.seed);
       // Start the validation worker and warm its backend now, not during round 1.
-      validation(config.model, [initialWeights]).catch((e) => this.log('warn', `validation data: ${message(e)}`));
+      validation?.(config.model, [initialWeights]).catch((e) => this.log('warn', `validation data: ${message(e)}`));
+      if (!validation) this.log('info', `no test set for this task on this tab: the rounds show the decomposition (exact mode) but no accuracy`);
       await node.host(config, initialWeights);
       this.log('info', `session ${code} created; share the link or the code`);
       this.set({ status: 'lobby' });

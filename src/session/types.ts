@@ -7,9 +7,20 @@ import type { PartitionSpec } from '../fl/data/partition';
 import type { WeightCodecName } from '../fl/codec';
 import type { LocalFile } from '../data/pickers';
 
+/** What the session learns: the MNIST demo, images of a given size, or table rows. Fixes the model's input and outputs. */
+export type SessionTask =
+  | { kind: 'mnist' }
+  | { kind: 'images'; height: number; width: number; channels: 1 | 3; classes: number }
+  | { kind: 'tabular'; features: number; classes: number };
+
 /** What the host chooses when creating a session. Plain data: it is shown to joining clients. */
 export interface SessionSettings {
+  /** Default: the MNIST demo task. */
+  task?: SessionTask;
+  /** 'cnn' only for image tasks. */
   model: 'mlp' | 'cnn';
+  /** Hidden layer sizes of the MLP (default: [64] for images, [32, 16] for tables). */
+  hidden?: number[];
   strategy: StrategyConfig;
   /** Rounds to run; the host can stop earlier. */
   rounds: number;

@@ -102,7 +102,7 @@ export function Dashboard() {
       {!trains && <p className="note">This tab aggregates and does not train (the host chose not to train).</p>}
       <PeersTable peers={state.peers} knowsStatus={state.isAggregator} />
       <div className="three-columns">
-        <LocalDataPanel data={state.localData} />
+        <LocalDataPanel data={state.localData} modelSpec={state.modelSpec ?? null} />
         <BackendPanel backend={state.backend} />
         <ExportPanel state={state} />
       </div>

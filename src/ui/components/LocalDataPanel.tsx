@@ -5,11 +5,13 @@ import { describeSelection } from '../file-selection';
 import type { LocalFile } from '../../data/pickers';
 import { useSession } from '../store';
 import { InlineError } from './ErrorBanner';
+import { describeTask } from '../../data/task-fit';
+import type { ModelSpec } from '../../fl/model-spec';
 import { LabelBars } from './LabelBars';
 
 const SOURCE_TEXT: Record<LocalDataView['source'], string> = { demo: 'demo data', own: 'your own files' };
 
-export function LocalDataPanel({ data }: { data: LocalDataView | null }) {
+export function LocalDataPanel({ data, modelSpec = null }: { data: LocalDataView | null; modelSpec?: ModelSpec | null }) {
   const actions = useSession((s) => s.actions);
   const busy = useSession((s) => s.pending === 'data');
   const [dragging, setDragging] = useState(false);
@@ -40,6 +42,11 @@ export function LocalDataPanel({ data }: { data: LocalDataView | null }) {
   return (
     <section className="panel local-data" aria-labelledby="local-data-title">
       <h2 id="local-data-title">This device: data</h2>
+      {modelSpec && (
+        <p className="task-line">
+          This session learns from <strong>{describeTask(modelSpec)}</strong>.
+        </p>
+      )}
       {data ? (
         <dl className="facts">
           <dt>Source</dt>

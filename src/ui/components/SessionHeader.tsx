@@ -3,6 +3,7 @@ import type { SessionState } from '../../session/types';
 import { describePartition, describeStrategy } from '../host-form';
 import { aggregatorLabel, canStart, canStop, roundProgressText, statusText } from '../session-view';
 import { useSession } from '../store';
+import { describeTask } from '../../data/task-fit';
 
 
 /** The session's status line and the host's controls. How to join lives in JoinPanel. */
@@ -35,6 +36,7 @@ export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave
             <details className="settings-summary">
               <summary>Session settings</summary>
               <p className="muted">
+                {state.modelSpec ? `${describeTask(state.modelSpec)} · ` : ''}
                 {describeStrategy(settings.strategy)} · {settings.model.toUpperCase()} · {settings.localEpochs} local epoch
                 {settings.localEpochs === 1 ? '' : 's'} · batch {settings.batchSize} · lr {settings.learningRate} · {settings.codec} · demo split{' '}
                 {describePartition(settings.demoPartition)}
