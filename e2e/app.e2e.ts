@@ -96,6 +96,23 @@ describe('the fedtab app in two tabs', () => {
     await student.page.screenshot({ path: `${SHOTS}/student-dashboard.png`, fullPage: true });
     await student.page.screenshot({ path: `${SHOTS}/student-phone-first-screen.png` });
 
+    // Try the model: the student scores one of their held-out samples, the teacher draws a stroke; both in the worker.
+    await student.page.getByRole('button', { name: 'A held-out sample of my data' }).click();
+    await waitUntil('the student\'s prediction', async () => ((await student.page.locator('.try-guess').count()) > 0 ? true : undefined), 30_000);
+    expect(await student.page.locator('.try-guess').innerText()).toMatch(/The model says \d.*true label \d/s);
+    expect(await student.page.locator('.prob-bars li').count()).toBe(10);
+    const pad = (await host.page.locator('.draw-pad').boundingBox())!;
+    await host.page.mouse.move(pad.x + pad.width / 2, pad.y + 30);
+    await host.page.mouse.down();
+    await host.page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height - 30, { steps: 8 });
+    await host.page.mouse.up();
+    await waitUntil('the prediction of the drawing', async () => ((await host.page.locator('.try-guess').count()) > 0 ? true : undefined), 30_000);
+    expect(await host.page.locator('.try-guess').innerText()).toMatch(/The model says \d/);
+    // Per-class accuracy of the global model on the host's test set (validation worker).
+    await host.page.getByRole('button', { name: /Per-class accuracy/ }).click();
+    await waitUntil('the confusion matrix', async () => ((await host.page.locator('.confusion-table tbody tr').count()) === 10 ? true : undefined), 30_000);
+    await host.page.screenshot({ path: `${SHOTS}/host-dashboard.png`, fullPage: true });
+
     // Take it home: the metrics CSV has a row per round.
     const [csvDownload] = await Promise.all([host.page.waitForEvent('download'), host.page.getByRole('button', { name: 'Metrics as CSV' }).click()]);
     const csvText = await (await csvDownload.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString('utf8'));

@@ -17,7 +17,8 @@ import { forgetLocalData, loadLocalData } from '../data/store';
 import { fetchServerUrls } from '../net/endpoints';
 import { openPeerTransport } from '../net/create-peer';
 import type { PeerTransport } from '../net/peer-transport';
-import type { LocalDataInfo, BackendReport } from '../worker/api';
+import type { LocalDataInfo, BackendReport, PredictInput } from '../worker/api';
+import type { ConfusionResult, Prediction, SamplePrediction } from '../worker/inspect';
 import { WorkerTrainer } from '../worker/worker-trainer';
 import { hostPeerId, joinLink, normaliseSessionCode, randomSecret, randomSessionCode } from './session-code';
 import { SessionNode, type ValidationEvaluator } from './session-node';
@@ -144,6 +145,8 @@ export class BrowserSessionController implements SessionController {
   private readonly listeners = new Set<(s: SessionState) => void>();
   private readonly worker = new WorkerTrainer();
   private validationWorker: WorkerTrainer | null = null;
+  /** The aggregating tab's validation worker with the demo test split loaded (started on first use). */
+  private validationReady: Promise<WorkerTrainer> | null = null;
   private transport: PeerTransport | null = null;
   private readonly codec = new SwitchableWireCodec();
   private node: SessionNode | null = null;
@@ -368,7 +371,6 @@ export class BrowserSessionController implements SessionController {
    * the download start on the first evaluation, so a client tab pays for them only if it ever aggregates.
    */
   private demoValidation(): ValidationEvaluator {
-    let ready: Promise<WorkerTrainer> | null = null;
     const start = async () => {
       const worker = new WorkerTrainer();
       this.validationWorker = worker;
@@ -380,8 +382,8 @@ export class BrowserSessionController implements SessionController {
       if (!demoFits(spec)) throw new Error(`no test set for this task on the aggregating tab (its test data is the MNIST demo split), so no accuracy is measured`);
       // The aggregator scores one weight set alone only for the new global model (after the round just aggregated).
       if (weightSets.length === 1 && this.node?.isAggregator) this.rememberGlobal(this.node.currentRound, weightSets[0]);
-      ready ??= start();
-      const r = await (await ready).evaluate(spec, weightSets);
+      this.validationReady ??= start();
+      const r = await (await this.validationReady).evaluate(spec, weightSets);
       return { losses: r.losses, accuracies: r.accuracies };
     };
   }
@@ -462,6 +464,7 @@ export class BrowserSessionController implements SessionController {
     this.transport?.close();
     this.validationWorker?.terminate();
     this.validationWorker = null;
+    this.validationReady = null;
     this.node = null;
     this.transport = null;
     this.global = null;
@@ -519,6 +522,26 @@ export class BrowserSessionController implements SessionController {
 
   clearError(): void {
     this.set({ error: null });
+  }
+
+  /** The newest global model's class probabilities for a drawn input or one of this tab's held-out samples (in the training worker). */
+  async predict(input: PredictInput): Promise<(Prediction | SamplePrediction) & { round: number }> {
+    const spec = this.node?.config?.model;
+    if (!spec) throw new Error('join or host a session first');
+    if (!this.global) throw new Error('this tab has not received a global model yet (it arrives with the first round)');
+    const { round, weights } = this.global;
+    if (input.kind === 'sample' && !this.hasData) throw new Error('this device holds no data: load some first');
+    return { round, ...(await this.worker.predict(spec, weights, input)) };
+  }
+
+  /** Aggregating tab: per-class accuracy and the confusion matrix of the newest global model on its test set (validation worker). */
+  async confusion(): Promise<ConfusionResult & { round: number }> {
+    const spec = this.node?.config?.model;
+    if (!spec || !this.node?.isAggregator) throw new Error('only the aggregating tab holds the test set');
+    if (!this.validationReady) throw new Error('this tab holds no test set for this task');
+    if (!this.global) throw new Error('no global model yet');
+    const { round, weights } = this.global;
+    return { round, ...(await (await this.validationReady).confusion(spec, weights)) };
   }
 
   async exportModel(): Promise<{ round: number; modelJson: string; weightsBin: ArrayBuffer }> {

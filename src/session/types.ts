@@ -1,5 +1,7 @@
 import type { ClientInfo } from '../fl/engine';
 import type { ModelSpec } from '../fl/model-spec';
+import type { PredictInput } from '../worker/api';
+import type { ConfusionResult, Prediction, SamplePrediction } from '../worker/inspect';
 import type { LossDecomposition } from '../fl/decomposition';
 import type { DecompositionMode } from '../fl/protocol';
 import type { StrategyConfig } from '../fl/strategies/types';
@@ -186,6 +188,10 @@ export interface SessionController {
   setDecomposition(mode: DecompositionMode): void;
   /** Clears the session's error message (the user dismissed it). */
   clearError?(): void;
+  /** The newest global model's prediction for a drawn input or a held-out sample of this tab's data (in the worker). */
+  predict?(input: PredictInput): Promise<(Prediction | SamplePrediction) & { round: number }>;
+  /** Aggregating tab: confusion matrix and per-class accuracy of the newest global model on its test set. */
+  confusion?(): Promise<ConfusionResult & { round: number }>;
   /** The newest global model this tab holds, as TensorFlow.js files (model.json + weights.bin). */
   exportModel?(): Promise<{ round: number; modelJson: string; weightsBin: ArrayBuffer }>;
 }

@@ -8,6 +8,9 @@ import type { EvaluateResponse, TrainerInfo, TrainRequest, TrainResponse } from 
 import type { ModelSpec } from '../fl/models';
 import type { WeightSet } from '../fl/weights';
 import type { ModelFiles } from './model-export';
+import type { ConfusionResult, Prediction, SamplePrediction } from './inspect';
+
+export type PredictInput = { kind: 'values'; values: Float32Array } | { kind: 'sample'; index: number };
 import type { DemoShardSpec } from '../data/demo';
 import { isDemoShardSpec } from '../data/demo';
 import { isDataset } from '../data/dataset-guard';
@@ -115,6 +118,10 @@ export interface TrainingWorkerApi {
   evaluate(model: ModelSpec, weightSets: WeightSet[]): Promise<WorkerEvaluateResponse>;
   /** The deterministic initial weights of `model` (what buildModel(model, seed) starts from), e.g. a host's round-0 model. */
   initialWeights(model: ModelSpec, seed?: number): Promise<WeightSet>;
+  /** Class probabilities for one input (model-ready values) or for held-out sample `index` of this worker's data. */
+  predict(model: ModelSpec, weights: WeightSet, input: PredictInput): Promise<Prediction | SamplePrediction>;
+  /** Confusion matrix and per-class accuracy on this worker's held-out data. */
+  confusion(model: ModelSpec, weights: WeightSet): Promise<ConfusionResult>;
   /** The model with these weights as TensorFlow.js files (model.json + weights.bin), for download. */
   exportModel(model: ModelSpec, weights: WeightSet, info: { round: number; session: string }): Promise<ModelFiles>;
   /** Stops the running train() after its current batch (it resolves with cancelled: true). */

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { exportModelFiles, type ModelFiles } from './model-export';
+import { confusion, predictSample, predictValues, type ConfusionResult, type Prediction, type SamplePrediction } from './inspect';
 import type { Dataset } from '../fl/data/dataset';
 import { datasetSize, labelHistogram } from '../fl/data/dataset';
 import type { TrainRequest } from '../fl/local-trainer';
@@ -21,6 +22,7 @@ import type {
   BackendSwitch,
   DataSource,
   LocalDataInfo,
+  PredictInput,
   TensorMemory,
   TrainingWorkerApi,
   WorkerEvaluateResponse,
@@ -222,6 +224,21 @@ export class TrainingSession implements TrainingWorkerApi {
     } finally {
       m.dispose();
     }
+  }
+
+  async predict(model: ModelSpec, weights: WeightSet, input: PredictInput): Promise<Prediction | SamplePrediction> {
+    await this.ensureBackend(model);
+    if (input.kind === 'values') return predictValues(model, weights, input.values);
+    const data = this.requireData('predict');
+    assertDataFitsModel(model, data.eval, 'your held-out data');
+    return predictSample(model, weights, data.eval, input.index);
+  }
+
+  async confusion(model: ModelSpec, weights: WeightSet): Promise<ConfusionResult> {
+    await this.ensureBackend(model);
+    const data = this.requireData('confusion');
+    assertDataFitsModel(model, data.eval, 'the held-out data');
+    return confusion(model, weights, data.eval);
   }
 
   async exportModel(model: ModelSpec, weights: WeightSet, info: { round: number; session: string }): Promise<ModelFiles> {

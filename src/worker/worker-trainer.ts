@@ -14,6 +14,7 @@ import type {
   BackendReport,
   DataSource,
   LocalDataInfo,
+  PredictInput,
   TensorMemory,
   TrainingWorkerApi,
   WorkerEvaluateResponse,
@@ -24,6 +25,7 @@ import type {
 import type { BackendPreference } from './backend-names';
 import { WORKER_CONFIG } from './config';
 import type { ModelFiles } from './model-export';
+import type { ConfusionResult, Prediction, SamplePrediction } from './inspect';
 
 export interface WorkerTrainHooks extends TrainHooks {
   /** Like onProgress, with the round and backend (throttled in the worker). */
@@ -101,6 +103,14 @@ export class WorkerTrainer implements LocalTrainer {
 
   initialWeights(model: ModelSpec, seed?: number): Promise<WeightSet> {
     return this.call(this.remote.initialWeights(model, seed));
+  }
+
+  predict(model: ModelSpec, weights: WeightSet, input: PredictInput): Promise<Prediction | SamplePrediction> {
+    return this.call(this.remote.predict(model, weights, input));
+  }
+
+  confusion(model: ModelSpec, weights: WeightSet): Promise<ConfusionResult> {
+    return this.call(this.remote.confusion(model, weights));
   }
 
   exportModel(model: ModelSpec, weights: WeightSet, info: { round: number; session: string }): Promise<ModelFiles> {

@@ -7,7 +7,9 @@ import { AccuracyPanel } from './AccuracyPanel';
 import { BackendPanel } from './BackendPanel';
 import { DecompositionPanel } from './DecompositionPanel';
 import { EventLog } from './EventLog';
+import { ConfusionPanel } from './ConfusionPanel';
 import { ExportPanel } from './ExportPanel';
+import { TryModelPanel } from './TryModelPanel';
 import { JoinPanel } from './JoinPanel';
 import { LocalDataPanel } from './LocalDataPanel';
 import { PeersTable } from './PeersTable';
@@ -99,6 +101,10 @@ export function Dashboard() {
       </div>
       <RoundsPanel rounds={state.rounds} settings={state.settings} />
       {isHost && you}
+      <div className="two-columns">
+        {state.modelSpec && <TryModelPanel spec={state.modelSpec} modelRound={state.globalModelRound ?? null} heldOut={state.localData?.numEval ?? 0} />}
+        {state.isAggregator && state.rounds.some((r) => r.accuracy !== null) && <ConfusionPanel modelRound={state.globalModelRound ?? null} />}
+      </div>
       {!trains && <p className="note">This tab aggregates and does not train (the host chose not to train).</p>}
       <PeersTable peers={state.peers} knowsStatus={state.isAggregator} />
       <div className="three-columns">
