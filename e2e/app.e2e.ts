@@ -69,6 +69,19 @@ describe('the fedtab app in two tabs', () => {
 
     const start = host.page.getByRole('button', { name: 'Start' });
     await waitUntil('Start to be enabled', async () => ((await start.isEnabled()) ? true : undefined), 60_000);
+    // Count the host tab's main-thread long tasks while it runs the rounds (reported, see docs/benchmarks/browser.md).
+    await host.page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[] };
+      w.longTasks = [];
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(Math.round(e.duration)))).observe({ type: 'longtask', buffered: false });
+    });
+    // FEDTAB_PROFILE=1: a CPU profile of the host's main thread during the rounds, summarised by self time.
+    const cdp = process.env.FEDTAB_PROFILE === '1' ? await host.page.context().newCDPSession(host.page) : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+      await cdp.send('Profiler.start');
+    }
     await start.click();
     // While round 1 runs, the header says round 1 (not "Not started") and the host sees the student train.
     await waitUntil('round 1 running on the host', async () => ((await host.page.getByTestId('round-progress').innerText()) === 'Round 1 of 2' ? true : undefined), 60_000);
@@ -76,6 +89,21 @@ describe('the fedtab app in two tabs', () => {
     expect(await student.page.getByTestId('status-badge').innerText()).toBe('Running');
 
     await waitUntil('2 rounds on the host', async () => ((await host.page.getByTestId('round-progress').innerText()) === '2 of 2 rounds done' && (await host.page.getByTestId('status-badge').innerText()) === 'Finished' ? true : undefined), 180_000);
+    if (cdp) {
+      const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[] } };
+      const self = new Map<number, number>();
+      profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+      const byName = new Map<string, number>();
+      for (const n of profile.nodes) {
+        const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/(src|node_modules)\//, '$1/').replace(/\?.*$/, '')}:${n.callFrame.lineNumber}`;
+        byName.set(key, (byName.get(key) ?? 0) + (self.get(n.id) ?? 0));
+      }
+      const top = [...byName.entries()].filter(([k]) => !/^\((idle|program|garbage collector)\)/.test(k)).sort((a, b) => b[1] - a[1]).slice(0, 25);
+      console.log(`host main thread, self time (ms):\n${top.map(([k, us]) => `${(us / 1000).toFixed(0).padStart(6)}  ${k}`).join('\n')}`);
+    }
+    const longTasks = await host.page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    console.log(`host long tasks during 2 rounds: ${longTasks.length}, longest ${Math.max(0, ...longTasks)} ms: ${longTasks.join(', ')}`);
+    console.log(`student log:\n${await student.page.locator('.log-list').innerText()}`);
     await host.page.screenshot({ path: `${SHOTS}/host-dashboard.png`, fullPage: true });
     const studentRow = host.page.locator('.peers-table tr', { hasText: 'Student' });
     expect(await studentRow.locator('.peer-status').innerText()).toBe('update sent (round 2)');
@@ -101,6 +129,7 @@ describe('the fedtab app in two tabs', () => {
     await waitUntil('the student\'s prediction', async () => ((await student.page.locator('.try-guess').count()) > 0 ? true : undefined), 30_000);
     expect(await student.page.locator('.try-guess').innerText()).toMatch(/The model says \d.*true label \d/s);
     expect(await student.page.locator('.prob-bars li').count()).toBe(10);
+    await host.page.locator('.draw-pad').scrollIntoViewIfNeeded();
     const pad = (await host.page.locator('.draw-pad').boundingBox())!;
     await host.page.mouse.move(pad.x + pad.width / 2, pad.y + 30);
     await host.page.mouse.down();

@@ -131,6 +131,22 @@ function asSessionTransport(t: PeerTransport, tap?: LiveStatusTracker, onGlobal?
   });
 }
 
+/** `next` unless it equals `prev` element by element (shallow): then `prev`, so the UI sees an unchanged reference and skips the render. */
+export function keepIfSame<T extends object>(prev: T[], next: T[]): T[] {
+  if (prev.length !== next.length) return next;
+  for (let i = 0; i < next.length; i++) {
+    const a = prev[i] as Record<string, unknown>;
+    const b = next[i] as Record<string, unknown>;
+    const keys = Object.keys(b);
+    if (keys.length !== Object.keys(a).length || keys.some((k) => a[k] !== b[k])) return next;
+  }
+  return prev;
+}
+
+function sameNumbers(a: readonly number[] | undefined, b: readonly number[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -249,12 +265,15 @@ export class BrowserSessionController implements SessionController {
       selfId: node.selfId,
       aggregatorId,
       isAggregator: node.isAggregator,
-      peers,
-      rounds: node.rounds.map((r) => ({ ...r, decompositionMode: this.modeByRound.get(r.round) ?? null })),
+      peers: keepIfSame(this.state.peers, peers),
+      rounds: keepIfSame(
+        this.state.rounds,
+        node.rounds.map((r) => ({ ...r, decompositionMode: this.modeByRound.get(r.round) ?? null })),
+      ),
       currentRound,
       runningRound,
       stopping: this.stopping,
-      selfContributions: live.selfContributions,
+      selfContributions: sameNumbers(this.state.selfContributions, live.selfContributions) ? this.state.selfContributions : live.selfContributions,
       joinUrl,
       settings,
       status,

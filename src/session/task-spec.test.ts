@@ -17,3 +17,15 @@ describe('the model a session task defines', () => {
     expect(demoFits(modelSpecForSettings({ model: 'mlp', task: { kind: 'images', height: 28, width: 28, channels: 1, classes: 5 } }))).toBe(false);
   });
 });
+
+describe('unchanged state keeps its reference (so React skips the render)', () => {
+  it('keepIfSame returns the previous array when every element is shallowly equal', async () => {
+    const { keepIfSame } = await import('./controller');
+    const prev = [{ a: 1, b: 'x' }, { a: 2, b: 'y' }];
+    expect(keepIfSame(prev, [{ a: 1, b: 'x' }, { a: 2, b: 'y' }])).toBe(prev);
+    const changed = [{ a: 1, b: 'x' }, { a: 3, b: 'y' }];
+    expect(keepIfSame(prev, changed)).toBe(changed);
+    const longer = [...prev, { a: 4, b: 'z' }];
+    expect(keepIfSame(prev, longer)).toBe(longer);
+  });
+});

@@ -7,7 +7,7 @@ import type { Dataset } from '../fl/data/dataset';
 import type { EvaluateResponse, TrainerInfo, TrainRequest, TrainResponse } from '../fl/local-trainer';
 import type { ModelSpec } from '../fl/models';
 import type { WeightSet } from '../fl/weights';
-import type { ModelFiles } from './model-export';
+import type { ModelFiles } from './model-files';
 import type { ConfusionResult, Prediction, SamplePrediction } from './inspect';
 
 export type PredictInput = { kind: 'values'; values: Float32Array } | { kind: 'sample'; index: number };

@@ -6,13 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { buildModel, setWeights, type ModelSpec } from '../fl/models';
 import type { WeightSet } from '../fl/weights';
 
-export const MODEL_EXPORT_FILES = { modelJson: 'model.json', weights: 'weights.bin' } as const;
+import { MODEL_EXPORT_FILES, type ModelFiles } from './model-files';
 
-export interface ModelFiles {
-  /** model.json: topology and weights manifest pointing at weights.bin. */
-  modelJson: string;
-  weightsBin: ArrayBuffer;
-}
+export { MODEL_EXPORT_FILES, type ModelFiles };
 
 export async function exportModelFiles(spec: ModelSpec, weights: WeightSet, info: { round: number; session: string }): Promise<ModelFiles> {
   const model = buildModel(spec);

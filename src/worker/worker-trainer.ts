@@ -24,7 +24,7 @@ import type {
 } from './api';
 import type { BackendPreference } from './backend-names';
 import { WORKER_CONFIG } from './config';
-import type { ModelFiles } from './model-export';
+import type { ModelFiles } from './model-files';
 import type { ConfusionResult, Prediction, SamplePrediction } from './inspect';
 
 export interface WorkerTrainHooks extends TrainHooks {

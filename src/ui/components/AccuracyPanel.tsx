@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useMemo, memo } from 'react';
 import type { RoundView, SessionSettings } from '../../session/types';
 import { accuracyColumns, hasValues, orderedRounds } from '../chart-series';
 import { UI_CONFIG } from '../config';
@@ -11,7 +11,7 @@ const SERIES: ChartSeries[] = [
   { label: 'test loss', color: UI_CONFIG.colors.testLoss, width: 2, dash: [8, 4], scale: 'y2' },
 ];
 
-export function AccuracyPanel({ rounds, settings, runningRound = null }: { rounds: RoundView[]; settings: SessionSettings | null; runningRound?: number | null }) {
+export const AccuracyPanel = memo(function AccuracyPanel({ rounds, settings, runningRound = null }: { rounds: RoundView[]; settings: SessionSettings | null; runningRound?: number | null }) {
   const projector = useProjector();
   const columns = useMemo(() => accuracyColumns(rounds), [rounds]);
   const latest = orderedRounds(rounds).reverse().find((r) => r.accuracy !== null || r.loss !== null);
@@ -50,4 +50,4 @@ export function AccuracyPanel({ rounds, settings, runningRound = null }: { round
       )}
     </section>
   );
-}
+});

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, memo } from 'react';
 import type { BackendView } from '../../session/types';
 import { UI_CONFIG } from '../config';
 import { formatRate } from '../format';
@@ -6,7 +6,7 @@ import { useSession } from '../store';
 import { InlineError } from './ErrorBanner';
 import { secureContextNote } from '../secure-context';
 
-export function BackendPanel({ backend }: { backend: BackendView | null }) {
+export const BackendPanel = memo(function BackendPanel({ backend }: { backend: BackendView | null }) {
   const actions = useSession((s) => s.actions);
   const busy = useSession((s) => s.pending === 'backend');
   const [choice, setChoice] = useState<string>('auto');
@@ -78,4 +78,4 @@ export function BackendPanel({ backend }: { backend: BackendView | null }) {
       <InlineError source="backend" />
     </section>
   );
-}
+});

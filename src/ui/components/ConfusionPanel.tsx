@@ -1,10 +1,10 @@
-import { useState } from 'react';
+import { useState, memo } from 'react';
 import type { ConfusionResult } from '../../worker/inspect';
 import { errorMessage, formatPercent } from '../format';
 import { useSession } from '../store';
 
 /** Aggregating tab: per-class accuracy and the confusion matrix of the global model on its test set (validation worker). */
-export function ConfusionPanel({ modelRound }: { modelRound: number | null }) {
+export const ConfusionPanel = memo(function ConfusionPanel({ modelRound }: { modelRound: number | null }) {
   const controller = useSession((s) => s.controller);
   const [result, setResult] = useState<(ConfusionResult & { round: number }) | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -66,4 +66,4 @@ export function ConfusionPanel({ modelRound }: { modelRound: number | null }) {
       )}
     </section>
   );
-}
+});

@@ -96,7 +96,7 @@ export function Dashboard() {
         <DecompositionPanel rounds={state.rounds} settings={state.settings} canChangeMode={isHost} />
         <div className="side-column">
           <AccuracyPanel rounds={state.rounds} settings={state.settings} runningRound={state.runningRound ?? null} />
-          {isHost && <JoinPanel state={state} compact={projector} />}
+          {isHost && <JoinPanel joinUrl={state.joinUrl} lanUrls={state.lanUrls} code={state.code} compact={projector} />}
         </div>
       </div>
       <RoundsPanel rounds={state.rounds} settings={state.settings} />
@@ -112,7 +112,7 @@ export function Dashboard() {
         <BackendPanel backend={state.backend} />
         <ExportPanel state={state} />
       </div>
-      {(!isHost || projector) && <JoinPanel state={state} />}
+      {(!isHost || projector) && <JoinPanel joinUrl={state.joinUrl} lanUrls={state.lanUrls} code={state.code} />}
       <EventLog log={state.log} />
     </div>
   );

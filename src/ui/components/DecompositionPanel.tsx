@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { memo, useMemo, useState } from 'react';
 import type { RoundView, SessionSettings } from '../../session/types';
 import { decompositionColumns, decompositionCoverage, hasValues } from '../chart-series';
 import { UI_CONFIG } from '../config';
@@ -45,37 +45,41 @@ function ModeSelect({ mode }: { mode: DecompositionMode }) {
   );
 }
 
-export function DecompositionPanel({ rounds, settings, canChangeMode = false }: { rounds: RoundView[]; settings: SessionSettings | null; canChangeMode?: boolean }) {
+export const DecompositionPanel = memo(function DecompositionPanel({ rounds, settings, canChangeMode = false }: { rounds: RoundView[]; settings: SessionSettings | null; canChangeMode?: boolean }) {
   const columns = useMemo(() => decompositionColumns(rounds), [rounds]);
   const coverage = decompositionCoverage(rounds);
   const anyValue = hasValues(columns);
   const projector = useProjector();
+  const [openTerms] = useState(() => !narrowScreen());
   return (
     <section className="panel decomposition" aria-labelledby="decomposition-title">
       <div className="panel-title-row">
         <h2 id="decomposition-title">Global loss = local + distribution shift + aggregation</h2>
         {canChangeMode && settings && <ModeSelect mode={settings.decomposition} />}
       </div>
-      <ul className="term-caption">
-        <li>
-          <Swatch color={C.local} /> <strong>Local</strong>
-          <span className="term-desc">: each client's own model on its own held-out data (how well local training fits).</span>
-        </li>
-        <li>
-          <Swatch color={C.shift} dashed /> <strong>Distribution shift</strong>
-          <span className="term-desc">: how much worse the local models do on everyone's data than on their own (the cost of non-IID data).</span>
-        </li>
-        <li>
-          <Swatch color={C.aggregation} dotted /> <strong>Aggregation</strong>
-          <span className="term-desc">
-            : what merging the local models changes; <em>negative</em> means the merged model beats the local models on the mix of all data.
-          </span>
-        </li>
-        <li>
-          <Swatch color={C.global} thick /> <strong>Global</strong>
-          <span className="term-desc">: the new global model on all clients' data; it equals the sum of the three terms.</span>
-        </li>
-      </ul>
+      <details className="terms" open={openTerms}>
+        <summary>What the four terms mean</summary>
+        <ul className="term-caption">
+          <li>
+            <Swatch color={C.local} /> <strong>Local</strong>
+            <span className="term-desc">: each client's own model on its own held-out data (how well local training fits).</span>
+          </li>
+          <li>
+            <Swatch color={C.shift} dashed /> <strong>Distribution shift</strong>
+            <span className="term-desc">: how much worse the local models do on everyone's data than on their own (the cost of non-IID data).</span>
+          </li>
+          <li>
+            <Swatch color={C.aggregation} dotted /> <strong>Aggregation</strong>
+            <span className="term-desc">
+              : what merging the local models changes; <em>negative</em> means the merged model beats the local models on the mix of all data.
+            </span>
+          </li>
+          <li>
+            <Swatch color={C.global} thick /> <strong>Global</strong>
+            <span className="term-desc">: the new global model on all clients' data; it equals the sum of the three terms.</span>
+          </li>
+        </ul>
+      </details>
       {settings && <p className="note">{MODE_NOTE[settings.decomposition]}{settings.decomposition !== 'off' && settings.decompositionEvery > 1 ? ` Measured every ${settings.decompositionEvery} rounds.` : ''}</p>}
       {anyValue ? (
         <UPlotChart
@@ -97,6 +101,11 @@ export function DecompositionPanel({ rounds, settings, canChangeMode = false }: 
       )}
     </section>
   );
+});
+
+/** Phones start with the term explanations folded (the chart comes first); wider screens show them. */
+function narrowScreen(): boolean {
+  return typeof window !== 'undefined' && typeof window.matchMedia === 'function' && window.matchMedia('(max-width: 760px)').matches;
 }
 
 function Swatch({ color, dashed, dotted, thick }: { color: string; dashed?: boolean; dotted?: boolean; thick?: boolean }) {

@@ -42,7 +42,7 @@ export const DrawPad = forwardRef<DrawPadHandle, { onStroke?: () => void; label:
       s.drawImage(canvas.current!, box.x, box.y, box.width, box.height, to.x, to.y, to.width, to.height);
       return toModelValues(s.getImageData(0, 0, width, height).data, width * height, channels);
     },
-  }));
+  }), []);
 
   const point = (e: PointerEvent<HTMLCanvasElement>) => {
     const r = e.currentTarget.getBoundingClientRect();

@@ -1,6 +1,6 @@
 import type { SessionState } from '../../session/types';
 import { exportFileName, metricsCsv, partitionCsv, runResultJson } from '../../session/run-export';
-import { MODEL_EXPORT_FILES } from '../../worker/model-export';
+import { MODEL_EXPORT_FILES } from '../../worker/model-files';
 import { download } from '../download';
 import { errorMessage } from '../format';
 import { useSession } from '../store';

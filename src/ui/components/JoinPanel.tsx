@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { SessionState } from '../../session/types';
 import { UI_CONFIG } from '../config';
 import { useProjector } from '../hooks';
@@ -14,7 +15,8 @@ function safeJoinLinks(joinUrl: string, lanUrls: string[]) {
 }
 
 /** How others join: QR code, link, LAN addresses. `compact`: QR and link only (the projector's side column). */
-export function JoinPanel({ state, compact = false }: { state: Pick<SessionState, 'joinUrl' | 'lanUrls' | 'code'>; compact?: boolean }) {
+export const JoinPanel = memo(function JoinPanel({ joinUrl, lanUrls, code, compact = false }: Pick<SessionState, 'joinUrl' | 'lanUrls' | 'code'> & { compact?: boolean }) {
+  const state = { joinUrl, lanUrls, code };
   const projector = useProjector();
   const links = state.joinUrl ? safeJoinLinks(state.joinUrl, state.lanUrls) : null;
   if (!links) {
@@ -72,4 +74,4 @@ export function JoinPanel({ state, compact = false }: { state: Pick<SessionState
       </div>
     </section>
   );
-}
+});

@@ -1,4 +1,4 @@
-import { useRef, useState, type DragEvent } from 'react';
+import { useRef, useState, type DragEvent, memo } from 'react';
 import type { LocalDataView } from '../../session/types';
 import { filesFromDrop } from '../../data/pickers';
 import { describeSelection } from '../file-selection';
@@ -11,7 +11,7 @@ import { LabelBars } from './LabelBars';
 
 const SOURCE_TEXT: Record<LocalDataView['source'], string> = { demo: 'demo data', own: 'your own files' };
 
-export function LocalDataPanel({ data, modelSpec = null }: { data: LocalDataView | null; modelSpec?: ModelSpec | null }) {
+export const LocalDataPanel = memo(function LocalDataPanel({ data, modelSpec = null }: { data: LocalDataView | null; modelSpec?: ModelSpec | null }) {
   const actions = useSession((s) => s.actions);
   const busy = useSession((s) => s.pending === 'data');
   const [dragging, setDragging] = useState(false);
@@ -121,4 +121,4 @@ export function LocalDataPanel({ data, modelSpec = null }: { data: LocalDataView
       {busy && <p role="status">Working on the data{lastSelection ? `: ${lastSelection}` : ''}…</p>}
     </section>
   );
-}
+});

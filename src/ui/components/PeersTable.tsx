@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, memo } from 'react';
 import type { PeerView } from '../../session/types';
 import { useProjector } from '../hooks';
 import { peerStatusLine, peerStatusTone } from '../peer-status';
@@ -17,7 +17,7 @@ function useSecondsClock(active: boolean): number {
   return now;
 }
 
-export function PeersTable({ peers, knowsStatus }: { peers: PeerView[]; knowsStatus: boolean }) {
+export const PeersTable = memo(function PeersTable({ peers, knowsStatus }: { peers: PeerView[]; knowsStatus: boolean }) {
   const projector = useProjector();
   const active = peers.filter((p) => p.status !== 'left').length;
   const now = useSecondsClock(peers.some((p) => p.status === 'training' || p.status === 'evaluating'));
@@ -71,4 +71,4 @@ export function PeersTable({ peers, knowsStatus }: { peers: PeerView[]; knowsSta
       )}
     </section>
   );
-}
+});

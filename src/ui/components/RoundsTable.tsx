@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { RoundView, SessionSettings } from '../../session/types';
 import { orderedRounds } from '../chart-series';
 import { formatBytes, formatDuration, formatLoss, formatPercent, formatSignedLoss } from '../format';
@@ -93,7 +94,7 @@ export function RoundsTable({ rounds, evaluating }: { rounds: RoundView[]; evalu
 }
 
 /** The rounds table in its own panel, with what "global" and "test loss" mean. */
-export function RoundsPanel({ rounds, settings }: { rounds: RoundView[]; settings: SessionSettings | null }) {
+export const RoundsPanel = memo(function RoundsPanel({ rounds, settings }: { rounds: RoundView[]; settings: SessionSettings | null }) {
   if (rounds.length === 0) return null;
   const hasTestData = rounds.some((r) => r.accuracy !== null);
   const last = orderedRounds(rounds).at(-1);
@@ -107,4 +108,4 @@ export function RoundsPanel({ rounds, settings }: { rounds: RoundView[]; setting
       </p>
     </section>
   );
-}
+});

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, memo } from 'react';
 import type { ModelSpec } from '../../fl/model-spec';
 import type { PredictInput } from '../../worker/api';
 import type { Prediction, SamplePrediction } from '../../worker/inspect';
@@ -11,7 +11,7 @@ type Shown = (Prediction | SamplePrediction) & { round: number };
 const isSample = (p: Shown): p is SamplePrediction & { round: number } => 'index' in p;
 
 /** Try the current global model: draw (image tasks) or pick a held-out sample of your own data; computed in the worker. */
-export function TryModelPanel({ spec, modelRound, heldOut }: { spec: ModelSpec; modelRound: number | null; heldOut: number }) {
+export const TryModelPanel = memo(function TryModelPanel({ spec, modelRound, heldOut }: { spec: ModelSpec; modelRound: number | null; heldOut: number }) {
   const controller = useSession((s) => s.controller);
   const pad = useRef<DrawPadHandle>(null);
   const [result, setResult] = useState<Shown | null>(null);
@@ -76,7 +76,7 @@ export function TryModelPanel({ spec, modelRound, heldOut }: { spec: ModelSpec; 
       )}
     </section>
   );
-}
+});
 
 function Probabilities({ p }: { p: Shown }) {
   const label = isSample(p) ? p.label : null;
