@@ -55,3 +55,11 @@ export function dataFitProblems(spec: ModelSpec, data: DataShape, numClasses: nu
   }
   return problems;
 }
+
+/** The built-in demo: MNIST digits. */
+export const DEMO_TASK = { shape: [28, 28, 1] as [number, number, number], classes: 10 } as const;
+
+/** Whether the demo data (and its test split) fits this model: the MNIST task exactly. */
+export function demoDataFits(spec: ModelSpec): boolean {
+  return spec.numClasses === DEMO_TASK.classes && dataFitProblems(spec, { kind: 'image', shape: DEMO_TASK.shape }, DEMO_TASK.classes).length === 0;
+}

@@ -11,7 +11,7 @@ import { demoDataUrl, fetchDemoData } from '../data/demo';
 import { importLocalData } from '../data/local-data';
 import type { LocalFile } from '../data/pickers';
 import { filesFromInput } from '../data/pickers';
-import { dataFitProblems, dataShapeOf, describeTask, imageTargetShape } from '../data/task-fit';
+import { dataFitProblems, dataShapeOf, demoDataFits, describeTask, imageTargetShape } from '../data/task-fit';
 import type { Dataset } from '../fl/data/dataset';
 import { forgetLocalData, loadLocalData } from '../data/store';
 import { fetchServerUrls } from '../net/endpoints';
@@ -54,7 +54,7 @@ export function taskOfSpec(spec: ModelSpec): SessionTask {
 
 /** Whether the built-in MNIST demo data (and its test split) fits this model. */
 export function demoFits(spec: ModelSpec): boolean {
-  return dataFitProblems(spec, { kind: 'image', shape: DEMO_INPUT }, DEMO_CLASSES).length === 0 && spec.numClasses === DEMO_CLASSES;
+  return demoDataFits(spec);
 }
 
 export function sessionConfigFromSettings(s: SessionSettings): SessionConfig {

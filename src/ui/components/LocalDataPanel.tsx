@@ -5,7 +5,7 @@ import { describeSelection } from '../file-selection';
 import type { LocalFile } from '../../data/pickers';
 import { useSession } from '../store';
 import { InlineError } from './ErrorBanner';
-import { describeTask } from '../../data/task-fit';
+import { demoDataFits, describeTask } from '../../data/task-fit';
 import type { ModelSpec } from '../../fl/model-spec';
 import { LabelBars } from './LabelBars';
 
@@ -15,6 +15,7 @@ export const LocalDataPanel = memo(function LocalDataPanel({ data, modelSpec = n
   const actions = useSession((s) => s.actions);
   const busy = useSession((s) => s.pending === 'data');
   const [dragging, setDragging] = useState(false);
+  const demoUnfit = modelSpec !== null && !demoDataFits(modelSpec);
   const [lastSelection, setLastSelection] = useState<string | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
@@ -78,7 +79,12 @@ export const LocalDataPanel = memo(function LocalDataPanel({ data, modelSpec = n
       )}
       <p className="privacy-note">Your samples never leave this device; only model updates and loss values do.</p>
       <div className="button-row">
-        <button type="button" onClick={() => void actions.useDemoData()} disabled={busy}>
+        <button
+          type="button"
+          onClick={() => void actions.useDemoData()}
+          disabled={busy || demoUnfit}
+          title={demoUnfit ? 'The demo data (MNIST digits) does not fit this session’s task' : undefined}
+        >
           Use demo data
         </button>
         <button type="button" onClick={() => void actions.forgetData()} disabled={busy || !data}>
