@@ -8,11 +8,9 @@ import type { DecompositionMode, Message, SessionConfig } from '../fl/protocol';
 import type { LocalTrainer } from '../fl/local-trainer';
 import type { WeightSet } from '../fl/weights';
 import { demoDataUrl, fetchDemoData } from '../data/demo';
-import { importLocalData } from '../data/local-data';
 import type { LocalFile } from '../data/pickers';
 import { filesFromInput } from '../data/pickers';
-import { dataFitProblems, dataShapeOf, demoDataFits, describeTask, imageTargetShape } from '../data/task-fit';
-import type { Dataset } from '../fl/data/dataset';
+import { dataFitProblems, demoDataFits, describeTask } from '../data/task-fit';
 import { forgetLocalData, loadLocalData } from '../data/store';
 import { fetchServerUrls } from '../net/endpoints';
 import { openPeerTransport } from '../net/create-peer';
@@ -502,27 +500,19 @@ export class BrowserSessionController implements SessionController {
 
   async importFiles(files: File[] | LocalFile[]): Promise<void> {
     const local: LocalFile[] = files.length && files[0] instanceof File ? filesFromInput(files as File[]) : (files as LocalFile[]);
-    // In a session, the data must fit its task: images are scaled to the model's input, anything else is refused
-    // before it is stored, with the reason shown in the data panel.
+    if (local.length === 0) this.failAction(new Error('no files selected'));
+    // Decoding, checking against the session's task and storing all happen in the training worker, off this thread.
     const spec = this.node?.config?.model ?? null;
-    const target = spec ? imageTargetShape(spec) : null;
-    const result = await importLocalData(local, {
-      ...(target ? { image: { targetShape: target }, npz: { targetShape: target } } : {}),
-      ...(spec ? { check: (ds: Dataset) => dataFitProblems(spec, dataShapeOf(ds), ds.numClasses) } : {}),
-    });
+    const result = await this.worker.importFiles(local, spec).catch((e: unknown) => this.failAction(e));
     result.problems.forEach((p) => this.log('warn', p));
-    if (result.refused?.length) {
+    if (result.refused.length > 0) {
       this.failAction(new Error(`Your data does not fit this session, so it was not loaded: ${result.refused.join('; ')}.${this.hasData ? ' This device keeps training on its previous data.' : ''}`));
     }
-    if (!result.summary) this.failAction(new Error(`nothing could be loaded: ${result.problems.join('; ')}`));
-    try {
-      const info = await this.worker.loadStoredData();
-      this.showData(info, 'own', result.problems);
-      this.log('info', `loaded ${info.trainSamples + info.evalSamples} samples of your own data (they stay on this device)`);
-      await this.node?.announce();
-    } catch (e) {
-      this.failAction(e);
-    }
+    if (!result.info) this.failAction(new Error(`nothing could be loaded: ${result.problems.join('; ')}`));
+    const info = result.info;
+    this.showData(info, 'own', result.problems);
+    this.log('info', `loaded ${info.trainSamples + info.evalSamples} samples of your own data (they stay on this device)`);
+    await this.node?.announce();
   }
 
   async forgetData(): Promise<void> {

@@ -5,6 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { exportModelFiles, type ModelFiles } from './model-export';
+import { importLocalData } from '../data/local-data';
+import type { LocalFile } from '../data/pickers';
+import { dataFitProblems, dataShapeOf, imageTargetShape } from '../data/task-fit';
 import { confusion, predictSample, predictValues, type ConfusionResult, type Prediction, type SamplePrediction } from './inspect';
 import type { Dataset } from '../fl/data/dataset';
 import { datasetSize, labelHistogram } from '../fl/data/dataset';
@@ -23,6 +26,7 @@ import type {
   DataSource,
   LocalDataInfo,
   PredictInput,
+  WorkerImportResult,
   TensorMemory,
   TrainingWorkerApi,
   WorkerEvaluateResponse,
@@ -224,6 +228,17 @@ export class TrainingSession implements TrainingWorkerApi {
     } finally {
       m.dispose();
     }
+  }
+
+  async importFiles(files: LocalFile[], model: ModelSpec | null): Promise<WorkerImportResult> {
+    if (this.running) throw new Error('import: a training round is running; try again after it');
+    const target = model ? imageTargetShape(model) : null;
+    const result = await importLocalData(files, {
+      ...(target ? { image: { targetShape: target }, npz: { targetShape: target } } : {}),
+      ...(model ? { check: (ds: Dataset) => dataFitProblems(model, dataShapeOf(ds), ds.numClasses) } : {}),
+    });
+    if (!result.summary) return { info: null, problems: result.problems, refused: result.refused ?? [] };
+    return { info: await this.loadData({ kind: 'stored' }), problems: result.problems, refused: [] };
   }
 
   async predict(model: ModelSpec, weights: WeightSet, input: PredictInput): Promise<Prediction | SamplePrediction> {

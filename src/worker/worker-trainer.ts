@@ -9,12 +9,14 @@ import type { ModelSpec } from '../fl/models';
 import type { TrainHooks } from '../fl/train';
 import type { WeightSet } from '../fl/weights';
 import type { DemoShardSpec } from '../data/demo';
+import type { LocalFile } from '../data/pickers';
 import { demoDataUrl } from '../data/demo';
 import type {
   BackendReport,
   DataSource,
   LocalDataInfo,
   PredictInput,
+  WorkerImportResult,
   TensorMemory,
   TrainingWorkerApi,
   WorkerEvaluateResponse,
@@ -103,6 +105,10 @@ export class WorkerTrainer implements LocalTrainer {
 
   initialWeights(model: ModelSpec, seed?: number): Promise<WeightSet> {
     return this.call(this.remote.initialWeights(model, seed));
+  }
+
+  importFiles(files: LocalFile[], model: ModelSpec | null): Promise<WorkerImportResult> {
+    return this.call(this.remote.importFiles(files, model));
   }
 
   predict(model: ModelSpec, weights: WeightSet, input: PredictInput): Promise<Prediction | SamplePrediction> {
