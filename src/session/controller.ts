@@ -363,7 +363,7 @@ export class BrowserSessionController implements SessionController {
           this.showData(info, 'own', stored.problems);
           return;
         }
-        this.log('warn', `your stored data (${info.name}) does not fit this session: ${misfit.join('; ')}; using the demo data`);
+        this.log('warn', `your stored data (${info.name}) does not fit this session: ${misfit.join('; ')}${demoFits(config.model) ? '; using the demo data' : ''}`);
       } catch (e) {
         this.log('warn', `your stored data does not fit this session's model (${message(e)}); using the demo data`);
       }

@@ -164,7 +164,8 @@ export class LiveStatusTracker {
       if (!stale) return s;
       return { status: numSamples > 0 ? 'idle' : 'no-data', round: active, since: s.since, detail: numSamples > 0 ? `not selected for round ${active}` : null };
     }
-    return { status: numSamples > 0 ? 'idle' : 'no-data', round: 0, since: this.clock(), detail: null };
+    // A fixed `since` (not now): an unchanged status must compare equal between refreshes.
+    return { status: numSamples > 0 ? 'idle' : 'no-data', round: 0, since: 0, detail: null };
   }
 
   /** This tab's own status, from its training activity (its messages to itself never cross the network). */

@@ -35,7 +35,7 @@ export function peerStatusTone(status: PeerStatus): 'ok' | 'busy' | 'problem' | 
  */
 export function peerStatusLine(p: Pick<PeerView, 'status' | 'statusDetail' | 'statusSince' | 'statusRound'>, now: number): string {
   const round = p.statusRound && p.statusRound > 0 ? p.statusRound : null;
-  const elapsed = p.statusSince !== undefined && now >= p.statusSince ? ` · ${formatDuration(Math.floor((now - p.statusSince) / 1000) * 1000)}` : '';
+  const elapsed = p.statusSince !== undefined && p.statusSince > 0 && now >= p.statusSince ? ` · ${formatDuration(Math.floor((now - p.statusSince) / 1000) * 1000)}` : '';
   switch (p.status) {
     case 'training':
       return `training${round ? ` round ${round}` : ''}${elapsed}`;
