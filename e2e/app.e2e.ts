@@ -169,6 +169,19 @@ describe('the fedtab app in two tabs', () => {
     tf.dispose(logits);
     model.dispose();
 
+    // Projector mode on a 1280x800 screen: the decomposition chart, the accuracy and the QR code all on the first screen.
+    await host.page.setViewportSize({ width: 1280, height: 800 });
+    await host.page.getByLabel('Projector mode').check();
+    await host.page.evaluate(() => window.scrollTo(0, 0));
+    await host.page.waitForTimeout(500);
+    for (const selector of ['.decomposition .chart', '.accuracy .big-numbers', '.accuracy .chart', '.join .qr']) {
+      const box = await host.page.locator(selector).first().boundingBox();
+      expect(box, selector).not.toBeNull();
+      expect(box!.y + box!.height, `${selector} bottom`).toBeLessThanOrEqual(800);
+    }
+    await host.page.screenshot({ path: `${SHOTS}/host-projector.png` });
+    await host.page.getByLabel('Projector mode').uncheck();
+
     const headerCells = await host.page.getByRole('columnheader').allInnerTexts();
     expect(headerCells).toEqual(expect.arrayContaining(['Local', 'Shift', 'Aggregation', 'Mode']));
     expect(host.problems.filter((p) => !p.includes('favicon'))).toEqual([]);
