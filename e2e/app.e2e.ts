@@ -122,6 +122,9 @@ describe('the fedtab app in two tabs', () => {
     expect(await student.page.getByTestId('you-panel').innerText()).toMatch(/Your updates went into 2 of 2 rounds/);
     const overflow = await student.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBe(0);
+    // Tables fit the phone too (not just scroll inside their box).
+    const tableWidths = await student.page.evaluate(() => [...document.querySelectorAll('table')].map((t) => `${t.className || t.tagName}: ${Math.round(t.getBoundingClientRect().right)}`));
+    expect(tableWidths.filter((w) => Number(w.split(': ')[1]) > 390)).toEqual([]);
     await student.page.screenshot({ path: `${SHOTS}/student-dashboard.png`, fullPage: true });
     await student.page.screenshot({ path: `${SHOTS}/student-phone-first-screen.png` });
 
