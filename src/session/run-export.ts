@@ -103,6 +103,8 @@ export function runResultJson(s: ExportFacts): RunResult {
       localEpochs: st.localEpochs,
       batch: st.batchSize,
       lr: st.learningRate,
+      ...(st.optimizer ? { optimizer: st.optimizer } : {}),
+      ...(st.momentum !== undefined ? { momentum: st.momentum } : {}),
       fraction: st.fraction,
       seed: st.seed,
       codec: st.codec,
@@ -125,6 +127,7 @@ export function runResultJson(s: ExportFacts): RunResult {
       aggregateMs: r.aggregateMs,
       evalMs: r.evalMs,
       decompositionMode: r.decomposition ? (r.decompositionMode ?? null) : null,
+      ...(r.classes ? { perClassAccuracy: r.classes.perClassAccuracy, predictedShare: r.classes.predictedShare, collapse: r.classes.collapse } : {}),
     })),
     final: { accuracy: rounds.at(-1)?.accuracy ?? null, bestAccuracy: accuracies.length > 0 ? Math.max(...accuracies) : null },
   };

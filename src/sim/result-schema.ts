@@ -53,6 +53,14 @@ export const RunRoundSchema = v.object({
   evalMs: nonNegative,
   /** Browser runs: how the decomposition was measured ('exact' | 'proxy' | 'off'); absent in simulations. */
   decompositionMode: v.optional(v.nullable(v.picklist(['exact', 'proxy', 'off']))),
+  /** Which strategy variant ran (simulations). */
+  strategy: v.optional(v.string()),
+  /** The global model's accuracy per class (null: no test sample of that class), when measured. */
+  perClassAccuracy: v.optional(v.array(v.nullable(v.pipe(v.number(), v.minValue(0), v.maxValue(1))))),
+  /** Share of test samples assigned to the most predicted class, when measured. */
+  predictedShare: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+  /** Collapse warning, or null. */
+  collapse: v.optional(v.nullable(v.string())),
 });
 
 export const RunConfigSchema = v.object({
@@ -66,6 +74,8 @@ export const RunConfigSchema = v.object({
   localEpochs: positiveInt,
   batch: positiveInt,
   lr: v.pipe(v.number(), v.finite(), v.gtValue(0)),
+  optimizer: v.optional(v.picklist(['sgd', 'momentum', 'adam'])),
+  momentum: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
   fraction: v.pipe(v.number(), v.gtValue(0), v.maxValue(1)),
   seed: v.pipe(v.number(), v.integer()),
   codec: v.optional(v.nullable(v.picklist(['float32', 'float16', 'int8']))),
@@ -75,6 +85,9 @@ export const RunConfigSchema = v.object({
   backend: v.optional(v.string()),
   evalFraction: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
   evalMax: v.optional(count),
+  validation: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+  evaluateOn: v.optional(v.picklist(['test', 'validation'])),
+  workers: v.optional(positiveInt),
 });
 
 export const PartitionSummarySchema = v.object({
@@ -101,6 +114,8 @@ export const RunResultSchema = v.object({
   }),
   rounds: v.array(RunRoundSchema),
   final: v.object({ accuracy: v.nullable(finite), bestAccuracy: v.nullable(finite) }),
+  /** Simulations: measured, not reproducible (memory, where clients ran, time). */
+  resources: v.optional(v.object({ peakRssMb: nonNegative, runner: v.string(), wallMs: nonNegative, cpuMs: nonNegative })),
 });
 
 export type RunResult = v.InferOutput<typeof RunResultSchema>;
