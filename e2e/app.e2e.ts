@@ -113,6 +113,10 @@ describe('the fedtab app in two tabs', () => {
       throw e;
     });
     expect(await student.page.getByTestId('status-badge').innerText()).toBe('Finished');
+    // Rosters reach the student without the others' label counts: its own bars only, none (not empty ones) for the host.
+    expect(await student.page.locator('.peers-table tr', { hasText: 'Student' }).locator('svg.label-bars').count()).toBe(1);
+    expect(await student.page.locator('.peers-table tr', { hasText: 'Teacher' }).locator('svg.label-bars').count()).toBe(0);
+    expect(await host.page.locator('.peers-table svg.label-bars').count()).toBe(2);
 
     // Phone: the student's own part is on the first screen, and nothing is wider than the screen.
     await student.page.evaluate(() => window.scrollTo(0, 0));
