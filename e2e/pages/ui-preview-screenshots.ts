@@ -24,8 +24,10 @@ interface Shot {
 }
 
 const SHOTS: Shot[] = [
-  { file: 'dashboard.png', url: `${BASE}#/session`, viewport: { width: 1280, height: 720 }, fullPage: true, waitFor: '.decomposition .chart canvas' },
+  { file: 'dashboard.png', url: `${BASE}#/session`, viewport: { width: 1280, height: 800 }, fullPage: true, waitFor: '.decomposition .chart canvas' },
   { file: 'dashboard-mobile.png', url: `${BASE}#/session`, viewport: { width: 390, height: 844 }, fullPage: true, maxHeight: 2 * 844, waitFor: '.decomposition .chart canvas' },
+  // One projector screen (not the full page): the decomposition, accuracy and QR must all be on it.
+  { file: 'dashboard-projector.png', url: BASE.replace('.html', '.html?view=host') + '#/session', viewport: { width: 1280, height: 800 }, fullPage: false, projector: true, waitFor: '.decomposition .chart canvas' },
   { file: 'host-form.png', url: `${BASE}#/host`, viewport: { width: 1280, height: 720 }, fullPage: true, waitFor: '.host-form' },
 ];
 
@@ -36,7 +38,6 @@ async function main(): Promise<void> {
     ? [
         ...SHOTS,
         { file: 'dashboard-host.png', url: BASE.replace('.html', '.html?view=host') + '#/session', viewport: { width: 1280, height: 720 }, fullPage: true, waitFor: '.decomposition .chart canvas' },
-        { file: 'dashboard-projector.png', url: `${BASE}#/session`, viewport: { width: 1280, height: 720 }, fullPage: true, projector: true, waitFor: '.decomposition .chart canvas' },
         { file: 'landing.png', url: `${BASE}#/`, viewport: { width: 1280, height: 720 }, fullPage: false, waitFor: '.landing' },
         { file: 'join.png', url: `${BASE}#/join/ABCD?s=xyz`, viewport: { width: 390, height: 844 }, fullPage: false, waitFor: '#display-name' },
       ]
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
       await page.waitForSelector(shot.waitFor, { state: 'visible', timeout: 15_000 });
       await page.waitForTimeout(400);
       if (problems.length > 0) throw new Error(`${shot.file}: the page reported: ${problems.join(' | ')}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      if (overflow > 0) throw new Error(`${shot.file}: the page is ${overflow} px wider than the ${shot.viewport.width} px viewport`);
       const file = path.join(outDir, shot.file);
       const clip = shot.maxHeight ? { x: 0, y: 0, width: shot.viewport.width, height: Math.min(shot.maxHeight, await page.evaluate(() => document.documentElement.scrollHeight)) } : undefined;
       await page.screenshot({ path: file, fullPage: shot.fullPage, clip });

@@ -70,8 +70,11 @@ function toSessionState(sim: SimResult, view: View, now: number, lanUrls: string
   };
   const selfId = view === 'host' ? AGGREGATOR_ID : clientId(0);
   const sampleTotals = sim.partition.histograms.map((h) => h.reduce((a, b) => a + b, 0));
+  const lastRound = sim.rounds.at(-1)?.round ?? 0;
+  // With fraction 1 every client sent an update in the last round (the simulator records counts, not names).
+  const everyoneSent = sim.rounds.at(-1)?.participants === sim.partition.histograms.length;
   const peers: PeerView[] = [
-    { id: AGGREGATOR_ID, name: 'aggregator', backend: sim.backend.name, numSamples: 0, labelHistogram: [], joinedAt: now, isAggregator: true, isSelf: selfId === AGGREGATOR_ID, status: 'idle' },
+    { id: AGGREGATOR_ID, name: 'aggregator', backend: sim.backend.name, numSamples: 0, labelHistogram: [], joinedAt: now, isAggregator: true, isSelf: selfId === AGGREGATOR_ID, status: 'no-data' },
     ...sim.partition.histograms.map((h, k): PeerView => ({
       id: clientId(k),
       name: `client ${k}`,
@@ -81,7 +84,9 @@ function toSessionState(sim: SimResult, view: View, now: number, lanUrls: string
       joinedAt: now,
       isAggregator: false,
       isSelf: selfId === clientId(k),
-      status: 'idle',
+      status: everyoneSent ? 'uploaded' : 'idle',
+      statusRound: everyoneSent ? lastRound : 0,
+      statusDetail: null,
     })),
   ];
   const allClients = sim.partition.histograms.map((_, k) => clientId(k));
@@ -90,6 +95,7 @@ function toSessionState(sim: SimResult, view: View, now: number, lanUrls: string
     accuracy: r.accuracy,
     loss: r.loss,
     decomposition: r.decomposition,
+    decompositionMode: 'exact',
     // The simulator records how many took part, not who; with fraction 1 that is everyone.
     participants: r.participants === allClients.length ? allClients : Array.from({ length: r.participants }, (_, i) => `participant ${i + 1}`),
     participantCount: r.participants,
@@ -127,6 +133,10 @@ function toSessionState(sim: SimResult, view: View, now: number, lanUrls: string
     peers,
     rounds,
     currentRound: sim.rounds.length,
+    runningRound: null,
+    modelSpec: sim.model,
+    selfContributions: view === 'client' && sim.config.fraction === 1 ? sim.rounds.map((r) => r.round) : [],
+    globalModelRound: null,
     localProgress: null,
     localData:
       view === 'host'

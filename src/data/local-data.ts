@@ -22,12 +22,19 @@ export interface LocalDataImportOptions {
   evalFraction?: number;
   /** Seed of the eval split (fixed per import, so E_k never changes afterwards). */
   splitSeed?: number;
+  /**
+   * Checks the loaded data before it is stored (e.g. against the session's task). Problems it returns refuse the
+   * import: nothing is stored, and the result's `refused` lists them.
+   */
+  check?: (dataset: Dataset) => string[];
 }
 
 export interface LocalDataImportResult {
   /** Null when nothing could be loaded; then nothing was stored. */
   summary: StoredLocalDataSummary | null;
   problems: string[];
+  /** Why the data was refused by `check` (then nothing was stored). */
+  refused?: string[];
 }
 
 /** Imports, splits and stores. Returns the problems of every skipped file. */
@@ -47,6 +54,8 @@ export async function importLocalData(files: LocalFile[], opts: LocalDataImportO
       break;
   }
   if (!result.dataset) return { summary: null, problems: result.problems };
+  const refused = opts.check?.(result.dataset) ?? [];
+  if (refused.length > 0) return { summary: null, problems: result.problems, refused };
   let split;
   try {
     split = splitLocalDataset(result.dataset, opts.evalFraction ?? DATA_CONFIG.evalFraction, opts.splitSeed ?? evalSplitSeed(Date.now() & 0x7fffffff));

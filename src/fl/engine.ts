@@ -230,7 +230,7 @@ export class RoundEngine {
       case 'bye':
         return this.removeClient(from);
       case 'error':
-        return this.reject(from, `client reported: ${message.reason}`);
+        return this.clientCannotContinue(from, message.reason);
       case 'welcome':
       case 'roster':
       case 'checkpoint':
@@ -271,6 +271,18 @@ export class RoundEngine {
     this.emit({ kind: 'client-left', clientId: id });
     for (const waiter of [this.updateWaiter, this.evalWaiter]) {
       if (waiter && waiter.expected.delete(id) && waiter.expected.size === 0) waiter.resolve();
+    }
+  }
+
+  /**
+   * A client reported that it cannot do what it was asked (e.g. its data does not fit the session's model):
+   * it is left out of the round (and of a pending evaluation) at once, instead of holding the round until its
+   * deadline. It stays connected and is asked again next round (its data may have changed by then).
+   */
+  private clientCannotContinue(from: string, reason: string): void {
+    this.reject(from, `client reported: ${reason}`);
+    for (const waiter of [this.updateWaiter, this.evalWaiter]) {
+      if (waiter && waiter.expected.delete(from) && waiter.expected.size === 0) waiter.resolve();
     }
   }
 

@@ -3,7 +3,6 @@
  * SessionControllerCore (src/session/session-controller.ts).
  */
 import { demoDataUrl, fetchDemoData } from '../data/demo';
-import { importLocalData } from '../data/local-data';
 import { filesFromInput, type LocalFile } from '../data/pickers';
 import { forgetLocalData, loadLocalData } from '../data/store';
 import { openPeerTransport } from '../net/create-peer';
@@ -12,7 +11,7 @@ import type { PeerTransport } from '../net/peer-transport';
 import { WorkerTrainer } from '../worker/worker-trainer';
 import { SessionControllerCore, type ControllerDeps, type ControllerTransport, type SessionControllerOptions } from './session-controller';
 
-export { CONTROLLER_CONFIG, modelSpecForSettings, sessionConfigFromSettings } from './session-controller';
+export { CONTROLLER_CONFIG, demoFits, keepIfSame, modelSpecForSettings, sessionConfigFromSettings, taskOfSpec } from './session-controller';
 
 function asControllerTransport(t: PeerTransport): ControllerTransport {
   // Pass-throughs: PeerTransport gains admit() on another branch; until then admitting changes nothing there.
@@ -39,7 +38,8 @@ export function browserControllerDeps(): ControllerDeps {
     demoTestSplit: async () => (await fetchDemoData(demoDataUrl(new URL(import.meta.env.BASE_URL, location.href).href), ['test'])).test!,
     storedData: {
       load: loadLocalData,
-      import: (files) => importLocalData(files.length && files[0] instanceof File ? filesFromInput(files as File[]) : (files as LocalFile[])),
+      // Importing itself (decode, task check, IndexedDB, load) runs in the training worker: see SessionControllerCore.importFiles.
+      files: (files) => (files.length && files[0] instanceof File ? filesFromInput(files as File[]) : (files as LocalFile[])),
       forget: forgetLocalData,
     },
     pageUrl: () => location.origin + location.pathname,

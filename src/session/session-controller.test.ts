@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ImageDataset } from '../fl/data/dataset';
 import { InMemoryNetwork } from '../fl/in-memory-transport';
 import type { WeightSet } from '../fl/weights';
-import type { LocalDataInfo } from '../worker/api';
+import type { LocalFile } from '../data/pickers';
+import type { LocalDataInfo, PredictInput, WorkerImportResult } from '../worker/api';
 import { hostPeerId } from './session-code';
 import { SessionControllerCore, type ControllerDeps, type ControllerTrainer, type ControllerTransport } from './session-controller';
 import type { SessionSettings, SessionState } from './types';
@@ -32,6 +33,10 @@ const tinyWeights = (): WeightSet => [{ name: 'w', shape: [3], values: new Float
 class FakeWorker {
   readonly calls: string[] = [];
   private data: LocalDataInfo | null = null;
+  /** What importFiles answers (the real worker decodes, checks against the task, stores and loads). */
+  importResult: WorkerImportResult = { info: null, problems: ['nothing usable'], refused: [] };
+  /** The weights exportModel / predict were asked about. */
+  readonly seenWeights: WeightSet[] = [];
 
   private info_(name: string, histogram: number[]): LocalDataInfo {
     return { source: 'demo', name, trainSamples: 40, evalSamples: 10, numClasses: 2, labelHistogram: histogram, inputShape: [28, 28, 1] };
@@ -67,6 +72,25 @@ class FakeWorker {
   }
   async info() {
     return { backend: 'cpu', numSamples: this.data?.trainSamples ?? 0, labelHistogram: this.data?.labelHistogram ?? [] };
+  }
+  async importFiles(files: LocalFile[], model: { kind: string } | null) {
+    this.calls.push(`import ${files.map((f) => f.path).join(',')} for ${model?.kind ?? 'no session'}`);
+    if (this.importResult.info) this.data = this.importResult.info;
+    return this.importResult;
+  }
+  async exportModel(_spec: unknown, weights: WeightSet, info: { round: number; session: string }) {
+    this.calls.push(`export round ${info.round} of ${info.session}`);
+    this.seenWeights.push(weights);
+    return { modelJson: JSON.stringify({ round: info.round }), weightsBin: new ArrayBuffer(12) };
+  }
+  async predict(_spec: unknown, weights: WeightSet, input: PredictInput) {
+    this.calls.push(`predict ${input.kind}`);
+    this.seenWeights.push(weights);
+    return { probabilities: [0.25, 0.75], predicted: 1 };
+  }
+  async confusion() {
+    this.calls.push('confusion');
+    return { matrix: [[1, 0], [0, 1]], perClassAccuracy: [1, 1], accuracy: 1, numSamples: 2 };
   }
   async cancel() {
     this.calls.push('cancel');
@@ -110,10 +134,7 @@ function makeWorld() {
       demoTestSplit: async () => ({ kind: 'image', images: new Uint8Array(784), shape: [28, 28, 1], labels: new Int32Array([0]), numClasses: 2 }) satisfies ImageDataset,
       storedData: {
         load: async () => (stored.files.length ? { problems: [] } : null),
-        import: async (files) => {
-          stored.files = files.map((f) => ('path' in f ? f.path : f.name));
-          return { summary: null, problems: ['nothing usable'] };
-        },
+        files: (files) => files.map((f) => ('path' in f ? f : { path: f.name, file: f })),
         forget: async () => {
           stored.files = [];
         },
@@ -235,13 +256,142 @@ describe('SessionControllerCore', () => {
     expect(deps.workers[1].calls).toEqual(['datasets demo test split', 'terminate']);
   });
 
-  it('imports files through the store, logs their problems, and forgets them', async () => {
+  it('imports files in the worker, logs their problems, and forgets them', async () => {
     const world = makeWorld();
-    const c = new SessionControllerCore(world.deps());
+    const deps = world.deps();
+    const c = new SessionControllerCore(deps);
     await expect(c.importFiles([{ path: 'cats/1.png', file: new File([], '1.png') }])).rejects.toThrow(/nothing could be loaded: nothing usable/);
+    expect(deps.workers[0].calls).toContain('import cats/1.png for no session');
     expect(c.getState().log.map((l) => l.level)).toEqual(['warn', 'error']);
+    // A failed import concerns that action: it is logged and thrown, not the session's error.
+    expect(c.getState().error).toBeNull();
     await c.forgetData();
     expect(c.getState().localData).toBeNull();
     expect(c.getState().log.at(-1)?.text).toMatch(/deleted from this browser/);
+  });
+  it('live status: the round in progress, who trains, what each tab contributed, the global model and each round\'s mode', async () => {
+    const world = makeWorld();
+    const host = new SessionControllerCore(world.deps());
+    const hosting = host.host(settings, 'Teacher');
+    await until(() => host.getState().status === 'lobby');
+    await hosting;
+    const { code, joinUrl } = host.getState();
+    const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
+    const client = new SessionControllerCore(world.deps());
+    const joining = client.join(code!, secret, 'Student');
+    await until(() => client.getState().status === 'lobby');
+    await joining;
+    await until(() => host.getState().peers.length === 2 && host.getState().peers.every((p) => p.numSamples === 40));
+    expect(host.getState()).toMatchObject({ runningRound: null, stopping: false });
+    expect(host.getState().modelSpec).toMatchObject({ kind: 'mlp', numClasses: 10 });
+
+    const running = host.start();
+    // Round 1 runs: the host sees the student training, the student knows the round from the round-start.
+    await until(() => host.getState().peers.find((p) => p.name === 'Student')?.status === 'training');
+    expect(host.getState()).toMatchObject({ status: 'running', runningRound: 1, currentRound: 0 });
+    await until(() => client.getState().runningRound === 1);
+    expect(client.getState().status).toBe('running');
+    // The student's tab receives the initial global model with round 1's start.
+    expect(client.getState().globalModelRound).toBe(0);
+
+    await until(() => host.getState().status === 'finished' && client.getState().status === 'finished');
+    await running;
+    expect(host.getState()).toMatchObject({ runningRound: null, currentRound: 2, stopping: false, globalModelRound: 2, selfContributions: [1, 2] });
+    expect(client.getState()).toMatchObject({ runningRound: null, currentRound: 2, selfContributions: [1, 2] });
+    expect(client.getState().globalModelRound).toBeGreaterThanOrEqual(1);
+    expect(host.getState().rounds.map((r) => r.decompositionMode)).toEqual(['proxy', 'proxy']);
+    const student = host.getState().peers.find((p) => p.name === 'Student')!;
+    expect(student).toMatchObject({ status: 'uploaded', statusRound: 2 });
+
+    // Rosters reach non-aggregating tabs without label counts: the student's tab shows its own, nobody else's.
+    const seenByStudent = client.getState().peers;
+    expect(seenByStudent.find((p) => p.isSelf)).toMatchObject({ labelHistogram: [30, 10], numSamples: 40 });
+    expect(seenByStudent.find((p) => !p.isSelf)).toMatchObject({ labelHistogram: [], status: 'idle', statusDetail: null });
+    // The aggregating tab knows everyone's.
+    expect(host.getState().peers.map((p) => p.labelHistogram.length)).toEqual([2, 2]);
+
+    // An unchanged refresh keeps the references (no render).
+    const { peers, rounds } = host.getState();
+    host.setDecomposition('proxy');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(host.getState().rounds).toBe(rounds);
+    expect(host.getState().peers).toBe(peers);
+    client.leave();
+    host.leave();
+  });
+
+  it('stop: "stopping" while the round in progress finishes, then the lobby after that round', async () => {
+    const world = makeWorld();
+    const host = new SessionControllerCore(world.deps());
+    const hosting = host.host({ ...settings, minClients: 1, rounds: 5 }, 'Teacher');
+    await until(() => host.getState().status === 'lobby');
+    await hosting;
+    const running = host.start();
+    await until(() => host.getState().runningRound === 1);
+    host.stop();
+    expect(host.getState()).toMatchObject({ stopping: true, status: 'running' });
+    await until(() => !host.getState().stopping);
+    await running;
+    expect(host.getState()).toMatchObject({ status: 'lobby', currentRound: 1, runningRound: null, stopping: false });
+    host.leave();
+  });
+
+  it('exports the newest global model and predicts with it through the worker; confusion on the aggregating tab only', async () => {
+    const world = makeWorld();
+    const hostDeps = world.deps();
+    const host = new SessionControllerCore(hostDeps);
+    await expect(host.exportModel()).rejects.toThrow(/join or host a session first/);
+    const hosting = host.host(settings, 'Teacher');
+    await until(() => host.getState().status === 'lobby');
+    await hosting;
+    await expect(host.exportModel()).rejects.toThrow(/not received a global model yet/);
+    await expect(host.predict({ kind: 'sample', index: 0 })).rejects.toThrow(/not received a global model yet/);
+    const { code, joinUrl } = host.getState();
+    const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
+    const clientDeps = world.deps();
+    const client = new SessionControllerCore(clientDeps);
+    const joining = client.join(code!, secret, 'Student');
+    await until(() => client.getState().status === 'lobby');
+    await joining;
+    await until(() => host.getState().peers.length === 2 && host.getState().peers.every((p) => p.numSamples === 40));
+    const running = host.start();
+    await until(() => host.getState().status === 'finished');
+    await running;
+
+    const files = await host.exportModel();
+    expect(files).toMatchObject({ round: 2, modelJson: '{"round":2}' });
+    expect(files.weightsBin.byteLength).toBe(12);
+    const trainer = hostDeps.workers[0];
+    expect(trainer.calls).toContain(`export round 2 of ${code}`);
+    // Two rounds of FedAvg over deltas of 0.5 from zeros: the global model after round 2.
+    expect([...trainer.seenWeights[0][0].values]).toEqual([1, 1, 1]);
+    await expect(host.predict({ kind: 'values', values: new Float32Array(784) })).resolves.toMatchObject({ round: 2, predicted: 1 });
+    await expect(host.confusion()).resolves.toMatchObject({ round: 2, accuracy: 1 });
+    expect(hostDeps.workers[1].calls).toContain('confusion');
+
+    const clientRound = client.getState().globalModelRound!;
+    await expect(client.exportModel()).resolves.toMatchObject({ round: clientRound });
+    await expect(client.confusion()).rejects.toThrow(/only the aggregating tab/);
+    client.leave();
+    host.leave();
+    expect(host.getState()).toMatchObject({ globalModelRound: null, runningRound: null, modelSpec: null, selfContributions: [] });
+  });
+
+  it('refuses data that does not fit the task next to the import (not as the session error); errors can be dismissed', async () => {
+    const world = makeWorld();
+    const deps = world.deps();
+    const c = new SessionControllerCore(deps);
+    await expect(c.join('zzzzzz', 'f00', 'Student')).rejects.toThrow(/not on the network/);
+    expect(c.getState().error).toMatch(/not on the network/);
+    c.clearError();
+    expect(c.getState().error).toBeNull();
+    deps.workers[0].importResult = { info: null, problems: [], refused: ['the session needs 28×28 images'] };
+    await expect(c.importFiles([{ path: 'a.csv', file: new File([], 'a.csv') }])).rejects.toThrow(/does not fit this session, so it was not loaded: the session needs 28×28 images/);
+    expect(c.getState().error).toBeNull();
+    expect(c.getState().localData).toBeNull();
+    const info: LocalDataInfo = { source: 'stored', name: 'my files', trainSamples: 8, evalSamples: 2, numClasses: 2, labelHistogram: [4, 4], inputShape: [28, 28, 1] };
+    deps.workers[0].importResult = { info, problems: ['skipped notes.txt'], refused: [] };
+    await c.importFiles([{ path: 'a/1.png', file: new File([], '1.png') }]);
+    expect(c.getState().localData).toMatchObject({ source: 'own', numSamples: 8, numEval: 2, problems: ['skipped notes.txt'] });
   });
 });

@@ -6,24 +6,42 @@
 import type { WireCodec } from '../fl/transport';
 import type { Dataset } from '../fl/data/dataset';
 import type { ModelSpec } from '../fl/model-spec';
-import { cnnSpec, mlpSpec } from '../fl/model-spec';
-import type { DecompositionMode, SessionConfig } from '../fl/protocol';
-import type { LocalDataImportResult } from '../data/local-data';
+import { cnnSpec, mlpSpec, tabularSpec } from '../fl/model-spec';
+import type { DecompositionMode, Message, SessionConfig } from '../fl/protocol';
+import type { LocalTrainer } from '../fl/local-trainer';
+import type { WeightSet } from '../fl/weights';
 import type { LocalFile } from '../data/pickers';
+import { dataFitProblems, demoDataFits, describeTask } from '../data/task-fit';
 import type { TransportError } from '../net/peer-transport';
-import type { LocalDataInfo, BackendReport } from '../worker/api';
+import type { LocalDataInfo, BackendReport, PredictInput } from '../worker/api';
+import type { ConfusionResult, Prediction, SamplePrediction } from '../worker/inspect';
 import type { WorkerTrainer } from '../worker/worker-trainer';
 import { hostPeerId, joinLink, normaliseSessionCode, randomSecret, randomSessionCode } from './session-code';
 import { AuthenticatedTransport } from './authenticated-transport';
+import { LiveStatusTracker } from './live-status';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 import type { SessionTransport } from './session-transport';
 import { SwitchableWireCodec } from './switchable-codec';
-import { INITIAL_SESSION_STATE, type LogEntry, type PeerStatus, type SessionController, type SessionSettings, type SessionState } from './types';
+import { INITIAL_SESSION_STATE, type LogEntry, type SessionController, type SessionSettings, type SessionState, type SessionStatus, type SessionTask } from './types';
 
 /** What the controller asks of the training worker (and of the validation worker, when this tab aggregates). */
 export type ControllerTrainer = Pick<
   WorkerTrainer,
-  'train' | 'evaluate' | 'info' | 'selectBackend' | 'loadStoredData' | 'loadDemoShard' | 'loadDatasets' | 'initialWeights' | 'cancel' | 'terminate' | 'memory'
+  | 'train'
+  | 'evaluate'
+  | 'info'
+  | 'selectBackend'
+  | 'loadStoredData'
+  | 'loadDemoShard'
+  | 'loadDatasets'
+  | 'initialWeights'
+  | 'importFiles'
+  | 'predict'
+  | 'confusion'
+  | 'exportModel'
+  | 'cancel'
+  | 'terminate'
+  | 'memory'
 >;
 
 /** The peer transport as the controller uses it. */
@@ -46,9 +64,14 @@ export interface ControllerDeps {
   lanUrls(): Promise<string[]>;
   /** The demo test split: the aggregating tab's held-out data. */
   demoTestSplit(): Promise<Dataset>;
+  /**
+   * The user's data stored in this browser (IndexedDB). Importing happens in the training worker
+   * (ControllerTrainer.importFiles: decode, check against the task, store, load); `files` only turns what the page
+   * was handed (an <input>'s File list or picked LocalFiles) into LocalFiles for it.
+   */
   storedData: {
     load(): Promise<{ problems: string[] } | null>;
-    import(files: File[] | LocalFile[]): Promise<LocalDataImportResult>;
+    files(files: File[] | LocalFile[]): LocalFile[];
     forget(): Promise<void>;
   };
   /** This page's address without its hash: the base of join links. */
@@ -68,8 +91,26 @@ export const CONTROLLER_CONFIG = {
 const DEMO_INPUT: [number, number, number] = [28, 28, 1];
 const DEMO_CLASSES = 10;
 
-export function modelSpecForSettings(settings: Pick<SessionSettings, 'model'>): ModelSpec {
-  return settings.model === 'cnn' ? cnnSpec(DEMO_INPUT, DEMO_CLASSES) : mlpSpec(DEMO_INPUT, DEMO_CLASSES);
+/** The model the host's settings define: the task fixes inputs and outputs, the settings the architecture. */
+export function modelSpecForSettings(settings: Pick<SessionSettings, 'model' | 'task' | 'hidden'>): ModelSpec {
+  const task = settings.task ?? { kind: 'mnist' };
+  if (task.kind === 'tabular') return tabularSpec(task.features, task.classes, settings.hidden ?? [32, 16]);
+  const input: [number, number, number] = task.kind === 'mnist' ? DEMO_INPUT : [task.height, task.width, task.channels];
+  const classes = task.kind === 'mnist' ? DEMO_CLASSES : task.classes;
+  return settings.model === 'cnn' ? cnnSpec(input, classes) : mlpSpec(input, classes, settings.hidden ?? [64]);
+}
+
+/** The task a model spec stands for (the inverse of modelSpecForSettings, for joining tabs). */
+export function taskOfSpec(spec: ModelSpec): SessionTask {
+  if (spec.kind === 'tabular') return { kind: 'tabular', features: spec.features, classes: spec.numClasses };
+  const [h, w, c] = spec.inputShape.length === 3 ? spec.inputShape : [spec.inputShape[0] ?? 1, 1, 1];
+  if (demoFits(spec)) return { kind: 'mnist' };
+  return { kind: 'images', height: h, width: w, channels: c === 3 ? 3 : 1, classes: spec.numClasses };
+}
+
+/** Whether the built-in MNIST demo data (and its test split) fits this model. */
+export function demoFits(spec: ModelSpec): boolean {
+  return demoDataFits(spec);
 }
 
 export function sessionConfigFromSettings(s: SessionSettings): SessionConfig {
@@ -92,7 +133,9 @@ export function sessionConfigFromSettings(s: SessionSettings): SessionConfig {
 
 function settingsFromConfig(c: SessionConfig, hostTrains: boolean): SessionSettings {
   return {
+    task: taskOfSpec(c.model),
     model: c.model.kind === 'cnn' ? 'cnn' : 'mlp',
+    ...(c.model.kind === 'cnn' ? {} : { hidden: c.model.hidden }),
     strategy: c.strategy,
     rounds: c.rounds,
     localEpochs: c.train.localEpochs,
@@ -114,6 +157,57 @@ function settingsFromConfig(c: SessionConfig, hostTrains: boolean): SessionSetti
   };
 }
 
+/**
+ * The node's transport (the authenticated one: only messages of peers that proved the join secret), with every
+ * application message it sends and receives also shown to `tap` (the live status tracker) and to `onGlobal`: the
+ * UI's per-peer status comes from the protocol traffic itself. Messages between the aggregating tab and its own
+ * local client never cross this transport (see LocalLoop); setSelf covers them.
+ */
+export function tappedTransport(inner: SessionTransport, tap: LiveStatusTracker, onGlobal?: (round: number, weights: WeightSet) => void): SessionTransport {
+  const seeGlobal = (m: Message) => {
+    // A round-start carries the global model after the previous round; a checkpoint the one after its round.
+    if (m.type === 'round-start') onGlobal?.(m.round - 1, m.weights);
+    else if (m.type === 'checkpoint') onGlobal?.(m.round, m.weights);
+  };
+  inner.onMessage((from, m) => {
+    tap.received(from, m);
+    seeGlobal(m);
+  });
+  inner.onPeerLeft((peer) => tap.left(peer));
+  return {
+    get selfId() {
+      return inner.selfId;
+    },
+    send: (to, m) => {
+      tap.sent(to, m);
+      seeGlobal(m);
+      return inner.send(to, m);
+    },
+    onMessage: (handler) => inner.onMessage(handler),
+    onPeerLeft: (handler) => inner.onPeerLeft(handler),
+    connect: (peerId) => inner.connect(peerId),
+    trafficTotals: () => inner.trafficTotals(),
+    admit: (peerId) => inner.admit(peerId),
+    disconnect: (peerId) => inner.disconnect(peerId),
+  };
+}
+
+/** `next` unless it equals `prev` element by element (shallow): then `prev`, so the UI sees an unchanged reference and skips the render. */
+export function keepIfSame<T extends object>(prev: T[], next: T[]): T[] {
+  if (prev.length !== next.length) return next;
+  for (let i = 0; i < next.length; i++) {
+    const a = prev[i] as Record<string, unknown>;
+    const b = next[i] as Record<string, unknown>;
+    const keys = Object.keys(b);
+    if (keys.length !== Object.keys(a).length || keys.some((k) => a[k] !== b[k])) return next;
+  }
+  return prev;
+}
+
+function sameNumbers(a: readonly number[] | undefined, b: readonly number[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -123,13 +217,21 @@ export class SessionControllerCore implements SessionController {
   private readonly listeners = new Set<(s: SessionState) => void>();
   private readonly worker: ControllerTrainer;
   private validationWorker: ControllerTrainer | null = null;
+  /** The aggregating tab's validation worker with the demo test split loaded (started on first use). */
+  private validationReady: Promise<ControllerTrainer> | null = null;
   private transport: ControllerTransport | null = null;
   private auth: AuthenticatedTransport | null = null;
   private readonly codec = new SwitchableWireCodec();
   private node: SessionNode | null = null;
   private hasData = false;
   private backendPreference = 'auto';
-  private activity: PeerStatus = 'idle';
+  private live = new LiveStatusTracker();
+  private stopping = false;
+  /** The newest global model this tab has seen (round-start, checkpoint, its own training, its node's checkpoint). */
+  private global: { round: number; weights: WeightSet } | null = null;
+  /** How each round's decomposition was measured, as known when the round's record first appeared. */
+  private readonly modeByRound = new Map<number, DecompositionMode | null>();
+  private roundsSeen = 0;
   private secret = '';
   /** The host tab's peer id (derived from code and secret). */
   private hostId = '';
@@ -160,6 +262,13 @@ export class SessionControllerCore implements SessionController {
     this.set({ log });
   }
 
+  /** An action failed in a way that concerns that action only (shown next to it by the UI): logged, thrown, not the session's error. */
+  private failAction(e: unknown): never {
+    const text = message(e);
+    this.log('error', text);
+    throw e instanceof Error ? e : new Error(text);
+  }
+
   private fail(e: unknown): never {
     const text = message(e);
     this.log('error', text);
@@ -172,26 +281,73 @@ export class SessionControllerCore implements SessionController {
     const node = this.node;
     if (!node) return;
     const aggregatorId = node.aggregatorId;
-    const clients = node.isAggregator ? node.clients : [];
     const roster = node.roster;
-    const peers = (node.isAggregator ? clients.map((c) => ({ ...c })) : roster.map((r) => ({ ...r, joinedAt: 0 }))).map((p) => ({
-      ...p,
-      isAggregator: p.id === aggregatorId,
-      isSelf: p.id === node.selfId,
-      status: (p.id === node.selfId ? this.activity : 'idle') as PeerStatus,
-    }));
+    const live = this.live;
+    live.roundsFinished(node.rounds);
+    const latest = node.globalModel;
+    // Round 0 (the initial model) only once a round has started: it then travels with round 1's start.
+    if (latest && latest.round > 0) this.rememberGlobal(latest.round, latest.weights);
+    const ownHistogram = this.state.localData?.labelHistogram ?? [];
+    const base = node.isAggregator
+      ? node.clients.map((c) => ({ ...c }))
+      : // Rosters sent to non-aggregating tabs carry no label counts (privacy); this tab knows its own.
+        roster.map((r) => ({ ...r, joinedAt: 0, ...(r.id === node.selfId && r.labelHistogram.length === 0 && r.numSamples > 0 ? { labelHistogram: ownHistogram } : {}) }));
+    const peers = base.map((p) => {
+      const s = live.view(p.id, p.numSamples);
+      return {
+        ...p,
+        isAggregator: p.id === aggregatorId,
+        isSelf: p.id === node.selfId,
+        // A client tab sees only the roster: what the others do is known to the aggregator alone.
+        status: node.isAggregator || p.id === node.selfId ? s.status : p.numSamples > 0 ? ('idle' as const) : ('no-data' as const),
+        statusDetail: node.isAggregator || p.id === node.selfId ? s.detail : null,
+        statusSince: s.since,
+        statusRound: s.round,
+      };
+    });
     const code = this.state.code;
     const joinUrl = code ? joinLink(this.deps.pageUrl(), code, this.secret, aggregatorId ?? undefined, this.hostId) : null;
+    const settings = node.config ? settingsFromConfig(node.config, this.state.settings?.hostTrains ?? true) : this.state.settings;
+    const totalRounds = node.config?.rounds ?? Infinity;
+    let status: SessionStatus;
+    let runningRound: number | null;
+    let currentRound: number;
+    if (node.isAggregator) {
+      currentRound = node.currentRound;
+      // The engine's round counter moves when a round is aggregated; while running, the next one is in progress.
+      runningRound = node.isRunning && currentRound < totalRounds ? currentRound + 1 : null;
+      status = node.isRunning ? 'running' : currentRound >= totalRounds ? 'finished' : this.state.status === 'connecting' ? 'connecting' : 'lobby';
+    } else {
+      const marks = live.marks;
+      currentRound = Math.max(node.currentRound, marks.finished);
+      runningRound = live.activeRound;
+      status =
+        currentRound >= totalRounds ? 'finished' : runningRound !== null || currentRound > 0 ? 'running' : this.state.status === 'connecting' ? 'connecting' : 'lobby';
+    }
+    if (!node.isRunning) this.stopping = false;
+    const mode = node.config?.decomposition ?? null;
+    for (const r of node.rounds) if (!this.modeByRound.has(r.round)) this.modeByRound.set(r.round, r.decomposition ? mode : null);
+    // A finished round is a success: an older session error is stale now.
+    const progressed = node.rounds.length > this.roundsSeen;
+    this.roundsSeen = node.rounds.length;
     this.set({
+      ...(progressed && this.state.error ? { error: null } : {}),
+      modelSpec: node.config?.model ?? null,
       selfId: node.selfId,
       aggregatorId,
       isAggregator: node.isAggregator,
-      peers,
-      rounds: node.rounds.map((r) => ({ ...r })),
-      currentRound: node.currentRound,
+      peers: keepIfSame(this.state.peers, peers),
+      rounds: keepIfSame(
+        this.state.rounds,
+        node.rounds.map((r) => ({ ...r, decompositionMode: this.modeByRound.get(r.round) ?? null })),
+      ),
+      currentRound,
+      runningRound,
+      stopping: this.stopping,
+      selfContributions: sameNumbers(this.state.selfContributions, live.selfContributions) ? this.state.selfContributions : live.selfContributions,
       joinUrl,
-      settings: node.config ? settingsFromConfig(node.config, this.state.settings?.hostTrains ?? true) : this.state.settings,
-      status: node.isRunning ? 'running' : node.config && node.currentRound >= node.config.rounds ? 'finished' : this.state.status === 'connecting' ? 'connecting' : 'lobby',
+      settings,
+      status,
     });
   }
 
@@ -214,22 +370,44 @@ export class SessionControllerCore implements SessionController {
     this.auth?.close();
     const auth = new AuthenticatedTransport(transport, { secret: this.secret, onSummary: (text) => this.log('warn', text) });
     this.auth = auth;
-    const node = new SessionNode({
-      transport: auth,
+    const live = new LiveStatusTracker();
+    live.selfId = transport.selfId;
+    this.live = live;
+    const node: SessionNode = new SessionNode({
+      // The live status sees what the node sees: application messages of authenticated peers only.
+      transport: tappedTransport(auth, live, (round, weights) => this.rememberGlobal(round, weights)),
       name,
-      trainer: () => (this.hasData ? this.worker : null),
+      trainer: () => (this.hasData ? this.observedTrainer : null),
       validation,
       onChange: () => this.refresh(),
       onLog: (level, text) => this.log(level, text),
       onProgress: (round, p) => this.set({ localProgress: { round, ...p } }),
       onActivity: (a) => {
-        this.activity = a === 'idle' ? 'uploaded' : a;
+        // Training happens in the round being run; cross-evaluation after that round was aggregated.
+        const round = !node.isAggregator ? live.marks.started : a === 'training' ? node.currentRound + 1 : node.currentRound;
+        live.setSelf(node.selfId, a, round);
         this.refresh();
       },
     });
     this.node = node;
     return node;
   }
+
+  private rememberGlobal(round: number, weights: WeightSet): void {
+    if (round < 0 || (this.global && this.global.round >= round)) return;
+    this.global = { round, weights };
+    if (this.state.globalModelRound !== round) this.set({ globalModelRound: round });
+  }
+
+  /** The training worker, seen by the session: each round's request carries the global model it starts from. */
+  private readonly observedTrainer: LocalTrainer = {
+    train: (req, hooks) => {
+      this.rememberGlobal(req.round - 1, req.weights);
+      return this.worker.train(req, hooks);
+    },
+    evaluate: (spec, weights) => this.worker.evaluate(spec, weights),
+    info: () => this.worker.info(),
+  };
 
   private async lanUrls(): Promise<string[]> {
     try {
@@ -262,16 +440,29 @@ export class SessionControllerCore implements SessionController {
     const stored = await this.deps.storedData.load().catch(() => null);
     if (stored) {
       try {
-        this.showData(await this.worker.loadStoredData(), 'own', stored.problems);
-        return;
+        const info = await this.worker.loadStoredData();
+        const shape = info.inputShape.length === 3 ? { kind: 'image' as const, shape: info.inputShape as [number, number, number] } : { kind: 'tabular' as const, features: info.inputShape[0] };
+        const misfit = dataFitProblems(config.model, shape, info.numClasses);
+        if (misfit.length === 0) {
+          this.showData(info, 'own', stored.problems);
+          return;
+        }
+        this.log('warn', `your stored data (${info.name}) does not fit this session: ${misfit.join('; ')}${demoFits(config.model) ? '; using the demo data' : ''}`);
       } catch (e) {
         this.log('warn', `your stored data does not fit this session's model (${message(e)}); using the demo data`);
       }
+    }
+    if (!demoFits(config.model)) {
+      this.log('info', `this session's task is ${describeTask(config.model)}: import data of that kind to take part (the demo data does not fit)`);
+      return;
     }
     await this.loadDemo(config, slot);
   }
 
   private async loadDemo(config: SessionConfig, slot: number): Promise<void> {
+    if (!demoFits(config.model)) {
+      throw new Error(`the demo data (MNIST digits: 28×28 images with 1 channel, 10 classes) does not fit this session's task (${describeTask(config.model)}): import your own data`);
+    }
     const info = await this.worker.loadDemoShard({ partition: config.demo.partition, seed: config.seed, numClients: config.demo.clients, slot: slot % config.demo.clients });
     this.showData(info, 'demo');
   }
@@ -281,7 +472,6 @@ export class SessionControllerCore implements SessionController {
    * the download start on the first evaluation, so a client tab pays for them only if it ever aggregates.
    */
   private demoValidation(): ValidationEvaluator {
-    let ready: Promise<ControllerTrainer> | null = null;
     const start = async () => {
       const worker = this.deps.createTrainer();
       this.validationWorker = worker;
@@ -290,8 +480,11 @@ export class SessionControllerCore implements SessionController {
       return worker;
     };
     return async (spec, weightSets) => {
-      ready ??= start();
-      const r = await (await ready).evaluate(spec, weightSets);
+      if (!demoFits(spec)) throw new Error(`no test set for this task on the aggregating tab (its test data is the MNIST demo split), so no accuracy is measured`);
+      // (The new global model reaches rememberGlobal through the node's checkpoint: when this runs, the engine has
+      // not committed the round yet, so its round counter would be one behind.)
+      this.validationReady ??= start();
+      const r = await (await this.validationReady).evaluate(spec, weightSets);
       return { losses: r.losses, accuracies: r.accuracies };
     };
   }
@@ -303,7 +496,7 @@ export class SessionControllerCore implements SessionController {
       this.set({ status: 'connecting', role: 'host', code, settings, error: null });
       const config = sessionConfigFromSettings(settings);
       this.codec.use(config.codec);
-      const validation = this.demoValidation();
+      const validation = demoFits(config.model) ? this.demoValidation() : undefined;
       this.hostId = await hostPeerId(code, this.secret);
       const [transport, lanUrls] = await Promise.all([this.openTransport(this.hostId), this.lanUrls()]);
       this.set({ lanUrls });
@@ -312,7 +505,8 @@ export class SessionControllerCore implements SessionController {
       if (settings.hostTrains) await this.loadInitialData(config, 0);
       const initialWeights = await this.worker.initialWeights(config.model, config.seed);
       // Start the validation worker and warm its backend now, not during round 1.
-      validation(config.model, [initialWeights]).catch((e) => this.log('warn', `validation data: ${message(e)}`));
+      validation?.(config.model, [initialWeights]).catch((e) => this.log('warn', `validation data: ${message(e)}`));
+      if (!validation) this.log('info', `no test set for this task on this tab: the rounds show the decomposition (exact mode) but no accuracy`);
       await node.host(config, initialWeights);
       this.log('info', `session ${code} created; share the link or the code`);
       this.set({ status: 'lobby' });
@@ -353,6 +547,7 @@ export class SessionControllerCore implements SessionController {
 
   async start(): Promise<void> {
     if (!this.node) throw new Error('no session');
+    this.set({ error: null });
     const run = this.node.start();
     this.refresh();
     await run.catch((e) => this.fail(e));
@@ -361,6 +556,8 @@ export class SessionControllerCore implements SessionController {
 
   stop(): void {
     this.node?.stop();
+    this.stopping = this.node?.isRunning ?? false;
+    this.refresh();
     this.log('info', 'stopping after the current round');
   }
 
@@ -372,30 +569,38 @@ export class SessionControllerCore implements SessionController {
     this.transport?.close();
     this.validationWorker?.terminate();
     this.validationWorker = null;
+    this.validationReady = null;
     this.node = null;
     this.transport = null;
+    this.global = null;
+    this.modeByRound.clear();
+    this.roundsSeen = 0;
+    this.stopping = false;
     this.set({ ...INITIAL_SESSION_STATE, localData: this.state.localData, backend: this.state.backend, log: this.state.log });
   }
 
   async useDemoData(): Promise<void> {
     const node = this.node;
     if (!node?.config) throw new Error('join or host a session first: the demo shard depends on the session');
-    await this.loadDemo(node.config, node.slot ?? 0).catch((e) => this.fail(e));
+    await this.loadDemo(node.config, node.slot ?? 0).catch((e) => this.failAction(e));
     await node.announce();
   }
 
   async importFiles(files: File[] | LocalFile[]): Promise<void> {
-    const result = await this.deps.storedData.import(files);
+    const local = this.deps.storedData.files(files);
+    if (local.length === 0) this.failAction(new Error('no files selected'));
+    // Decoding, checking against the session's task and storing all happen in the training worker, off this thread.
+    const spec = this.node?.config?.model ?? null;
+    const result = await this.worker.importFiles(local, spec).catch((e: unknown) => this.failAction(e));
     result.problems.forEach((p) => this.log('warn', p));
-    if (!result.summary) this.fail(new Error(`nothing could be loaded: ${result.problems.join('; ')}`));
-    try {
-      const info = await this.worker.loadStoredData();
-      this.showData(info, 'own', result.problems);
-      this.log('info', `loaded ${info.trainSamples + info.evalSamples} samples of your own data (they stay on this device)`);
-      await this.node?.announce();
-    } catch (e) {
-      this.fail(e);
+    if (result.refused.length > 0) {
+      this.failAction(new Error(`Your data does not fit this session, so it was not loaded: ${result.refused.join('; ')}.${this.hasData ? ' This device keeps training on its previous data.' : ''}`));
     }
+    if (!result.info) this.failAction(new Error(`nothing could be loaded: ${result.problems.join('; ')}`));
+    const info = result.info;
+    this.showData(info, 'own', result.problems);
+    this.log('info', `loaded ${info.trainSamples + info.evalSamples} samples of your own data (they stay on this device)`);
+    await this.node?.announce();
   }
 
   async forgetData(): Promise<void> {
@@ -409,7 +614,41 @@ export class SessionControllerCore implements SessionController {
   async setBackend(preference: string): Promise<void> {
     this.backendPreference = preference;
     const spec = this.node?.config?.model ?? (this.state.settings ? modelSpecForSettings(this.state.settings) : null);
-    if (spec) await this.chooseBackend(spec).catch((e) => this.fail(e));
+    if (spec) await this.chooseBackend(spec).catch((e) => this.failAction(e));
+  }
+
+  clearError(): void {
+    this.set({ error: null });
+  }
+
+  /** The newest global model's class probabilities for a drawn input or one of this tab's held-out samples (in the training worker). */
+  async predict(input: PredictInput): Promise<(Prediction | SamplePrediction) & { round: number }> {
+    const spec = this.node?.config?.model;
+    if (!spec) throw new Error('join or host a session first');
+    if (!this.global) throw new Error('this tab has not received a global model yet (it arrives with the first round)');
+    const { round, weights } = this.global;
+    if (input.kind === 'sample' && !this.hasData) throw new Error('this device holds no data: load some first');
+    return { round, ...(await this.worker.predict(spec, weights, input)) };
+  }
+
+  /** Aggregating tab: per-class accuracy and the confusion matrix of the newest global model on its test set (validation worker). */
+  async confusion(): Promise<ConfusionResult & { round: number }> {
+    const spec = this.node?.config?.model;
+    if (!spec || !this.node?.isAggregator) throw new Error('only the aggregating tab holds the test set');
+    if (!this.validationReady) throw new Error('this tab holds no test set for this task');
+    if (!this.global) throw new Error('no global model yet');
+    const { round, weights } = this.global;
+    return { round, ...(await (await this.validationReady).confusion(spec, weights)) };
+  }
+
+  /** The newest global model this tab holds, as TensorFlow.js files (model.json + weights.bin), from the training worker. */
+  async exportModel(): Promise<{ round: number; modelJson: string; weightsBin: ArrayBuffer }> {
+    const spec = this.node?.config?.model;
+    if (!spec) throw new Error('join or host a session first');
+    if (!this.global) throw new Error('this tab has not received a global model yet (it arrives with the first round)');
+    const { round, weights } = this.global;
+    const files = await this.worker.exportModel(spec, weights, { round, session: this.state.code ?? '' });
+    return { round, ...files };
   }
 
   setDecomposition(mode: DecompositionMode): void {

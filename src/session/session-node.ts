@@ -141,6 +141,11 @@ export class SessionNode {
     return this.records;
   }
 
+  /** The newest global model this tab holds (its own aggregation, a checkpoint or a round-start), for export and prediction. */
+  get globalModel(): { round: number; weights: WeightSet } | null {
+    return this.latest ? { round: this.latest.round, weights: this.latest.weights } : null;
+  }
+
   get currentRound(): number {
     return this.aggregating?.engine.currentRound ?? this.latest?.round ?? 0;
   }

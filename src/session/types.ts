@@ -1,4 +1,7 @@
 import type { ClientInfo } from '../fl/engine';
+import type { ModelSpec } from '../fl/model-spec';
+import type { PredictInput } from '../worker/api';
+import type { ConfusionResult, Prediction, SamplePrediction } from '../worker/inspect';
 import type { LossDecomposition } from '../fl/decomposition';
 import type { DecompositionMode } from '../fl/protocol';
 import type { ClassBalance } from '../fl/collapse';
@@ -9,9 +12,20 @@ import type { PartitionSpec } from '../fl/data/partition';
 import type { WeightCodecName } from '../fl/codec';
 import type { LocalFile } from '../data/pickers';
 
+/** What the session learns: the MNIST demo, images of a given size, or table rows. Fixes the model's input and outputs. */
+export type SessionTask =
+  | { kind: 'mnist' }
+  | { kind: 'images'; height: number; width: number; channels: 1 | 3; classes: number }
+  | { kind: 'tabular'; features: number; classes: number };
+
 /** What the host chooses when creating a session. Plain data: it is shown to joining clients. */
 export interface SessionSettings {
+  /** Default: the MNIST demo task. */
+  task?: SessionTask;
+  /** 'cnn' only for image tasks. */
   model: 'mlp' | 'cnn';
+  /** Hidden layer sizes of the MLP (default: [64] for images, [32, 16] for tables). */
+  hidden?: number[];
   strategy: StrategyConfig;
   /** Rounds to run; the host can stop earlier. */
   rounds: number;
@@ -38,12 +52,24 @@ export interface SessionSettings {
   aggregation?: AggregationMode;
 }
 
-export type PeerStatus = 'idle' | 'training' | 'uploaded' | 'evaluating' | 'left';
+/**
+ * What a peer is doing, as the aggregating tab sees it: 'idle' (connected, not asked in the running round),
+ * 'training' (asked to train), 'uploaded' (its update arrived), 'evaluating' (cross-evaluation), 'missing' (selected,
+ * no update in time), 'left-out' (it reported it cannot train, or its update was refused: see statusDetail),
+ * 'no-data' (joined without samples), 'left'.
+ */
+export type PeerStatus = 'idle' | 'training' | 'uploaded' | 'evaluating' | 'missing' | 'left-out' | 'no-data' | 'left';
 
 export interface PeerView extends ClientInfo {
   isAggregator: boolean;
   isSelf: boolean;
   status: PeerStatus;
+  /** Why (for 'left-out' and 'missing'), or which round. */
+  statusDetail?: string | null;
+  /** When the status began (ms since the epoch). */
+  statusSince?: number;
+  /** Round the status refers to (0: none). */
+  statusRound?: number;
 }
 
 export interface RoundView {
@@ -66,6 +92,8 @@ export interface RoundView {
   bytesReceived: number;
   /** Async mode: the staleness of each participant's update, in the order of participants. */
   staleness?: number[];
+  /** How the decomposition of this round was measured, as this tab knows it (null: not recorded). */
+  decompositionMode?: DecompositionMode | null;
 }
 
 export interface LocalProgressView {
@@ -120,6 +148,16 @@ export interface SessionState {
   backend: BackendView | null;
   log: LogEntry[];
   error: string | null;
+  /** The round in progress right now (null between rounds and before the first); currentRound counts finished rounds. */
+  runningRound?: number | null;
+  /** Host asked to stop; the round in progress still finishes. */
+  stopping?: boolean;
+  /** The session's model (from its config). */
+  modelSpec?: ModelSpec | null;
+  /** Round of the newest global model this tab holds (null: none yet), for "try the model" and the download. */
+  globalModelRound?: number | null;
+  /** Rounds to which this tab's update was sent. */
+  selfContributions?: number[];
 }
 
 export const INITIAL_SESSION_STATE: SessionState = {
@@ -140,6 +178,11 @@ export const INITIAL_SESSION_STATE: SessionState = {
   backend: null,
   log: [],
   error: null,
+  runningRound: null,
+  stopping: false,
+  modelSpec: null,
+  globalModelRound: null,
+  selfContributions: [],
 };
 
 /** What the UI can ask of a session. Implemented in src/session; the UI never does FL math. */
@@ -160,4 +203,12 @@ export interface SessionController {
   forgetData(): Promise<void>;
   setBackend(preference: string): Promise<void>;
   setDecomposition(mode: DecompositionMode): void;
+  /** Clears the session's error message (the user dismissed it). */
+  clearError?(): void;
+  /** The newest global model's prediction for a drawn input or a held-out sample of this tab's data (in the worker). */
+  predict?(input: PredictInput): Promise<(Prediction | SamplePrediction) & { round: number }>;
+  /** Aggregating tab: confusion matrix and per-class accuracy of the newest global model on its test set. */
+  confusion?(): Promise<ConfusionResult & { round: number }>;
+  /** The newest global model this tab holds, as TensorFlow.js files (model.json + weights.bin). */
+  exportModel?(): Promise<{ round: number; modelJson: string; weightsBin: ArrayBuffer }>;
 }

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { parseRunResult } from './result-schema';
 import * as tf from '@tensorflow/tfjs';
 import { parseSimArgs, USAGE, UsageError } from './cli-options';
 import { runClockedSimulation } from './async-simulation';
@@ -74,7 +75,8 @@ async function main(): Promise<number> {
       `peak RSS ${result.resources.peakRssMb.toFixed(0)} MB, ${(result.resources.wallMs / 1000).toFixed(1)} s, clients ran ${result.resources.runner}\n`,
   );
   if (options.out) {
-    writeFileSync(options.out, JSON.stringify(result, null, 2));
+    // The same schema the browser's metrics download follows.
+    writeFileSync(options.out, JSON.stringify(parseRunResult({ source: 'simulator', ...result }), null, 2));
     process.stdout.write(`wrote ${options.out}\n`);
   }
   return 0;

@@ -1,5 +1,7 @@
 /** Every tunable constant of the UI, in one place. */
 export const UI_CONFIG = {
+  /** Controller state changes within this window reach React as one render (see bindController). */
+  stateCoalesceMs: 100,
   /** The event log shows at most this many entries (newest first). */
   logLimit: 100,
   storageKeys: {
@@ -10,12 +12,15 @@ export const UI_CONFIG = {
   chart: {
     height: 260,
     projectorHeight: 440,
+    /** Projector mode, sized so the decomposition, accuracy and QR fit one 1280x800 screen. */
+    projectorDecompositionHeight: 340,
+    projectorAccuracyHeight: 140,
     /** Charts never get narrower than this, even in a tiny container. */
     minWidth: 240,
   },
   qr: {
     size: 176,
-    projectorSize: 340,
+    projectorSize: 176,
   },
   /** How long the copy button says "Copied". */
   copiedFeedbackMs: 2000,

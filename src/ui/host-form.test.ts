@@ -79,3 +79,26 @@ describe('descriptions', () => {
     expect(describePartition({ kind: 'dirichlet', alpha: 0.5 })).toBe('Dirichlet α 0.5');
   });
 });
+
+describe('the session task in the host form', () => {
+  it('defines an image or tabular task and the MLP layers', () => {
+    const images = hostFormToSettings({ ...DEFAULT_HOST_FORM, task: 'images', imageHeight: '32', imageWidth: '32', imageChannels: '3', classes: '4', hidden: '128, 64' });
+    expect(images.ok && images.settings).toMatchObject({ task: { kind: 'images', height: 32, width: 32, channels: 3, classes: 4 }, model: 'mlp', hidden: [128, 64] });
+    const table = hostFormToSettings({ ...DEFAULT_HOST_FORM, task: 'tabular', features: '4', classes: '3', hidden: '16' });
+    expect(table.ok && table.settings).toMatchObject({ task: { kind: 'tabular', features: 4, classes: 3 }, hidden: [16] });
+    const linear = hostFormToSettings({ ...DEFAULT_HOST_FORM, hidden: '' });
+    expect(linear.ok && linear.settings.hidden).toEqual([]);
+  });
+
+  it('says what is wrong: a CNN on table rows, bad sizes, bad layer lists', () => {
+    const r = hostFormToSettings({ ...DEFAULT_HOST_FORM, task: 'tabular', model: 'cnn', features: '0', classes: '1' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.errors.model).toMatch(/CNN needs images/);
+      expect(r.errors.features).toBeDefined();
+      expect(r.errors.classes).toBeDefined();
+    }
+    const bad = hostFormToSettings({ ...DEFAULT_HOST_FORM, hidden: '64, x' });
+    expect(!bad.ok && bad.errors.hidden).toMatch(/layer sizes/);
+  });
+});

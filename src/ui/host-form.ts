@@ -16,6 +16,14 @@ import { parseStaleness, type StalenessConfig } from '../fl/async/staleness';
 
 export interface HostFormValues {
   name: string;
+  task: NonNullable<SessionSettings['task']>['kind'];
+  imageHeight: string;
+  imageWidth: string;
+  imageChannels: '1' | '3';
+  classes: string;
+  features: string;
+  /** MLP hidden layer sizes, comma-separated ("" = none). */
+  hidden: string;
   model: SessionSettings['model'];
   strategy: StrategyName;
   /** Every strategy's hyper-parameters as typed, keyed by strategyParamKey (the registry declares them). */
@@ -65,6 +73,13 @@ function defaultStrategyParams(): Record<string, string> {
 
 export const DEFAULT_HOST_FORM: HostFormValues = {
   name: 'Host',
+  task: 'mnist',
+  imageHeight: '28',
+  imageWidth: '28',
+  imageChannels: '1',
+  classes: '10',
+  features: '4',
+  hidden: '64',
   model: 'mlp',
   strategy: DEFAULT_STRATEGY,
   strategyParams: defaultStrategyParams(),
@@ -105,7 +120,22 @@ export const HOST_FORM_LIMITS = {
   shardsPerClient: [1, 100],
   bufferSize: [1, 256],
   maxStaleness: [0, 100_000],
+  imageSide: [4, 128],
+  classes: [2, 1000],
+  features: [1, 10_000],
+  hiddenUnits: [1, 4096],
+  hiddenLayers: [0, 6],
 } as const;
+
+/** "128, 64" -> [128, 64]; an error text for anything else. */
+export function parseHiddenLayers(raw: string): { ok: true; value: number[] } | { ok: false; error: string } {
+  const parts = raw.split(/[,\s]+/).filter((p) => p !== '');
+  const [minUnits, maxUnits] = HOST_FORM_LIMITS.hiddenUnits;
+  const units = parts.map(Number);
+  if (units.some((u) => !Number.isInteger(u) || u < minUnits || u > maxUnits)) return { ok: false, error: `Enter layer sizes from ${minUnits} to ${maxUnits}, separated by commas (e.g. 128, 64).` };
+  if (units.length > HOST_FORM_LIMITS.hiddenLayers[1]) return { ok: false, error: `At most ${HOST_FORM_LIMITS.hiddenLayers[1]} hidden layers.` };
+  return { ok: true, value: units };
+}
 
 type Check = { ok: true; value: number } | { ok: false; error: string };
 
@@ -159,6 +189,27 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
   const demoClients = take('demoClients', integerIn(v.demoClients, L.demoClients));
   const seed = take('seed', numberWhere(v.seed, (x) => Number.isInteger(x) && x >= 0 && x <= 2 ** 31 - 1, 'a whole number from 0 to 2147483647'));
 
+  let task: NonNullable<SessionSettings['task']>;
+  if (v.task === 'images') {
+    const height = take('imageHeight', integerIn(v.imageHeight, L.imageSide));
+    const width = take('imageWidth', integerIn(v.imageWidth, L.imageSide));
+    const classes = take('classes', integerIn(v.classes, L.classes));
+    task = { kind: 'images', height, width, channels: v.imageChannels === '3' ? 3 : 1, classes };
+  } else if (v.task === 'tabular') {
+    const features = take('features', integerIn(v.features, L.features));
+    const classes = take('classes', integerIn(v.classes, L.classes));
+    task = { kind: 'tabular', features, classes };
+    if (v.model === 'cnn') errors.model = 'A CNN needs images: choose MLP for table rows.';
+  } else {
+    task = { kind: 'mnist' };
+  }
+  let hidden: number[] | undefined;
+  if (v.model === 'mlp') {
+    const parsed = parseHiddenLayers(v.hidden);
+    if (parsed.ok) hidden = parsed.value;
+    else errors.hidden = parsed.error;
+  }
+
   let demoPartition: PartitionSpec;
   if (v.partition === 'dirichlet') {
     const alpha = take('alpha', numberWhere(v.alpha, (x) => x > 0 && x <= 10_000, 'a concentration above 0 (0.1 = very skewed, 100 = almost IID)'));
@@ -188,7 +239,9 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
     ok: true,
     name,
     settings: {
+      task,
       model: v.model,
+      ...(hidden ? { hidden } : {}),
       strategy,
       rounds,
       localEpochs,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { INITIAL_SESSION_STATE, type PeerView, type SessionSettings, type SessionState } from '../session/types';
 import { DEFAULT_HOST_FORM, hostFormToSettings } from './host-form';
-import { aggregatorLabel, canStart, canStop, roundProgressText } from './session-view';
+import { aggregatorLabel, canStart, canStop, roundProgressText, statusText } from './session-view';
 
 const parsed = hostFormToSettings(DEFAULT_HOST_FORM);
 if (!parsed.ok) throw new Error('the default host form must be valid');
@@ -19,10 +19,19 @@ describe('session header facts', () => {
     expect(aggregatorLabel(state({}))).toBe('not chosen yet');
   });
 
-  it('shows round n of total', () => {
+  it('shows the round in progress (the one the log says started), or how many are done between rounds', () => {
     expect(roundProgressText(state({ currentRound: 0, settings }))).toBe('Not started');
-    expect(roundProgressText(state({ currentRound: 3, settings }))).toBe('Round 3 of 10');
-    expect(roundProgressText(state({ currentRound: 3 }))).toBe('Round 3');
+    expect(roundProgressText(state({ currentRound: 4, runningRound: 5, settings }))).toBe('Round 5 of 10');
+    expect(roundProgressText(state({ currentRound: 3, settings }))).toBe('3 of 10 rounds done');
+    expect(roundProgressText(state({ currentRound: 0, runningRound: 1 }))).toBe('Round 1');
+  });
+
+  it('the badge says stopping / stopped, and a client waits for the host rather than "to start"', () => {
+    expect(statusText(state({ status: 'running', stopping: true }))).toBe('Stopping after this round');
+    expect(statusText(state({ status: 'lobby', role: 'host', currentRound: 4 }))).toBe('Stopped after round 4');
+    expect(statusText(state({ status: 'lobby', role: 'client' }))).toBe('Waiting for the host to start');
+    expect(statusText(state({ status: 'lobby', role: 'host' }))).toBe('Waiting to start');
+    expect(statusText(state({ status: 'running', role: 'client' }))).toBe('Running');
   });
 
   it('lets only the host start from the lobby or resume a stopped run, and stop a running one', () => {

@@ -10,7 +10,15 @@ export const STATUS_TEXT: Record<SessionStatus, string> = {
   error: 'Error',
 };
 
-type HeaderFacts = Pick<SessionState, 'status' | 'role' | 'aggregatorId' | 'isAggregator' | 'peers' | 'settings' | 'currentRound'>;
+type HeaderFacts = Pick<SessionState, 'status' | 'role' | 'aggregatorId' | 'isAggregator' | 'peers' | 'settings' | 'currentRound' | 'runningRound' | 'stopping'>;
+
+/** The status badge: like STATUS_TEXT, but says "Stopping…" and "Stopped after round N" instead of "Waiting to start". */
+export function statusText(s: HeaderFacts): string {
+  if (s.status === 'running' && s.stopping) return 'Stopping after this round';
+  if (s.status === 'lobby' && s.currentRound > 0) return `Stopped after round ${s.currentRound}`;
+  if (s.status === 'lobby' && s.role === 'client') return 'Waiting for the host to start';
+  return STATUS_TEXT[s.status];
+}
 
 /** Who aggregates, e.g. "Ana (this tab)", or the peer id when that peer is not in the list. */
 export function aggregatorLabel(s: HeaderFacts): string {
@@ -20,10 +28,15 @@ export function aggregatorLabel(s: HeaderFacts): string {
   return s.isAggregator ? `${name} (this tab)` : name;
 }
 
-/** "Round 3 of 10" (or "Round 3" while settings are unknown; "Not started" before round 1). */
+/**
+ * "Round 5 of 10" while round 5 runs (runningRound), "3 of 10 rounds done" between rounds, "Not started" before
+ * round 1. The round in progress is the one the log says "started".
+ */
 export function roundProgressText(s: HeaderFacts): string {
+  const total = s.settings ? ` of ${s.settings.rounds}` : '';
+  if (s.runningRound) return `Round ${s.runningRound}${total}`;
   if (s.currentRound <= 0) return 'Not started';
-  return s.settings ? `Round ${s.currentRound} of ${s.settings.rounds}` : `Round ${s.currentRound}`;
+  return `${s.currentRound}${total} rounds done`;
 }
 
 /** The host may start (or resume) from the lobby, or after a stop that left rounds to run. */

@@ -100,4 +100,31 @@ describe('session store', () => {
     store.getState().actions.dismissError();
     expect(store.getState().actionError).toBeNull();
   });
+
+  it('remembers which kind of action failed, so the error is shown next to it, and dismisses it', async () => {
+    const store = createSessionStore();
+    const c = new ScriptedController();
+    bindController(c, store);
+    c.failWith = new Error('the file has 3 features; this session expects 28x28x1 images');
+    expect(await store.getState().actions.importFiles([])).toBe(false);
+    expect(store.getState()).toMatchObject({ actionErrorSource: 'data', actionError: 'the file has 3 features; this session expects 28x28x1 images' });
+    c.failWith = new Error('no rounds');
+    expect(await store.getState().actions.start()).toBe(false);
+    expect(store.getState().actionErrorSource).toBe('start');
+    store.getState().actions.dismissError();
+    expect(store.getState()).toMatchObject({ actionError: null, actionErrorSource: null });
+  });
+
+  it('coalesces a burst of controller updates into one store update when asked to', async () => {
+    const store = createSessionStore();
+    const c = new ScriptedController();
+    let updates = 0;
+    bindController(c, store, 30);
+    store.subscribe(() => updates++);
+    for (let i = 1; i <= 50; i++) c.emit({ currentRound: i });
+    expect(updates).toBe(0);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(updates).toBe(1);
+    expect(store.getState().currentRound).toBe(50);
+  });
 });

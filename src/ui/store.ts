@@ -9,7 +9,7 @@ import type { LocalFile } from '../data/pickers';
 import { INITIAL_SESSION_STATE, type SessionController, type SessionSettings, type SessionState } from '../session/types';
 import { errorMessage } from './format';
 
-export type PendingAction = 'host' | 'join' | 'start' | 'data' | 'backend';
+export type PendingAction = 'host' | 'join' | 'start' | 'data' | 'backend' | 'export';
 
 export interface SessionActions {
   /** Each async action resolves true on success, false when it failed (the error is then in actionError). */
@@ -24,12 +24,21 @@ export interface SessionActions {
   setBackend(preference: string): Promise<boolean>;
   setDecomposition(mode: DecompositionMode): boolean;
   dismissError(): void;
+  /** Downloads the newest global model as model.json + weights.bin (via `save`). */
+  exportModel(save: (files: { round: number; modelJson: string; weightsBin: ArrayBuffer }) => void): Promise<boolean>;
+  /** Clears the session's own error (the controller's), once read. */
+  dismissSessionError(): void;
 }
 
 export interface UiState {
   controller: SessionController | null;
   /** Message of the last action that threw (cleared when the next action starts or on dismiss). */
   actionError: string | null;
+  /**
+   * Which kind of action failed: the error is shown next to what caused it ('data' in the data panel, 'backend' in
+   * the compute panel, the rest in the banner).
+   */
+  actionErrorSource: PendingAction | 'control' | null;
   pending: PendingAction | null;
 }
 
@@ -47,12 +56,12 @@ export function createSessionStore(): SessionStoreHook {
     };
 
     async function runAsync(pending: PendingAction, call: (c: SessionController) => Promise<void>): Promise<boolean> {
-      set({ actionError: null, pending });
+      set({ actionError: null, actionErrorSource: null, pending });
       try {
         await call(controllerOrThrow());
         return true;
       } catch (error) {
-        set({ actionError: errorMessage(error) });
+        set({ actionError: errorMessage(error), actionErrorSource: pending });
         return false;
       } finally {
         if (get().pending === pending) set({ pending: null });
@@ -60,12 +69,12 @@ export function createSessionStore(): SessionStoreHook {
     }
 
     function runSync(call: (c: SessionController) => void): boolean {
-      set({ actionError: null });
+      set({ actionError: null, actionErrorSource: null });
       try {
         call(controllerOrThrow());
         return true;
       } catch (error) {
-        set({ actionError: errorMessage(error) });
+        set({ actionError: errorMessage(error), actionErrorSource: 'control' });
         return false;
       }
     }
@@ -81,10 +90,16 @@ export function createSessionStore(): SessionStoreHook {
       forgetData: () => runAsync('data', (c) => c.forgetData()),
       setBackend: (preference) => runAsync('backend', (c) => c.setBackend(preference)),
       setDecomposition: (mode) => runSync((c) => c.setDecomposition(mode)),
-      dismissError: () => set({ actionError: null }),
+      dismissError: () => set({ actionError: null, actionErrorSource: null }),
+      exportModel: (save) =>
+        runAsync('export', async (c) => {
+          if (!c.exportModel) throw new Error('this session cannot export a model');
+          save(await c.exportModel());
+        }),
+      dismissSessionError: () => get().controller?.clearError?.(),
     };
 
-    return { ...INITIAL_SESSION_STATE, controller: null, actionError: null, pending: null, actions };
+    return { ...INITIAL_SESSION_STATE, controller: null, actionError: null, actionErrorSource: null, pending: null, actions };
   });
 }
 
@@ -93,13 +108,28 @@ export const useSession: SessionStoreHook = createSessionStore();
 
 /**
  * Mirrors `controller`'s state into the store from now on and routes actions to it.
+ * `coalesceMs` > 0: state changes that arrive within that window reach React as one update (the controller emits
+ * on every progress tick and protocol message; rendering each would fill the main thread with long tasks).
  * Returns a function that unbinds (the store then keeps the last state but actions fail with a clear message).
  */
-export function bindController(controller: SessionController, store: SessionStoreHook = useSession): () => void {
+export function bindController(controller: SessionController, store: SessionStoreHook = useSession, coalesceMs = 0): () => void {
   store.setState({ ...controller.getState(), controller });
-  const unsubscribe = controller.subscribe((state) => store.setState(state));
+  let pending: SessionState | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = () => {
+    timer = null;
+    if (pending) store.setState(pending);
+    pending = null;
+  };
+  const unsubscribe = controller.subscribe((state) => {
+    if (coalesceMs <= 0) return store.setState(state);
+    pending = state;
+    timer ??= setTimeout(flush, coalesceMs);
+  });
   return () => {
     unsubscribe();
+    if (timer) clearTimeout(timer);
+    flush();
     if (store.getState().controller === controller) store.setState({ controller: null });
   };
 }

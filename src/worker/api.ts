@@ -7,7 +7,21 @@ import type { Dataset } from '../fl/data/dataset';
 import type { EvaluateResponse, TrainerInfo, TrainRequest, TrainResponse } from '../fl/local-trainer';
 import type { ModelSpec } from '../fl/models';
 import type { WeightSet } from '../fl/weights';
+import type { ModelFiles } from './model-files';
+import type { ConfusionResult, Prediction, SamplePrediction } from './inspect';
+
+export interface WorkerImportResult {
+  /** Null when nothing was loaded (see problems / refused). */
+  info: LocalDataInfo | null;
+  /** Files that were skipped, and why. */
+  problems: string[];
+  /** Why the data does not fit the session's task (then nothing was stored). */
+  refused: string[];
+}
+
+export type PredictInput = { kind: 'values'; values: Float32Array } | { kind: 'sample'; index: number };
 import type { DemoShardSpec } from '../data/demo';
+import type { LocalFile } from '../data/pickers';
 import { isDemoShardSpec } from '../data/demo';
 import { isDataset } from '../data/dataset-guard';
 import type { BackendName, BackendPreference } from './backend-names';
@@ -114,6 +128,17 @@ export interface TrainingWorkerApi {
   evaluate(model: ModelSpec, weightSets: WeightSet[]): Promise<WorkerEvaluateResponse>;
   /** The deterministic initial weights of `model` (what buildModel(model, seed) starts from), e.g. a host's round-0 model. */
   initialWeights(model: ModelSpec, seed?: number): Promise<WeightSet>;
+  /**
+   * Reads the user's files (image folder, CSV, .npz) here, off the page's main thread: checks them against the
+   * session's model (when given; images are scaled to its input), stores them in IndexedDB and loads them.
+   */
+  importFiles(files: LocalFile[], model: ModelSpec | null): Promise<WorkerImportResult>;
+  /** Class probabilities for one input (model-ready values) or for held-out sample `index` of this worker's data. */
+  predict(model: ModelSpec, weights: WeightSet, input: PredictInput): Promise<Prediction | SamplePrediction>;
+  /** Confusion matrix and per-class accuracy on this worker's held-out data. */
+  confusion(model: ModelSpec, weights: WeightSet): Promise<ConfusionResult>;
+  /** The model with these weights as TensorFlow.js files (model.json + weights.bin), for download. */
+  exportModel(model: ModelSpec, weights: WeightSet, info: { round: number; session: string }): Promise<ModelFiles>;
   /** Stops the running train() after its current batch (it resolves with cancelled: true). */
   cancel(): void;
   info(): Promise<WorkerInfo>;

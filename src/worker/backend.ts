@@ -136,7 +136,11 @@ export class BackendManager {
     const deadReason = this.dead.get(name);
     if (deadReason) return `it failed earlier in this session (${deadReason})`;
     if (name === 'webgpu') {
-      if (!gpuApi()) return 'WebGPU is not available in this browser (no navigator.gpu)';
+      if (!gpuApi()) {
+        // Browsers expose WebGPU only to secure contexts: a LAN page over plain HTTP never has it.
+        if (globalThis.isSecureContext === false) return 'WebGPU is hidden because this page is not a secure context (plain HTTP on a LAN address); use the HTTPS mode (npm run dev:https)';
+        return 'WebGPU is not available in this browser (no navigator.gpu)';
+      }
       if (!(await this.adapterSummary())) return 'WebGPU found no GPU adapter';
     }
     if (name === 'wasm') {

@@ -4,6 +4,11 @@
  * cancel, and redoes a round on the next backend when the active one dies.
  */
 import * as tf from '@tensorflow/tfjs';
+import { exportModelFiles, type ModelFiles } from './model-export';
+import { importLocalData } from '../data/local-data';
+import type { LocalFile } from '../data/pickers';
+import { dataFitProblems, dataShapeOf, imageTargetShape } from '../data/task-fit';
+import { confusion, predictSample, predictValues, type ConfusionResult, type Prediction, type SamplePrediction } from './inspect';
 import type { Dataset } from '../fl/data/dataset';
 import { datasetSize, labelHistogram } from '../fl/data/dataset';
 import type { TrainRequest } from '../fl/local-trainer';
@@ -20,6 +25,8 @@ import type {
   BackendSwitch,
   DataSource,
   LocalDataInfo,
+  PredictInput,
+  WorkerImportResult,
   TensorMemory,
   TrainingWorkerApi,
   WorkerEvaluateResponse,
@@ -221,6 +228,37 @@ export class TrainingSession implements TrainingWorkerApi {
     } finally {
       m.dispose();
     }
+  }
+
+  async importFiles(files: LocalFile[], model: ModelSpec | null): Promise<WorkerImportResult> {
+    if (this.running) throw new Error('import: a training round is running; try again after it');
+    const target = model ? imageTargetShape(model) : null;
+    const result = await importLocalData(files, {
+      ...(target ? { image: { targetShape: target }, npz: { targetShape: target } } : {}),
+      ...(model ? { check: (ds: Dataset) => dataFitProblems(model, dataShapeOf(ds), ds.numClasses) } : {}),
+    });
+    if (!result.summary) return { info: null, problems: result.problems, refused: result.refused ?? [] };
+    return { info: await this.loadData({ kind: 'stored' }), problems: result.problems, refused: [] };
+  }
+
+  async predict(model: ModelSpec, weights: WeightSet, input: PredictInput): Promise<Prediction | SamplePrediction> {
+    await this.ensureBackend(model);
+    if (input.kind === 'values') return predictValues(model, weights, input.values);
+    const data = this.requireData('predict');
+    assertDataFitsModel(model, data.eval, 'your held-out data');
+    return predictSample(model, weights, data.eval, input.index);
+  }
+
+  async confusion(model: ModelSpec, weights: WeightSet): Promise<ConfusionResult> {
+    await this.ensureBackend(model);
+    const data = this.requireData('confusion');
+    assertDataFitsModel(model, data.eval, 'the held-out data');
+    return confusion(model, weights, data.eval);
+  }
+
+  async exportModel(model: ModelSpec, weights: WeightSet, info: { round: number; session: string }): Promise<ModelFiles> {
+    await this.ensureBackend(model);
+    return exportModelFiles(model, weights, info);
   }
 
   cancel(): void {

@@ -42,6 +42,13 @@ const api: TrainingWorkerApi = {
     const weights = await session.initialWeights(model, seed);
     return Comlink.transfer(weights, weights.map((t) => t.values.buffer as ArrayBuffer));
   },
+  importFiles: (files, model) => session.importFiles(files, model),
+  predict: (model, weights, input) => session.predict(model, weights, input),
+  confusion: (model, weights) => session.confusion(model, weights),
+  async exportModel(model, weights, info) {
+    const files = await session.exportModel(model, weights, info);
+    return Comlink.transfer(files, [files.weightsBin]);
+  },
   cancel: () => session.cancel(),
   info: () => session.info(),
   memory: () => session.memory(),

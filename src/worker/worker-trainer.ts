@@ -9,11 +9,14 @@ import type { ModelSpec } from '../fl/models';
 import type { TrainHooks } from '../fl/train';
 import type { WeightSet } from '../fl/weights';
 import type { DemoShardSpec } from '../data/demo';
+import type { LocalFile } from '../data/pickers';
 import { demoDataUrl } from '../data/demo';
 import type {
   BackendReport,
   DataSource,
   LocalDataInfo,
+  PredictInput,
+  WorkerImportResult,
   TensorMemory,
   TrainingWorkerApi,
   WorkerEvaluateResponse,
@@ -23,6 +26,8 @@ import type {
 } from './api';
 import type { BackendPreference } from './backend-names';
 import { WORKER_CONFIG } from './config';
+import type { ModelFiles } from './model-files';
+import type { ConfusionResult, Prediction, SamplePrediction } from './inspect';
 
 export interface WorkerTrainHooks extends TrainHooks {
   /** Like onProgress, with the round and backend (throttled in the worker). */
@@ -100,6 +105,22 @@ export class WorkerTrainer implements LocalTrainer {
 
   initialWeights(model: ModelSpec, seed?: number): Promise<WeightSet> {
     return this.call(this.remote.initialWeights(model, seed));
+  }
+
+  importFiles(files: LocalFile[], model: ModelSpec | null): Promise<WorkerImportResult> {
+    return this.call(this.remote.importFiles(files, model));
+  }
+
+  predict(model: ModelSpec, weights: WeightSet, input: PredictInput): Promise<Prediction | SamplePrediction> {
+    return this.call(this.remote.predict(model, weights, input));
+  }
+
+  confusion(model: ModelSpec, weights: WeightSet): Promise<ConfusionResult> {
+    return this.call(this.remote.confusion(model, weights));
+  }
+
+  exportModel(model: ModelSpec, weights: WeightSet, info: { round: number; session: string }): Promise<ModelFiles> {
+    return this.call(this.remote.exportModel(model, weights, info));
   }
 
   async info(): Promise<TrainerInfo> {

@@ -1,7 +1,8 @@
-import { useMemo } from 'react';
+import { useMemo, memo } from 'react';
 import type { RoundView, SessionSettings } from '../../session/types';
 import { accuracyColumns, hasValues, orderedRounds } from '../chart-series';
 import { UI_CONFIG } from '../config';
+import { useProjector } from '../hooks';
 import { formatLoss, formatPercent } from '../format';
 import { UPlotChart, type ChartSeries } from './UPlotChart';
 
@@ -10,7 +11,8 @@ const SERIES: ChartSeries[] = [
   { label: 'test loss', color: UI_CONFIG.colors.testLoss, width: 2, dash: [8, 4], scale: 'y2' },
 ];
 
-export function AccuracyPanel({ rounds, settings }: { rounds: RoundView[]; settings: SessionSettings | null }) {
+export const AccuracyPanel = memo(function AccuracyPanel({ rounds, settings, runningRound = null }: { rounds: RoundView[]; settings: SessionSettings | null; runningRound?: number | null }) {
+  const projector = useProjector();
   const columns = useMemo(() => accuracyColumns(rounds), [rounds]);
   const latest = orderedRounds(rounds).reverse().find((r) => r.accuracy !== null || r.loss !== null);
   return (
@@ -24,7 +26,10 @@ export function AccuracyPanel({ rounds, settings }: { rounds: RoundView[]; setti
           <span>
             <span className="big">{formatLoss(latest.loss)}</span> test loss
           </span>
-          <span className="muted">after round {latest.round}</span>
+          <span className="muted">
+            after round {latest.round}
+            {runningRound !== null && runningRound > latest.round + 1 ? ` (round ${runningRound - 1} is being evaluated)` : ''}
+          </span>
         </p>
       )}
       {hasValues(columns) ? (
@@ -35,6 +40,7 @@ export function AccuracyPanel({ rounds, settings }: { rounds: RoundView[]; setti
           y2Label="test loss"
           yRange={[0, 100]}
           xMax={settings?.rounds}
+          height={projector ? UI_CONFIG.chart.projectorAccuracyHeight : undefined}
           ariaLabel="Accuracy and test loss of the global model per round"
         />
       ) : (
@@ -44,4 +50,4 @@ export function AccuracyPanel({ rounds, settings }: { rounds: RoundView[]; setti
       )}
     </section>
   );
-}
+});

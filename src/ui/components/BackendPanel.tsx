@@ -1,10 +1,12 @@
-import { useState } from 'react';
+import { useState, memo } from 'react';
 import type { BackendView } from '../../session/types';
 import { UI_CONFIG } from '../config';
 import { formatRate } from '../format';
 import { useSession } from '../store';
+import { InlineError } from './ErrorBanner';
+import { secureContextNote } from '../secure-context';
 
-export function BackendPanel({ backend }: { backend: BackendView | null }) {
+export const BackendPanel = memo(function BackendPanel({ backend }: { backend: BackendView | null }) {
   const actions = useSession((s) => s.actions);
   const busy = useSession((s) => s.pending === 'backend');
   const [choice, setChoice] = useState<string>('auto');
@@ -49,6 +51,7 @@ export function BackendPanel({ backend }: { backend: BackendView | null }) {
             </table>
           )}
           {backend.message && <p className="note">{backend.message}</p>}
+          {secureContextNote(window) && <p className="warn-text secure-context-note">{secureContextNote(window)}</p>}
         </>
       ) : (
         <p className="empty">The compute backend is chosen when data is loaded.</p>
@@ -72,6 +75,7 @@ export function BackendPanel({ backend }: { backend: BackendView | null }) {
           {busy ? 'Switching…' : 'Use it'}
         </button>
       </form>
+      <InlineError source="backend" />
     </section>
   );
-}
+});

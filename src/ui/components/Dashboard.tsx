@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { navigate } from '../hooks';
+import { navigate, useProjector } from '../hooks';
 import { inSession } from '../session-view';
 import { useSession, type SessionStore } from '../store';
 import type { SessionState } from '../../session/types';
@@ -8,9 +8,14 @@ import { AsyncPanel } from './AsyncPanel';
 import { BackendPanel } from './BackendPanel';
 import { DecompositionPanel } from './DecompositionPanel';
 import { EventLog } from './EventLog';
+import { ConfusionPanel } from './ConfusionPanel';
+import { ExportPanel } from './ExportPanel';
+import { TryModelPanel } from './TryModelPanel';
+import { JoinPanel } from './JoinPanel';
 import { LocalDataPanel } from './LocalDataPanel';
 import { PeersTable } from './PeersTable';
-import { ProgressPanel } from './ProgressPanel';
+import { YouPanel } from './ProgressPanel';
+import { RoundsPanel } from './RoundsTable';
 import { SessionHeader } from './SessionHeader';
 
 function sessionState(s: SessionStore): SessionState {
@@ -27,6 +32,11 @@ function sessionState(s: SessionStore): SessionState {
     peers: s.peers,
     rounds: s.rounds,
     currentRound: s.currentRound,
+    runningRound: s.runningRound,
+    stopping: s.stopping,
+    selfContributions: s.selfContributions,
+    modelSpec: s.modelSpec,
+    globalModelRound: s.globalModelRound,
     localProgress: s.localProgress,
     localData: s.localData,
     backend: s.backend,
@@ -35,9 +45,14 @@ function sessionState(s: SessionStore): SessionState {
   };
 }
 
+/**
+ * The session page. Host: header, then the charts with the join QR beside them (one screen in projector mode).
+ * Student: header, then their own part ("You"), then the session's charts; the invitation sits at the end.
+ */
 export function Dashboard() {
   const state = useSession(useShallow(sessionState));
   const leave = useSession((s) => s.actions.leave);
+  const projector = useProjector();
 
   if (!inSession(state.status)) {
     return (
@@ -59,23 +74,47 @@ export function Dashboard() {
   const onLeave = () => {
     if (leave()) navigate({ page: 'landing' });
   };
+  const isHost = state.role === 'host';
   const trains = state.role === 'client' || (state.settings?.hostTrains ?? true);
+  const self = state.peers.find((p) => p.isSelf) ?? null;
+  const you = trains ? (
+    <YouPanel
+      self={self}
+      progress={state.localProgress}
+      localEpochs={state.settings?.localEpochs ?? null}
+      sessionStatus={state.status}
+      contributions={state.selfContributions ?? []}
+      finishedRounds={state.currentRound}
+      data={state.localData}
+    />
+  ) : null;
 
   return (
-    <div className="dashboard">
+    <div className={`dashboard ${isHost ? 'role-host' : 'role-client'}`}>
       <SessionHeader state={state} onLeave={onLeave} />
-      <DecompositionPanel rounds={state.rounds} settings={state.settings} />
+      {!isHost && you}
+      <div className="charts-area">
+        <DecompositionPanel rounds={state.rounds} settings={state.settings} canChangeMode={isHost} />
+        <div className="side-column">
+          <AccuracyPanel rounds={state.rounds} settings={state.settings} runningRound={state.runningRound ?? null} />
+          {isHost && <JoinPanel joinUrl={state.joinUrl} lanUrls={state.lanUrls} code={state.code} compact={projector} />}
+        </div>
+      </div>
+      <RoundsPanel rounds={state.rounds} settings={state.settings} />
+      {isHost && you}
       <div className="two-columns">
-        <AccuracyPanel rounds={state.rounds} settings={state.settings} />
-        <PeersTable peers={state.peers} />
+        {state.modelSpec && <TryModelPanel spec={state.modelSpec} modelRound={state.globalModelRound ?? null} heldOut={state.localData?.numEval ?? 0} />}
+        {state.isAggregator && state.rounds.some((r) => r.accuracy !== null) && <ConfusionPanel modelRound={state.globalModelRound ?? null} />}
       </div>
       {state.settings?.aggregation?.mode === 'async' && <AsyncPanel rounds={state.rounds} peers={state.peers} />}
       {!trains && <p className="note">This tab aggregates and does not train (the host chose not to train).</p>}
+      <PeersTable peers={state.peers} knowsStatus={state.isAggregator} />
       <div className="three-columns">
-        <LocalDataPanel data={state.localData} />
+        <LocalDataPanel data={state.localData} modelSpec={state.modelSpec ?? null} />
         <BackendPanel backend={state.backend} />
-        <ProgressPanel progress={state.localProgress} localEpochs={state.settings?.localEpochs ?? null} />
+        <ExportPanel state={state} />
       </div>
+      {(!isHost || projector) && <JoinPanel joinUrl={state.joinUrl} lanUrls={state.lanUrls} code={state.code} />}
       <EventLog log={state.log} />
     </div>
   );

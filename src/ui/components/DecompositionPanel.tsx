@@ -1,9 +1,11 @@
-import { useMemo } from 'react';
+import { memo, useMemo, useState } from 'react';
 import type { RoundView, SessionSettings } from '../../session/types';
 import { decompositionColumns, decompositionCoverage, hasValues } from '../chart-series';
 import { UI_CONFIG } from '../config';
+import { useProjector } from '../hooks';
+import { useSession } from '../store';
+import type { DecompositionMode } from '../../fl/protocol';
 import { UPlotChart, type ChartSeries } from './UPlotChart';
-import { RoundsTable } from './RoundsTable';
 
 const C = UI_CONFIG.colors;
 
@@ -20,30 +22,65 @@ const MODE_NOTE: Record<SessionSettings['decomposition'], string> = {
   off: 'Measurement is off for this session; the host can switch it on.',
 };
 
-export function DecompositionPanel({ rounds, settings }: { rounds: RoundView[]; settings: SessionSettings | null }) {
+const DECOMPOSITION_CHOICES: { value: DecompositionMode; text: string }[] = [
+  { value: 'exact', text: 'exact (cross-evaluation)' },
+  { value: 'proxy', text: 'proxy (aggregator validation set)' },
+  { value: 'off', text: 'off' },
+];
+
+/** Host only: how the decomposition is measured from the next round on. */
+function ModeSelect({ mode }: { mode: DecompositionMode }) {
+  const setDecomposition = useSession((s) => s.actions.setDecomposition);
+  return (
+    <div className="inline-form mode-select">
+      <label htmlFor="decomposition-mode">Measure</label>
+      <select id="decomposition-mode" value={mode} onChange={(e) => setDecomposition(e.target.value as DecompositionMode)}>
+        {DECOMPOSITION_CHOICES.map((c) => (
+          <option key={c.value} value={c.value}>
+            {c.text}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+export const DecompositionPanel = memo(function DecompositionPanel({ rounds, settings, canChangeMode = false }: { rounds: RoundView[]; settings: SessionSettings | null; canChangeMode?: boolean }) {
   const columns = useMemo(() => decompositionColumns(rounds), [rounds]);
   const coverage = decompositionCoverage(rounds);
   const anyValue = hasValues(columns);
-  const collapsed = [...rounds].reverse().find((r) => r.classes?.collapse);
+  const collapsed = useMemo(() => [...rounds].reverse().find((r) => r.classes?.collapse), [rounds]);
+  const projector = useProjector();
+  const [openTerms] = useState(() => !narrowScreen());
   return (
     <section className="panel decomposition" aria-labelledby="decomposition-title">
-      <h2 id="decomposition-title">
-        Global loss = local + distribution shift + aggregation
-      </h2>
-      <ul className="term-caption">
-        <li>
-          <Swatch color={C.local} /> <strong>Local</strong>: each client's own model on its own held-out data (how well local training fits).
-        </li>
-        <li>
-          <Swatch color={C.shift} dashed /> <strong>Distribution shift</strong>: how much worse the local models do on everyone's data than on their own (the cost of non-IID data).
-        </li>
-        <li>
-          <Swatch color={C.aggregation} dotted /> <strong>Aggregation</strong>: what merging the local models changes; <em>negative</em> means the merged model beats the local models on the mix of all data.
-        </li>
-        <li>
-          <Swatch color={C.global} thick /> <strong>Global</strong>: the new global model on all clients' data; it equals the sum of the three terms.
-        </li>
-      </ul>
+      <div className="panel-title-row">
+        <h2 id="decomposition-title">Global loss = local + distribution shift + aggregation</h2>
+        {canChangeMode && settings && <ModeSelect mode={settings.decomposition} />}
+      </div>
+      <details className="terms" open={openTerms}>
+        <summary>What the four terms mean</summary>
+        <ul className="term-caption">
+          <li>
+            <Swatch color={C.local} /> <strong>Local</strong>
+            <span className="term-desc">: each client's own model on its own held-out data (how well local training fits).</span>
+          </li>
+          <li>
+            <Swatch color={C.shift} dashed /> <strong>Distribution shift</strong>
+            <span className="term-desc">: how much worse the local models do on everyone's data than on their own (the cost of non-IID data).</span>
+          </li>
+          <li>
+            <Swatch color={C.aggregation} dotted /> <strong>Aggregation</strong>
+            <span className="term-desc">
+              : what merging the local models changes; <em>negative</em> means the merged model beats the local models on the mix of all data.
+            </span>
+          </li>
+          <li>
+            <Swatch color={C.global} thick /> <strong>Global</strong>
+            <span className="term-desc">: the new global model on all clients' data; it equals the sum of the three terms.</span>
+          </li>
+        </ul>
+      </details>
       {settings && <p className="note">{MODE_NOTE[settings.decomposition]}{settings.decomposition !== 'off' && settings.decompositionEvery > 1 ? ` Measured every ${settings.decompositionEvery} rounds.` : ''}</p>}
       {anyValue ? (
         <UPlotChart
@@ -52,6 +89,7 @@ export function DecompositionPanel({ rounds, settings }: { rounds: RoundView[]; 
           yLabel="loss (cross-entropy)"
           xMax={settings?.rounds}
           zeroLine
+          height={projector ? UI_CONFIG.chart.projectorDecompositionHeight : undefined}
           ariaLabel={`Loss decomposition per round: local, distribution shift, aggregation and global loss, ${coverage.measured} of ${coverage.total} rounds measured`}
         />
       ) : (
@@ -67,9 +105,13 @@ export function DecompositionPanel({ rounds, settings }: { rounds: RoundView[]; 
           Round {collapsed.round}: {collapsed.classes!.collapse}. Try sample-count weighting or another strategy.
         </p>
       )}
-      <RoundsTable rounds={rounds} />
     </section>
   );
+});
+
+/** Phones start with the term explanations folded (the chart comes first); wider screens show them. */
+function narrowScreen(): boolean {
+  return typeof window !== 'undefined' && typeof window.matchMedia === 'function' && window.matchMedia('(max-width: 760px)').matches;
 }
 
 function Swatch({ color, dashed, dotted, thick }: { color: string; dashed?: boolean; dotted?: boolean; thick?: boolean }) {

@@ -1,8 +1,9 @@
+import { memo } from 'react';
 import type { LogEntry } from '../../session/types';
 import { latestEntries } from '../log-view';
 import { formatClock } from '../format';
 
-export function EventLog({ log }: { log: LogEntry[] }) {
+export const EventLog = memo(function EventLog({ log }: { log: LogEntry[] }) {
   const entries = latestEntries(log);
   return (
     <section className="panel log" aria-labelledby="log-title">
@@ -24,4 +25,4 @@ export function EventLog({ log }: { log: LogEntry[] }) {
       )}
     </section>
   );
-}
+});

@@ -107,9 +107,11 @@ export function HostFormPage() {
           </div>
         </fieldset>
 
+        <TaskFieldset values={values} errors={errors} update={update} num={num} />
+
         <fieldset>
           <legend>Model and algorithm</legend>
-          <Field field="model" label="Model" hint={MODEL_HINT[values.model]}>
+          <Field field="model" label="Model" hint={MODEL_HINT[values.model]} error={errors.model}>
             <select id="host-model" aria-describedby="host-model-hint" value={values.model} onChange={(e) => update('model', e.target.value as HostFormValues['model'])}>
               <option value="mlp">MLP</option>
               <option value="cnn">CNN</option>
@@ -200,20 +202,29 @@ export function HostFormPage() {
           {values.decomposition !== 'off' && num('decompositionEvery', 'Measure every N rounds', undefined, '1')}
         </fieldset>
 
-        <fieldset>
-          <legend>Demo data</legend>
-          <Field field="partition" label="How the demo data is split" hint={PARTITION_HINT[values.partition]}>
-            <select id="host-partition" aria-describedby="host-partition-hint" value={values.partition} onChange={(e) => update('partition', e.target.value as HostFormValues['partition'])}>
-              <option value="iid">IID</option>
-              <option value="dirichlet">Dirichlet (label skew)</option>
-              <option value="shards">Shards</option>
-            </select>
-          </Field>
-          {values.partition === 'dirichlet' && num('alpha', 'α: concentration', '0.1 = very skewed, 100 = almost IID')}
-          {values.partition === 'shards' && num('shardsPerClient', 'Shards per client', undefined, '1')}
-          {num('demoClients', 'Demo slots (clients the demo data is split among)', 'slot = join order', '1')}
-          {num('seed', 'Random seed', 'same seed, same split', '1')}
-        </fieldset>
+        {values.task !== 'mnist' && (
+          <p className="note">
+            The demo data (MNIST digits) does not fit this task: everyone imports their own {values.task === 'images' ? 'image folder (one sub-folder per class) or .npz file' : 'CSV file (feature columns and a label column)'}, and each joining
+            tab checks its data against the task. There is no common test set, so the dashboard shows no accuracy, and the decomposition only in exact mode
+            {values.decomposition === 'proxy' ? ' (proxy mode estimates it on the aggregating tab’s MNIST test split, so with this task it measures nothing)' : ''}.
+          </p>
+        )}
+        {values.task === 'mnist' && (
+          <fieldset>
+            <legend>Demo data</legend>
+            <Field field="partition" label="How the demo data is split" hint={PARTITION_HINT[values.partition]}>
+              <select id="host-partition" aria-describedby="host-partition-hint" value={values.partition} onChange={(e) => update('partition', e.target.value as HostFormValues['partition'])}>
+                <option value="iid">IID</option>
+                <option value="dirichlet">Dirichlet (label skew)</option>
+                <option value="shards">Shards</option>
+              </select>
+            </Field>
+            {values.partition === 'dirichlet' && num('alpha', 'α: concentration', '0.1 = very skewed, 100 = almost IID')}
+            {values.partition === 'shards' && num('shardsPerClient', 'Shards per client', undefined, '1')}
+            {num('demoClients', 'Demo slots (clients the demo data is split among)', 'slot = join order', '1')}
+            {num('seed', 'Random seed', 'same seed, same split', '1')}
+          </fieldset>
+        )}
       </div>
       <div className="button-row">
         <button type="submit" className="primary big-button" disabled={pending}>
@@ -227,6 +238,49 @@ export function HostFormPage() {
         </a>
       </div>
     </form>
+  );
+}
+
+const TASK_HINT: Record<HostFormValues['task'], string> = {
+  mnist: 'handwritten digits, 28×28 grayscale, 10 classes; every tab gets a demo shard',
+  images: 'your own images, scaled to this size on import',
+  tabular: 'rows of numbers from a CSV file with a label column',
+};
+
+type NumField = (field: PlainField, label: string, hint?: string, step?: string) => ReactNode;
+
+/** What the session learns, and the layer sizes of its MLP. */
+function TaskFieldset({ values, errors, update, num }: { values: HostFormValues; errors: HostFormErrors; update: Update; num: NumField }) {
+  return (
+    <fieldset>
+      <legend>Task</legend>
+      <Field field="task" label="What the session learns" hint={TASK_HINT[values.task]}>
+        <select id="host-task" aria-describedby="host-task-hint" value={values.task} onChange={(e) => update('task', e.target.value as HostFormValues['task'])}>
+          <option value="mnist">MNIST digits (demo data)</option>
+          <option value="images">Images (your own)</option>
+          <option value="tabular">Table rows (CSV)</option>
+        </select>
+      </Field>
+      {values.task === 'images' && (
+        <>
+          {num('imageHeight', 'Image height (pixels)', undefined, '1')}
+          {num('imageWidth', 'Image width (pixels)', undefined, '1')}
+          <Field field="imageChannels" label="Colour">
+            <select id="host-imageChannels" value={values.imageChannels} onChange={(e) => update('imageChannels', e.target.value as HostFormValues['imageChannels'])}>
+              <option value="1">grayscale (1 channel)</option>
+              <option value="3">colour (3 channels)</option>
+            </select>
+          </Field>
+        </>
+      )}
+      {values.task === 'tabular' && num('features', 'Features per row', 'columns besides the label', '1')}
+      {values.task !== 'mnist' && num('classes', 'Classes', 'labels 0 … classes − 1', '1')}
+      {values.model === 'mlp' && (
+        <Field field="hidden" label="MLP hidden layers" hint="units per layer, e.g. 128, 64 (empty: a linear model)" error={errors.hidden}>
+          <input id="host-hidden" type="text" inputMode="numeric" value={values.hidden} onChange={(e) => update('hidden', e.target.value)} aria-invalid={errors.hidden ? true : undefined} aria-describedby={describedBy('hidden', 'hint', errors.hidden)} />
+        </Field>
+      )}
+    </fieldset>
   );
 }
 

@@ -1,17 +1,21 @@
-import { useRef, useState, type DragEvent } from 'react';
+import { useRef, useState, type DragEvent, memo } from 'react';
 import type { LocalDataView } from '../../session/types';
 import { filesFromDrop } from '../../data/pickers';
 import { describeSelection } from '../file-selection';
 import type { LocalFile } from '../../data/pickers';
 import { useSession } from '../store';
+import { InlineError } from './ErrorBanner';
+import { demoDataFits, describeTask } from '../../data/task-fit';
+import type { ModelSpec } from '../../fl/model-spec';
 import { LabelBars } from './LabelBars';
 
 const SOURCE_TEXT: Record<LocalDataView['source'], string> = { demo: 'demo data', own: 'your own files' };
 
-export function LocalDataPanel({ data }: { data: LocalDataView | null }) {
+export const LocalDataPanel = memo(function LocalDataPanel({ data, modelSpec = null }: { data: LocalDataView | null; modelSpec?: ModelSpec | null }) {
   const actions = useSession((s) => s.actions);
   const busy = useSession((s) => s.pending === 'data');
   const [dragging, setDragging] = useState(false);
+  const demoUnfit = modelSpec !== null && !demoDataFits(modelSpec);
   const [lastSelection, setLastSelection] = useState<string | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
@@ -39,6 +43,11 @@ export function LocalDataPanel({ data }: { data: LocalDataView | null }) {
   return (
     <section className="panel local-data" aria-labelledby="local-data-title">
       <h2 id="local-data-title">This device: data</h2>
+      {modelSpec && (
+        <p className="task-line">
+          This session learns from <strong>{describeTask(modelSpec)}</strong>.
+        </p>
+      )}
       {data ? (
         <dl className="facts">
           <dt>Source</dt>
@@ -70,7 +79,12 @@ export function LocalDataPanel({ data }: { data: LocalDataView | null }) {
       )}
       <p className="privacy-note">Your samples never leave this device; only model updates and loss values do.</p>
       <div className="button-row">
-        <button type="button" onClick={() => void actions.useDemoData()} disabled={busy}>
+        <button
+          type="button"
+          onClick={() => void actions.useDemoData()}
+          disabled={busy || demoUnfit}
+          title={demoUnfit ? 'The demo data (MNIST digits) does not fit this session’s task' : undefined}
+        >
           Use demo data
         </button>
         <button type="button" onClick={() => void actions.forgetData()} disabled={busy || !data}>
@@ -109,7 +123,8 @@ export function LocalDataPanel({ data }: { data: LocalDataView | null }) {
       >
         Or drop files or a folder here (one sub-folder per label, e.g. <code>cats/</code>, <code>dogs/</code>).
       </div>
+      <InlineError source="data" />
       {busy && <p role="status">Working on the data{lastSelection ? `: ${lastSelection}` : ''}…</p>}
     </section>
   );
-}
+});

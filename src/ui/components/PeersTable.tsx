@@ -1,23 +1,32 @@
-import type { PeerStatus, PeerView } from '../../session/types';
+import { useEffect, useState, memo } from 'react';
+import type { PeerView } from '../../session/types';
 import { useProjector } from '../hooks';
+import { peerStatusLine, peerStatusTone } from '../peer-status';
 import { LabelBars } from './LabelBars';
 
-export const PEER_STATUS_TEXT: Record<PeerStatus, string> = {
-  idle: 'idle',
-  training: 'training',
-  uploaded: 'update sent',
-  evaluating: 'evaluating',
-  left: 'left',
-};
+export { PEER_STATUS_TEXT } from '../peer-status';
 
-export function PeersTable({ peers }: { peers: PeerView[] }) {
+/** Re-renders once a second while `active` (for "training · 12 s"). */
+function useSecondsClock(active: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [active]);
+  return now;
+}
+
+export const PeersTable = memo(function PeersTable({ peers, knowsStatus }: { peers: PeerView[]; knowsStatus: boolean }) {
   const projector = useProjector();
   const active = peers.filter((p) => p.status !== 'left').length;
+  const now = useSecondsClock(peers.some((p) => p.status === 'training' || p.status === 'evaluating'));
   return (
     <section className="panel peers" aria-labelledby="peers-title">
       <h2 id="peers-title">
         Peers <span className="muted">({active} connected{peers.length > active ? `, ${peers.length - active} left` : ''})</span>
       </h2>
+      {!knowsStatus && peers.length > 0 && <p className="note">What the others are doing and their label counts are known to the aggregating tab; here you see your own.</p>}
       {peers.length === 0 ? (
         <p className="empty">Nobody has joined yet.</p>
       ) : (
@@ -26,7 +35,9 @@ export function PeersTable({ peers }: { peers: PeerView[] }) {
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Backend</th>
+                <th scope="col" className="col-backend">
+                  Backend
+                </th>
                 <th scope="col">Samples</th>
                 <th scope="col">Labels</th>
                 <th scope="col">Status</th>
@@ -40,13 +51,22 @@ export function PeersTable({ peers }: { peers: PeerView[] }) {
                     {p.isSelf && <span className="badge you">you</span>}
                     {p.isAggregator && <span className="badge aggregator">aggregator</span>}
                   </th>
-                  <td>{p.backend || '—'}</td>
+                  <td className="col-backend">{p.backend || '—'}</td>
                   <td className="num">{p.numSamples.toLocaleString('en-US')}</td>
                   <td>
-                    <LabelBars counts={p.labelHistogram} large={projector} />
+                    {/* Rosters reach non-aggregating tabs without the others' label counts (privacy): no empty bars. */}
+                    {knowsStatus || p.isSelf ? (
+                      <LabelBars counts={p.labelHistogram} large={projector} />
+                    ) : (
+                      <span className="muted" title="known to the aggregating tab only">—</span>
+                    )}
                   </td>
                   <td>
-                    <span className={`peer-status status-${p.status}`}>{PEER_STATUS_TEXT[p.status]}</span>
+                    {knowsStatus || p.isSelf ? (
+                      <span className={`peer-status status-${p.status} tone-${peerStatusTone(p.status)}`}>{peerStatusLine(p, now)}</span>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -56,4 +76,4 @@ export function PeersTable({ peers }: { peers: PeerView[] }) {
       )}
     </section>
   );
-}
+});

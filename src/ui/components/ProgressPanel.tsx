@@ -1,35 +1,41 @@
-import type { LocalProgressView } from '../../session/types';
+import type { LocalDataView, LocalProgressView, PeerView, SessionStatus } from '../../session/types';
 import { formatLoss, formatRate } from '../format';
+import { peerStatusTone } from '../peer-status';
+import { contributionText, dataLine, roundFraction, youHeadline } from '../you-view';
 
-/** Live local training. `epoch` counts from 0 and `batch` counts finished batches, as the training loop reports them. */
-export function ProgressPanel({ progress, localEpochs }: { progress: LocalProgressView | null; localEpochs: number | null }) {
+export interface YouPanelProps {
+  self: PeerView | null;
+  progress: LocalProgressView | null;
+  localEpochs: number | null;
+  sessionStatus: SessionStatus;
+  contributions: number[];
+  finishedRounds: number;
+  data: LocalDataView | null;
+}
+
+/** This tab's own part, first on a phone: what it is doing, its progress in the round, what it contributed. */
+export function YouPanel(p: YouPanelProps) {
+  const headline = youHeadline({ self: p.self, progress: p.progress, localEpochs: p.localEpochs, sessionStatus: p.sessionStatus, hasData: p.data !== null });
+  const training = p.self?.status === 'training' && p.progress !== null && p.progress.round === p.self.statusRound;
+  const tone = p.self ? peerStatusTone(p.self.status) : 'plain';
   return (
-    <section className="panel progress" aria-labelledby="progress-title">
-      <h2 id="progress-title">This device: training</h2>
-      {progress ? (
+    <section className="panel you" aria-labelledby="you-title" data-testid="you-panel">
+      <h2 id="you-title">You{p.self ? <span className="muted"> · {p.self.name}</span> : null}</h2>
+      <p className={`you-headline tone-${tone}`} role="status">
+        {headline}
+      </p>
+      {training && p.progress && (
         <>
-          <dl className="facts">
-            <dt>Round</dt>
-            <dd className="num">{progress.round}</dd>
-            <dt>Epoch</dt>
-            <dd className="num">
-              {progress.epoch + 1}
-              {localEpochs !== null ? ` of ${localEpochs}` : ''}
-            </dd>
-            <dt>Batch</dt>
-            <dd className="num">
-              {progress.batch} of {progress.batchesPerEpoch}
-            </dd>
-            <dt>Loss</dt>
-            <dd className="num">{formatLoss(progress.loss)}</dd>
-            <dt>Speed</dt>
-            <dd className="num">{formatRate(progress.samplesPerSecond)} samples</dd>
-          </dl>
-          <progress max={Math.max(1, progress.batchesPerEpoch)} value={Math.min(progress.batch, progress.batchesPerEpoch)} aria-label="Batches done in this epoch" />
+          <progress max={1} value={roundFraction(p.progress, p.localEpochs)} aria-label="Your training in this round" />
+          <p className="muted you-progress">
+            epoch {p.progress.epoch + 1}
+            {p.localEpochs !== null ? ` of ${p.localEpochs}` : ''} · batch {p.progress.batch} of {p.progress.batchesPerEpoch} · loss {formatLoss(p.progress.loss)} ·{' '}
+            {formatRate(p.progress.samplesPerSecond)} samples
+          </p>
         </>
-      ) : (
-        <p className="empty">Not training right now.</p>
       )}
+      <p className="you-contribution">{contributionText(p.contributions, p.finishedRounds)}</p>
+      <p className="muted">Your data: {dataLine(p.data)}. It never leaves this device.</p>
     </section>
   );
 }

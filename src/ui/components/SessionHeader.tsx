@@ -1,134 +1,93 @@
-import type { DecompositionMode } from '../../fl/protocol';
+import { useState } from 'react';
 import type { SessionState } from '../../session/types';
-import { UI_CONFIG } from '../config';
 import { describePartition, describeStrategy } from '../host-form';
-import { useProjector } from '../hooks';
-import { joinLinks } from '../join-links';
-import { STATUS_TEXT, aggregatorLabel, canStart, canStop, roundProgressText } from '../session-view';
+import { aggregatorLabel, canStart, canStop, roundProgressText, statusText } from '../session-view';
 import { useSession } from '../store';
-import { CopyField } from './CopyField';
-import { QrCode } from './QrCode';
+import { describeTask } from '../../data/task-fit';
 
-const DECOMPOSITION_CHOICES: { value: DecompositionMode; text: string }[] = [
-  { value: 'exact', text: 'exact (cross-evaluation)' },
-  { value: 'proxy', text: 'proxy (aggregator validation set)' },
-  { value: 'off', text: 'off' },
-];
 
+/** The session's status line and the host's controls. How to join lives in JoinPanel. */
 export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave: () => void }) {
   const actions = useSession((s) => s.actions);
   const pending = useSession((s) => s.pending);
-  const projector = useProjector();
-  const links = state.joinUrl ? safeJoinLinks(state.joinUrl, state.lanUrls) : null;
   const settings = state.settings;
 
   return (
     <section className="panel session-header" aria-label="Session">
-      <div className="header-main">
+      <div className="header-row">
         <div className="code-block">
-          <span className="label">Session code</span>
+          <span className="label">Session</span>
           <span className="session-code">{state.code ?? '—'}</span>
-          {links?.secret && (
-            <span className="secret">
-              secret <code>{links.secret}</code>
-            </span>
-          )}
         </div>
         <div className="facts-block">
-          <p>
-            <span className={`status-badge status-${state.status}`}>{STATUS_TEXT[state.status]}</span>{' '}
-            <span className="round-progress">{roundProgressText(state)}</span>
+          <p className="status-line">
+            <span className={`status-badge status-${state.status}`} data-testid="status-badge">
+              {statusText(state)}
+            </span>{' '}
+            <span className="round-progress" data-testid="round-progress">
+              {roundProgressText(state)}
+            </span>
           </p>
           <p>
             Aggregator: <strong>{aggregatorLabel(state)}</strong>
             {state.role && <span className="muted"> · you are {state.role === 'host' ? 'the host' : 'a client'}</span>}
           </p>
           {settings && (
-            <p className="muted settings-summary">
-              {describeStrategy(settings.strategy)} · {settings.model.toUpperCase()} · {settings.localEpochs} local epoch
-              {settings.localEpochs === 1 ? '' : 's'} · batch {settings.batchSize} · lr {settings.learningRate} · {settings.codec} · demo split{' '}
-              {describePartition(settings.demoPartition)}
-            </p>
+            <details className="settings-summary">
+              <summary>Session settings</summary>
+              <p className="muted">
+                {state.modelSpec ? `${describeTask(state.modelSpec)} · ` : ''}
+                {describeStrategy(settings.strategy)} · {settings.model.toUpperCase()} · {settings.localEpochs} local epoch
+                {settings.localEpochs === 1 ? '' : 's'} · batch {settings.batchSize} · lr {settings.learningRate} · {settings.codec} · demo split{' '}
+                {describePartition(settings.demoPartition)}
+              </p>
+            </details>
           )}
-          <div className="button-row">
-            {state.role === 'host' && (
-              <>
-                <button type="button" className="primary" onClick={() => void actions.start()} disabled={!canStart(state) || pending === 'start'}>
-                  {state.currentRound > 0 ? 'Resume' : 'Start'}
-                </button>
-                <button type="button" onClick={() => actions.stop()} disabled={!canStop(state)}>
-                  Stop after this round
-                </button>
-              </>
-            )}
-            <button type="button" className="danger" onClick={onLeave}>
-              Leave
-            </button>
-          </div>
-          {state.role === 'host' && settings && (
-            <div className="inline-form">
-              <label htmlFor="decomposition-mode">Loss decomposition</label>
-              <select
-                id="decomposition-mode"
-                value={settings.decomposition}
-                onChange={(e) => actions.setDecomposition(e.target.value as DecompositionMode)}
-              >
-                {DECOMPOSITION_CHOICES.map((c) => (
-                  <option key={c.value} value={c.value}>
-                    {c.text}
-                  </option>
-                ))}
-              </select>
+        </div>
+        <div className="controls-block">
+          {state.role === 'host' && (
+            <div className="button-row">
+              <button type="button" className="primary" onClick={() => void actions.start()} disabled={!canStart(state) || pending === 'start'}>
+                {state.currentRound > 0 ? 'Resume' : 'Start'}
+              </button>
+              <button type="button" onClick={() => actions.stop()} disabled={!canStop(state) || state.stopping === true}>
+                Stop after this round
+              </button>
             </div>
           )}
         </div>
-        {links && (
-          <div className="qr-block">
-            <QrCode text={links.primary} size={projector ? UI_CONFIG.qr.projectorSize : UI_CONFIG.qr.size} label="QR code of the join link" />
-            <span className="muted">Scan to join</span>
-          </div>
-        )}
+        <LeaveButton running={state.status === 'running'} isHost={state.role === 'host'} onLeave={onLeave} />
       </div>
-      {links && (
-        <div className="join-block">
-          <CopyField id="join-url" label="Join link (send it, or scan the QR code)" value={links.primary} />
-          {links.loopbackOnly && (
-            <p className="warn-text">This link points at this machine only (localhost): other devices need one of the LAN addresses.</p>
-          )}
-          {links.lan.length > 0 && (
-            <div className="lan-urls">
-              <span className="label">Open on other devices in this network:</span>
-              <ul>
-                {links.lan.map((url) => (
-                  <li key={url}>
-                    <a href={url}>{url}</a>
-                  </li>
-                ))}
-              </ul>
-            </div>
-          )}
-        </div>
-      )}
-      {!links && state.lanUrls.length > 0 && (
-        <div className="lan-urls">
-          <span className="label">This app on the network:</span>
-          <ul>
-            {state.lanUrls.map((url) => (
-              <li key={url}>
-                <a href={url}>{url}</a>
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
     </section>
   );
 }
 
-function safeJoinLinks(joinUrl: string, lanUrls: string[]) {
-  try {
-    return joinLinks(joinUrl, lanUrls);
-  } catch {
-    return { primary: joinUrl, lan: [], loopbackOnly: false, secret: null };
+/** Leave, away from Stop; while rounds run it asks first (leaving ends this tab's part, and the host's hands over). */
+function LeaveButton({ running, isHost, onLeave }: { running: boolean; isHost: boolean; onLeave: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  if (!confirming) {
+    return (
+      <div className="leave-block">
+        <button type="button" className="danger subtle" onClick={() => (running ? setConfirming(true) : onLeave())}>
+          Leave session
+        </button>
+      </div>
+    );
   }
+  return (
+    <div className="leave-block confirm" role="alertdialog" aria-labelledby="leave-question">
+      <p id="leave-question">
+        Leave the running session?{' '}
+        {isHost ? 'Another tab takes over aggregating; this tab cannot come back.' : 'Your device stops training; you can join again with the code.'}
+      </p>
+      <div className="button-row">
+        <button type="button" className="danger" onClick={onLeave}>
+          Leave
+        </button>
+        <button type="button" autoFocus onClick={() => setConfirming(false)}>
+          Stay
+        </button>
+      </div>
+    </div>
+  );
 }

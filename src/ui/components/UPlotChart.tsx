@@ -29,6 +29,18 @@ export interface UPlotChartProps {
   zeroLine?: boolean;
   /** Accessible description of what the chart shows. */
   ariaLabel: string;
+  /** Plot height in CSS pixels (default: UI_CONFIG.chart, by projector mode). */
+  height?: number;
+}
+
+/** The last finite value of a series (what the legend shows while no point is hovered, e.g. on a phone). */
+function lastValue(values: ArrayLike<number | null | undefined> | undefined): number | null {
+  if (!values) return null;
+  for (let i = values.length - 1; i >= 0; i--) {
+    const v = values[i];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return null;
 }
 
 const AXIS_COLOR = '#1a1a1a';
@@ -73,8 +85,11 @@ function buildOptions(p: UPlotChartProps, width: number, height: number, project
         scale: s.scale ?? 'y',
         spanGaps: false,
         points: { show: true, size: pointSize, fill: s.color, stroke: s.color },
-        // Without a cursor uPlot asks for the value of nothing: show no number then, and a dash for a gap.
-        value: (u, v) => (v == null ? (u.cursor.idx == null ? '' : '—') : v.toFixed(s.digits ?? 4)),
+        // Without a cursor (no hover, e.g. on a phone) the legend shows the latest value; a gap reads as a dash.
+        value: (u, v, seriesIdx) => {
+          const shown = v == null && u.cursor.idx == null ? lastValue(u.data[seriesIdx] as ArrayLike<number | null>) : v;
+          return shown == null ? '—' : shown.toFixed(s.digits ?? 4);
+        },
       })),
     ],
     cursor: { drag: { x: false, y: false } },
@@ -107,7 +122,7 @@ export function UPlotChart(props: UPlotChartProps) {
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const [width, setWidth] = useState(0);
-  const height = projector ? UI_CONFIG.chart.projectorHeight : UI_CONFIG.chart.height;
+  const height = props.height ?? (projector ? UI_CONFIG.chart.projectorHeight : UI_CONFIG.chart.height);
 
   useEffect(() => {
     const el = container.current;
@@ -141,6 +156,8 @@ export function UPlotChart(props: UPlotChartProps) {
 
   useEffect(() => {
     plot.current?.setData(props.columns as uPlot.AlignedData);
+    // Refresh the legend's "latest value" when nothing is hovered.
+    if (plot.current && plot.current.cursor.idx == null) plot.current.setLegend({ idx: null as unknown as number });
   }, [props.columns]);
 
   useEffect(() => {

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { RoundEngine, type EngineConfig, type EngineEvent } from './engine';
+import { InMemoryNetwork } from './in-memory-transport';
+import { mlpSpec } from './models';
+import { PROTOCOL_VERSION } from './protocol';
+import type { WeightSet } from './weights';
+
+const weights = (fill: number): WeightSet => [{ name: 'w', shape: [4, 2], values: new Float32Array(8).fill(fill) }];
+const metrics = { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 5, samplesPerSecond: 100 };
+
+const config: EngineConfig = {
+  model: mlpSpec([4], 2, []),
+  strategy: { name: 'fedavg' },
+  train: { localEpochs: 1, batchSize: 8, learningRate: 0.1 },
+  minClients: 1,
+  fraction: 1,
+  decomposition: 'off',
+  decompositionEvery: 1,
+  seed: 1,
+  timing: { roundDeadlineMs: 30_000, evalDeadlineMs: 30_000 },
+};
+
+describe("a client's 'cannot train' report", () => {
+  it('leaves that client out of the round at once instead of waiting for the deadline', async () => {
+    const network = new InMemoryNetwork();
+    const events: EngineEvent[] = [];
+    const engine = new RoundEngine(network.endpoint('agg'), config, { weights: weights(0) }, { onEvent: (e) => events.push(e) });
+    for (const id of ['good', 'bad']) {
+      const ep = network.endpoint(id);
+      ep.onMessage((from, m) => {
+        if (m.type !== 'round-start') return;
+        if (id === 'good') setTimeout(() => ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: weights(1), numSamples: 10, metrics }), 50);
+        else ep.send(from, { type: 'error', v: PROTOCOL_VERSION, reason: 'my data has 3 features, the model expects 4' });
+      });
+      ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });
+    }
+    await engine.waitForClients(2, 2000);
+    const started = Date.now();
+    const report = await engine.runRound();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(report?.participants).toEqual(['good']);
+    expect(report?.missing).toEqual(['bad']);
+    expect(events.some((e) => e.kind === 'rejected' && e.from === 'bad' && /3 features/.test(e.reason))).toBe(true);
+    // Still connected: asked again next round.
+    expect(engine.connectedClients.map((c) => c.id).sort()).toEqual(['bad', 'good']);
+    engine.dispose();
+  });
+
+  it('when every selected client declines, the round ends at once as failed', async () => {
+    const network = new InMemoryNetwork();
+    const engine = new RoundEngine(network.endpoint('agg'), config, { weights: weights(0) });
+    const ep = network.endpoint('bad');
+    ep.onMessage((from, m) => {
+      if (m.type === 'round-start') ep.send(from, { type: 'error', v: PROTOCOL_VERSION, reason: 'no' });
+    });
+    ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'bad', backend: 'test', numSamples: 10, labelHistogram: [10] });
+    await engine.waitForClients(1, 2000);
+    const started = Date.now();
+    expect(await engine.runRound()).toBeNull();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    engine.dispose();
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * Live status of a session as this tab sees it on the wire: which round runs now, and what each peer is doing.
+ * Fed with the protocol messages the tab sends and receives (the controller taps its transport), plus this tab's
+ * own activity and the finished rounds' records. Pure: no timers, no DOM; `now` is passed in.
+ *
+ * Aggregating tab: a round-start it sends to a peer means "training round r"; that peer's update means
+ * "update sent"; an error report means "left out: <reason>"; a finished round that lists the peer as missing means
+ * "missing in round r". Client tab: a round-start from the aggregator means round r runs; a round-result, a roster
+ * or a welcome tell which rounds are done (a late joiner learns the round from them).
+ */
+import type { Message } from '../fl/protocol';
+import type { PeerStatus } from './types';
+
+export interface PeerLiveStatus {
+  status: PeerStatus;
+  /** Round the status refers to (0 when none). */
+  round: number;
+  /** When the status began (ms, the clock passed in). */
+  since: number;
+  /** Why, for 'left-out' (the client's own words) and 'missing'. */
+  detail: string | null;
+}
+
+export interface RoundMarks {
+  /** Highest round whose start this tab saw (sent or received). */
+  started: number;
+  /** Highest round known to be finished. */
+  finished: number;
+}
+
+interface FinishedRound {
+  round: number;
+  participants: string[];
+  missing: string[];
+}
+
+export class LiveStatusTracker {
+  private readonly peers = new Map<string, PeerLiveStatus>();
+  private started = 0;
+  private finished = 0;
+  private seenFinished = 0;
+  private readonly contributed = new Set<number>();
+  /** This tab's peer id (its own updates are counted as its contribution). */
+  selfId: string | null = null;
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  /** Rounds to which this tab sent an update, ascending. */
+  get selfContributions(): number[] {
+    return [...this.contributed].sort((a, b) => a - b);
+  }
+
+  get marks(): RoundMarks {
+    return { started: this.started, finished: Math.max(this.finished, this.seenFinished) };
+  }
+
+  /** The round running now (started and not finished), or null between rounds. */
+  get activeRound(): number | null {
+    const m = this.marks;
+    return m.started > m.finished ? m.started : null;
+  }
+
+  status(peerId: string): PeerLiveStatus | null {
+    return this.peers.get(peerId) ?? null;
+  }
+
+  private setPeer(id: string, status: PeerStatus, round: number, detail: string | null = null): void {
+    this.peers.set(id, { status, round, since: this.clock(), detail });
+  }
+
+  /** A message this tab sent to `to`. */
+  sent(to: string, m: Message): void {
+    switch (m.type) {
+      case 'round-start':
+        this.started = Math.max(this.started, m.round);
+        this.setPeer(to, 'training', m.round);
+        return;
+      case 'eval-request':
+        this.setPeer(to, 'evaluating', m.round);
+        return;
+      case 'update':
+        this.contributed.add(m.round);
+        if (this.selfId) this.setPeer(this.selfId, 'uploaded', m.round);
+        return;
+      case 'error':
+        if (this.selfId) this.setPeer(this.selfId, 'left-out', this.started, m.reason);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A message this tab received from `from`. */
+  received(from: string, m: Message): void {
+    switch (m.type) {
+      case 'update': {
+        const prev = this.peers.get(from);
+        if (!prev || prev.round <= m.round) this.setPeer(from, 'uploaded', m.round);
+        return;
+      }
+      case 'eval-result':
+        this.setPeer(from, 'uploaded', m.round);
+        return;
+      case 'error': {
+        const round = this.peers.get(from)?.round ?? this.started;
+        this.setPeer(from, 'left-out', round, m.reason);
+        return;
+      }
+      case 'bye':
+        this.setPeer(from, 'left', this.started);
+        return;
+      case 'round-start':
+        this.started = Math.max(this.started, m.round);
+        this.finished = Math.max(this.finished, m.round - 1);
+        return;
+      case 'round-result':
+        this.finished = Math.max(this.finished, m.round);
+        this.started = Math.max(this.started, m.round);
+        return;
+      case 'roster':
+      case 'welcome':
+        this.finished = Math.max(this.finished, m.round);
+        this.started = Math.max(this.started, m.round);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A peer's connection closed. */
+  left(peerId: string): void {
+    this.setPeer(peerId, 'left', this.started);
+  }
+
+  /** The aggregator's records of finished rounds: marks the selected peers that sent nothing as missing. */
+  roundsFinished(rounds: FinishedRound[]): void {
+    for (const r of rounds) {
+      if (r.round <= this.seenFinished) continue;
+      this.seenFinished = r.round;
+      for (const id of r.participants) {
+        if (id === this.selfId) this.contributed.add(r.round);
+        const prev = this.peers.get(id);
+        if (prev && prev.round === r.round && (prev.status === 'training' || prev.status === 'evaluating')) this.setPeer(id, 'uploaded', r.round);
+      }
+      for (const id of r.missing) {
+        const prev = this.peers.get(id);
+        if (prev && (prev.status === 'left-out' || prev.status === 'left') && prev.round === r.round) continue;
+        if (prev?.status === 'left') continue;
+        this.setPeer(id, 'missing', r.round, `no update in time for round ${r.round}`);
+      }
+    }
+  }
+
+  /**
+   * A peer's status for display. A peer never asked to train (or not in the running round) is 'idle', or
+   * 'no-data' when it announced no samples.
+   */
+  view(peerId: string, numSamples: number): PeerLiveStatus {
+    const s = this.peers.get(peerId);
+    const active = this.activeRound;
+    if (s) {
+      // "training"/"update sent" belong to one round; once a later round started without this peer, it waits.
+      const stale = (s.status === 'training' || s.status === 'uploaded' || s.status === 'evaluating') && active !== null && s.round < active;
+      if (!stale) return s;
+      return { status: numSamples > 0 ? 'idle' : 'no-data', round: active, since: s.since, detail: numSamples > 0 ? `not selected for round ${active}` : null };
+    }
+    // A fixed `since` (not now): an unchanged status must compare equal between refreshes.
+    return { status: numSamples > 0 ? 'idle' : 'no-data', round: 0, since: 0, detail: null };
+  }
+
+  /** This tab's own status, from its training activity (its messages to itself never cross the network). */
+  setSelf(selfId: string, activity: 'training' | 'evaluating' | 'idle', round: number): void {
+    this.selfId = selfId;
+    if (activity === 'idle') {
+      const prev = this.peers.get(selfId);
+      if (prev && (prev.status === 'training' || prev.status === 'evaluating')) this.setPeer(selfId, 'uploaded', prev.round);
+      return;
+    }
+    this.setPeer(selfId, activity, round);
+  }
+
+}

@@ -1,0 +1,53 @@
+/** What the "You" panel says about this tab's own part (display only). */
+import type { LocalDataView, LocalProgressView, PeerView, SessionStatus } from '../session/types';
+
+export interface YouFacts {
+  self: Pick<PeerView, 'status' | 'statusDetail' | 'statusRound'> | null;
+  progress: LocalProgressView | null;
+  localEpochs: number | null;
+  sessionStatus: SessionStatus;
+  hasData: boolean;
+}
+
+/** One headline sentence: what this device is doing now. */
+export function youHeadline(f: YouFacts): string {
+  if (!f.hasData) return 'No data on this device yet: load the demo data or your own files below.';
+  const s = f.self;
+  const round = s?.statusRound ? ` ${s.statusRound}` : '';
+  switch (s?.status) {
+    case 'training':
+      return `Training round${round}`;
+    case 'evaluating':
+      return `Scoring the others' models on your held-out data (round${round})`;
+    case 'uploaded':
+      return `Your update for round${round} was sent`;
+    case 'left-out':
+      return `Left out of round${round}: ${s.statusDetail ?? 'this device could not train'}`;
+    case 'missing':
+      return `Your update for round${round} did not arrive in time`;
+    default:
+      break;
+  }
+  if (f.sessionStatus === 'finished') return 'The run is finished.';
+  if (f.sessionStatus === 'lobby' || f.sessionStatus === 'connecting') return 'Ready: waiting for the host to start.';
+  return 'Waiting for the next round.';
+}
+
+/** Share of the local work done in the current round, 0..1, from the training loop's progress. */
+export function roundFraction(p: LocalProgressView, localEpochs: number | null): number {
+  const epochs = Math.max(1, localEpochs ?? 1);
+  const perEpoch = Math.max(1, p.batchesPerEpoch);
+  return Math.min(1, (p.epoch + Math.min(p.batch, perEpoch) / perEpoch) / epochs);
+}
+
+/** "Your updates went into 3 of 5 rounds (1, 2, 4)." */
+export function contributionText(rounds: number[], finishedRounds: number): string {
+  if (rounds.length === 0) return finishedRounds > 0 ? `None of your updates went into the ${finishedRounds} finished rounds yet.` : 'No round has finished yet.';
+  const list = rounds.length <= 12 ? ` (${rounds.join(', ')})` : '';
+  return `Your updates went into ${rounds.length} of ${Math.max(finishedRounds, rounds.length)} rounds${list}.`;
+}
+
+export function dataLine(d: LocalDataView | null): string {
+  if (!d) return 'no data loaded';
+  return `${d.numSamples.toLocaleString('en-US')} training samples, ${d.numEval.toLocaleString('en-US')} held out (${d.source === 'demo' ? 'demo data' : 'your own files'})`;
+}
