@@ -5,6 +5,7 @@ import type { ModelSpec } from './models';
 import type { DecompositionMode, EvalResultMessage, HelloMessage, Message, TrainConfig, UpdateMessage } from './protocol';
 import { PROTOCOL_VERSION } from './protocol';
 import { Rng } from './rng';
+import { robustAggregate, robustSettings, type RobustMode, type RobustSettings } from './robust';
 import { createAggregator } from './strategies/aggregators';
 import type { Aggregator, ClientUpdate, StrategyConfig } from './strategies/types';
 import type { Transport } from './transport';
@@ -29,6 +30,8 @@ export interface EngineConfig {
    * loss then arrive with the 'round-evaluated' event and the round-result message), instead of before it starts.
    */
   evaluateInBackground?: boolean;
+  /** Defence against hostile updates applied before the strategy aggregates (src/fl/robust); default 'clip'. */
+  robust?: RobustMode | Partial<RobustSettings>;
 }
 
 export interface ClientInfo {
@@ -93,6 +96,7 @@ interface Waiter<T> {
 export class RoundEngine {
   private readonly clients = new Map<string, ClientInfo>();
   private readonly aggregator: Aggregator;
+  private readonly robust: RobustSettings;
   private readonly timing: FlTiming;
   private readonly layout: TensorLayout[];
   private global: WeightSet;
@@ -117,6 +121,7 @@ export class RoundEngine {
     this.layout = layoutOf(initialWeights);
     this.round = startRound;
     this.aggregator = createAggregator(config.strategy);
+    this.robust = robustSettings(config.robust);
     this.timing = { ...FL_TIMING, ...config.timing };
     this.unsubscribe.push(
       transport.onMessage((from, message) => this.handle(from, message)),
@@ -306,8 +311,7 @@ export class RoundEngine {
     this.updateWaiter = null;
     const trainMs = performance.now() - trainStart;
 
-    const arrived = [...waiter.received.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-    const missing = selected.filter((id) => !waiter.received.has(id));
+    let arrived = [...waiter.received.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
     if (arrived.length < this.config.minClients) {
       const reason = `only ${arrived.length} of ${selected.length} updates arrived (${this.config.minClients} needed)`;
       this.emit({ kind: 'round-failed', round: roundNumber, reason });
@@ -317,8 +321,15 @@ export class RoundEngine {
     const aggStart = performance.now();
     const updates: ClientUpdate[] = arrived.map(([id, m]) => ({ clientId: id, delta: m.delta, numSamples: m.numSamples }));
     const previousGlobal = this.global;
-    const newGlobal = this.aggregator.aggregate(previousGlobal, updates);
-    assertFinite(newGlobal, 'aggregated global model');
+    // Never throws: hostile updates are dropped with a reason; if none is usable the round fails uncommitted.
+    const robust = robustAggregate({ global: previousGlobal, updates, declaredSamples: (id) => this.clients.get(id)?.numSamples, settings: this.robust, aggregator: this.aggregator, strategy: this.config.strategy.name });
+    robust.dropped.forEach((d) => this.reject(d.clientId, `update dropped by the robust aggregation: ${d.reason}`));
+    if (!robust.ok) {
+      this.emit({ kind: 'round-failed', round: roundNumber, reason: `aggregation failed: ${robust.reason}` });
+      return null;
+    }
+    const newGlobal = robust.global;
+    arrived = robust.accepted.map((u) => [u.clientId, { ...waiter.received.get(u.clientId)!, delta: u.delta, numSamples: u.numSamples }]);
     const aggregateMs = performance.now() - aggStart;
     this.global = newGlobal;
     this.round = roundNumber;
@@ -334,7 +345,7 @@ export class RoundEngine {
     const report: RoundReport = {
       round: roundNumber,
       participants: arrived.map(([id]) => id),
-      missing,
+      missing: selected.filter((id) => !arrived.some(([a]) => a === id)),
       accuracy: test?.accuracy ?? null,
       loss: test?.loss ?? null,
       decomposition,

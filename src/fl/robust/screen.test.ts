@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../rng';
+import { screenUpdates } from './screen';
+import { normOf } from './stats';
+import { flat, LAYOUT, randomDelta, update } from './test-helpers';
+import { robustSettings } from './types';
+
+const clip = robustSettings('clip');
+const none = () => undefined;
+
+describe('screening a round of updates', () => {
+  it('clips every norm to clipFactor x the median norm, exactly like a direct reference, on random inputs', () => {
+    const rng = new Rng(11);
+    for (let trial = 0; trial < 10; trial++) {
+      const K = 3 + rng.int(6);
+      // Same mean direction for all (so none is dropped for its direction), norms spread over 3 orders of magnitude.
+      const updates = Array.from({ length: K }, (_, k) => update(`c${k}`, randomDelta(rng, 0.1, 1).map((t) => ({ ...t, values: t.values.map((v) => v * 10 ** (rng.next() * 3)) }))));
+      const factor = 1 + rng.next() * 3;
+      const settings = robustSettings({ mode: 'clip', clipFactor: factor });
+      const result = screenUpdates(LAYOUT, updates, none, settings);
+      const norms = updates.map((u) => Math.sqrt(flat(u.delta).reduce((s, x) => s + x * x, 0)));
+      const sorted = [...norms].sort((a, b) => a - b);
+      const med = K % 2 ? sorted[K >> 1] : (sorted[K / 2 - 1] + sorted[K / 2]) / 2;
+      expect(result.referenceNorm).toBeCloseTo(med, 6);
+      expect(result.kept.map((u) => u.clientId)).toEqual(updates.map((u) => u.clientId));
+      result.kept.forEach((u, k) => {
+        const scale = Math.min(1, (factor * med) / norms[k]);
+        flat(u.delta).forEach((x, i) => expect(x).toBeCloseTo(flat(updates[k].delta)[i] * scale, 4));
+      });
+      expect(result.clipped.map((c) => c.clientId)).toEqual(updates.filter((_, k) => norms[k] > factor * med).map((u) => u.clientId));
+    }
+  });
+
+  it('drops non-finite updates, bad sample counts, wrong layouts and second updates, with reasons, in every mode', () => {
+    const rng = new Rng(2);
+    const nan = randomDelta(rng);
+    nan[1].values[2] = NaN;
+    const inf = randomDelta(rng);
+    inf[0].values[0] = -Infinity;
+    const wrong = randomDelta(rng).slice(0, 1);
+    for (const mode of ['off', 'clip', 'median'] as const) {
+      const r = screenUpdates(
+        LAYOUT,
+        [update('a', randomDelta(rng)), update('nan', nan), update('inf', inf), update('zero', randomDelta(rng), 0), update('frac', randomDelta(rng), 1.5), update('layout', wrong), update('a', randomDelta(rng))],
+        none,
+        robustSettings(mode),
+      );
+      expect(r.kept.map((u) => u.clientId)).toEqual(['a']);
+      expect(r.dropped.map((d) => d.clientId)).toEqual(['nan', 'inf', 'zero', 'frac', 'layout', 'a']);
+      expect(r.dropped[0].reason).toMatch(/non-finite/);
+      expect(r.dropped[5].reason).toMatch(/second update/);
+    }
+  });
+
+  it('caps sample counts at the declared count, the session maximum and sampleFactor x the round median', () => {
+    const rng = new Rng(4);
+    const declared: Record<string, number> = { a: 100, b: 200, c: 300, liar: 50 };
+    const updates = [update('a', randomDelta(rng, 0.1, 1), 100), update('b', randomDelta(rng, 0.1, 1), 200), update('c', randomDelta(rng, 0.1, 1), 300), update('liar', randomDelta(rng, 0.1, 1), 1e9)];
+    const r = screenUpdates(LAYOUT, updates, (id) => declared[id], clip);
+    expect(r.kept.map((u) => u.numSamples)).toEqual([100, 200, 300, 50]);
+    expect(r.capped).toEqual([{ clientId: 'liar', claimed: 1e9, capped: 50 }]);
+    // A liar that also lied when joining is held to the session maximum (1e6), then to 10 x the round median (250).
+    const r2 = screenUpdates(LAYOUT, updates, (id) => (id === 'liar' ? 1e9 : declared[id]), clip);
+    expect(r2.kept.map((u) => u.numSamples)).toEqual([100, 200, 300, 2500]);
+    const r3 = screenUpdates(LAYOUT, updates, (id) => (id === 'liar' ? 1e9 : declared[id]), robustSettings({ maxSamples: 250 }));
+    expect(r3.kept.map((u) => u.numSamples)).toEqual([100, 200, 250, 250]);
+    // 'off' leaves them alone.
+    expect(screenUpdates(LAYOUT, updates, (id) => declared[id], robustSettings('off')).kept.map((u) => u.numSamples)).toEqual([100, 200, 300, 1e9]);
+  });
+
+  it('drops a sign-flipped update (it points against the median update) and keeps honest ones', () => {
+    const rng = new Rng(8);
+    const honest = Array.from({ length: 4 }, (_, k) => update(`h${k}`, randomDelta(rng, 0.5, 1)));
+    const flipped = update('flip', randomDelta(rng, 0.5, 1).map((t) => ({ ...t, values: t.values.map((v) => -4 * v) })));
+    const r = screenUpdates(LAYOUT, [...honest, flipped], none, clip);
+    expect(r.kept.map((u) => u.clientId)).toEqual(['h0', 'h1', 'h2', 'h3']);
+    expect(r.dropped).toHaveLength(1);
+    expect(r.dropped[0]).toMatchObject({ clientId: 'flip' });
+    expect(r.dropped[0].reason).toMatch(/against the round's median/);
+  });
+
+  it('with 2 updates clips to clipFactor x the smaller norm; with 1 does not clip', () => {
+    const rng = new Rng(6);
+    const small = randomDelta(rng);
+    const big = randomDelta(rng, 1e6);
+    const r = screenUpdates(LAYOUT, [update('small', small), update('big', big)], none, clip);
+    expect(r.referenceNorm).toBeCloseTo(normOf(small), 6);
+    expect(normOf(r.kept[1].delta) / normOf(small)).toBeCloseTo(3, 5);
+    expect(r.kept[0].delta).toBe(small);
+    const one = screenUpdates(LAYOUT, [update('big', big)], none, clip);
+    expect(one.referenceNorm).toBeNull();
+    expect(one.kept[0].delta).toBe(big);
+  });
+
+  it('a max-float update comes out clipped to a finite, small norm', () => {
+    const rng = new Rng(1);
+    const max = randomDelta(rng).map((t) => ({ ...t, values: t.values.map((v) => (v >= 0 ? 3.4028234663852886e38 : -3.4028234663852886e38)) }));
+    const honest = Array.from({ length: 4 }, (_, k) => update(`h${k}`, randomDelta(rng, 0.01)));
+    const r = screenUpdates(LAYOUT, [...honest, update('max', max)], none, robustSettings({ minCosine: -1 }));
+    const kept = r.kept.find((u) => u.clientId === 'max')!;
+    expect(flat(kept.delta).every(Number.isFinite)).toBe(true);
+    expect(normOf(kept.delta)).toBeCloseTo(3 * r.referenceNorm!, 6);
+  });
+});
