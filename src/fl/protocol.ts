@@ -1,5 +1,6 @@
 import type { PartitionSpec } from './data/partition';
 import type { ModelSpec } from './models';
+import type { RobustMode } from './robust/types';
 import type { StrategyConfig } from './strategies/types';
 import type { WeightSet } from './weights';
 
@@ -117,6 +118,8 @@ export interface SessionConfig {
   decompositionEvery: number;
   codec: WeightCodecChoice;
   seed: number;
+  /** The aggregator's defence against hostile updates (src/fl/robust); absent means the default, 'clip'. */
+  robust?: RobustMode;
   /** How the built-in demo data is split: client slot k gets part k of this partition. */
   demo: { partition: PartitionSpec; clients: number };
 }

@@ -1,6 +1,7 @@
 import type { ClientInfo } from '../fl/engine';
 import type { LossDecomposition } from '../fl/decomposition';
 import type { DecompositionMode } from '../fl/protocol';
+import type { RobustMode } from '../fl/robust/types';
 import type { StrategyConfig } from '../fl/strategies/types';
 import type { PartitionSpec } from '../fl/data/partition';
 import type { WeightCodecName } from '../fl/codec';
@@ -22,6 +23,8 @@ export interface SessionSettings {
   decomposition: DecompositionMode;
   decompositionEvery: number;
   codec: WeightCodecName;
+  /** Defence against hostile updates; absent means the default, 'clip'. */
+  robust?: RobustMode;
   /** How the built-in demo data is split among clients (slot = join order). */
   demoPartition: PartitionSpec;
   demoClients: number;

@@ -3,6 +3,8 @@ import { isBackendPreference } from '../fl/backend/node-backend';
 import { isWeightCodecName } from '../fl/codec';
 import type { PartitionSpec } from '../fl/data/partition';
 import { STRATEGY_NAMES, strategyConfig, type StrategyName } from '../fl/strategies/types';
+import { isRobustMode, ROBUST_MODES } from '../fl/robust';
+import { ATTACK_SYNTAX, parseAttacks, type AttackConfig } from './attacks';
 import { SIM_DEFAULTS, type SimConfig } from './simulation';
 
 export const USAGE = `Usage: npm run sim -- [options]
@@ -26,6 +28,9 @@ export const USAGE = `Usage: npm run sim -- [options]
   --seed S            (default ${SIM_DEFAULTS.seed}); same seed, same numbers
   --backend auto|wasm|cpu   tfjs backend (default auto: a short timed probe on the model)
   --codec float32|float16|int8   send every message through the real wire format with this weight codec
+  --robust off|clip|trimmed-mean|median   the aggregator's defence against hostile updates (default ${SIM_DEFAULTS.robust})
+  --attackers N       N clients, chosen by the seed, poison their updates (default 0); needs --attack
+  --attack SPEC       ${ATTACK_SYNTAX}
   --out FILE.json     write the full result as JSON
   --quiet             only the final summary
   --help`;
@@ -49,6 +54,20 @@ export interface CliOptions {
   help: boolean;
 }
 
+function attackOption(attackersRaw: string | undefined, spec: string | undefined, clients: number): AttackConfig | null {
+  const attackers = num('attackers', attackersRaw, 0, (x) => nonNegativeInt(x) && x <= clients, `an integer from 0 to --clients (${clients})`);
+  if (attackers === 0) {
+    if (spec !== undefined && attackersRaw === undefined) throw new UsageError('--attack needs --attackers N');
+    return null;
+  }
+  if (spec === undefined) throw new UsageError(`--attackers needs --attack (${ATTACK_SYNTAX})`);
+  try {
+    return { attackers, attacks: parseAttacks(spec) };
+  } catch (e) {
+    throw new UsageError(`--attack: ${(e as Error).message}`);
+  }
+}
+
 export function parseSimArgs(argv: string[]): CliOptions {
   let parsed;
   try {
@@ -61,7 +80,7 @@ export function parseSimArgs(argv: string[]): CliOptions {
         clients: { type: 'string' }, partition: { type: 'string' }, alpha: { type: 'string' }, strategy: { type: 'string' },
         rounds: { type: 'string' }, 'local-epochs': { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
         lambda: { type: 'string' }, mu: { type: 'string' }, rho: { type: 'string' }, fraction: { type: 'string' },
-        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, robust: { type: 'string' }, attackers: { type: 'string' }, attack: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -104,7 +123,14 @@ export function parseSimArgs(argv: string[]): CliOptions {
     evalFraction: d.evalFraction,
     evalMax: d.evalMax,
     codec: v.codec !== undefined && isWeightCodecName(v.codec) ? v.codec : null,
+    robust: d.robust,
+    attack: null,
   };
+  if (v.robust !== undefined) {
+    if (!isRobustMode(v.robust)) throw new UsageError(`--robust must be one of ${ROBUST_MODES.join(', ')}, got "${v.robust}"`);
+    config.robust = v.robust;
+  }
+  config.attack = attackOption(v.attackers, v.attack, config.clients);
   if (v.codec !== undefined && !isWeightCodecName(v.codec)) throw new UsageError(`--codec must be float32, float16 or int8, got "${v.codec}"`);
   if (v.out !== undefined && !v.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${v.out}"`);
   return { config, out: v.out, quiet: v.quiet ?? false, help: v.help ?? false };

@@ -48,7 +48,8 @@ async function main(): Promise<number> {
   });
   process.stdout.write(
     `final accuracy ${fmt(result.final.accuracy)}  best ${fmt(result.final.bestAccuracy)}  ` +
-      `(${config.strategy.name}, ${config.clients} clients, ${config.partition.kind}${config.partition.kind === 'dirichlet' ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name})\n`,
+      `(${config.strategy.name}, ${config.clients} clients, ${config.partition.kind}${config.partition.kind === 'dirichlet' ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name}, robust ${config.robust}` +
+      `${config.attack ? `, ${config.attack.attackers} attacking: ${config.attack.attacks.map((a) => a.kind).join('+')}` : ''})\n`,
   );
   if (options.out) {
     writeFileSync(options.out, JSON.stringify(result, null, 2));

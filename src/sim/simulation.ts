@@ -8,13 +8,15 @@ import { describePartition, partitionIndices, type PartitionSpec, type Partition
 import { standardizeFeatures } from '../fl/data/csv';
 import { splitTrainEval } from '../fl/data/split';
 import type { LossDecomposition } from '../fl/decomposition';
-import { RoundEngine, type RoundReport } from '../fl/engine';
+import { RoundEngine, type EngineEvent, type RoundReport } from '../fl/engine';
 import { createWireCodec, type WeightCodecName } from '../fl/codec';
 import { InMemoryNetwork, type InMemoryEndpoint } from '../fl/in-memory-transport';
 import { TfLocalTrainer } from '../fl/local-trainer';
 import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type ModelSpec } from '../fl/models';
 import type { StrategyConfig } from '../fl/strategies/types';
 import { evaluateModel } from '../fl/train';
+import type { RobustMode } from '../fl/robust';
+import { AttackingTrainer, chooseAttackers, type AttackConfig } from './attacks';
 
 export interface SimConfig {
   /** 'mnist', a .npz path (MedMNIST layout) or a .csv path with a label column. */
@@ -40,6 +42,10 @@ export interface SimConfig {
   evalMax: number;
   /** Send every message through the real wire format with this weight codec (null: in-memory objects). */
   codec: WeightCodecName | null;
+  /** The aggregator's defence against hostile updates. */
+  robust: RobustMode;
+  /** Clients (chosen by the seed) that poison their updates; null: everyone is honest. */
+  attack: AttackConfig | null;
 }
 
 export const SIM_DEFAULTS: SimConfig = {
@@ -60,6 +66,8 @@ export const SIM_DEFAULTS: SimConfig = {
   evalFraction: 0.2,
   evalMax: 200,
   codec: null,
+  robust: 'clip',
+  attack: null,
 };
 
 export interface SimRound {
@@ -87,6 +95,8 @@ export interface SimResult {
 export interface SimHooks {
   onRound?: (round: SimRound) => void;
   onStatus?: (text: string) => void;
+  /** Every event of the aggregator's round engine (rejections with their reasons, failed rounds, ...). */
+  onEngineEvent?: (event: EngineEvent) => void;
 }
 
 interface LoadedData {
@@ -138,11 +148,13 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
   const aggregatorId = 'aggregator';
   const clients: FlClient[] = [];
   const trainers: TfLocalTrainer[] = [];
+  const attackers = cfg.attack ? chooseAttackers(cfg.clients, cfg.attack.attackers, cfg.seed) : new Set<number>();
   partition.clients.forEach((indices, k) => {
     const local = splitTrainEval(subsetDataset(data.train, indices), cfg.evalFraction, cfg.seed * 31 + k, cfg.evalMax);
     const trainer = new TfLocalTrainer(local.train, local.eval, () => tf.getBackend(), cfg.seed);
     trainers.push(trainer);
-    clients.push(new FlClient(network.endpoint(`client-${String(k).padStart(3, '0')}`), aggregatorId, trainer, { name: `client ${k}` }));
+    const participant = cfg.attack && attackers.has(k) ? new AttackingTrainer(trainer, cfg.attack.attacks) : trainer;
+    clients.push(new FlClient(network.endpoint(`client-${String(k).padStart(3, '0')}`), aggregatorId, participant, { name: `client ${k}` }));
   });
 
   const globalModel = buildModel(spec, cfg.seed);
@@ -158,6 +170,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       decomposition: 'exact',
       decompositionEvery: 1,
       seed: cfg.seed,
+      robust: cfg.robust,
       timing: { roundDeadlineMs: 3_600_000, evalDeadlineMs: 3_600_000 },
     },
     await getWeights(globalModel),
@@ -167,6 +180,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
         return evaluateModel(globalModel, data.test);
       },
       onEvent: (e) => {
+        hooks.onEngineEvent?.(e);
         if (e.kind === 'update-received') hooks.onStatus?.(`round ${e.round}: update from ${e.from}`);
         if (e.kind === 'rejected' || e.kind === 'round-failed') hooks.onStatus?.(`warning: ${JSON.stringify(e)}`);
       },

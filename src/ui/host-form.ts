@@ -6,6 +6,7 @@ import type { SessionSettings } from '../session/types';
 import type { DecompositionMode } from '../fl/protocol';
 import type { WeightCodecName } from '../fl/codec';
 import type { PartitionKind, PartitionSpec } from '../fl/data/partition';
+import { DEFAULT_ROBUST_MODE, type RobustMode } from '../fl/robust/types';
 import { DEFAULT_STRATEGY_PARAMS, strategyConfig, type StrategyName } from '../fl/strategies/types';
 import { UI_CONFIG } from './config';
 
@@ -26,6 +27,7 @@ export interface HostFormValues {
   decomposition: DecompositionMode;
   decompositionEvery: string;
   codec: WeightCodecName;
+  robust: RobustMode;
   partition: PartitionKind;
   alpha: string;
   shardsPerClient: string;
@@ -54,6 +56,7 @@ export const DEFAULT_HOST_FORM: HostFormValues = {
   decomposition: 'exact',
   decompositionEvery: '1',
   codec: 'float16',
+  robust: DEFAULT_ROBUST_MODE,
   partition: 'dirichlet',
   alpha: '0.5',
   shardsPerClient: '2',
@@ -162,6 +165,7 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
       decomposition: v.decomposition,
       decompositionEvery,
       codec: v.codec,
+      robust: v.robust,
       demoPartition,
       demoClients,
       seed,
