@@ -24,6 +24,8 @@ const { values } = parseArgs({
     robust: { type: 'string', default: 'off,clip,trimmed-mean,median' },
     attacks: { type: 'string', default: 'none;scale:1e6;signflip:4,inflate-samples:1000000000;nan;max-float' },
     seed: { type: 'string', default: '1' },
+    'clip-factor': { type: 'string' },
+    'drop-factor': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -52,7 +54,11 @@ async function runOne(attack: string, robust: RobustMode): Promise<Outcome> {
     seed: Number(values.seed),
     strategy: strategyConfig(strategy),
     backend: 'wasm',
-    robust,
+    robust: {
+      mode: robust,
+      ...(values['clip-factor'] ? { clipFactor: Number(values['clip-factor']) } : {}),
+      ...(values['drop-factor'] ? { dropFactor: Number(values['drop-factor']) } : {}),
+    },
     attack: attack === 'none' ? null : { attackers: Number(values.attackers), attacks: parseAttacks(attack) },
   };
   let dropped = 0;

@@ -3,7 +3,7 @@ import { RoundEngine, type EngineConfig, type EngineEvent } from './engine';
 import { InMemoryNetwork } from './in-memory-transport';
 import { mlpSpec } from './models';
 import { PROTOCOL_VERSION, type RoundStartMessage } from './protocol';
-import type { RobustMode } from './robust';
+import { ROBUST_DEFAULTS } from './robust';
 import type { WeightSet } from './weights';
 
 const MAX_FLOAT = 3.4028234663852886e38;
@@ -48,17 +48,20 @@ const dropped = (events: EngineEvent[]) => events.filter((e) => e.kind === 'reje
 
 describe('round engine with robust aggregation', () => {
   it("by default ('clip') a sample count above the client's hello is capped at it", async () => {
-    const { engine } = await session({ a: honest, b: () => ({ delta: [3, 3, 3, 3], numSamples: 30 }) }, {});
+    const { engine } = await session({ a: honest, b: () => ({ delta: [1.5, 1.5, 1.5, 1.5], numSamples: 30 }) }, {});
     await engine.runRound();
-    expect(Array.from(engine.globalWeights[0].values)).toEqual([2, 2, 2, 2]); // (10*1 + 10*3) / 20, not 2.5
+    expect(Array.from(engine.globalWeights[0].values)).toEqual([1.25, 1.25, 1.25, 1.25]); // (10*1 + 10*1.5) / 20, not 1.375
   });
 
   it('a max-float client (claiming 1e9 samples) never stops the loop: 4 rounds run in every mode, the model stays finite', async () => {
-    // Per round the honest clients move the model by 1. 'clip' bounds the attacker to 3x the median norm at the
-    // declared weight: (1 + 1 + 1 + 3) / 4 = 1.5 a round. Trimmed mean (1 cut at each end of 4) and median: 1.
-    const expected: Record<RobustMode, number | null> = { off: null, clip: 6, 'trimmed-mean': 4, median: 4 };
-    for (const mode of ['off', 'clip', 'trimmed-mean', 'median'] as RobustMode[]) {
-      const { engine, events } = await session({ a: honest, b: honest, c: honest, evil: maxFloat }, { robust: mode });
+    // Per round the honest clients move the model by 1. Every defence drops the attacker (its norm is far over
+    // dropFactor x the median); with dropping off, 'clip' bounds it to clipFactor x the median norm at the declared
+    // weight: (1 + 1 + 1 + f) / 4 a round.
+    const f = ROBUST_DEFAULTS.clipFactor;
+    const expected: Record<string, number | null> = { off: null, clip: 4, 'trimmed-mean': 4, median: 4, 'clip without dropping': 3 + f };
+    const settings: Record<string, EngineConfig['robust']> = { off: 'off', clip: 'clip', 'trimmed-mean': 'trimmed-mean', median: 'median', 'clip without dropping': { mode: 'clip', dropFactor: Infinity } };
+    for (const mode of Object.keys(settings)) {
+      const { engine, events } = await session({ a: honest, b: honest, c: honest, evil: maxFloat }, { robust: settings[mode] });
       const reports = [];
       for (let i = 0; i < 4; i++) reports.push(await engine.runRound());
       expect(reports.every((r) => r !== null)).toBe(true);

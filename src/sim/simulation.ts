@@ -15,7 +15,7 @@ import { TfLocalTrainer } from '../fl/local-trainer';
 import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type ModelSpec } from '../fl/models';
 import type { StrategyConfig } from '../fl/strategies/types';
 import { evaluateModel } from '../fl/train';
-import type { RobustMode } from '../fl/robust';
+import type { RobustMode, RobustSettings } from '../fl/robust';
 import { AttackingTrainer, chooseAttackers, type AttackConfig } from './attacks';
 
 export interface SimConfig {
@@ -42,8 +42,8 @@ export interface SimConfig {
   evalMax: number;
   /** Send every message through the real wire format with this weight codec (null: in-memory objects). */
   codec: WeightCodecName | null;
-  /** The aggregator's defence against hostile updates. */
-  robust: RobustMode;
+  /** The aggregator's defence against hostile updates: a mode, or settings (the defaults fill the rest). */
+  robust: RobustMode | Partial<RobustSettings>;
   /** Clients (chosen by the seed) that poison their updates; null: everyone is honest. */
   attack: AttackConfig | null;
 }

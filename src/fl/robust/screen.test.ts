@@ -9,25 +9,28 @@ const clip = robustSettings('clip');
 const none = () => undefined;
 
 describe('screening a round of updates', () => {
-  it('clips every norm to clipFactor x the median norm, exactly like a direct reference, on random inputs', () => {
+  it('clips every tensor to clipFactor x the median norm of that tensor, exactly like a direct reference, on random inputs', () => {
     const rng = new Rng(11);
     for (let trial = 0; trial < 10; trial++) {
       const K = 3 + rng.int(6);
       // Same mean direction for all (so none is dropped for its direction), norms spread over 3 orders of magnitude.
       const updates = Array.from({ length: K }, (_, k) => update(`c${k}`, randomDelta(rng, 0.1, 1).map((t) => ({ ...t, values: t.values.map((v) => v * 10 ** (rng.next() * 3)) }))));
       const factor = 1 + rng.next() * 3;
-      const settings = robustSettings({ mode: 'clip', clipFactor: factor });
+      const settings = robustSettings({ mode: 'clip', clipFactor: factor, dropFactor: Infinity });
       const result = screenUpdates(LAYOUT, updates, none, settings);
-      const norms = updates.map((u) => Math.sqrt(flat(u.delta).reduce((s, x) => s + x * x, 0)));
-      const sorted = [...norms].sort((a, b) => a - b);
-      const med = K % 2 ? sorted[K >> 1] : (sorted[K / 2 - 1] + sorted[K / 2]) / 2;
-      expect(result.referenceNorm).toBeCloseTo(med, 6);
       expect(result.kept.map((u) => u.clientId)).toEqual(updates.map((u) => u.clientId));
-      result.kept.forEach((u, k) => {
-        const scale = Math.min(1, (factor * med) / norms[k]);
-        flat(u.delta).forEach((x, i) => expect(x).toBeCloseTo(flat(updates[k].delta)[i] * scale, 4));
+      LAYOUT.forEach((_, ti) => {
+        const norms = updates.map((u) => Math.sqrt(Array.from(u.delta[ti].values).reduce((s, x) => s + x * x, 0)));
+        const sorted = [...norms].sort((a, b) => a - b);
+        const med = K % 2 ? sorted[K >> 1] : (sorted[K / 2 - 1] + sorted[K / 2]) / 2;
+        expect(result.referenceNorms![ti]).toBeCloseTo(med, 6);
+        result.kept.forEach((u, k) => {
+          const scale = Math.min(1, (factor * med) / norms[k]);
+          Array.from(u.delta[ti].values).forEach((x, i) => expect(x).toBeCloseTo(updates[k].delta[ti].values[i] * scale, 4));
+        });
       });
-      expect(result.clipped.map((c) => c.clientId)).toEqual(updates.filter((_, k) => norms[k] > factor * med).map((u) => u.clientId));
+      const clippedIds = updates.filter((u, k) => result.kept[k] !== u).map((u) => u.clientId);
+      expect(result.clipped.map((c) => c.clientId)).toEqual(clippedIds);
     }
   });
 
@@ -71,7 +74,8 @@ describe('screening a round of updates', () => {
   it('drops a sign-flipped update (it points against the median update) and keeps honest ones', () => {
     const rng = new Rng(8);
     const honest = Array.from({ length: 4 }, (_, k) => update(`h${k}`, randomDelta(rng, 0.5, 1)));
-    const flipped = update('flip', randomDelta(rng, 0.5, 1).map((t) => ({ ...t, values: t.values.map((v) => -4 * v) })));
+    // Flipped, not scaled: its norm is like the others', so only its direction gives it away.
+    const flipped = update('flip', randomDelta(rng, 0.5, 1).map((t) => ({ ...t, values: t.values.map((v) => -v) })));
     const r = screenUpdates(LAYOUT, [...honest, flipped], none, clip);
     expect(r.kept.map((u) => u.clientId)).toEqual(['h0', 'h1', 'h2', 'h3']);
     expect(r.dropped).toHaveLength(1);
@@ -79,16 +83,36 @@ describe('screening a round of updates', () => {
     expect(r.dropped[0].reason).toMatch(/against the round's median/);
   });
 
+  it('from 3 updates on, drops an update whose norm is over dropFactor x the median norm, and only that one', () => {
+    const rng = new Rng(12);
+    const honest = Array.from({ length: 4 }, (_, k) => update(`h${k}`, randomDelta(rng, 0.3, 1)));
+    const norms = honest.map((u) => normOf(u.delta)).sort((a, b) => a - b);
+    for (const [factor, expectDrop] of [[1e6, true], [2.9, false]] as const) {
+      // Scaled so that its norm is `factor` x the median of the five norms (its own is the largest, so the median
+      // is the third smallest of the honest ones).
+      const base = randomDelta(rng, 0.3, 1);
+      const scale = (factor * norms[2]) / normOf(base);
+      const big = update('big', base.map((t) => ({ ...t, values: t.values.map((v) => v * scale) })));
+      const r = screenUpdates(LAYOUT, [...honest, big], none, robustSettings({ clipFactor: 2, dropFactor: 3 }));
+      expect(r.kept.map((u) => u.clientId)).toEqual(expectDrop ? ['h0', 'h1', 'h2', 'h3'] : ['h0', 'h1', 'h2', 'h3', 'big']);
+      if (expectDrop) expect(r.dropped[0].reason).toMatch(/over 3 x the round's median norm/);
+      else expect(r.clipped.map((c) => c.clientId)).toContain('big');
+    }
+  });
+
   it('with 2 updates clips to clipFactor x the smaller norm; with 1 does not clip', () => {
     const rng = new Rng(6);
     const small = randomDelta(rng);
     const big = randomDelta(rng, 1e6);
-    const r = screenUpdates(LAYOUT, [update('small', small), update('big', big)], none, clip);
-    expect(r.referenceNorm).toBeCloseTo(normOf(small), 6);
-    expect(normOf(r.kept[1].delta) / normOf(small)).toBeCloseTo(3, 5);
+    const three = robustSettings({ clipFactor: 3, dropFactor: 3 });
+    const r = screenUpdates(LAYOUT, [update('small', small), update('big', big)], none, three);
+    LAYOUT.forEach((_, ti) => {
+      expect(r.referenceNorms![ti]).toBeCloseTo(normOf([small[ti]]), 6);
+      expect(normOf([r.kept[1].delta[ti]]) / normOf([small[ti]])).toBeCloseTo(3, 5);
+    });
     expect(r.kept[0].delta).toBe(small);
-    const one = screenUpdates(LAYOUT, [update('big', big)], none, clip);
-    expect(one.referenceNorm).toBeNull();
+    const one = screenUpdates(LAYOUT, [update('big', big)], none, three);
+    expect(one.referenceNorms).toBeNull();
     expect(one.kept[0].delta).toBe(big);
   });
 
@@ -96,9 +120,9 @@ describe('screening a round of updates', () => {
     const rng = new Rng(1);
     const max = randomDelta(rng).map((t) => ({ ...t, values: t.values.map((v) => (v >= 0 ? 3.4028234663852886e38 : -3.4028234663852886e38)) }));
     const honest = Array.from({ length: 4 }, (_, k) => update(`h${k}`, randomDelta(rng, 0.01)));
-    const r = screenUpdates(LAYOUT, [...honest, update('max', max)], none, robustSettings({ minCosine: -1 }));
+    const r = screenUpdates(LAYOUT, [...honest, update('max', max)], none, robustSettings({ minCosine: -1, clipFactor: 3, dropFactor: Infinity }));
     const kept = r.kept.find((u) => u.clientId === 'max')!;
     expect(flat(kept.delta).every(Number.isFinite)).toBe(true);
-    expect(normOf(kept.delta)).toBeCloseTo(3 * r.referenceNorm!, 6);
+    LAYOUT.forEach((_, ti) => expect(normOf([kept.delta[ti]])).toBeCloseTo(3 * r.referenceNorms![ti], 6));
   });
 });

@@ -17,9 +17,11 @@ export type DeclaredSamples = (clientId: string) => number | undefined;
  *    client id seen before this round is dropped with the reason;
  * 2. unless 'off': the sample count is capped at the client's declared count (hello), the session maximum, and
  *    sampleFactor x the round's median count;
- * 3. unless 'off': every update's L2 norm is clipped to clipFactor x the reference norm. The reference is the median
- *    of the norms from 3 updates on; with 2 it is the smaller norm (the median of two is their mean, which one
- *    attacker alone can inflate); with 1 there is nothing to compare, so no clipping;
+ * 3. unless 'off', from 3 updates on: an update whose whole L2 norm exceeds dropFactor x the round's median norm is
+ *    dropped; then, unless 'off': tensor by tensor, every update's L2 norm is clipped to clipFactor x the reference norm of that
+ *    tensor (per tensor, because FedLD aggregates per tensor and an update can be outsized in one tensor only).
+ *    The reference is the median of the round's norms from 3 updates on; with 2 it is the smaller norm (the median
+ *    of two is their mean, which one attacker alone can inflate); with 1 there is nothing to compare, so no clipping;
  * 4. unless 'off', from 3 updates on: an update whose cosine with the coordinate-wise median of the clipped updates
  *    is below minCosine is dropped (it points against what most clients agree on, as a sign-flipped update does).
  */
@@ -35,7 +37,7 @@ export function screenUpdates(layout: readonly TensorLayout[], updates: readonly
     if (reason) dropped.push({ clientId: u.clientId, reason });
     else kept.push(u);
   }
-  if (settings.mode === 'off' || kept.length === 0) return { kept, dropped, clipped, capped, referenceNorm: null };
+  if (settings.mode === 'off' || kept.length === 0) return { kept, dropped, clipped, capped, referenceNorms: null };
 
   // 2. Sample counts.
   const own = kept.map((u) => Math.min(u.numSamples, declared(u.clientId) ?? Infinity, settings.maxSamples));
@@ -47,15 +49,26 @@ export function screenUpdates(layout: readonly TensorLayout[], updates: readonly
     return { ...u, numSamples: n };
   });
 
-  // 3. Norm clipping.
-  const norms = kept.map((u) => normOf(u.delta));
-  const referenceNorm = kept.length >= 3 ? median(norms) : kept.length === 2 ? Math.min(...norms) : null;
-  if (referenceNorm !== null) {
-    const limit = settings.clipFactor * referenceNorm;
+  // 3. Gross outliers dropped, then norm clipping, tensor by tensor.
+  if (kept.length >= 3) {
+    const whole = kept.map((u) => normOf(u.delta));
+    const limit = settings.dropFactor * median(whole);
+    kept = kept.filter((u, i) => {
+      if (whole[i] <= limit) return true;
+      dropped.push({ clientId: u.clientId, reason: `update norm ${whole[i].toPrecision(3)} is over ${settings.dropFactor} x the round's median norm (${(limit / settings.dropFactor).toPrecision(3)})` });
+      return false;
+    });
+  }
+  const norms = kept.map((u) => u.delta.map((t) => normOf([t])));
+  const referenceNorms = kept.length >= 2 ? layout.map((_, ti) => (kept.length >= 3 ? median : minimum)(norms.map((n) => n[ti]))) : null;
+  if (referenceNorms !== null) {
     kept = kept.map((u, i) => {
-      if (norms[i] <= limit) return u;
-      const delta = scaleDelta(u.delta, limit / norms[i]);
-      clipped.push({ clientId: u.clientId, norm: norms[i], clippedTo: normOf(delta) });
+      if (norms[i].every((n, ti) => n <= settings.clipFactor * referenceNorms[ti])) return u;
+      const delta = u.delta.map((t, ti) => {
+        const limit = settings.clipFactor * referenceNorms[ti];
+        return norms[i][ti] <= limit ? t : scaleDelta([t], limit / norms[i][ti])[0];
+      });
+      clipped.push({ clientId: u.clientId, norm: normOf(u.delta), clippedTo: normOf(delta) });
       return { ...u, delta };
     });
   }
@@ -70,7 +83,11 @@ export function screenUpdates(layout: readonly TensorLayout[], updates: readonly
       return false;
     });
   }
-  return { kept, dropped, clipped, capped, referenceNorm };
+  return { kept, dropped, clipped, capped, referenceNorms };
+}
+
+function minimum(xs: number[]): number {
+  return Math.min(...xs);
 }
 
 function invalidReason(layout: readonly TensorLayout[], u: ClientUpdate, seen: Set<string>): string | null {

@@ -21,7 +21,13 @@ export function isRobustMode(x: unknown): x is RobustMode {
 
 export interface RobustSettings {
   mode: RobustMode;
-  /** An update's L2 norm is clipped to clipFactor x the round's reference norm (median of the update norms). */
+  /**
+   * From 3 updates on, an update whose L2 norm exceeds dropFactor x the round's median norm is dropped: no honest
+   * client is that far out, and clipping it would still hand it clipFactor x the median (which, under FedLD, lets one
+   * client steer the round's principal direction). Infinity: clip only.
+   */
+  dropFactor: number;
+  /** Each tensor of an update is clipped to clipFactor x the round's reference norm of that tensor (median norm). */
   clipFactor: number;
   /** Session maximum of the sample count any one update may claim. */
   maxSamples: number;
@@ -38,7 +44,8 @@ export interface RobustSettings {
 
 export const ROBUST_DEFAULTS: Readonly<RobustSettings> = {
   mode: DEFAULT_ROBUST_MODE,
-  clipFactor: 3,
+  clipFactor: 2,
+  dropFactor: 3,
   maxSamples: 1_000_000,
   sampleFactor: 10,
   minCosine: 0,
@@ -50,6 +57,7 @@ export function robustSettings(x?: RobustMode | Partial<RobustSettings>): Robust
   const s: RobustSettings = typeof x === 'string' ? { ...ROBUST_DEFAULTS, mode: x } : { ...ROBUST_DEFAULTS, ...x };
   if (!isRobustMode(s.mode)) throw new Error(`robust: unknown mode "${String(s.mode)}"`);
   if (!(s.clipFactor >= 1 && Number.isFinite(s.clipFactor))) throw new Error(`robust: clipFactor must be a finite number >= 1, got ${s.clipFactor}`);
+  if (!(s.dropFactor >= s.clipFactor)) throw new Error(`robust: dropFactor must be at least clipFactor (${s.clipFactor}), got ${s.dropFactor}`);
   if (!(Number.isInteger(s.maxSamples) && s.maxSamples >= 1)) throw new Error(`robust: maxSamples must be a positive integer, got ${s.maxSamples}`);
   if (!(s.sampleFactor >= 1 && Number.isFinite(s.sampleFactor))) throw new Error(`robust: sampleFactor must be a finite number >= 1, got ${s.sampleFactor}`);
   if (!(s.minCosine >= -1 && s.minCosine <= 1)) throw new Error(`robust: minCosine must be in [-1, 1], got ${s.minCosine}`);
@@ -82,6 +90,6 @@ export interface ScreenResult {
   dropped: DroppedUpdate[];
   clipped: ClippedUpdate[];
   capped: CappedSamples[];
-  /** The norm clipping was relative to (null when there was none: 'off', or a single update). */
-  referenceNorm: number | null;
+  /** Per tensor, the norm clipping was relative to (null when there was none: 'off', or a single update). */
+  referenceNorms: number[] | null;
 }
