@@ -54,10 +54,19 @@ export function coordinateStatistic(deltas: readonly WeightSet[], trim: number |
   if (trim !== null && !(Number.isInteger(trim) && trim >= 0 && 2 * trim < K)) throw new Error(`cannot trim ${trim} of ${K} values at each end`);
   const column = new Float64Array(K);
   return deltas[0].map((t, ti) => {
+    const rows = deltas.map((d) => d[ti].values);
     const out = new Float64Array(t.values.length);
     for (let i = 0; i < out.length; i++) {
-      for (let k = 0; k < K; k++) column[k] = deltas[k][ti].values[i];
-      column.sort();
+      // Insertion sort: K is small (the clients of one round), and this runs once per coordinate.
+      for (let k = 0; k < K; k++) {
+        const x = rows[k][i];
+        let j = k - 1;
+        while (j >= 0 && column[j] > x) {
+          column[j + 1] = column[j];
+          j--;
+        }
+        column[j + 1] = x;
+      }
       if (trim === null) {
         const m = K >> 1;
         out[i] = K % 2 === 1 ? column[m] : (column[m - 1] + column[m]) / 2;
