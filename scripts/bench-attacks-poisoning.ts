@@ -26,6 +26,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     'clip-factor': { type: 'string' },
     'drop-factor': { type: 'string' },
+    outliers: { type: 'string' },
+    'sample-factor': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -58,6 +60,8 @@ async function runOne(attack: string, robust: RobustMode): Promise<Outcome> {
       mode: robust,
       ...(values['clip-factor'] ? { clipFactor: Number(values['clip-factor']) } : {}),
       ...(values['drop-factor'] ? { dropFactor: Number(values['drop-factor']) } : {}),
+      ...(values['sample-factor'] ? { sampleFactor: Number(values['sample-factor']) } : {}),
+      ...(values.outliers === 'drop' || values.outliers === 'shrink' ? { outliers: values.outliers } : {}),
     },
     attack: attack === 'none' ? null : { attackers: Number(values.attackers), attacks: parseAttacks(attack) },
   };

@@ -100,6 +100,23 @@ describe('screening a round of updates', () => {
     }
   });
 
+  it("with outliers 'shrink', a gross outlier keeps its direction at the round's median norm", () => {
+    const rng = new Rng(13);
+    const honest = Array.from({ length: 4 }, (_, k) => update(`h${k}`, randomDelta(rng, 0.3, 1)));
+    const base = randomDelta(rng, 0.3, 1);
+    const big = update('big', base.map((t) => ({ ...t, values: t.values.map((v) => v * 1e6) })));
+    const r = screenUpdates(LAYOUT, [...honest, big], none, robustSettings({ outliers: 'shrink', clipFactor: 2, dropFactor: 3 }));
+    expect(r.kept.map((u) => u.clientId)).toEqual(['h0', 'h1', 'h2', 'h3', 'big']);
+    expect(r.dropped).toEqual([]);
+    const norms = [...honest, big].map((u) => normOf(u.delta)).sort((a, b) => a - b);
+    const shrunk = r.kept[4].delta;
+    // Same direction as sent, whole norm the median of the five (then per-tensor clipping may shorten it further).
+    const scale = flat(shrunk)[0] / flat(base)[0];
+    flat(shrunk).forEach((x, i) => expect(x).toBeCloseTo(flat(base)[i] * scale, 4));
+    expect(normOf(shrunk)).toBeLessThanOrEqual(norms[2] * (1 + 1e-6));
+    expect(normOf(shrunk)).toBeGreaterThan(norms[2] * 0.5);
+  });
+
   it('with 2 updates clips to clipFactor x the smaller norm; with 1 does not clip', () => {
     const rng = new Rng(6);
     const small = randomDelta(rng);

@@ -52,12 +52,22 @@ export function screenUpdates(layout: readonly TensorLayout[], updates: readonly
   // 3. Gross outliers dropped, then norm clipping, tensor by tensor.
   if (kept.length >= 3) {
     const whole = kept.map((u) => normOf(u.delta));
-    const limit = settings.dropFactor * median(whole);
-    kept = kept.filter((u, i) => {
-      if (whole[i] <= limit) return true;
-      dropped.push({ clientId: u.clientId, reason: `update norm ${whole[i].toPrecision(3)} is over ${settings.dropFactor} x the round's median norm (${(limit / settings.dropFactor).toPrecision(3)})` });
-      return false;
-    });
+    const med = median(whole);
+    const limit = settings.dropFactor * med;
+    if (settings.outliers === 'shrink') {
+      kept = kept.map((u, i) => {
+        if (whole[i] <= limit) return u;
+        const delta = scaleDelta(u.delta, med / whole[i]);
+        clipped.push({ clientId: u.clientId, norm: whole[i], clippedTo: normOf(delta) });
+        return { ...u, delta };
+      });
+    } else {
+      kept = kept.filter((u, i) => {
+        if (whole[i] <= limit) return true;
+        dropped.push({ clientId: u.clientId, reason: `update norm ${whole[i].toPrecision(3)} is over ${settings.dropFactor} x the round's median norm (${med.toPrecision(3)})` });
+        return false;
+      });
+    }
   }
   const norms = kept.map((u) => u.delta.map((t) => normOf([t])));
   const referenceNorms = kept.length >= 2 ? layout.map((_, ti) => (kept.length >= 3 ? median : minimum)(norms.map((n) => n[ti]))) : null;

@@ -27,6 +27,11 @@ export interface RobustSettings {
    * client steer the round's principal direction). Infinity: clip only.
    */
   dropFactor: number;
+  /**
+   * What happens to such a gross outlier: 'drop' it, or 'shrink' it to the round's median norm (its size carries no
+   * information, its direction may: a scaled honest update keeps its data's contribution).
+   */
+  outliers: 'drop' | 'shrink';
   /** Each tensor of an update is clipped to clipFactor x the round's reference norm of that tensor (median norm). */
   clipFactor: number;
   /** Session maximum of the sample count any one update may claim. */
@@ -46,6 +51,7 @@ export const ROBUST_DEFAULTS: Readonly<RobustSettings> = {
   mode: DEFAULT_ROBUST_MODE,
   clipFactor: 2,
   dropFactor: 3,
+  outliers: 'drop',
   maxSamples: 1_000_000,
   sampleFactor: 10,
   minCosine: 0,
@@ -58,6 +64,7 @@ export function robustSettings(x?: RobustMode | Partial<RobustSettings>): Robust
   if (!isRobustMode(s.mode)) throw new Error(`robust: unknown mode "${String(s.mode)}"`);
   if (!(s.clipFactor >= 1 && Number.isFinite(s.clipFactor))) throw new Error(`robust: clipFactor must be a finite number >= 1, got ${s.clipFactor}`);
   if (!(s.dropFactor >= s.clipFactor)) throw new Error(`robust: dropFactor must be at least clipFactor (${s.clipFactor}), got ${s.dropFactor}`);
+  if (s.outliers !== 'drop' && s.outliers !== 'shrink') throw new Error(`robust: outliers must be 'drop' or 'shrink', got ${String(s.outliers)}`);
   if (!(Number.isInteger(s.maxSamples) && s.maxSamples >= 1)) throw new Error(`robust: maxSamples must be a positive integer, got ${s.maxSamples}`);
   if (!(s.sampleFactor >= 1 && Number.isFinite(s.sampleFactor))) throw new Error(`robust: sampleFactor must be a finite number >= 1, got ${s.sampleFactor}`);
   if (!(s.minCosine >= -1 && s.minCosine <= 1)) throw new Error(`robust: minCosine must be in [-1, 1], got ${s.minCosine}`);
