@@ -4,8 +4,10 @@ import basicSsl from '@vitejs/plugin-basic-ssl';
 import { fedtabSignalling } from './src/net/signalling-plugin';
 
 /**
- * `FEDTAB_HTTPS=1 vite` or `vite --mode https`: self-signed HTTPS for LAN sessions (phones and other
- * machines need a secure context for some browser APIs). Listens on all interfaces and prints the LAN URLs.
+ * The dev server (`npm run dev`) listens on loopback only: it serves the project's sources (that is how Vite
+ * dev works), so it must not be reachable from the network. LAN sessions use the production build
+ * (`npm start`, `npm run start:https`: server/serve.ts, dist/ only). `FEDTAB_HTTPS=1 vite` or `vite --mode https`:
+ * self-signed HTTPS, still on loopback.
  */
 export default defineConfig(({ mode }) => {
   const https = mode === 'https' || process.env.FEDTAB_HTTPS === '1';
@@ -13,7 +15,7 @@ export default defineConfig(({ mode }) => {
     plugins: [react(), fedtabSignalling(), ...(https ? [basicSsl({ name: 'fedtab' })] : [])],
     worker: { format: 'es' },
     build: { target: 'es2022' },
-    server: { host: true },
+    server: { host: '127.0.0.1', fs: { strict: true, deny: ['.env', '.env.*', '*.{crt,pem,key}', '**/.git/**', 'package.json', 'package-lock.json'] } },
     preview: { host: true },
   };
 });

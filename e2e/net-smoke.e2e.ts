@@ -61,6 +61,9 @@ describe('PeerTransport between two browser tabs', () => {
       const joined = await tabA.page.evaluate(() => (window as unknown as Api).netSmoke.joined());
       return joined.includes('tab-b') ? true : undefined;
     });
+    // What the session does once the join handshake succeeded: without it only small handshake messages pass.
+    await tabA.page.evaluate(() => (window as unknown as Api).netSmoke.admit('tab-b'));
+    await tabB.page.evaluate(() => (window as unknown as Api).netSmoke.admit('tab-a'));
   });
 
   it('rejects a connection to an id the signalling server does not know, naming it', async () => {
@@ -133,6 +136,7 @@ describe('PeerTransport between two browser tabs', () => {
       const joined = await tabA.page.evaluate(() => (window as unknown as Api).netSmoke.joined());
       return joined.includes('tab-c') ? true : undefined;
     });
+    await tabA.page.evaluate(() => (window as unknown as Api).netSmoke.admit('tab-c'));
     // Tab C's main thread hangs: its DataChannel stays open at the network level but it sends nothing.
     await tabC.page.evaluate(() => {
       setTimeout(() => {
@@ -155,5 +159,23 @@ describe('PeerTransport between two browser tabs', () => {
     const errors = await tabA.page.evaluate(() => (window as unknown as Api).netSmoke.errors());
     expect(errors.some((e) => e.peerId === 'tab-c' && /sent nothing/.test(e.message))).toBe(true);
     console.info(`tab A dropped the frozen tab C after ${Date.now() - frozenAt} ms`);
+  });
+
+  it('closes a connection that sends a large message before its peer is admitted, and delivers none of it', async () => {
+    const tabD = await openPage(browser, `${server.origin}/${PAGE}`);
+    await tabD.page.waitForSelector('body[data-ready="true"]');
+    await tabD.page.evaluate(() => (window as unknown as Api).netSmoke.start('tab-d'));
+    await tabD.page.evaluate(() => (window as unknown as Api).netSmoke.connect('tab-a'));
+    // Tab D plays a hostile peer: its own transport lets it send anything to tab A (an honest one would not).
+    await tabD.page.evaluate(() => (window as unknown as Api).netSmoke.admit('tab-a'));
+    await tabD.page.evaluate((n) => (window as unknown as Api).netSmoke.sendUpdate('tab-a', n), BIG_FLOATS);
+    const rejections = await waitUntil('tab A to close the connection of tab D', async () => {
+      const counts = await tabA.page.evaluate(() => (window as unknown as Api).netSmoke.rejections());
+      return counts.oversized > 0 ? counts : undefined;
+    });
+    expect(rejections.oversized).toBe(1);
+    expect(await tabA.page.evaluate(() => (window as unknown as Api).netSmoke.connectedPeers())).not.toContain('tab-d');
+    expect((await receivedBy(tabA.page)).filter((r) => r.from === 'tab-d')).toEqual([]);
+    expect(tabA.problems).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { isRobustMode, type RobustMode } from '../src/fl/robust';
-import { STRATEGY_NAMES, strategyConfig, type StrategyName } from '../src/fl/strategies/types';
+import { defaultStrategyConfig, strategyNames } from '../src/fl/strategies/registry';
 import { parseAttacks } from '../src/sim/attacks';
 import { runSimulation, SIM_DEFAULTS, type SimConfig } from '../src/sim/simulation';
 
@@ -31,8 +31,8 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 });
-const strategy = values.strategy as StrategyName;
-if (!STRATEGY_NAMES.includes(strategy)) throw new Error(`unknown strategy ${values.strategy}`);
+const strategy = values.strategy;
+if (!strategyNames().includes(strategy)) throw new Error(`unknown strategy ${values.strategy}`);
 const modes = values.robust.split(',').map((m) => {
   if (!isRobustMode(m)) throw new Error(`unknown robust mode ${m}`);
   return m;
@@ -54,7 +54,7 @@ async function runOne(attack: string, robust: RobustMode): Promise<Outcome> {
     limit: Number(values.limit),
     testLimit: Number(values['test-limit']),
     seed: Number(values.seed),
-    strategy: strategyConfig(strategy),
+    strategy: defaultStrategyConfig(strategy),
     backend: 'wasm',
     robust: {
       mode: robust,

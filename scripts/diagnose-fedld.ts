@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { FedAvgAggregator } from '../src/fl/strategies/fedavg-aggregator';
 import { FedLdAggregator } from '../src/fl/strategies/fedld-aggregator';
-import type { ClientUpdate } from '../src/fl/strategies/types';
+import type { ClientUpdate, StrategyConfig } from '../src/fl/strategies/types';
 import type { WeightSet } from '../src/fl/weights';
 import { runSimulation, SIM_DEFAULTS } from '../src/sim/simulation';
 
@@ -57,7 +57,7 @@ FedAvgAggregator.prototype.aggregate = function (global: WeightSet, updates: Cli
 };
 
 const base = { ...SIM_DEFAULTS, limit: Number(values.limit), testLimit: 10000, clients: 10, rounds: Number(values.rounds), partition: { kind: 'dirichlet' as const, alpha: Number(values.alpha) }, backend: 'wasm' as const, seed: 1 };
-const variants = [
+const variants: Array<{ label: string; strategy: StrategyConfig; rescale?: boolean; fedAvgScale?: number }> = [
   { label: 'fedavg', strategy: { name: 'fedavg' as const } },
   { label: 'fedld lambda 0.1 rho 0.8', strategy: { name: 'fedld' as const, lambda: 0.1, rho: 0.8 } },
   { label: 'fedld lambda 0 rho 0.8 (aggregation only)', strategy: { name: 'fedld' as const, lambda: 0, rho: 0.8 } },

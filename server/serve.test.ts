@@ -7,9 +7,18 @@ import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { parseServeArgs, startServer, DEFAULT_SERVE_OPTIONS, type RunningServer } from './serve';
 
-const distDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedtab-dist-'));
+// A project folder with the build in dist/ next to the things that must never be served.
+const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedtab-project-'));
+const distDir = path.join(projectDir, 'dist');
+fs.mkdirSync(distDir);
 fs.writeFileSync(path.join(distDir, 'index.html'), '<!doctype html><title>fedtab test build</title>');
 fs.writeFileSync(path.join(distDir, 'app.js'), 'console.log(1)');
+fs.writeFileSync(path.join(distDir, '.env'), 'TOKEN=dist-dotfile');
+fs.writeFileSync(path.join(projectDir, 'package.json'), '{"name":"project-package-json"}');
+fs.mkdirSync(path.join(projectDir, '.git'));
+fs.writeFileSync(path.join(projectDir, '.git/config'), '[core] project-git-config');
+fs.mkdirSync(path.join(projectDir, 'src/fl'), { recursive: true });
+fs.writeFileSync(path.join(projectDir, 'src/fl/engine.ts'), 'export const projectSource = 1;');
 
 function firstSocketMessage(url: string): Promise<unknown> {
   const ws = new WebSocket(url, { rejectUnauthorized: false });
@@ -44,6 +53,39 @@ describe('production server (http)', () => {
     expect(await firstSocketMessage(url)).toEqual({ type: 'OPEN' });
   });
 
+  it('never serves the project folder: no package.json, .git, sources or dotfiles, however asked', async () => {
+    const paths = [
+      '/package.json',
+      '/.git/config',
+      '/src/fl/engine.ts',
+      '/.env',
+      '/../package.json',
+      '/%2e%2e/package.json',
+      '/..%2fpackage.json',
+      '/%2e%2e%2f.git%2fconfig',
+      '/@fs' + path.join(projectDir, 'package.json'),
+    ];
+    for (const p of paths) {
+      const res = await fetch(`${base}${p}`);
+      const body = await res.text();
+      expect(res.status, p).toBeGreaterThanOrEqual(400);
+      for (const secret of ['project-package-json', 'project-git-config', 'projectSource', 'dist-dotfile']) expect(body, p).not.toContain(secret);
+    }
+  });
+
+  it('sends the security headers on the app and on the signalling API', async () => {
+    for (const p of ['/', '/app.js', `/peerjs/peerjs/id`, '/missing.js']) {
+      const res = await fetch(`${base}${p}`, { headers: { origin: 'http://evil.example' } });
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp, p).toContain("frame-ancestors 'none'");
+      expect(csp, p).toMatch(/script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+      expect(csp, p).not.toMatch(/script-src[^;]*unsafe-inline/); // production: no inline scripts
+      expect(res.headers.get('referrer-policy'), p).toBe('no-referrer');
+      expect(res.headers.get('x-content-type-options'), p).toBe('nosniff');
+      expect(res.headers.get('access-control-allow-origin'), p).toBeNull();
+    }
+  });
+
   it('tells the page its URLs', async () => {
     expect(await (await fetch(`${base}/fedtab/urls`)).json()).toEqual({ urls: [], local: [`${base}/`] });
     expect(running.urls.local).toEqual([`${base}/`]);
@@ -73,6 +115,18 @@ describe('production server (--https)', () => {
     expect(body).toContain('fedtab test build');
     expect(running.urls.local).toEqual([`https://127.0.0.1:${port}/`]);
     expect(await firstSocketMessage(`wss://127.0.0.1:${port}/peerjs/peerjs?key=peerjs&id=prod2&token=t`)).toEqual({ type: 'OPEN' });
+  });
+});
+
+describe('npm scripts', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '../package.json'), 'utf8')) as { scripts: Record<string, string> };
+
+  it('npm start builds and serves the production bundle; the dev server never listens on the network', () => {
+    expect(pkg.scripts.start).toMatch(/npm run build && npm run serve$/);
+    expect(pkg.scripts['start:https']).toMatch(/npm run build && npm run serve:https$/);
+    for (const name of ['dev', 'dev:https']) expect(pkg.scripts[name], name).not.toMatch(/--host/);
+    const viteConfig = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '../vite.config.ts'), 'utf8');
+    expect(viteConfig).toMatch(/server: \{ host: '127\.0\.0\.1'/);
   });
 });
 

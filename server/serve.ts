@@ -15,6 +15,7 @@ import express from 'express';
 import { getCertificate } from '@vitejs/plugin-basic-ssl';
 import { attachSignalling } from '../src/net/signalling-server';
 import { listServerUrls, serverUrlsMiddleware } from '../src/net/server-urls';
+import { securityHeadersMiddleware } from '../src/net/security-headers';
 import type { ServerUrls } from '../src/net/endpoints';
 
 export interface ServeOptions {
@@ -84,14 +85,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   } else {
     server = http.createServer(app);
   }
+  app.use(securityHeadersMiddleware('production'));
   const signalling = attachSignalling(server);
   app.use(signalling.middleware);
   app.use(serverUrlsMiddleware(server));
-  app.use(express.static(options.distDir, { index: 'index.html' }));
-  // A single-page app: unknown page paths get the app, missing files a plain 404.
+  // Only the built app: never dotfiles, never anything outside distDir.
+  app.use(express.static(options.distDir, { index: 'index.html', dotfiles: 'deny', redirect: false }));
+  // A single-page app: unknown page paths get the app, missing files (and any dot-segment path) a plain 404.
   app.get('*', (req, res, next) => {
-    if (path.extname(req.path) !== '' || !req.accepts('html')) return next();
+    if (path.extname(req.path) !== '' || req.path.split('/').some((s) => s.startsWith('.')) || !req.accepts('html')) return next();
     res.sendFile(indexHtml);
+  });
+  // Our own 404, so it keeps the security headers (express's default replaces the CSP).
+  app.use((_req: express.Request, res: express.Response) => {
+    res.status(404).type('text/plain').send('not found');
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 /** What e2e/pages/net-smoke.ts exposes on window, shared with the test that drives it. */
 import type { ServerUrls } from '../../src/net/endpoints';
-import type { PeerTraffic, TransportError } from '../../src/net/peer-transport';
+import type { PeerTraffic, RejectionCounts, TransportError } from '../../src/net/peer-transport';
 
 export interface ReceivedSummary {
   from: string;
@@ -14,6 +14,8 @@ export interface ReceivedSummary {
 export interface NetSmokeApi {
   start(id: string): Promise<string>;
   connect(peerId: string): Promise<void>;
+  /** Lifts the transport's pre-admission limits for `peerId` (the session does this after its handshake). */
+  admit(peerId: string): void;
   sendBye(to: string, reason: string): void;
   /** Sends an 'update' whose delta holds `floats` values made by updateValue(i). */
   sendUpdate(to: string, floats: number): void;
@@ -23,6 +25,8 @@ export interface NetSmokeApi {
   errors(): TransportError[];
   connectedPeers(): string[];
   traffic(peerId: string): PeerTraffic;
+  /** Connections the transport closed or refused, per reason. */
+  rejections(): RejectionCounts;
   /** What the page's server says other devices should open. */
   serverUrls(): Promise<ServerUrls>;
 }

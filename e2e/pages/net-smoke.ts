@@ -41,6 +41,7 @@ const api: NetSmokeApi = {
     return transport.selfId;
   },
   connect: (peerId) => requireTransport().connect(peerId),
+  admit: (peerId) => requireTransport().admit(peerId),
   sendBye: (to, reason) => requireTransport().send(to, { type: 'bye', v: 1, reason }),
   sendUpdate(to, floats) {
     const values = new Float32Array(floats);
@@ -61,6 +62,7 @@ const api: NetSmokeApi = {
   errors: () => [...errors],
   connectedPeers: () => requireTransport().connectedPeers(),
   traffic: (peerId) => requireTransport().trafficWith(peerId),
+  rejections: () => requireTransport().rejections(),
   serverUrls: () => fetchServerUrls(),
 };
 

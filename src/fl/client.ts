@@ -6,7 +6,6 @@ import type { Transport } from './transport';
 
 export interface FlClientOptions {
   name: string;
-  secret?: string;
   onProgress?: (round: number, progress: TrainProgress) => void;
   onRoundResult?: (result: RoundResultMessage) => void;
   onError?: (reason: string) => void;
@@ -38,6 +37,8 @@ export class FlClient {
 
   /** Announces this client to the aggregator (again, after a handover). */
   async join(aggregatorId = this.aggregatorId): Promise<void> {
+    // A new aggregator may resume from an earlier checkpoint: the old one's round numbers no longer count.
+    if (aggregatorId !== this.aggregatorId) this.latestRound = 0;
     this.aggregatorId = aggregatorId;
     const info = await this.trainer.info();
     this.transport.send(aggregatorId, {
@@ -47,7 +48,6 @@ export class FlClient {
       backend: info.backend,
       numSamples: info.numSamples,
       labelHistogram: info.labelHistogram,
-      secret: this.options.secret,
     });
   }
 
@@ -92,9 +92,18 @@ export class FlClient {
       onProgress: (p) => this.options.onProgress?.(msg.round, p),
       shouldCancel: () => this.latestRound > msg.round,
     };
-    const result = await this.trainer.train({ round: msg.round, model: msg.model, strategy: msg.strategy, train: msg.train, weights: msg.weights }, hooks);
+    const request = { round: msg.round, model: msg.model, strategy: msg.strategy, train: msg.train, weights: msg.weights, ...(msg.extras ? { extras: msg.extras } : {}) };
+    const result = await this.trainer.train(request, hooks);
     if (result.cancelled) return;
-    this.transport.send(this.aggregatorId, { type: 'update', v: PROTOCOL_VERSION, round: msg.round, delta: result.delta, numSamples: result.numSamples, metrics: result.metrics });
+    this.transport.send(this.aggregatorId, {
+      type: 'update',
+      v: PROTOCOL_VERSION,
+      round: msg.round,
+      delta: result.delta,
+      numSamples: result.numSamples,
+      metrics: result.metrics,
+      ...(result.extras ? { extras: result.extras } : {}),
+    });
   }
 
   private async evaluate(msg: EvalRequestMessage): Promise<void> {

@@ -35,7 +35,7 @@ async function runWith(plan: Plan | ((network: InMemoryNetwork) => Plan), opts: 
   holder.network = network;
   const events: EngineEvent[] = [];
   const timing = { roundDeadlineMs: opts.deadlineMs ?? 400, evalDeadlineMs: 400 };
-  const engine = new RoundEngine(network.endpoint('agg'), { ...config, timing }, layout(0), { onEvent: (e) => events.push(e) });
+  const engine = new RoundEngine(network.endpoint('agg'), { ...config, timing }, { weights: layout(0) }, { onEvent: (e) => events.push(e) });
   for (const id of ['a', 'b', 'c']) {
     const ep = network.endpoint(id);
     ep.onMessage((from, m) => {

@@ -28,7 +28,7 @@ type Reply = (round: RoundStartMessage) => { delta: number[]; numSamples: number
 async function session(replies: Record<string, Reply>, overrides: Partial<EngineConfig>) {
   const network = new InMemoryNetwork();
   const events: EngineEvent[] = [];
-  const engine = new RoundEngine(network.endpoint('agg'), { ...config, ...overrides }, layout([0, 0, 0, 0]), { onEvent: (e) => events.push(e) });
+  const engine = new RoundEngine(network.endpoint('agg'), { ...config, ...overrides }, { weights: layout([0, 0, 0, 0]) }, { onEvent: (e) => events.push(e) });
   for (const [id, reply] of Object.entries(replies)) {
     const ep = network.endpoint(id);
     ep.onMessage((from, m) => {

@@ -30,7 +30,7 @@ const silent: Behaviour = () => {};
 function setup(behaviours: Record<string, Behaviour>, config: Partial<EngineConfig> = {}) {
   const network = new InMemoryNetwork();
   const events: EngineEvent[] = [];
-  const engine = new RoundEngine(network.endpoint('agg'), { ...baseConfig, ...config }, layout([0, 0, 0, 0]), { onEvent: (e) => events.push(e) });
+  const engine = new RoundEngine(network.endpoint('agg'), { ...baseConfig, ...config }, { weights: layout([0, 0, 0, 0]) }, { onEvent: (e) => events.push(e) });
   const received: Record<string, Message[]> = {};
   const endpoints: Record<string, Transport> = {};
   const join = (id: string, behaviour: Behaviour) => {
@@ -144,23 +144,23 @@ describe('round engine', () => {
 
   it('refuses a hello that the admission check rejects', async () => {
     const network = new InMemoryNetwork();
-    const engine = new RoundEngine(network.endpoint('agg'), baseConfig, layout([0, 0, 0, 0]), { admit: (h) => (h.secret === 's3cret' ? null : 'wrong join secret') });
+    const engine = new RoundEngine(network.endpoint('agg'), baseConfig, { weights: layout([0, 0, 0, 0]) }, { admit: (h) => (h.clientName === 'y' ? null : 'not on the list') });
     const stranger = network.endpoint('stranger');
     const got: Message[] = [];
     stranger.onMessage((_, m) => got.push(m));
-    stranger.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'x', backend: 'cpu', numSamples: 5, labelHistogram: [5], secret: 'guess' });
+    stranger.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'x', backend: 'cpu', numSamples: 5, labelHistogram: [5] });
     const friend = network.endpoint('friend');
-    friend.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'y', backend: 'cpu', numSamples: 5, labelHistogram: [5], secret: 's3cret' });
+    friend.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'y', backend: 'cpu', numSamples: 5, labelHistogram: [5] });
     await engine.waitForClients(1, 1000);
     await new Promise((r) => setTimeout(r, 20));
     expect(engine.connectedClients.map((c) => c.id)).toEqual(['friend']);
-    expect(got).toEqual([{ type: 'error', v: PROTOCOL_VERSION, reason: 'wrong join secret' }]);
+    expect(got).toEqual([{ type: 'error', v: PROTOCOL_VERSION, reason: 'not on the list' }]);
   });
 
   it('proxy mode: the decomposition comes from the clients\' own losses and the aggregator\'s validation set', async () => {
     const network = new InMemoryNetwork();
     const validationCalls: number[] = [];
-    const engine = new RoundEngine(network.endpoint('agg'), { ...baseConfig, decomposition: 'proxy' }, layout([0, 0, 0, 0]), {
+    const engine = new RoundEngine(network.endpoint('agg'), { ...baseConfig, decomposition: 'proxy' }, { weights: layout([0, 0, 0, 0]) }, {
       // L(w_a; V) = 1.0, L(w_b; V) = 2.0, L(w_g'; V) = 0.9
       evaluateOnValidation: async (ws) => {
         validationCalls.push(ws.length);
@@ -187,7 +187,7 @@ describe('round engine', () => {
 
   it('exact mode: clients that do not answer the cross-evaluation drop out of rows and columns; the sum still holds', async () => {
     const network = new InMemoryNetwork();
-    const engine = new RoundEngine(network.endpoint('agg'), { ...baseConfig, decomposition: 'exact' }, layout([0, 0, 0, 0]));
+    const engine = new RoundEngine(network.endpoint('agg'), { ...baseConfig, decomposition: 'exact' }, { weights: layout([0, 0, 0, 0]) });
     const requests: Record<string, number> = {};
     for (const id of ['a', 'b', 'c']) {
       const ep = network.endpoint(id);

@@ -4,10 +4,10 @@ import { exactDecomposition, proxyDecomposition } from './decomposition';
 import type { ModelSpec } from './models';
 import type { DecompositionMode, EvalResultMessage, HelloMessage, Message, TrainConfig, UpdateMessage } from './protocol';
 import { PROTOCOL_VERSION } from './protocol';
-import { Rng } from './rng';
+import { classBalance, type ClassBalance } from './collapse';
+import { strategyRuntime, type StrategyRuntime } from './strategies/runtime';
+import type { AggregateResult, ClientUpdate, Extras, ServerState, StrategyConfig } from './strategies/types';
 import { robustAggregate, robustSettings, type RobustMode, type RobustSettings } from './robust';
-import { createAggregator } from './strategies/aggregators';
-import type { Aggregator, ClientUpdate, StrategyConfig } from './strategies/types';
 import type { Transport } from './transport';
 import type { TensorLayout, WeightSet } from './weights';
 import { addScaledWeights, assertFinite, assertSameLayout, layoutOf } from './weights';
@@ -43,14 +43,42 @@ export interface ClientInfo {
   joinedAt: number;
 }
 
+/** What the aggregator's test-set evaluation of a global model returns. */
+export interface GlobalEvaluation {
+  loss: number;
+  accuracy: number;
+  /** Accuracy per class (null: no test sample of that class). With predictionCounts, enables the collapse check. */
+  perClassAccuracy?: (number | null)[];
+  /** How many test samples the model assigned to each class. */
+  predictionCounts?: number[];
+}
+
+/** The test-set result of a round, with the class balance when the hook reported per-class numbers. */
+export interface RoundEvaluation {
+  accuracy: number;
+  loss: number;
+  classes: ClassBalance | null;
+}
+
+/** Where an engine starts: the global model, and for a handover the round reached and the strategy's state. */
+export interface EngineStart {
+  weights: WeightSet;
+  round?: number;
+  serverState?: ServerState | null;
+}
+
 export interface RoundReport {
   round: number;
+  /** Which strategy variant ran (e.g. "FedLD (λ 0.1, ρ 0.8; paper-exact)"). */
+  strategy: string;
   participants: string[];
   /** Selected clients whose update did not arrive in time or was rejected. */
   missing: string[];
   accuracy: number | null;
   loss: number | null;
   decomposition: LossDecomposition | null;
+  /** Accuracy per class of the new global model, and whether it collapsed (null when not evaluated). */
+  classes: ClassBalance | null;
   /** Mean of the clients' own metrics. */
   clientTrainLoss: number;
   /** Slowest participant's training time. */
@@ -59,8 +87,10 @@ export interface RoundReport {
   aggregateMs: number;
   /** Time spent evaluating before the round could end: the decomposition, plus the test set unless in background. */
   evalMs: number;
-  /** Settles with the test-set evaluation (immediately when it was not run in the background). */
-  evaluation: Promise<{ accuracy: number; loss: number } | null>;
+  /** Settles with the test-set evaluation (immediately when it was not run in the background); null when it failed. */
+  evaluation: Promise<RoundEvaluation | null>;
+  /** What went wrong after aggregation (decomposition, evaluation); the round still counts. */
+  warnings: string[];
 }
 
 export type EngineEvent =
@@ -70,12 +100,14 @@ export type EngineEvent =
   | { kind: 'round-started'; round: number; selected: string[] }
   | { kind: 'update-received'; round: number; from: string }
   | { kind: 'round-finished'; report: RoundReport }
-  | { kind: 'round-evaluated'; round: number; accuracy: number; loss: number; ms: number }
-  | { kind: 'round-failed'; round: number; reason: string };
+  | { kind: 'round-evaluated'; round: number; accuracy: number; loss: number; ms: number; classes: ClassBalance | null }
+  | { kind: 'round-failed'; round: number; reason: string }
+  /** Something after aggregation failed (or a collapse was seen); the round still counts. */
+  | { kind: 'round-warning'; round: number; reason: string };
 
 export interface EngineHooks {
   /** Test-set evaluation of the new global model (held by the aggregator), if any. */
-  evaluateGlobal?: (weights: WeightSet) => Promise<{ loss: number; accuracy: number }>;
+  evaluateGlobal?: (weights: WeightSet) => Promise<GlobalEvaluation>;
   /** Proxy mode: plain-CE losses of the given weight sets on the aggregator's validation set V. */
   evaluateOnValidation?: (weightSets: WeightSet[]) => Promise<number[]>;
   /** Admission check for a hello (e.g. the join secret); return a reason to refuse. */
@@ -95,12 +127,13 @@ interface Waiter<T> {
  */
 export class RoundEngine {
   private readonly clients = new Map<string, ClientInfo>();
-  private readonly aggregator: Aggregator;
-  private readonly robust: RobustSettings;
+  private readonly strategy: StrategyRuntime;
   private readonly timing: FlTiming;
   private readonly layout: TensorLayout[];
   private global: WeightSet;
   private round = 0;
+  private state: ServerState | null;
+  private readonly robust: RobustSettings;
   private updateWaiter: (Waiter<UpdateMessage> & { round: number }) | null = null;
   private evalWaiter: (Waiter<EvalResultMessage> & { round: number; requestId: string }) | null = null;
   private clientWaiters: Array<() => void> = [];
@@ -109,19 +142,23 @@ export class RoundEngine {
   constructor(
     private readonly transport: Transport,
     private config: EngineConfig,
-    initialWeights: WeightSet,
+    /** The global model, and when taking over from another aggregator, its round and the strategy's state. */
+    start: EngineStart,
     private readonly hooks: EngineHooks = {},
-    /** Resume from a later round (aggregator handover). */
-    startRound = 0,
   ) {
     if (config.minClients < 1) throw new Error('engine: minClients must be at least 1');
     if (!(config.fraction > 0 && config.fraction <= 1)) throw new Error('engine: fraction must be in (0, 1]');
-    assertFinite(initialWeights, 'initial weights');
-    this.global = initialWeights;
-    this.layout = layoutOf(initialWeights);
-    this.round = startRound;
-    this.aggregator = createAggregator(config.strategy);
+    assertFinite(start.weights, 'initial weights');
+    this.global = start.weights;
+    this.layout = layoutOf(start.weights);
+    this.round = start.round ?? 0;
+    this.strategy = strategyRuntime(config.strategy);
     this.robust = robustSettings(config.robust);
+    this.state = null;
+    const state = this.strategy.adopt(start.serverState);
+    const problem = state ? stateProblem(state, this.layout) : null;
+    if (problem) this.emit({ kind: 'round-warning', round: this.round, reason: `ignored the handed-over strategy state: ${problem}` });
+    else this.state = state;
     this.timing = { ...FL_TIMING, ...config.timing };
     this.unsubscribe.push(
       transport.onMessage((from, message) => this.handle(from, message)),
@@ -140,6 +177,11 @@ export class RoundEngine {
 
   get globalWeights(): WeightSet {
     return this.global;
+  }
+
+  /** The strategy's server state after the latest complete round (plain data, for checkpoints); null before any. */
+  get serverState(): ServerState | null {
+    return this.state;
   }
 
   get connectedClients(): ClientInfo[] {
@@ -169,8 +211,13 @@ export class RoundEngine {
     });
   }
 
+  /** An observer that throws must not break a round half-way, so its errors stop here. */
   private emit(event: EngineEvent): void {
-    this.hooks.onEvent?.(event);
+    try {
+      this.hooks.onEvent?.(event);
+    } catch {
+      // The observer's own bug; the round goes on.
+    }
   }
 
   private reject(from: string, reason: string): void {
@@ -240,6 +287,10 @@ export class RoundEngine {
     try {
       assertSameLayout(this.layout, msg.delta, `update from ${from}`);
       assertFinite(msg.delta, `update from ${from}`);
+      for (const [name, extra] of Object.entries(msg.extras ?? {})) {
+        assertSameLayout(this.layout, extra, `update from ${from}: ${name}`);
+        assertFinite(extra, `update from ${from}: ${name}`);
+      }
       if (!(Number.isInteger(msg.numSamples) && msg.numSamples > 0)) throw new Error(`update from ${from}: invalid sample count ${msg.numSamples}`);
     } catch (e) {
       w.expected.delete(from);
@@ -276,26 +327,31 @@ export class RoundEngine {
     return [...this.clients.values()].filter((c) => c.numSamples > 0).map((c) => c.id).sort();
   }
 
-  private selectClients(roundNumber: number): string[] {
-    const ids = this.trainableIds();
-    const count = Math.min(ids.length, Math.max(this.config.minClients, Math.ceil(this.config.fraction * ids.length)));
-    if (count === ids.length) return ids;
-    return new Rng(this.config.seed * 7919 + roundNumber).shuffle(ids).slice(0, count).sort();
-  }
-
   /**
-   * Runs one round. Resolves with the report, or with null when too few updates arrived (the round is then
-   * retried by the next call, with the global model unchanged).
+   * Runs one round. Resolves with the report, or with null when too few updates arrived or aggregation failed
+   * (the round is then retried by the next call, with the global model unchanged). Atomic: the global model,
+   * the round number and the strategy state change together, only once the round is complete; a failing
+   * decomposition or evaluation is reported as a warning and the round still counts. Never rejects.
    */
   async runRound(): Promise<RoundReport | null> {
     const roundNumber = this.round + 1;
-    const trainable = this.trainableIds().length;
-    if (trainable < this.config.minClients) {
-      const reason = `${trainable} clients with data connected, ${this.config.minClients} needed`;
+    const candidates = this.trainableIds().map((id) => ({ id, numSamples: this.clients.get(id)!.numSamples }));
+    if (candidates.length < this.config.minClients) {
+      const reason = `${candidates.length} clients with data connected, ${this.config.minClients} needed`;
       this.emit({ kind: 'round-failed', round: roundNumber, reason });
       return null;
     }
-    const selected = this.selectClients(roundNumber);
+    const previousGlobal = this.global;
+    const previousState = this.state;
+    let plan;
+    try {
+      plan = this.strategy.planRound({ round: roundNumber, candidates, fraction: this.config.fraction, minClients: this.config.minClients, seed: this.config.seed, global: previousGlobal, state: previousState });
+      checkPlan(plan.selected, candidates.map((c) => c.id), plan.extras, this.layout);
+    } catch (e) {
+      this.emit({ kind: 'round-failed', round: roundNumber, reason: `planning the round failed: ${errorText(e)}` });
+      return null;
+    }
+    const selected = plan.selected;
     this.emit({ kind: 'round-started', round: roundNumber, selected });
 
     const trainStart = performance.now();
@@ -303,14 +359,20 @@ export class RoundEngine {
     const updatesDone = new Promise<void>((r) => (resolveUpdates = r));
     const waiter = { round: roundNumber, expected: new Set(selected), received: new Map<string, UpdateMessage>(), resolve: resolveUpdates };
     this.updateWaiter = waiter;
-    const train: TrainConfig = { ...this.config.train, seed: this.config.seed * 1_000_003 + roundNumber };
+    const train: TrainConfig = { ...this.config.train, ...plan.train, seed: this.config.seed * 1_000_003 + roundNumber };
     for (const id of selected) {
-      this.transport.send(id, { type: 'round-start', v: PROTOCOL_VERSION, round: roundNumber, model: this.config.model, strategy: this.config.strategy, train, weights: this.global });
+      try {
+        this.transport.send(id, { type: 'round-start', v: PROTOCOL_VERSION, round: roundNumber, model: this.config.model, strategy: this.config.strategy, train, weights: previousGlobal, ...(plan.extras ? { extras: plan.extras } : {}) });
+      } catch (e) {
+        waiter.expected.delete(id);
+        this.emit({ kind: 'round-warning', round: roundNumber, reason: `could not send round-start to ${id}: ${errorText(e)}` });
+      }
     }
     await this.awaitWaiter(waiter, updatesDone, this.timing.roundDeadlineMs);
     this.updateWaiter = null;
     const trainMs = performance.now() - trainStart;
 
+    // The accepted updates, final: the one place to filter them further (robust aggregation) before aggregating.
     let arrived = [...waiter.received.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
     if (arrived.length < this.config.minClients) {
       const reason = `only ${arrived.length} of ${selected.length} updates arrived (${this.config.minClients} needed)`;
@@ -319,56 +381,92 @@ export class RoundEngine {
     }
 
     const aggStart = performance.now();
-    const updates: ClientUpdate[] = arrived.map(([id, m]) => ({ clientId: id, delta: m.delta, numSamples: m.numSamples }));
-    const previousGlobal = this.global;
-    // Never throws: hostile updates are dropped with a reason; if none is usable the round fails uncommitted.
-    const robust = robustAggregate({ global: previousGlobal, updates, declaredSamples: (id) => this.clients.get(id)?.numSamples, settings: this.robust, aggregator: this.aggregator, strategy: this.config.strategy.name });
+    const updates: ClientUpdate[] = arrived.map(([id, m]) => ({ clientId: id, delta: m.delta, numSamples: m.numSamples, ...(m.extras ? { extras: m.extras } : {}) }));
+    // Robust aggregation never throws: hostile updates are dropped with a reason, or the round fails uncommitted.
+    const last: { result?: AggregateResult } = {};
+    const strategyAggregate = (g: WeightSet, u: ClientUpdate[]) => (last.result = this.strategy.aggregate(g, u, previousState, { round: roundNumber, population: candidates.length })).weights;
+    const robust = robustAggregate({ global: previousGlobal, updates, declaredSamples: (id) => this.clients.get(id)?.numSamples, settings: this.robust, aggregator: { aggregate: strategyAggregate }, strategy: this.config.strategy.name });
     robust.dropped.forEach((d) => this.reject(d.clientId, `update dropped by the robust aggregation: ${d.reason}`));
-    if (!robust.ok) {
-      this.emit({ kind: 'round-failed', round: roundNumber, reason: `aggregation failed: ${robust.reason}` });
+    if (!robust.ok || !sameLayout(this.layout, robust.global)) {
+      this.emit({ kind: 'round-failed', round: roundNumber, reason: `aggregation failed: ${robust.ok ? 'the aggregate has another layout' : robust.reason}` });
       return null;
     }
-    const newGlobal = robust.global;
+    // A coordinate-wise statistic in place of the strategy (or as its fallback) leaves the strategy's state as it was.
+    const aggregated = { weights: robust.global, state: robust.combiner === 'strategy' && last.result ? last.result.state : previousState };
     arrived = robust.accepted.map((u) => [u.clientId, { ...waiter.received.get(u.clientId)!, delta: u.delta, numSamples: u.numSamples }]);
+    const newGlobal = aggregated.weights;
     const aggregateMs = performance.now() - aggStart;
-    this.global = newGlobal;
-    this.round = roundNumber;
 
+    const warnings: string[] = [];
+    const warn = (reason: string) => {
+      warnings.push(reason);
+      this.emit({ kind: 'round-warning', round: roundNumber, reason });
+    };
     const evalStart = performance.now();
-    const decomposition = await this.measureDecomposition(roundNumber, previousGlobal, arrived);
+    let decomposition: LossDecomposition | null = null;
+    try {
+      const due = plan.measureDecomposition ?? roundNumber % Math.max(1, this.config.decompositionEvery) === 0;
+      if (due) decomposition = await this.measureDecomposition(roundNumber, previousGlobal, newGlobal, arrived);
+    } catch (e) {
+      warn(`measuring the loss decomposition failed: ${errorText(e)}`);
+    }
     const testStart = performance.now();
-    const testing = this.hooks.evaluateGlobal ? this.hooks.evaluateGlobal(newGlobal) : Promise.resolve(null);
+    const testing = this.evaluate(newGlobal);
     const background = this.config.evaluateInBackground === true;
-    const test = background ? null : await testing;
+    let test: RoundEvaluation | null = null;
+    if (!background) {
+      try {
+        test = await testing;
+      } catch (e) {
+        warn(`evaluating the global model failed: ${errorText(e)}`);
+      }
+      if (test?.classes?.collapse) warn(test.classes.collapse);
+    }
     const evalMs = performance.now() - evalStart;
 
+    // The round is complete: commit model, round and strategy state together.
+    this.global = newGlobal;
+    this.round = roundNumber;
+    this.state = aggregated.state;
+
+    const clientTrainLoss = arrived.reduce((s, [, m]) => s + m.metrics.trainLoss, 0) / arrived.length;
     const report: RoundReport = {
       round: roundNumber,
+      strategy: this.strategy.description,
       participants: arrived.map(([id]) => id),
       missing: selected.filter((id) => !arrived.some(([a]) => a === id)),
       accuracy: test?.accuracy ?? null,
       loss: test?.loss ?? null,
       decomposition,
-      clientTrainLoss: arrived.reduce((s, [, m]) => s + m.metrics.trainLoss, 0) / arrived.length,
+      classes: test?.classes ?? null,
+      clientTrainLoss,
       slowestClientMs: Math.max(...arrived.map(([, m]) => m.metrics.trainMs)),
       trainMs,
       aggregateMs,
       evalMs,
-      evaluation: testing,
+      evaluation: testing.catch(() => null),
+      warnings,
     };
-    const announce = (result: { accuracy: number; loss: number } | null) => {
-      for (const id of this.clients.keys()) {
-        this.transport.send(id, { type: 'round-result', v: PROTOCOL_VERSION, round: roundNumber, participants: arrived.length, accuracy: result?.accuracy ?? null, loss: result?.loss ?? null, decomposition });
+    const announce = (result: RoundEvaluation | null) => {
+      try {
+        for (const id of this.clients.keys()) {
+          this.transport.send(id, { type: 'round-result', v: PROTOCOL_VERSION, round: roundNumber, participants: arrived.length, accuracy: result?.accuracy ?? null, loss: result?.loss ?? null, decomposition });
+        }
+      } catch (e) {
+        this.emit({ kind: 'round-warning', round: roundNumber, reason: `announcing the round failed: ${errorText(e)}` });
       }
     };
     if (background) {
       testing.then(
         (result) => {
-          if (result) this.emit({ kind: 'round-evaluated', round: roundNumber, accuracy: result.accuracy, loss: result.loss, ms: performance.now() - testStart });
+          if (result) {
+            this.emit({ kind: 'round-evaluated', round: roundNumber, accuracy: result.accuracy, loss: result.loss, ms: performance.now() - testStart, classes: result.classes });
+            if (result.classes?.collapse) this.emit({ kind: 'round-warning', round: roundNumber, reason: result.classes.collapse });
+          }
           announce(result);
         },
         (e: unknown) => {
-          this.emit({ kind: 'round-failed', round: roundNumber, reason: `evaluating the global model failed: ${e instanceof Error ? e.message : String(e)}` });
+          this.emit({ kind: 'round-warning', round: roundNumber, reason: `evaluating the global model failed: ${errorText(e)}` });
           announce(null);
         },
       );
@@ -379,14 +477,22 @@ export class RoundEngine {
     return report;
   }
 
-  private async measureDecomposition(roundNumber: number, previousGlobal: WeightSet, arrived: [string, UpdateMessage][]): Promise<LossDecomposition | null> {
+  /** The test-set evaluation with its class balance; null without a hook. Rejects when the hook does. */
+  private async evaluate(weights: WeightSet): Promise<RoundEvaluation | null> {
+    if (!this.hooks.evaluateGlobal) return null;
+    const r = await this.hooks.evaluateGlobal(weights);
+    const classes = r.perClassAccuracy && r.predictionCounts ? classBalance(r.perClassAccuracy, r.predictionCounts) : null;
+    return { accuracy: r.accuracy, loss: r.loss, classes };
+  }
+
+  private async measureDecomposition(roundNumber: number, previousGlobal: WeightSet, newGlobal: WeightSet, arrived: [string, UpdateMessage][]): Promise<LossDecomposition | null> {
     const mode = this.config.decomposition;
-    if (mode === 'off' || roundNumber % Math.max(1, this.config.decompositionEvery) !== 0) return null;
+    if (mode === 'off') return null;
     const locals = arrived.map(([, m]) => addScaledWeights(previousGlobal, m.delta));
     const counts = arrived.map(([, m]) => m.numSamples);
     if (mode === 'proxy') {
       if (!this.hooks.evaluateOnValidation) return null;
-      const losses = await this.hooks.evaluateOnValidation([...locals, this.global]);
+      const losses = await this.hooks.evaluateOnValidation([...locals, newGlobal]);
       return proxyDecomposition(arrived.map(([, m]) => m.metrics.evalLoss), losses.slice(0, locals.length), losses[locals.length], counts);
     }
     // Exact mode: every participant evaluates all local models and the new global model on its own data.
@@ -397,7 +503,7 @@ export class RoundEngine {
     const waiter = { round: roundNumber, requestId, expected: new Set(ids.filter((id) => this.clients.has(id))), received: new Map<string, EvalResultMessage>(), resolve: resolveEval };
     this.evalWaiter = waiter;
     for (const id of waiter.expected) {
-      this.transport.send(id, { type: 'eval-request', v: PROTOCOL_VERSION, round: roundNumber, requestId, model: this.config.model, models: [...locals, this.global] });
+      this.transport.send(id, { type: 'eval-request', v: PROTOCOL_VERSION, round: roundNumber, requestId, model: this.config.model, models: [...locals, newGlobal] });
     }
     await this.awaitWaiter(waiter, evalDone, this.timing.evalDeadlineMs);
     this.evalWaiter = null;
@@ -407,5 +513,40 @@ export class RoundEngine {
     const C = answered.map(({ i }) => answered.map(({ id }) => waiter.received.get(id)!.losses[i]));
     const G = answered.map(({ id }) => waiter.received.get(id)!.losses[locals.length]);
     return exactDecomposition(C, G, answered.map(({ i }) => counts[i]));
+  }
+}
+
+/** ServerState tensors are weight-shaped: a state for another model would fail every round, so it is refused up front. */
+function stateProblem(state: ServerState, layout: TensorLayout[]): string | null {
+  try {
+    for (const [name, tensors] of Object.entries(state.tensors)) {
+      assertSameLayout(layout, tensors, name);
+      assertFinite(tensors, name);
+    }
+    if (!(Number.isInteger(state.steps) && state.steps >= 0)) return `invalid step count ${state.steps}`;
+    return null;
+  } catch (e) {
+    return errorText(e);
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A strategy's round plan must ask only candidates, once each, and send extras shaped like the model. */
+function checkPlan(selected: readonly string[], candidates: readonly string[], extras: Extras | undefined, layout: TensorLayout[]): void {
+  const allowed = new Set(candidates);
+  if (new Set(selected).size !== selected.length) throw new Error('a client is selected twice');
+  for (const id of selected) if (!allowed.has(id)) throw new Error(`selected client ${id} is not a candidate`);
+  for (const [name, extra] of Object.entries(extras ?? {})) assertSameLayout(layout, extra, `round-start extra ${name}`);
+}
+
+function sameLayout(layout: readonly TensorLayout[], weights: WeightSet): boolean {
+  try {
+    assertSameLayout(layout, weights, 'aggregated global model');
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -25,12 +25,20 @@ export interface InMemoryNetworkOptions {
   codec?: WireCodec;
   /** Called for frames the receiver's decoder rejected, and for messages the codec refused to encode. */
   onWireError?: (from: string, to: string, reason: string) => void;
+  /**
+   * Without a codec, hand every receiver the sender's message object itself instead of a structured clone. Only for
+   * peers that never mutate what they receive (the simulator's engine and clients): an exact-decomposition request
+   * carries K + 1 models to each of K clients, and cloning it per receiver costs K^2 model copies at once.
+   */
+  shareMessages?: boolean;
 }
 
 class Endpoint implements Transport {
   readonly messageHandlers = new Set<MessageHandler>();
   readonly leaveHandlers = new Set<LeaveHandler>();
   readonly decoders = new Map<string, WireDecoder>();
+  /** Peers this endpoint's owner admitted (see SessionTransport.admit). */
+  readonly admitted = new Set<string>();
   bytesSent = 0;
   bytesReceived = 0;
   closed = false;
@@ -54,9 +62,23 @@ class Endpoint implements Transport {
     return () => this.leaveHandlers.delete(handler);
   }
 
-  /** Connections are implicit in memory; connecting to a peer that is not there fails like WebRTC would. */
+  /**
+   * Connections are implicit in memory; connecting to a peer that is not there fails like WebRTC would.
+   * Connecting again after disconnect() restores the link.
+   */
   async connect(peerId: string): Promise<void> {
     if (!this.network.has(peerId)) throw new Error(`peer ${peerId} is not on the network`);
+    this.network.restoreLink(this.selfId, peerId);
+  }
+
+  admit(peerId: string): void {
+    this.admitted.add(peerId);
+  }
+
+  /** Cuts the link with `peerId`: nothing passes either way until one side connects again; both sides are told. */
+  disconnect(peerId: string): void {
+    this.admitted.delete(peerId);
+    this.network.cutLink(this.selfId, peerId);
   }
 
   trafficTotals(): { bytesSent: number; bytesReceived: number } {
@@ -73,6 +95,8 @@ export type InMemoryEndpoint = Endpoint;
  */
 export class InMemoryNetwork {
   private readonly endpoints = new Map<string, Endpoint>();
+  /** Links cut by an endpoint's disconnect(peer), as "a\u0000b" with a < b. */
+  private readonly cutLinks = new Set<string>();
 
   constructor(private readonly options: InMemoryNetworkOptions = {}) {}
 
@@ -98,7 +122,31 @@ export class InMemoryNetwork {
     }
   }
 
+  private static linkKey(a: string, b: string): string {
+    return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+  }
+
+  /** Whether messages between a and b are currently dropped because one of them disconnected the other. */
+  isCut(a: string, b: string): boolean {
+    return this.cutLinks.has(InMemoryNetwork.linkKey(a, b));
+  }
+
+  cutLink(a: string, b: string): void {
+    const key = InMemoryNetwork.linkKey(a, b);
+    if (this.cutLinks.has(key)) return;
+    this.cutLinks.add(key);
+    for (const [self, other] of [[a, b], [b, a]]) {
+      const ep = this.endpoints.get(self);
+      if (ep) setTimeout(() => ep.leaveHandlers.forEach((h) => h(other)), 0);
+    }
+  }
+
+  restoreLink(a: string, b: string): void {
+    this.cutLinks.delete(InMemoryNetwork.linkKey(a, b));
+  }
+
   deliver(from: string, to: string, message: Message): void {
+    if (this.isCut(from, to)) return;
     this.options.tap?.(from, to, message);
     const plan = this.options.plan?.(from, to, message) ?? {};
     if (plan.drop) return;
@@ -116,11 +164,11 @@ export class InMemoryNetwork {
       if (plan.frames) frames = plan.frames(frames);
     }
     for (let c = 0; c < copies; c++) {
-      const cloned = frames ? null : structuredClone(payload);
+      const cloned = frames ? null : this.options.shareMessages ? payload : structuredClone(payload);
       setTimeout(() => {
         const target = this.endpoints.get(to);
         const sender = this.endpoints.get(from);
-        if (!target || target.closed || !sender) return;
+        if (!target || target.closed || !sender || this.isCut(from, to)) return;
         if (!frames) {
           target.messageHandlers.forEach((h) => h(from, cloned!));
           return;

@@ -1,10 +1,11 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from './data/dataset';
 import { datasetSize, labelHistogram } from './data/dataset';
 import type { ModelSpec } from './models';
-import { buildModel, getWeights, setWeights } from './models';
+import { buildModel, getWeights, setWeights, weightNames } from './models';
 import type { LocalMetrics, TrainConfig } from './protocol';
-import type { StrategyConfig } from './strategies/types';
+import { openClientRound } from './strategies/runtime';
+import type { ClientState, Extras, StrategyConfig } from './strategies/types';
 import type { TrainHooks } from './train';
 import { evaluateModel, trainLocal } from './train';
 import type { WeightSet } from './weights';
@@ -17,11 +18,19 @@ export interface TrainRequest {
   train: TrainConfig;
   /** The round's global weights w_g. */
   weights: WeightSet;
+  /** What the server's strategy sent beside the weights. */
+  extras?: Extras;
+  /** The client strategy's local state from earlier rounds (e.g. SCAFFOLD's c_k); never sent on the wire. */
+  clientState?: ClientState | null;
 }
 
 export interface TrainResponse {
   /** w_k - w_g */
   delta: WeightSet;
+  /** What the client strategy sends beside the delta. */
+  extras?: Extras;
+  /** The client strategy's new local state: absent means unchanged, null means cleared. Stays on this client. */
+  clientState?: ClientState | null;
   numSamples: number;
   metrics: LocalMetrics;
   cancelled: boolean;
@@ -31,6 +40,9 @@ export interface EvaluateResponse {
   /** Plain-CE loss of each weight set on this client's evaluation subset. */
   losses: number[];
   accuracies: number[];
+  /** Per weight set: accuracy per class (null: no sample of that class) and predictions per class (collapse check). */
+  perClassAccuracies: (number | null)[][];
+  predictionCounts: number[][];
   numSamples: number;
 }
 
@@ -54,6 +66,8 @@ export interface LocalTrainer {
 export class TfLocalTrainer implements LocalTrainer {
   private model: tf.LayersModel | null = null;
   private modelKey = '';
+  /** Client strategy state kept between rounds (SCAFFOLD's c_k), per strategy name. */
+  private readonly strategyStates = new Map<string, ClientState>();
 
   constructor(
     private readonly trainData: Dataset,
@@ -73,37 +87,14 @@ export class TfLocalTrainer implements LocalTrainer {
   }
 
   async train(req: TrainRequest, hooks: TrainHooks = {}): Promise<TrainResponse> {
-    const model = this.modelFor(req.model);
-    setWeights(model, req.weights);
-    const result = await trainLocal(model, this.trainData, req.strategy, req.train, hooks);
-    // Asynchronous reads: synchronous ones return zeros on some WebGPU adapters.
-    const local = await getWeights(model);
-    const evaluation = await evaluateModel(model, this.evalData);
-    return {
-      delta: subtractWeights(local, req.weights),
-      numSamples: result.numSamples,
-      cancelled: result.cancelled,
-      metrics: {
-        trainLoss: result.trainLoss,
-        evalLoss: evaluation.loss,
-        evalAccuracy: evaluation.accuracy,
-        trainMs: result.trainMs,
-        samplesPerSecond: result.samplesPerSecond,
-      },
-    };
+    const response = await trainOnModel(this.modelFor(req.model), this.trainData, this.evalData, { ...req, clientState: this.strategyStates.get(req.strategy.name) ?? null }, hooks);
+    if (response.clientState) this.strategyStates.set(req.strategy.name, response.clientState);
+    else if (response.clientState === null) this.strategyStates.delete(req.strategy.name);
+    return response;
   }
 
   async evaluate(spec: ModelSpec, weightSets: WeightSet[]): Promise<EvaluateResponse> {
-    const model = this.modelFor(spec);
-    const losses: number[] = [];
-    const accuracies: number[] = [];
-    for (const w of weightSets) {
-      setWeights(model, w);
-      const r = await evaluateModel(model, this.evalData);
-      losses.push(r.loss);
-      accuracies.push(r.accuracy);
-    }
-    return { losses, accuracies, numSamples: datasetSize(this.evalData) };
+    return evaluateOnModel(this.modelFor(spec), this.evalData, weightSets);
   }
 
   async info(): Promise<TrainerInfo> {
@@ -118,4 +109,62 @@ export class TfLocalTrainer implements LocalTrainer {
     this.model?.dispose();
     this.model = null;
   }
+}
+
+/**
+ * One local round on `model` (any instance of req.model: its weights are overwritten with the round's global
+ * weights first, and the optimizer is fresh, so the result depends only on the request, its client state and the
+ * data). The strategy's client state goes in with the request and comes back with the response, so whoever owns
+ * the client (a TfLocalTrainer, or the simulator for a client that trains on a borrowed model) keeps it.
+ */
+export async function trainOnModel(model: tf.LayersModel, trainData: Dataset, evalData: Dataset, req: TrainRequest, hooks: TrainHooks = {}): Promise<TrainResponse> {
+  setWeights(model, req.weights);
+  const names = weightNames(model);
+  const round = openClientRound(req.strategy, {
+    tf,
+    global: req.weights,
+    extras: req.extras ?? {},
+    state: req.clientState ?? null,
+    trainableIndex: model.trainableWeights.map((w) => names.indexOf(w.originalName)),
+  });
+  try {
+    const result = await trainLocal(model, trainData, round, req.train, hooks);
+    // Asynchronous reads: synchronous ones return zeros on some WebGPU adapters.
+    const local = await getWeights(model);
+    const evaluation = await evaluateModel(model, evalData);
+    const delta = subtractWeights(local, req.weights);
+    const finished = !result.cancelled && round.finish ? round.finish({ delta, steps: result.steps, learningRate: req.train.learningRate }) : null;
+    return {
+      delta,
+      ...(finished?.extras ? { extras: finished.extras } : {}),
+      ...(finished && finished.state !== undefined ? { clientState: finished.state } : {}),
+      numSamples: result.numSamples,
+      cancelled: result.cancelled,
+      metrics: {
+        trainLoss: result.trainLoss,
+        evalLoss: evaluation.loss,
+        evalAccuracy: evaluation.accuracy,
+        trainMs: result.trainMs,
+        samplesPerSecond: result.samplesPerSecond,
+      },
+    };
+  } finally {
+    round.dispose?.();
+  }
+}
+
+/** Plain-CE loss, accuracy and per-class figures of each weight set on `evalData`, computed on `model` (its weights are overwritten). */
+export async function evaluateOnModel(model: tf.LayersModel, evalData: Dataset, weightSets: WeightSet[]): Promise<EvaluateResponse> {
+  const results = [];
+  for (const w of weightSets) {
+    setWeights(model, w);
+    results.push(await evaluateModel(model, evalData));
+  }
+  return {
+    losses: results.map((r) => r.loss),
+    accuracies: results.map((r) => r.accuracy),
+    perClassAccuracies: results.map((r) => r.perClassAccuracy),
+    predictionCounts: results.map((r) => r.predictionCounts),
+    numSamples: datasetSize(evalData),
+  };
 }

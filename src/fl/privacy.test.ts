@@ -40,7 +40,7 @@ describe('data privacy', () => {
     const engine = new RoundEngine(
       network.endpoint('agg'),
       { model: spec, strategy: { name: 'fedld', lambda: 0.1, rho: 0.8 }, train: { localEpochs: 1, batchSize: 32, learningRate: 0.05 }, minClients: 3, fraction: 1, decomposition: 'exact', decompositionEvery: 1, seed: 1 },
-      await getWeights(model),
+      { weights: await getWeights(model) },
     );
     const clients = locals.map((d, k) => new FlClient(network.endpoint(`c${k}`), 'agg', new TfLocalTrainer(d.train, d.eval, () => 'cpu'), { name: `c${k}` }));
     await Promise.all(clients.map((c) => c.join()));
@@ -52,7 +52,7 @@ describe('data privacy', () => {
     expect(sent.every((m) => allowed.has(m.type))).toBe(true);
     for (const m of sent) {
       if (m.type === 'hello') {
-        expect(Object.keys(m).sort()).toEqual(['backend', 'clientName', 'labelHistogram', 'numSamples', 'secret', 'type', 'v']);
+        expect(Object.keys(m).sort()).toEqual(['backend', 'clientName', 'labelHistogram', 'numSamples', 'type', 'v']);
         expect(m.labelHistogram.reduce((a, b) => a + b, 0)).toBe(m.numSamples);
       }
     }

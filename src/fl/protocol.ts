@@ -1,7 +1,8 @@
 import type { PartitionSpec } from './data/partition';
 import type { ModelSpec } from './models';
 import type { RobustMode } from './robust/types';
-import type { StrategyConfig } from './strategies/types';
+import type { LocalOptimizerName } from './local-optimizer';
+import type { Extras, ServerState, StrategyConfig } from './strategies/types';
 import type { WeightSet } from './weights';
 
 /** Bumped on any incompatible change of the messages below. */
@@ -12,6 +13,10 @@ export interface TrainConfig {
   localEpochs: number;
   batchSize: number;
   learningRate: number;
+  /** Local optimizer (default LOCAL_OPTIMIZER_DEFAULTS.optimizer). */
+  optimizer?: LocalOptimizerName;
+  /** Momentum of the 'momentum' optimizer (default LOCAL_OPTIMIZER_DEFAULTS.momentum). */
+  momentum?: number;
   /** Seed for the client's batch shuffling this round. */
   seed: number;
 }
@@ -36,18 +41,20 @@ export interface HelloMessage {
   numSamples: number;
   /** Per-class sample counts: counts only, never samples. */
   labelHistogram: number[];
-  /** Join secret from the session link (checked by the host). */
-  secret?: string;
 }
 
 export interface RoundStartMessage {
   type: 'round-start';
   v: number;
+  /** The aggregation term (see src/session/election.ts); stamped by the session layer. */
+  term?: number;
   round: number;
   model: ModelSpec;
   strategy: StrategyConfig;
   train: TrainConfig;
   weights: WeightSet;
+  /** Weight-shaped tensors the strategy sends beside the weights (SCAFFOLD's server control variate c). */
+  extras?: Extras;
 }
 
 export interface UpdateMessage {
@@ -58,6 +65,8 @@ export interface UpdateMessage {
   delta: WeightSet;
   numSamples: number;
   metrics: LocalMetrics;
+  /** Weight-shaped tensors the client strategy sends beside the delta (SCAFFOLD's delta-c). */
+  extras?: Extras;
 }
 
 /** Asks a client for plain-CE losses of the given models on its own evaluation subset. */
@@ -83,6 +92,8 @@ export interface EvalResultMessage {
 export interface RoundResultMessage {
   type: 'round-result';
   v: number;
+  /** The aggregation term; stamped by the session layer. */
+  term?: number;
   round: number;
   participants: number;
   accuracy: number | null;
@@ -95,6 +106,8 @@ export interface ByeMessage {
   type: 'bye';
   v: number;
   reason: string;
+  /** Set when the client leaves this aggregator to follow the aggregator of this later term (it stays in the session). */
+  term?: number;
 }
 
 export interface ErrorMessage {
@@ -102,6 +115,38 @@ export interface ErrorMessage {
   v: number;
   reason: string;
 }
+
+/**
+ * Session authentication (src/session/authenticated-transport.ts): a challenge-response that proves both sides
+ * know the join secret without sending it. Nonces are AUTH_NONCE_HEX_LENGTH lowercase hex characters, proofs
+ * (HMAC-SHA-256) AUTH_PROOF_HEX_LENGTH. No other message passes between two peers before it has succeeded.
+ */
+export const AUTH_NONCE_HEX_LENGTH = 32;
+export const AUTH_PROOF_HEX_LENGTH = 64;
+
+/** The connecting side's opening: its fresh nonce. */
+export interface AuthHelloMessage {
+  type: 'auth-hello';
+  v: number;
+  nonce: string;
+}
+
+/** The answering side's fresh nonce and its proof (role 'host') over both nonces and both peer ids. */
+export interface AuthChallengeMessage {
+  type: 'auth-challenge';
+  v: number;
+  nonce: string;
+  proof: string;
+}
+
+/** The connecting side's proof (role 'client') over both nonces and both peer ids. */
+export interface AuthProofMessage {
+  type: 'auth-proof';
+  v: number;
+  proof: string;
+}
+
+export type AuthMessage = AuthHelloMessage | AuthChallengeMessage | AuthProofMessage;
 
 export type WeightCodecChoice = 'float32' | 'float16' | 'int8';
 
@@ -128,6 +173,7 @@ export interface SessionConfig {
 export interface WelcomeMessage {
   type: 'welcome';
   v: number;
+  term: number;
   /** The client's slot in join order (stable across reconnects and handovers); picks its demo shard. */
   slot: number;
   round: number;
@@ -140,25 +186,49 @@ export interface RosterEntry {
   slot: number;
   backend: string;
   numSamples: number;
-  /** Counts only. */
+  /** Counts only, and only in the aggregator's own view: rosters sent to peers carry an empty list. */
   labelHistogram: number[];
 }
 
-/** Who is in the session, in join order, and who aggregates. Broadcast on every change. */
+/**
+ * Who is in the session, in join order, and who aggregates in which term. Broadcast on every change and as the
+ * aggregator's heartbeat. Sent by the current aggregator with another aggregatorId and a higher term, it says
+ * "I stepped down: follow that one".
+ */
 export interface RosterMessage {
   type: 'roster';
   v: number;
+  term: number;
   aggregatorId: string;
   round: number;
   peers: RosterEntry[];
 }
 
-/** The latest global model, sent after each round to the clients next in line to aggregate. */
+/** The latest global model and the strategy's server state, sent after each round to the clients next in line to aggregate. */
 export interface CheckpointMessage {
   type: 'checkpoint';
   v: number;
+  term: number;
   round: number;
   weights: WeightSet;
+  serverState: ServerState | null;
+}
+
+/** The deterministic successor asks to aggregate in `term` because the aggregator of the term before went silent. */
+export interface VoteRequestMessage {
+  type: 'vote-request';
+  v: number;
+  term: number;
+  /** The aggregator it wants to replace. */
+  previous: string;
+}
+
+/** Answer to a vote-request: granted only when this peer also lost the previous aggregator. */
+export interface VoteMessage {
+  type: 'vote';
+  v: number;
+  term: number;
+  granted: boolean;
 }
 
 export type Message =
@@ -166,12 +236,17 @@ export type Message =
   | WelcomeMessage
   | RosterMessage
   | CheckpointMessage
+  | VoteRequestMessage
+  | VoteMessage
   | RoundStartMessage
   | UpdateMessage
   | EvalRequestMessage
   | EvalResultMessage
   | RoundResultMessage
   | ByeMessage
-  | ErrorMessage;
+  | ErrorMessage
+  | AuthHelloMessage
+  | AuthChallengeMessage
+  | AuthProofMessage;
 
 export type MessageType = Message['type'];

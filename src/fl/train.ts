@@ -4,13 +4,12 @@ import { datasetSize } from './data/dataset';
 import { batchRanges, inputTensor, labelTensor } from './data/batches';
 import { setWeights } from './models';
 import { Rng } from './rng';
-import { createClientStrategy } from './strategies/client-terms';
-import type { StrategyConfig } from './strategies/types';
+import { createLocalOptimizer } from './create-local-optimizer';
+import { LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from './local-optimizer';
+import type { ClientRound } from './strategies/types';
 import type { WeightSet } from './weights';
 
 export const TRAINING_DEFAULTS = {
-  /** SGD momentum (the FedLD authors use 0.5). */
-  momentum: 0.5,
   /** Yield to the event loop every this many batches, so cancel and other messages get through. */
   yieldEveryBatches: 4,
   /** Batch size used for evaluation passes. */
@@ -22,6 +21,7 @@ export interface LocalTrainOptions {
   batchSize: number;
   learningRate: number;
   seed: number;
+  optimizer?: LocalOptimizerName;
   momentum?: number;
 }
 
@@ -45,6 +45,8 @@ export interface LocalTrainResult {
   numSamples: number;
   trainMs: number;
   samplesPerSecond: number;
+  /** Optimizer steps taken (mini-batches). */
+  steps: number;
   cancelled: boolean;
 }
 
@@ -54,16 +56,6 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
     const oneHot = tf.oneHot(labels, logits.shape[1]);
     return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
   });
-}
-
-/**
- * MomentumOptimizer.dispose() (tfjs 4.22) overrides SGDOptimizer.dispose() without calling it, so the
- * learning-rate scalar `c` leaks one tensor per optimizer. Dispose it too, or tensor counts grow every round.
- */
-function disposeMomentumOptimizer(optimizer: tf.MomentumOptimizer): void {
-  optimizer.dispose();
-  const lr = (optimizer as unknown as { c?: tf.Tensor }).c;
-  if (lr && !lr.isDisposed) lr.dispose();
 }
 
 /**
@@ -88,21 +80,20 @@ function yieldToEventLoop(): Promise<void> {
 
 /**
  * Trains `model` in place on `data` for the configured local epochs, starting from its current weights
- * (which the caller set to the round's global model). Uses the strategy's client-side loss term.
+ * (which the caller set to the round's global model). Adds the client strategy's loss term (null: plain CE).
  */
 export async function trainLocal(
   model: tf.LayersModel,
   data: Dataset,
-  strategy: StrategyConfig,
+  strategy: Pick<ClientRound, 'extraLoss'> | null,
   opts: LocalTrainOptions,
   hooks: TrainHooks = {},
 ): Promise<LocalTrainResult> {
   const n = datasetSize(data);
   if (n === 0) throw new Error('trainLocal: the local dataset is empty');
-  const clientStrategy = createClientStrategy(strategy);
   const params = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const globalParams = params.map((p) => tf.clone(p));
-  const optimizer = tf.train.momentum(opts.learningRate, opts.momentum ?? TRAINING_DEFAULTS.momentum);
+  const { optimizer, dispose: disposeOptimizer } = createLocalOptimizer(opts.optimizer ?? LOCAL_OPTIMIZER_DEFAULTS.optimizer, opts.learningRate, opts.momentum);
   const rng = new Rng(opts.seed);
   const order = Int32Array.from({ length: n }, (_, i) => i);
   const batchesPerEpoch = Math.ceil(n / opts.batchSize);
@@ -110,6 +101,7 @@ export async function trainLocal(
   let samplesSeen = 0;
   let lastEpochLoss = NaN;
   let cancelled = false;
+  let steps = 0;
   try {
     outer: for (let epoch = 0; epoch < opts.localEpochs; epoch++) {
       rng.shuffle(order);
@@ -129,7 +121,7 @@ export async function trainLocal(
             () => {
               const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
               const ce = crossEntropy(logits, ys);
-              const extra = clientStrategy.extraLoss({ logits, params, globalParams });
+              const extra = strategy?.extraLoss({ logits, params, globalParams }) ?? null;
               return extra ? (tf.add(ce, extra) as tf.Scalar) : ce;
             },
             true,
@@ -146,6 +138,7 @@ export async function trainLocal(
         if (!Number.isFinite(loss)) throw new Error(`local training diverged: loss is ${loss} (lower the learning rate)`);
         lossSum += loss;
         batches++;
+        steps++;
         batch++;
         samplesSeen += end - start;
         const elapsed = performance.now() - started;
@@ -155,46 +148,70 @@ export async function trainLocal(
       lastEpochLoss = lossSum / Math.max(batches, 1);
     }
   } finally {
-    disposeMomentumOptimizer(optimizer);
+    disposeOptimizer();
     tf.dispose(globalParams);
   }
   const trainMs = performance.now() - started;
-  return { trainLoss: lastEpochLoss, numSamples: n, trainMs, samplesPerSecond: (samplesSeen * 1000) / Math.max(trainMs, 1e-3), cancelled };
+  return { trainLoss: lastEpochLoss, numSamples: n, trainMs, samplesPerSecond: (samplesSeen * 1000) / Math.max(trainMs, 1e-3), steps, cancelled };
 }
 
 export interface EvalResult {
   loss: number;
   accuracy: number;
   numSamples: number;
+  /** Accuracy on the samples of each class; null for a class with no sample here. */
+  perClassAccuracy: (number | null)[];
+  /** How many samples the model assigned to each class. */
+  predictionCounts: number[];
 }
 
 /**
- * Plain mean cross-entropy and accuracy of the model's current weights on `data` (eval mode). Reads results
- * asynchronously: synchronous reads return zeros on some WebGPU adapters (see getWeights in models.ts).
+ * Plain mean cross-entropy and accuracy (overall and per class) of the model's current weights on `data`
+ * (eval mode), and how often it predicts each class. Reads results asynchronously: synchronous reads return
+ * zeros on some WebGPU adapters (see getWeights in models.ts).
  */
 export async function evaluateModel(model: tf.LayersModel, data: Dataset, batchSize: number = TRAINING_DEFAULTS.evalBatchSize): Promise<EvalResult> {
   const n = datasetSize(data);
-  if (n === 0) return { loss: NaN, accuracy: NaN, numSamples: 0 };
+  const classes = data.numClasses;
+  const predictionCounts = new Array<number>(classes).fill(0);
+  if (n === 0) return { loss: NaN, accuracy: NaN, numSamples: 0, perClassAccuracy: new Array(classes).fill(null), predictionCounts };
+  const perClassTotal = new Array<number>(classes).fill(0);
+  const perClassHits = new Array<number>(classes).fill(0);
   let lossSum = 0;
   let correct = 0;
   const all = Int32Array.from({ length: n }, (_, i) => i);
   for (const [start, end] of batchRanges(n, batchSize)) {
     const idx = all.subarray(start, end);
-    const [ce, hits] = tf.tidy(() => {
+    const [ce, predicted] = tf.tidy(() => {
       const xs = inputTensor(data, idx);
       const ys = labelTensor(data, idx);
       const logits = model.predict(xs) as tf.Tensor2D;
-      return [tf.mul(crossEntropy(logits, ys), end - start), tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), ys), 'float32'))];
+      return [tf.mul(crossEntropy(logits, ys), end - start), tf.argMax(logits, 1)];
     });
     try {
-      const [l, c] = await Promise.all([ce.data(), hits.data()]);
+      const [l, p] = await Promise.all([ce.data(), predicted.data()]);
       lossSum += l[0];
-      correct += c[0];
+      for (let i = 0; i < idx.length; i++) {
+        const label = data.labels[idx[i]];
+        const guess = p[i];
+        predictionCounts[guess]++;
+        perClassTotal[label]++;
+        if (guess === label) {
+          perClassHits[label]++;
+          correct++;
+        }
+      }
     } finally {
-      tf.dispose([ce, hits]);
+      tf.dispose([ce, predicted]);
     }
   }
-  return { loss: lossSum / n, accuracy: correct / n, numSamples: n };
+  return {
+    loss: lossSum / n,
+    accuracy: correct / n,
+    numSamples: n,
+    perClassAccuracy: perClassTotal.map((t, c) => (t > 0 ? perClassHits[c] / t : null)),
+    predictionCounts,
+  };
 }
 
 /** Evaluates several weight sets on the same data with one model instance (leaves the last one loaded). */

@@ -21,7 +21,15 @@ export interface WireCodec {
   /** Encodes one message into one or more frames, each at most maxFrameBytes long. */
   encode(message: Message): Uint8Array[];
   /** A stateful per-peer decoder. */
-  createDecoder(): WireDecoder;
+  createDecoder(options?: WireDecoderOptions): WireDecoder;
+}
+
+export interface WireDecoderOptions {
+  /**
+   * Largest reassembled message this decoder accepts, in bytes (capped at the codec's own limit). It also bounds
+   * what the decoder buffers: a message declaring more is refused at its first frame.
+   */
+  maxMessageBytes?: number;
 }
 
 export interface WireDecoder {
@@ -30,4 +38,6 @@ export interface WireDecoder {
    * Never throws: bad input is reported through `errors` and discarded.
    */
   push(frame: Uint8Array): { messages: Message[]; errors: string[] };
+  /** Changes maxMessageBytes (see WireDecoderOptions); buffered incomplete messages beyond it are dropped. */
+  setMaxMessageBytes?(bytes: number): void;
 }

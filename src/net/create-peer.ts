@@ -58,9 +58,100 @@ export function createPeer(id: string | undefined, config: PeerTransportConfig):
   });
 }
 
+/** The part of a peerjs Peer that keepPeerId uses. */
+export interface ReclaimablePeer {
+  readonly id: string;
+  readonly disconnected: boolean;
+  readonly destroyed: boolean;
+  on(event: 'disconnected' | 'open' | 'close', listener: () => void): unknown;
+  off(event: 'disconnected' | 'open' | 'close', listener: () => void): unknown;
+  reconnect(): void;
+  disconnect(): void;
+}
+
+export interface KeepPeerIdOptions {
+  /** Wait before the first reconnect; doubles after each failure up to maxDelayMs. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** A reconnect that neither opens nor fails within this time is abandoned and retried. */
+  openTimeoutMs: number;
+  /** 'lost' when the signalling socket dropped, 'retrying' before each attempt, 'reclaimed' when the id is back. */
+  onState?: (state: 'lost' | 'retrying' | 'reclaimed', attempt: number) => void;
+}
+
+export const KEEP_PEER_ID_DEFAULTS: Readonly<KeepPeerIdOptions> = { initialDelayMs: 1_000, maxDelayMs: 30_000, openTimeoutMs: 10_000 };
+
+/**
+ * Keeps a peer's id registered: whenever its signalling socket drops, reconnects with the same id, with
+ * exponential backoff, for as long as the peer lives. If someone else holds the id meanwhile (peerjs reports
+ * the id as taken and disconnects again), it keeps retrying until the id is free again. Returns a stop function.
+ */
+export function keepPeerId(peer: ReclaimablePeer, options: Partial<KeepPeerIdOptions> = {}): () => void {
+  const o = { ...KEEP_PEER_ID_DEFAULTS, ...options };
+  let attempt = 0;
+  let stopped = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let openTimer: ReturnType<typeof setTimeout> | undefined;
+  const clearTimers = () => {
+    clearTimeout(retryTimer);
+    clearTimeout(openTimer);
+    retryTimer = openTimer = undefined;
+  };
+  const schedule = () => {
+    if (stopped || peer.destroyed || retryTimer !== undefined) return;
+    const delay = Math.min(o.maxDelayMs, o.initialDelayMs * 2 ** Math.min(attempt, 30));
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (stopped || peer.destroyed || !peer.disconnected) return;
+      attempt++;
+      o.onState?.('retrying', attempt);
+      openTimer = setTimeout(() => {
+        openTimer = undefined;
+        // Neither open nor a failure: give this attempt up (disconnect() emits 'disconnected', which retries).
+        if (!peer.disconnected && !peer.destroyed) peer.disconnect();
+      }, o.openTimeoutMs);
+      try {
+        peer.reconnect();
+      } catch {
+        clearTimers();
+        schedule();
+      }
+    }, delay);
+  };
+  const onDisconnected = () => {
+    if (stopped || peer.destroyed) return;
+    clearTimeout(openTimer);
+    openTimer = undefined;
+    if (attempt === 0) o.onState?.('lost', 0);
+    schedule();
+  };
+  const onOpen = () => {
+    const hadLost = attempt > 0;
+    clearTimers();
+    if (hadLost) o.onState?.('reclaimed', attempt);
+    attempt = 0;
+  };
+  const stop = () => {
+    stopped = true;
+    clearTimers();
+    peer.off('disconnected', onDisconnected);
+    peer.off('open', onOpen);
+    peer.off('close', stop);
+  };
+  peer.on('disconnected', onDisconnected);
+  peer.on('open', onOpen);
+  peer.on('close', stop);
+  return stop;
+}
+
 export interface OpenPeerTransportOptions extends PeerTransportOptions {
   /** This peer's id; random when omitted. */
   id?: string;
+  /**
+   * Reconnect with the same id whenever the signalling socket drops, retrying while someone else holds it
+   * (the session host: its id is how others find it). Default false.
+   */
+  reclaimId?: boolean | Partial<KeepPeerIdOptions>;
   codec: WireCodec;
   /**
    * Close the transport when the page goes away (default true), so peers see the DataChannels close
@@ -74,6 +165,7 @@ export async function openPeerTransport(options: OpenPeerTransportOptions): Prom
   const config = resolvePeerTransportConfig(options);
   const peer = await createPeer(options.id, config);
   const transport = new PeerTransport(peer, options.codec, config);
+  if (options.reclaimId) keepPeerId(peer, options.reclaimId === true ? {} : options.reclaimId);
   if ((options.closeOnPageHide ?? true) && typeof window !== 'undefined') {
     window.addEventListener('pagehide', () => transport.close(), { once: true });
   }

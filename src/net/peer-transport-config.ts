@@ -1,4 +1,5 @@
 /** Settings of the WebRTC transport: where the signalling server is, ICE servers, timings. Browser-safe. */
+import { ADMISSION_LIMITS, WIRE_LIMITS } from '../fl/codec/limits';
 import { SIGNALLING_ENDPOINT } from './endpoints';
 import { parseIceServers } from './ice-config';
 
@@ -23,10 +24,51 @@ export interface PeerTimings {
   peerSilenceTimeoutMs: number;
 }
 
+/**
+ * What a connection may do before the session admits its peer (after the peer proved it knows the join secret),
+ * and the bounds on such connections. A connection that breaks a rule is closed and counted, never logged per message.
+ */
+export interface AdmissionConfig {
+  /** Largest DataChannel message an unadmitted peer may send; it must hold one whole message. */
+  maxPreAdmissionBytes: number;
+  /** Message types an unadmitted peer may send, or be sent; anything else it sends closes its connection. */
+  preAdmissionTypes: readonly string[];
+  /** Incoming connections from unadmitted peers held at once; more are closed at once. */
+  maxPendingConnections: number;
+  /** New incoming connections from unadmitted peers accepted per second (bursts of as many). */
+  maxNewConnectionsPerSecond: number;
+  /** A connection whose peer is not admitted within this time is closed. */
+  admissionTimeoutMs: number;
+  /** Connections one peer may hold at once (two when both sides connect simultaneously). */
+  maxLinksPerPeer: number;
+  /** Largest message from an admitted peer until the session calls setMessageLimit. */
+  messageLimitBytes: number;
+  /** Rejections of one kind are reported through onError at most once per this interval. */
+  rejectionReportIntervalMs: number;
+}
+
+export const DEFAULT_PRE_ADMISSION_TYPES: readonly string[] = Object.freeze([
+  'auth-hello',
+  'auth-challenge',
+  'auth-proof',
+  'hello',
+  'error',
+  'bye',
+]);
+
+export const DEFAULT_ADMISSION: Readonly<AdmissionConfig> = Object.freeze({
+  maxPreAdmissionBytes: WIRE_LIMITS.maxPreAdmissionBytes,
+  preAdmissionTypes: DEFAULT_PRE_ADMISSION_TYPES,
+  ...ADMISSION_LIMITS,
+  messageLimitBytes: WIRE_LIMITS.defaultPeerMessageBytes,
+  rejectionReportIntervalMs: 10_000,
+});
+
 export interface PeerTransportConfig {
   signalling: SignallingServerConfig;
   iceServers: RTCIceServer[];
   timings: PeerTimings;
+  admission: AdmissionConfig;
   /** Largest frame a WireCodec may produce: larger DataChannel messages make peerjs drop the channel silently. */
   maxFrameBytes: number;
 }
@@ -37,6 +79,7 @@ export interface PeerTransportOptions {
   /** ICE servers, or their text form (see parseIceServers). Default: none. */
   iceServers?: RTCIceServer[] | string;
   timings?: Partial<PeerTimings>;
+  admission?: Partial<AdmissionConfig>;
   maxFrameBytes?: number;
 }
 
@@ -78,6 +121,27 @@ function requirePositive(name: string, value: number): void {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`PeerTransport config: ${name} must be a positive number, got ${value}`);
 }
 
+function requireInteger(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`PeerTransport config: ${name} must be an integer in ${min}-${max}, got ${value}`);
+  }
+}
+
+function resolveAdmission(options: Partial<AdmissionConfig> = {}, maxFrameBytes: number): AdmissionConfig {
+  const a = { ...DEFAULT_ADMISSION, ...options };
+  requireInteger('admission.maxPreAdmissionBytes', a.maxPreAdmissionBytes, 64, maxFrameBytes);
+  requireInteger('admission.maxPendingConnections', a.maxPendingConnections, 1, 10_000);
+  requireInteger('admission.maxLinksPerPeer', a.maxLinksPerPeer, 1, 16);
+  requireInteger('admission.messageLimitBytes', a.messageLimitBytes, 1, WIRE_LIMITS.maxMessageBytes);
+  requirePositive('admission.maxNewConnectionsPerSecond', a.maxNewConnectionsPerSecond);
+  requirePositive('admission.admissionTimeoutMs', a.admissionTimeoutMs);
+  requirePositive('admission.rejectionReportIntervalMs', a.rejectionReportIntervalMs);
+  if (!Array.isArray(a.preAdmissionTypes) || a.preAdmissionTypes.some((t) => typeof t !== 'string')) {
+    throw new Error('PeerTransport config: admission.preAdmissionTypes must be a list of message type names');
+  }
+  return { ...a, preAdmissionTypes: Object.freeze([...a.preAdmissionTypes]) };
+}
+
 /** Fills in defaults and checks the result; throws an error naming the first bad setting. */
 export function resolvePeerTransportConfig(options: PeerTransportOptions = {}): PeerTransportConfig {
   const signalling = { ...defaultSignalling(), ...options.signalling };
@@ -96,6 +160,7 @@ export function resolvePeerTransportConfig(options: PeerTransportOptions = {}): 
   if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 64 || maxFrameBytes > DATA_CHANNEL_MAX_MESSAGE_BYTES) {
     throw new Error(`PeerTransport config: maxFrameBytes must be an integer in 64-${DATA_CHANNEL_MAX_MESSAGE_BYTES}, got ${maxFrameBytes}`);
   }
+  const admission = resolveAdmission(options.admission, maxFrameBytes);
   const iceServers = typeof options.iceServers === 'string' ? parseIceServers(options.iceServers) : (options.iceServers ?? []);
   return {
     signalling: {
@@ -107,6 +172,7 @@ export function resolvePeerTransportConfig(options: PeerTransportOptions = {}): 
     },
     iceServers,
     timings,
+    admission,
     maxFrameBytes,
   };
 }

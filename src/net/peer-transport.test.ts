@@ -64,6 +64,8 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     await flush();
     expect(host.joined).toEqual(['client']);
     expect(client.joined).toEqual(['host']);
+    host.transport.admit('client');
+    client.transport.admit('host');
 
     const big = update(60_000); // ~700 KB of JSON
     client.transport.send('host', big);
@@ -97,6 +99,10 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     await Promise.all([a.transport.connect('host'), b.transport.connect('host')]);
     await b.transport.connect('a'); // client-to-client link, as for aggregator handover
     await flush();
+    host.transport.admit('a');
+    host.transport.admit('b');
+    a.transport.admit('host');
+    b.transport.admit('host');
     expect(host.transport.connectedPeers().sort()).toEqual(['a', 'b']);
     expect(a.transport.connectedPeers().sort()).toEqual(['b', 'host']);
     host.transport.broadcast(bye('all'));
@@ -219,6 +225,7 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     const client = track(make('client'));
     await client.transport.connect('host');
     await flush();
+    host.transport.admit('client');
     const hostEnd = (client.peer.outgoing[0] as FakeConnection).remote!;
     expect(() => hostEnd.inject(new Uint8Array([0, 123, 125, 125]).buffer)).not.toThrow(); // "}}" is not JSON
     expect(() => hostEnd.inject({ not: 'bytes' })).not.toThrow();
@@ -275,6 +282,18 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     expect(client.peer.outgoing).toHaveLength(0);
   });
 
+  it('can connect again once the signalling server takes the id back', async () => {
+    const { make } = setup();
+    track(make('host'));
+    const client = track(make('client'));
+    client.peer.emitDisconnected();
+    expect(client.transport.canConnect).toBe(false);
+    client.peer.emitReconnected();
+    expect(client.transport.canConnect).toBe(true);
+    await client.transport.connect('host');
+    expect(client.peer.outgoing).toHaveLength(1);
+  });
+
   it('close() leaves the signalling server and closes links without firing events', async () => {
     const { make } = setup();
     const host = track(make('host'));
@@ -318,5 +337,12 @@ describe('PeerTransport config', () => {
       'heartbeatIntervalMs (5000) must be below timings.peerSilenceTimeoutMs (4000)',
     );
     expect(() => resolvePeerTransportConfig({ ...base, maxFrameBytes: 300_000 })).toThrow('maxFrameBytes');
+    expect(() => resolvePeerTransportConfig({ ...base, admission: { maxPreAdmissionBytes: 300_000 } })).toThrow('admission.maxPreAdmissionBytes');
+    expect(() => resolvePeerTransportConfig({ ...base, admission: { messageLimitBytes: 2 ** 30 } })).toThrow('admission.messageLimitBytes');
+    expect(() => resolvePeerTransportConfig({ ...base, admission: { maxPendingConnections: 0 } })).toThrow('admission.maxPendingConnections');
+    expect(() => resolvePeerTransportConfig({ ...base, admission: { preAdmissionTypes: [7] as unknown as string[] } })).toThrow(
+      'admission.preAdmissionTypes',
+    );
+    expect(resolvePeerTransportConfig(base).admission).toMatchObject({ maxPreAdmissionBytes: 4096, messageLimitBytes: 8 * 1024 * 1024 });
   });
 });

@@ -3,10 +3,20 @@
  * Every DataChannel message is either one binary frame made by the WireCodec or the heartbeat string.
  * The same object serves the host (accepts connections) and clients (connect to the host and to other peers).
  * It never reconnects: a vanished peer is reported once through onPeerLeft and forgotten.
+ *
+ * Admission: every peer starts unadmitted. Until the session calls admit(peerId) (once the peer proved it knows the
+ * join secret), a connection may carry only single-frame messages of at most admission.maxPreAdmissionBytes whose
+ * type is in admission.preAdmissionTypes, both ways; anything else it sends closes it. Unadmitted connections are
+ * capped, rate-limited and time out. Closed connections are counted per reason (rejections()) and reported through
+ * onError at most once per reason and interval. An admitted peer's messages are bounded by setMessageLimit.
  */
 import type { Message } from '../fl/protocol';
+import { WIRE_LIMITS } from '../fl/codec/limits';
 import type { Transport, WireCodec, WireDecoder } from '../fl/transport';
+import { RateLimiter, RejectionCounter, type RejectionCounts, type RejectionReason } from './admission-guard';
 import type { PeerTransportConfig } from './peer-transport-config';
+
+export type { RejectionCounts, RejectionReason } from './admission-guard';
 
 /** The part of a peerjs DataConnection the transport uses. */
 export interface DataConnectionLike {
@@ -32,6 +42,8 @@ export interface PeerLike {
   on(event: 'connection', listener: (connection: DataConnectionLike) => void): unknown;
   on(event: 'error', listener: (error: PeerErrorLike) => void): unknown;
   on(event: 'disconnected', listener: () => void): unknown;
+  /** peerjs emits 'open' again after a successful reconnect() to the signalling server. */
+  on(event: 'open', listener: (id: string) => void): unknown;
   destroy(): void;
 }
 
@@ -71,7 +83,11 @@ interface Link {
   readonly outgoing: boolean;
   state: LinkState;
   lastHeardAt: number;
+  /** Bytes received since this link last completed (or failed) a message. */
+  unfinishedBytes: number;
   openTimer?: ReturnType<typeof setTimeout>;
+  /** Closes the link if its peer is not admitted in time; cleared on admission. */
+  admissionTimer?: ReturnType<typeof setTimeout>;
   waiter?: ConnectWaiter;
 }
 
@@ -121,6 +137,12 @@ export class PeerTransport implements Transport {
   private readonly heartbeatTimer: ReturnType<typeof setInterval>;
   private closed = false;
   private signallingLost = false;
+  /** Peers admitted by the session; an admission ends when the peer's last connection closes. */
+  private readonly admitted = new Set<string>();
+  private readonly allowedBeforeAdmission: ReadonlySet<string>;
+  private readonly newConnections: RateLimiter;
+  private readonly rejected: RejectionCounter;
+  private messageLimit: number;
 
   constructor(
     private readonly peer: PeerLike,
@@ -128,6 +150,10 @@ export class PeerTransport implements Transport {
     private readonly config: PeerTransportConfig,
   ) {
     this.selfId = peer.id;
+    this.allowedBeforeAdmission = new Set(config.admission.preAdmissionTypes);
+    this.newConnections = new RateLimiter(config.admission.maxNewConnectionsPerSecond);
+    this.rejected = new RejectionCounter(config.admission.rejectionReportIntervalMs);
+    this.messageLimit = config.admission.messageLimitBytes;
     peer.on('connection', (conn) => this.acceptIncoming(conn));
     peer.on('error', (error) => this.onPeerError(error));
     peer.on('disconnected', () => {
@@ -137,6 +163,9 @@ export class PeerTransport implements Transport {
         kind: 'signalling',
         message: 'lost the signalling server: open connections stay, new ones cannot be made',
       });
+    });
+    peer.on('open', () => {
+      this.signallingLost = false;
     });
     this.heartbeatTimer = setInterval(() => this.heartbeat(), config.timings.heartbeatIntervalMs);
   }
@@ -169,15 +198,70 @@ export class PeerTransport implements Transport {
     return promise;
   }
 
-  /** Sends one message. Dropped (and counted) when `to` is not connected; never throws for that. */
+  /**
+   * Sends one message. Dropped (and counted) when `to` is not connected, or not admitted and the message type is
+   * not one allowed before admission; never throws for that.
+   */
   send(to: string, message: Message): void {
+    if (!this.mayReceive(to, message)) return;
     this.sendFrames(to, this.encode(message));
   }
 
-  /** Sends one message to several peers (default: all connected), encoding it once. */
-  broadcast(message: Message, to: Iterable<string> = this.connectedPeers()): void {
+  /** Sends one message to several peers (default: all admitted and connected), encoding it once. */
+  broadcast(message: Message, to: Iterable<string> = this.admittedPeers()): void {
+    const recipients = [...to].filter((peerId) => this.mayReceive(peerId, message));
+    if (recipients.length === 0) return;
     const frames = this.encode(message);
-    for (const peerId of to) this.sendFrames(peerId, frames);
+    for (const peerId of recipients) this.sendFrames(peerId, frames);
+  }
+
+  /**
+   * Lifts the pre-admission limits for `peerId`'s connections: called by the session once the peer proved it
+   * knows the join secret. Lasts while the peer stays connected; a peer without a connection is not admitted.
+   */
+  admit(peerId: string): void {
+    if (this.closed || this.admitted.has(peerId)) return;
+    const links = this.links.get(peerId) ?? [];
+    if (links.length === 0) return;
+    this.admitted.add(peerId);
+    for (const link of links) {
+      clearTimeout(link.admissionTimer);
+      link.admissionTimer = undefined;
+      link.unfinishedBytes = 0;
+      link.decoder.setMaxMessageBytes?.(this.messageLimit);
+    }
+  }
+
+  isAdmitted(peerId: string): boolean {
+    return this.admitted.has(peerId);
+  }
+
+  /** Admitted peers with at least one open connection. */
+  admittedPeers(): string[] {
+    return this.connectedPeers().filter((peerId) => this.admitted.has(peerId));
+  }
+
+  /**
+   * Largest message accepted from an admitted peer (bytes as the codec counts them); the session sets it from
+   * its model size. Also bounds what each admitted connection buffers while reassembling.
+   */
+  setMessageLimit(bytes: number): void {
+    if (!Number.isInteger(bytes) || bytes < 1 || bytes > WIRE_LIMITS.maxMessageBytes) {
+      throw new RangeError(`PeerTransport: message limit must be an integer in 1-${WIRE_LIMITS.maxMessageBytes}, got ${bytes}`);
+    }
+    this.messageLimit = bytes;
+    for (const peerId of this.admitted) {
+      for (const link of this.links.get(peerId) ?? []) link.decoder.setMaxMessageBytes?.(bytes);
+    }
+  }
+
+  get messageLimitBytes(): number {
+    return this.messageLimit;
+  }
+
+  /** Connections closed or refused by the admission and size guards, per reason, since the transport started. */
+  rejections(): RejectionCounts {
+    return this.rejected.snapshot();
   }
 
   onMessage(handler: (from: string, message: Message) => void): () => void {
@@ -218,7 +302,7 @@ export class PeerTransport implements Transport {
     return Object.fromEntries([...this.traffic].map(([peerId, t]) => [peerId, { ...t }]));
   }
 
-  /** Closes every connection to `peerId` (reported through onPeerLeft if it was connected). */
+  /** Closes every connection to `peerId` and ends its admission (reported through onPeerLeft if it was connected). */
   disconnect(peerId: string): void {
     for (const link of [...(this.links.get(peerId) ?? [])]) this.dropLink(link, null);
   }
@@ -245,6 +329,13 @@ export class PeerTransport implements Transport {
       }
     }
     return frames;
+  }
+
+  /** False (and the message counted as dropped) when `to` is unadmitted and `message` is not for such peers. */
+  private mayReceive(to: string, message: Message): boolean {
+    if (this.admitted.has(to) || this.allowedBeforeAdmission.has(message.type)) return true;
+    this.trafficOf(to).messagesDropped++;
+    return false;
   }
 
   private sendFrames(to: string, frames: readonly Uint8Array[]): void {
@@ -276,26 +367,80 @@ export class PeerTransport implements Transport {
       conn.close();
       return;
     }
+    const peerId = conn.peer;
+    const admission = this.config.admission;
     if (conn.serialization !== 'raw') {
-      this.reportError({
-        kind: 'connection',
-        peerId: conn.peer,
-        message: `refused a connection from ${conn.peer} with serialization '${conn.serialization}' (expected 'raw')`,
-      });
-      conn.close();
+      this.refuse(conn, 'serialization', `refused a connection from ${peerId} with serialization '${conn.serialization}' (expected 'raw')`);
       return;
+    }
+    if ((this.links.get(peerId)?.length ?? 0) >= admission.maxLinksPerPeer) {
+      this.refuse(conn, 'too-many-links', `refused another connection from ${peerId} (limit ${admission.maxLinksPerPeer} per peer)`);
+      return;
+    }
+    if (!this.admitted.has(peerId)) {
+      if (this.pendingIncoming() >= admission.maxPendingConnections) {
+        this.refuse(conn, 'pending-limit', `refused ${peerId}: ${admission.maxPendingConnections} connections already await admission`);
+        return;
+      }
+      if (!this.newConnections.tryTake()) {
+        this.refuse(conn, 'rate-limit', `refused ${peerId}: more than ${admission.maxNewConnectionsPerSecond} new connections per second`);
+        return;
+      }
     }
     this.addLink(conn, false);
   }
 
+  /** Incoming connections of peers not admitted yet. */
+  private pendingIncoming(): number {
+    let n = 0;
+    for (const [peerId, links] of this.links) {
+      if (this.admitted.has(peerId)) continue;
+      for (const link of links) if (!link.outgoing) n++;
+    }
+    return n;
+  }
+
+  /** Closes a connection never taken on, counted. */
+  private refuse(conn: DataConnectionLike, reason: RejectionReason, detail: string): void {
+    this.noteRejection(reason, conn.peer, detail);
+    try {
+      conn.close();
+    } catch {
+      // A half-built connection may throw on close; it is not kept either way.
+    }
+  }
+
+  /** Closes a link that broke a rule, counted; reported only as the rejection counter allows. */
+  private reject(link: Link, reason: RejectionReason, detail: string): void {
+    this.noteRejection(reason, link.peerId, detail);
+    this.dropLink(link, detail, false);
+  }
+
+  private noteRejection(reason: RejectionReason, peerId: string, detail: string): void {
+    const line = this.rejected.note(reason, detail.length > 200 ? `${detail.slice(0, 200)}...` : detail);
+    if (line) this.reportError({ kind: 'connection', peerId, message: line });
+  }
+
   private addLink(conn: DataConnectionLike, outgoing: boolean, waiter?: ConnectWaiter): void {
     const peerId = conn.peer;
-    const link: Link = { conn, peerId, decoder: this.codec.createDecoder(), outgoing, state: 'pending', lastHeardAt: Date.now(), waiter };
+    const admitted = this.admitted.has(peerId);
+    const limit = admitted ? this.messageLimit : this.config.admission.maxPreAdmissionBytes;
+    const decoder = this.codec.createDecoder({ maxMessageBytes: limit });
+    // Also for codecs that wrap another and do not pass the options on.
+    decoder.setMaxMessageBytes?.(limit);
+    const link: Link = { conn, peerId, decoder, outgoing, state: 'pending', lastHeardAt: Date.now(), unfinishedBytes: 0, waiter };
     const links = this.links.get(peerId) ?? [];
     links.push(link);
     this.links.set(peerId, links);
     const timeoutMs = this.config.timings.connectTimeoutMs;
     link.openTimer = setTimeout(() => this.dropLink(link, `connection with ${peerId} did not open within ${timeoutMs} ms`), timeoutMs);
+    if (!admitted) {
+      const admitMs = this.config.admission.admissionTimeoutMs;
+      link.admissionTimer = setTimeout(
+        () => this.reject(link, 'admission-timeout', `${peerId} was not admitted within ${admitMs} ms`),
+        admitMs,
+      );
+    }
     conn.on('open', () => this.activate(link));
     conn.on('data', (data) => this.receive(link, data));
     conn.on('close', () => this.dropLink(link, link.state === 'pending' ? `connection with ${peerId} closed before opening` : null));
@@ -323,14 +468,28 @@ export class PeerTransport implements Transport {
     if (link.state === 'pending') this.activate(link);
     link.lastHeardAt = Date.now();
     if (data === HEARTBEAT) return;
+    const admitted = this.admitted.has(link.peerId);
     const frame = asBytes(data);
     if (!frame) {
-      this.reportError({ kind: 'decode', peerId: link.peerId, message: `ignored a ${typeof data} DataChannel message from ${link.peerId}` });
+      const what = `a ${typeof data} DataChannel message from ${link.peerId}`;
+      if (!admitted) this.reject(link, 'not-binary', `${what} before admission`);
+      else this.reportError({ kind: 'decode', peerId: link.peerId, message: `ignored ${what}` });
       return;
     }
     const traffic = this.trafficOf(link.peerId);
     traffic.bytesReceived += frame.byteLength;
+    if (!admitted) {
+      this.receiveBeforeAdmission(link, frame, traffic);
+      return;
+    }
+    link.unfinishedBytes += frame.byteLength;
     const { messages, errors } = link.decoder.push(frame);
+    if (messages.length > 0 || errors.length > 0) link.unfinishedBytes = 0;
+    else if (link.unfinishedBytes > this.unfinishedAllowance()) {
+      // A backstop for codecs that buffer without a limit: frames of one message never add up to this much.
+      this.reject(link, 'message-limit', `${link.peerId} sent ${link.unfinishedBytes} bytes without completing a message`);
+      return;
+    }
     for (const message of errors) this.reportError({ kind: 'decode', peerId: link.peerId, message });
     for (const message of messages) {
       traffic.messagesReceived++;
@@ -339,17 +498,58 @@ export class PeerTransport implements Transport {
   }
 
   /**
-   * Closes a link. `reason` null means an orderly close (no error reported).
+   * One frame from a peer not admitted yet: at most maxPreAdmissionBytes, one whole message of an allowed type.
+   * Anything else closes the link.
+   */
+  private receiveBeforeAdmission(link: Link, frame: Uint8Array, traffic: PeerTraffic): void {
+    const { peerId } = link;
+    const max = this.config.admission.maxPreAdmissionBytes;
+    if (frame.byteLength > max) {
+      this.reject(link, 'oversized', `${peerId} sent ${frame.byteLength} bytes before admission (limit ${max})`);
+      return;
+    }
+    const { messages, errors } = link.decoder.push(frame);
+    if (errors.length > 0) {
+      this.reject(link, 'undecodable', `${peerId} before admission: ${errors[0]}`);
+      return;
+    }
+    if (messages.length !== 1) {
+      this.reject(link, 'fragmented', `${peerId} sent part of a longer message before admission`);
+      return;
+    }
+    const [message] = messages;
+    if (!this.allowedBeforeAdmission.has(message.type)) {
+      this.reject(link, 'forbidden-type', `${peerId} sent '${String(message.type).slice(0, 40)}' before admission`);
+      return;
+    }
+    traffic.messagesReceived++;
+    this.messageListeners.emit((e) => this.reportHandlerError(e), peerId, message);
+  }
+
+  /** Bytes an admitted link may receive without completing a message: the limit plus generous frame overhead. */
+  private unfinishedAllowance(): number {
+    return 2 * this.messageLimit + this.config.maxFrameBytes;
+  }
+
+  /**
+   * Closes a link. `reason` null means an orderly close (no error reported); `report` false keeps a reason
+   * out of onError (rejections are reported by their counter) while still failing a waiting connect().
    * Reports onPeerLeft when this was the peer's last open link.
    */
-  private dropLink(link: Link, reason: string | null): void {
+  private dropLink(link: Link, reason: string | null, report = true): void {
     if (link.state === 'closed') return;
     const wasOpen = link.state === 'open';
+    const wasAdmitted = this.admitted.has(link.peerId);
     link.state = 'closed';
     clearTimeout(link.openTimer);
+    clearTimeout(link.admissionTimer);
     const remaining = (this.links.get(link.peerId) ?? []).filter((l) => l !== link);
     if (remaining.length > 0) this.links.set(link.peerId, remaining);
-    else this.links.delete(link.peerId);
+    else {
+      this.links.delete(link.peerId);
+      // Traffic of peers never admitted is not kept: a flood of made-up peer ids must not grow the table.
+      if (!this.admitted.delete(link.peerId)) this.traffic.delete(link.peerId);
+    }
     try {
       link.conn.close();
     } catch {
@@ -365,8 +565,10 @@ export class PeerTransport implements Transport {
       if (stillConnected) link.waiter.resolve();
       else link.waiter.reject(new Error(reason ?? `connection with ${link.peerId} was closed`));
       link.waiter = undefined;
-    } else if (reason !== null) {
-      this.reportError({ kind: 'connection', peerId: link.peerId, message: reason });
+    } else if (reason !== null && report) {
+      // Strangers' connections coming and going must not become one report each.
+      if (!wasAdmitted && !link.outgoing) this.noteRejection('lost-before-admission', link.peerId, reason);
+      else this.reportError({ kind: 'connection', peerId: link.peerId, message: reason });
     }
     if (wasOpen && !stillConnected) this.leftListeners.emit((e) => this.reportHandlerError(e), link.peerId);
   }

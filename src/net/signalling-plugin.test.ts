@@ -119,6 +119,19 @@ describe('signalling plugin in the Vite dev server', () => {
     expect(await page.text()).toContain('<title>t</title>');
   });
 
+  it('sends the security headers on the app and the signalling API, and no CORS for a foreign origin', async () => {
+    for (const p of ['/', `${SIGNALLING_ENDPOINT.path}/${SIGNALLING_ENDPOINT.key}/id`, SERVER_URLS_ENDPOINT]) {
+      const res = await fetch(`http://127.0.0.1:${port}${p}`, { headers: { origin: 'http://evil.example' } });
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp, p).toContain("frame-ancestors 'none'");
+      // Dev needs the inline React refresh preamble; wasm needs wasm-unsafe-eval.
+      expect(csp, p).toContain("script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'");
+      expect(res.headers.get('referrer-policy'), p).toBe('no-referrer');
+      expect(res.headers.get('x-content-type-options'), p).toBe('nosniff');
+      expect(res.headers.get('access-control-allow-origin'), p).toBeNull();
+    }
+  });
+
   it(`answers ${SERVER_URLS_ENDPOINT} with the server's URLs`, async () => {
     const body: unknown = await (await fetch(`http://127.0.0.1:${port}${SERVER_URLS_ENDPOINT}`)).json();
     expect(isServerUrls(body)).toBe(true);

@@ -5,12 +5,15 @@
 import type { Plugin } from 'vite';
 import { attachSignalling, type AppHttpServer, type ConnectMiddleware } from './signalling-server';
 import { serverUrlsMiddleware } from './server-urls';
+import { securityHeadersMiddleware, type HeaderMode } from './security-headers';
 
 interface MiddlewareStack {
   use(middleware: ConnectMiddleware): unknown;
 }
 
-function install(httpServer: AppHttpServer | null, middlewares: MiddlewareStack, basePath: string, warn: (m: string) => void) {
+function install(httpServer: AppHttpServer | null, middlewares: MiddlewareStack, basePath: string, warn: (m: string) => void, mode: HeaderMode) {
+  // First, so every response (Vite's too) carries them.
+  middlewares.use(securityHeadersMiddleware(mode));
   if (!httpServer) {
     warn('fedtab signalling: no HTTP server (middleware mode); peers cannot connect through this server');
     return;
@@ -25,10 +28,10 @@ export function fedtabSignalling(): Plugin {
   return {
     name: 'fedtab:signalling',
     configureServer(server) {
-      install(server.httpServer, server.middlewares, server.config.base, (m) => server.config.logger.warn(m));
+      install(server.httpServer, server.middlewares, server.config.base, (m) => server.config.logger.warn(m), 'dev');
     },
     configurePreviewServer(server) {
-      install(server.httpServer, server.middlewares, server.config.base, (m) => server.config.logger.warn(m));
+      install(server.httpServer, server.middlewares, server.config.base, (m) => server.config.logger.warn(m), 'production');
     },
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { assertValidPeerId } from '../net/create-peer';
 import { hostPeerId, joinLink, normaliseSessionCode, randomSessionCode, SESSION_CODE_LENGTH } from './session-code';
 
 describe('session codes and links', () => {
@@ -16,9 +17,20 @@ describe('session codes and links', () => {
     expect(normaliseSessionCode('ABCDE0')).toBeNull();
   });
 
-  it('puts the code and secret in the hash, and the aggregator only after a handover', () => {
+  it('puts the code and secret in the hash, and the aggregator only after a handover', async () => {
+    const hostId = await hostPeerId('ABCDEF', 'f00');
     expect(joinLink('http://10.0.0.5:5173', 'ABCDEF', 'f00')).toBe('http://10.0.0.5:5173/#/join/ABCDEF?s=f00');
-    expect(joinLink('http://x/', 'ABCDEF', 'f00', hostPeerId('ABCDEF'))).toBe('http://x/#/join/ABCDEF?s=f00');
-    expect(joinLink('http://x/', 'ABCDEF', 'f00', 'p123')).toBe('http://x/#/join/ABCDEF?s=f00&a=p123');
+    expect(joinLink('http://x/', 'ABCDEF', 'f00', hostId, hostId)).toBe('http://x/#/join/ABCDEF?s=f00');
+    expect(joinLink('http://x/', 'ABCDEF', 'f00', 'p123', hostId)).toBe('http://x/#/join/ABCDEF?s=f00&a=p123');
+  });
+
+  it("derives the host's peer id from the code and the secret: the code alone does not give it", async () => {
+    const id = await hostPeerId('ABCDEF', 'secret-1');
+    expect(id).toMatch(/^fedtab-[0-9a-f]{20}$/);
+    expect(await hostPeerId('ABCDEF', 'secret-1')).toBe(id);
+    expect(await hostPeerId('ABCDEF', 'secret-2')).not.toBe(id);
+    expect(await hostPeerId('ABCDEG', 'secret-1')).not.toBe(id);
+    expect(id).not.toContain('ABCDEF');
+    expect(() => assertValidPeerId(id)).not.toThrow();
   });
 });

@@ -10,6 +10,7 @@ import { TfLocalTrainer } from '../fl/local-trainer';
 import { buildModel, getWeights, mlpSpec } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
 import { evaluateWeightSets } from '../fl/train';
+import { AuthenticatedTransport } from './authenticated-transport';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 
 beforeAll(async () => {
@@ -59,12 +60,11 @@ function makeSession(secret = 'secret-1') {
     const local = splitTrainEval(subsetDataset(train, parts.clients[k]), 0.2, k);
     const trainer = new TfLocalTrainer(local.train, local.eval, () => 'cpu');
     return new SessionNode({
-      transport: network.endpoint(`peer-${name}`),
+      transport: new AuthenticatedTransport(network.endpoint(`peer-${name}`), { secret }),
       name,
-      secret,
       trainer: () => trainer,
       validation,
-      timing: { handoverStepMs: 300, retryRoundMs: 50, welcomeTimeoutMs: 2_000 },
+      timing: { heartbeatMs: 100, silenceMs: 600, voteTimeoutMs: 400, retryRoundMs: 50, welcomeTimeoutMs: 2_000 },
       onLog: (level, text) => logs.push(`${name} ${level}: ${text}`),
     });
   });
@@ -94,16 +94,17 @@ describe('session over the in-memory transport with real wire frames', () => {
     // Members saw the same results, decomposition included.
     await waitFor(() => members.every((m) => m.rounds.length === 5));
     expect(members[0].rounds[4].decomposition).toEqual(last.decomposition);
-    expect(members[2].roster.map((e) => e.name)).toEqual(['host', 'ann', 'bob', 'cy']);
+    // Slots follow the order in which the (concurrent) joins completed; every tab sees everyone with its slot.
+    expect(members[2].roster.map((e) => [e.name, e.slot])).toEqual([['host', 0], ...members.map((m, i) => [['ann', 'bob', 'cy'][i], welcomes[i].slot] as [string, number]).sort((a, b) => a[1] - b[1])]);
     nodes.forEach((n) => n.leave());
   });
 
-  it('refuses a client without the join secret', async () => {
+  it('refuses a client without the join secret: it is never admitted and learns nothing', async () => {
     const { nodes, network } = makeSession();
     const [host, member] = nodes;
     await host.host(config, await getWeights(buildModel(spec, 4)));
-    const intruder = new SessionNode({ transport: network.endpoint('peer-intruder'), name: 'intruder', secret: 'guessed', trainer: () => null, timing: { welcomeTimeoutMs: 500 } });
-    await expect(intruder.join(host.selfId)).rejects.toThrow(/the session refused this tab: wrong or missing join secret/);
+    const intruder = new SessionNode({ transport: new AuthenticatedTransport(network.endpoint('peer-intruder'), { secret: 'guessed' }), name: 'intruder', trainer: () => null, timing: { welcomeTimeoutMs: 500 } });
+    await expect(intruder.join(host.selfId)).rejects.toThrow(/could not prove that it knows the session secret/);
     await member.join(host.selfId);
     expect(host.clients.map((c) => c.id)).toEqual([host.selfId, member.selfId]);
     nodes.forEach((n) => n.leave());

@@ -1,29 +1,23 @@
 import { FlClient } from '../fl/client';
-import { RoundEngine, type ClientInfo, type EngineEvent } from '../fl/engine';
+import type { ClientInfo, EngineEvent } from '../fl/engine';
 import type { LocalTrainer } from '../fl/local-trainer';
-import type { ModelSpec } from '../fl/models';
-import { PROTOCOL_VERSION, type CheckpointMessage, type DecompositionMode, type Message, type RosterEntry, type RosterMessage, type SessionConfig } from '../fl/protocol';
+import { PROTOCOL_VERSION, type DecompositionMode, type Message, type RosterEntry, type RosterMessage, type SessionConfig } from '../fl/protocol';
 import type { TrainProgress } from '../fl/train';
 import type { WeightSet } from '../fl/weights';
-import type { RoundView } from './types';
+import { AggregatorRole, type Checkpoint } from './aggregator-role';
+import { deferredTrainer } from './deferred-trainer';
+import { PendingWelcome, type Welcome } from './pending-welcome';
+import { Election } from './election';
+import { Membership } from './membership';
+import { RoundTraffic } from './round-traffic';
+import { defaultEngineFactory, type EngineFactory, type ValidationEvaluator } from './session-engine';
+import { SESSION_TIMING, type SessionTiming } from './session-timing';
 import { LocalLoop, type SessionTransport } from './session-transport';
+import { gatedTransport } from './term-transport';
+import type { RoundView } from './types';
 
-/** Every timing of the session layer, in one place. */
-export const SESSION_TIMING = {
-  /** After the aggregator vanishes, candidate i (in join order) takes over after i steps unless a new aggregator speaks first. */
-  handoverStepMs: 3_000,
-  /** Pause before retrying a round that could not run (too few clients). */
-  retryRoundMs: 1_000,
-  /** How long join() waits for the aggregator's welcome. */
-  welcomeTimeoutMs: 15_000,
-  /** How many clients next in line receive the global model after each round. */
-  checkpointReplicas: 2,
-} as const;
-
-export type SessionTiming = { -readonly [K in keyof typeof SESSION_TIMING]: number };
-
-/** Held-out data of the aggregating tab: plain-CE losses and accuracies of weight sets. */
-export type ValidationEvaluator = (spec: ModelSpec, weightSets: WeightSet[]) => Promise<{ losses: number[]; accuracies: number[] }>;
+export { SESSION_TIMING, type SessionTiming } from './session-timing';
+export type { EngineFactory, ValidationEvaluator } from './session-engine';
 
 /** A finished round as this tab knows it (a client learns less than the aggregator: no ids, no timings). */
 export interface RoundRecord extends RoundView {
@@ -31,71 +25,48 @@ export interface RoundRecord extends RoundView {
 }
 
 export interface SessionNodeOptions {
+  /** In the app an AuthenticatedTransport: only peers that proved they know the join secret reach the node. */
   transport: SessionTransport;
   name: string;
-  /** Join secret: the aggregator refuses hellos without it; clients send it. */
-  secret: string;
   /** The trainer on this tab's local data, or null while it has none. */
   trainer: () => LocalTrainer | null;
   validation?: ValidationEvaluator;
   timing?: Partial<SessionTiming>;
+  /** How this tab builds its round engine when it aggregates (tests wrap it). */
+  createEngine?: EngineFactory;
   onChange?: () => void;
   onLog?: (level: 'info' | 'warn' | 'error', text: string) => void;
   onProgress?: (round: number, progress: TrainProgress) => void;
   onActivity?: (activity: 'training' | 'evaluating' | 'idle') => void;
 }
 
-interface Checkpoint {
-  round: number;
-  weights: WeightSet;
-}
-
-function engineConfigOf(config: SessionConfig) {
-  return {
-    model: config.model,
-    strategy: config.strategy,
-    train: config.train,
-    minClients: config.minClients,
-    fraction: config.fraction,
-    decomposition: config.decomposition,
-    decompositionEvery: config.decompositionEvery,
-    seed: config.seed,
-    robust: config.robust,
-    timing: { roundDeadlineMs: config.roundDeadlineMs, evalDeadlineMs: config.roundDeadlineMs },
-    // The next round starts while the aggregating tab's validation worker scores the new global model.
-    evaluateInBackground: true,
-  };
-}
-
 /**
- * One tab's part in a session, whatever its role: client of an aggregator, or the aggregator (with its own
- * local client when it has data). Handles joining, the roster, checkpoints and aggregator handover.
- * Transport-agnostic: runs over WebRTC in the browser and over the in-memory transport in Node tests.
+ * One tab's part in a session, whatever its role: client of an aggregator, or the aggregator (with its own local
+ * client when it has data). Coordinates membership (who is in), the election (who aggregates in which term), the
+ * round loop and checkpoints. Transport-agnostic: runs over WebRTC in the browser and in memory in Node tests.
  */
 export class SessionNode {
   readonly selfId: string;
   private readonly timing: SessionTiming;
   private readonly loop: LocalLoop;
   private readonly client: FlClient;
-  private engine: RoundEngine | null = null;
-  private aggregator: string | null = null;
+  private readonly membership = new Membership();
+  private readonly election: Election;
+  private readonly traffic: RoundTraffic;
+  /** Set while this tab aggregates. */
+  private aggregating: AggregatorRole | null = null;
   private sessionConfig: SessionConfig | null = null;
   private mySlot: number | null = null;
-  private rosterEntries: RosterEntry[] = [];
+  private joinTarget: string | null = null;
+  /** Claims already logged as ignored (a claimant repeats its claim with every heartbeat). */
+  private readonly ignoredClaims = new Set<string>();
   private latest: Checkpoint | null = null;
   private readonly records: RoundRecord[] = [];
   private readonly pendingEvaluations: Promise<void>[] = [];
-  /** A client's traffic per round, closed when the next round starts (the round's result may arrive later). */
-  private readonly trafficByRound = new Map<number, { bytesSent: number; bytesReceived: number }>();
   private running = false;
   private started = false;
   private stopRequested = false;
-  private handoverFrom: string | null = null;
-  private handoverTimer: ReturnType<typeof setTimeout> | null = null;
-  private welcomeWaiter: { resolve: (m: { slot: number; config: SessionConfig }) => void; reject: (e: Error) => void } | null = null;
-  private readonly slots = new Map<string, number>();
-  private nextSlot = 0;
-  private lastTraffic = { bytesSent: 0, bytesReceived: 0 };
+  private welcome: PendingWelcome | null = null;
   private readonly unsubscribe: Array<() => void> = [];
   private closed = false;
 
@@ -103,22 +74,28 @@ export class SessionNode {
     this.selfId = options.transport.selfId;
     this.timing = { ...SESSION_TIMING, ...options.timing };
     this.loop = new LocalLoop(options.transport);
-    const trainerProxy: LocalTrainer = {
-      train: (req, hooks) => this.requireTrainer().train(req, hooks),
-      evaluate: (spec, w) => this.requireTrainer().evaluate(spec, w),
-      info: async () => (options.trainer() ? options.trainer()!.info() : { backend: 'none', numSamples: 0, labelHistogram: [] }),
-    };
-    this.client = new FlClient(this.loop.clientFace, '', trainerProxy, {
+    this.traffic = new RoundTraffic(() => options.transport.trafficTotals());
+    this.election = new Election({
+      selfId: this.selfId,
+      timing: this.timing,
+      // An aggregator judging a claim also considers peers it had lost: the link to a rightful successor may have flapped.
+      successorOf: (id) => this.membership.successorOf(id, this.isAggregator ? 'known' : 'roster'),
+      voters: (previous) => this.membership.successorsOf(previous).filter((id) => id !== this.selfId),
+      lostMajority: () => this.aggregating?.lostMajority ?? false,
+      canAggregate: () => this.sessionConfig !== null && this.latest !== null,
+      send: (to, m) => this.options.transport.connect(to).then(() => this.options.transport.send(to, m), () => undefined),
+      onElected: (term, previous) => this.takeOver(term, previous),
+      onSilent: (id) => this.reachAggregator(id),
+      log: (level, text) => this.log(level, text),
+    });
+    this.client = new FlClient(gatedTransport(this.loop.clientFace, (from, m) => this.forLocalClient(from, m)), '', deferredTrainer(options.trainer), {
       name: options.name,
-      secret: options.secret,
       onProgress: (round, p) => options.onProgress?.(round, p),
       onRoundResult: (r) => {
         if (this.isAggregator) return; // the aggregator records its own report
-        const traffic = this.trafficByRound.get(r.round) ?? this.trafficSinceLastRound();
-        this.trafficByRound.delete(r.round);
         this.records.push({
           round: r.round, accuracy: r.accuracy, loss: r.loss, decomposition: r.decomposition ?? null, participants: [], participantCount: r.participants,
-          missing: [], trainMs: 0, aggregateMs: 0, evalMs: 0, slowestClientMs: 0, ...traffic, aggregatorId: this.aggregator ?? '',
+          missing: [], trainMs: 0, aggregateMs: 0, evalMs: 0, slowestClientMs: 0, ...this.traffic.take(r.round), aggregatorId: this.aggregatorId ?? '',
         });
         this.changed();
       },
@@ -133,11 +110,15 @@ export class SessionNode {
   // ---- read-only state -------------------------------------------------------------------------
 
   get aggregatorId(): string | null {
-    return this.aggregator;
+    return this.election.aggregatorId;
+  }
+
+  get term(): number {
+    return this.election.term;
   }
 
   get isAggregator(): boolean {
-    return this.engine !== null;
+    return this.aggregating !== null;
   }
 
   get config(): SessionConfig | null {
@@ -148,8 +129,9 @@ export class SessionNode {
     return this.mySlot;
   }
 
+  /** The roster: with label histograms on the aggregating tab, without them elsewhere. */
   get roster(): RosterEntry[] {
-    return this.rosterEntries;
+    return this.membership.roster;
   }
 
   get rounds(): RoundRecord[] {
@@ -157,78 +139,81 @@ export class SessionNode {
   }
 
   get currentRound(): number {
-    return this.engine?.currentRound ?? this.latest?.round ?? 0;
+    return this.aggregating?.engine.currentRound ?? this.latest?.round ?? 0;
   }
 
   get isRunning(): boolean {
     return this.running;
   }
 
+  /** The aggregator has been silent past the deadline: a takeover may be under way. */
   get inHandover(): boolean {
-    return this.handoverFrom !== null;
+    return this.election.aggregatorSilent;
   }
 
   /** Connected clients as the aggregator sees them (empty on a non-aggregating tab). */
   get clients(): ClientInfo[] {
-    return this.engine?.connectedClients ?? [];
+    return this.aggregating?.engine.connectedClients ?? [];
   }
 
-  // ---- becoming the aggregator ------------------------------------------------------------------
+  // ---- aggregating ------------------------------------------------------------------------------
 
-  /** Starts a new session with this tab aggregating, at round 0. */
+  /** Starts a new session with this tab aggregating, at round 0, in term 1. */
   async host(config: SessionConfig, initialWeights: WeightSet): Promise<void> {
     this.sessionConfig = config;
-    this.mySlot = this.slotFor(this.selfId);
-    this.becomeAggregator({ round: 0, weights: initialWeights });
+    this.mySlot = this.membership.slotFor(this.selfId);
+    this.election.follow(this.selfId, 1);
+    this.becomeAggregator({ weights: initialWeights, round: 0, serverState: null });
     await this.announce();
   }
 
-  private becomeAggregator(from: Checkpoint): void {
-    const config = this.requireConfig();
-    this.aggregator = this.selfId;
-    this.handoverFrom = null;
-    this.engine = new RoundEngine(this.loop.engineFace, engineConfigOf(config), from.weights, {
-      admit: (hello) => (hello.secret === this.options.secret ? null : 'wrong or missing join secret'),
-      evaluateGlobal: this.options.validation
-        ? async (w) => {
-            const r = await this.options.validation!(config.model, [w]);
-            return { loss: r.losses[0], accuracy: r.accuracies[0] };
-          }
-        : undefined,
-      evaluateOnValidation: this.options.validation ? async (ws) => (await this.options.validation!(config.model, ws)).losses : undefined,
-      onEvent: (e) => this.onEngineEvent(e),
-    }, from.round);
+  private becomeAggregator(from: Checkpoint): AggregatorRole {
+    const role = new AggregatorRole(
+      {
+        self: { id: this.selfId, name: this.options.name },
+        term: this.election.term,
+        face: this.loop.engineFace,
+        network: this.options.transport,
+        membership: this.membership,
+        timing: this.timing,
+        config: () => this.requireConfig(),
+        createEngine: this.options.createEngine ?? defaultEngineFactory,
+        validation: this.options.validation,
+        setDecompositionMode: (mode) => this.setDecompositionMode(mode),
+        onEvent: (e) => this.onEngineEvent(e),
+        log: (level, text) => this.log(level, text),
+      },
+      from,
+    );
+    this.aggregating = role;
     this.latest = from;
-    for (const e of this.rosterEntries) this.slots.set(e.id, e.slot);
-    this.nextSlot = Math.max(this.nextSlot, ...this.rosterEntries.map((e) => e.slot + 1), 0);
     this.client.join(this.selfId).catch((e) => this.log('error', `local client: ${String(e)}`));
     this.changed();
+    return role;
   }
 
-  private slotFor(id: string): number {
-    let slot = this.slots.get(id);
-    if (slot === undefined) {
-      slot = this.nextSlot++;
-      this.slots.set(id, slot);
-    }
-    return slot;
+  /** Stops aggregating because `successor` won a higher term; tells this tab's clients to follow it. */
+  private stepDown(successor: string, term: number): void {
+    this.aggregating?.redirectClientsTo(successor, term);
+    this.stopAggregating();
+    this.log('warn', `${this.membership.nameOf(successor)} aggregates in a later term (${term}); this tab follows it`);
+  }
+
+  private stopAggregating(): void {
+    this.aggregating?.dispose();
+    this.aggregating = null;
   }
 
   private onEngineEvent(e: EngineEvent): void {
     switch (e.kind) {
-      case 'client-joined': {
-        const slot = this.slotFor(e.client.id);
-        if (e.client.id === this.selfId) this.mySlot = slot;
-        else this.loop.engineFace.send(e.client.id, { type: 'welcome', v: PROTOCOL_VERSION, slot, round: this.engine!.currentRound, config: this.requireConfig() });
-        this.broadcastRoster();
+      case 'client-joined':
+        if (e.client.id === this.selfId) this.mySlot = this.membership.slotFor(this.selfId);
         break;
-      }
       case 'client-left':
-        this.log('warn', `${this.nameOf(e.clientId)} left`);
-        this.broadcastRoster();
+        this.log('warn', `${this.membership.nameOf(e.clientId)} left`);
         break;
       case 'rejected':
-        this.log('warn', `rejected from ${this.nameOf(e.from)}: ${e.reason}`);
+        this.log('warn', `rejected from ${this.membership.nameOf(e.from)}: ${e.reason}`);
         break;
       case 'round-failed':
         this.log('warn', `round ${e.round} not run: ${e.reason}`);
@@ -242,31 +227,10 @@ export class SessionNode {
     this.changed();
   }
 
-  private nameOf(id: string): string {
-    return this.engine?.connectedClients.find((c) => c.id === id)?.name ?? this.rosterEntries.find((r) => r.id === id)?.name ?? id;
-  }
-
-  private buildRoster(): RosterEntry[] {
-    const clients = this.engine?.connectedClients ?? [];
-    return clients
-      .map((c) => ({ id: c.id, name: c.name, slot: this.slotFor(c.id), backend: c.backend, numSamples: c.numSamples, labelHistogram: c.labelHistogram }))
-      .sort((a, b) => a.slot - b.slot);
-  }
-
-  private broadcastRoster(): void {
-    if (!this.engine) return;
-    this.rosterEntries = this.buildRoster();
-    if (!this.rosterEntries.some((e) => e.id === this.selfId)) {
-      this.rosterEntries.unshift({ id: this.selfId, name: this.options.name, slot: this.slotFor(this.selfId), backend: 'none', numSamples: 0, labelHistogram: [] });
-      this.rosterEntries.sort((a, b) => a.slot - b.slot);
-    }
-    const message: RosterMessage = { type: 'roster', v: PROTOCOL_VERSION, aggregatorId: this.selfId, round: this.engine.currentRound, peers: this.rosterEntries };
-    for (const e of this.rosterEntries) if (e.id !== this.selfId) this.loop.engineFace.send(e.id, message);
-  }
-
-  /** Aggregator: runs rounds until the configured number is reached or stop() is called. */
+  /** Aggregator: runs rounds until the configured number is reached, stop() is called, or this tab steps down. */
   async start(): Promise<void> {
-    if (!this.engine) throw new Error('only the aggregating tab can start rounds');
+    const role = this.aggregating;
+    if (!role) throw new Error('only the aggregating tab can start rounds');
     if (this.running) return;
     this.running = true;
     this.started = true;
@@ -274,15 +238,16 @@ export class SessionNode {
     this.changed();
     try {
       const config = this.requireConfig();
-      while (!this.stopRequested && !this.closed && this.engine && this.engine.currentRound < config.rounds) {
-        const report = await this.engine.runRound();
+      while (!this.stopRequested && !this.closed && this.aggregating === role && role.engine.currentRound < config.rounds) {
+        const report = await role.engine.runRound();
+        if (this.aggregating !== role) break; // stepped down meanwhile: this round belongs to a stale term
         if (!report) {
           await new Promise((r) => setTimeout(r, this.timing.retryRoundMs));
           continue;
         }
-        this.latest = { round: report.round, weights: this.engine.globalWeights };
+        this.latest = role.roundDone();
         const { evaluation, ...measured } = report;
-        const record: RoundRecord = { ...measured, participantCount: report.participants.length, ...this.trafficSinceLastRound(), aggregatorId: this.selfId };
+        const record: RoundRecord = { ...measured, participantCount: report.participants.length, ...this.traffic.sinceLast(), aggregatorId: this.selfId };
         this.records.push(record);
         this.pendingEvaluations.push(
           evaluation.then((test) => {
@@ -290,7 +255,6 @@ export class SessionNode {
             this.changed();
           }, () => undefined),
         );
-        this.sendCheckpoints();
         this.log('info', `round ${report.round} done: ${report.participants.length} updates${report.accuracy !== null ? `, accuracy ${(100 * report.accuracy).toFixed(1)}%` : ''}`);
         this.changed();
       }
@@ -307,157 +271,177 @@ export class SessionNode {
 
   setDecompositionMode(mode: DecompositionMode): void {
     if (this.sessionConfig) this.sessionConfig = { ...this.sessionConfig, decomposition: mode };
-    this.engine?.setDecompositionMode(mode);
+    this.aggregating?.engine.setDecompositionMode(mode);
     this.changed();
-  }
-
-  private sendCheckpoints(): void {
-    if (!this.engine || !this.latest) return;
-    const message: CheckpointMessage = { type: 'checkpoint', v: PROTOCOL_VERSION, round: this.latest.round, weights: this.latest.weights };
-    this.successorsOf(this.selfId)
-      .slice(0, this.timing.checkpointReplicas)
-      .forEach((e) => this.loop.engineFace.send(e.id, message));
-  }
-
-  /** Everyone but `aggregatorId`, in the deterministic order in which they would take over. */
-  private successorsOf(aggregatorId: string): RosterEntry[] {
-    return this.rosterEntries.filter((e) => e.id !== aggregatorId).sort((a, b) => a.slot - b.slot);
   }
 
   // ---- being a client ----------------------------------------------------------------------------
 
   /** Joins the session whose aggregator has this peer id; resolves with the welcome (slot and config). */
-  async join(aggregatorId: string): Promise<{ slot: number; config: SessionConfig }> {
-    this.aggregator = aggregatorId;
+  async join(aggregatorId: string): Promise<Welcome> {
+    this.joinTarget = aggregatorId;
     await this.options.transport.connect(aggregatorId);
-    const welcome = new Promise<{ slot: number; config: SessionConfig }>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.welcomeWaiter = null;
-        reject(new Error(`no answer from the session's aggregator within ${this.timing.welcomeTimeoutMs / 1000} s (wrong code or secret?)`));
-      }, this.timing.welcomeTimeoutMs);
-      this.welcomeWaiter = {
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-    });
+    const welcome = (this.welcome = new PendingWelcome(this.timing.welcomeTimeoutMs));
     await this.client.join(aggregatorId);
-    return welcome;
+    return welcome.promise;
   }
 
   /** (Re)sends this tab's hello, e.g. after its local data was loaded or changed. */
   async announce(): Promise<void> {
-    if (this.aggregator) await this.client.join(this.aggregator);
+    const target = this.aggregatorId ?? this.joinTarget;
+    if (target) await this.client.join(target);
+  }
+
+  /** The term gate in front of the local FL client: round messages only from this term's aggregator. */
+  private forLocalClient(from: string, m: Message): boolean {
+    switch (m.type) {
+      case 'round-start':
+      case 'round-result':
+        return this.election.isCurrent(from, m.term);
+      case 'eval-request':
+        return from === this.aggregatorId;
+      default:
+        return true;
+    }
   }
 
   private handleSessionMessage(from: string, m: Message): void {
+    if (this.closed) return;
+    if (from !== this.selfId) this.membership.markHeard(from);
+    if ('term' in m && m.term !== undefined && m.type !== 'vote' && m.type !== 'vote-request' && this.election.isStale(m.term)) return this.onStale(from);
+    this.election.heard(from);
     switch (m.type) {
       case 'welcome':
-        if (from !== this.aggregator) return;
-        this.sessionConfig = m.config;
-        this.mySlot = m.slot;
-        this.welcomeWaiter?.resolve({ slot: m.slot, config: m.config });
-        this.welcomeWaiter = null;
-        this.changed();
-        return;
+        return this.onWelcome(from, m.term, m.slot, m.config);
       case 'roster':
         return this.onRoster(from, m);
       case 'checkpoint':
-        if (from === this.aggregator) this.remember({ round: m.round, weights: m.weights });
+        if (!this.election.isCurrent(from, m.term)) return;
+        if (m.round > 0) this.started = true;
+        this.remember({ weights: m.weights, round: m.round, serverState: m.serverState });
         return;
       case 'round-start':
-        if (from === this.aggregator) {
+        if (this.election.isCurrent(from, m.term)) {
           this.started = true;
-          if (m.round > 1 && !this.records.some((r) => r.round === m.round - 1)) this.trafficByRound.set(m.round - 1, this.trafficSinceLastRound());
-          this.remember({ round: m.round - 1, weights: m.weights });
+          if (m.round > 1 && !this.records.some((r) => r.round === m.round - 1)) this.traffic.close(m.round - 1);
+          this.remember({ weights: m.weights, round: m.round - 1, serverState: this.latest?.round === m.round - 1 ? this.latest.serverState : null });
           this.options.onActivity?.('training');
         }
         return;
       case 'eval-request':
-        if (from === this.aggregator) this.options.onActivity?.('evaluating');
+        if (from === this.aggregatorId) this.options.onActivity?.('evaluating');
         return;
       case 'round-result':
-        if (from === this.aggregator) this.options.onActivity?.('idle');
+        if (this.election.isCurrent(from, m.term)) this.options.onActivity?.('idle');
+        return;
+      case 'vote-request':
+        return this.election.onVoteRequest(from, m);
+      case 'vote':
+        return this.election.onVote(from, m);
+      case 'bye':
+        if (m.term !== undefined) return; // a bye with a term moves to another aggregator, not away
+        this.membership.markGone(from);
+        this.aggregating?.peerGone(from);
         return;
       case 'error':
-        if (from !== this.aggregator) return;
-        if (this.welcomeWaiter) {
-          this.welcomeWaiter.reject(new Error(`the session refused this tab: ${m.reason}`));
-          this.welcomeWaiter = null;
-        } else this.log('error', `aggregator: ${m.reason}`);
+        if (from !== this.aggregatorId && from !== this.joinTarget) return;
+        if (this.welcome?.open) this.welcome.reject(new Error(`the session refused this tab: ${m.reason}`));
+        else this.log('error', `aggregator: ${m.reason}`);
         return;
       default:
         return;
     }
   }
 
-  private remember(c: Checkpoint): void {
-    if (!this.latest || c.round >= this.latest.round) this.latest = c;
+  /** A message from an older term: ignored, but an aggregator of a later term tells the sender about itself. */
+  private onStale(from: string): void {
+    if (from !== this.selfId) this.aggregating?.announceTo([from]);
+  }
+
+  private onWelcome(from: string, term: number, slot: number, config: SessionConfig): void {
+    const expected = from === this.joinTarget || this.election.isCurrent(from, term) || this.election.acceptsClaim(from, term);
+    if (!expected) return;
+    if (from !== this.aggregatorId || term !== this.term) this.election.follow(from, term);
+    this.joinTarget = null;
+    this.sessionConfig = config;
+    this.mySlot = slot;
+    this.welcome?.resolve({ slot, config });
+    this.changed();
   }
 
   private onRoster(from: string, m: RosterMessage): void {
-    if (from !== m.aggregatorId) return;
-    const fromCurrent = from === this.aggregator;
-    const newAggregatorAfterHandover = this.handoverFrom !== null && from !== this.handoverFrom && !this.isAggregator;
-    if (!fromCurrent && !newAggregatorAfterHandover) return this.log('warn', `ignored a roster from ${from}, which does not aggregate this session`);
-    this.rosterEntries = m.peers;
-    if (newAggregatorAfterHandover) {
-      this.clearHandover();
-      this.aggregator = from;
-      this.log('info', `${m.peers.find((p) => p.id === from)?.name ?? from} now aggregates`);
-      this.client.join(from).catch((e) => this.log('error', `re-joining after handover: ${String(e)}`));
+    if (from !== m.aggregatorId) {
+      // The current aggregator stepped down in favour of m.aggregatorId.
+      if (from === this.aggregatorId && m.term > this.term) {
+        this.election.redirectTo(m.aggregatorId, m.term);
+        this.joinTarget = m.aggregatorId;
+        this.log('info', `${this.membership.nameOf(m.aggregatorId)} now aggregates (term ${m.term})`);
+        this.rejoin(m.aggregatorId);
+      }
+      return;
     }
+    if (this.election.isCurrent(from, m.term)) {
+      this.membership.adopt(m.peers);
+      // Dropped by the aggregator while our link was down: say hello again.
+      if (!this.isAggregator && this.mySlot !== null && !this.membership.has(this.selfId)) void this.announce();
+      this.changed();
+      return;
+    }
+    if (!this.election.acceptsClaim(from, m.term)) {
+      const claim = `${from}\n${m.term}`;
+      if (!this.ignoredClaims.has(claim)) this.log('warn', `ignored ${this.membership.nameOf(from)} announcing itself as aggregator (term ${m.term}): not this session's successor`);
+      this.ignoredClaims.add(claim);
+      return;
+    }
+    const previous = this.aggregatorId;
+    if (this.isAggregator) this.stepDown(from, m.term);
+    // Tells the previous aggregator, should it still run, that one of its clients now follows a later term.
+    else if (previous && previous !== from) this.options.transport.send(previous, { type: 'bye', v: PROTOCOL_VERSION, reason: `following term ${m.term}`, term: m.term });
+    this.election.follow(from, m.term);
+    this.membership.adopt(m.peers);
+    this.log('info', `${this.membership.nameOf(from)} now aggregates (term ${m.term})`);
+    this.rejoin(from);
     this.changed();
+  }
+
+  private rejoin(aggregatorId: string): void {
+    this.options.transport
+      .connect(aggregatorId)
+      .then(() => this.client.join(aggregatorId))
+      .catch((e) => this.log('warn', `could not reach the aggregator: ${String(e)}`));
+  }
+
+  /** The aggregator went silent: try to reach it again (a restored link re-admits this tab). */
+  private reachAggregator(id: string): void {
+    this.log('warn', `no word from the aggregator (${this.membership.nameOf(id)}) for ${this.timing.silenceMs / 1000} s`);
+    this.rejoin(id);
+  }
+
+  private remember(c: Checkpoint): void {
+    if (!this.latest || c.round > this.latest.round || (c.round === this.latest.round && c.serverState)) this.latest = c;
   }
 
   private onPeerLeft(peer: string): void {
-    if (peer !== this.aggregator || this.isAggregator || this.closed) return;
-    this.log('warn', `the aggregator (${this.nameOf(peer)}) left; handing over`);
-    this.handoverFrom = peer;
-    this.aggregator = null;
-    const order = this.successorsOf(peer);
-    const position = order.findIndex((e) => e.id === this.selfId);
-    if (position < 0) {
-      this.log('error', 'not in the roster: cannot take part in the handover');
-      return;
-    }
-    this.handoverTimer = setTimeout(() => this.takeOver(peer), position * this.timing.handoverStepMs);
+    if (this.closed) return;
+    this.membership.markLeft(peer);
+    this.aggregating?.peerLeft(peer);
+    if (peer === this.aggregatorId && !this.isAggregator) this.log('warn', `lost the link to the aggregator (${this.membership.nameOf(peer)}); waiting to see whether it is gone`);
     this.changed();
   }
 
-  private clearHandover(): void {
-    if (this.handoverTimer) clearTimeout(this.handoverTimer);
-    this.handoverTimer = null;
-    this.handoverFrom = null;
-  }
-
-  private takeOver(previous: string): void {
-    if (this.closed || this.isAggregator || this.handoverFrom !== previous) return;
+  /** This tab won the election for `term`: it resumes from the latest checkpoint it holds and tells everyone. */
+  private takeOver(term: number, previous: string): void {
+    if (this.closed) return;
     const config = this.sessionConfig;
     if (!config || !this.latest) {
       this.log('error', 'cannot take over: this tab never received the session configuration and a global model');
       return;
     }
-    const wasRunning = this.started;
-    const peers = this.successorsOf(previous).filter((e) => e.id !== this.selfId);
-    this.rosterEntries = this.rosterEntries.filter((e) => e.id !== previous);
-    this.clearHandover();
-    this.log('info', `this tab now aggregates, resuming after round ${this.latest.round}`);
-    this.becomeAggregator(this.latest);
-    // Tell everyone else who aggregates now; each answers with a hello, which updates the roster.
-    const announcement: RosterMessage = { type: 'roster', v: PROTOCOL_VERSION, aggregatorId: this.selfId, round: this.latest.round, peers: this.rosterEntries };
-    for (const p of peers) {
-      this.options.transport
-        .connect(p.id)
-        .then(() => this.loop.engineFace.send(p.id, announcement))
-        .catch(() => this.log('warn', `could not reach ${p.name} after the handover`));
-    }
-    if (wasRunning) void this.start();
+    const others = this.membership.roster.map((e) => e.id).filter((id) => id !== this.selfId);
+    this.log('info', `this tab now aggregates (term ${term}), resuming after round ${this.latest.round}`);
+    // Everyone, the previous aggregator included (its link may only have flapped), hears of this term until they join.
+    this.becomeAggregator(this.latest).announceTo([...others, previous]);
+    if (this.started) void this.start();
   }
 
   // ---- common -----------------------------------------------------------------------------------
@@ -465,25 +449,12 @@ export class SessionNode {
   leave(): void {
     if (this.closed) return;
     this.stop();
-    if (this.aggregator && !this.isAggregator) this.client.leave('left the session');
+    if (this.aggregatorId && !this.isAggregator) this.client.leave('left the session');
     this.closed = true;
-    this.clearHandover();
-    this.engine?.dispose();
+    this.election.dispose();
+    this.stopAggregating();
     this.unsubscribe.forEach((u) => u());
     this.changed();
-  }
-
-  private trafficSinceLastRound(): { bytesSent: number; bytesReceived: number } {
-    const now = this.options.transport.trafficTotals();
-    const delta = { bytesSent: now.bytesSent - this.lastTraffic.bytesSent, bytesReceived: now.bytesReceived - this.lastTraffic.bytesReceived };
-    this.lastTraffic = now;
-    return delta;
-  }
-
-  private requireTrainer(): LocalTrainer {
-    const t = this.options.trainer();
-    if (!t) throw new Error('this tab has no local data to train on yet');
-    return t;
   }
 
   private requireConfig(): SessionConfig {

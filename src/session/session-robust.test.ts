@@ -9,6 +9,7 @@ import { InMemoryNetwork } from '../fl/in-memory-transport';
 import { TfLocalTrainer, type LocalTrainer } from '../fl/local-trainer';
 import { buildModel, getWeights, mlpSpec } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
+import { AuthenticatedTransport } from './authenticated-transport';
 import { SessionNode } from './session-node';
 
 beforeAll(async () => {
@@ -57,7 +58,7 @@ describe('a session with a client sending max-float updates', () => {
       const local = splitTrainEval(subsetDataset(train, parts.clients[k]), 0.2, k);
       const honest = new TfLocalTrainer(local.train, local.eval, () => 'cpu');
       const trainer = name === 'evil' ? maxFloatTrainer(honest) : honest;
-      return new SessionNode({ transport: network.endpoint(`peer-${name}`), name, secret: 's', trainer: () => trainer, timing: { retryRoundMs: 50, welcomeTimeoutMs: 2_000 }, onLog: (level, text) => logs.push(`${name} ${level}: ${text}`) });
+      return new SessionNode({ transport: new AuthenticatedTransport(network.endpoint(`peer-${name}`), { secret: 'secret-1' }), name, trainer: () => trainer, timing: { heartbeatMs: 100, silenceMs: 600, voteTimeoutMs: 400, retryRoundMs: 50, welcomeTimeoutMs: 2_000 }, onLog: (level, text) => logs.push(`${name} ${level}: ${text}`) });
     });
     const [host, ...members] = nodes;
     await host.host(config, await getWeights(buildModel(spec, 4)));

@@ -6,6 +6,10 @@ export interface SessionTransport extends Transport {
   connect(peerId: string): Promise<void>;
   /** Bytes sent and received so far, all peers together. */
   trafficTotals(): { bytesSent: number; bytesReceived: number };
+  /** The peer proved it belongs to the session (AuthenticatedTransport calls this); the transport may trust it more. */
+  admit(peerId: string): void;
+  /** Closes every connection with the peer (reported through onPeerLeft if it was connected). */
+  disconnect(peerId: string): void;
 }
 
 type Handler = (from: string, message: Message) => void;

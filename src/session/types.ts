@@ -2,6 +2,8 @@ import type { ClientInfo } from '../fl/engine';
 import type { LossDecomposition } from '../fl/decomposition';
 import type { DecompositionMode } from '../fl/protocol';
 import type { RobustMode } from '../fl/robust/types';
+import type { ClassBalance } from '../fl/collapse';
+import type { LocalOptimizerName } from '../fl/local-optimizer';
 import type { StrategyConfig } from '../fl/strategies/types';
 import type { PartitionSpec } from '../fl/data/partition';
 import type { WeightCodecName } from '../fl/codec';
@@ -16,6 +18,9 @@ export interface SessionSettings {
   localEpochs: number;
   batchSize: number;
   learningRate: number;
+  /** Local optimizer (absent: the default, SGD with momentum 0.5). */
+  optimizer?: LocalOptimizerName;
+  momentum?: number;
   minClients: number;
   /** Share of connected clients asked to train each round. */
   fraction: number;
@@ -47,6 +52,8 @@ export interface RoundView {
   accuracy: number | null;
   loss: number | null;
   decomposition: LossDecomposition | null;
+  /** Per-class accuracy of the global model and the collapse warning, when the aggregator measured them. */
+  classes?: ClassBalance | null;
   /** Ids of the clients whose updates were aggregated (known to the aggregating tab only). */
   participants: string[];
   participantCount: number;

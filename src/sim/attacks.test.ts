@@ -41,7 +41,7 @@ describe('simulator attacks', () => {
     const calls: string[] = [];
     const inner: LocalTrainer = {
       train: async () => (calls.push('train'), honest()),
-      evaluate: async () => (calls.push('evaluate'), { losses: [0.3], accuracies: [0.9], numSamples: 20 }),
+      evaluate: async () => (calls.push('evaluate'), { losses: [0.3], accuracies: [0.9], perClassAccuracies: [[0.9, null]], predictionCounts: [[11, 9]], numSamples: 20 }),
       info: async () => ({ backend: 'test', numSamples: 120, labelHistogram: [60, 60] }),
     };
     const attacker = new AttackingTrainer(inner, parseAttacks('scale:-2,inflate-samples:5000'));
@@ -50,7 +50,7 @@ describe('simulator attacks', () => {
     expect(Array.from(r.delta[0].values)).toEqual([-1, 0.5, -0, -4]);
     expect(r.numSamples).toBe(5000);
     expect((await attacker.info()).numSamples).toBe(5000);
-    expect(await attacker.evaluate(spec, [])).toEqual({ losses: [0.3], accuracies: [0.9], numSamples: 20 });
+    expect(await attacker.evaluate(spec, [])).toEqual({ losses: [0.3], accuracies: [0.9], perClassAccuracies: [[0.9, null]], predictionCounts: [[11, 9]], numSamples: 20 });
     expect(calls).toEqual(['train', 'evaluate']);
   });
 

@@ -2,10 +2,41 @@ import { parseArgs } from 'node:util';
 import { isBackendPreference } from '../fl/backend/node-backend';
 import { isWeightCodecName } from '../fl/codec';
 import type { PartitionSpec } from '../fl/data/partition';
-import { STRATEGY_NAMES, strategyConfig, type StrategyName } from '../fl/strategies/types';
-import { isRobustMode, ROBUST_MODES } from '../fl/robust';
+import { isLocalOptimizerName, LOCAL_OPTIMIZER_DEFAULTS, LOCAL_OPTIMIZERS } from '../fl/local-optimizer';
+import { paramFlag, parseParam, rangeText } from '../fl/strategies/params';
+import { configurableParams, defaultStrategyConfig, findStrategy, listStrategies, strategyNames } from '../fl/strategies/registry';
+import { SERVER_OPTIMIZER_PARAMS } from '../fl/strategies/server-optimizer';
+import type { HyperParam, ParamValue } from '../fl/strategies/types';
+import { isRobustMode, ROBUST_MODES } from '../fl/robust/types';
 import { ATTACK_SYNTAX, parseAttacks, type AttackConfig } from './attacks';
 import { SIM_DEFAULTS, type SimConfig } from './simulation';
+
+
+function paramUsage(p: HyperParam): string {
+  const value = p.kind === 'choice' ? p.options.map((o) => o.value).join('|') : 'X';
+  return `  --${paramFlag(p.name)} ${value}`.padEnd(34) + ` ${p.help} (default ${p.default}${p.kind === 'number' ? `; ${rangeText(p)}` : ''})`;
+}
+
+/** Strategy flags, generated from the registry. */
+function strategyUsage(): string {
+  const lines: string[] = [];
+  for (const s of listStrategies()) {
+    lines.push(`  ${s.name}: ${s.summary}`);
+    for (const p of s.params) lines.push(`  ${paramUsage(p)}`);
+  }
+  lines.push('  server optimizer (every strategy):');
+  for (const p of SERVER_OPTIMIZER_PARAMS) lines.push(`  ${paramUsage(p)}`);
+  return lines.join('\n');
+}
+
+/** Every hyper-parameter flag of every registered strategy and of the server optimizer, once. */
+function strategyFlags(): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (const s of listStrategies()) for (const p of configurableParams(s)) flags.set(paramFlag(p.name), p.name);
+  return flags;
+}
+
+const STRATEGY_USAGE = strategyUsage();
 
 export const USAGE = `Usage: npm run sim -- [options]
 
@@ -14,21 +45,25 @@ export const USAGE = `Usage: npm run sim -- [options]
   --test-limit N      evaluate on at most N test samples (default ${SIM_DEFAULTS.testLimit})
   --model mlp|cnn     model (default ${SIM_DEFAULTS.model})
   --clients K         number of clients (default ${SIM_DEFAULTS.clients})
-  --partition iid|dirichlet|shards   how data is split (default dirichlet)
+  --partition iid|dirichlet|shards|sizeskew   how data is split (default dirichlet; sizeskew: unequal client sizes too)
   --alpha A           Dirichlet concentration (default 0.5; small = strongly non-IID)
-  --strategy fedavg|fedprox|fedld    (default fedld)
+  --sigma S           sizeskew: spread of the log client sizes (default 1)
+  --strategy ${strategyNames().join('|')}    (default ${SIM_DEFAULTS.strategy.name})
   --rounds R          (default ${SIM_DEFAULTS.rounds})
   --local-epochs E    (default ${SIM_DEFAULTS.localEpochs})
   --batch B           (default ${SIM_DEFAULTS.batch})
-  --lr LR             learning rate of local SGD with momentum 0.5 (default ${SIM_DEFAULTS.lr})
-  --lambda L          FedLD margin-control weight (default 0.1; 0 = off)
-  --mu M              FedProx proximal weight (default 0.01)
-  --rho P             FedLD share of principal directions kept (default 0.8)
+  --lr LR             local learning rate (default ${SIM_DEFAULTS.lr})
+  --optimizer ${LOCAL_OPTIMIZERS.map((o) => o.name).join('|')}   local optimizer (default ${LOCAL_OPTIMIZER_DEFAULTS.optimizer})
+  --momentum M        momentum of the momentum optimizer (default ${LOCAL_OPTIMIZER_DEFAULTS.momentum})
+${STRATEGY_USAGE}
   --fraction F        share of clients per round, in (0, 1] (default ${SIM_DEFAULTS.fraction})
   --seed S            (default ${SIM_DEFAULTS.seed}); same seed, same numbers
   --backend auto|wasm|cpu   tfjs backend (default auto: a short timed probe on the model)
   --codec float32|float16|int8   send every message through the real wire format with this weight codec
-  --robust off|clip|trimmed-mean|median   the aggregator's defence against hostile updates (default ${SIM_DEFAULTS.robust})
+  --validation F      hold out this share of the training data as a validation set (default 0)
+  --evaluate-on test|validation   what the global model is scored on each round (default test)
+  --workers N         train a round's clients on N worker threads (default ${SIM_DEFAULTS.workers}; same numbers as 1)
+  --robust off|clip|trimmed-mean|median   the aggregator's defence against hostile updates (default clip)
   --attackers N       N clients, chosen by the seed, poison their updates (default 0); needs --attack
   --attack SPEC       ${ATTACK_SYNTAX}
   --out FILE.json     write the full result as JSON
@@ -69,6 +104,7 @@ function attackOption(attackersRaw: string | undefined, spec: string | undefined
 }
 
 export function parseSimArgs(argv: string[]): CliOptions {
+  const paramFlags = strategyFlags();
   let parsed;
   try {
     parsed = parseArgs({
@@ -79,8 +115,9 @@ export function parseSimArgs(argv: string[]): CliOptions {
         data: { type: 'string' }, limit: { type: 'string' }, 'test-limit': { type: 'string' }, model: { type: 'string' },
         clients: { type: 'string' }, partition: { type: 'string' }, alpha: { type: 'string' }, strategy: { type: 'string' },
         rounds: { type: 'string' }, 'local-epochs': { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-        lambda: { type: 'string' }, mu: { type: 'string' }, rho: { type: 'string' }, fraction: { type: 'string' },
-        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, robust: { type: 'string' }, attackers: { type: 'string' }, attack: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+        optimizer: { type: 'string' }, momentum: { type: 'string' }, fraction: { type: 'string' },
+        ...Object.fromEntries([...paramFlags.keys()].map((flag) => [flag, { type: 'string' as const }])),
+        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, workers: { type: 'string' }, sigma: { type: 'string' }, validation: { type: 'string' }, 'evaluate-on': { type: 'string' }, robust: { type: 'string' }, attackers: { type: 'string' }, attack: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -90,15 +127,33 @@ export function parseSimArgs(argv: string[]): CliOptions {
   const d = SIM_DEFAULTS;
   const model = v.model ?? d.model;
   if (model !== 'mlp' && model !== 'cnn') throw new UsageError(`--model must be mlp or cnn, got "${model}"`);
-  const strategyName = (v.strategy ?? d.strategy.name) as StrategyName;
-  if (!STRATEGY_NAMES.includes(strategyName)) throw new UsageError(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}, got "${v.strategy}"`);
+  const strategy = findStrategy(v.strategy ?? d.strategy.name);
+  if (!strategy) throw new UsageError(`--strategy must be one of ${strategyNames().join(', ')}, got "${v.strategy}"`);
+  const own = new Set(configurableParams(strategy).map((p) => p.name));
+  const overrides: Record<string, ParamValue> = {};
+  for (const [flag, name] of paramFlags) {
+    const raw = (v as Record<string, unknown>)[flag];
+    if (typeof raw !== 'string') continue;
+    if (!own.has(name)) throw new UsageError(`--${flag} does not apply to --strategy ${strategy.name}`);
+    const param = configurableParams(strategy).find((p) => p.name === name)!;
+    const parsedValue = parseParam(param, raw);
+    if (!parsedValue.ok) throw new UsageError(`--${flag} ${parsedValue.error}, got "${raw}"`);
+    overrides[name] = parsedValue.value;
+  }
+  const optimizer = v.optimizer ?? LOCAL_OPTIMIZER_DEFAULTS.optimizer;
+  if (!isLocalOptimizerName(optimizer)) throw new UsageError(`--optimizer must be one of ${LOCAL_OPTIMIZERS.map((o) => o.name).join(', ')}, got "${optimizer}"`);
   const alpha = num('alpha', v.alpha, 0.5, (x) => x > 0, 'a positive number');
   const partitionKind = v.partition ?? 'dirichlet';
   let partition: PartitionSpec;
   if (partitionKind === 'iid') partition = { kind: 'iid' };
   else if (partitionKind === 'dirichlet') partition = { kind: 'dirichlet', alpha };
   else if (partitionKind === 'shards') partition = { kind: 'shards' };
-  else throw new UsageError(`--partition must be iid, dirichlet or shards, got "${partitionKind}"`);
+  else if (partitionKind === 'sizeskew') partition = { kind: 'sizeskew', alpha, sigma: num('sigma', v.sigma, 1, (x) => x >= 0, 'a non-negative number') };
+  else throw new UsageError(`--partition must be iid, dirichlet, shards or sizeskew, got "${partitionKind}"`);
+  const evaluateOn = v['evaluate-on'] ?? d.evaluateOn;
+  if (evaluateOn !== 'test' && evaluateOn !== 'validation') throw new UsageError(`--evaluate-on must be test or validation, got "${evaluateOn}"`);
+  const validation = num('validation', v.validation, d.validation, (x) => x >= 0 && x < 1, 'in [0, 1)');
+  if (evaluateOn === 'validation' && validation === 0) throw new UsageError('--evaluate-on validation needs --validation F with F > 0');
   const backend = v.backend ?? d.backend;
   if (!isBackendPreference(backend)) throw new UsageError(`--backend must be auto, wasm or cpu, got "${backend}"`);
   const config: SimConfig = {
@@ -108,21 +163,22 @@ export function parseSimArgs(argv: string[]): CliOptions {
     model,
     clients: num('clients', v.clients, d.clients, positiveInt, 'a positive integer'),
     partition,
-    strategy: strategyConfig(strategyName, {
-      lambda: num('lambda', v.lambda, 0.1, (x) => x >= 0, 'a non-negative number'),
-      mu: num('mu', v.mu, 0.01, (x) => x >= 0, 'a non-negative number'),
-      rho: num('rho', v.rho, 0.8, (x) => x > 0 && x <= 1, 'in (0, 1]'),
-    }),
+    strategy: defaultStrategyConfig(strategy.name, overrides),
     rounds: num('rounds', v.rounds, d.rounds, positiveInt, 'a positive integer'),
     localEpochs: num('local-epochs', v['local-epochs'], d.localEpochs, positiveInt, 'a positive integer'),
     batch: num('batch', v.batch, d.batch, positiveInt, 'a positive integer'),
     lr: num('lr', v.lr, d.lr, (x) => x > 0, 'a positive number'),
+    optimizer,
+    momentum: num('momentum', v.momentum, LOCAL_OPTIMIZER_DEFAULTS.momentum, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
     fraction: num('fraction', v.fraction, d.fraction, (x) => x > 0 && x <= 1, 'in (0, 1]'),
     seed: num('seed', v.seed, d.seed, nonNegativeInt, 'a non-negative integer'),
     backend,
     evalFraction: d.evalFraction,
     evalMax: d.evalMax,
     codec: v.codec !== undefined && isWeightCodecName(v.codec) ? v.codec : null,
+    validation,
+    evaluateOn,
+    workers: num('workers', v.workers, d.workers, (x) => Number.isInteger(x) && x >= 1 && x <= 64, 'an integer in 1..64'),
     robust: d.robust,
     attack: null,
   };

@@ -17,7 +17,20 @@ describe('simulator options', () => {
     ]);
     expect(config).toMatchObject({ limit: 500, model: 'cnn', clients: 4, partition: { kind: 'dirichlet', alpha: 0.1 }, strategy: { name: 'fedprox', mu: 0.5 }, rounds: 2, localEpochs: 3, batch: 16, lr: 0.01, fraction: 0.5, seed: 9, backend: 'cpu' });
     expect(out).toBe('x.json');
-    expect(parseSimArgs(['--strategy', 'fedld', '--lambda', '0', '--rho', '0.5']).config.strategy).toEqual({ name: 'fedld', lambda: 0, rho: 0.5 });
+    expect(parseSimArgs(['--strategy', 'fedld', '--lambda', '0', '--rho', '0.5']).config.strategy).toEqual({ name: 'fedld', lambda: 0, rho: 0.5, weighting: 'uniform', step: 'spec' });
+  });
+
+  it('takes every strategy and server-optimizer flag from the registry', () => {
+    const { config } = parseSimArgs(['--strategy', 'fedld', '--weighting', 'samples', '--step', 'norm', '--server-opt', 'adam', '--server-lr', '0.01', '--optimizer', 'adam']);
+    expect(config.strategy).toEqual({ name: 'fedld', lambda: 0.1, rho: 0.8, weighting: 'samples', step: 'norm', serverOpt: 'adam', serverLr: 0.01 });
+    expect(config.optimizer).toBe('adam');
+    expect(parseSimArgs(['--strategy', 'scaffold']).config.strategy).toEqual({ name: 'scaffold' });
+  });
+
+  it('parses the scale and bench options', () => {
+    const { config } = parseSimArgs(['--workers', '2', '--partition', 'sizeskew', '--alpha', '0.5', '--sigma', '1.5', '--validation', '0.1', '--evaluate-on', 'validation']);
+    expect(config).toMatchObject({ workers: 2, partition: { kind: 'sizeskew', alpha: 0.5, sigma: 1.5 }, validation: 0.1, evaluateOn: 'validation' });
+    expect(parseSimArgs([]).config).toMatchObject({ workers: 1, validation: 0, evaluateOn: 'test' });
   });
 
   it.each([
@@ -25,8 +38,16 @@ describe('simulator options', () => {
     [['--alpha=-1'], /--alpha must be a positive number/],
     [['--alpha', '0'], /--alpha must be a positive number/],
     [['--fraction', '1.5'], /--fraction must be in \(0, 1\]/],
-    [['--strategy', 'fedsgd'], /--strategy must be one of fedavg, fedprox, fedld/],
-    [['--partition', 'weird'], /--partition must be iid, dirichlet or shards/],
+    [['--strategy', 'fedsgd'], /--strategy must be one of fedavg, fedprox, fedld, scaffold/],
+    [['--strategy', 'fedld', '--mu', '0.1'], /--mu does not apply to --strategy fedld/],
+    [['--rho', '0'], /--rho must be in \(0, 1\]/],
+    [['--weighting', 'heavy'], /--weighting expected one of uniform, samples/],
+    [['--server-opt', 'rmsprop'], /--server-opt expected one of sgd, avgm, adam/],
+    [['--optimizer', 'lbfgs'], /--optimizer must be one of sgd, momentum, adam/],
+    [['--partition', 'weird'], /--partition must be iid, dirichlet, shards or sizeskew/],
+    [['--workers', '0'], /--workers must be an integer in 1..64/],
+    [['--evaluate-on', 'validation'], /needs --validation/],
+    [['--validation', '1'], /--validation must be in \[0, 1\)/],
     [['--rounds', 'many'], /--rounds must be a positive integer/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['--out', 'result.txt'], /--out must name a .json file/],
@@ -57,7 +78,9 @@ describe('simulator options', () => {
     expect(Object.keys(json)).toEqual(expect.arrayContaining(['config', 'partition', 'rounds', 'final']));
     expect(json.partition.histograms).toHaveLength(2);
     expect(json.rounds).toHaveLength(2);
-    expect(Object.keys(json.rounds[0])).toEqual(expect.arrayContaining(['round', 'accuracy', 'loss', 'decomposition', 'trainMs', 'aggregateMs', 'evalMs']));
+    expect(Object.keys(json.rounds[0])).toEqual(expect.arrayContaining(['round', 'accuracy', 'loss', 'decomposition', 'strategy', 'perClassAccuracy', 'predictedShare', 'collapse', 'trainMs', 'aggregateMs', 'evalMs']));
+    expect(json.rounds[0].strategy).toBe('FedLD (λ 0.1, ρ 0.8; paper-exact)');
+    expect(json.rounds[0].perClassAccuracy).toHaveLength(10);
     expect(Object.keys(json.rounds[0].decomposition).sort()).toEqual(['aggregation', 'global', 'local', 'shift']);
     expect(json.final.bestAccuracy).toBeGreaterThanOrEqual(json.final.accuracy);
   });

@@ -44,12 +44,16 @@ async function main(): Promise<number> {
     onRound: (r) => {
       if (process.stderr.isTTY && !quiet) process.stderr.write('\r\x1b[2K');
       if (!quiet) process.stdout.write(`${row(r)}\n`);
+      // A collapse is printed even with --quiet: a silently collapsed run looks like a slow one.
+      if (r.collapse) process.stdout.write(`  warning, round ${r.round}: ${r.collapse}\n`);
     },
   });
+  const strategy = result.rounds[result.rounds.length - 1]?.strategy ?? config.strategy.name;
   process.stdout.write(
     `final accuracy ${fmt(result.final.accuracy)}  best ${fmt(result.final.bestAccuracy)}  ` +
-      `(${config.strategy.name}, ${config.clients} clients, ${config.partition.kind}${config.partition.kind === 'dirichlet' ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name}, robust ${config.robust}` +
-      `${config.attack ? `, ${config.attack.attackers} attacking: ${config.attack.attacks.map((a) => a.kind).join('+')}` : ''})\n`,
+      `(${strategy}, local ${config.optimizer}, ${config.clients} clients, ${config.partition.kind}${'alpha' in config.partition ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name}, robust ${typeof config.robust === 'string' ? config.robust : config.robust.mode ?? 'clip'}` +
+      `${config.attack ? `, ${config.attack.attackers} attacking: ${config.attack.attacks.map((a) => a.kind).join('+')}` : ''})\n` +
+      `peak RSS ${result.resources.peakRssMb.toFixed(0)} MB, ${(result.resources.wallMs / 1000).toFixed(1)} s, clients ran ${result.resources.runner}\n`,
   );
   if (options.out) {
     writeFileSync(options.out, JSON.stringify(result, null, 2));

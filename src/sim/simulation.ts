@@ -1,22 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
-import { setupNodeBackend, type BackendPreference } from '../fl/backend/node-backend';
+import { setupNodeBackend, type BackendChoice, type BackendPreference } from '../fl/backend/node-backend';
 import { FlClient } from '../fl/client';
 import type { Dataset } from '../fl/data/dataset';
 import { datasetSize, subsetDataset } from '../fl/data/dataset';
 import { loadCsvNode, loadMnistNode, loadNpzNode } from '../fl/data/node-loaders';
-import { describePartition, partitionIndices, type PartitionSpec, type PartitionSummary } from '../fl/data/partition';
+import { describePartition, partitionIndices, type Partition, type PartitionSpec, type PartitionSummary } from '../fl/data/partition';
 import { standardizeFeatures } from '../fl/data/csv';
-import { splitTrainEval } from '../fl/data/split';
+import { splitTrainEval, splitTrainEvalIndices } from '../fl/data/split';
 import type { LossDecomposition } from '../fl/decomposition';
 import { RoundEngine, type EngineEvent, type RoundReport } from '../fl/engine';
 import { createWireCodec, type WeightCodecName } from '../fl/codec';
 import { InMemoryNetwork, type InMemoryEndpoint } from '../fl/in-memory-transport';
-import { TfLocalTrainer } from '../fl/local-trainer';
+import { LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from '../fl/local-optimizer';
 import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type ModelSpec } from '../fl/models';
 import type { StrategyConfig } from '../fl/strategies/types';
 import { evaluateModel } from '../fl/train';
+import { buildClientShards, type ClientShard } from './client-shards';
 import type { RobustMode, RobustSettings } from '../fl/robust';
 import { AttackingTrainer, chooseAttackers, type AttackConfig } from './attacks';
+import { buildParticipantTrainer, InProcessRunner, type ParticipantContext, type ParticipantRunner } from './participant';
+import { shareDataset, WorkerPoolRunner } from './worker-pool';
 
 export interface SimConfig {
   /** 'mnist', a .npz path (MedMNIST layout) or a .csv path with a label column. */
@@ -33,6 +36,9 @@ export interface SimConfig {
   localEpochs: number;
   batch: number;
   lr: number;
+  /** Local optimizer and its momentum (used by 'momentum' only). */
+  optimizer: LocalOptimizerName;
+  momentum: number;
   fraction: number;
   seed: number;
   backend: BackendPreference;
@@ -46,6 +52,15 @@ export interface SimConfig {
   robust: RobustMode | Partial<RobustSettings>;
   /** Clients (chosen by the seed) that poison their updates; null: everyone is honest. */
   attack: AttackConfig | null;
+  /**
+   * Share of the training data held out (stratified, the same samples for every run seed) as a validation set
+   * before the clients' partition: 0 = none. Hyperparameters are chosen on it, never on the test set.
+   */
+  validation: number;
+  /** What the global model is evaluated on each round: the test set, or the validation set carved above. */
+  evaluateOn: 'test' | 'validation';
+  /** Train a round's clients on this many worker threads (1 = in this thread). Same numbers either way. */
+  workers: number;
 }
 
 export const SIM_DEFAULTS: SimConfig = {
@@ -60,6 +75,8 @@ export const SIM_DEFAULTS: SimConfig = {
   localEpochs: 1,
   batch: 32,
   lr: 0.05,
+  optimizer: LOCAL_OPTIMIZER_DEFAULTS.optimizer,
+  momentum: LOCAL_OPTIMIZER_DEFAULTS.momentum,
   fraction: 1,
   seed: 1,
   backend: 'auto',
@@ -68,6 +85,9 @@ export const SIM_DEFAULTS: SimConfig = {
   codec: null,
   robust: 'clip',
   attack: null,
+  validation: 0,
+  evaluateOn: 'test',
+  workers: 1,
 };
 
 export interface SimRound {
@@ -75,6 +95,14 @@ export interface SimRound {
   accuracy: number;
   loss: number;
   decomposition: LossDecomposition;
+  /** Which strategy variant ran. */
+  strategy: string;
+  /** Global model's accuracy per class (null: no test sample of that class). */
+  perClassAccuracy: (number | null)[];
+  /** Share of test samples assigned to the most predicted class. */
+  predictedShare: number;
+  /** Collapse warning (one class predicted for >= 90% of samples, or a class never predicted), or null. */
+  collapse: string | null;
   participants: number;
   /** Bytes on the wire this round, all peers together (0 without a codec). */
   bytes: number;
@@ -90,6 +118,14 @@ export interface SimResult {
   partition: { histograms: number[][]; summary: PartitionSummary };
   rounds: SimRound[];
   final: { accuracy: number; bestAccuracy: number };
+  /** Measured, not reproducible: peak resident memory of this process so far (workers included), and where clients ran. */
+  resources: {
+    peakRssMb: number;
+    runner: string;
+    wallMs: number;
+    /** CPU time of the whole process (all threads) during the run: the work, whatever else loads the machine. */
+    cpuMs: number;
+  };
 }
 
 export interface SimHooks {
@@ -124,6 +160,22 @@ function loadData(cfg: SimConfig): LoadedData {
   throw new Error(`unknown data source "${cfg.data}" (use mnist, a .npz file or a .csv file)`);
 }
 
+/** Seed of the validation carve-out: fixed, so runs with different seeds train on the same samples. */
+export const VALIDATION_SPLIT_SEED = 0x7a11d;
+
+/** Holds out cfg.validation of the training data (stratified) and picks what the global model is evaluated on. */
+function carveValidation(cfg: SimConfig, loaded: LoadedData): LoadedData {
+  if (cfg.validation === 0) {
+    if (cfg.evaluateOn === 'validation') throw new Error('evaluateOn "validation" needs a validation share above 0');
+    return loaded;
+  }
+  if (!(cfg.validation > 0 && cfg.validation < 1)) throw new Error(`validation must be in [0, 1), got ${cfg.validation}`);
+  const all = range(datasetSize(loaded.train));
+  const parts = splitTrainEvalIndices(all, loaded.train.labels, cfg.validation, VALIDATION_SPLIT_SEED);
+  const train = subsetDataset(loaded.train, parts.train);
+  return { train, test: cfg.evaluateOn === 'validation' ? subsetDataset(loaded.train, parts.eval) : loaded.test };
+}
+
 function range(n: number): Int32Array {
   return Int32Array.from({ length: n }, (_, i) => i);
 }
@@ -136,26 +188,68 @@ export function modelSpecFor(cfg: SimConfig, data: Dataset): ModelSpec {
   return cfg.model === 'cnn' ? cnnSpec(data.shape, data.numClasses) : mlpSpec(data.shape, data.numClasses);
 }
 
-/** Runs a whole federated simulation in this process, through the same engine, client and strategies as the app. */
+function cpuMsSince(before: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(before);
+  return (d.user + d.system) / 1000;
+}
+
+/** Peak resident set size of this process so far, in MB (Node reports it in kB). */
+export function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/**
+ * Runs a whole federated simulation in this process, through the same engine, client and strategies as the app.
+ * Memory grows with a round's participants, not the population: clients are index lists into one shared dataset,
+ * and their jobs run on one reused model per thread (this one, or each of cfg.workers worker threads).
+ */
 export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promise<SimResult> {
-  const data = loadData(cfg);
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const loaded = carveValidation(cfg, loadData(cfg));
+  // With worker threads, the one copy of the training samples lives in shared memory, seen by every thread.
+  const data = cfg.workers > 1 ? { ...loaded, train: shareDataset(loaded.train) } : loaded;
   const spec = modelSpecFor(cfg, data.train);
   const backend = await setupNodeBackend(cfg.backend, spec);
   hooks.onStatus?.(`backend ${backend.backend}: ${backend.reason}`);
 
   const partition = partitionIndices(data.train.labels, data.train.numClasses, cfg.clients, cfg.partition, cfg.seed);
-  const network = new InMemoryNetwork(cfg.codec ? { codec: createWireCodec(cfg.codec) } : {});
+  const shards = buildClientShards(data.train, partition, { evalFraction: cfg.evalFraction, evalMax: cfg.evalMax, seed: cfg.seed });
+  const runner: ParticipantRunner =
+    cfg.workers > 1
+      ? await WorkerPoolRunner.start({ workers: cfg.workers, data: data.train, backend: backend.backend, modelSeed: cfg.seed })
+      : new InProcessRunner(data.train, cfg.seed);
+  try {
+    return await runWithRunner(cfg, hooks, { data, spec, backend, partition, shards, runner, started, cpuBefore });
+  } finally {
+    await runner.dispose();
+  }
+}
+
+/** What runSimulation prepared before the clients and the engine exist. */
+interface RunParts {
+  data: LoadedData;
+  spec: ModelSpec;
+  backend: BackendChoice;
+  partition: Partition;
+  shards: ClientShard[];
+  runner: ParticipantRunner;
+  started: number;
+  cpuBefore: NodeJS.CpuUsage;
+}
+
+async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): Promise<SimResult> {
+  const { data, spec, backend, partition, shards, runner, started, cpuBefore } = parts;
+  const ctx: ParticipantContext = { shards, runner, backendName: tf.getBackend(), clientStates: new Map() };
+  // Shared messages: the engine and these clients never mutate what they receive (see InMemoryNetworkOptions).
+  const network = new InMemoryNetwork({ ...(cfg.codec ? { codec: createWireCodec(cfg.codec) } : {}), shareMessages: true });
   const aggregatorId = 'aggregator';
-  const clients: FlClient[] = [];
-  const trainers: TfLocalTrainer[] = [];
+  const idWidth = Math.max(3, String(cfg.clients - 1).length);
   const attackers = cfg.attack ? chooseAttackers(cfg.clients, cfg.attack.attackers, cfg.seed) : new Set<number>();
-  partition.clients.forEach((indices, k) => {
-    const local = splitTrainEval(subsetDataset(data.train, indices), cfg.evalFraction, cfg.seed * 31 + k, cfg.evalMax);
-    const trainer = new TfLocalTrainer(local.train, local.eval, () => tf.getBackend(), cfg.seed);
-    trainers.push(trainer);
-    const participant = cfg.attack && attackers.has(k) ? new AttackingTrainer(trainer, cfg.attack.attacks) : trainer;
-    clients.push(new FlClient(network.endpoint(`client-${String(k).padStart(3, '0')}`), aggregatorId, participant, { name: `client ${k}` }));
-  });
+  const trainerOf = (k: number) => (cfg.attack && attackers.has(k) ? new AttackingTrainer(buildParticipantTrainer(ctx, k), cfg.attack.attacks) : buildParticipantTrainer(ctx, k));
+  const clients = shards.map(
+    (_, k) => new FlClient(network.endpoint(`client-${String(k).padStart(idWidth, '0')}`), aggregatorId, trainerOf(k), { name: `client ${k}` }),
+  );
 
   const globalModel = buildModel(spec, cfg.seed);
   const aggregatorEndpoint = network.endpoint(aggregatorId);
@@ -164,7 +258,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
     {
       model: spec,
       strategy: cfg.strategy,
-      train: { localEpochs: cfg.localEpochs, batchSize: cfg.batch, learningRate: cfg.lr },
+      train: { localEpochs: cfg.localEpochs, batchSize: cfg.batch, learningRate: cfg.lr, optimizer: cfg.optimizer, momentum: cfg.momentum },
       minClients: 1,
       fraction: cfg.fraction,
       decomposition: 'exact',
@@ -173,7 +267,7 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       robust: cfg.robust,
       timing: { roundDeadlineMs: 3_600_000, evalDeadlineMs: 3_600_000 },
     },
-    await getWeights(globalModel),
+    { weights: await getWeights(globalModel) },
     {
       evaluateGlobal: async (weights) => {
         setWeights(globalModel, weights);
@@ -182,13 +276,13 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       onEvent: (e) => {
         hooks.onEngineEvent?.(e);
         if (e.kind === 'update-received') hooks.onStatus?.(`round ${e.round}: update from ${e.from}`);
-        if (e.kind === 'rejected' || e.kind === 'round-failed') hooks.onStatus?.(`warning: ${JSON.stringify(e)}`);
+        if (e.kind === 'rejected' || e.kind === 'round-failed' || e.kind === 'round-warning') hooks.onStatus?.(`warning: ${JSON.stringify(e)}`);
       },
     },
   );
   try {
     await Promise.all(clients.map((c) => c.join()));
-    await engine.waitForClients(cfg.clients, 10_000);
+    await engine.waitForClients(cfg.clients, 10_000 + cfg.clients);
     const rounds: SimRound[] = [];
     let bytesBefore = totalBytes(aggregatorEndpoint);
     for (let r = 1; r <= cfg.rounds; r++) {
@@ -208,10 +302,10 @@ export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promi
       partition: { histograms: partition.histograms, summary: describePartition(partition.histograms) },
       rounds,
       final: { accuracy: accuracies[accuracies.length - 1] ?? NaN, bestAccuracy: Math.max(...accuracies) },
+      resources: { peakRssMb: peakRssMb(), runner: runner.kind, wallMs: performance.now() - started, cpuMs: cpuMsSince(cpuBefore) },
     };
   } finally {
     engine.dispose();
-    trainers.forEach((t) => t.dispose());
     globalModel.dispose();
   }
 }
@@ -231,6 +325,10 @@ function toSimRound(report: RoundReport, bytes: number): SimRound {
     accuracy: report.accuracy,
     loss: report.loss,
     decomposition: report.decomposition,
+    strategy: report.strategy,
+    perClassAccuracy: report.classes?.perClassAccuracy ?? [],
+    predictedShare: report.classes?.predictedShare ?? NaN,
+    collapse: report.classes?.collapse ?? null,
     participants: report.participants.length,
     bytes,
     trainMs: report.trainMs,

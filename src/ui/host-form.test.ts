@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HOST_FORM, describePartition, describeStrategy, hostFormToSettings, type HostFormValues } from './host-form';
 
-const form = (patch: Partial<HostFormValues> = {}): HostFormValues => ({ ...DEFAULT_HOST_FORM, ...patch });
+const form = (patch: Partial<HostFormValues> = {}, params: Record<string, string> = {}): HostFormValues => ({
+  ...DEFAULT_HOST_FORM,
+  ...patch,
+  strategyParams: { ...DEFAULT_HOST_FORM.strategyParams, ...params },
+});
 
 describe('hostFormToSettings', () => {
-  it('turns the defaults into FedLD, exact decomposition, float16, 10 rounds', () => {
+  it('turns the defaults into FedLD, proxy decomposition (private by default), float16, 10 rounds', () => {
     const r = hostFormToSettings(form());
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -13,7 +17,7 @@ describe('hostFormToSettings', () => {
       model: 'mlp',
       strategy: { name: 'fedld', lambda: 0.1, rho: 0.8 },
       rounds: 10,
-      decomposition: 'exact',
+      decomposition: 'proxy',
       codec: 'float16',
       demoPartition: { kind: 'dirichlet', alpha: 0.5 },
       hostTrains: true,
@@ -28,13 +32,22 @@ describe('hostFormToSettings', () => {
   });
 
   it('converts seconds to milliseconds and keeps only the chosen strategy parameters', () => {
-    const r = hostFormToSettings(form({ strategy: 'fedprox', mu: '0.05', deadlineSeconds: '2.5', lambda: 'garbage' }));
+    const r = hostFormToSettings(form({ strategy: 'fedprox', deadlineSeconds: '2.5' }, { 'fedprox.mu': '0.05', 'fedld.lambda': 'garbage' }));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.settings.strategy).toEqual({ name: 'fedprox', mu: 0.05 });
     expect(r.settings.roundDeadlineMs).toBe(2500);
-    const avg = hostFormToSettings(form({ strategy: 'fedavg', mu: '', rho: '7' }));
+    const avg = hostFormToSettings(form({ strategy: 'fedavg' }, { 'fedprox.mu': '', 'fedld.rho': '7' }));
     expect(avg.ok && avg.settings.strategy).toEqual({ name: 'fedavg' });
+  });
+
+  it('offers every registered strategy with its declared parameters, and the server optimizer', () => {
+    const fedld = hostFormToSettings(form({}, { 'fedld.weighting': 'samples', 'server.serverOpt': 'avgm', 'server.serverLr': '0.5' }));
+    expect(fedld.ok && fedld.settings.strategy).toEqual({ name: 'fedld', lambda: 0.1, rho: 0.8, weighting: 'samples', step: 'spec', serverOpt: 'avgm', serverLr: 0.5 });
+    const scaffold = hostFormToSettings(form({ strategy: 'scaffold', optimizer: 'adam' }));
+    expect(scaffold.ok && scaffold.settings).toMatchObject({ strategy: { name: 'scaffold' }, optimizer: 'adam' });
+    const bad = hostFormToSettings(form({}, { 'server.serverOpt': 'rmsprop' }));
+    expect(!bad.ok && bad.errors['param:server.serverOpt']).toMatch(/Server optimizer: expected one of sgd, avgm, adam/);
   });
 
   it('builds each partition kind', () => {
@@ -46,11 +59,11 @@ describe('hostFormToSettings', () => {
 
   it('names every bad field', () => {
     const r = hostFormToSettings(
-      form({ name: '  ', rounds: '2.5', batchSize: '0', fraction: '1.5', learningRate: '', rho: '0', alpha: '-1', deadlineSeconds: 'soon', seed: '-3' }),
+      form({ name: '  ', rounds: '2.5', batchSize: '0', fraction: '1.5', learningRate: '', alpha: '-1', deadlineSeconds: 'soon', seed: '-3' }, { 'fedld.rho': '0' }),
     );
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(Object.keys(r.errors).sort()).toEqual(['alpha', 'batchSize', 'deadlineSeconds', 'fraction', 'learningRate', 'name', 'rho', 'rounds', 'seed'].sort());
+    expect(Object.keys(r.errors).sort()).toEqual(['alpha', 'batchSize', 'deadlineSeconds', 'fraction', 'learningRate', 'name', 'param:fedld.rho', 'rounds', 'seed'].sort());
     expect(r.errors.rounds).toMatch(/whole number from 1 to 1000/);
     expect(r.errors.batchSize).toMatch(/from 1 to 4096/);
   });
@@ -63,7 +76,11 @@ describe('hostFormToSettings', () => {
 
 describe('descriptions', () => {
   it('summarises strategy and partition for the header', () => {
-    expect(describeStrategy({ name: 'fedld', lambda: 0.1, rho: 0.8 })).toBe('FedLD (λ 0.1, ρ 0.8)');
+    expect(describeStrategy({ name: 'fedld', lambda: 0.1, rho: 0.8 })).toBe('FedLD (λ 0.1, ρ 0.8; paper-exact)');
+    expect(describeStrategy({ name: 'fedld', lambda: 0.1, rho: 0.8, weighting: 'samples', serverOpt: 'adam' })).toBe(
+      'FedLD (λ 0.1, ρ 0.8; samples weighting, specified step) + FedAdam (lr 1, β1 0.9, β2 0.99, τ 0.001)',
+    );
+    expect(describeStrategy({ name: 'scaffold' })).toBe('SCAFFOLD');
     expect(describeStrategy({ name: 'fedprox', mu: 0.01 })).toBe('FedProx (μ 0.01)');
     expect(describeStrategy({ name: 'fedavg' })).toBe('FedAvg');
     expect(describePartition({ kind: 'dirichlet', alpha: 0.5 })).toBe('Dirichlet α 0.5');

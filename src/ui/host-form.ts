@@ -5,22 +5,26 @@
 import type { SessionSettings } from '../session/types';
 import type { DecompositionMode } from '../fl/protocol';
 import type { WeightCodecName } from '../fl/codec';
-import type { PartitionKind, PartitionSpec } from '../fl/data/partition';
 import { DEFAULT_ROBUST_MODE, type RobustMode } from '../fl/robust/types';
-import { DEFAULT_STRATEGY_PARAMS, strategyConfig, type StrategyName } from '../fl/strategies/types';
+import type { PartitionKind, PartitionSpec } from '../fl/data/partition';
+import { isLocalOptimizerName, LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from '../fl/local-optimizer';
+import { parseParam } from '../fl/strategies/params';
+import { configurableParams, DEFAULT_STRATEGY, describeStrategyConfig, getStrategy, listStrategies } from '../fl/strategies/registry';
+import type { ParamValue, StrategyConfig, StrategyName } from '../fl/strategies/types';
 import { UI_CONFIG } from './config';
 
 export interface HostFormValues {
   name: string;
   model: SessionSettings['model'];
   strategy: StrategyName;
-  lambda: string;
-  rho: string;
-  mu: string;
+  /** Every strategy's hyper-parameters as typed, keyed by strategyParamKey (the registry declares them). */
+  strategyParams: Record<string, string>;
   rounds: string;
   localEpochs: string;
   batchSize: string;
   learningRate: string;
+  optimizer: LocalOptimizerName;
+  momentum: string;
   minClients: string;
   fraction: string;
   deadlineSeconds: string;
@@ -28,7 +32,8 @@ export interface HostFormValues {
   decompositionEvery: string;
   codec: WeightCodecName;
   robust: RobustMode;
-  partition: PartitionKind;
+  /** The demo data's partitions offered in the form (size skew is a simulator-only partition). */
+  partition: Exclude<PartitionKind, 'sizeskew'>;
   alpha: string;
   shardsPerClient: string;
   demoClients: string;
@@ -36,24 +41,37 @@ export interface HostFormValues {
   hostTrains: boolean;
 }
 
-export type HostFormField = keyof HostFormValues;
+/** A form field: a plain setting, or a strategy hyper-parameter (see strategyParamKey). */
+export type HostFormField = Exclude<keyof HostFormValues, 'strategyParams'> | `param:${string}`;
 export type HostFormErrors = Partial<Record<HostFormField, string>>;
+
+/** Key of a hyper-parameter in HostFormValues.strategyParams and in errors: "fedld.rho"; server optimizer: "server.serverLr". */
+export function strategyParamKey(strategy: string, param: string): string {
+  return getStrategy(strategy).params.some((p) => p.name === param) ? `${strategy}.${param}` : `server.${param}`;
+}
+
+function defaultStrategyParams(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of listStrategies()) for (const p of configurableParams(s)) out[strategyParamKey(s.name, p.name)] = String(p.default);
+  return out;
+}
 
 export const DEFAULT_HOST_FORM: HostFormValues = {
   name: 'Host',
   model: 'mlp',
-  strategy: 'fedld',
-  lambda: String(DEFAULT_STRATEGY_PARAMS.lambda),
-  rho: String(DEFAULT_STRATEGY_PARAMS.rho),
-  mu: String(DEFAULT_STRATEGY_PARAMS.mu),
+  strategy: DEFAULT_STRATEGY,
+  strategyParams: defaultStrategyParams(),
   rounds: '10',
   localEpochs: '1',
   batchSize: '32',
   learningRate: '0.05',
+  optimizer: LOCAL_OPTIMIZER_DEFAULTS.optimizer,
+  momentum: String(LOCAL_OPTIMIZER_DEFAULTS.momentum),
   minClients: '2',
   fraction: '1',
   deadlineSeconds: '60',
-  decomposition: 'exact',
+  // Private by default: proxy mode never sends a local model to another client (exact mode is an explicit choice).
+  decomposition: 'proxy',
   decompositionEvery: '1',
   codec: 'float16',
   robust: DEFAULT_ROBUST_MODE,
@@ -114,17 +132,9 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
   if (name === '') errors.name = 'Enter a name the others will see.';
   else if (name.length > UI_CONFIG.displayNameMaxLength) errors.name = `At most ${UI_CONFIG.displayNameMaxLength} characters.`;
 
-  let strategy: SessionSettings['strategy'];
-  if (v.strategy === 'fedld') {
-    const lambda = take('lambda', numberWhere(v.lambda, (x) => x >= 0 && x <= 100, 'a number from 0 to 100 (0 turns margin control off)'));
-    const rho = take('rho', numberWhere(v.rho, (x) => x > 0 && x <= 1, 'a share above 0 and at most 1'));
-    strategy = strategyConfig('fedld', { lambda, rho });
-  } else if (v.strategy === 'fedprox') {
-    const mu = take('mu', numberWhere(v.mu, (x) => x >= 0 && x <= 100, 'a number from 0 to 100'));
-    strategy = strategyConfig('fedprox', { mu });
-  } else {
-    strategy = strategyConfig('fedavg');
-  }
+  const strategy = strategyFromForm(v, errors);
+  const optimizer = isLocalOptimizerName(v.optimizer) ? v.optimizer : LOCAL_OPTIMIZER_DEFAULTS.optimizer;
+  const momentum = optimizer === 'momentum' ? take('momentum', numberWhere(v.momentum, (x) => x >= 0 && x <= 1, 'a momentum from 0 to 1')) : LOCAL_OPTIMIZER_DEFAULTS.momentum;
 
   const rounds = take('rounds', integerIn(v.rounds, L.rounds));
   const localEpochs = take('localEpochs', integerIn(v.localEpochs, L.localEpochs));
@@ -159,6 +169,8 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
       localEpochs,
       batchSize,
       learningRate,
+      optimizer,
+      momentum,
       minClients,
       fraction,
       roundDeadlineMs: Math.round(deadlineSeconds * 1000),
@@ -174,16 +186,29 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
   };
 }
 
-/** One-line description of settings, for the dashboard header (e.g. "FedLD (λ 0.1, ρ 0.8) · MLP · float16"). */
-export function describeStrategy(strategy: SessionSettings['strategy']): string {
-  switch (strategy.name) {
-    case 'fedld':
-      return `FedLD (λ ${strategy.lambda}, ρ ${strategy.rho})`;
-    case 'fedprox':
-      return `FedProx (μ ${strategy.mu})`;
-    case 'fedavg':
-      return 'FedAvg';
+/**
+ * The chosen strategy's parameters from the form; only the ones that differ from the declared default go into the
+ * config (defaults stay implicit). Errors are keyed `param:<key>`.
+ */
+function strategyFromForm(v: HostFormValues, errors: HostFormErrors): StrategyConfig {
+  const strategy = getStrategy(v.strategy);
+  const config: StrategyConfig = { name: strategy.name };
+  for (const p of configurableParams(strategy)) {
+    const key = strategyParamKey(strategy.name, p.name);
+    const raw = v.strategyParams[key] ?? String(p.default);
+    const parsed = parseParam(p, raw);
+    if (!parsed.ok) {
+      errors[`param:${key}`] = `${p.label}: ${parsed.error}.`;
+      continue;
+    }
+    if (strategy.params.includes(p) || parsed.value !== p.default) config[p.name] = parsed.value as ParamValue;
   }
+  return config;
+}
+
+/** One-line description of the strategy, for the dashboard header (e.g. "FedLD (λ 0.1, ρ 0.8; paper-exact)"). */
+export function describeStrategy(strategy: SessionSettings['strategy']): string {
+  return describeStrategyConfig(strategy);
 }
 
 export function describePartition(p: PartitionSpec): string {
@@ -194,5 +219,7 @@ export function describePartition(p: PartitionSpec): string {
       return `Dirichlet α ${p.alpha}`;
     case 'shards':
       return `shards (${p.shardsPerClient ?? 'default'} per client)`;
+    case 'sizeskew':
+      return `size skew σ ${p.sigma ?? 'default'}, Dirichlet α ${p.alpha}`;
   }
 }

@@ -17,15 +17,13 @@ describe('setupNodeBackend', () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 
-  it("'auto' probes the CNN quickly and picks the faster backend (wasm, ~100x faster here) and says why", async () => {
+  // How long the probe takes is a benchmark figure (npm run bench:backends), not a unit-test assertion.
+  it("'auto' probes the CNN and picks the faster backend (wasm, ~100x faster here) and says why", async () => {
     await setupNodeBackend('cpu');
-    const started = performance.now();
     const choice = await setupNodeBackend('auto', cnnSpec([28, 28, 1], 10));
-    const elapsed = performance.now() - started;
     expect(choice.backend).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(choice.reason).toMatch(/probe.*wasm \d+ vs cpu \d+/);
-    expect(elapsed).toBeLessThan(2500);
   });
 
   it("'auto' without a model applies the documented rule", async () => {

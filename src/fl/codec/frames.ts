@@ -166,7 +166,21 @@ export class FrameAssembler {
   private readonly completed = new Set<number>();
   private bufferedBytes = 0;
 
-  constructor(private readonly limits: WireLimits = WIRE_LIMITS) {}
+  constructor(private limits: WireLimits = WIRE_LIMITS) {}
+
+  /** Applies new limits; incomplete messages that no longer fit are dropped (and reported). */
+  setLimits(limits: WireLimits): string[] {
+    this.limits = limits;
+    const errors: string[] = [];
+    for (const partial of [...this.inFlight.values()]) {
+      if (partial.totalLength > limits.maxMessageBytes) {
+        this.forget(partial);
+        errors.push(`message ${partial.id} dropped incomplete: ${partial.totalLength} bytes exceeds the new ${limits.maxMessageBytes}-byte limit`);
+      }
+    }
+    this.makeRoom(0, 0, errors);
+    return errors;
+  }
 
   /** Incomplete messages currently held. */
   get pendingMessages(): number {

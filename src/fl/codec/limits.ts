@@ -5,15 +5,24 @@
 export interface WireLimits {
   /** Largest frame, header included. WebRTC DataChannels close on messages above 256 KB (stack-notes). */
   maxFrameBytes: number;
-  /** Largest reassembled message (msgpack bytes). */
+  /** Largest reassembled message (msgpack bytes): the protocol's absolute bound. Transports apply a smaller per-peer limit. */
   maxMessageBytes: number;
+  /**
+   * Largest message a peer may send before it is admitted (proved it knows the join secret): one frame, header
+   * included, holding a small handshake message. Nothing larger is decoded for an unadmitted peer.
+   */
+  maxPreAdmissionBytes: number;
+  /** Largest message from an admitted peer until the session sets a limit from its model size. */
+  defaultPeerMessageBytes: number;
+  /** Containers (maps, arrays) nested in one another; a message needs at most six (a checkpoint's server state). */
+  maxNestingDepth: number;
   /** Incomplete messages a per-peer assembler keeps; the oldest is dropped to make room. */
   maxMessagesInFlight: number;
   /** Bytes an assembler buffers across all incomplete messages; the oldest are dropped beyond it. */
   maxBufferedBytes: number;
   /** How many completed message ids an assembler remembers to reject replayed frames. */
   rememberedCompletedIds: number;
-  /** clientName, backend, reason, requestId, secret. */
+  /** clientName, backend, reason, requestId. */
   maxStringLength: number;
   maxTensorsPerWeightSet: number;
   maxTensorNameLength: number;
@@ -35,8 +44,12 @@ export interface WireLimits {
 export const WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({
   maxFrameBytes: 256 * 1024,
   maxMessageBytes: 64 * 1024 * 1024,
+  maxPreAdmissionBytes: 4 * 1024,
+  defaultPeerMessageBytes: 8 * 1024 * 1024,
+  maxNestingDepth: 8,
   maxMessagesInFlight: 8,
-  maxBufferedBytes: 128 * 1024 * 1024,
+  // One message of the largest size; a decoder may be given a smaller bound (see the wire codec).
+  maxBufferedBytes: 64 * 1024 * 1024,
   rememberedCompletedIds: 256,
   maxStringLength: 1024,
   maxTensorsPerWeightSet: 1024,
@@ -50,7 +63,36 @@ export const WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({
   maxPeers: 1024,
 });
 
+/** Bounds on connections of peers not yet admitted (see the PeerTransport's admission settings). */
+export const ADMISSION_LIMITS = Object.freeze({
+  /** Incoming unadmitted connections held at once. */
+  maxPendingConnections: 32,
+  /** New incoming unadmitted connections accepted per second (bursts of as many). */
+  maxNewConnectionsPerSecond: 16,
+  /** A connection not admitted within this time is closed. */
+  admissionTimeoutMs: 10_000,
+  /** Connections one peer may hold at once (two when both sides connect simultaneously). */
+  maxLinksPerPeer: 2,
+});
+
 /** WIRE_LIMITS with some fields replaced. */
 export function wireLimits(overrides: Partial<WireLimits> = {}): Readonly<WireLimits> {
   return Object.freeze({ ...WIRE_LIMITS, ...overrides });
+}
+
+/** Longest msgpack array any message holds: the largest of the protocol's list bounds. */
+export function maxArrayEntries(limits: WireLimits): number {
+  return Math.max(
+    limits.maxClasses,
+    limits.maxPeers,
+    limits.maxTensorsPerWeightSet,
+    limits.maxModelsPerEvalRequest,
+    limits.maxHiddenLayers,
+    limits.maxTensorRank,
+  );
+}
+
+/** Longest msgpack string in UTF-8 bytes: the string limits count characters, of up to 4 bytes each. */
+export function maxStringBytes(limits: WireLimits): number {
+  return 4 * Math.max(limits.maxStringLength, limits.maxTensorNameLength);
 }

@@ -9,7 +9,8 @@ import type { Message } from '../protocol';
 import type { WeightSet } from '../weights';
 import { quoteForReason, WireFormatError } from './errors';
 import { WIRE_LIMITS, type WireLimits } from './limits';
-import { checkEnvelope, validateMessage, validateShape } from './validate';
+import { msgpackBounds, scanMsgpack } from './msgpack-scan';
+import { checkEnvelope, MAX_EXTRAS_PER_MESSAGE, validateMessage, validateShape } from './validate';
 import { decodeValues, encodeTensor, isWeightCodecName, type EncodedTensor, type WeightCodecName } from './weight-codec';
 
 export type DecodeResult = { ok: true; message: Message } | { ok: false; reason: string };
@@ -18,15 +19,37 @@ function encodeWeightSet(weights: WeightSet, codec: WeightCodecName): EncodedTen
   return weights.map((t) => encodeTensor(t, codec));
 }
 
+/** Strategy extras (named WeightSets) in wire form, or nothing when there are none. */
+function encodeExtras(extras: Record<string, WeightSet> | undefined, codec: WeightCodecName): { extras?: Record<string, EncodedTensor[]> } {
+  if (!extras) return {};
+  return { extras: Object.fromEntries(Object.entries(extras).map(([k, w]) => [k, encodeWeightSet(w, codec)])) };
+}
+
+function wireExtras(x: unknown, path: string, limits: WireLimits): { extras?: unknown } {
+  if (x === undefined) return {};
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new WireFormatError(`${path}: expected a map of weight sets`);
+  const entries = Object.entries(x as Record<string, unknown>);
+  if (entries.length > MAX_EXTRAS_PER_MESSAGE) throw new WireFormatError(`${path}: ${entries.length} entries exceed ${MAX_EXTRAS_PER_MESSAGE}`);
+  return { extras: Object.fromEntries(entries.map(([k, w]) => [k, wireWeightSet(w, `${path}.${k}`, limits)])) };
+}
+
 /** The message with its WeightSets in wire form, ready for msgpack. */
 function toWireForm(message: Message, codec: WeightCodecName): object {
   switch (message.type) {
     case 'round-start':
-      return { ...message, weights: encodeWeightSet(message.weights, codec) };
+      return { ...message, weights: encodeWeightSet(message.weights, codec), ...encodeExtras(message.extras, codec) };
     case 'update':
-      return { ...message, delta: encodeWeightSet(message.delta, codec) };
+      return { ...message, delta: encodeWeightSet(message.delta, codec), ...encodeExtras(message.extras, codec) };
     case 'checkpoint':
-      return { ...message, weights: encodeWeightSet(message.weights, codec) };
+      return {
+        ...message,
+        weights: encodeWeightSet(message.weights, codec),
+        // Server state (FedLD's history, optimiser moments) is kept exact: float32 whatever the codec.
+        serverState: message.serverState && {
+          ...message.serverState,
+          tensors: Object.fromEntries(Object.entries(message.serverState.tensors).map(([k, w]) => [k, encodeWeightSet(w, 'float32')])),
+        },
+      };
     case 'eval-request':
       return { ...message, models: message.models.map((w) => encodeWeightSet(w, codec)) };
     default:
@@ -79,11 +102,24 @@ function wireWeightSet(x: unknown, path: string, limits: WireLimits): unknown {
 function fromWireForm(m: Record<string, unknown>, limits: WireLimits): Record<string, unknown> {
   switch (m.type) {
     case 'round-start':
-      return { ...m, weights: wireWeightSet(m.weights, 'round-start.weights', limits) };
+      return { ...m, weights: wireWeightSet(m.weights, 'round-start.weights', limits), ...wireExtras(m.extras, 'round-start.extras', limits) };
     case 'update':
-      return { ...m, delta: wireWeightSet(m.delta, 'update.delta', limits) };
-    case 'checkpoint':
-      return { ...m, weights: wireWeightSet(m.weights, 'checkpoint.weights', limits) };
+      return { ...m, delta: wireWeightSet(m.delta, 'update.delta', limits), ...wireExtras(m.extras, 'update.extras', limits) };
+    case 'checkpoint': {
+      const state = m.serverState;
+      if (state === null || state === undefined) return { ...m, weights: wireWeightSet(m.weights, 'checkpoint.weights', limits) };
+      if (typeof state !== 'object' || Array.isArray(state)) throw new WireFormatError('checkpoint.serverState: expected an object or null');
+      const tensors = (state as Record<string, unknown>).tensors;
+      if (typeof tensors !== 'object' || tensors === null || Array.isArray(tensors)) throw new WireFormatError('checkpoint.serverState.tensors: expected an object');
+      return {
+        ...m,
+        weights: wireWeightSet(m.weights, 'checkpoint.weights', limits),
+        serverState: {
+          ...state,
+          tensors: Object.fromEntries(Object.entries(tensors).map(([k, w]) => [k, wireWeightSet(w, `checkpoint.serverState.tensors.${k}`, limits)])),
+        },
+      };
+    }
     case 'eval-request': {
       if (!Array.isArray(m.models)) throw new WireFormatError('eval-request.models: expected an array');
       if (m.models.length > limits.maxModelsPerEvalRequest) {
@@ -101,14 +137,17 @@ export function tryDecodeMessage(bytes: Uint8Array, limits: WireLimits = WIRE_LI
   if (bytes.length > limits.maxMessageBytes) {
     return { ok: false, reason: `message of ${bytes.length} bytes exceeds the ${limits.maxMessageBytes}-byte limit` };
   }
+  // Structure first: @msgpack/msgpack allocates from declared lengths before reading what they promise.
+  const bounds = msgpackBounds(limits);
+  const malformed = scanMsgpack(bytes, bounds);
+  if (malformed) return { ok: false, reason: `message is not valid msgpack: ${malformed}` };
   let raw: unknown;
   try {
     raw = decode(bytes, {
-      // msgpack counts UTF-8 bytes, the string limits count characters (up to 4 bytes each).
-      maxStrLength: 4 * Math.max(limits.maxStringLength, limits.maxTensorNameLength),
-      maxBinLength: limits.maxMessageBytes,
-      maxArrayLength: limits.maxMessageBytes,
-      maxMapLength: limits.maxMapEntries,
+      maxStrLength: bounds.maxStrBytes,
+      maxBinLength: bounds.maxBinBytes,
+      maxArrayLength: bounds.maxArrayLength,
+      maxMapLength: bounds.maxMapEntries,
       maxExtLength: 0,
     });
   } catch (e) {

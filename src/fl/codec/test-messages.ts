@@ -24,7 +24,7 @@ export function sampleMessages(seed = 1): Message[] {
   const v = PROTOCOL_VERSION;
   const weights = randomWeights(MLP_50K_SHAPES, seed);
   return [
-    { type: 'hello', v, clientName: 'tab-1 ✓', backend: 'webgl', numSamples: 600, labelHistogram: [60, 0, 540], secret: 's3cr3t' },
+    { type: 'hello', v, clientName: 'tab-1 ✓', backend: 'webgl', numSamples: 600, labelHistogram: [60, 0, 540] },
     { type: 'hello', v, clientName: 'tab-2', backend: 'wasm', numSamples: 0, labelHistogram: [] },
     {
       type: 'round-start',
@@ -52,11 +52,12 @@ export function sampleMessages(seed = 1): Message[] {
       models: [randomWeights({ a: [3, 3, 1, 8], b: [8] }, seed + 2), randomWeights({ a: [3, 3, 1, 8], b: [8] }, seed + 3), []],
     },
     { type: 'eval-result', v, round: 4, requestId: 'r4-a', losses: [2.3, 0.41, 1e-9], numSamples: 120 },
-    { type: 'round-result', v, round: 4, participants: 5, accuracy: 0.9125, loss: 0.3, decomposition: { local: 0.2, shift: 0.5, aggregation: -0.4, global: 0.3 } },
+    { type: 'round-result', v, term: 2, round: 4, participants: 5, accuracy: 0.9125, loss: 0.3, decomposition: { local: 0.2, shift: 0.5, aggregation: -0.4, global: 0.3 } },
     { type: 'round-result', v, round: 0, participants: 0, accuracy: null, loss: null },
     {
       type: 'welcome',
       v,
+      term: 1,
       slot: 2,
       round: 5,
       config: {
@@ -74,9 +75,23 @@ export function sampleMessages(seed = 1): Message[] {
         demo: { partition: { kind: 'dirichlet', alpha: 0.5 }, clients: 8 },
       },
     },
-    { type: 'roster', v, aggregatorId: 'p-host', round: 5, peers: [{ id: 'p-host', name: 'host', slot: 0, backend: 'webgl', numSamples: 500, labelHistogram: [250, 250] }, { id: 'p-2', name: 'tab 2', slot: 1, backend: 'cpu', numSamples: 0, labelHistogram: [] }] },
-    { type: 'checkpoint', v, round: 5, weights: randomWeights(MLP_50K_SHAPES, seed + 4) },
+    { type: 'roster', v, term: 3, aggregatorId: 'p-host', round: 5, peers: [{ id: 'p-host', name: 'host', slot: 0, backend: 'webgl', numSamples: 500, labelHistogram: [250, 250] }, { id: 'p-2', name: 'tab 2', slot: 1, backend: 'cpu', numSamples: 0, labelHistogram: [] }] },
+    { type: 'checkpoint', v, term: 1, round: 5, weights: randomWeights(MLP_50K_SHAPES, seed + 4), serverState: null },
+    {
+      type: 'checkpoint',
+      v,
+      term: 2,
+      round: 6,
+      weights: randomWeights({ a: [3, 2] }, seed + 5),
+      serverState: { strategy: 'fedld', steps: 6, tensors: { history: randomWeights({ a: [3, 2] }, seed + 6) }, values: { lambda: 0.1 } },
+    },
+    { type: 'vote-request', v, term: 4, previous: 'p-host' },
+    { type: 'vote', v, term: 4, granted: false },
     { type: 'bye', v, reason: 'tab closed' },
+    { type: 'bye', v, reason: 'following term 3', term: 3 },
     { type: 'error', v, reason: 'model mismatch' },
+    { type: 'auth-hello', v, nonce: '0123456789abcdef0123456789abcdef' },
+    { type: 'auth-challenge', v, nonce: 'fedcba9876543210fedcba9876543210', proof: 'ab'.repeat(32) },
+    { type: 'auth-proof', v, proof: '09'.repeat(32) },
   ];
 }

@@ -24,11 +24,25 @@ describe('validateMessage', () => {
     }
   });
 
-  it('drops unknown fields but keeps known optional ones', () => {
+  it('drops unknown fields, including a join secret a hello must no longer carry', () => {
     const hello = byType('hello');
-    const result = validateMessage({ ...hello, extra: 'x', __debug: { a: 1 } });
+    const result = validateMessage({ ...hello, extra: 'x', __debug: { a: 1 }, secret: 's3cr3t' });
     expect(result.ok && result.message).toEqual(hello);
-    expect(result.ok && 'secret' in result.message && result.message.secret).toBe('s3cr3t');
+    expect(result.ok && 'secret' in result.message).toBe(false);
+  });
+
+  it('accepts auth nonces and proofs only as fixed-length lowercase hex', () => {
+    const hello = byType('auth-hello');
+    const challenge = byType('auth-challenge');
+    const proof = byType('auth-proof');
+    expect(reasonFor({ ...hello, nonce: hello.nonce.slice(1) })).toMatch(/auth-hello.nonce: expected 32 lowercase hex characters/);
+    expect(reasonFor({ ...hello, nonce: 'G'.repeat(32) })).toMatch(/auth-hello.nonce: expected 32 lowercase hex/);
+    expect(reasonFor({ ...hello, nonce: 'a'.repeat(100_000) })).toMatch(/auth-hello.nonce/);
+    expect(reasonFor({ ...challenge, proof: challenge.proof + '0' })).toMatch(/auth-challenge.proof: expected 64 lowercase hex/);
+    expect(reasonFor({ ...challenge, nonce: 7 })).toMatch(/auth-challenge.nonce: expected a string, got 7/);
+    expect(reasonFor({ type: 'auth-proof', v: PROTOCOL_VERSION })).toMatch(/auth-proof.proof: expected a string/);
+    const extra = validateMessage({ ...proof, secret: 'x' });
+    expect(extra.ok && extra.message).toEqual(proof);
   });
 
   it('rejects non-objects, unknown types and unknown protocol versions with a reason', () => {
@@ -42,6 +56,22 @@ describe('validateMessage', () => {
     const hostile = reasonFor({ type: 'x'.repeat(100_000), v: PROTOCOL_VERSION });
     expect(hostile).toMatch(/^message.type: unknown message type "x+\.\.\.$/);
     expect(hostile.length).toBeLessThan(100);
+  });
+
+  it('requires the term on session messages and checks it (and the server state) where present', () => {
+    const { term: _t, ...rosterWithoutTerm } = byType('roster');
+    expect(reasonFor(rosterWithoutTerm)).toMatch(/roster.term: expected an integer/);
+    expect(reasonFor({ ...byType('round-start'), term: -2 })).toMatch(/round-start.term: -2 is outside/);
+    const { term: _r, ...roundStartWithoutTerm } = byType('round-start') as RoundStartMessage & { term?: number };
+    expect(validateMessage(roundStartWithoutTerm).ok).toBe(true);
+    expect(reasonFor({ ...byType('vote'), granted: 'yes' })).toMatch(/vote.granted: expected true or false/);
+    const checkpoint = sampleMessages().find((m) => m.type === 'checkpoint' && m.serverState !== null) as Extract<Message, { type: 'checkpoint' }>;
+    const state = checkpoint.serverState!;
+    expect(reasonFor({ ...checkpoint, serverState: { ...state, values: { lambda: Infinity } } })).toMatch(/checkpoint.serverState.values.lambda: expected a finite number/);
+    expect(reasonFor({ ...checkpoint, serverState: { ...state, tensors: { history: [{ name: 'a', shape: [2], values: new Float32Array(3) }] } } })).toMatch(
+      /checkpoint.serverState.tensors.history\[0\] "a": shape \[2\] holds 2 values but 3 were sent/,
+    );
+    expect(reasonFor({ ...checkpoint, serverState: undefined })).toMatch(/checkpoint.serverState: expected an object/);
   });
 
   it('rejects bad numbers: negative or fractional rounds and counts, non-finite metrics', () => {
@@ -88,7 +118,6 @@ describe('validateMessage', () => {
     expect(reasonFor({ ...hello, labelHistogram: [3, -1] })).toMatch(/hello.labelHistogram\[1\]: -1 is outside/);
     expect(reasonFor({ ...hello, labelHistogram: [0.5] })).toMatch(/labelHistogram\[0\]: expected an integer/);
     expect(reasonFor({ ...hello, clientName: 'x'.repeat(2000) })).toMatch(/hello.clientName: string of 2000 characters exceeds 1024/);
-    expect(reasonFor({ ...hello, secret: 42 })).toMatch(/hello.secret: expected a string/);
     expect(reasonFor({ ...hello, labelHistogram: new Array(11).fill(1) }, wireLimits({ maxClasses: 10 }))).toMatch(/array of 11 entries exceeds 10/);
     const req = byType('eval-request');
     expect(reasonFor({ ...req, models: [[], [], []] }, wireLimits({ maxModelsPerEvalRequest: 2 }))).toMatch(/eval-request.models: array of 3/);
@@ -96,7 +125,7 @@ describe('validateMessage', () => {
   });
 
   it('checks ModelSpec and StrategyConfig shapes', () => {
-    const start = byType('round-start');
+    const start = byType('round-start') as Extract<Message, { type: 'round-start' }>;
     expect(reasonFor({ ...start, model: { kind: 'rnn', numClasses: 10 } })).toMatch(/round-start.model.kind: unknown model kind "rnn"/);
     expect(reasonFor({ ...start, model: { ...start.model, hidden: [64, 0] } })).toMatch(/model.hidden\[1\]: 0 is outside/);
     expect(reasonFor({ ...start, model: { ...start.model, numClasses: 1 } })).toMatch(/numClasses: 1 is outside/);
@@ -104,10 +133,19 @@ describe('validateMessage', () => {
     expect(reasonFor({ ...start, model: cnn })).toMatch(/inputShape: expected \[height, width, channels\]/);
     expect(reasonFor({ ...start, model: { kind: 'tabular', features: 0, hidden: [], numClasses: 3 } })).toMatch(/features: 0/);
     expect(validateMessage({ ...start, model: { kind: 'tabular', features: 13, hidden: [], numClasses: 3 } }).ok).toBe(true);
-    expect(reasonFor({ ...start, strategy: { name: 'scaffold' } })).toMatch(/unknown strategy "scaffold"/);
-    expect(reasonFor({ ...start, strategy: { name: 'fedprox' } })).toMatch(/strategy.mu: expected a finite number, got a value of type undefined/);
-    expect(reasonFor({ ...start, strategy: { name: 'fedld', lambda: 0.1, rho: 1.5 } })).toMatch(/strategy.rho: 1.5 is outside \[0, 1\]/);
-    expect(reasonFor({ ...start, strategy: { name: 'fedprox', mu: -0.1 } })).toMatch(/mu: -0.1 is outside/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedsgd' } })).toMatch(/unknown strategy "fedsgd"/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedprox', mu: '1' } })).toMatch(/strategy.mu: expected a finite number/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedld', lambda: 0.1, rho: 1.5 } })).toMatch(/strategy.rho: must be in \(0, 1\]/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedld', rho: 0 } })).toMatch(/strategy.rho: must be in \(0, 1\]/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedprox', mu: -0.1 } })).toMatch(/mu: must be in \[0, 100\]/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedavg', mu: 0.1 } })).toMatch(/unknown parameter "mu"/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedld', weighting: 'heavy' } })).toMatch(/weighting: expected one of uniform, samples/);
+    expect(reasonFor({ ...start, strategy: { name: 'fedavg', serverOpt: 'adam', serverTau: 0 } })).toMatch(/serverTau: must be in \(0, 10\]/);
+    expect(reasonFor({ ...start, train: { ...start.train, optimizer: 'lbfgs' } })).toMatch(/round-start.train.optimizer: expected one of sgd, momentum, adam/);
+    expect(reasonFor({ ...start, extras: { 'bad name': start.weights } })).toMatch(/round-start.extras: invalid entry name/);
+    expect(reasonFor({ ...start, extras: { c: [{ name: 'x', shape: [2], values: [1, 2] }] } })).toMatch(/round-start.extras.c\[0\] "x".values: expected a Float32Array/);
+    const good = validateMessage({ ...start, strategy: { name: 'scaffold', serverOpt: 'avgm' }, train: { ...start.train, optimizer: 'adam' }, extras: { c: start.weights } });
+    expect(good.ok && good.message).toMatchObject({ strategy: { name: 'scaffold', serverOpt: 'avgm' }, train: { optimizer: 'adam' }, extras: { c: start.weights } });
   });
 });
 

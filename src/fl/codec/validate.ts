@@ -4,8 +4,11 @@
  * engine's job (checkUpdateAgainstLayout helps with the latter).
  */
 import type { ModelSpec } from '../models';
-import { PROTOCOL_VERSION } from '../protocol';
+import { AUTH_NONCE_HEX_LENGTH, AUTH_PROOF_HEX_LENGTH, PROTOCOL_VERSION } from '../protocol';
 import type {
+  AuthChallengeMessage,
+  AuthHelloMessage,
+  AuthProofMessage,
   ByeMessage,
   CheckpointMessage,
   DecompositionMode,
@@ -24,8 +27,12 @@ import type {
   RoundStartMessage,
   TrainConfig,
   UpdateMessage,
+  VoteMessage,
+  VoteRequestMessage,
 } from '../protocol';
-import type { StrategyConfig } from '../strategies/types';
+import { isLocalOptimizerName, LOCAL_OPTIMIZERS } from '../local-optimizer';
+import { checkStrategyConfig } from '../strategies/registry';
+import type { Extras, ServerState, StrategyConfig } from '../strategies/types';
 import type { PartitionSpec } from '../data/partition';
 import type { NamedTensor, TensorLayout, WeightSet } from '../weights';
 import { ROBUST_MODES } from '../robust/types';
@@ -46,6 +53,11 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
   'welcome',
   'roster',
   'checkpoint',
+  'vote-request',
+  'vote',
+  'auth-hello',
+  'auth-challenge',
+  'auth-proof',
 ];
 
 export function isMessageType(x: unknown): x is MessageType {
@@ -98,6 +110,13 @@ function string(x: unknown, path: string, limits: WireLimits, maxLength = limits
   return x;
 }
 
+/** Exactly `length` lowercase hex characters (auth nonces and proofs). */
+function hex(x: unknown, path: string, length: number): string {
+  if (typeof x !== 'string') fail(path, `expected a string, got ${describe(x)}`);
+  if (x.length !== length || !/^[0-9a-f]*$/.test(x)) fail(path, `expected ${length} lowercase hex characters`);
+  return x;
+}
+
 function array(x: unknown, path: string, maxLength: number): unknown[] {
   if (!Array.isArray(x)) fail(path, `expected an array, got ${describe(x)}`);
   if (x.length > maxLength) fail(path, `array of ${x.length} entries exceeds ${maxLength}`);
@@ -106,6 +125,11 @@ function array(x: unknown, path: string, maxLength: number): unknown[] {
 
 function integerArray(x: unknown, path: string, maxLength: number, min: number, max: number): number[] {
   return array(x, path, maxLength).map((d, i) => integer(d, `${path}[${i}]`, min, max));
+}
+
+function boolean(x: unknown, path: string): boolean {
+  if (typeof x !== 'boolean') fail(path, `expected true or false, got ${describe(x)}`);
+  return x;
 }
 
 function nullableFinite(x: unknown, path: string): number | null {
@@ -148,6 +172,25 @@ export function validateWeightSet(x: unknown, path: string, limits: WireLimits =
   return tensors;
 }
 
+function serverState(x: unknown, path: string, limits: WireLimits): ServerState | null {
+  if (x === null) return null;
+  const s = record(x, path);
+  const tensors = record(s.tensors, `${path}.tensors`);
+  const values = record(s.values, `${path}.values`);
+  const names = (r: Record<string, unknown>, where: string) => {
+    const keys = Object.keys(r);
+    if (keys.length > limits.maxMapEntries) fail(where, `${keys.length} entries exceed ${limits.maxMapEntries}`);
+    keys.forEach((k) => string(k, `${where} key`, limits, limits.maxTensorNameLength));
+    return keys;
+  };
+  return {
+    strategy: string(s.strategy, `${path}.strategy`, limits),
+    steps: integer(s.steps, `${path}.steps`),
+    tensors: Object.fromEntries(names(tensors, `${path}.tensors`).map((k) => [k, validateWeightSet(tensors[k], `${path}.tensors.${k}`, limits)])),
+    values: Object.fromEntries(names(values, `${path}.values`).map((k) => [k, finite(values[k], `${path}.values.${k}`)])),
+  };
+}
+
 export function validateModelSpec(x: unknown, path: string, limits: WireLimits = WIRE_LIMITS): ModelSpec {
   const m = record(x, path);
   const dim = limits.maxModelDimension;
@@ -180,22 +223,40 @@ export function validateModelSpec(x: unknown, path: string, limits: WireLimits =
   }
 }
 
+/** Hyper-parameters checked against the strategy's declaration in the registry (names, ranges, options). */
 export function validateStrategyConfig(x: unknown, path: string): StrategyConfig {
   const s = record(x, path);
-  switch (s.name) {
-    case 'fedavg':
-      return { name: 'fedavg' };
-    case 'fedprox':
-      return { name: 'fedprox', mu: inRange(s.mu, `${path}.mu`, 0, Number.MAX_VALUE) };
-    case 'fedld':
-      return {
-        name: 'fedld',
-        lambda: inRange(s.lambda, `${path}.lambda`, 0, Number.MAX_VALUE),
-        rho: inRange(s.rho, `${path}.rho`, 0, 1),
-      };
-    default:
-      fail(`${path}.name`, `unknown strategy ${quoteForReason(s.name)}`);
+  try {
+    return checkStrategyConfig(s, path);
+  } catch (e) {
+    throw new Invalid((e as Error).message);
   }
+}
+
+/** Strategy tensors beside the weights or the delta: at most this many named weight sets. */
+export const MAX_EXTRAS_PER_MESSAGE = 4;
+
+function extras(x: unknown, path: string, limits: WireLimits): Extras {
+  const r = record(x, path);
+  const keys = Object.keys(r);
+  if (keys.length > MAX_EXTRAS_PER_MESSAGE) fail(path, `${keys.length} entries exceed ${MAX_EXTRAS_PER_MESSAGE}`);
+  const out: Extras = {};
+  for (const key of keys) {
+    if (!/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(key)) fail(path, `invalid entry name ${quoteForReason(key)}`);
+    out[key] = validateWeightSet(r[key], `${path}.${key}`, limits);
+  }
+  return out;
+}
+
+/** The optional local-optimizer fields of a train config. */
+function optimizerFields(t: Record<string, unknown>, path: string): Pick<TrainConfig, 'optimizer' | 'momentum'> {
+  const out: Pick<TrainConfig, 'optimizer' | 'momentum'> = {};
+  if (t.optimizer !== undefined) {
+    if (!isLocalOptimizerName(t.optimizer)) fail(`${path}.optimizer`, `expected one of ${LOCAL_OPTIMIZERS.map((o) => o.name).join(', ')}, got ${quoteForReason(t.optimizer)}`);
+    out.optimizer = t.optimizer;
+  }
+  if (t.momentum !== undefined) out.momentum = inRange(t.momentum, `${path}.momentum`, 0, 1);
+  return out;
 }
 
 function trainConfig(x: unknown, path: string): TrainConfig {
@@ -204,6 +265,7 @@ function trainConfig(x: unknown, path: string): TrainConfig {
     localEpochs: integer(t.localEpochs, `${path}.localEpochs`, 1),
     batchSize: integer(t.batchSize, `${path}.batchSize`, 1),
     learningRate: inRange(t.learningRate, `${path}.learningRate`, Number.MIN_VALUE, Number.MAX_VALUE),
+    ...optimizerFields(t, path),
     seed: integer(t.seed, `${path}.seed`, Number.MIN_SAFE_INTEGER),
   };
 }
@@ -241,6 +303,7 @@ function sessionConfig(x: unknown, path: string, limits: WireLimits): SessionCon
       localEpochs: integer(train.localEpochs, `${path}.train.localEpochs`, 1),
       batchSize: integer(train.batchSize, `${path}.train.batchSize`, 1),
       learningRate: inRange(train.learningRate, `${path}.train.learningRate`, Number.MIN_VALUE, Number.MAX_VALUE),
+      ...optimizerFields(train, `${path}.train`),
     },
     rounds: integer(c.rounds, `${path}.rounds`, 1),
     minClients: integer(c.minClients, `${path}.minClients`, 1),
@@ -286,6 +349,12 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
   const v = PROTOCOL_VERSION;
   const type = m.type as MessageType;
   const round = () => integer(m.round, `${type}.round`);
+  const term = () => integer(m.term, `${type}.term`);
+  /** Round messages built by the engine get their term from the session layer; the engine alone sends none. */
+  const optionalTerm = (message: RoundStartMessage | RoundResultMessage) => {
+    if (m.term !== undefined) message.term = term();
+    return message;
+  };
   const numSamples = () => integer(m.numSamples, `${type}.numSamples`);
   const text = (field: string) => string(m[field], `${type}.${field}`, limits);
   switch (type) {
@@ -298,11 +367,10 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
         numSamples: numSamples(),
         labelHistogram: integerArray(m.labelHistogram, 'hello.labelHistogram', limits.maxClasses, 0, Number.MAX_SAFE_INTEGER),
       };
-      if (m.secret !== undefined) hello.secret = text('secret');
       return hello;
     }
-    case 'round-start':
-      return {
+    case 'round-start': {
+      const start: RoundStartMessage = {
         type,
         v,
         round: round(),
@@ -310,16 +378,22 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
         strategy: validateStrategyConfig(m.strategy, 'round-start.strategy'),
         train: trainConfig(m.train, 'round-start.train'),
         weights: validateWeightSet(m.weights, 'round-start.weights', limits),
-      } satisfies RoundStartMessage;
-    case 'update':
-      return {
+      };
+      if (m.extras !== undefined) start.extras = extras(m.extras, 'round-start.extras', limits);
+      return optionalTerm(start);
+    }
+    case 'update': {
+      const update: UpdateMessage = {
         type,
         v,
         round: round(),
         delta: validateWeightSet(m.delta, 'update.delta', limits),
         numSamples: numSamples(),
         metrics: localMetrics(m.metrics, 'update.metrics'),
-      } satisfies UpdateMessage;
+      };
+      if (m.extras !== undefined) update.extras = extras(m.extras, 'update.extras', limits);
+      return update;
+    }
     case 'eval-request': {
       const requestId = text('requestId');
       if (requestId.length === 0) fail('eval-request.requestId', 'empty request id');
@@ -369,15 +443,16 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
           global: finite(d.global, 'round-result.decomposition.global'),
         };
       }
-      return result;
+      return optionalTerm(result);
     }
     case 'welcome':
-      return { type, v, slot: integer(m.slot, 'welcome.slot'), round: round(), config: sessionConfig(m.config, 'welcome.config', limits) } satisfies WelcomeMessage;
+      return { type, v, term: term(), slot: integer(m.slot, 'welcome.slot'), round: round(), config: sessionConfig(m.config, 'welcome.config', limits) } satisfies WelcomeMessage;
     case 'roster': {
       const aggregatorId = text('aggregatorId');
       return {
         type,
         v,
+        term: term(),
         aggregatorId,
         round: round(),
         peers: array(m.peers, 'roster.peers', limits.maxPeers).map((x, i) => {
@@ -394,11 +469,36 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
       } satisfies RosterMessage;
     }
     case 'checkpoint':
-      return { type, v, round: round(), weights: validateWeightSet(m.weights, 'checkpoint.weights', limits) } satisfies CheckpointMessage;
-    case 'bye':
-      return { type, v, reason: text('reason') } satisfies ByeMessage;
+      return {
+        type,
+        v,
+        term: term(),
+        round: round(),
+        weights: validateWeightSet(m.weights, 'checkpoint.weights', limits),
+        serverState: serverState(m.serverState, 'checkpoint.serverState', limits),
+      } satisfies CheckpointMessage;
+    case 'vote-request':
+      return { type, v, term: term(), previous: text('previous') } satisfies VoteRequestMessage;
+    case 'vote':
+      return { type, v, term: term(), granted: boolean(m.granted, 'vote.granted') } satisfies VoteMessage;
+    case 'bye': {
+      const bye: ByeMessage = { type, v, reason: text('reason') };
+      if (m.term !== undefined) bye.term = term();
+      return bye;
+    }
     case 'error':
       return { type, v, reason: text('reason') } satisfies ErrorMessage;
+    case 'auth-hello':
+      return { type, v, nonce: hex(m.nonce, 'auth-hello.nonce', AUTH_NONCE_HEX_LENGTH) } satisfies AuthHelloMessage;
+    case 'auth-challenge':
+      return {
+        type,
+        v,
+        nonce: hex(m.nonce, 'auth-challenge.nonce', AUTH_NONCE_HEX_LENGTH),
+        proof: hex(m.proof, 'auth-challenge.proof', AUTH_PROOF_HEX_LENGTH),
+      } satisfies AuthChallengeMessage;
+    case 'auth-proof':
+      return { type, v, proof: hex(m.proof, 'auth-proof.proof', AUTH_PROOF_HEX_LENGTH) } satisfies AuthProofMessage;
   }
 }
 

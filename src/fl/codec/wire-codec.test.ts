@@ -113,6 +113,26 @@ describe('createWireCodec', () => {
     expect(tooBig.push(big[0]).errors[0]).toMatch(/total length \d+ exceeds the 100000-byte message limit/);
   });
 
+  it('bounds one decoder by its own message limit, which a later call can raise or lower', () => {
+    const codec = createWireCodec('float32');
+    const update = largeUpdate(5); // ~600 KB: three frames
+    const frames = codec.encode(update);
+    const size = frames.reduce((n, f) => n + f.length - FRAME_HEADER_BYTES, 0);
+    const small = codec.createDecoder({ maxMessageBytes: 4096 });
+    expect(small.push(frames[0]).errors).toEqual([expect.stringMatching(`total length ${size} exceeds the 4096-byte message limit`)]);
+    small.setMaxMessageBytes(size);
+    expect(feed(small, codec.encode(update))).toEqual({ messages: [update], errors: [] });
+
+    // Lowering the limit drops a message already partly buffered beyond it.
+    const again = codec.encode(update);
+    const lowered = codec.createDecoder({ maxMessageBytes: size });
+    expect(lowered.push(again[0]).errors).toEqual([]);
+    lowered.setMaxMessageBytes(size - 1);
+    expect(lowered.stats().errors).toBe(1);
+    expect(feed(lowered, again.slice(1)).messages).toEqual([]);
+    expect(() => codec.createDecoder({ maxMessageBytes: 0 })).toThrow(RangeError);
+  });
+
   it('never throws on non-binary input', () => {
     const decoder = createWireCodec('float32').createDecoder();
     for (const junk of [null, undefined, new ArrayBuffer(40), 'frame', 42, {}] as unknown as Uint8Array[]) {

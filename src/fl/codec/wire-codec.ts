@@ -1,8 +1,8 @@
 /** The WireCodec of src/fl/transport.ts: Message -> frames -> Message, with byte counters. */
 import type { Message } from '../protocol';
-import type { WireCodec, WireDecoder } from '../transport';
+import type { WireCodec, WireDecoder, WireDecoderOptions } from '../transport';
 import { FrameAssembler, splitIntoFrames, FRAME_HEADER_BYTES } from './frames';
-import { WIRE_LIMITS, type WireLimits } from './limits';
+import { WIRE_LIMITS, wireLimits, type WireLimits } from './limits';
 import { encodeMessage, tryDecodeMessage } from './message-codec';
 import { isWeightCodecName, type WeightCodecName } from './weight-codec';
 
@@ -32,17 +32,28 @@ export interface DecoderStats {
 
 export interface CountingWireDecoder extends WireDecoder {
   stats(): DecoderStats;
+  setMaxMessageBytes(bytes: number): void;
 }
 
 export interface CountingWireCodec extends WireCodec {
   readonly weightCodec: WeightCodecName;
   readonly maxFrameBytes: number;
-  createDecoder(): CountingWireDecoder;
+  createDecoder(options?: WireDecoderOptions): CountingWireDecoder;
   stats(): EncoderStats;
 }
 
 function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The codec's limits narrowed to one decoder's message limit, which also bounds what it buffers. */
+function decoderLimits(limits: WireLimits, maxMessageBytes: number | undefined): WireLimits {
+  if (maxMessageBytes === undefined) return limits;
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1) {
+    throw new RangeError(`maxMessageBytes must be a positive integer, got ${maxMessageBytes}`);
+  }
+  const bytes = Math.min(maxMessageBytes, limits.maxMessageBytes);
+  return wireLimits({ ...limits, maxMessageBytes: bytes, maxBufferedBytes: Math.min(bytes, limits.maxBufferedBytes) });
 }
 
 export function createWireCodec(weightCodec: WeightCodecName, opts: WireCodecOptions = {}): CountingWireCodec {
@@ -66,8 +77,9 @@ export function createWireCodec(weightCodec: WeightCodecName, opts: WireCodecOpt
       for (const f of frames) sent.bytes += f.length;
       return frames;
     },
-    createDecoder(): CountingWireDecoder {
-      const assembler = new FrameAssembler(limits);
+    createDecoder(options: WireDecoderOptions = {}): CountingWireDecoder {
+      let own = decoderLimits(limits, options.maxMessageBytes);
+      const assembler = new FrameAssembler(own);
       const received: DecoderStats = { frames: 0, bytes: 0, messages: 0, errors: 0 };
       return {
         push(frame: Uint8Array) {
@@ -79,7 +91,7 @@ export function createWireCodec(weightCodec: WeightCodecName, opts: WireCodecOpt
             const assembled = assembler.push(frame);
             errors.push(...assembled.errors);
             for (const bytes of assembled.messages) {
-              const decoded = tryDecodeMessage(bytes, limits);
+              const decoded = tryDecodeMessage(bytes, own);
               if (decoded.ok) messages.push(decoded.message);
               else errors.push(`message rejected: ${decoded.reason}`);
             }
@@ -92,6 +104,10 @@ export function createWireCodec(weightCodec: WeightCodecName, opts: WireCodecOpt
           return { messages, errors };
         },
         stats: () => ({ ...received }),
+        setMaxMessageBytes(bytes: number) {
+          own = decoderLimits(limits, bytes);
+          received.errors += assembler.setLimits(own).length;
+        },
       };
     },
     stats: () => ({ ...sent }),

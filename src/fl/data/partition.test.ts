@@ -158,3 +158,29 @@ describe('isPartitionSpec', () => {
     expect(isPartitionSpec(null)).toBe(false);
   });
 });
+
+describe('size-skewed partition', () => {
+  const spec: PartitionSpec = { kind: 'sizeskew', alpha: 0.5, sigma: 1 };
+
+  it('covers every sample once, deterministically, with unequal client sizes and skewed labels', () => {
+    const p = partitionIndices(LABELS, NUM_CLASSES, 20, spec, 4);
+    expectExactCover(p, LABELS, NUM_CLASSES);
+    expect(partitionIndices(LABELS, NUM_CLASSES, 20, spec, 4)).toEqual(p);
+    const s = describePartition(p.histograms);
+    expect(s.maxClientSize / s.minClientSize).toBeGreaterThan(5);
+    expect(s.minClientSize).toBeGreaterThanOrEqual(10);
+    expect(s.meanLabelTv).toBeGreaterThan(0.2);
+  });
+
+  it('spreads sizes more than plain Dirichlet at the same alpha, and sigma 0 keeps them near even', () => {
+    const ratio = (q: PartitionSpec) => {
+      const s = describePartition(partitionIndices(LABELS, NUM_CLASSES, 20, q, 4).histograms);
+      return s.maxClientSize / s.minClientSize;
+    };
+    expect(ratio({ kind: 'sizeskew', alpha: 100, sigma: 1.5 })).toBeGreaterThan(5 * ratio({ kind: 'dirichlet', alpha: 100 }));
+    expect(ratio({ kind: 'sizeskew', alpha: 100, sigma: 0 })).toBeLessThan(1.5);
+    expect(isPartitionSpec(spec)).toBe(true);
+    expect(isPartitionSpec({ kind: 'sizeskew' })).toBe(false);
+    expect(() => partitionIndices(LABELS, NUM_CLASSES, 20, { kind: 'sizeskew', alpha: 1, sigma: -1 }, 1)).toThrow(/sigma/);
+  });
+});

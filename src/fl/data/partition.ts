@@ -13,7 +13,19 @@ export type PartitionSpec =
       /** Every client gets at least this many samples (default PARTITION_CONFIG.defaultMinPerClient, capped for small N). */
       minPerClient?: number;
     }
-  | { kind: 'shards'; shardsPerClient?: number };
+  | { kind: 'shards'; shardsPerClient?: number }
+  | {
+      /**
+       * Size and label skew together: client k gets a weight w_k = exp(sigma * z_k), z_k ~ N(0, 1), and each
+       * class is split over the clients in proportions Dir(alpha) * w (renormalised), so sizes are unequal
+       * (expected size proportional to w_k) and label mixes differ.
+       */
+      kind: 'sizeskew';
+      alpha: number;
+      /** Spread of the log client sizes (default PARTITION_CONFIG.defaultSizeSigma; 0 = sizes equal in expectation). */
+      sigma?: number;
+      minPerClient?: number;
+    };
 
 export type PartitionKind = PartitionSpec['kind'];
 
@@ -31,6 +43,8 @@ export const PARTITION_CONFIG = {
   defaultMinShareOfEven: 0.5,
   /** Dirichlet: how many full proportion draws to try before giving up on minPerClient. */
   dirichletMaxTries: 1000,
+  /** Size skew: standard deviation of the log client weights when the spec does not say. */
+  defaultSizeSigma: 1,
   /** Shards: shards per client when the spec does not say. */
   defaultShardsPerClient: 2,
 } as const;
@@ -45,6 +59,12 @@ export function isPartitionSpec(value: unknown): value is PartitionSpec {
       return typeof v.alpha === 'number' && (v.minPerClient === undefined || typeof v.minPerClient === 'number');
     case 'shards':
       return v.shardsPerClient === undefined || typeof v.shardsPerClient === 'number';
+    case 'sizeskew':
+      return (
+        typeof v.alpha === 'number' &&
+        (v.sigma === undefined || typeof v.sigma === 'number') &&
+        (v.minPerClient === undefined || typeof v.minPerClient === 'number')
+      );
     default:
       return false;
   }
@@ -80,6 +100,13 @@ export function partitionIndices(
     case 'dirichlet':
       clients = partitionDirichlet(labels, numClasses, numClients, spec.alpha, spec.minPerClient, rng);
       break;
+    case 'sizeskew': {
+      const sigma = spec.sigma ?? PARTITION_CONFIG.defaultSizeSigma;
+      if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new RangeError(`sizeskew sigma must be a non-negative number, got ${sigma}`);
+      const weights = Array.from({ length: numClients }, () => Math.exp(sigma * rng.normal()));
+      clients = partitionDirichlet(labels, numClasses, numClients, spec.alpha, spec.minPerClient, rng, weights);
+      break;
+    }
     case 'shards':
       clients = partitionShards(labels, numClients, spec.shardsPerClient ?? PARTITION_CONFIG.defaultShardsPerClient, rng);
       break;
@@ -114,6 +141,8 @@ function partitionDirichlet(
   alpha: number,
   minPerClient: number | undefined,
   rng: Rng,
+  /** Relative client sizes (size skew); undefined = equal in expectation. */
+  sizeWeights?: number[],
 ): number[][] {
   if (!(alpha > 0) || !Number.isFinite(alpha)) throw new RangeError(`dirichlet alpha must be a positive number, got ${alpha}`);
   const n = labels.length;
@@ -123,7 +152,7 @@ function partitionDirichlet(
   for (const idx of byClass) rng.shuffle(idx);
 
   for (let attempt = 0; attempt < PARTITION_CONFIG.dirichletMaxTries; attempt++) {
-    const counts = byClass.map((idx) => splitCounts(idx.length, rng.dirichlet(numClients, alpha)));
+    const counts = byClass.map((idx) => splitCounts(idx.length, weighted(rng.dirichlet(numClients, alpha), sizeWeights)));
     const sizes = new Array<number>(numClients).fill(0);
     for (const row of counts) row.forEach((c, k) => (sizes[k] += c));
     if (Math.min(...sizes) < minSize) continue;
@@ -141,6 +170,14 @@ function partitionDirichlet(
     `dirichlet partition (alpha ${alpha}) could not give each of ${numClients} clients at least ${minSize} of ` +
       `${n} samples in ${PARTITION_CONFIG.dirichletMaxTries} tries; raise alpha, lower minPerClient or use fewer clients`,
   );
+}
+
+/** p * w, renormalised to sum 1 (p itself without weights). */
+function weighted(p: number[], w: number[] | undefined): number[] {
+  if (!w) return p;
+  const q = p.map((x, k) => x * w[k]);
+  const s = q.reduce((a, b) => a + b, 0);
+  return s > 0 ? q.map((x) => x / s) : p;
 }
 
 function resolveMinPerClient(n: number, numClients: number, requested: number | undefined): number {

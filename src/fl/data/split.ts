@@ -46,14 +46,19 @@ export function splitTrainEvalIndices(
 }
 
 /**
- * Deterministic, class-stratified split of one client's data into train and a fixed held-out evaluation subset
- * E_k (never trained on; used for the loss decomposition and local accuracy). E_k holds about `evalFraction` of
- * the samples, at most `maxEval` (the surplus goes back to training), and at least one sample stays for training.
+ * As splitTrainEvalIndices, with E_k capped at `maxEval` samples (the surplus goes back to training) and at least one
+ * sample kept for training. Works on index lists into a shared dataset, so a simulator can keep every client's split
+ * as two index lists instead of two copies of the samples. Both outputs hold values of `indices`, ascending.
  */
-export function splitTrainEval<T extends Dataset>(ds: T, evalFraction: number, seed: number, maxEval = Infinity): LocalSplit<T> {
-  const n = datasetSize(ds);
-  const all = Int32Array.from({ length: n }, (_, i) => i);
-  const parts = splitTrainEvalIndices(all, ds.labels, evalFraction, seed);
+export function splitTrainEvalIndicesCapped(
+  indices: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  evalFraction: number,
+  seed: number,
+  maxEval = Infinity,
+): TrainEvalIndices {
+  const n = indices.length;
+  const parts = splitTrainEvalIndices(indices, labels, evalFraction, seed);
   let evalIdx = parts.eval;
   let trainIdx = parts.train;
   const cap = Math.min(Math.floor(maxEval), Math.max(n - 1, 0));
@@ -62,5 +67,17 @@ export function splitTrainEval<T extends Dataset>(ds: T, evalFraction: number, s
     evalIdx = order.slice(0, cap).sort();
     trainIdx = Int32Array.from([...trainIdx, ...order.slice(cap)]).sort();
   }
-  return { train: subsetDataset(ds, trainIdx), eval: subsetDataset(ds, evalIdx) };
+  return { train: trainIdx, eval: evalIdx };
+}
+
+/**
+ * Deterministic, class-stratified split of one client's data into train and a fixed held-out evaluation subset
+ * E_k (never trained on; used for the loss decomposition and local accuracy). E_k holds about `evalFraction` of
+ * the samples, at most `maxEval` (the surplus goes back to training), and at least one sample stays for training.
+ */
+export function splitTrainEval<T extends Dataset>(ds: T, evalFraction: number, seed: number, maxEval = Infinity): LocalSplit<T> {
+  const n = datasetSize(ds);
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  const parts = splitTrainEvalIndicesCapped(all, ds.labels, evalFraction, seed, maxEval);
+  return { train: subsetDataset(ds, parts.train), eval: subsetDataset(ds, parts.eval) };
 }

@@ -36,7 +36,7 @@ export function jacobiEigen(matrix: ArrayLike<number>, n: number, opts: Partial<
 
   const a = Float64Array.from(matrix);
   const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  for (let i = 0; i < n; i++) v[i * n + i] = 1; // stored transposed: v[j * n + r] is row r of eigenvector j
 
   let frobeniusSq = 0;
   for (let i = 0; i < n * n; i++) frobeniusSq += a[i] * a[i];
@@ -99,28 +99,35 @@ function rotate(a: Float64Array, v: Float64Array, n: number, p: number, q: numbe
   const c = 1 / Math.sqrt(t * t + 1);
   const s = t * c;
 
-  for (let r = 0; r < n; r++) {
-    if (r === p || r === q) continue;
-    const arp = a[r * n + p];
-    const arq = a[r * n + q];
-    const newRp = c * arp - s * arq;
-    const newRq = s * arp + c * arq;
-    a[r * n + p] = newRp;
-    a[p * n + r] = newRp;
-    a[r * n + q] = newRq;
-    a[q * n + r] = newRq;
-  }
+  // Rows r < p, p < r < q and r > q (the same arithmetic as one loop skipping p and q, without the branch).
+  const pn = p * n;
+  const qn = q * n;
+  for (let r = 0; r < p; r++) rotatePair(a, n, pn, qn, p, q, r, c, s);
+  for (let r = p + 1; r < q; r++) rotatePair(a, n, pn, qn, p, q, r, c, s);
+  for (let r = q + 1; r < n; r++) rotatePair(a, n, pn, qn, p, q, r, c, s);
   a[p * n + p] = app - t * apq;
   a[q * n + q] = aqq + t * apq;
   a[p * n + q] = 0;
   a[q * n + p] = 0;
 
   for (let r = 0; r < n; r++) {
-    const vrp = v[r * n + p];
-    const vrq = v[r * n + q];
-    v[r * n + p] = c * vrp - s * vrq;
-    v[r * n + q] = s * vrp + c * vrq;
+    const vrp = v[pn + r];
+    const vrq = v[qn + r];
+    v[pn + r] = c * vrp - s * vrq;
+    v[qn + r] = s * vrp + c * vrq;
   }
+}
+
+function rotatePair(a: Float64Array, n: number, pn: number, qn: number, p: number, q: number, r: number, c: number, s: number): void {
+  const rn = r * n;
+  const arp = a[rn + p];
+  const arq = a[rn + q];
+  const newRp = c * arp - s * arq;
+  const newRq = s * arp + c * arq;
+  a[rn + p] = newRp;
+  a[pn + r] = newRp;
+  a[rn + q] = newRq;
+  a[qn + r] = newRq;
 }
 
 function sortDescending(a: Float64Array, v: Float64Array, n: number, sweeps: number, converged: boolean): EigenDecomposition {
@@ -129,7 +136,7 @@ function sortDescending(a: Float64Array, v: Float64Array, n: number, sweeps: num
   const vectors = new Float64Array(n * n);
   order.forEach((src, dst) => {
     values[dst] = a[src * n + src];
-    for (let r = 0; r < n; r++) vectors[r * n + dst] = v[r * n + src];
+    for (let r = 0; r < n; r++) vectors[r * n + dst] = v[src * n + r];
   });
   return { values, vectors, sweeps, converged };
 }

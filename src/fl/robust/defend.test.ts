@@ -70,7 +70,7 @@ describe('robust aggregation of a round', () => {
     if (!r.ok) return;
     expect(r.accepted.map((u) => u.clientId)).toEqual(['h0', 'h1', 'h2']);
     expect(r.dropped.map((d) => d.clientId).sort()).toEqual(['max', 'max2']);
-    expect(r.dropped[0].reason).toMatch(/aggregation failed with this update.*not finite/);
+    expect(r.dropped[0].reason).toMatch(/not finite with this update, the largest of the round/);
     expect(flat(r.global).every(Number.isFinite)).toBe(true);
   });
 
@@ -94,6 +94,18 @@ describe('robust aggregation of a round', () => {
         expect(r.accepted.map((u) => u.clientId)).not.toContain('inf');
       }
     }
+  });
+
+  it('a strategy failure that is not about non-finite numbers fails the round without blaming any update', () => {
+    const rng = new Rng(7);
+    const updates = Array.from({ length: 4 }, (_, k) => update(`c${k}`, randomDelta(rng, 0.3, 1)));
+    const failing: Aggregator = {
+      aggregate: () => {
+        throw new Error('numerical trouble');
+      },
+    };
+    const r = run('clip', updates, failing, 'fedld');
+    expect(r).toMatchObject({ ok: false, reason: 'numerical trouble', dropped: [] });
   });
 
   it('fails the round cleanly when nothing usable is left', () => {

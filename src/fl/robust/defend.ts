@@ -9,9 +9,10 @@
  *   screened updates, since its combination is the point of choosing it (FedLD's principal-gradient step already
  *   calibrates each direction's sign by majority); the coordinate-wise statistic is the fallback when the strategy
  *   throws or returns a non-finite model.
- * Safety net, every mode: when the combination throws or comes out non-finite, the update with the largest norm is
- * dropped (with the error as its reason) and the combination retried; when no update is left the round fails with a
- * reason and the caller keeps its global model.
+ * Safety net, every mode: when the combination comes out non-finite (or throws saying so), the update with the
+ * largest norm is dropped (with the error as its reason) and the combination retried; when no update is left, or the
+ * combination fails for another reason (which no update can be blamed for), the round fails with the reason and the
+ * caller keeps its global model.
  */
 import type { Aggregator, ClientUpdate } from '../strategies/types';
 import type { WeightSet } from '../weights';
@@ -69,22 +70,35 @@ export function robustAggregate(input: RobustRoundInput): RobustRoundResult {
 
   let kept = screened.kept;
   while (kept.length > 0) {
-    const errors: string[] = [];
+    const overflows: string[] = [];
     for (const c of combiners) {
+      let next: WeightSet;
       try {
-        const next = c.combine(input.global, kept);
-        if (allFinite(next)) return { ok: true, global: next, accepted: kept, combiner: c.name, ...details };
-        errors.push(`${c.name}: the aggregate is not finite`);
+        next = c.combine(input.global, kept);
       } catch (e) {
-        errors.push(`${c.name}: ${message(e)}`);
+        // A failure that is not about non-finite numbers cannot be pinned on an update: try the next combiner, or
+        // fail the round as it is (the caller keeps its model and may retry).
+        if (!NON_FINITE.test(message(e))) {
+          if (c === combiners[combiners.length - 1] && overflows.length === 0) return { ok: false, reason: message(e), ...details };
+          continue;
+        }
+        overflows.push(`${c.name}: ${message(e)}`);
+        continue;
       }
+      if (allFinite(next)) return { ok: true, global: next, accepted: kept, combiner: c.name, ...details };
+      overflows.push(`${c.name}: the aggregate is not finite`);
     }
+    if (overflows.length === 0) return { ok: false, reason: 'every combination failed', ...details };
+    // Non-finite aggregates come from magnitudes: the largest update is the one to go.
     const worst = largestNorm(kept);
-    details.dropped.push({ clientId: kept[worst].clientId, reason: `aggregation failed with this update, the largest of the round (${errors.join('; ')})` });
+    details.dropped.push({ clientId: kept[worst].clientId, reason: `the aggregate is not finite with this update, the largest of the round (${overflows.join('; ')})` });
     kept = kept.filter((_, i) => i !== worst);
   }
   return { ok: false, reason: `no usable update left (${details.dropped.length} dropped)`, ...details };
 }
+
+/** How the weights module (assertFinite) and the strategies word a non-finite result. */
+const NON_FINITE = /non-finite|not finite|overflow/i;
 
 /**
  * global + the coordinate-wise trimmed mean (cutting max(1, floor(trimFraction K)) values at each end from 3 updates

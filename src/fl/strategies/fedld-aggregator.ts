@@ -1,4 +1,4 @@
-import type { Aggregator, ClientUpdate } from './types';
+import type { Aggregator, ClientUpdate, ServerState } from './types';
 import type { TensorLayout, WeightSet } from '../weights';
 import { assertFinite, assertSameLayout, layoutOf } from '../weights';
 import type { PrincipalGradientMode, PrincipalGradientResult } from './principal-gradient';
@@ -8,6 +8,17 @@ export const FEDLD_AGGREGATOR_CONFIG = {
   /** h <- decay * h + (1 - decay) * u; the history only records whether a tensor has ever moved. */
   historyDecay: 0.99,
 } as const;
+
+/** 'uniform': every reporting client counts 1/K (the authors' code); 'samples': by sample count n_k / n. */
+export type FedLdWeighting = 'uniform' | 'samples';
+/** 'spec': the step as specified; 'norm': rescaled per tensor to the norm of the (weighted) mean update. */
+export type FedLdStep = 'spec' | 'norm';
+
+export interface FedLdOptions {
+  rho: number;
+  weighting?: FedLdWeighting;
+  step?: FedLdStep;
+}
 
 export interface FedLdTensorStats {
   name: string;
@@ -33,15 +44,37 @@ export interface FedLdRoundStats {
  */
 export class FedLdAggregator implements Aggregator {
   readonly rho: number;
+  readonly weighting: FedLdWeighting;
+  readonly step: FedLdStep;
   /** Diagnostics of the latest aggregate() call; null before the first. */
   lastStats: FedLdRoundStats | null = null;
   private history = new Map<string, Float32Array>();
   private layout: TensorLayout[] | null = null;
   private rounds = 0;
 
-  constructor(opts: { rho: number }) {
+  constructor(opts: FedLdOptions) {
     if (!(opts.rho > 0 && opts.rho <= 1)) throw new Error(`FedLD: rho must be in (0, 1], got ${opts.rho}`);
     this.rho = opts.rho;
+    this.weighting = opts.weighting ?? 'uniform';
+    this.step = opts.step ?? 'spec';
+  }
+
+  /** The per-tensor history and round count as plain data (see restoreState). */
+  exportState(): ServerState {
+    const history = this.layout
+      ? this.layout.map((l) => ({ name: l.name, shape: [...l.shape], values: this.history.get(l.name)?.slice() ?? new Float32Array(l.shape.reduce((a, b) => a * b, 1)) }))
+      : [];
+    return { strategy: 'fedld', steps: this.rounds, tensors: this.layout ? { history } : {}, values: {} };
+  }
+
+  /** Continues from a state written by exportState (of this or another instance). */
+  restoreState(state: ServerState): void {
+    this.reset();
+    const history = state.tensors.history;
+    this.rounds = state.steps;
+    if (!history) return;
+    this.layout = layoutOf(history);
+    for (const t of history) this.history.set(t.name, new Float32Array(t.values));
   }
 
   /** Forgets the history, so the next round counts as the first (e.g. for a new model). */
@@ -58,13 +91,15 @@ export class FedLdAggregator implements Aggregator {
 
     const tensorUpdates: Float32Array[] = [];
     const tensors: FedLdTensorStats[] = [];
+    const clientWeights = this.weighting === 'samples' ? sampleWeights(updates) : undefined;
     global.forEach((tensor, ti) => {
       const rows = updates.map((u) => u.delta[ti].values);
       // No history yet (first round) and an all-zero history (never moved) both mean: plain mean.
       const usePrincipal = hasMoved(this.history.get(tensor.name));
       const result: PrincipalGradientResult = usePrincipal
-        ? principalGradientUpdateDetailed(rows, this.rho)
-        : { update: plainMeanUpdate(rows), mode: 'mean', directionsKept: 0 };
+        ? principalGradientUpdateDetailed(rows, this.rho, clientWeights)
+        : { update: plainMeanUpdate(rows, clientWeights), mode: 'mean', directionsKept: 0 };
+      if (this.step === 'norm' && result.mode === 'principal') rescaleTo(result.update, norm(plainMeanUpdate(rows, clientWeights)));
       tensorUpdates.push(result.update);
       tensors.push({ name: tensor.name, mode: result.mode, directionsKept: result.directionsKept });
     });
@@ -109,6 +144,26 @@ export class FedLdAggregator implements Aggregator {
     }
     for (let i = 0; i < h.length; i++) h[i] = decay * h[i] + (1 - decay) * u[i];
   }
+}
+
+function sampleWeights(updates: ClientUpdate[]): Float64Array {
+  const total = updates.reduce((n, u) => n + u.numSamples, 0);
+  if (!(total > 0)) throw new Error('FedLD: sample-count weighting needs positive sample counts');
+  return Float64Array.from(updates, (u) => u.numSamples / total);
+}
+
+function norm(v: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
+/** Scales `v` in place to Euclidean norm `target` (a zero vector stays zero). */
+function rescaleTo(v: Float32Array, target: number): void {
+  const current = norm(v);
+  if (current === 0) return;
+  const f = target / current;
+  for (let i = 0; i < v.length; i++) v[i] *= f;
 }
 
 function hasMoved(history: Float32Array | undefined): boolean {

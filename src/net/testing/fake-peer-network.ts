@@ -102,8 +102,24 @@ export class FakePeer extends Emitter implements PeerLike {
     this.fire('disconnected');
   }
 
+  /** The signalling server accepted this peer's id again (peerjs fires 'open' after a successful reconnect()). */
+  emitReconnected(): void {
+    this.fire('open', this.id);
+  }
+
   deliverIncoming(conn: FakeConnection): void {
     this.fire('connection', conn);
+  }
+
+  /**
+   * A connection from `remoteId` that no transport drives: the test speaks for the remote side through
+   * `inject` on the returned (local) end. Opened at once unless `open` is false.
+   */
+  acceptFrom(remoteId: string, open = true, serialization = 'raw'): FakeConnection {
+    const conn = new FakeConnection(remoteId, serialization);
+    this.deliverIncoming(conn);
+    if (open) conn.markOpen();
+    return conn;
   }
 }
 

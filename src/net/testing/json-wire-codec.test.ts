@@ -36,4 +36,17 @@ describe('JSON WireCodec test double', () => {
     const [frame] = codec.encode({ type: 'bye', v: 1, reason: 'done' });
     expect(decoder.push(frame)).toEqual({ messages: [{ type: 'bye', v: 1, reason: 'done' }], errors: [] });
   });
+
+  it('refuses a message larger than its limit, also after the limit is lowered, and recovers', () => {
+    const codec = createJsonWireCodec(1000);
+    const frames = codec.encode(roundStart(500));
+    const decoder = codec.createDecoder({ maxMessageBytes: 1500 });
+    expect(decoder.push(frames[0]).errors).toEqual([]);
+    expect(decoder.push(frames[1]).errors).toEqual(['json codec: message exceeds 1500 bytes']);
+    decoder.setMaxMessageBytes!(100_000);
+    expect(decoder.push(frames[0]).errors).toEqual([]);
+    decoder.setMaxMessageBytes!(500);
+    const [bye] = codec.encode({ type: 'bye', v: 1, reason: 'x' });
+    expect(decoder.push(bye).messages).toEqual([{ type: 'bye', v: 1, reason: 'x' }]);
+  });
 });

@@ -5,11 +5,13 @@
  * in order on one ordered DataChannel, so no message id is needed.
  */
 import type { Message } from '../../fl/protocol';
-import type { WireCodec, WireDecoder } from '../../fl/transport';
+import type { WireCodec, WireDecoder, WireDecoderOptions } from '../../fl/transport';
 
 const MORE = 1;
 const LAST = 0;
 const F32_TAG = '$f32';
+/** Without a limit from the caller: far more than any test message. */
+const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 function replacer(_key: string, value: unknown): unknown {
   return value instanceof Float32Array ? { [F32_TAG]: Array.from(value) } : value;
@@ -29,24 +31,43 @@ function isMessage(value: unknown): value is Message {
 
 class JsonWireDecoder implements WireDecoder {
   private parts: Uint8Array[] = [];
+  private buffered = 0;
+
+  constructor(private maxMessageBytes: number) {}
+
+  setMaxMessageBytes(bytes: number): void {
+    this.maxMessageBytes = bytes;
+    if (this.buffered > bytes) this.reset();
+  }
+
+  private reset(): void {
+    this.parts = [];
+    this.buffered = 0;
+  }
 
   push(frame: Uint8Array): { messages: Message[]; errors: string[] } {
     if (frame.byteLength === 0) return { messages: [], errors: ['json codec: empty frame'] };
     const flag = frame[0];
     if (flag !== MORE && flag !== LAST) {
-      this.parts = [];
+      this.reset();
       return { messages: [], errors: [`json codec: unknown frame flag ${flag}`] };
     }
-    this.parts.push(frame.subarray(1));
+    if (this.buffered + frame.byteLength - 1 > this.maxMessageBytes) {
+      this.reset();
+      return { messages: [], errors: [`json codec: message exceeds ${this.maxMessageBytes} bytes`] };
+    }
+    // Copy: the caller may reuse the frame's buffer.
+    this.parts.push(frame.slice(1));
+    this.buffered += frame.byteLength - 1;
     if (flag === MORE) return { messages: [], errors: [] };
-    const total = this.parts.reduce((n, p) => n + p.byteLength, 0);
+    const total = this.buffered;
     const joined = new Uint8Array(total);
     let offset = 0;
     for (const part of this.parts) {
       joined.set(part, offset);
       offset += part.byteLength;
     }
-    this.parts = [];
+    this.reset();
     try {
       const value: unknown = JSON.parse(new TextDecoder().decode(joined), reviver);
       if (!isMessage(value)) return { messages: [], errors: ['json codec: decoded value has no string "type"'] };
@@ -73,6 +94,6 @@ export function createJsonWireCodec(maxFrameBytes = 256 * 1024): WireCodec {
       }
       return frames;
     },
-    createDecoder: () => new JsonWireDecoder(),
+    createDecoder: (options: WireDecoderOptions = {}) => new JsonWireDecoder(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES),
   };
 }

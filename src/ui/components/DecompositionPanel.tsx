@@ -24,6 +24,7 @@ export function DecompositionPanel({ rounds, settings }: { rounds: RoundView[]; 
   const columns = useMemo(() => decompositionColumns(rounds), [rounds]);
   const coverage = decompositionCoverage(rounds);
   const anyValue = hasValues(columns);
+  const collapsed = [...rounds].reverse().find((r) => r.classes?.collapse);
   return (
     <section className="panel decomposition" aria-labelledby="decomposition-title">
       <h2 id="decomposition-title">
@@ -59,6 +60,11 @@ export function DecompositionPanel({ rounds, settings }: { rounds: RoundView[]; 
       {coverage.total > 0 && coverage.measured < coverage.total && (
         <p className="note">
           Measured in {coverage.measured} of {coverage.total} rounds; the other rounds show "—" and leave a gap in the chart.
+        </p>
+      )}
+      {collapsed && (
+        <p className="note warn" role="status">
+          Round {collapsed.round}: {collapsed.classes!.collapse}. Try sample-count weighting or another strategy.
         </p>
       )}
       <RoundsTable rounds={rounds} />

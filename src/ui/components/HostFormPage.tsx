@@ -1,18 +1,16 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { navigate } from '../hooks';
-import { DEFAULT_HOST_FORM, hostFormToSettings, type HostFormErrors, type HostFormField, type HostFormValues } from '../host-form';
+import { LOCAL_OPTIMIZERS } from '../../fl/local-optimizer';
+import { getStrategy, listStrategies } from '../../fl/strategies/registry';
+import { SERVER_OPTIMIZER_PARAMS } from '../../fl/strategies/server-optimizer';
+import type { HyperParam } from '../../fl/strategies/types';
+import { DEFAULT_HOST_FORM, hostFormToSettings, strategyParamKey, type HostFormErrors, type HostFormField, type HostFormValues } from '../host-form';
 import { readDisplayName, writeDisplayName } from '../preferences';
 import { useSession } from '../store';
 
 const MODEL_HINT: Record<HostFormValues['model'], string> = {
   mlp: 'small and fast on every backend',
   cnn: 'better on images, slower to train',
-};
-
-const STRATEGY_HINT: Record<HostFormValues['strategy'], string> = {
-  fedld: 'principal-gradient aggregation with margin control',
-  fedavg: 'weighted average of the local models',
-  fedprox: 'FedAvg plus a proximal term in local training',
 };
 
 const PARTITION_HINT: Record<HostFormValues['partition'], string> = {
@@ -22,13 +20,14 @@ const PARTITION_HINT: Record<HostFormValues['partition'], string> = {
 };
 
 const ROBUST_HINT: Record<HostFormValues['robust'], string> = {
-  clip: 'caps sample counts, clips outsized updates, drops those against the majority',
+  clip: 'caps sample counts, clips or drops outsized updates, drops those against the majority',
   'trimmed-mean': 'clip, then a coordinate-wise trimmed mean (FedAvg/FedProx)',
   median: 'clip, then a coordinate-wise median (FedAvg/FedProx)',
   off: 'no defence: one client can ruin the model',
 };
 
-type Update = <K extends HostFormField>(field: K, value: HostFormValues[K]) => void;
+type PlainField = Exclude<keyof HostFormValues, 'strategyParams'>;
+type Update = <K extends PlainField>(field: K, value: HostFormValues[K]) => void;
 
 function initialValues(): HostFormValues {
   const name = readDisplayName();
@@ -41,6 +40,7 @@ export function HostFormPage() {
   const [values, setValues] = useState<HostFormValues>(initialValues);
   const [errors, setErrors] = useState<HostFormErrors>({});
   const update: Update = (field, value) => setValues((v) => ({ ...v, [field]: value }));
+  const updateParam = (key: string, value: string) => setValues((v) => ({ ...v, strategyParams: { ...v.strategyParams, [key]: value } }));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -55,7 +55,31 @@ export function HostFormPage() {
     if (await host(result.settings, result.name)) navigate({ page: 'session' });
   };
 
-  const num = (field: HostFormField, label: string, hint?: string, step = 'any') => (
+  /** A strategy or server-optimizer hyper-parameter, rendered from its declaration in the registry. */
+  const param = (p: HyperParam) => {
+    const key = strategyParamKey(values.strategy, p.name);
+    const field: HostFormField = `param:${key}`;
+    const error = errors[field];
+    const value = values.strategyParams[key] ?? String(p.default);
+    return (
+      <Field key={key} field={field} label={p.label} hint={p.help} error={error}>
+        {p.kind === 'choice' ? (
+          <select id={`host-${field}`} aria-describedby={describedBy(field, p.help, error)} value={value} onChange={(e) => updateParam(key, e.target.value)}>
+            {p.options.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input id={`host-${field}`} type="number" inputMode="decimal" step="any" value={value} onChange={(e) => updateParam(key, e.target.value)} aria-invalid={error ? true : undefined} aria-describedby={describedBy(field, p.help, error)} />
+        )}
+      </Field>
+    );
+  };
+  const strategy = getStrategy(values.strategy);
+
+  const num = (field: PlainField, label: string, hint?: string, step = 'any') => (
     <Field field={field} label={label} hint={hint} error={errors[field]}>
       <input
         id={`host-${field}`}
@@ -98,20 +122,20 @@ export function HostFormPage() {
               <option value="cnn">CNN</option>
             </select>
           </Field>
-          <Field field="strategy" label="Strategy" hint={STRATEGY_HINT[values.strategy]}>
-            <select id="host-strategy" aria-describedby="host-strategy-hint" value={values.strategy} onChange={(e) => update('strategy', e.target.value as HostFormValues['strategy'])}>
-              <option value="fedld">FedLD</option>
-              <option value="fedavg">FedAvg</option>
-              <option value="fedprox">FedProx</option>
+          <Field field="strategy" label="Strategy" hint={strategy.summary}>
+            <select id="host-strategy" aria-describedby="host-strategy-hint" value={values.strategy} onChange={(e) => update('strategy', e.target.value)}>
+              {listStrategies().map((s) => (
+                <option key={s.name} value={s.name}>
+                  {s.label}
+                </option>
+              ))}
             </select>
           </Field>
-          {values.strategy === 'fedld' && (
-            <>
-              {num('lambda', 'λ: margin-control weight', '0 turns margin control off')}
-              {num('rho', 'ρ: share of principal directions kept', 'in (0, 1]')}
-            </>
-          )}
-          {values.strategy === 'fedprox' && num('mu', 'μ: proximal weight', 'pulls local models towards the global one')}
+          {strategy.params.map(param)}
+          <details>
+            <summary>Server optimizer</summary>
+            {SERVER_OPTIMIZER_PARAMS.map(param)}
+          </details>
         </fieldset>
 
         <fieldset>
@@ -120,6 +144,16 @@ export function HostFormPage() {
           {num('localEpochs', 'Local epochs per round', undefined, '1')}
           {num('batchSize', 'Batch size', undefined, '1')}
           {num('learningRate', 'Learning rate')}
+          <Field field="optimizer" label="Local optimizer">
+            <select id="host-optimizer" value={values.optimizer} onChange={(e) => update('optimizer', e.target.value as HostFormValues['optimizer'])}>
+              {LOCAL_OPTIMIZERS.map((o) => (
+                <option key={o.name} value={o.name}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          </Field>
+          {values.optimizer === 'momentum' && num('momentum', 'Momentum')}
         </fieldset>
 
         <fieldset>

@@ -1,0 +1,230 @@
+/**
+ * Gram matrix G G^T of float32 rows with float64 accumulation, on a tiny hand-assembled WebAssembly SIMD kernel
+ * (f64x2 lanes: each product of two float32 values is exact in float64, as in the plain loop). The kernel computes
+ * one 4 x 2 tile of dot products over a block of columns; JS walks the blocks and tiles. Every entry is the sum of an
+ * even-index and an odd-index partial sum, so it can differ from a sequential sum in the last bits.
+ * Returns null where WebAssembly SIMD is unavailable (callers then use their plain-JS path).
+ */
+
+export const GRAM_SIMD_CONFIG = {
+  /** Columns per block (even): 4 + 2 rows of a tile stay in L1, all padded rows of a block in L2. */
+  blockElements: 1024,
+  /** Columns of a 4 x C tile (2 or 4; 4 x 4 was not measurably faster on the loaded 2-core machine, and its 16 accumulators leave no x86-64 SIMD register free). */
+  tileCols: 2,
+} as const;
+
+// --- the kernel, assembled from its instructions (see the layout notes in tileBody) ---
+const I32 = 0x7f;
+const V128 = 0x7b;
+const op = {
+  end: 0x0b, block: 0x02, loop: 0x03, br: 0x0c, brIf: 0x0d, localGet: 0x20, localSet: 0x21,
+  i32Const: 0x41, i32Add: 0x6a, i32Shl: 0x74, i32GeU: 0x4f, f64Add: 0xa0, f64Store: 0x39, void: 0x40,
+};
+const simd = (code: number): number[] => [0xfd, ...uleb(code)];
+const V128_LOAD64_ZERO = simd(0x5d);
+const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
+const F64X2_EXTRACT_LANE = simd(0x21);
+const F64X2_ADD = simd(0xf0);
+const F64X2_MUL = simd(0xf2);
+const F64X2_SPLAT = simd(0x14);
+const V128_LOAD = simd(0x00);
+const V128_STORE = simd(0x0b);
+const F64 = 0x7c;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...uleb(content.length), ...content];
+}
+
+function name(s: string): number[] {
+  return [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
+}
+
+/** Rows of a tile ("a" rows, the i side of the Gram). */
+const TILE_ROWS = 4;
+
+/**
+ * tile(a_0..a_{R-1}, b_0..b_{C-1}, n, out) with R = TILE_ROWS, C = cols: byte offsets of R "a" rows and C "b" rows
+ * of n float32 values (n even), and of R * C float64 outputs out[C r + c] = a_r . b_c. Locals after the parameters:
+ * o (byte offset), limit, x_0..x_{R-1}, y_0..y_{C-1}, then the R * C f64x2 accumulators (zero-initialised).
+ */
+function tileBody(cols: number): number[] {
+  const R = TILE_ROWS;
+  const C = cols;
+  const nParam = R + C;
+  const outParam = R + C + 1;
+  const o = R + C + 2;
+  const limit = o + 1;
+  const x = limit + 1;
+  const y = x + R;
+  const acc = y + C;
+  const get = (i: number) => [op.localGet, ...uleb(i)];
+  const set = (i: number) => [op.localSet, ...uleb(i)];
+  const loadPair = (ptr: number, into: number) => [...get(ptr), ...get(o), op.i32Add, ...V128_LOAD64_ZERO, 3, 0, ...F64X2_PROMOTE_LOW_F32X4, ...set(into)];
+  const fma = (a: number, xi: number, yi: number) => [...get(a), ...get(xi), ...get(yi), ...F64X2_MUL, ...F64X2_ADD, ...set(a)];
+  const body: number[] = [...get(nParam), op.i32Const, 2, op.i32Shl, ...set(limit)];
+  body.push(op.block, op.void, op.loop, op.void, ...get(o), ...get(limit), op.i32GeU, op.brIf, 1);
+  for (let c = 0; c < C; c++) body.push(...loadPair(R + c, y + c));
+  for (let r = 0; r < R; r++) body.push(...loadPair(r, x + r));
+  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) body.push(...fma(acc + C * r + c, x + r, y + c));
+  body.push(...get(o), op.i32Const, 8, op.i32Add, ...set(o), op.br, 0, op.end, op.end);
+  for (let k = 0; k < R * C; k++) {
+    body.push(...get(outParam), ...get(acc + k), ...F64X2_EXTRACT_LANE, 0, ...get(acc + k), ...F64X2_EXTRACT_LANE, 1, op.f64Add, op.f64Store, 3, ...uleb(8 * k));
+  }
+  body.push(op.end);
+  const fn = [2, 2, I32, ...uleb(R + C + R * C), V128, ...body];
+  return [...uleb(fn.length), ...fn];
+}
+
+/**
+ * axpy(acc, g, a, n): acc[t] += a * g[t] for t < n (n even), acc float64 and g float32 (byte offsets). Per element
+ * the same two roundings as the JS loop `acc[t] += a * g[t]` (product, then sum; no fused multiply-add), so the
+ * result is bit-identical to it. Locals: 4 o (byte offset into g), 5 limit, 6 a splatted.
+ */
+function axpyBody(): number[] {
+  const get = (i: number) => [op.localGet, i];
+  const set = (i: number) => [op.localSet, i];
+  const accAddr = [...get(0), ...get(4), op.i32Const, 1, op.i32Shl, op.i32Add];
+  const body: number[] = [...get(2), ...F64X2_SPLAT, ...set(6), ...get(3), op.i32Const, 2, op.i32Shl, ...set(5)];
+  body.push(op.block, op.void, op.loop, op.void, ...get(4), ...get(5), op.i32GeU, op.brIf, 1);
+  body.push(...accAddr, ...accAddr, ...V128_LOAD, 3, 0);
+  body.push(...get(1), ...get(4), op.i32Add, ...V128_LOAD64_ZERO, 3, 0, ...F64X2_PROMOTE_LOW_F32X4, ...get(6), ...F64X2_MUL, ...F64X2_ADD);
+  body.push(...V128_STORE, 3, 0);
+  body.push(...get(4), op.i32Const, 8, op.i32Add, ...set(4), op.br, 0, op.end, op.end, op.end);
+  const fn = [2, 2, I32, 1, V128, ...body];
+  return [...uleb(fn.length), ...fn];
+}
+
+function kernelBytes(cols: number): Uint8Array<ArrayBuffer> {
+  const tileParams = TILE_ROWS + cols + 2;
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [2, 0x60, tileParams, ...new Array<number>(tileParams).fill(I32), 0, 0x60, 4, I32, I32, F64, I32, 0]),
+    ...section(3, [2, 0, 1]),
+    ...section(5, [1, 0, 1]),
+    ...section(7, [3, ...name('tile'), 0, 0, ...name('axpy'), 0, 1, ...name('mem'), 2, 0]),
+    ...section(10, [2, ...tileBody(cols), ...axpyBody()]),
+  ]);
+}
+
+interface Kernel {
+  /** (a_0..a_3, b_0..b_{cols-1}, n, out) */
+  tile: (...offsetsCountOut: number[]) => void;
+  cols: number;
+  axpy: (acc: number, g: number, a: number, n: number) => void;
+  memory: WebAssembly.Memory;
+}
+
+let kernel: Kernel | null | undefined;
+
+/** Compiles the kernel with tiles of 4 x cols; null without WebAssembly SIMD. */
+function compileKernel(cols: number): Kernel | null {
+  try {
+    if (typeof WebAssembly === 'undefined') return null;
+    const bytes = kernelBytes(cols);
+    if (!WebAssembly.validate(bytes)) return null;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+    return { tile: instance.exports.tile as Kernel['tile'], cols, axpy: instance.exports.axpy as Kernel['axpy'], memory: instance.exports.mem as WebAssembly.Memory };
+  } catch {
+    return null;
+  }
+}
+
+function loadKernel(): Kernel | null {
+  if (kernel === undefined) kernel = compileKernel(GRAM_SIMD_CONFIG.tileCols);
+  return kernel;
+}
+
+/** Whether this runtime runs the SIMD kernel. */
+export function gramSimdAvailable(): boolean {
+  return loadKernel() !== null;
+}
+
+function ensureMemory(k: Kernel, bytes: number): void {
+  if (k.memory.buffer.byteLength < bytes) k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+}
+
+/**
+ * sum_i alpha_i rows_i accumulated in float64, in row order: bit-identical to the JS loop over rows then elements.
+ * Null without WebAssembly SIMD.
+ */
+export function combineRowsSimd(rows: readonly Float32Array[], alpha: ArrayLike<number>): Float64Array | null {
+  const k = loadKernel();
+  if (!k) return null;
+  const d = rows[0].length;
+  const dEven = d + (d & 1);
+  const accBytes = dEven * 8;
+  ensureMemory(k, accBytes + dEven * 4);
+  const acc = new Float64Array(k.memory.buffer, 0, dEven);
+  const g = new Float32Array(k.memory.buffer, accBytes, dEven);
+  acc.fill(0);
+  g[dEven - 1] = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const a = alpha[i];
+    if (a === 0) continue;
+    g.set(rows[i]);
+    k.axpy(0, accBytes, a, dEven);
+  }
+  return acc.slice(0, d);
+}
+
+/** Row-major K x K Gram matrix of the rows (all of one length), or null without WebAssembly SIMD. */
+export function gramMatrixSimd(rows: readonly Float32Array[]): Float64Array | null {
+  const k = loadKernel();
+  return k ? gramWithKernel(k, rows) : null;
+}
+
+/** For the benchmark of tile shapes: the Gram on a kernel with 4 x cols tiles (null without SIMD). */
+export function gramMatrixSimdTiles(rows: readonly Float32Array[], cols: number): Float64Array | null {
+  const k = compileKernel(cols);
+  return k ? gramWithKernel(k, rows) : null;
+}
+
+function gramWithKernel(k: Kernel, rows: readonly Float32Array[]): Float64Array {
+  const K = rows.length;
+  const d = rows[0].length;
+  const B = GRAM_SIMD_CONFIG.blockElements;
+  const R = TILE_ROWS;
+  const C = k.cols;
+  const step = Math.max(R, C);
+  const Kp = Math.ceil(K / step) * step;
+  const blockBytes = Kp * B * 4;
+  const outOffset = blockBytes;
+  ensureMemory(k, blockBytes + 8 * R * C);
+  const f32 = new Float32Array(k.memory.buffer, 0, Kp * B);
+  const out = new Float64Array(k.memory.buffer, outOffset, R * C);
+  f32.fill(0); // padding rows K..Kp-1 stay zero
+  const acc = new Float64Array(Kp * Kp);
+  const args = new Array<number>(R + C + 2);
+  for (let t0 = 0; t0 < d; t0 += B) {
+    const n = Math.min(d - t0, B);
+    const nEven = n + (n & 1);
+    for (let r = 0; r < K; r++) {
+      f32.set(rows[r].subarray(t0, t0 + n), r * B);
+      if (nEven !== n) f32[r * B + n] = 0;
+    }
+    args[R + C] = nEven;
+    args[R + C + 1] = outOffset;
+    for (let i = 0; i < Kp; i += R) {
+      for (let r = 0; r < R; r++) args[r] = (i + r) * B * 4;
+      for (let j = i - (i % C); j < Kp; j += C) {
+        for (let c = 0; c < C; c++) args[R + c] = (j + c) * B * 4;
+        k.tile(...args);
+        for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) acc[(i + r) * Kp + j + c] += out[C * r + c];
+      }
+    }
+  }
+  const gram = new Float64Array(K * K);
+  for (let i = 0; i < K; i++) for (let j = i; j < K; j++) gram[i * K + j] = gram[j * K + i] = acc[i * Kp + j];
+  return gram;
+}

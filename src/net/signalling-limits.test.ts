@@ -1,0 +1,192 @@
+/**
+ * Limits of the signalling server against hostile clients. Loopback only: floods come from 127.0.0.2/127.0.0.3
+ * (Linux routes all of 127/8 to lo), the real host from 127.0.0.1; every flood is bounded in count and time.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket from 'ws';
+import { SIGNALLING_ENDPOINT } from './endpoints';
+import { addressKey, attachSignalling, type SignallingLimits } from './signalling-server';
+
+type Outcome = { kind: 'open' } | { kind: 'id-taken' } | { kind: 'error'; msg: string } | { kind: 'refused'; status: number } | { kind: 'failed'; msg: string };
+
+interface Running {
+  port: number;
+  mount: ReturnType<typeof attachSignalling>;
+  server: http.Server;
+}
+
+const running: Running[] = [];
+const sockets: WebSocket[] = [];
+
+afterEach(async () => {
+  for (const ws of sockets.splice(0)) ws.terminate();
+  for (const r of running.splice(0)) {
+    r.mount.close();
+    r.server.closeAllConnections();
+    await new Promise<void>((resolve) => r.server.close(() => resolve()));
+  }
+});
+
+async function startSignalling(limits: Partial<SignallingLimits> = {}, now?: () => number): Promise<Running> {
+  const server = http.createServer();
+  const mount = attachSignalling(server, { limits, now, log: () => undefined });
+  server.on('request', (req, res) =>
+    mount.middleware(req, res, () => {
+      res.statusCode = 404;
+      res.end('not found');
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const r = { port: (server.address() as AddressInfo).port, mount, server };
+  running.push(r);
+  return r;
+}
+
+function url(port: number, id: string, token = `t-${id}`): string {
+  return `ws://127.0.0.1:${port}${SIGNALLING_ENDPOINT.path}/peerjs?key=${SIGNALLING_ENDPOINT.key}&id=${id}&token=${token}`;
+}
+
+/** Registers `id` from `localAddress`; resolves with what the server answered first. Keeps accepted sockets open. */
+function register(port: number, id: string, localAddress: string, options: { token?: string; origin?: string } = {}): Promise<{ outcome: Outcome; ws: WebSocket }> {
+  const ws = new WebSocket(url(port, id, options.token), { localAddress, headers: options.origin ? { origin: options.origin } : {} });
+  sockets.push(ws);
+  return new Promise((resolve) => {
+    const done = (outcome: Outcome) => resolve({ outcome, ws });
+    const timer = setTimeout(() => done({ kind: 'failed', msg: 'no answer in 5 s' }), 5000);
+    ws.once('message', (data) => {
+      clearTimeout(timer);
+      const m = JSON.parse(String(data)) as { type: string; payload?: { msg?: string } };
+      done(m.type === 'OPEN' ? { kind: 'open' } : m.type === 'ID-TAKEN' ? { kind: 'id-taken' } : { kind: 'error', msg: m.payload?.msg ?? m.type });
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      clearTimeout(timer);
+      res.resume();
+      done({ kind: 'refused', status: res.statusCode ?? 0 });
+    });
+    ws.once('error', (e) => {
+      clearTimeout(timer);
+      done({ kind: 'failed', msg: e.message });
+    });
+  });
+}
+
+describe('signalling server limits', () => {
+  it('5,000 fake registrations from one address do not lock a real host (another address) out', async () => {
+    const { port, mount } = await startSignalling();
+    const outcomes: Outcome[] = [];
+    const total = 5000;
+    const parallel = 50;
+    let next = 0;
+    const started = Date.now();
+    // Bounded: 5,000 attempts, 50 at a time, and it gives up after 60 s.
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (next < total && Date.now() - started < 60_000) {
+          const i = next++;
+          const { outcome, ws } = await register(port, `fake${i}`, '127.0.0.2');
+          outcomes.push(outcome);
+          if (outcome.kind !== 'open') ws.terminate();
+        }
+      }),
+    );
+    expect(outcomes).toHaveLength(total);
+    const opened = outcomes.filter((o) => o.kind === 'open').length;
+    expect(opened).toBeLessThanOrEqual(32);
+    expect(outcomes.filter((o) => o.kind === 'refused' && o.status === 429).length).toBe(total - opened);
+
+    const host = await register(port, 'fedtab-0123456789abcdef0123', '127.0.0.1');
+    expect(host.outcome).toEqual({ kind: 'open' });
+    const stats = mount.stats();
+    expect(stats.refused.perAddress + stats.refused.registrations).toBe(total - opened);
+    expect(stats.refused.global).toBe(0);
+  }, 90_000);
+
+  it('the per-address cap is hit before the global one', async () => {
+    const { port, mount } = await startSignalling({ maxConnections: 6, maxConnectionsPerAddress: 3 });
+    const a = await Promise.all([0, 1, 2, 3].map((i) => register(port, `a${i}`, '127.0.0.2')));
+    expect(a.map((r) => r.outcome.kind)).toEqual(expect.arrayContaining(['open', 'open', 'open', 'refused']));
+    const b = await Promise.all([0, 1, 2].map((i) => register(port, `b${i}`, '127.0.0.3')));
+    expect(b.map((r) => r.outcome.kind)).toEqual(['open', 'open', 'open']);
+    // The whole server is full now: a third address meets the global cap.
+    expect((await register(port, 'c0', '127.0.0.4')).outcome).toEqual({ kind: 'refused', status: 503 });
+    expect(mount.stats().refused).toMatchObject({ perAddress: 1, global: 1 });
+    // A closed socket frees its place.
+    a.find((r) => r.outcome.kind === 'open')!.ws.close();
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await register(port, 'a9', '127.0.0.2')).outcome).toEqual({ kind: 'open' });
+  });
+
+  it('rate-limits registrations and id probes per address per window (injected clock)', async () => {
+    let clock = 1_000_000;
+    const { port, mount } = await startSignalling({ maxRegistrationsPerWindow: 5, maxIdProbesPerWindow: 3, windowMs: 60_000 }, () => clock);
+    const host = await register(port, 'fedtab-real', '127.0.0.1');
+    expect(host.outcome.kind).toBe('open');
+
+    // Probing for a taken id: three "ID-TAKEN" answers, then the address is refused.
+    const probes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { outcome, ws } = await register(port, 'fedtab-real', '127.0.0.3', { token: `guess${i}` });
+      probes.push(outcome.kind === 'refused' ? `refused ${outcome.status}` : outcome.kind);
+      ws.terminate();
+    }
+    expect(probes).toEqual(['id-taken', 'id-taken', 'id-taken', 'refused 429', 'refused 429', 'refused 429']);
+    expect(mount.stats().refused.probes).toBe(3);
+
+    // Registrations: five per window from one address, sequentially, each closed again.
+    const regs: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const { outcome, ws } = await register(port, `r${i}`, '127.0.0.2');
+      regs.push(outcome.kind);
+      ws.terminate();
+    }
+    expect(regs).toEqual(['open', 'open', 'open', 'open', 'open', 'refused', 'refused']);
+
+    // After the window both addresses may try again.
+    clock += 60_000;
+    expect((await register(port, 'r9', '127.0.0.2')).outcome.kind).toBe('open');
+    expect((await register(port, 'fedtab-real', '127.0.0.3', { token: 'again' })).outcome.kind).toBe('id-taken');
+  });
+
+  it('closes a socket that sends a message larger than a signalling message can be', async () => {
+    const { port } = await startSignalling();
+    const { outcome, ws } = await register(port, 'big', '127.0.0.1');
+    expect(outcome.kind).toBe('open');
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send(JSON.stringify({ type: 'OFFER', dst: 'x', payload: 'x'.repeat(100_000) }));
+    expect(await closed).toBe(1009);
+    // A normal-sized one (an SDP offer is a few KB) is fine.
+    const small = await register(port, 'small', '127.0.0.1');
+    small.ws.send(JSON.stringify({ type: 'HEARTBEAT' }));
+    small.ws.send(JSON.stringify({ type: 'OFFER', dst: 'big', payload: { sdp: 'v=0 '.repeat(2000) } }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(small.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it("does not reflect a foreign Origin in CORS headers, and refuses another site's WebSocket upgrade", async () => {
+    const { port } = await startSignalling();
+    const base = `http://127.0.0.1:${port}${SIGNALLING_ENDPOINT.path}`;
+    const get = await fetch(`${base}/${SIGNALLING_ENDPOINT.key}/id`, { headers: { origin: 'http://evil.example' } });
+    expect(get.status).toBe(200);
+    expect(get.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await fetch(`${base}/${SIGNALLING_ENDPOINT.key}/id`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    expect((await register(port, 'x1', '127.0.0.1', { origin: 'http://evil.example' })).outcome).toEqual({ kind: 'refused', status: 403 });
+    // The app's own page (same origin) and non-browser clients (no Origin) are served.
+    expect((await register(port, 'x2', '127.0.0.1', { origin: `http://127.0.0.1:${port}` })).outcome).toEqual({ kind: 'open' });
+  });
+
+  it('keys addresses: IPv4 as is, IPv4-mapped as IPv4, IPv6 by /64', () => {
+    expect(addressKey('127.0.0.2')).toBe('127.0.0.2');
+    expect(addressKey('::ffff:10.0.0.7')).toBe('10.0.0.7');
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey(undefined)).toBe('unknown');
+  });
+});

@@ -1,0 +1,103 @@
+import type { ClientInfo } from '../fl/engine';
+import type { RosterEntry } from '../fl/protocol';
+
+/**
+ * Who is in the session: slots in join order (stable across reconnects and handovers), the latest roster, and
+ * which peers this tab has seen leave and not heard from since. The deterministic successor of an aggregator is
+ * the lowest-slot member other than it that has not left.
+ */
+export class Membership {
+  private readonly slots = new Map<string, number>();
+  private nextSlot = 0;
+  private entries: RosterEntry[] = [];
+  private readonly departed = new Set<string>();
+  /** Peers that said bye: no longer counted as members until they say hello again. */
+  private readonly gone = new Set<string>();
+
+  /** The slot of `id`, assigned on first sight (aggregator side). */
+  slotFor(id: string): number {
+    let slot = this.slots.get(id);
+    if (slot === undefined) {
+      slot = this.nextSlot++;
+      this.slots.set(id, slot);
+    }
+    return slot;
+  }
+
+  get roster(): RosterEntry[] {
+    return this.entries;
+  }
+
+  /** The roster as sent to peers: label histograms are for the aggregator's eyes only. */
+  get publicRoster(): RosterEntry[] {
+    return this.entries.map((e) => ({ ...e, labelHistogram: [] }));
+  }
+
+  /** Adopts the aggregator's roster (client side), and its slots in case this tab aggregates later. */
+  adopt(entries: RosterEntry[]): void {
+    this.entries = [...entries].sort((a, b) => a.slot - b.slot);
+    for (const e of entries) {
+      this.slots.set(e.id, e.slot);
+      this.nextSlot = Math.max(this.nextSlot, e.slot + 1);
+    }
+  }
+
+  /** Rebuilds the roster from the engine's clients plus the aggregating tab itself (aggregator side). */
+  rebuild(clients: ClientInfo[], self: { id: string; name: string }): RosterEntry[] {
+    const entries = clients.map((c) => ({ id: c.id, name: c.name, slot: this.slotFor(c.id), backend: c.backend, numSamples: c.numSamples, labelHistogram: c.labelHistogram }));
+    if (!entries.some((e) => e.id === self.id)) entries.push({ id: self.id, name: self.name, slot: this.slotFor(self.id), backend: 'none', numSamples: 0, labelHistogram: [] });
+    this.entries = entries.sort((a, b) => a.slot - b.slot);
+    return this.entries;
+  }
+
+  /** Drops a peer from the roster (e.g. the aggregator that was replaced). */
+  remove(id: string): void {
+    this.entries = this.entries.filter((e) => e.id !== id);
+  }
+
+  markLeft(id: string): void {
+    this.departed.add(id);
+  }
+
+  markHeard(id: string): void {
+    this.departed.delete(id);
+    this.gone.delete(id);
+  }
+
+  /** The peer left on purpose (bye). */
+  markGone(id: string): void {
+    this.gone.add(id);
+  }
+
+  /** Everyone ever given a slot who has not said bye: the base of an aggregator's majority. */
+  get memberCount(): number {
+    return [...this.slots.keys()].filter((id) => !this.gone.has(id)).length;
+  }
+
+  hasLeft(id: string): boolean {
+    return this.departed.has(id);
+  }
+
+  has(id: string): boolean {
+    return this.entries.some((e) => e.id === id);
+  }
+
+  nameOf(id: string): string {
+    return this.entries.find((e) => e.id === id)?.name ?? id;
+  }
+
+  /**
+   * Everyone but `aggregatorId` who has not left, in the order in which they would take over. `pool: 'known'`
+   * looks at every peer ever given a slot (an aggregator judging a claim from a peer it had lost), else at the roster.
+   */
+  successorsOf(aggregatorId: string, pool: 'roster' | 'known' = 'roster'): string[] {
+    const ids = pool === 'roster' ? this.entries.map((e) => e.id) : [...this.slots.keys()];
+    return ids
+      .filter((id) => id !== aggregatorId && !this.departed.has(id))
+      .sort((a, b) => this.slots.get(a)! - this.slots.get(b)!);
+  }
+
+  successorOf(aggregatorId: string, pool: 'roster' | 'known' = 'roster'): string | null {
+    return this.successorsOf(aggregatorId, pool)[0] ?? null;
+  }
+}
