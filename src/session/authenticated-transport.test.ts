@@ -148,7 +148,7 @@ describe('AuthenticatedTransport', () => {
     joiner.leave();
   });
 
-  it('a squatter that never answers times the joiner out, and still gets nothing but the auth-hello', async () => {
+  it('a squatter that never answers times the joiner out, and gets nothing but auth-hellos', async () => {
     const { network, sent } = makeNetwork();
     const squatter = network.endpoint(HOST); // raw: answers nothing
     const client = new AuthenticatedTransport(network.endpoint('client-1'), { secret: SECRET });
@@ -160,10 +160,14 @@ describe('AuthenticatedTransport', () => {
     await settle();
     await vi.advanceTimersByTimeAsync(AUTH_CONFIG.handshakeTimeoutMs);
     expect(await outcome).toMatch(/did not prove within 10 s that it knows the session secret/);
+    // A later send starts a fresh handshake (the link may have come back) and waits for its proof: still only nonces go out.
     client.send(HOST, hello('ann'));
     await settle();
-    expect(sent.filter((s) => s.to === squatter.selfId).map((s) => s.message.type)).toEqual(['auth-hello']);
-    expect(client.stats()).toMatchObject({ timedOut: 1, droppedOutgoing: 2 });
+    expect(sent.filter((s) => s.to === squatter.selfId).map((s) => s.message.type)).toEqual(['auth-hello', 'auth-hello']);
+    expect(client.stats()).toMatchObject({ timedOut: 1, droppedOutgoing: 1 });
+    await vi.advanceTimersByTimeAsync(AUTH_CONFIG.handshakeTimeoutMs);
+    expect(sent.filter((s) => s.to === squatter.selfId).map((s) => s.message.type)).toEqual(['auth-hello', 'auth-hello']);
+    expect(client.stats()).toMatchObject({ timedOut: 2, droppedOutgoing: 2 });
   });
 
   it('a client with the wrong secret is never admitted: it cannot prove itself, and a made-up proof is refused', async () => {
@@ -318,5 +322,21 @@ describe('AuthenticatedTransport', () => {
     await settle();
     expect(left).toEqual(['client-1']);
     expect(host.isProven('client-1')).toBe(false);
+  });
+
+  it('after a link drops, sending to the peer again authenticates anew and then delivers (election traffic after a flap)', async () => {
+    const { network } = makeNetwork();
+    const host = new AuthenticatedTransport(network.endpoint(HOST), { secret: SECRET });
+    const received: string[] = [];
+    host.onMessage((from, m) => received.push(`${from}:${m.type}`));
+    const client = new AuthenticatedTransport(network.endpoint('client-1'), { secret: SECRET });
+    await settled(client.connect(HOST));
+    network.cutLink('client-1', HOST);
+    await settle();
+    expect(client.isProven(HOST)).toBe(false);
+    network.restoreLink('client-1', HOST);
+    client.send(HOST, hello('ann'));
+    await until(() => received.includes('client-1:hello'), 'the host receives the hello sent after the link came back');
+    expect(client.isProven(HOST)).toBe(true);
   });
 });

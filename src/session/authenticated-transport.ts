@@ -220,8 +220,12 @@ export class AuthenticatedTransport implements SessionTransport {
       this.inner.send(to, message);
       return;
     }
-    if (state && (state.outgoing || state.incoming) && state.outQueue.length < this.config.maxQueuedOutgoing) {
-      state.outQueue.push(message);
+    // Not (or no longer, e.g. after a link dropped) authenticated with this peer: authenticate first, deliver after.
+    // The message waits in the bounded queue and is dropped if the peer cannot prove it knows the secret.
+    if (!state || !(state.outgoing || state.incoming)) this.connect(to).catch(() => undefined);
+    const pending = this.peers.get(to);
+    if (pending && (pending.outgoing || pending.incoming) && pending.outQueue.length < this.config.maxQueuedOutgoing) {
+      pending.outQueue.push(message);
       return;
     }
     this.counters.droppedOutgoing++;

@@ -14,6 +14,7 @@ function tab(selfId: string, overrides: Partial<ElectionHooks> = {}) {
     timing,
     successorOf: (id) => order.find((p) => p !== id) ?? null,
     voters: (previous) => order.filter((p) => p !== previous && p !== selfId),
+    countsInElectorate: () => true,
     send: (to, m) => sent.push({ to, m }),
     lostMajority: () => false,
     canAggregate: () => true,
@@ -59,10 +60,12 @@ describe('Election', () => {
     expect(silent.length).toBeGreaterThan(0);
   });
 
-  it('wins with a majority of granted votes and then aggregates the new term', async () => {
+  it('wins with a majority of the session (the silent host counted) and then aggregates the new term', async () => {
     const { election, elected } = tab('ann');
     await vi.advanceTimersByTimeAsync(1_000);
     election.onVote('bob', { type: 'vote', v: 1, term: 2, granted: true });
+    expect(elected).toEqual([]); // ann + bob: 2 of 4
+    election.onVote('cy', { type: 'vote', v: 1, term: 2, granted: true });
     expect(elected).toEqual([[2, 'host']]);
     expect([election.term, election.aggregatorId]).toEqual([2, 'ann']);
   });
@@ -127,10 +130,29 @@ describe('Election', () => {
     expect(election.isCurrent('ann', undefined)).toBe(false);
   });
 
-  it('a lone successor with nobody left to ask takes over by itself', async () => {
-    const { election, elected } = tab('ann', { voters: () => [] });
+  it('a lone successor takes over by itself only when the aggregator said bye; a silent one still counts', async () => {
+    const gone = tab('ann', { voters: () => [], countsInElectorate: () => false });
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(elected).toEqual([[2, 'host']]);
-    expect(election.aggregatorId).toBe('ann');
+    expect(gone.elected).toEqual([[2, 'host']]);
+    expect(gone.election.aggregatorId).toBe('ann');
+    gone.election.dispose();
+    const silent = tab('ann', { voters: () => [] });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(silent.elected).toEqual([]);
+    expect(silent.election.aggregatorId).toBe('host');
+    silent.election.dispose();
+  });
+
+  it('half of the session is not a majority: cut off from host and cy, ann and bob do not replace the host', async () => {
+    const { election, sent, elected } = tab('ann');
+    await vi.advanceTimersByTimeAsync(1_000);
+    const requests = sent.filter((s) => s.m.type === 'vote-request');
+    expect(requests.map((s) => s.to).sort()).toEqual(['bob', 'cy']);
+    const term = (requests[0].m as VoteRequestMessage).term;
+    election.onVote('bob', { type: 'vote', v: 1, term, granted: true });
+    election.onVote('cy', { type: 'vote', v: 1, term, granted: false });
+    expect(elected).toEqual([]);
+    expect(election.aggregatorId).toBe('host');
+    election.dispose();
   });
 });

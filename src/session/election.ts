@@ -20,6 +20,12 @@ export interface ElectionHooks {
   canAggregate(): boolean;
   /** Peers to ask for votes when replacing `previous` (this tab excluded). */
   voters(previous: string): string[];
+  /**
+   * Whether the silent aggregator still counts in the electorate. It does unless it left on purpose (bye): a
+   * majority of everyone, the silent aggregator included, is what rules out two aggregators after a partition, since
+   * the side without the aggregator can only win it when the aggregator's side is a minority.
+   */
+  countsInElectorate(previous: string): boolean;
   send(to: string, message: VoteRequestMessage | VoteMessage): void;
   /** This tab won a majority: it aggregates `term` from now on, replacing `previous`. */
   onElected(term: number, previous: string): void;
@@ -32,6 +38,8 @@ interface Candidacy {
   term: number;
   previous: string;
   voters: Set<string>;
+  /** Everyone whose majority decides: this tab, the voters, and the silent aggregator unless it left on purpose. */
+  electorate: number;
   grants: Set<string>;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -39,8 +47,9 @@ interface Candidacy {
 /**
  * Who aggregates, in which term, and when that changes. One aggregator per term; a higher term replaces a lower
  * one. A takeover needs three things: the aggregator silent past a deadline (a peer-left event alone does not
- * count), the candidate being the deterministic successor, and a majority of the live peers it can reach granting
- * their vote (each grants only if it has lost the aggregator too, and votes once per term).
+ * count), the candidate being the deterministic successor, and a majority of the session (the silent aggregator
+ * counted, unless it said bye) granting their vote (each grants only if it has lost the aggregator too, and votes once
+ * per term). So a partition or a flapping link can replace the aggregator only on the side that holds the majority.
  */
 export class Election {
   private currentTerm = 0;
@@ -168,20 +177,21 @@ export class Election {
     this.highestTermTried = term;
     this.votedFor.set(term, this.hooks.selfId);
     const voters = new Set(this.hooks.voters(previous).filter((id) => id !== this.hooks.selfId && id !== previous));
+    const electorate = voters.size + 1 + (this.hooks.countsInElectorate(previous) ? 1 : 0);
     this.hooks.log?.('info', `the aggregator is silent; asking ${voters.size} peers to take over in term ${term}`);
     const timer = setTimeout(() => {
       if (this.candidacy?.term !== term) return;
-      this.hooks.log?.('warn', `no majority for term ${term} (${this.candidacy.grants.size} of ${voters.size + 1})`);
+      this.hooks.log?.('warn', `no majority for term ${term} (${this.candidacy.grants.size} of ${electorate})`);
       this.candidacy = null;
     }, this.hooks.timing.voteTimeoutMs);
-    this.candidacy = { term, previous, voters, grants: new Set([this.hooks.selfId]), timer };
+    this.candidacy = { term, previous, voters, electorate, grants: new Set([this.hooks.selfId]), timer };
     for (const id of voters) this.hooks.send(id, { type: 'vote-request', v: PROTOCOL_VERSION, term, previous });
     this.concludeIfWon();
   }
 
   private concludeIfWon(): void {
     const c = this.candidacy;
-    if (!c || 2 * c.grants.size <= c.voters.size + 1) return;
+    if (!c || 2 * c.grants.size <= c.electorate) return;
     this.follow(this.hooks.selfId, c.term);
     this.hooks.onElected(c.term, c.previous);
   }

@@ -69,6 +69,10 @@ export class Membership {
     this.gone.add(id);
   }
 
+  saidBye(id: string): boolean {
+    return this.gone.has(id);
+  }
+
   /** Everyone ever given a slot who has not said bye: the base of an aggregator's majority. */
   get memberCount(): number {
     return [...this.slots.keys()].filter((id) => !this.gone.has(id)).length;

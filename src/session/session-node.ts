@@ -81,6 +81,7 @@ export class SessionNode {
       // An aggregator judging a claim also considers peers it had lost: the link to a rightful successor may have flapped.
       successorOf: (id) => this.membership.successorOf(id, this.isAggregator ? 'known' : 'roster'),
       voters: (previous) => this.membership.successorsOf(previous).filter((id) => id !== this.selfId),
+      countsInElectorate: (previous) => !this.membership.saidBye(previous),
       lostMajority: () => this.aggregating?.lostMajority ?? false,
       canAggregate: () => this.sessionConfig !== null && this.latest !== null,
       send: (to, m) => this.options.transport.connect(to).then(() => this.options.transport.send(to, m), () => undefined),
@@ -405,9 +406,11 @@ export class SessionNode {
   }
 
   private rejoin(aggregatorId: string): void {
+    const following = this.aggregatorId;
     this.options.transport
       .connect(aggregatorId)
-      .then(() => this.client.join(aggregatorId))
+      // The session may have moved on while connecting (this tab took over, or follows another term by now).
+      .then(() => (this.aggregatorId === following && !this.isAggregator && !this.closed ? this.client.join(aggregatorId) : undefined))
       .catch((e) => this.log('warn', `could not reach the aggregator: ${String(e)}`));
   }
 
@@ -450,6 +453,11 @@ export class SessionNode {
     if (this.closed) return;
     this.stop();
     if (this.aggregatorId && !this.isAggregator) this.client.leave('left the session');
+    // An aggregator that leaves on purpose says so: its peers then elect a successor without counting it, which lets
+    // even a two-tab session hand over (a silent aggregator still counts, so a flapping link cannot split the session).
+    if (this.isAggregator) {
+      for (const id of this.membership.successorsOf(this.selfId, 'known')) this.options.transport.send(id, { type: 'bye', v: PROTOCOL_VERSION, reason: 'the aggregator left the session' });
+    }
     this.closed = true;
     this.election.dispose();
     this.stopAggregating();
