@@ -6,7 +6,8 @@ import type { DecompositionMode, EvalResultMessage, HelloMessage, Message, Train
 import { PROTOCOL_VERSION } from './protocol';
 import { classBalance, type ClassBalance } from './collapse';
 import { strategyRuntime, type StrategyRuntime } from './strategies/runtime';
-import type { ClientUpdate, Extras, ServerState, StrategyConfig } from './strategies/types';
+import type { AggregateResult, ClientUpdate, Extras, ServerState, StrategyConfig } from './strategies/types';
+import { robustAggregate, robustSettings, type RobustMode, type RobustSettings } from './robust';
 import type { Transport } from './transport';
 import type { TensorLayout, WeightSet } from './weights';
 import { addScaledWeights, assertFinite, assertSameLayout, layoutOf } from './weights';
@@ -29,6 +30,8 @@ export interface EngineConfig {
    * loss then arrive with the 'round-evaluated' event and the round-result message), instead of before it starts.
    */
   evaluateInBackground?: boolean;
+  /** Defence against hostile updates applied before the strategy aggregates (src/fl/robust); default 'clip'. */
+  robust?: RobustMode | Partial<RobustSettings>;
 }
 
 export interface ClientInfo {
@@ -130,6 +133,7 @@ export class RoundEngine {
   private global: WeightSet;
   private round = 0;
   private state: ServerState | null;
+  private readonly robust: RobustSettings;
   private updateWaiter: (Waiter<UpdateMessage> & { round: number }) | null = null;
   private evalWaiter: (Waiter<EvalResultMessage> & { round: number; requestId: string }) | null = null;
   private clientWaiters: Array<() => void> = [];
@@ -149,6 +153,7 @@ export class RoundEngine {
     this.layout = layoutOf(start.weights);
     this.round = start.round ?? 0;
     this.strategy = strategyRuntime(config.strategy);
+    this.robust = robustSettings(config.robust);
     this.state = null;
     const state = this.strategy.adopt(start.serverState);
     const problem = state ? stateProblem(state, this.layout) : null;
@@ -380,8 +385,7 @@ export class RoundEngine {
     const trainMs = performance.now() - trainStart;
 
     // The accepted updates, final: the one place to filter them further (robust aggregation) before aggregating.
-    const arrived = [...waiter.received.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-    const missing = selected.filter((id) => !waiter.received.has(id));
+    let arrived = [...waiter.received.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
     if (arrived.length < this.config.minClients) {
       const reason = `only ${arrived.length} of ${selected.length} updates arrived (${this.config.minClients} needed)`;
       this.emit({ kind: 'round-failed', round: roundNumber, reason });
@@ -390,15 +394,18 @@ export class RoundEngine {
 
     const aggStart = performance.now();
     const updates: ClientUpdate[] = arrived.map(([id, m]) => ({ clientId: id, delta: m.delta, numSamples: m.numSamples, ...(m.extras ? { extras: m.extras } : {}) }));
-    let aggregated;
-    try {
-      aggregated = this.strategy.aggregate(previousGlobal, updates, previousState, { round: roundNumber, population: candidates.length });
-      assertFinite(aggregated.weights, 'aggregated global model');
-      assertSameLayout(this.layout, aggregated.weights, 'aggregated global model');
-    } catch (e) {
-      this.emit({ kind: 'round-failed', round: roundNumber, reason: `aggregation failed: ${errorText(e)}` });
+    // Robust aggregation never throws: hostile updates are dropped with a reason, or the round fails uncommitted.
+    const last: { result?: AggregateResult } = {};
+    const strategyAggregate = (g: WeightSet, u: ClientUpdate[]) => (last.result = this.strategy.aggregate(g, u, previousState, { round: roundNumber, population: candidates.length })).weights;
+    const robust = robustAggregate({ global: previousGlobal, updates, declaredSamples: (id) => this.clients.get(id)?.numSamples, settings: this.robust, aggregator: { aggregate: strategyAggregate }, strategy: this.config.strategy.name });
+    robust.dropped.forEach((d) => this.reject(d.clientId, `update dropped by the robust aggregation: ${d.reason}`));
+    if (!robust.ok || !sameLayout(this.layout, robust.global)) {
+      this.emit({ kind: 'round-failed', round: roundNumber, reason: `aggregation failed: ${robust.ok ? 'the aggregate has another layout' : robust.reason}` });
       return null;
     }
+    // A coordinate-wise statistic in place of the strategy (or as its fallback) leaves the strategy's state as it was.
+    const aggregated = { weights: robust.global, state: robust.combiner === 'strategy' && last.result ? last.result.state : previousState };
+    arrived = robust.accepted.map((u) => [u.clientId, { ...waiter.received.get(u.clientId)!, delta: u.delta, numSamples: u.numSamples }]);
     const newGlobal = aggregated.weights;
     const aggregateMs = performance.now() - aggStart;
 
@@ -439,7 +446,7 @@ export class RoundEngine {
       round: roundNumber,
       strategy: this.strategy.description,
       participants: arrived.map(([id]) => id),
-      missing,
+      missing: selected.filter((id) => !arrived.some(([a]) => a === id)),
       accuracy: test?.accuracy ?? null,
       loss: test?.loss ?? null,
       decomposition,
@@ -545,4 +552,13 @@ function checkPlan(selected: readonly string[], candidates: readonly string[], e
   if (new Set(selected).size !== selected.length) throw new Error('a client is selected twice');
   for (const id of selected) if (!allowed.has(id)) throw new Error(`selected client ${id} is not a candidate`);
   for (const [name, extra] of Object.entries(extras ?? {})) assertSameLayout(layout, extra, `round-start extra ${name}`);
+}
+
+function sameLayout(layout: readonly TensorLayout[], weights: WeightSet): boolean {
+  try {
+    assertSameLayout(layout, weights, 'aggregated global model');
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,7 @@
 import type { AggregationMode } from './async/mode';
 import type { PartitionSpec } from './data/partition';
 import type { ModelSpec } from './models';
+import type { RobustMode } from './robust/types';
 import type { LocalOptimizerName } from './local-optimizer';
 import type { Extras, ServerState, StrategyConfig } from './strategies/types';
 import type { WeightSet } from './weights';
@@ -163,6 +164,8 @@ export interface SessionConfig {
   decompositionEvery: number;
   codec: WeightCodecChoice;
   seed: number;
+  /** The aggregator's defence against hostile updates (src/fl/robust); absent means the default, 'clip'. */
+  robust?: RobustMode;
   /** How the built-in demo data is split: client slot k gets part k of this partition. */
   demo: { partition: PartitionSpec; clients: number };
   /** Synchronous rounds (also when absent) or asynchronous buffered aggregation. */

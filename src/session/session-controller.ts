@@ -126,6 +126,7 @@ export function sessionConfigFromSettings(s: SessionSettings): SessionConfig {
     decompositionEvery: s.decompositionEvery,
     codec: s.codec,
     seed: s.seed,
+    ...(s.robust ? { robust: s.robust } : {}),
     demo: { partition: s.demoPartition, clients: s.demoClients },
     ...(s.aggregation && s.aggregation.mode !== 'sync' ? { aggregation: s.aggregation } : {}),
   };
@@ -149,6 +150,7 @@ function settingsFromConfig(c: SessionConfig, hostTrains: boolean): SessionSetti
     decomposition: c.decomposition,
     decompositionEvery: c.decompositionEvery,
     codec: c.codec,
+    ...(c.robust ? { robust: c.robust } : {}),
     demoPartition: c.demo.partition,
     demoClients: c.demo.clients,
     seed: c.seed,

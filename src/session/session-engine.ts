@@ -36,6 +36,7 @@ export function engineConfigOf(config: SessionConfig): SessionEngineConfig {
     decomposition: config.decomposition,
     decompositionEvery: config.decompositionEvery,
     seed: config.seed,
+    robust: config.robust,
     timing: { roundDeadlineMs: config.roundDeadlineMs, evalDeadlineMs: config.roundDeadlineMs },
     // The next round starts while the aggregating tab's validation worker scores the new global model.
     evaluateInBackground: true,

@@ -4,6 +4,7 @@ import type { PredictInput } from '../worker/api';
 import type { ConfusionResult, Prediction, SamplePrediction } from '../worker/inspect';
 import type { LossDecomposition } from '../fl/decomposition';
 import type { DecompositionMode } from '../fl/protocol';
+import type { RobustMode } from '../fl/robust/types';
 import type { ClassBalance } from '../fl/collapse';
 import type { LocalOptimizerName } from '../fl/local-optimizer';
 import type { AggregationMode } from '../fl/async/mode';
@@ -42,6 +43,8 @@ export interface SessionSettings {
   decomposition: DecompositionMode;
   decompositionEvery: number;
   codec: WeightCodecName;
+  /** Defence against hostile updates; absent means the default, 'clip'. */
+  robust?: RobustMode;
   /** How the built-in demo data is split among clients (slot = join order). */
   demoPartition: PartitionSpec;
   demoClients: number;

@@ -10,6 +10,8 @@ import type { HyperParam, ParamValue } from '../fl/strategies/types';
 import { parseStaleness } from '../fl/async/staleness';
 import { CLOCK_DEFAULTS, type ClockOptions } from './async-simulation';
 import { parseDevices } from './devices';
+import { isRobustMode, ROBUST_MODES } from '../fl/robust/types';
+import { ATTACK_SYNTAX, parseAttacks, type AttackConfig } from './attacks';
 import { SIM_DEFAULTS, type SimConfig } from './simulation';
 
 
@@ -75,6 +77,9 @@ ${STRATEGY_USAGE}
   --sim-time S        stop after S simulated seconds (then --rounds does not apply)
   --eval-every N      async: evaluate every N steps (default 1)
   Any of these runs the simulator on a simulated clock (one job at a time: not with --workers); the table then shows simulated seconds.
+  --robust off|clip|trimmed-mean|median   the aggregator's defence against hostile updates (default clip)
+  --attackers N       N clients, chosen by the seed, poison their updates (default 0); needs --attack
+  --attack SPEC       ${ATTACK_SYNTAX}
   --out FILE.json     write the full result as JSON
   --quiet             only the final summary
   --help`;
@@ -100,6 +105,20 @@ export interface CliOptions {
   help: boolean;
 }
 
+function attackOption(attackersRaw: string | undefined, spec: string | undefined, clients: number): AttackConfig | null {
+  const attackers = num('attackers', attackersRaw, 0, (x) => nonNegativeInt(x) && x <= clients, `an integer from 0 to --clients (${clients})`);
+  if (attackers === 0) {
+    if (spec !== undefined && attackersRaw === undefined) throw new UsageError('--attack needs --attackers N');
+    return null;
+  }
+  if (spec === undefined) throw new UsageError(`--attackers needs --attack (${ATTACK_SYNTAX})`);
+  try {
+    return { attackers, attacks: parseAttacks(spec) };
+  } catch (e) {
+    throw new UsageError(`--attack: ${(e as Error).message}`);
+  }
+}
+
 export function parseSimArgs(argv: string[]): CliOptions {
   const paramFlags = strategyFlags();
   let parsed;
@@ -117,7 +136,7 @@ export function parseSimArgs(argv: string[]): CliOptions {
         mode: { type: 'string' }, devices: { type: 'string' }, intertwined: { type: 'boolean' }, deadline: { type: 'string' },
         buffer: { type: 'string' }, staleness: { type: 'string' }, 'max-staleness': { type: 'string' }, participation: { type: 'string' },
         'sim-time': { type: 'string' }, 'eval-every': { type: 'string' },
-        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, workers: { type: 'string' }, sigma: { type: 'string' }, validation: { type: 'string' }, 'evaluate-on': { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, workers: { type: 'string' }, sigma: { type: 'string' }, validation: { type: 'string' }, 'evaluate-on': { type: 'string' }, robust: { type: 'string' }, attackers: { type: 'string' }, attack: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -179,7 +198,14 @@ export function parseSimArgs(argv: string[]): CliOptions {
     validation,
     evaluateOn,
     workers: num('workers', v.workers, d.workers, (x) => Number.isInteger(x) && x >= 1 && x <= 64, 'an integer in 1..64'),
+    robust: d.robust,
+    attack: null,
   };
+  if (v.robust !== undefined) {
+    if (!isRobustMode(v.robust)) throw new UsageError(`--robust must be one of ${ROBUST_MODES.join(', ')}, got "${v.robust}"`);
+    config.robust = v.robust;
+  }
+  config.attack = attackOption(v.attackers, v.attack, config.clients);
   if (v.codec !== undefined && !isWeightCodecName(v.codec)) throw new UsageError(`--codec must be float32, float16 or int8, got "${v.codec}"`);
   if (v.out !== undefined && !v.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${v.out}"`);
   const clock = parseClock(v);

@@ -71,7 +71,8 @@ async function main(): Promise<number> {
   const strategy = result.rounds[result.rounds.length - 1]?.strategy ?? config.strategy.name;
   process.stdout.write(
     `final accuracy ${fmt(result.final.accuracy)}  best ${fmt(result.final.bestAccuracy)}  ` +
-      `(${strategy}, local ${config.optimizer}, ${config.clients} clients, ${config.partition.kind}${'alpha' in config.partition ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name})\n` +
+      `(${strategy}, local ${config.optimizer}, ${config.clients} clients, ${config.partition.kind}${'alpha' in config.partition ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name}, robust ${typeof config.robust === 'string' ? config.robust : config.robust.mode ?? 'clip'}` +
+      `${config.attack ? `, ${config.attack.attackers} attacking: ${config.attack.attacks.map((a) => a.kind).join('+')}` : ''})\n` +
       `peak RSS ${result.resources.peakRssMb.toFixed(0)} MB, ${(result.resources.wallMs / 1000).toFixed(1)} s, clients ran ${result.resources.runner}\n`,
   );
   if (options.out) {

@@ -8,7 +8,7 @@ import { describePartition, partitionIndices, type Partition, type PartitionSpec
 import { standardizeFeatures } from '../fl/data/csv';
 import { splitTrainEval, splitTrainEvalIndices } from '../fl/data/split';
 import type { LossDecomposition } from '../fl/decomposition';
-import { RoundEngine, type RoundReport } from '../fl/engine';
+import { RoundEngine, type EngineEvent, type RoundReport } from '../fl/engine';
 import { createWireCodec, type WeightCodecName } from '../fl/codec';
 import { InMemoryNetwork, type InMemoryEndpoint } from '../fl/in-memory-transport';
 import { LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from '../fl/local-optimizer';
@@ -16,6 +16,8 @@ import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type
 import type { StrategyConfig } from '../fl/strategies/types';
 import { evaluateModel } from '../fl/train';
 import { buildClientShards, type ClientShard } from './client-shards';
+import type { RobustMode, RobustSettings } from '../fl/robust';
+import { AttackingTrainer, chooseAttackers, type AttackConfig } from './attacks';
 import { buildParticipantTrainer, InProcessRunner, type ParticipantContext, type ParticipantRunner } from './participant';
 import { shareDataset, WorkerPoolRunner } from './worker-pool';
 
@@ -46,6 +48,10 @@ export interface SimConfig {
   evalMax: number;
   /** Send every message through the real wire format with this weight codec (null: in-memory objects). */
   codec: WeightCodecName | null;
+  /** The aggregator's defence against hostile updates: a mode, or settings (the defaults fill the rest). */
+  robust: RobustMode | Partial<RobustSettings>;
+  /** Clients (chosen by the seed) that poison their updates; null: everyone is honest. */
+  attack: AttackConfig | null;
   /**
    * Share of the training data held out (stratified, the same samples for every run seed) as a validation set
    * before the clients' partition: 0 = none. Hyperparameters are chosen on it, never on the test set.
@@ -77,6 +83,8 @@ export const SIM_DEFAULTS: SimConfig = {
   evalFraction: 0.2,
   evalMax: 200,
   codec: null,
+  robust: 'clip',
+  attack: null,
   validation: 0,
   evaluateOn: 'test',
   workers: 1,
@@ -123,6 +131,8 @@ export interface SimResult {
 export interface SimHooks {
   onRound?: (round: SimRound) => void;
   onStatus?: (text: string) => void;
+  /** Every event of the aggregator's round engine (rejections with their reasons, failed rounds, ...). */
+  onEngineEvent?: (event: EngineEvent) => void;
 }
 
 export interface LoadedData {
@@ -235,8 +245,10 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
   const network = new InMemoryNetwork({ ...(cfg.codec ? { codec: createWireCodec(cfg.codec) } : {}), shareMessages: true });
   const aggregatorId = 'aggregator';
   const idWidth = Math.max(3, String(cfg.clients - 1).length);
+  const attackers = cfg.attack ? chooseAttackers(cfg.clients, cfg.attack.attackers, cfg.seed) : new Set<number>();
+  const trainerOf = (k: number) => (cfg.attack && attackers.has(k) ? new AttackingTrainer(buildParticipantTrainer(ctx, k), cfg.attack.attacks) : buildParticipantTrainer(ctx, k));
   const clients = shards.map(
-    (_, k) => new FlClient(network.endpoint(`client-${String(k).padStart(idWidth, '0')}`), aggregatorId, buildParticipantTrainer(ctx, k), { name: `client ${k}` }),
+    (_, k) => new FlClient(network.endpoint(`client-${String(k).padStart(idWidth, '0')}`), aggregatorId, trainerOf(k), { name: `client ${k}` }),
   );
 
   const globalModel = buildModel(spec, cfg.seed);
@@ -252,6 +264,7 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
       decomposition: 'exact',
       decompositionEvery: 1,
       seed: cfg.seed,
+      robust: cfg.robust,
       timing: { roundDeadlineMs: 3_600_000, evalDeadlineMs: 3_600_000 },
     },
     { weights: await getWeights(globalModel) },
@@ -261,6 +274,7 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
         return evaluateModel(globalModel, data.test);
       },
       onEvent: (e) => {
+        hooks.onEngineEvent?.(e);
         if (e.kind === 'update-received') hooks.onStatus?.(`round ${e.round}: update from ${e.from}`);
         if (e.kind === 'rejected' || e.kind === 'round-failed' || e.kind === 'round-warning') hooks.onStatus?.(`warning: ${JSON.stringify(e)}`);
       },

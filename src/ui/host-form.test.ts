@@ -24,6 +24,13 @@ describe('hostFormToSettings', () => {
     });
   });
 
+  it("defends with 'clip' by default and passes another robust mode through", () => {
+    const d = hostFormToSettings(form());
+    expect(d.ok && d.settings.robust).toBe('clip');
+    const m = hostFormToSettings(form({ robust: 'median' }));
+    expect(m.ok && m.settings.robust).toBe('median');
+  });
+
   it('converts seconds to milliseconds and keeps only the chosen strategy parameters', () => {
     const r = hostFormToSettings(form({ strategy: 'fedprox', deadlineSeconds: '2.5' }, { 'fedprox.mu': '0.05', 'fedld.lambda': 'garbage' }));
     expect(r.ok).toBe(true);

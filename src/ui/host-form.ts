@@ -5,6 +5,7 @@
 import type { SessionSettings } from '../session/types';
 import type { DecompositionMode } from '../fl/protocol';
 import type { WeightCodecName } from '../fl/codec';
+import { DEFAULT_ROBUST_MODE, type RobustMode } from '../fl/robust/types';
 import type { PartitionKind, PartitionSpec } from '../fl/data/partition';
 import { isLocalOptimizerName, LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from '../fl/local-optimizer';
 import { parseParam } from '../fl/strategies/params';
@@ -40,6 +41,7 @@ export interface HostFormValues {
   decomposition: DecompositionMode;
   decompositionEvery: string;
   codec: WeightCodecName;
+  robust: RobustMode;
   /** The demo data's partitions offered in the form (size skew is a simulator-only partition). */
   partition: Exclude<PartitionKind, 'sizeskew'>;
   alpha: string;
@@ -96,6 +98,7 @@ export const DEFAULT_HOST_FORM: HostFormValues = {
   decomposition: 'proxy',
   decompositionEvery: '1',
   codec: 'float16',
+  robust: DEFAULT_ROBUST_MODE,
   partition: 'dirichlet',
   alpha: '0.5',
   shardsPerClient: '2',
@@ -255,6 +258,7 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
       decomposition: v.decomposition,
       decompositionEvery,
       codec: v.codec,
+      robust: v.robust,
       demoPartition,
       demoClients,
       seed,

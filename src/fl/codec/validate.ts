@@ -37,6 +37,7 @@ import { checkStrategyConfig } from '../strategies/registry';
 import type { Extras, ServerState, StrategyConfig } from '../strategies/types';
 import type { PartitionSpec } from '../data/partition';
 import type { NamedTensor, TensorLayout, WeightSet } from '../weights';
+import { ROBUST_MODES } from '../robust/types';
 import { quoteForReason } from './errors';
 import { WIRE_LIMITS, type WireLimits } from './limits';
 
@@ -314,6 +315,7 @@ function sessionConfig(x: unknown, path: string, limits: WireLimits): SessionCon
     decompositionEvery: integer(c.decompositionEvery, `${path}.decompositionEvery`, 1),
     codec: oneOf(c.codec, CODEC_CHOICES, `${path}.codec`),
     seed: integer(c.seed, `${path}.seed`),
+    ...(c.robust === undefined ? {} : { robust: oneOf(c.robust, ROBUST_MODES, `${path}.robust`) }),
     demo: { partition: partitionSpec(demo.partition, `${path}.demo.partition`), clients: integer(demo.clients, `${path}.demo.clients`, 1) },
     ...(c.aggregation === undefined ? {} : { aggregation: aggregationMode(c.aggregation, `${path}.aggregation`) }),
   };

@@ -19,6 +19,13 @@ const PARTITION_HINT: Record<HostFormValues['partition'], string> = {
   shards: 'each slot gets a few labels only',
 };
 
+const ROBUST_HINT: Record<HostFormValues['robust'], string> = {
+  clip: 'caps sample counts, clips or drops outsized updates, drops those against the majority',
+  'trimmed-mean': 'clip, then a coordinate-wise trimmed mean (FedAvg/FedProx)',
+  median: 'clip, then a coordinate-wise median (FedAvg/FedProx)',
+  off: 'no defence: one client can ruin the model',
+};
+
 type PlainField = Exclude<keyof HostFormValues, 'strategyParams'>;
 type Update = <K extends PlainField>(field: K, value: HostFormValues[K]) => void;
 
@@ -180,6 +187,14 @@ export function HostFormPage() {
               <option value="float32">float32: exact, largest</option>
               <option value="float16">float16: half the bytes</option>
               <option value="int8">int8: a quarter, lossy</option>
+            </select>
+          </Field>
+          <Field field="robust" label="Defence against poisoned updates" hint={ROBUST_HINT[values.robust]}>
+            <select id="host-robust" aria-describedby="host-robust-hint" value={values.robust} onChange={(e) => update('robust', e.target.value as HostFormValues['robust'])}>
+              <option value="clip">clip (default)</option>
+              <option value="trimmed-mean">trimmed mean</option>
+              <option value="median">median</option>
+              <option value="off">off</option>
             </select>
           </Field>
         </fieldset>

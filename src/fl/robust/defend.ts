@@ -1,0 +1,135 @@
+/**
+ * Robust aggregation of one round: screening (./screen.ts), then the combination, behind a safety net that never
+ * throws. How the modes combine with the strategy:
+ * - 'off' and 'clip': the strategy's own aggregator combines the kept updates.
+ * - 'trimmed-mean' and 'median' with a mean-based strategy (FedAvg, FedProx, whose aggregate is the sample-weighted
+ *   mean): the coordinate-wise statistic of the screened updates REPLACES that mean (unweighted: sample counts are
+ *   claims of the clients, and one liar must not buy the middle of the order).
+ * - 'trimmed-mean' and 'median' with any other strategy (FedLD; future stateful ones): the strategy aggregates the
+ *   screened updates, since its combination is the point of choosing it (FedLD's principal-gradient step already
+ *   calibrates each direction's sign by majority); the coordinate-wise statistic is the fallback when the strategy
+ *   throws or returns a non-finite model.
+ * Safety net, every mode: when the combination comes out non-finite (or throws saying so), the update with the
+ * largest norm is dropped (with the error as its reason) and the combination retried; when no update is left, or the
+ * combination fails for another reason (which no update can be blamed for), the round fails with the reason and the
+ * caller keeps its global model.
+ */
+import type { Aggregator, ClientUpdate } from '../strategies/types';
+import type { WeightSet } from '../weights';
+import { layoutOf } from '../weights';
+import { screenUpdates, type DeclaredSamples } from './screen';
+import { allFinite, coordinateStatistic, normOf } from './stats';
+import type { CappedSamples, ClippedUpdate, DroppedUpdate, RobustSettings } from './types';
+
+/** Strategies whose aggregate is the sample-weighted mean of the updates. */
+export const MEAN_BASED_STRATEGIES: readonly string[] = ['fedavg', 'fedprox'];
+
+export interface RobustRoundInput {
+  global: WeightSet;
+  updates: readonly ClientUpdate[];
+  declaredSamples: DeclaredSamples;
+  settings: RobustSettings;
+  aggregator: Aggregator;
+  /** The strategy's name: decides whether a coordinate-wise statistic replaces its mean (MEAN_BASED_STRATEGIES). */
+  strategy: string;
+}
+
+interface RoundDetails {
+  dropped: DroppedUpdate[];
+  clipped: ClippedUpdate[];
+  capped: CappedSamples[];
+}
+
+export type RobustRoundResult =
+  | (RoundDetails & {
+      ok: true;
+      global: WeightSet;
+      /** The updates that went into the new model, as they went in (clipped, capped). */
+      accepted: ClientUpdate[];
+      /** What combined them: 'strategy', 'trimmed-mean', 'median', or '<statistic> (fallback)'. */
+      combiner: string;
+    })
+  | (RoundDetails & { ok: false; reason: string });
+
+type Combiner = { name: string; combine: (global: WeightSet, updates: ClientUpdate[]) => WeightSet };
+
+/** Screens and combines one round. Never throws: every failure is a dropped update or { ok: false }. */
+export function robustAggregate(input: RobustRoundInput): RobustRoundResult {
+  const { settings } = input;
+  let screened;
+  try {
+    screened = screenUpdates(layoutOf(input.global), input.updates, input.declaredSamples, settings);
+  } catch (e) {
+    return { ok: false, reason: `screening the updates failed: ${message(e)}`, dropped: [], clipped: [], capped: [] };
+  }
+  const details: RoundDetails = { dropped: [...screened.dropped], clipped: screened.clipped, capped: screened.capped };
+  const strategy: Combiner = { name: 'strategy', combine: (g, u) => input.aggregator.aggregate(g, u) };
+  const statistic: Combiner | null =
+    settings.mode === 'trimmed-mean' || settings.mode === 'median' ? { name: settings.mode, combine: (g, u) => coordinateCombine(g, u, settings) } : null;
+  const combiners = statistic === null ? [strategy] : MEAN_BASED_STRATEGIES.includes(input.strategy) ? [statistic] : [strategy, { ...statistic, name: `${statistic.name} (fallback)` }];
+
+  let kept = screened.kept;
+  while (kept.length > 0) {
+    const overflows: string[] = [];
+    for (const c of combiners) {
+      let next: WeightSet;
+      try {
+        next = c.combine(input.global, kept);
+      } catch (e) {
+        // A failure that is not about non-finite numbers cannot be pinned on an update: try the next combiner, or
+        // fail the round as it is (the caller keeps its model and may retry).
+        if (!NON_FINITE.test(message(e))) {
+          if (c === combiners[combiners.length - 1] && overflows.length === 0) return { ok: false, reason: message(e), ...details };
+          continue;
+        }
+        overflows.push(`${c.name}: ${message(e)}`);
+        continue;
+      }
+      if (allFinite(next)) return { ok: true, global: next, accepted: kept, combiner: c.name, ...details };
+      overflows.push(`${c.name}: the aggregate is not finite`);
+    }
+    if (overflows.length === 0) return { ok: false, reason: 'every combination failed', ...details };
+    // Non-finite aggregates come from magnitudes: the largest update is the one to go.
+    const worst = largestNorm(kept);
+    details.dropped.push({ clientId: kept[worst].clientId, reason: `the aggregate is not finite with this update, the largest of the round (${overflows.join('; ')})` });
+    kept = kept.filter((_, i) => i !== worst);
+  }
+  return { ok: false, reason: `no usable update left (${details.dropped.length} dropped)`, ...details };
+}
+
+/** How the weights module (assertFinite) and the strategies word a non-finite result. */
+const NON_FINITE = /non-finite|not finite|overflow/i;
+
+/**
+ * global + the coordinate-wise trimmed mean (cutting max(1, floor(trimFraction K)) values at each end from 3 updates
+ * on, none below) or median of the updates.
+ */
+export function coordinateCombine(global: WeightSet, updates: readonly ClientUpdate[], settings: Pick<RobustSettings, 'mode' | 'trimFraction'>): WeightSet {
+  const K = updates.length;
+  const trim = settings.mode === 'median' ? null : K >= 3 ? Math.min(Math.floor((K - 1) / 2), Math.max(1, Math.floor(settings.trimFraction * K))) : 0;
+  const stat = coordinateStatistic(updates.map((u) => u.delta), trim);
+  return global.map((t, ti) => {
+    const values = new Float32Array(t.values.length);
+    for (let i = 0; i < values.length; i++) values[i] = t.values[i] + stat[ti][i];
+    return { name: t.name, shape: [...t.shape], values };
+  });
+}
+
+function largestNorm(updates: readonly ClientUpdate[]): number {
+  let best = 0;
+  let bestNorm = -1;
+  updates.forEach((u, i) => {
+    const n = normOf(u.delta);
+    // A NaN norm cannot come out of screening, but rank it first if it ever does.
+    const key = Number.isNaN(n) ? Infinity : n;
+    if (key > bestNorm) {
+      best = i;
+      bestNorm = key;
+    }
+  });
+  return best;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,113 @@
+/**
+ * The strategy-independent first stage of robust aggregation: checks, sample-count caps, norm clipping and the
+ * direction check, applied to the updates that arrived in a round before anything combines them. Pure.
+ */
+import type { ClientUpdate } from '../strategies/types';
+import type { TensorLayout, WeightSet } from '../weights';
+import { assertSameLayout } from '../weights';
+import { allFinite, coordinateStatistic, cosineWith, median, normOf, scaleDelta } from './stats';
+import type { CappedSamples, ClippedUpdate, DroppedUpdate, RobustSettings, ScreenResult } from './types';
+
+/** The sample count a client declared when it joined (its hello), or undefined if it is not known. */
+export type DeclaredSamples = (clientId: string) => number | undefined;
+
+/**
+ * Screens one round's updates:
+ * 1. always: an update with another layout, a non-finite value, a non-positive or non-integer sample count, or a
+ *    client id seen before this round is dropped with the reason;
+ * 2. unless 'off': the sample count is capped at the client's declared count (hello), the session maximum, and
+ *    sampleFactor x the round's median count;
+ * 3. unless 'off', from 3 updates on: an update whose whole L2 norm exceeds dropFactor x the round's median norm is
+ *    dropped; then, unless 'off': tensor by tensor, every update's L2 norm is clipped to clipFactor x the reference norm of that
+ *    tensor (per tensor, because FedLD aggregates per tensor and an update can be outsized in one tensor only).
+ *    The reference is the median of the round's norms from 3 updates on; with 2 it is the smaller norm (the median
+ *    of two is their mean, which one attacker alone can inflate); with 1 there is nothing to compare, so no clipping;
+ * 4. unless 'off', from 3 updates on: an update whose cosine with the coordinate-wise median of the clipped updates
+ *    is below minCosine is dropped (it points against what most clients agree on, as a sign-flipped update does).
+ */
+export function screenUpdates(layout: readonly TensorLayout[], updates: readonly ClientUpdate[], declared: DeclaredSamples, settings: RobustSettings): ScreenResult {
+  const dropped: DroppedUpdate[] = [];
+  const clipped: ClippedUpdate[] = [];
+  const capped: CappedSamples[] = [];
+  const seen = new Set<string>();
+  let kept: ClientUpdate[] = [];
+  for (const u of updates) {
+    const reason = invalidReason(layout, u, seen);
+    seen.add(u.clientId);
+    if (reason) dropped.push({ clientId: u.clientId, reason });
+    else kept.push(u);
+  }
+  if (settings.mode === 'off' || kept.length === 0) return { kept, dropped, clipped, capped, referenceNorms: null };
+
+  // 2. Sample counts.
+  const own = kept.map((u) => Math.min(u.numSamples, declared(u.clientId) ?? Infinity, settings.maxSamples));
+  const relativeCap = Math.max(1, Math.floor(settings.sampleFactor * median(own)));
+  kept = kept.map((u, i) => {
+    const n = Math.min(own[i], relativeCap);
+    if (n === u.numSamples) return u;
+    capped.push({ clientId: u.clientId, claimed: u.numSamples, capped: n });
+    return { ...u, numSamples: n };
+  });
+
+  // 3. Gross outliers dropped, then norm clipping, tensor by tensor.
+  if (kept.length >= 3) {
+    const whole = kept.map((u) => normOf(u.delta));
+    const med = median(whole);
+    const limit = settings.dropFactor * med;
+    if (settings.outliers === 'shrink') {
+      kept = kept.map((u, i) => {
+        if (whole[i] <= limit) return u;
+        const delta = scaleDelta(u.delta, med / whole[i]);
+        clipped.push({ clientId: u.clientId, norm: whole[i], clippedTo: normOf(delta) });
+        return { ...u, delta };
+      });
+    } else {
+      kept = kept.filter((u, i) => {
+        if (whole[i] <= limit) return true;
+        dropped.push({ clientId: u.clientId, reason: `update norm ${whole[i].toPrecision(3)} is over ${settings.dropFactor} x the round's median norm (${med.toPrecision(3)})` });
+        return false;
+      });
+    }
+  }
+  const norms = kept.map((u) => u.delta.map((t) => normOf([t])));
+  const referenceNorms = kept.length >= 2 ? layout.map((_, ti) => (kept.length >= 3 ? median : minimum)(norms.map((n) => n[ti]))) : null;
+  if (referenceNorms !== null) {
+    kept = kept.map((u, i) => {
+      if (norms[i].every((n, ti) => n <= settings.clipFactor * referenceNorms[ti])) return u;
+      const delta = u.delta.map((t, ti) => {
+        const limit = settings.clipFactor * referenceNorms[ti];
+        return norms[i][ti] <= limit ? t : scaleDelta([t], limit / norms[i][ti])[0];
+      });
+      clipped.push({ clientId: u.clientId, norm: normOf(u.delta), clippedTo: normOf(delta) });
+      return { ...u, delta };
+    });
+  }
+
+  // 4. Direction.
+  if (kept.length >= 3) {
+    const consensus = coordinateStatistic(kept.map((u) => u.delta), null);
+    kept = kept.filter((u) => {
+      const cos = cosineWith(u.delta, consensus);
+      if (cos === null || cos >= settings.minCosine) return true;
+      dropped.push({ clientId: u.clientId, reason: `update points against the round's median update (cosine ${cos.toFixed(3)} < ${settings.minCosine})` });
+      return false;
+    });
+  }
+  return { kept, dropped, clipped, capped, referenceNorms };
+}
+
+function minimum(xs: number[]): number {
+  return Math.min(...xs);
+}
+
+function invalidReason(layout: readonly TensorLayout[], u: ClientUpdate, seen: Set<string>): string | null {
+  if (seen.has(u.clientId)) return 'a second update in the same round';
+  if (!(Number.isInteger(u.numSamples) && u.numSamples > 0)) return `invalid sample count ${u.numSamples}`;
+  try {
+    assertSameLayout(layout, u.delta as WeightSet, 'update');
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (!allFinite(u.delta)) return 'update holds a non-finite value (NaN or Infinity)';
+  return null;
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../rng';
+import { coordinateStatistic, cosineWith, median, normOf } from './stats';
+import { flat, randomDelta } from './test-helpers';
+
+const MAX_FLOAT = 3.4028234663852886e38;
+
+describe('robust statistics against direct references', () => {
+  it('normOf equals sqrt(sum of squares) on random inputs, and is finite for max-float values', () => {
+    const rng = new Rng(3);
+    for (let trial = 0; trial < 20; trial++) {
+      const d = randomDelta(rng, 10 ** (rng.int(6) - 3));
+      const ref = Math.sqrt(flat(d).reduce((s, x) => s + x * x, 0));
+      expect(Math.abs(normOf(d) - ref) / ref).toBeLessThan(1e-12);
+    }
+    const huge = randomDelta(rng);
+    huge.forEach((t) => t.values.fill(-MAX_FLOAT));
+    const n = normOf(huge);
+    expect(Number.isFinite(n)).toBe(true);
+    expect(n / (MAX_FLOAT * Math.sqrt(40))).toBeCloseTo(1, 12);
+  });
+
+  it('median of odd and even lists', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(() => median([])).toThrow();
+  });
+
+  it('coordinate-wise median and trimmed mean equal a per-coordinate sort on random inputs', () => {
+    const rng = new Rng(5);
+    for (const K of [1, 2, 3, 4, 5, 8]) {
+      const deltas = Array.from({ length: K }, () => randomDelta(rng));
+      const columns = flat(deltas[0]).map((_, i) => deltas.map((d) => flat(d)[i]).sort((a, b) => a - b));
+      const refMedian = columns.map((c) => (K % 2 ? c[K >> 1] : (c[K / 2 - 1] + c[K / 2]) / 2));
+      flat(coordinateStatistic(deltas, null)).forEach((x, i) => expect(x).toBeCloseTo(refMedian[i], 12));
+      for (let trim = 0; 2 * trim < K; trim++) {
+        const ref = columns.map((c) => c.slice(trim, K - trim).reduce((s, x) => s + x, 0) / (K - 2 * trim));
+        flat(coordinateStatistic(deltas, trim)).forEach((x, i) => expect(x).toBeCloseTo(ref[i], 12));
+      }
+      expect(() => coordinateStatistic(deltas, Math.ceil(K / 2))).toThrow();
+    }
+  });
+
+  it('cosineWith equals the dot product over the norms; null for a zero vector', () => {
+    const rng = new Rng(9);
+    const a = randomDelta(rng);
+    const b = randomDelta(rng);
+    const ref = b.map((t) => Float64Array.from(t.values));
+    const x = flat(a);
+    const y = flat(b);
+    const dot = x.reduce((s, v, i) => s + v * y[i], 0);
+    const expected = dot / Math.sqrt(x.reduce((s, v) => s + v * v, 0) * y.reduce((s, v) => s + v * v, 0));
+    expect(cosineWith(a, ref)).toBeCloseTo(expected, 12);
+    expect(cosineWith(a, ref.map((r) => r.map((v) => -v)))).toBeCloseTo(-expected, 12);
+    expect(cosineWith(a, ref.map((r) => new Float64Array(r.length)))).toBeNull();
+  });
+});

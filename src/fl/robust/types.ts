@@ -1,0 +1,102 @@
+import type { ClientUpdate } from '../strategies/types';
+
+/**
+ * How the aggregator defends a round against hostile updates (see ./README in defend.ts):
+ * - 'off': no caps, no clipping; only the safety net (non-finite updates and aggregates are dropped, never thrown).
+ * - 'clip' (default): sample counts capped, update norms clipped to a multiple of the round's median norm, updates
+ *   pointing against the round's coordinate-wise median dropped; then the strategy aggregates.
+ * - 'trimmed-mean' / 'median': 'clip' first, then a coordinate-wise trimmed mean / median of the screened updates
+ *   replaces the weighted mean of mean-based strategies (FedAvg, FedProx); other strategies (FedLD) aggregate the
+ *   screened updates themselves and the coordinate-wise statistic is their fallback when they fail.
+ */
+export type RobustMode = 'off' | 'clip' | 'trimmed-mean' | 'median';
+
+export const ROBUST_MODES: readonly RobustMode[] = ['off', 'clip', 'trimmed-mean', 'median'];
+
+export const DEFAULT_ROBUST_MODE: RobustMode = 'clip';
+
+export function isRobustMode(x: unknown): x is RobustMode {
+  return typeof x === 'string' && (ROBUST_MODES as readonly string[]).includes(x);
+}
+
+export interface RobustSettings {
+  mode: RobustMode;
+  /**
+   * From 3 updates on, an update whose L2 norm exceeds dropFactor x the round's median norm is dropped: no honest
+   * client is that far out, and clipping it would still hand it clipFactor x the median (which, under FedLD, lets one
+   * client steer the round's principal direction). Infinity: clip only.
+   */
+  dropFactor: number;
+  /**
+   * What happens to such a gross outlier: 'drop' it, or 'shrink' it to the round's median norm (its size carries no
+   * information, its direction may: a scaled honest update keeps its data's contribution).
+   */
+  outliers: 'drop' | 'shrink';
+  /** Each tensor of an update is clipped to clipFactor x the round's reference norm of that tensor (median norm). */
+  clipFactor: number;
+  /** Session maximum of the sample count any one update may claim. */
+  maxSamples: number;
+  /** An update's sample count is also capped at sampleFactor x the median (already capped) count of the round. */
+  sampleFactor: number;
+  /**
+   * With at least 3 updates, one whose cosine similarity with the round's coordinate-wise median update is below
+   * this is dropped (0: it points against the consensus; a sign-flipped update does).
+   */
+  minCosine: number;
+  /** 'trimmed-mean': share of the values cut at each end of every coordinate (at least one each end from 3 updates). */
+  trimFraction: number;
+}
+
+export const ROBUST_DEFAULTS: Readonly<RobustSettings> = {
+  mode: DEFAULT_ROBUST_MODE,
+  clipFactor: 2,
+  dropFactor: 3,
+  outliers: 'drop',
+  maxSamples: 1_000_000,
+  sampleFactor: 10,
+  minCosine: 0,
+  trimFraction: 0.2,
+};
+
+/** Full settings from a mode name, partial settings, or nothing (the default: 'clip'). Throws on bad values. */
+export function robustSettings(x?: RobustMode | Partial<RobustSettings>): RobustSettings {
+  const s: RobustSettings = typeof x === 'string' ? { ...ROBUST_DEFAULTS, mode: x } : { ...ROBUST_DEFAULTS, ...x };
+  if (!isRobustMode(s.mode)) throw new Error(`robust: unknown mode "${String(s.mode)}"`);
+  if (!(s.clipFactor >= 1 && Number.isFinite(s.clipFactor))) throw new Error(`robust: clipFactor must be a finite number >= 1, got ${s.clipFactor}`);
+  if (!(s.dropFactor >= s.clipFactor)) throw new Error(`robust: dropFactor must be at least clipFactor (${s.clipFactor}), got ${s.dropFactor}`);
+  if (s.outliers !== 'drop' && s.outliers !== 'shrink') throw new Error(`robust: outliers must be 'drop' or 'shrink', got ${String(s.outliers)}`);
+  if (!(Number.isInteger(s.maxSamples) && s.maxSamples >= 1)) throw new Error(`robust: maxSamples must be a positive integer, got ${s.maxSamples}`);
+  if (!(s.sampleFactor >= 1 && Number.isFinite(s.sampleFactor))) throw new Error(`robust: sampleFactor must be a finite number >= 1, got ${s.sampleFactor}`);
+  if (!(s.minCosine >= -1 && s.minCosine <= 1)) throw new Error(`robust: minCosine must be in [-1, 1], got ${s.minCosine}`);
+  if (!(s.trimFraction >= 0 && s.trimFraction < 0.5)) throw new Error(`robust: trimFraction must be in [0, 0.5), got ${s.trimFraction}`);
+  return s;
+}
+
+export interface DroppedUpdate {
+  clientId: string;
+  reason: string;
+}
+
+export interface ClippedUpdate {
+  clientId: string;
+  /** L2 norm as sent. */
+  norm: number;
+  /** L2 norm after clipping. */
+  clippedTo: number;
+}
+
+export interface CappedSamples {
+  clientId: string;
+  claimed: number;
+  capped: number;
+}
+
+/** What screening left of a round's updates, and why the rest is gone or changed. */
+export interface ScreenResult {
+  kept: ClientUpdate[];
+  dropped: DroppedUpdate[];
+  clipped: ClippedUpdate[];
+  capped: CappedSamples[];
+  /** Per tensor, the norm clipping was relative to (null when there was none: 'off', or a single update). */
+  referenceNorms: number[] | null;
+}

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createWireCodec } from '../fl/codec';
+import { subsetDataset } from '../fl/data/dataset';
+import { loadMnistNode } from '../fl/data/node-loaders';
+import { partitionIndices } from '../fl/data/partition';
+import { splitTrainEval } from '../fl/data/split';
+import { InMemoryNetwork } from '../fl/in-memory-transport';
+import { TfLocalTrainer, type LocalTrainer } from '../fl/local-trainer';
+import { buildModel, getWeights, mlpSpec } from '../fl/models';
+import type { SessionConfig } from '../fl/protocol';
+import { AuthenticatedTransport } from './authenticated-transport';
+import { SessionNode } from './session-node';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const MAX_FLOAT = 3.4028234663852886e38;
+const spec = mlpSpec([28, 28, 1], 10, [16]);
+// float32 on the wire: float16 would turn max-float into Infinity, which is refused on receipt anyway.
+const config: SessionConfig = {
+  model: spec,
+  strategy: { name: 'fedavg' },
+  train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 },
+  rounds: 3,
+  minClients: 2,
+  fraction: 1,
+  roundDeadlineMs: 5_000,
+  decomposition: 'off',
+  decompositionEvery: 1,
+  codec: 'float32',
+  seed: 4,
+  demo: { partition: { kind: 'iid' }, clients: 4 },
+};
+
+/** Trains honestly, then reports every value as +-float32 max and a billion samples. */
+function maxFloatTrainer(inner: LocalTrainer): LocalTrainer {
+  return {
+    train: async (req, hooks) => {
+      const r = await inner.train(req, hooks);
+      const delta = r.delta.map((t) => ({ ...t, values: t.values.map((v) => (v < 0 ? -MAX_FLOAT : MAX_FLOAT)) }));
+      return { ...r, delta, numSamples: 1_000_000_000 };
+    },
+    evaluate: (model, ws) => inner.evaluate(model, ws),
+    info: () => inner.info(),
+  };
+}
+
+describe('a session with a client sending max-float updates', () => {
+  it('the host drops them with a reason in its log, and the session loop runs every round to the end', async () => {
+    const train = loadMnistNode('train', 1200);
+    const test = loadMnistNode('test', 300);
+    const parts = partitionIndices(train.labels, 10, 4, { kind: 'iid' }, 1);
+    const network = new InMemoryNetwork({ codec: createWireCodec('float32') });
+    const logs: string[] = [];
+    const nodes = ['host', 'ann', 'bob', 'evil'].map((name, k) => {
+      const local = splitTrainEval(subsetDataset(train, parts.clients[k]), 0.2, k);
+      const honest = new TfLocalTrainer(local.train, local.eval, () => 'cpu');
+      const trainer = name === 'evil' ? maxFloatTrainer(honest) : honest;
+      return new SessionNode({ transport: new AuthenticatedTransport(network.endpoint(`peer-${name}`), { secret: 'secret-1' }), name, trainer: () => trainer, timing: { heartbeatMs: 100, silenceMs: 600, voteTimeoutMs: 400, retryRoundMs: 50, welcomeTimeoutMs: 2_000 }, onLog: (level, text) => logs.push(`${name} ${level}: ${text}`) });
+    });
+    const [host, ...members] = nodes;
+    await host.host(config, await getWeights(buildModel(spec, 4)));
+    await Promise.all(members.map((m) => m.join(host.selfId)));
+    while (host.clients.filter((c) => c.numSamples > 0).length < 4) await new Promise((r) => setTimeout(r, 10));
+    await host.start();
+    expect(host.rounds.map((r) => r.round)).toEqual([1, 2, 3]);
+    for (const r of host.rounds) expect(r.participants).not.toContain('peer-evil');
+    expect(logs.filter((l) => /host warn: rejected from evil: update dropped by the robust aggregation/.test(l))).toHaveLength(3);
+    nodes.forEach((n) => n.leave());
+  });
+});
