@@ -274,6 +274,12 @@ export class RoundEngine {
     }
   }
 
+  /**
+   * The trust boundary for updates. The codec (validateMessage) proved the message well-formed; only here is the
+   * current model layout known, so the delta and its extras are checked against it, and scanned for non-finite
+   * values, exactly once. Everything downstream (strategies, aggregators, robust filters) trusts accepted updates
+   * and re-checks only what it computes itself (the aggregated model, which finite inputs can still overflow).
+   */
   private acceptUpdate(from: string, msg: UpdateMessage): void {
     const w = this.updateWaiter;
     if (!w || msg.round !== w.round) return this.reject(from, `stale update for round ${msg.round} (current round ${w?.round ?? 'none'})`);

@@ -1,0 +1,68 @@
+import { describe, expect, it, vi } from 'vitest';
+import { RoundEngine, type EngineConfig } from './engine';
+import { InMemoryNetwork } from './in-memory-transport';
+import { mlpSpec } from './models';
+import { PROTOCOL_VERSION } from './protocol';
+import type { StrategyConfig } from './strategies/types';
+import * as weights from './weights';
+import type { WeightSet } from './weights';
+
+// Every importer of ./weights (engine, strategies, aggregators) gets this spied assertFinite.
+vi.mock('./weights', async (importOriginal) => {
+  const original = await importOriginal<typeof import('./weights')>();
+  return { ...original, assertFinite: vi.fn(original.assertFinite) };
+});
+
+const metrics = { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 5, samplesPerSecond: 100 };
+const layout = (rng: () => number): WeightSet => [
+  { name: 'fc1/kernel', shape: [4, 3], values: Float32Array.from({ length: 12 }, rng) },
+  { name: 'fc1/bias', shape: [3], values: Float32Array.from({ length: 3 }, rng) },
+];
+
+/** Runs `rounds` rounds with K clients; returns, per delta a client sent, how often its values were scanned for finiteness. */
+async function scansPerDelta(strategy: StrategyConfig, clients: number, rounds: number): Promise<number[]> {
+  const spy = vi.mocked(weights.assertFinite);
+  spy.mockClear();
+  let seed = 1;
+  const rng = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.1;
+  // shareMessages: the engine sees the clients' own objects, so a scan can be matched to the delta it read.
+  const network = new InMemoryNetwork({ shareMessages: true });
+  const config: EngineConfig = {
+    model: mlpSpec([4], 3, []),
+    strategy,
+    train: { localEpochs: 1, batchSize: 8, learningRate: 0.1 },
+    minClients: 1,
+    fraction: 1,
+    decomposition: 'off',
+    decompositionEvery: 1,
+    seed: 1,
+    timing: { roundDeadlineMs: 2000, evalDeadlineMs: 2000 },
+  };
+  const engine = new RoundEngine(network.endpoint('agg'), config, { weights: layout(rng) });
+  const sent: Float32Array[] = [];
+  for (let k = 0; k < clients; k++) {
+    const ep = network.endpoint(`c${k}`);
+    ep.onMessage((from, m) => {
+      if (m.type !== 'round-start') return;
+      const delta = layout(rng);
+      sent.push(...delta.map((t) => t.values));
+      ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta, numSamples: 10 + k, metrics });
+    });
+    ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: `c${k}`, backend: 'test', numSamples: 10 + k, labelHistogram: [5, 5, 5] });
+  }
+  await engine.waitForClients(clients, 2000);
+  for (let r = 0; r < rounds; r++) expect((await engine.runRound())?.participants).toHaveLength(clients);
+  const scanned = spy.mock.calls.flatMap(([set]) => set.map((t) => t.values));
+  return sent.map((values) => scanned.filter((s) => s === values).length);
+}
+
+describe('one trust boundary for updates', () => {
+  const strategies: StrategyConfig[] = [{ name: 'fedavg' }, { name: 'fedld' }, { name: 'fedavg', serverOpt: 'adam' }];
+  for (const strategy of strategies) {
+    it(`${JSON.stringify(strategy)}: every update tensor is scanned for finiteness exactly once per round`, async () => {
+      const counts = await scansPerDelta(strategy, 4, 3);
+      expect(counts).toHaveLength(4 * 3 * 2);
+      expect(counts).toEqual(counts.map(() => 1));
+    });
+  }
+});
