@@ -66,3 +66,32 @@ describe('one trust boundary for updates', () => {
     });
   }
 });
+
+describe('the aggregated model is still checked', () => {
+  it('finite updates that overflow float32 fail the round instead of becoming the global model', async () => {
+    const network = new InMemoryNetwork({ shareMessages: true });
+    const big = (): WeightSet => [{ name: 'fc1/kernel', shape: [2, 2], values: new Float32Array(4).fill(3e38) }];
+    const events: string[] = [];
+    const config: EngineConfig = {
+      model: mlpSpec([2], 2, []),
+      strategy: { name: 'fedavg' },
+      train: { localEpochs: 1, batchSize: 8, learningRate: 0.1 },
+      minClients: 1,
+      fraction: 1,
+      decomposition: 'off',
+      decompositionEvery: 1,
+      seed: 1,
+      timing: { roundDeadlineMs: 2000, evalDeadlineMs: 2000 },
+    };
+    const engine = new RoundEngine(network.endpoint('agg'), config, { weights: big() }, { onEvent: (e) => e.kind === 'round-failed' && events.push(e.reason) });
+    const ep = network.endpoint('c');
+    ep.onMessage((from, m) => {
+      if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: big(), numSamples: 1, metrics });
+    });
+    ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'c', backend: 'test', numSamples: 1, labelHistogram: [1, 1] });
+    await engine.waitForClients(1, 2000);
+    expect(await engine.runRound()).toBeNull();
+    expect(events).toEqual([expect.stringMatching(/aggregation failed: .*non-finite/)]);
+    expect(Array.from(engine.globalWeights[0].values)).toEqual([3e38, 3e38, 3e38, 3e38].map(Math.fround));
+  });
+});

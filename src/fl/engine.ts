@@ -387,7 +387,7 @@ export class RoundEngine {
     let aggregated;
     try {
       aggregated = this.strategy.aggregate(previousGlobal, updates, previousState, { round: roundNumber, population: candidates.length });
-      assertFinite(aggregated.weights, 'aggregated global model');
+      // strategyRuntime already refused a non-finite result (finite updates can still overflow); only the layout is left.
       assertSameLayout(this.layout, aggregated.weights, 'aggregated global model');
     } catch (e) {
       this.emit({ kind: 'round-failed', round: roundNumber, reason: `aggregation failed: ${errorText(e)}` });
