@@ -4,7 +4,7 @@
  * name the tensor ('update.delta[1] "fc1/bias": shape [65] holds 65 values but 64 were sent').
  */
 import * as v from 'valibot';
-import type { NamedTensor, WeightSet } from '../weights';
+import { firstNonFinite, type NamedTensor, type WeightSet } from '../weights';
 import type { WireLimits } from './limits';
 import { describe, isRecord, RELATIVE } from './schema-primitives';
 
@@ -42,9 +42,8 @@ function checkTensor(x: unknown, at: string, limits: WireLimits): NamedTensor {
   const values = t.values as Float32Array;
   const size = shape.reduce((a, b) => a * b, 1);
   if (values.length !== size) problem(where, `shape [${shape}] holds ${size} values but ${values.length} were sent`);
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) problem(where, `non-finite value ${values[i]} at index ${i}`);
-  }
+  const bad = firstNonFinite(values);
+  if (bad >= 0) problem(where, `non-finite value ${values[bad]} at index ${bad}`);
   return { name, shape: [...shape], values };
 }
 

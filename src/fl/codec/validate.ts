@@ -65,7 +65,20 @@ export function validateMessage(x: unknown, limits: WireLimits = WIRE_LIMITS): V
   const type = (x as { type: MessageType }).type;
   const result = v.safeParse(messageSchemas(limits).messages[type] as v.GenericSchema<unknown, Message>, x, { abortEarly: true });
   if (!result.success) return { ok: false, reason: reasonOf(type, result.issues[0]) };
-  return { ok: true, message: withoutUndefined(result.output) };
+  const message = withoutUndefined(result.output);
+  validated.add(message);
+  return { ok: true, message };
+}
+
+/** The messages validateMessage returned (weakly held): their tensors were found finite then. */
+const validated = new WeakSet<Message>();
+
+/**
+ * Whether `message` is an object validateMessage returned: then its tensors were already scanned for finiteness
+ * and need not be again (the round engine's acceptance uses this; anything else is checked in full).
+ */
+export function wasValidated(message: Message): boolean {
+  return validated.has(message);
 }
 
 /** Checks a weight set on its own; throws an Error naming `path`. */
