@@ -75,9 +75,15 @@ function firstMessage(schema: v.GenericSchema, x: unknown): string {
   return result.success ? 'invalid value' : result.issues[0].message;
 }
 
+/** Optional fields given as undefined are left out, as if absent. */
+function withoutUndefined<T extends object>(o: T): T {
+  for (const key of Object.keys(o) as (keyof T)[]) if (o[key] === undefined) delete o[key];
+  return o;
+}
+
 /**
- * A plain object with these fields; other fields are dropped. A missing required field is reported by its own
- * schema ("expected an integer, got a value of type undefined").
+ * A plain object with these fields; other fields are dropped, and so are optional ones given as undefined. A
+ * missing required field is reported by its own schema ("expected an integer, got a value of type undefined").
  */
 export const record = <E extends v.ObjectEntries>(entries: E) =>
   v.pipe(
@@ -86,6 +92,7 @@ export const record = <E extends v.ObjectEntries>(entries: E) =>
       const key = issue.path?.[0]?.key;
       return typeof key === 'string' && key in entries ? firstMessage(entries[key] as v.GenericSchema, undefined) : `expected an object, got ${describe(issue.input)}`;
     }),
+    v.transform(withoutUndefined),
   );
 
 /** A plain object of at most maxEntries values of one schema under names `keyOk` accepts. */

@@ -36,6 +36,9 @@ describe('message schemas (one definition per message)', () => {
     expect(result.ok && 'extras' in result.message).toBe(false);
     const bye = validateMessage({ ...byType('bye'), term: undefined });
     expect(bye.ok && 'term' in bye.message).toBe(false);
+    const start = byType('round-start');
+    const nested = validateMessage({ ...start, train: { ...start.train, optimizer: undefined, momentum: undefined } });
+    expect(nested.ok && Object.keys((nested.message as typeof start).train)).toEqual(['localEpochs', 'batchSize', 'learningRate', 'seed']);
   });
 
   it('checks a list bound before reading any entry', () => {

@@ -49,12 +49,6 @@ function parse<S extends v.GenericSchema>(schema: S, x: unknown, path: string): 
   return result.output;
 }
 
-/** Optional fields a peer sent as undefined are left out, as if absent. */
-function withoutUndefined<T extends object>(m: T): T {
-  for (const key of Object.keys(m) as (keyof T)[]) if (m[key] === undefined) delete m[key];
-  return m;
-}
-
 /**
  * Validates anything claiming to be a Message. On success the returned message is a fresh object with only
  * the known fields (tensor values are shared, not copied).
@@ -65,7 +59,7 @@ export function validateMessage(x: unknown, limits: WireLimits = WIRE_LIMITS): V
   const type = (x as { type: MessageType }).type;
   const result = v.safeParse(messageSchemas(limits).messages[type] as v.GenericSchema<unknown, Message>, x, { abortEarly: true });
   if (!result.success) return { ok: false, reason: reasonOf(type, result.issues[0]) };
-  const message = withoutUndefined(result.output);
+  const message = result.output;
   validated.add(message);
   return { ok: true, message };
 }
