@@ -3,7 +3,7 @@ import type { WeightSet } from '../weights';
 
 /**
  * Sample-count-weighted mean of the client updates (FedAvg; FedProx aggregates the same way).
- * The updates are trusted: the round engine accepted them (layout and finiteness, see RoundEngine.acceptUpdate).
+ * The updates are trusted: the round engine accepted them, once (layout and finiteness, see RoundEngine.acceptUpdate).
  */
 export class FedAvgAggregator implements Aggregator {
   aggregate(global: WeightSet, updates: ClientUpdate[]): WeightSet {

@@ -122,7 +122,7 @@ export class FedLdAggregator implements Aggregator {
 
   /**
    * Checks of this aggregator's own state and inputs. The update deltas themselves are trusted: the round engine
-   * checked their layout and finiteness once, on accepting them (RoundEngine.acceptUpdate); `next` is checked above
+   * checked their layout once, on accepting them, and their values were scanned once, there or by validateMessage (see RoundEngine.acceptUpdate); `next` is checked above
    * because finite inputs can still overflow.
    */
   private validate(global: WeightSet, updates: ClientUpdate[]): void {
