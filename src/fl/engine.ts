@@ -11,6 +11,7 @@ import { robustAggregate, robustSettings, type RobustMode, type RobustSettings }
 import type { Transport } from './transport';
 import type { TensorLayout, WeightSet } from './weights';
 import { addScaledWeights, assertFinite, assertSameLayout, layoutOf } from './weights';
+import { wasValidated } from './codec/validate';
 
 export interface EngineConfig {
   model: ModelSpec;
@@ -291,17 +292,26 @@ export class RoundEngine {
     }
   }
 
+  /**
+   * The trust boundary for updates. Only here is the current model layout known, so the delta and its extras are
+   * checked against it; their values are scanned for NaN/Infinity exactly once: by validateMessage when the message
+   * came through the wire codec (which must refuse non-finite tensors anyway), else here. Everything downstream
+   * (strategies, aggregators, robust filters) trusts accepted updates and re-checks only what it computes itself
+   * (the aggregated model, which finite inputs can still overflow: strategyRuntime checks it).
+   */
   private acceptUpdate(from: string, msg: UpdateMessage): void {
     const w = this.updateWaiter;
     if (!w || msg.round !== w.round) return this.reject(from, `stale update for round ${msg.round} (current round ${w?.round ?? 'none'})`);
     if (w.received.has(from)) return this.reject(from, `duplicate update for round ${msg.round}`);
     if (!w.expected.has(from)) return this.reject(from, `update for round ${msg.round} from a client not selected for it`);
     try {
+      // A message the wire codec decoded was scanned by validateMessage; one handed over in memory is scanned here.
+      const scanned = wasValidated(msg);
       assertSameLayout(this.layout, msg.delta, `update from ${from}`);
-      assertFinite(msg.delta, `update from ${from}`);
+      if (!scanned) assertFinite(msg.delta, `update from ${from}`);
       for (const [name, extra] of Object.entries(msg.extras ?? {})) {
         assertSameLayout(this.layout, extra, `update from ${from}: ${name}`);
-        assertFinite(extra, `update from ${from}: ${name}`);
+        if (!scanned) assertFinite(extra, `update from ${from}: ${name}`);
       }
       if (!(Number.isInteger(msg.numSamples) && msg.numSamples > 0)) throw new Error(`update from ${from}: invalid sample count ${msg.numSamples}`);
     } catch (e) {

@@ -50,13 +50,17 @@ export function assertSameLayout(reference: readonly TensorLayout[], candidate: 
   }
 }
 
+/** The index of the first NaN or ±Infinity in `values`, or -1: the one finiteness scan (see assertFinite). */
+export function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}
+
 /** Throws unless every value is finite (no NaN, no ±Infinity). */
 export function assertFinite(weights: WeightSet, what = 'weights'): void {
   for (const t of weights) {
-    const v = t.values;
-    for (let i = 0; i < v.length; i++) {
-      if (!Number.isFinite(v[i])) throw new Error(`${what}: tensor "${t.name}" has a non-finite value (${v[i]}) at index ${i}`);
-    }
+    const i = firstNonFinite(t.values);
+    if (i >= 0) throw new Error(`${what}: tensor "${t.name}" has a non-finite value (${t.values[i]}) at index ${i}`);
   }
 }
 

@@ -5,6 +5,7 @@
  * nullable; the simulator's result is a special case and validates as it is.
  */
 import * as v from 'valibot';
+import { ROBUST_MODES } from '../fl/robust/types';
 
 const finite = v.pipe(v.number(), v.finite());
 const nonNegative = v.pipe(v.number(), v.finite(), v.minValue(0));
@@ -88,6 +89,17 @@ export const RunConfigSchema = v.object({
   validation: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
   evaluateOn: v.optional(v.picklist(['test', 'validation'])),
   workers: v.optional(positiveInt),
+  /** The aggregator's defence (a mode name, or detailed robust settings). */
+  robust: v.optional(v.union([v.picklist(ROBUST_MODES), v.record(v.string(), v.unknown())])),
+  /** Simulated attackers, when any. */
+  attack: v.optional(
+    v.nullable(
+      v.object({
+        attackers: count,
+        attacks: v.array(v.object({ kind: v.picklist(['scale', 'signflip', 'nan', 'max-float', 'inflate-samples']), factor: v.optional(v.number()), samples: v.optional(v.number()) })),
+      }),
+    ),
+  ),
 });
 
 export const PartitionSummarySchema = v.object({

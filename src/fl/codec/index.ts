@@ -22,6 +22,7 @@ export {
   validateModelSpec,
   validateStrategyConfig,
   validateWeightSet,
+  wasValidated,
   type ValidationResult,
 } from './validate';
 export {

@@ -1,352 +1,29 @@
 /**
- * Typed guards for everything a peer can send. validateMessage checks shape, types and bounds and returns a
- * fresh message holding only the known fields. Round staleness and the current model's layout are the round
- * engine's job (checkUpdateAgainstLayout helps with the latter).
+ * The trust boundary for everything a peer sends. validateMessage runs the message's schema (./schema.ts, the one
+ * definition of every message) and returns a fresh message holding only the known fields, or a path-based reason.
+ * What it returns is trusted downstream; the one check left to the round engine is the current model's layout,
+ * which only it knows (checkUpdateAgainstLayout helps).
  */
-import { AGGREGATION_MODES, type AggregationMode } from '../async/mode';
-import { STALENESS_KINDS, type StalenessConfig } from '../async/staleness';
-import type { ModelSpec } from '../models';
-import { AUTH_NONCE_HEX_LENGTH, AUTH_PROOF_HEX_LENGTH, PROTOCOL_VERSION } from '../protocol';
-import type {
-  AuthChallengeMessage,
-  AuthHelloMessage,
-  AuthProofMessage,
-  ByeMessage,
-  CheckpointMessage,
-  DecompositionMode,
-  ErrorMessage,
-  RosterMessage,
-  SessionConfig,
-  WeightCodecChoice,
-  WelcomeMessage,
-  EvalRequestMessage,
-  EvalResultMessage,
-  HelloMessage,
-  LocalMetrics,
-  Message,
-  MessageType,
-  RoundResultMessage,
-  RoundStartMessage,
-  TrainConfig,
-  UpdateMessage,
-  VoteMessage,
-  VoteRequestMessage,
-} from '../protocol';
-import { isLocalOptimizerName, LOCAL_OPTIMIZERS } from '../local-optimizer';
-import { checkStrategyConfig } from '../strategies/registry';
-import type { Extras, ServerState, StrategyConfig } from '../strategies/types';
-import type { PartitionSpec } from '../data/partition';
-import type { NamedTensor, TensorLayout, WeightSet } from '../weights';
-import { ROBUST_MODES } from '../robust/types';
+import * as v from 'valibot';
+import type { ModelSpec } from '../model-spec';
+import { PROTOCOL_VERSION, type Message, type MessageType, type UpdateMessage } from '../protocol';
+import type { StrategyConfig } from '../strategies/types';
+import type { TensorLayout, WeightSet } from '../weights';
 import { quoteForReason } from './errors';
 import { WIRE_LIMITS, type WireLimits } from './limits';
+import { messageSchemas, strategyConfigSchema } from './schema';
+import { describe, reasonOf } from './schema-primitives';
+import { weightSetSchema } from './tensor-schema';
+
+export { MAX_EXTRAS_PER_MESSAGE } from './schema';
+export { validateShape } from './tensor-schema';
 
 export type ValidationResult = { ok: true; message: Message } | { ok: false; reason: string };
 
-export const MESSAGE_TYPES: readonly MessageType[] = [
-  'hello',
-  'round-start',
-  'update',
-  'eval-request',
-  'eval-result',
-  'round-result',
-  'bye',
-  'error',
-  'welcome',
-  'roster',
-  'checkpoint',
-  'vote-request',
-  'vote',
-  'auth-hello',
-  'auth-challenge',
-  'auth-proof',
-];
+export const MESSAGE_TYPES = Object.keys(messageSchemas().messages) as readonly MessageType[];
 
 export function isMessageType(x: unknown): x is MessageType {
   return typeof x === 'string' && (MESSAGE_TYPES as readonly string[]).includes(x);
-}
-
-/** Thrown inside this module only; validateMessage turns it into { ok: false, reason }. */
-class Invalid extends Error {}
-
-function fail(path: string, problem: string): never {
-  throw new Invalid(`${path}: ${problem}`);
-}
-
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (Array.isArray(x)) return 'an array';
-  if (x instanceof Uint8Array) return 'binary data';
-  if (typeof x === 'string') return `a string`;
-  if (typeof x === 'number') return `${x}`;
-  return `a value of type ${typeof x}`;
-}
-
-function record(x: unknown, path: string): Record<string, unknown> {
-  if (typeof x !== 'object' || x === null || Array.isArray(x) || ArrayBuffer.isView(x)) {
-    fail(path, `expected an object, got ${describe(x)}`);
-  }
-  return x as Record<string, unknown>;
-}
-
-function finite(x: unknown, path: string): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) fail(path, `expected a finite number, got ${describe(x)}`);
-  return x;
-}
-
-function inRange(x: unknown, path: string, lo: number, hi: number): number {
-  const n = finite(x, path);
-  if (n < lo || n > hi) fail(path, `${n} is outside [${lo}, ${hi}]`);
-  return n;
-}
-
-function integer(x: unknown, path: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof x !== 'number' || !Number.isSafeInteger(x)) fail(path, `expected an integer, got ${describe(x)}`);
-  if (x < min || x > max) fail(path, `${x} is outside [${min}, ${max}]`);
-  return x;
-}
-
-function string(x: unknown, path: string, limits: WireLimits, maxLength = limits.maxStringLength): string {
-  if (typeof x !== 'string') fail(path, `expected a string, got ${describe(x)}`);
-  if (x.length > maxLength) fail(path, `string of ${x.length} characters exceeds ${maxLength}`);
-  return x;
-}
-
-/** Exactly `length` lowercase hex characters (auth nonces and proofs). */
-function hex(x: unknown, path: string, length: number): string {
-  if (typeof x !== 'string') fail(path, `expected a string, got ${describe(x)}`);
-  if (x.length !== length || !/^[0-9a-f]*$/.test(x)) fail(path, `expected ${length} lowercase hex characters`);
-  return x;
-}
-
-function array(x: unknown, path: string, maxLength: number): unknown[] {
-  if (!Array.isArray(x)) fail(path, `expected an array, got ${describe(x)}`);
-  if (x.length > maxLength) fail(path, `array of ${x.length} entries exceeds ${maxLength}`);
-  return x;
-}
-
-function integerArray(x: unknown, path: string, maxLength: number, min: number, max: number): number[] {
-  return array(x, path, maxLength).map((d, i) => integer(d, `${path}[${i}]`, min, max));
-}
-
-function boolean(x: unknown, path: string): boolean {
-  if (typeof x !== 'boolean') fail(path, `expected true or false, got ${describe(x)}`);
-  return x;
-}
-
-function nullableFinite(x: unknown, path: string): number | null {
-  return x === null ? null : finite(x, path);
-}
-
-export function validateShape(x: unknown, path: string, limits: WireLimits = WIRE_LIMITS): number[] {
-  const shape = integerArray(x, path, limits.maxTensorRank, 0, Number.MAX_SAFE_INTEGER);
-  let size = 1;
-  for (const d of shape) {
-    size *= d;
-    if (!Number.isSafeInteger(size)) fail(path, `shape [${shape}] is too large`);
-  }
-  return shape;
-}
-
-function tensor(x: unknown, path: string, limits: WireLimits): NamedTensor {
-  const t = record(x, path);
-  const name = string(t.name, `${path}.name`, limits, limits.maxTensorNameLength);
-  if (name.length === 0) fail(`${path}.name`, 'empty tensor name');
-  const where = `${path} "${name}"`;
-  const shape = validateShape(t.shape, `${where}.shape`, limits);
-  if (!(t.values instanceof Float32Array)) fail(`${where}.values`, `expected a Float32Array, got ${describe(t.values)}`);
-  const values = t.values;
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (values.length !== size) fail(where, `shape [${shape}] holds ${size} values but ${values.length} were sent`);
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) fail(where, `non-finite value ${values[i]} at index ${i}`);
-  }
-  return { name, shape, values };
-}
-
-export function validateWeightSet(x: unknown, path: string, limits: WireLimits = WIRE_LIMITS): WeightSet {
-  const tensors = array(x, path, limits.maxTensorsPerWeightSet).map((t, i) => tensor(t, `${path}[${i}]`, limits));
-  const seen = new Set<string>();
-  for (const t of tensors) {
-    if (seen.has(t.name)) fail(path, `tensor name "${t.name}" appears twice`);
-    seen.add(t.name);
-  }
-  return tensors;
-}
-
-function serverState(x: unknown, path: string, limits: WireLimits): ServerState | null {
-  if (x === null) return null;
-  const s = record(x, path);
-  const tensors = record(s.tensors, `${path}.tensors`);
-  const values = record(s.values, `${path}.values`);
-  const names = (r: Record<string, unknown>, where: string) => {
-    const keys = Object.keys(r);
-    if (keys.length > limits.maxMapEntries) fail(where, `${keys.length} entries exceed ${limits.maxMapEntries}`);
-    keys.forEach((k) => string(k, `${where} key`, limits, limits.maxTensorNameLength));
-    return keys;
-  };
-  return {
-    strategy: string(s.strategy, `${path}.strategy`, limits),
-    steps: integer(s.steps, `${path}.steps`),
-    tensors: Object.fromEntries(names(tensors, `${path}.tensors`).map((k) => [k, validateWeightSet(tensors[k], `${path}.tensors.${k}`, limits)])),
-    values: Object.fromEntries(names(values, `${path}.values`).map((k) => [k, finite(values[k], `${path}.values.${k}`)])),
-  };
-}
-
-export function validateModelSpec(x: unknown, path: string, limits: WireLimits = WIRE_LIMITS): ModelSpec {
-  const m = record(x, path);
-  const dim = limits.maxModelDimension;
-  const numClasses = integer(m.numClasses, `${path}.numClasses`, 2, limits.maxClasses);
-  const hidden = () => integerArray(m.hidden, `${path}.hidden`, limits.maxHiddenLayers, 1, dim);
-  switch (m.kind) {
-    case 'mlp': {
-      const inputShape = integerArray(m.inputShape, `${path}.inputShape`, 4, 1, dim);
-      if (inputShape.length === 0) fail(`${path}.inputShape`, 'must have at least one dimension');
-      return { kind: 'mlp', inputShape, hidden: hidden(), numClasses };
-    }
-    case 'cnn': {
-      const inputShape = integerArray(m.inputShape, `${path}.inputShape`, 3, 1, dim);
-      if (inputShape.length !== 3) fail(`${path}.inputShape`, `expected [height, width, channels], got [${inputShape}]`);
-      const filters = integerArray(m.filters, `${path}.filters`, 2, 1, dim);
-      if (filters.length !== 2) fail(`${path}.filters`, `expected two filter counts, got [${filters}]`);
-      const dense = integer(m.dense, `${path}.dense`, 1, dim);
-      return {
-        kind: 'cnn',
-        inputShape: [inputShape[0], inputShape[1], inputShape[2]],
-        filters: [filters[0], filters[1]],
-        dense,
-        numClasses,
-      };
-    }
-    case 'tabular':
-      return { kind: 'tabular', features: integer(m.features, `${path}.features`, 1, dim), hidden: hidden(), numClasses };
-    default:
-      fail(`${path}.kind`, `unknown model kind ${quoteForReason(m.kind)}`);
-  }
-}
-
-/** Hyper-parameters checked against the strategy's declaration in the registry (names, ranges, options). */
-export function validateStrategyConfig(x: unknown, path: string): StrategyConfig {
-  const s = record(x, path);
-  try {
-    return checkStrategyConfig(s, path);
-  } catch (e) {
-    throw new Invalid((e as Error).message);
-  }
-}
-
-/** Strategy tensors beside the weights or the delta: at most this many named weight sets. */
-export const MAX_EXTRAS_PER_MESSAGE = 4;
-
-function extras(x: unknown, path: string, limits: WireLimits): Extras {
-  const r = record(x, path);
-  const keys = Object.keys(r);
-  if (keys.length > MAX_EXTRAS_PER_MESSAGE) fail(path, `${keys.length} entries exceed ${MAX_EXTRAS_PER_MESSAGE}`);
-  const out: Extras = {};
-  for (const key of keys) {
-    if (!/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(key)) fail(path, `invalid entry name ${quoteForReason(key)}`);
-    out[key] = validateWeightSet(r[key], `${path}.${key}`, limits);
-  }
-  return out;
-}
-
-/** The optional local-optimizer fields of a train config. */
-function optimizerFields(t: Record<string, unknown>, path: string): Pick<TrainConfig, 'optimizer' | 'momentum'> {
-  const out: Pick<TrainConfig, 'optimizer' | 'momentum'> = {};
-  if (t.optimizer !== undefined) {
-    if (!isLocalOptimizerName(t.optimizer)) fail(`${path}.optimizer`, `expected one of ${LOCAL_OPTIMIZERS.map((o) => o.name).join(', ')}, got ${quoteForReason(t.optimizer)}`);
-    out.optimizer = t.optimizer;
-  }
-  if (t.momentum !== undefined) out.momentum = inRange(t.momentum, `${path}.momentum`, 0, 1);
-  return out;
-}
-
-function trainConfig(x: unknown, path: string): TrainConfig {
-  const t = record(x, path);
-  return {
-    localEpochs: integer(t.localEpochs, `${path}.localEpochs`, 1),
-    batchSize: integer(t.batchSize, `${path}.batchSize`, 1),
-    learningRate: inRange(t.learningRate, `${path}.learningRate`, Number.MIN_VALUE, Number.MAX_VALUE),
-    ...optimizerFields(t, path),
-    seed: integer(t.seed, `${path}.seed`, Number.MIN_SAFE_INTEGER),
-  };
-}
-
-const DECOMPOSITION_MODES: readonly DecompositionMode[] = ['exact', 'proxy', 'off'];
-const CODEC_CHOICES: readonly WeightCodecChoice[] = ['float32', 'float16', 'int8'];
-
-function oneOf<T extends string>(x: unknown, options: readonly T[], path: string): T {
-  if (typeof x !== 'string' || !(options as readonly string[]).includes(x)) fail(path, `expected one of ${options.join(', ')}, got ${quoteForReason(x)}`);
-  return x as T;
-}
-
-function partitionSpec(x: unknown, path: string): PartitionSpec {
-  const p = record(x, path);
-  switch (p.kind) {
-    case 'iid':
-      return { kind: 'iid' };
-    case 'dirichlet':
-      return { kind: 'dirichlet', alpha: inRange(p.alpha, `${path}.alpha`, Number.MIN_VALUE, Number.MAX_VALUE) };
-    case 'shards':
-      return { kind: 'shards' };
-    default:
-      fail(`${path}.kind`, `unknown partition ${quoteForReason(p.kind)}`);
-  }
-}
-
-function sessionConfig(x: unknown, path: string, limits: WireLimits): SessionConfig {
-  const c = record(x, path);
-  const train = record(c.train, `${path}.train`);
-  const demo = record(c.demo, `${path}.demo`);
-  return {
-    model: validateModelSpec(c.model, `${path}.model`, limits),
-    strategy: validateStrategyConfig(c.strategy, `${path}.strategy`),
-    train: {
-      localEpochs: integer(train.localEpochs, `${path}.train.localEpochs`, 1),
-      batchSize: integer(train.batchSize, `${path}.train.batchSize`, 1),
-      learningRate: inRange(train.learningRate, `${path}.train.learningRate`, Number.MIN_VALUE, Number.MAX_VALUE),
-      ...optimizerFields(train, `${path}.train`),
-    },
-    rounds: integer(c.rounds, `${path}.rounds`, 1),
-    minClients: integer(c.minClients, `${path}.minClients`, 1),
-    fraction: inRange(c.fraction, `${path}.fraction`, Number.MIN_VALUE, 1),
-    roundDeadlineMs: integer(c.roundDeadlineMs, `${path}.roundDeadlineMs`, 1),
-    decomposition: oneOf(c.decomposition, DECOMPOSITION_MODES, `${path}.decomposition`),
-    decompositionEvery: integer(c.decompositionEvery, `${path}.decompositionEvery`, 1),
-    codec: oneOf(c.codec, CODEC_CHOICES, `${path}.codec`),
-    seed: integer(c.seed, `${path}.seed`),
-    ...(c.robust === undefined ? {} : { robust: oneOf(c.robust, ROBUST_MODES, `${path}.robust`) }),
-    demo: { partition: partitionSpec(demo.partition, `${path}.demo.partition`), clients: integer(demo.clients, `${path}.demo.clients`, 1) },
-    ...(c.aggregation === undefined ? {} : { aggregation: aggregationMode(c.aggregation, `${path}.aggregation`) }),
-  };
-}
-
-/** Sync, or async with a buffer size, a staleness function and an optional maximum staleness. */
-function aggregationMode(x: unknown, path: string): AggregationMode {
-  const a = record(x, path);
-  const mode = oneOf(a.mode, AGGREGATION_MODES, `${path}.mode`);
-  if (mode === 'sync') return { mode };
-  const s = record(a.staleness, `${path}.staleness`);
-  const kind = oneOf(s.kind, STALENESS_KINDS, `${path}.staleness.kind`);
-  const staleness: StalenessConfig =
-    kind === 'constant' ? { kind } : kind === 'poly' ? { kind, a: inRange(s.a, `${path}.staleness.a`, 0, 1e6) } : { kind, a: inRange(s.a, `${path}.staleness.a`, 0, 1e6), b: integer(s.b, `${path}.staleness.b`) };
-  return {
-    mode,
-    bufferSize: integer(a.bufferSize, `${path}.bufferSize`, 1, 1_000_000),
-    staleness,
-    maxStaleness: a.maxStaleness === null ? null : integer(a.maxStaleness, `${path}.maxStaleness`),
-  };
-}
-
-function localMetrics(x: unknown, path: string): LocalMetrics {
-  const m = record(x, path);
-  return {
-    trainLoss: finite(m.trainLoss, `${path}.trainLoss`),
-    evalLoss: finite(m.evalLoss, `${path}.evalLoss`),
-    evalAccuracy: inRange(m.evalAccuracy, `${path}.evalAccuracy`, 0, 1),
-    trainMs: inRange(m.trainMs, `${path}.trainMs`, 0, Number.MAX_VALUE),
-    samplesPerSecond: inRange(m.samplesPerSecond, `${path}.samplesPerSecond`, 0, Number.MAX_VALUE),
-  };
 }
 
 /**
@@ -365,161 +42,11 @@ export function checkEnvelope(x: unknown): string | null {
   return null;
 }
 
-function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
-  const v = PROTOCOL_VERSION;
-  const type = m.type as MessageType;
-  const round = () => integer(m.round, `${type}.round`);
-  const term = () => integer(m.term, `${type}.term`);
-  /** Round messages built by the engine get their term from the session layer; the engine alone sends none. */
-  const optionalTerm = (message: RoundStartMessage | RoundResultMessage) => {
-    if (m.term !== undefined) message.term = term();
-    return message;
-  };
-  const numSamples = () => integer(m.numSamples, `${type}.numSamples`);
-  const text = (field: string) => string(m[field], `${type}.${field}`, limits);
-  switch (type) {
-    case 'hello': {
-      const hello: HelloMessage = {
-        type,
-        v,
-        clientName: text('clientName'),
-        backend: text('backend'),
-        numSamples: numSamples(),
-        labelHistogram: integerArray(m.labelHistogram, 'hello.labelHistogram', limits.maxClasses, 0, Number.MAX_SAFE_INTEGER),
-      };
-      return hello;
-    }
-    case 'round-start': {
-      const start: RoundStartMessage = {
-        type,
-        v,
-        round: round(),
-        model: validateModelSpec(m.model, 'round-start.model', limits),
-        strategy: validateStrategyConfig(m.strategy, 'round-start.strategy'),
-        train: trainConfig(m.train, 'round-start.train'),
-        weights: validateWeightSet(m.weights, 'round-start.weights', limits),
-      };
-      if (m.extras !== undefined) start.extras = extras(m.extras, 'round-start.extras', limits);
-      return optionalTerm(start);
-    }
-    case 'update': {
-      const update: UpdateMessage = {
-        type,
-        v,
-        round: round(),
-        delta: validateWeightSet(m.delta, 'update.delta', limits),
-        numSamples: numSamples(),
-        metrics: localMetrics(m.metrics, 'update.metrics'),
-      };
-      if (m.extras !== undefined) update.extras = extras(m.extras, 'update.extras', limits);
-      return update;
-    }
-    case 'eval-request': {
-      const requestId = text('requestId');
-      if (requestId.length === 0) fail('eval-request.requestId', 'empty request id');
-      return {
-        type,
-        v,
-        round: round(),
-        requestId,
-        model: validateModelSpec(m.model, 'eval-request.model', limits),
-        models: array(m.models, 'eval-request.models', limits.maxModelsPerEvalRequest).map((w, i) =>
-          validateWeightSet(w, `eval-request.models[${i}]`, limits),
-        ),
-      } satisfies EvalRequestMessage;
-    }
-    case 'eval-result': {
-      const requestId = text('requestId');
-      if (requestId.length === 0) fail('eval-result.requestId', 'empty request id');
-      return {
-        type,
-        v,
-        round: round(),
-        requestId,
-        losses: array(m.losses, 'eval-result.losses', limits.maxModelsPerEvalRequest).map((l, i) =>
-          finite(l, `eval-result.losses[${i}]`),
-        ),
-        numSamples: numSamples(),
-      } satisfies EvalResultMessage;
-    }
-    case 'round-result': {
-      const accuracy = nullableFinite(m.accuracy, 'round-result.accuracy');
-      if (accuracy !== null) inRange(accuracy, 'round-result.accuracy', 0, 1);
-      const result: RoundResultMessage = {
-        type,
-        v,
-        round: round(),
-        participants: integer(m.participants, 'round-result.participants'),
-        accuracy,
-        loss: nullableFinite(m.loss, 'round-result.loss'),
-      };
-      if (m.decomposition === null) result.decomposition = null;
-      else if (m.decomposition !== undefined) {
-        const d = record(m.decomposition, 'round-result.decomposition');
-        result.decomposition = {
-          local: finite(d.local, 'round-result.decomposition.local'),
-          shift: finite(d.shift, 'round-result.decomposition.shift'),
-          aggregation: finite(d.aggregation, 'round-result.decomposition.aggregation'),
-          global: finite(d.global, 'round-result.decomposition.global'),
-        };
-      }
-      return optionalTerm(result);
-    }
-    case 'welcome':
-      return { type, v, term: term(), slot: integer(m.slot, 'welcome.slot'), round: round(), config: sessionConfig(m.config, 'welcome.config', limits) } satisfies WelcomeMessage;
-    case 'roster': {
-      const aggregatorId = text('aggregatorId');
-      return {
-        type,
-        v,
-        term: term(),
-        aggregatorId,
-        round: round(),
-        peers: array(m.peers, 'roster.peers', limits.maxPeers).map((x, i) => {
-          const e = record(x, `roster.peers[${i}]`);
-          return {
-            id: string(e.id, `roster.peers[${i}].id`, limits),
-            name: string(e.name, `roster.peers[${i}].name`, limits),
-            slot: integer(e.slot, `roster.peers[${i}].slot`),
-            backend: string(e.backend, `roster.peers[${i}].backend`, limits),
-            numSamples: integer(e.numSamples, `roster.peers[${i}].numSamples`),
-            labelHistogram: integerArray(e.labelHistogram, `roster.peers[${i}].labelHistogram`, limits.maxClasses, 0, Number.MAX_SAFE_INTEGER),
-          };
-        }),
-      } satisfies RosterMessage;
-    }
-    case 'checkpoint':
-      return {
-        type,
-        v,
-        term: term(),
-        round: round(),
-        weights: validateWeightSet(m.weights, 'checkpoint.weights', limits),
-        serverState: serverState(m.serverState, 'checkpoint.serverState', limits),
-      } satisfies CheckpointMessage;
-    case 'vote-request':
-      return { type, v, term: term(), previous: text('previous') } satisfies VoteRequestMessage;
-    case 'vote':
-      return { type, v, term: term(), granted: boolean(m.granted, 'vote.granted') } satisfies VoteMessage;
-    case 'bye': {
-      const bye: ByeMessage = { type, v, reason: text('reason') };
-      if (m.term !== undefined) bye.term = term();
-      return bye;
-    }
-    case 'error':
-      return { type, v, reason: text('reason') } satisfies ErrorMessage;
-    case 'auth-hello':
-      return { type, v, nonce: hex(m.nonce, 'auth-hello.nonce', AUTH_NONCE_HEX_LENGTH) } satisfies AuthHelloMessage;
-    case 'auth-challenge':
-      return {
-        type,
-        v,
-        nonce: hex(m.nonce, 'auth-challenge.nonce', AUTH_NONCE_HEX_LENGTH),
-        proof: hex(m.proof, 'auth-challenge.proof', AUTH_PROOF_HEX_LENGTH),
-      } satisfies AuthChallengeMessage;
-    case 'auth-proof':
-      return { type, v, proof: hex(m.proof, 'auth-proof.proof', AUTH_PROOF_HEX_LENGTH) } satisfies AuthProofMessage;
-  }
+/** Runs `schema` on `x`: the output, or an Error whose message is the first issue's reason under `path`. */
+function parse<S extends v.GenericSchema>(schema: S, x: unknown, path: string): v.InferOutput<S> {
+  const result = v.safeParse(schema, x, { abortEarly: true });
+  if (!result.success) throw new Error(reasonOf(path, result.issues[0]));
+  return result.output;
 }
 
 /**
@@ -529,12 +56,38 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
 export function validateMessage(x: unknown, limits: WireLimits = WIRE_LIMITS): ValidationResult {
   const envelope = checkEnvelope(x);
   if (envelope) return { ok: false, reason: envelope };
-  try {
-    return { ok: true, message: validateBody(x as Record<string, unknown>, limits) };
-  } catch (e) {
-    if (e instanceof Invalid) return { ok: false, reason: e.message };
-    throw e;
-  }
+  const type = (x as { type: MessageType }).type;
+  const result = v.safeParse(messageSchemas(limits).messages[type] as v.GenericSchema<unknown, Message>, x, { abortEarly: true });
+  if (!result.success) return { ok: false, reason: reasonOf(type, result.issues[0]) };
+  const message = result.output;
+  validated.add(message);
+  return { ok: true, message };
+}
+
+/** The messages validateMessage returned (weakly held): their tensors were found finite then. */
+const validated = new WeakSet<Message>();
+
+/**
+ * Whether `message` is an object validateMessage returned: then its tensors were already scanned for finiteness
+ * and need not be again (the round engine's acceptance uses this; anything else is checked in full).
+ */
+export function wasValidated(message: Message): boolean {
+  return validated.has(message);
+}
+
+/** Checks a weight set on its own; throws an Error naming `path`. */
+export function validateWeightSet(x: unknown, path: string, limits: WireLimits = WIRE_LIMITS): WeightSet {
+  return parse(weightSetSchema(limits), x, path);
+}
+
+/** Checks a model spec on its own; throws an Error naming `path`. */
+export function validateModelSpec(x: unknown, path: string, limits: WireLimits = WIRE_LIMITS): ModelSpec {
+  return parse(messageSchemas(limits).modelSpec, x, path);
+}
+
+/** Hyper-parameters checked against the strategy's declaration in the registry; throws an Error naming `path`. */
+export function validateStrategyConfig(x: unknown, path: string): StrategyConfig {
+  return parse(strategyConfigSchema, x, path);
 }
 
 /**

@@ -25,10 +25,9 @@ describe('FedAvg aggregation', () => {
     expect(next[0].values[0]).not.toBeCloseTo(1, 3);
   });
 
-  it('rejects NaN updates, wrong shapes and empty rounds', () => {
+  // Layout and finiteness of the updates are the round engine's (see engine-trust.test.ts).
+  it('rejects empty rounds and sample counts that are not positive', () => {
     const agg = new FedAvgAggregator();
-    expect(() => agg.aggregate(w([0, 0]), [{ clientId: 'x', delta: w([NaN, 0]), numSamples: 1 }])).toThrow(/non-finite/);
-    expect(() => agg.aggregate(w([0, 0]), [{ clientId: 'x', delta: w([0]), numSamples: 1 }])).toThrow(/shape/);
     expect(() => agg.aggregate(w([0]), [])).toThrow(/no client updates/);
     expect(() => agg.aggregate(w([0]), [{ clientId: 'x', delta: w([1]), numSamples: 0 }])).toThrow(/samples/);
   });

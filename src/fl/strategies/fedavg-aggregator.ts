@@ -1,16 +1,16 @@
 import type { Aggregator, ClientUpdate } from './types';
 import type { WeightSet } from '../weights';
-import { assertFinite, assertSameLayout } from '../weights';
 
-/** Sample-count-weighted mean of the client updates (FedAvg; FedProx aggregates the same way). */
+/**
+ * Sample-count-weighted mean of the client updates (FedAvg; FedProx aggregates the same way).
+ * The updates are trusted: the round engine accepted them, once (layout and finiteness, see RoundEngine.acceptUpdate).
+ */
 export class FedAvgAggregator implements Aggregator {
   aggregate(global: WeightSet, updates: ClientUpdate[]): WeightSet {
     if (updates.length === 0) throw new Error('FedAvg: no client updates to aggregate');
     const total = updates.reduce((n, u) => n + u.numSamples, 0);
     for (const u of updates) {
       if (!(u.numSamples > 0)) throw new Error(`FedAvg: client ${u.clientId} reported ${u.numSamples} samples`);
-      assertSameLayout(global, u.delta, `update from ${u.clientId}`);
-      assertFinite(u.delta, `update from ${u.clientId}`);
     }
     return global.map((t, ti) => {
       const acc = new Float64Array(t.values.length);
