@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertValidPeerId } from '../net/create-peer';
-import { hostPeerId, joinLink, normaliseSessionCode, randomSessionCode, SESSION_CODE_LENGTH } from './session-code';
+import { formatSecret, hostPeerId, joinLink, normaliseSecret, normaliseSessionCode, randomSecret, randomSessionCode, SESSION_CODE_LENGTH } from './session-code';
 
 describe('session codes and links', () => {
   it('makes readable codes that survive being typed back in lower case with a dash', () => {
@@ -32,5 +32,17 @@ describe('session codes and links', () => {
     expect(await hostPeerId('ABCDEG', 'secret-1')).not.toBe(id);
     expect(id).not.toContain('ABCDEF');
     expect(() => assertValidPeerId(id)).not.toThrow();
+  });
+
+  it('makes a passphrase a person can type: 10 characters without look-alikes, normalised however it is typed', () => {
+    const secrets = Array.from({ length: 200 }, () => randomSecret());
+    for (const secret of secrets) expect(secret).toMatch(/^[ABCDEFGHJKMNPQRSTUVWXYZ2-9]{10}$/);
+    expect(new Set(secrets).size).toBe(200);
+    const secret = secrets[0];
+    expect(normaliseSecret(` ${formatSecret(secret).toLowerCase()} `)).toBe(secret);
+    expect(normaliseSecret(`${secret.slice(0, 5)} ${secret.slice(5)}`)).toBe(secret);
+    expect(formatSecret(secret)).toBe(`${secret.slice(0, 5)}-${secret.slice(5)}`);
+    // Anything else (a longer secret from an older link) is used as it is.
+    expect(normaliseSecret('a1b2c3d4e5f6a1b2c3d4e5f6')).toBe('a1b2c3d4e5f6a1b2c3d4e5f6');
   });
 });

@@ -29,8 +29,38 @@ export async function hostPeerId(code: string, secret: string): Promise<string> 
   return `fedtab-${hex.slice(0, HOST_ID_HEX_LENGTH)}`;
 }
 
+/** Characters of the join passphrase: those of the codes, so it reads aloud and types on a phone without look-alikes. */
+export const PASSPHRASE_LENGTH = 10;
+
+/**
+ * The join secret: a passphrase of 10 characters (about 49.5 bits) that the host shows beside the code, short
+ * enough to type on a phone. Guessing it online goes through the signalling server's per-address probe limits;
+ * offline guessing needs a handshake transcript, which a stranger cannot get (docs/security.md).
+ */
 export function randomSecret(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const out: string[] = [];
+  // Rejection sampling keeps every character equally likely (256 is not a multiple of the alphabet's size).
+  const limit = 256 - (256 % ALPHABET.length);
+  while (out.length < PASSPHRASE_LENGTH) {
+    for (const b of crypto.getRandomValues(new Uint8Array(PASSPHRASE_LENGTH * 2))) {
+      if (b < limit && out.length < PASSPHRASE_LENGTH) out.push(ALPHABET[b % ALPHABET.length]);
+    }
+  }
+  return out.join('');
+}
+
+/**
+ * What a person typed as the passphrase ("k7qm4 rxtab", "K7QM4-RXTAB") in the canonical form the host uses, or the
+ * input unchanged when it is not a passphrase (a longer secret from a link is used as it is).
+ */
+export function normaliseSecret(input: string): string {
+  const compact = input.toUpperCase().replace(/[\s-]/g, '');
+  return compact.length === PASSPHRASE_LENGTH && [...compact].every((c) => ALPHABET.includes(c)) ? compact : input.trim();
+}
+
+/** The passphrase as shown beside the code: two groups of five. */
+export function formatSecret(secret: string): string {
+  return secret.length === PASSPHRASE_LENGTH ? `${secret.slice(0, 5)}-${secret.slice(5)}` : secret;
 }
 
 /**

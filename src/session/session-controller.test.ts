@@ -170,7 +170,7 @@ describe('SessionControllerCore', () => {
     await hosting;
     const s = host.getState();
     expect(s.code).toMatch(/^[A-Z0-9]{6}$/);
-    expect(s.joinUrl).toMatch(new RegExp(`^https://fedtab.test/app/#/join/${s.code}\\?s=[0-9a-f]{24}$`));
+    expect(s.joinUrl).toMatch(new RegExp(`^https://fedtab.test/app/#/join/${s.code}\\?s=[A-Z2-9]{10}$`));
     expect(s.lanUrls).toEqual(['http://10.0.0.2:5173/']);
     expect(s.role).toBe('host');
     expect(s.isAggregator).toBe(true);

@@ -65,11 +65,12 @@ describe('parseJoinInput', () => {
     if (!missing.ok) expect(missing.error).toMatch(/no secret/);
   });
 
-  it('normalises a typed code (lower case, spaces, dash) and needs the secret', () => {
+  it('normalises a typed code and passphrase (lower case, spaces, dash) and needs the passphrase', () => {
+    expect(parseJoinInput('abc-def', ' k7qm4-rxtab ')).toEqual({ ok: true, code: 'ABCDEF', secret: 'K7QM4RXTAB', aggregatorId: null });
     expect(parseJoinInput('abc-def', ' beef ')).toEqual({ ok: true, code: 'ABCDEF', secret: 'beef', aggregatorId: null });
     const noSecret = parseJoinInput('ABCDEF', '');
     expect(noSecret.ok).toBe(false);
-    if (!noSecret.ok) expect(noSecret.error).toMatch(/secret/);
+    if (!noSecret.ok) expect(noSecret.error).toMatch(/passphrase/);
   });
 
   it('rejects what cannot be a code or a join link, saying why', () => {

@@ -6,7 +6,7 @@
  *   #/session     dashboard
  */
 
-import { normaliseSessionCode, SESSION_CODE_LENGTH } from '../session/session-code';
+import { normaliseSecret, normaliseSessionCode, SESSION_CODE_LENGTH } from '../session/session-code';
 
 export type Route =
   | { page: 'landing' }
@@ -99,7 +99,7 @@ export type JoinInput = { ok: true; code: string; secret: string; aggregatorId: 
  */
 export function parseJoinInput(linkOrCode: string, secretField = ''): JoinInput {
   const text = linkOrCode.trim();
-  const secretText = secretField.trim();
+  const secretText = normaliseSecret(secretField);
   if (text === '') return { ok: false, error: 'Enter the join link or the session code.' };
   const hashAt = text.indexOf('#');
   if (hashAt >= 0 || text.includes('/')) {
@@ -112,7 +112,7 @@ export function parseJoinInput(linkOrCode: string, secretField = ''): JoinInput 
   }
   const code = normaliseSessionCode(text);
   if (code === null) return { ok: false, error: `"${text}" is not a session code: it has ${SESSION_CODE_LENGTH} letters and digits, like K7PQ2M.` };
-  if (secretText === '') return { ok: false, error: 'Enter the secret shown under the session code, or paste the whole join link.' };
+  if (secretText === '') return { ok: false, error: 'Enter the passphrase shown beside the session code, or paste the whole join link.' };
   if (!isToken(secretText)) return { ok: false, error: 'The secret may only contain letters, digits, "_", ".", "~" and "-".' };
   return { ok: true, code, secret: secretText, aggregatorId: null };
 }

@@ -3,6 +3,7 @@ import type { SessionState } from '../../session/types';
 import { UI_CONFIG } from '../config';
 import { useProjector } from '../hooks';
 import { joinLinks } from '../join-links';
+import { formatSecret } from '../../session/session-code';
 import { CopyField } from './CopyField';
 import { QrCode } from './QrCode';
 
@@ -51,7 +52,7 @@ export const JoinPanel = memo(function JoinPanel({ joinUrl, lanUrls, code, compa
             <CopyField id="join-url" label="Join link (send it, or scan the QR code)" value={links.primary} />
             {links.secret && (
               <p className="secret">
-                secret <code>{links.secret}</code>
+                passphrase <code>{formatSecret(links.secret)}</code> (to type with the code on a phone)
               </p>
             )}
             {links.loopbackOnly && (

@@ -59,7 +59,7 @@ export function Landing() {
             </div>
             {!looksLikeLink && (
               <div className="field">
-                <label htmlFor="join-secret">Secret (shown next to the code)</label>
+                <label htmlFor="join-secret">Passphrase (shown beside the code)</label>
                 <input id="join-secret" type="text" autoComplete="off" autoCapitalize="off" spellCheck={false} value={secret} onChange={(e) => setSecret(e.target.value)} />
               </div>
             )}
