@@ -41,6 +41,7 @@ export class AsyncRoundEngine implements AggregatorEngine {
         decomposition: config.decomposition,
         decompositionEvery: config.decompositionEvery,
         seed: config.seed,
+        ...(config.robust ? { robust: config.robust } : {}),
         timing: { roundDeadlineMs: config.timing?.roundDeadlineMs },
       },
       start.weights,

@@ -8,6 +8,7 @@
  * Training runs for real; only time is simulated, so a run is deterministic under its seed.
  */
 import * as tf from '@tensorflow/tfjs';
+import { robustSettings } from '../fl/robust';
 import { setupNodeBackend } from '../fl/backend/node-backend';
 import { AsyncAggregation, type AsyncAggregationConfig, type StepResult } from '../fl/async/async-aggregation';
 import type { BufferedUpdate } from '../fl/async/buffer';
@@ -155,7 +156,9 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
 
   const aggregator = createAggregator(cfg.strategy);
   const runtime = strategyRuntime(cfg.strategy);
-  const core = new AsyncAggregation(aggregator, clock.mode === 'async' ? clock.async : { ...clock.async, maxStaleness: null, participation: 'none' }, initial);
+  // The defence applies as in sync rounds; a simulated client declares its training-set size when it joins.
+  const defence = { settings: robustSettings(cfg.robust), strategy: cfg.strategy.name, declaredSamples: (id: string) => trainSizes[Number(id)] };
+  const core = new AsyncAggregation(aggregator, clock.mode === 'async' ? clock.async : { ...clock.async, maxStaleness: null, participation: 'none' }, initial, 0, defence);
   const records: ClockedRecord[] = [];
   const contributions = new Array<number>(cfg.clients).fill(0);
   const stalenessHistogram: number[] = [];

@@ -6,6 +6,7 @@ import type { WeightSet } from '../weights';
 import { AsyncAggregation } from './async-aggregation';
 import type { BufferedUpdate } from './buffer';
 import { formatStaleness, parseStaleness, stalenessWeight } from './staleness';
+import { robustSettings } from '../robust';
 
 const ws = (...values: number[]): WeightSet => [{ name: 'w', shape: [values.length], values: Float32Array.from(values) }];
 
@@ -32,6 +33,23 @@ describe('staleness functions', () => {
 });
 
 describe('AsyncAggregation', () => {
+  it('with the default defence, a scaled (x1e6) update in the buffer is dropped with a reason and the honest ones aggregate', () => {
+    const defence = { settings: robustSettings('clip'), strategy: 'fedavg', declaredSamples: () => 10 };
+    const agg = new AsyncAggregation(new FedAvgAggregator(), { bufferSize: 4, staleness: { kind: 'constant' }, maxStaleness: null }, ws(0, 0, 0), 0, defence);
+    agg.submit(update('a', 0, 0, [0.1, 0.2, 0.1]));
+    agg.submit(update('b', 0, 0, [0.2, 0.1, 0.1]));
+    agg.submit(update('c', 0, 0, [0.1, 0.1, 0.2]));
+    agg.submit(update('evil', 0, 0, [1e5, 2e5, 1e5]));
+    const step = agg.step()!;
+    expect(step.rejected.map((r) => r.clientId)).toEqual(['evil']);
+    expect(step.used.map((u) => u.clientId).sort()).toEqual(['a', 'b', 'c']);
+    Array.from(step.global[0].values).forEach((v, i) => expect(v).toBeCloseTo([0.4 / 3, 0.4 / 3, 0.4 / 3][i], 5));
+    // Without the defence the same buffer is poisoned.
+    const open = new AsyncAggregation(new FedAvgAggregator(), { bufferSize: 4, staleness: { kind: 'constant' }, maxStaleness: null }, ws(0, 0, 0));
+    for (const u of [update('a', 0, 0, [0.1, 0.2, 0.1]), update('b', 0, 0, [0.2, 0.1, 0.1]), update('c', 0, 0, [0.1, 0.1, 0.2]), update('evil', 0, 0, [1e5, 2e5, 1e5])]) open.submit(u);
+    expect(open.step()!.global[0].values[0]).toBeGreaterThan(1e4);
+  });
+
   it('a step equals a direct reference: w + sum_i (n_i / n) s(tau_i) delta_i', () => {
     const staleness = { kind: 'poly' as const, a: 0.7 };
     const agg = new AsyncAggregation(new FedAvgAggregator(), { bufferSize: 2, staleness, maxStaleness: null }, ws(1, 2, 3));

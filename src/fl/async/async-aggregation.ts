@@ -1,6 +1,7 @@
 import type { Aggregator, ClientUpdate } from '../strategies/types';
 import type { TensorLayout, WeightSet } from '../weights';
 import { assertFinite, assertSameLayout, layoutOf } from '../weights';
+import { robustAggregate, type RobustSettings } from '../robust';
 import { UpdateBuffer, type BufferedUpdate } from './buffer';
 import { stalenessProblem, stalenessWeight, type StalenessConfig } from './staleness';
 
@@ -45,6 +46,17 @@ export interface StepResult {
   updates: BufferedUpdate[];
   /** Updates taken from the buffer but past the maximum staleness. */
   dropped: StepContribution[];
+  /** Updates the robust aggregation refused (outliers, non-finite aggregate), with the reason. */
+  rejected: Array<{ clientId: string; reason: string }>;
+}
+
+/** The session's defence against hostile updates, applied to each step's buffer as to a synchronous round. */
+export interface AsyncDefence {
+  settings: RobustSettings;
+  /** The strategy's name (decides how a coordinate-wise statistic combines with it). */
+  strategy: string;
+  /** What a client declared in its hello: the cap on the sample count it may claim. */
+  declaredSamples: (clientId: string) => number | undefined;
 }
 
 export type SubmitOutcome = 'buffered' | 'duplicate' | 'too-stale';
@@ -77,6 +89,7 @@ export class AsyncAggregation {
     readonly config: AsyncAggregationConfig,
     initial: WeightSet,
     startVersion = 0,
+    private readonly defence: AsyncDefence | null = null,
   ) {
     checkAsyncConfig(config);
     assertFinite(initial, 'initial weights');
@@ -165,11 +178,38 @@ export class AsyncAggregation {
       return null;
     }
     const previousGlobal = this.current;
-    const next = this.aggregator.aggregate(previousGlobal, scaled, population !== undefined ? { population: Math.max(population, scaled.length) } : {});
+    const ctx = population !== undefined ? { population: Math.max(population, scaled.length) } : {};
+    let next: WeightSet;
+    let rejected: StepResult['rejected'] = [];
+    if (this.defence) {
+      // The same screening as a synchronous round (sample caps, norm clipping, outliers), on the staleness-scaled buffer.
+      const clientOf = new Map(kept.map((u) => [u.key, u.clientId]));
+      const defence = this.defence;
+      const robust = robustAggregate({
+        global: previousGlobal,
+        updates: scaled,
+        declaredSamples: (key) => defence.declaredSamples(clientOf.get(key) ?? key),
+        settings: defence.settings,
+        aggregator: { aggregate: (g, u) => this.aggregator.aggregate(g, u, ctx) },
+        strategy: defence.strategy,
+      });
+      rejected = robust.dropped.map((d) => ({ clientId: clientOf.get(d.clientId) ?? d.clientId, reason: d.reason }));
+      if (!robust.ok) throw new Error(robust.reason);
+      const refused = new Set(robust.dropped.map((d) => d.clientId));
+      next = robust.global;
+      for (let i = kept.length - 1; i >= 0; i--) {
+        if (refused.has(kept[i].key)) {
+          kept.splice(i, 1);
+          used.splice(i, 1);
+        }
+      }
+    } else {
+      next = this.aggregator.aggregate(previousGlobal, scaled, ctx);
+    }
     assertFinite(next, 'aggregated global model');
     this.current = next;
     this.steps += 1;
-    return { version: this.steps, previousGlobal, global: next, used, updates: kept, dropped };
+    return { version: this.steps, previousGlobal, global: next, used, updates: kept, dropped, rejected };
   }
 }
 

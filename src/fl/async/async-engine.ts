@@ -1,4 +1,5 @@
 import { FL_TIMING, type FlTiming } from '../config';
+import { robustSettings, type RobustMode, type RobustSettings } from '../robust';
 import { proxyDecomposition, type LossDecomposition } from '../decomposition';
 import { stateProblem, type ClientInfo, type EngineHooks } from '../engine';
 import type { ModelSpec } from '../models';
@@ -32,6 +33,8 @@ export interface AsyncEngineConfig {
    * and a client whose assignment is older than this is sent the newest model again (its old work is then refused).
    */
   timing?: Partial<FlTiming>;
+  /** The defence against hostile updates, applied to every step's buffer (default 'clip', as in sync rounds). */
+  robust?: RobustMode | Partial<RobustSettings>;
 }
 
 export interface AsyncStepReport {
@@ -119,7 +122,11 @@ export class AsyncEngine {
     const problem = adopted ? stateProblem(adopted, this.layout) : null;
     if (problem) queueMicrotask(() => this.emit({ kind: 'warning', reason: `ignored the handed-over strategy state: ${problem}` }));
     this.aggregator = createAggregator(config.strategy, problem ? null : adopted);
-    this.core = new AsyncAggregation(this.aggregator, config.async, initialWeights, startVersion);
+    this.core = new AsyncAggregation(this.aggregator, config.async, initialWeights, startVersion, {
+      settings: robustSettings(config.robust),
+      strategy: config.strategy.name,
+      declaredSamples: (id) => this.clients.get(id)?.numSamples,
+    });
     this.timing = { ...FL_TIMING, ...config.timing };
     this.unsubscribe.push(
       transport.onMessage((from, message) => this.handle(from, message)),
@@ -327,6 +334,7 @@ export class AsyncEngine {
     }
     const aggregateMs = performance.now() - aggStart;
     for (const d of step?.dropped ?? dropped) this.emit({ kind: 'update-dropped', from: d.clientId, staleness: d.staleness });
+    for (const r of step?.rejected ?? []) this.emit({ kind: 'rejected', from: r.clientId, reason: `update dropped by the robust aggregation: ${r.reason}` });
     if (!step) {
       this.emit({ kind: 'step-failed', step: stepNumber, reason: 'every update taken was past the maximum staleness' });
       return null;
