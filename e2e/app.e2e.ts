@@ -42,7 +42,7 @@ describe('the fedtab app in two tabs', () => {
       throw new Error(`${e.message}\n${host.console.slice(-15).join('\n')}`);
     });
     const joinUrl = await host.page.locator('#join-url').inputValue({ timeout: 60_000 });
-    expect(joinUrl).toMatch(/#\/join\/[A-Z2-9]{6}\?s=[0-9a-f]+/);
+    expect(joinUrl).toMatch(/#\/join\/[A-Z2-9]{6}\?s=[A-Z2-9]{10}/);
     expect(await host.page.locator('canvas, img').first().isVisible()).toBe(true); // the QR code
 
     // The student is on a phone.
