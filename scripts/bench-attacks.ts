@@ -487,20 +487,22 @@ async function row8(): Promise<RowReport> {
   const candidates = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'];
   const alphabet = candidates.filter((c) => normaliseSessionCode(c.repeat(SESSION_CODE_LENGTH)) !== null).length;
   const codeBits = searchSpaceBits(alphabet, SESSION_CODE_LENGTH);
-  const secretBits = randomSecret().length * 4;
+  // The passphrase's alphabet as the generator uses it (2,000 sampled characters show every one of its symbols).
+  const secretSymbols = new Set(Array.from({ length: 200 }, () => randomSecret()).join('')).size;
+  const secretBits = searchSpaceBits(secretSymbols, randomSecret().length);
   const idBits = HOST_ID_HEX_LENGTH * 4;
   const sampleId = await hostPeerId(randomSessionCode(), randomSecret());
   const idHexChars = sampleId.replace(/^fedtab-/, '').length;
   const hostIdBits = Math.min(idBits, codeBits + secretBits);
   const years = expectedYearsToHit(hostIdBits, 1000, sustainedRate);
 
-  const after = `${fmt(sustainedRate)} probes/s answered ID-TAKEN sustained from one address (${burstTaken} in a ${(burstMs / 1000).toFixed(1)} s burst, then refused); host id ${fmt(hostIdBits)} bits (code ${fmt(codeBits)} + secret ${secretBits}, id ${idBits})`;
+  const after = `${fmt(sustainedRate)} probes/s answered ID-TAKEN sustained from one address (${burstTaken} in a ${(burstMs / 1000).toFixed(1)} s burst, then refused); host id ${fmt(hostIdBits)} bits (code ${fmt(codeBits)} + secret ${fmt(secretBits)}, id ${idBits})`;
   return row(8, after, `host registered in ${fmtMs(hostMs)}`, [
     'The real signalling server on 127.0.0.1 with a host registered from 127.0.0.1; one client on 127.0.0.3 asks for the host\'s id over and over.',
     '',
     `- Burst, real clock, bounded to 5 s: ${burst.length.toLocaleString('en-US')} attempts in ${(burstMs / 1000).toFixed(1)} s (${fmt(perSecond(burst.length, burstMs))}/s): ${tally(burst)}.`,
     `- Sustained, injected clock: ${sustained.length.toLocaleString('en-US')} attempts at ${attemptsPerSecond} per simulated second over ${(sustained.length / attemptsPerSecond / 60).toFixed(1)} simulated minutes: ${tally(sustained)}; ${fmt(sustainedRate)} ID-TAKEN answers per second.`,
-    `- Search space measured from \`session-code.ts\`: ${alphabet} characters allowed in a ${SESSION_CODE_LENGTH}-character code = ${fmt(codeBits)} bits; secret ${secretBits} bits; the host id keeps ${idHexChars} hex characters = ${idBits} bits of SHA-256(code, secret). ` +
+    `- Search space measured from \`session-code.ts\`: ${alphabet} characters allowed in a ${SESSION_CODE_LENGTH}-character code = ${fmt(codeBits)} bits; secret ${fmt(secretBits)} bits (${secretSymbols} symbols); the host id keeps ${idHexChars} hex characters = ${idBits} bits of SHA-256(code, secret). ` +
       `Knowing the code no longer gives the id: finding any one of 1,000 live host ids at ${fmt(sustainedRate)} probes/s takes ~${fmt(years)} years (2^${fmt(hostIdBits)} / 1000 / 2 guesses).`,
   ]);
 }
