@@ -1,4 +1,5 @@
 import { FL_TIMING, type FlTiming } from '../config';
+import { checkHello } from '../hello';
 import { robustSettings, type RobustMode, type RobustSettings } from '../robust';
 import { proxyDecomposition, type LossDecomposition } from '../decomposition';
 import { stateProblem, type ClientInfo, type EngineHooks } from '../engine';
@@ -215,17 +216,12 @@ export class AsyncEngine {
   }
 
   private addClient(from: string, hello: HelloMessage): void {
-    if (hello.v !== PROTOCOL_VERSION) {
-      this.transport.send(from, { type: 'error', v: PROTOCOL_VERSION, reason: `protocol version ${hello.v} is not supported` });
-      return this.reject(from, `hello with protocol version ${hello.v}`);
+    const verdict = checkHello(from, hello, this.hooks.admit, this.clients.get(from));
+    if (!verdict.ok) {
+      if (verdict.reply) this.transport.send(from, { type: 'error', v: PROTOCOL_VERSION, reason: verdict.reply });
+      return this.reject(from, verdict.reason);
     }
-    const refusal = this.hooks.admit?.(hello, from) ?? null;
-    if (refusal) {
-      this.transport.send(from, { type: 'error', v: PROTOCOL_VERSION, reason: refusal });
-      return this.reject(from, refusal);
-    }
-    if (!(Number.isInteger(hello.numSamples) && hello.numSamples >= 0)) return this.reject(from, `hello with an invalid sample count (${hello.numSamples})`);
-    const client: ClientInfo = { id: from, name: hello.clientName, backend: hello.backend, numSamples: hello.numSamples, labelHistogram: hello.labelHistogram, joinedAt: this.clients.get(from)?.joinedAt ?? Date.now() };
+    const client = verdict.client;
     this.clients.set(from, client);
     this.emit({ kind: 'client-joined', client });
     // A late joiner (or one coming back) starts at once from the newest model.
