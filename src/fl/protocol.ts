@@ -40,7 +40,14 @@ export interface HelloMessage {
   numSamples: number;
   /** Per-class sample counts: counts only, never samples. */
   labelHistogram: number[];
+  /**
+   * The tab's random per-session key (at most CLIENT_KEY_MAX_LENGTH characters), kept across reloads: the aggregator
+   * gives the same key the same slot (and so the same demo shard) again.
+   */
+  clientKey?: string;
 }
+
+export const CLIENT_KEY_MAX_LENGTH = 64;
 
 export interface RoundStartMessage {
   type: 'round-start';
@@ -175,6 +182,30 @@ export interface WelcomeMessage {
   slot: number;
   round: number;
   config: SessionConfig;
+  /** The session's finished rounds (metrics only, the latest WELCOME_HISTORY_MAX), so a late joiner sees the whole run. */
+  history?: RoundSummary[];
+}
+
+export const WELCOME_HISTORY_MAX = 1_000;
+
+/** A finished round as every member may know it. */
+export interface RoundSummary {
+  round: number;
+  accuracy: number | null;
+  loss: number | null;
+  decomposition: { local: number; shift: number; aggregation: number; global: number } | null;
+  participantCount: number;
+}
+
+/**
+ * Sent, after the join handshake, by a lobby: a tab that holds the session's well-known host id for an aggregator
+ * that took over under another id. The joiner says hello to `aggregatorId` instead.
+ */
+export interface RedirectMessage {
+  type: 'redirect';
+  v: number;
+  term: number;
+  aggregatorId: string;
 }
 
 export interface RosterEntry {
@@ -235,6 +266,7 @@ export type Message =
   | CheckpointMessage
   | VoteRequestMessage
   | VoteMessage
+  | RedirectMessage
   | RoundStartMessage
   | UpdateMessage
   | EvalRequestMessage

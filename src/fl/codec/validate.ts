@@ -4,8 +4,10 @@
  * engine's job (checkUpdateAgainstLayout helps with the latter).
  */
 import type { ModelSpec } from '../models';
-import { AUTH_NONCE_HEX_LENGTH, AUTH_PROOF_HEX_LENGTH, PROTOCOL_VERSION } from '../protocol';
+import { AUTH_NONCE_HEX_LENGTH, AUTH_PROOF_HEX_LENGTH, CLIENT_KEY_MAX_LENGTH, PROTOCOL_VERSION, WELCOME_HISTORY_MAX } from '../protocol';
 import type {
+  RedirectMessage,
+  RoundSummary,
   AuthChallengeMessage,
   AuthHelloMessage,
   AuthProofMessage,
@@ -54,6 +56,7 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
   'checkpoint',
   'vote-request',
   'vote',
+  'redirect',
   'auth-hello',
   'auth-challenge',
   'auth-proof',
@@ -343,6 +346,25 @@ export function checkEnvelope(x: unknown): string | null {
   return null;
 }
 
+function decomposition(x: unknown, path: string): RoundSummary['decomposition'] {
+  if (x === null) return null;
+  const d = record(x, path);
+  return { local: finite(d.local, `${path}.local`), shift: finite(d.shift, `${path}.shift`), aggregation: finite(d.aggregation, `${path}.aggregation`), global: finite(d.global, `${path}.global`) };
+}
+
+function roundSummary(x: unknown, path: string): RoundSummary {
+  const r = record(x, path);
+  const accuracy = nullableFinite(r.accuracy, `${path}.accuracy`);
+  if (accuracy !== null) inRange(accuracy, `${path}.accuracy`, 0, 1);
+  return {
+    round: integer(r.round, `${path}.round`),
+    accuracy,
+    loss: nullableFinite(r.loss, `${path}.loss`),
+    decomposition: decomposition(r.decomposition, `${path}.decomposition`),
+    participantCount: integer(r.participantCount, `${path}.participantCount`),
+  };
+}
+
 function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
   const v = PROTOCOL_VERSION;
   const type = m.type as MessageType;
@@ -365,6 +387,7 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
         numSamples: numSamples(),
         labelHistogram: integerArray(m.labelHistogram, 'hello.labelHistogram', limits.maxClasses, 0, Number.MAX_SAFE_INTEGER),
       };
+      if (m.clientKey !== undefined) hello.clientKey = string(m.clientKey, 'hello.clientKey', limits, CLIENT_KEY_MAX_LENGTH);
       return hello;
     }
     case 'round-start': {
@@ -443,8 +466,13 @@ function validateBody(m: Record<string, unknown>, limits: WireLimits): Message {
       }
       return optionalTerm(result);
     }
-    case 'welcome':
-      return { type, v, term: term(), slot: integer(m.slot, 'welcome.slot'), round: round(), config: sessionConfig(m.config, 'welcome.config', limits) } satisfies WelcomeMessage;
+    case 'welcome': {
+      const welcome: WelcomeMessage = { type, v, term: term(), slot: integer(m.slot, 'welcome.slot'), round: round(), config: sessionConfig(m.config, 'welcome.config', limits) };
+      if (m.history !== undefined) welcome.history = array(m.history, 'welcome.history', WELCOME_HISTORY_MAX).map((x, i) => roundSummary(x, `welcome.history[${i}]`));
+      return welcome;
+    }
+    case 'redirect':
+      return { type, v, term: term(), aggregatorId: text('aggregatorId') } satisfies RedirectMessage;
     case 'roster': {
       const aggregatorId = text('aggregatorId');
       return {
