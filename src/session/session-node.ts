@@ -31,7 +31,7 @@ export interface SessionNodeOptions {
   /** This tab's per-session key, sent in its hellos: the aggregator gives it the same slot after a reload. */
   clientKey?: string;
   /** After each round this tab aggregated: what a reloaded host tab resumes from. */
-  onCheckpoint?: (checkpoint: Checkpoint, records: RoundRecord[]) => void;
+  onCheckpoint?: (checkpoint: Checkpoint, records: RoundRecord[], roster: RosterEntry[]) => void;
   /** The trainer on this tab's local data, or null while it has none. */
   trainer: () => LocalTrainer | null;
   validation?: ValidationEvaluator;
@@ -168,15 +168,20 @@ export class SessionNode {
    * Starts a new session with this tab aggregating, at round 0, in term 1; or, with `resume`, the session this tab
    * hosted before a reload, from its last checkpoint and with its finished rounds.
    */
-  async host(config: SessionConfig, initialWeights: WeightSet, resume?: { checkpoint: Checkpoint; records: RoundRecord[] }): Promise<void> {
+  async host(config: SessionConfig, initialWeights: WeightSet, resume?: { checkpoint: Checkpoint; records: RoundRecord[]; roster: RosterEntry[] }): Promise<void> {
     this.sessionConfig = config;
     this.mySlot = this.membership.slotFor(this.selfId);
     this.election.follow(this.selfId, 1);
     if (resume) {
       this.records.push(...resume.records.filter((r) => r.round <= resume.checkpoint.round));
       this.started = resume.checkpoint.round > 0;
+      // The same slots as before, so the successors are the same; the members hear of this tab at once, before
+      // their silence deadline makes them elect a successor.
+      this.membership.adopt(resume.roster);
+      this.mySlot = this.membership.slotFor(this.selfId);
     }
-    this.becomeAggregator(resume?.checkpoint ?? { weights: initialWeights, round: 0, serverState: null });
+    const role = this.becomeAggregator(resume?.checkpoint ?? { weights: initialWeights, round: 0, serverState: null });
+    if (resume) role.announceTo(resume.roster.map((e) => e.id));
     await this.announce();
   }
 
@@ -270,7 +275,7 @@ export class SessionNode {
             this.changed();
           }, () => undefined),
         );
-        this.options.onCheckpoint?.(checkpoint, this.records);
+        this.options.onCheckpoint?.(checkpoint, this.records, this.membership.roster);
         this.log('info', `round ${report.round} done: ${report.participants.length} updates${report.accuracy !== null ? `, accuracy ${(100 * report.accuracy).toFixed(1)}%` : ''}`);
         this.changed();
       }
@@ -332,7 +337,13 @@ export class SessionNode {
         if (m.history && from === this.aggregatorId) this.adoptHistory(m.history);
         return;
       case 'hello':
-        if (this.isAggregator && m.clientKey && from !== this.selfId) this.membership.bindKey(from, m.clientKey);
+        if (from === this.selfId) return;
+        if (this.isAggregator) {
+          if (m.clientKey) this.membership.bindKey(from, m.clientKey);
+        } else if (this.aggregatorId && this.aggregatorId !== this.selfId) {
+          // This tab holds an id joiners use (the host's, say) but no longer aggregates: it sends them on.
+          this.options.transport.send(from, { type: 'redirect', v: PROTOCOL_VERSION, term: this.term, aggregatorId: this.aggregatorId });
+        }
         return;
       case 'redirect':
         return this.onRedirect(from, m);

@@ -155,4 +155,8 @@ export interface SessionController {
   forgetData(): Promise<void>;
   setBackend(preference: string): Promise<void>;
   setDecomposition(mode: DecompositionMode): void;
+  /** The session this tab was in before a reload, if it can be resumed (issue 10). */
+  resumable?(): { code: string; role: 'host' | 'client'; name: string } | null;
+  /** Resumes it: the host at its last round under the same id, a client with the same slot. */
+  resume?(): Promise<void>;
 }

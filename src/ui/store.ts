@@ -23,6 +23,8 @@ export interface SessionActions {
   forgetData(): Promise<boolean>;
   setBackend(preference: string): Promise<boolean>;
   setDecomposition(mode: DecompositionMode): boolean;
+  /** Resumes the session this tab was in before a reload. */
+  resume(): Promise<boolean>;
   dismissError(): void;
 }
 
@@ -81,6 +83,11 @@ export function createSessionStore(): SessionStoreHook {
       forgetData: () => runAsync('data', (c) => c.forgetData()),
       setBackend: (preference) => runAsync('backend', (c) => c.setBackend(preference)),
       setDecomposition: (mode) => runSync((c) => c.setDecomposition(mode)),
+      resume: () =>
+        runAsync('join', async (c) => {
+          if (!c.resume) throw new Error('this page cannot resume a session');
+          await c.resume();
+        }),
       dismissError: () => set({ actionError: null }),
     };
 

@@ -1,4 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
+import { ResumeOffer } from './ResumeOffer';
 import { navigate } from '../hooks';
 import { inSession } from '../session-view';
 import { useSession, type SessionStore } from '../store';
@@ -42,7 +43,8 @@ export function Dashboard() {
     return (
       <section className="panel narrow">
         <h2>No session in this tab</h2>
-        <p>This tab is not hosting or part of a session (a reload ends the tab's part in one).</p>
+        <p>This tab is not hosting or part of a session.</p>
+        <ResumeOffer />
         <div className="button-row">
           <a className="button primary" href="#/host">
             Host a session

@@ -51,7 +51,7 @@ export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave
             </p>
           )}
           <div className="button-row">
-            {state.role === 'host' && (
+            {state.isAggregator && (
               <>
                 <button type="button" className="primary" onClick={() => void actions.start()} disabled={!canStart(state) || pending === 'start'}>
                   {state.currentRound > 0 ? 'Resume' : 'Start'}
@@ -65,7 +65,7 @@ export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave
               Leave
             </button>
           </div>
-          {state.role === 'host' && settings && (
+          {state.isAggregator && settings && (
             <div className="inline-form">
               <label htmlFor="decomposition-mode">Loss decomposition</label>
               <select
