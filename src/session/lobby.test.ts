@@ -185,6 +185,27 @@ describe('the session outlives its host tab', () => {
     expect(network.has(HOST)).toBe(false);
   });
 
+  it('a tab that holds the host id but follows another aggregator sends joiners on (a resumed host that stepped down)', async () => {
+    const { sent, keepers, add } = makeSession();
+    const ann = add('ann');
+    // The former host tab holds its id again (so ann's lobby cannot) and follows ann.
+    const former = add(HOST);
+    await ann.host(config, weights(0));
+    const rejoined = former.join('ann');
+    await vi.advanceTimersByTimeAsync(50);
+    await rejoined;
+    const dan = add('dan');
+    const joined = dan.join(HOST);
+    await vi.advanceTimersByTimeAsync(100);
+    await joined;
+    expect(dan.aggregatorId).toBe('ann');
+    expect(sent.some((s) => s.from === HOST && s.to === 'dan' && s.message.type === 'redirect')).toBe(true);
+    expect(ann.clients.map((c) => c.id).sort()).toEqual(['ann', 'dan', HOST]);
+    expect(keepers.get('ann')!.isOpen).toBe(false);
+    for (const n of [ann, former, dan]) n.leave();
+    keepers.forEach((k) => k.close());
+  });
+
   it('a tab that comes back with its client key gets its slot again, under a new peer id', async () => {
     const { network, add } = makeSession();
     const host = add(HOST);
