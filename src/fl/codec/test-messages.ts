@@ -26,7 +26,6 @@ export function sampleMessages(seed = 1): Message[] {
   return [
     { type: 'hello', v, clientName: 'tab-1 ✓', backend: 'webgl', numSamples: 600, labelHistogram: [60, 0, 540] },
     { type: 'hello', v, clientName: 'tab-2', backend: 'wasm', numSamples: 0, labelHistogram: [] },
-    { type: 'hello', v, clientName: 'tab-3', backend: 'cpu', numSamples: 10, labelHistogram: [10], clientKey: 'k'.repeat(32) },
     {
       type: 'round-start',
       v,
@@ -92,12 +91,13 @@ export function sampleMessages(seed = 1): Message[] {
     },
     { type: 'vote-request', v, term: 4, previous: 'p-host' },
     { type: 'vote', v, term: 4, granted: false },
-    { type: 'redirect', v, term: 2, aggregatorId: 'p-ann' },
     { type: 'bye', v, reason: 'tab closed' },
     { type: 'bye', v, reason: 'following term 3', term: 3 },
     { type: 'error', v, reason: 'model mismatch' },
     { type: 'auth-hello', v, nonce: '0123456789abcdef0123456789abcdef' },
     { type: 'auth-challenge', v, nonce: 'fedcba9876543210fedcba9876543210', proof: 'ab'.repeat(32) },
     { type: 'auth-proof', v, proof: '09'.repeat(32) },
+    { type: 'hello', v, clientName: 'tab-3', backend: 'cpu', numSamples: 10, labelHistogram: [10], clientKey: 'k'.repeat(32) },
+    { type: 'redirect', v, term: 2, aggregatorId: 'p-ann' },
   ];
 }
