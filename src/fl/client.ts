@@ -6,6 +6,8 @@ import type { Transport } from './transport';
 
 export interface FlClientOptions {
   name: string;
+  /** Sent in every hello (see HelloMessage.clientKey). */
+  clientKey?: string;
   onProgress?: (round: number, progress: TrainProgress) => void;
   onRoundResult?: (result: RoundResultMessage) => void;
   onError?: (reason: string) => void;
@@ -48,6 +50,7 @@ export class FlClient {
       backend: info.backend,
       numSamples: info.numSamples,
       labelHistogram: info.labelHistogram,
+      ...(this.options.clientKey ? { clientKey: this.options.clientKey } : {}),
     });
   }
 

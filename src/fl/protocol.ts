@@ -33,6 +33,13 @@ export type AuthProofMessage = MessageOf<'auth-proof'>;
 export type AuthMessage = AuthHelloMessage | AuthChallengeMessage | AuthProofMessage;
 /** The aggregator's answer to an admitted hello. */
 export type WelcomeMessage = MessageOf<'welcome'>;
+
+export type RedirectMessage = MessageOf<'redirect'>;
+
+/** A finished round as every member may know it (late joiners get these in their welcome). */
+export type RoundSummary = NonNullable<WelcomeMessage['history']>[number];
+
+export { CLIENT_KEY_MAX_LENGTH, WELCOME_HISTORY_MAX } from './codec/schema';
 /**
  * Who is in the session, in join order, and who aggregates in which term. Broadcast on every change and as the
  * aggregator's heartbeat. Sent by the current aggregator with another aggregatorId and a higher term, it says
@@ -59,6 +66,7 @@ export type SessionConfig = SessionConfigOf;
 export type Message =
   | HelloMessage
   | WelcomeMessage
+  | RedirectMessage
   | RosterMessage
   | CheckpointMessage
   | VoteRequestMessage

@@ -1,5 +1,5 @@
 import type { EngineEvent } from '../fl/engine';
-import { PROTOCOL_VERSION, type DecompositionMode, type RosterMessage, type SessionConfig } from '../fl/protocol';
+import { PROTOCOL_VERSION, type DecompositionMode, type RosterMessage, type RoundSummary, type SessionConfig } from '../fl/protocol';
 import type { ServerState } from '../fl/strategies/types';
 import type { Transport } from '../fl/transport';
 import type { WeightSet } from '../fl/weights';
@@ -28,6 +28,8 @@ export interface AggregatorRoleOptions {
   createEngine: EngineFactory;
   validation?: ValidationEvaluator;
   setDecompositionMode: (mode: DecompositionMode) => void;
+  /** The session's finished rounds, for the welcome of a late joiner. */
+  history?: () => RoundSummary[];
   /** Engine events, after this role has handled them (for the log and the dashboard). */
   onEvent: (event: EngineEvent) => void;
   log: (level: 'info' | 'warn' | 'error', text: string) => void;
@@ -164,7 +166,7 @@ export class AggregatorRole {
       const slot = this.o.membership.slotFor(e.client.id);
       this.stopAnnouncing(e.client.id);
       if (e.client.id !== this.o.self.id) {
-        this.o.face.send(e.client.id, { type: 'welcome', v: PROTOCOL_VERSION, term: this.o.term, slot, round: this.engine.currentRound, config: this.o.config() });
+        this.o.face.send(e.client.id, { type: 'welcome', v: PROTOCOL_VERSION, term: this.o.term, slot, round: this.engine.currentRound, config: this.o.config(), ...(this.o.history ? { history: this.o.history() } : {}) });
       }
       this.capExactDecomposition();
     }

@@ -9,6 +9,8 @@ import { openPeerTransport } from '../net/create-peer';
 import { fetchServerUrls } from '../net/endpoints';
 import type { PeerTransport } from '../net/peer-transport';
 import { WorkerTrainer } from '../worker/worker-trainer';
+import { idbHostSnapshots } from '../data/session-store';
+import { storageTabSessions } from './resume-store';
 import { SessionControllerCore, type ControllerDeps, type ControllerTransport, type SessionControllerOptions } from './session-controller';
 
 export { CONTROLLER_CONFIG, demoFits, keepIfSame, modelSpecForSettings, sessionConfigFromSettings, taskOfSpec } from './session-controller';
@@ -43,6 +45,8 @@ export function browserControllerDeps(): ControllerDeps {
       forget: forgetLocalData,
     },
     pageUrl: () => location.origin + location.pathname,
+    tabSession: storageTabSessions(sessionStorage),
+    hostSnapshots: idbHostSnapshots,
   };
 }
 

@@ -45,4 +45,20 @@ describe('Membership', () => {
     expect(m.successorOf('host')).toBe('bob');
     expect(m.successorOf('host', 'known')).toBe('ann');
   });
+
+  it('a client key gets its slot back under a new peer id once the old one is gone, but not while it is still in', () => {
+    const m = new Membership();
+    expect(m.bindKey('ann-1', 'key-a')).toBe(0);
+    expect(m.bindKey('bob', 'key-b')).toBe(1);
+    m.rebuild([client('ann-1'), client('bob')], { id: 'host', name: 'host' });
+    // A duplicated tab with the same key while ann-1 is still connected: a slot of its own.
+    expect(m.bindKey('copy', 'key-a')).toBe(3);
+    // ann reloads: her old peer left, her new one says hello with her key.
+    m.markLeft('ann-1');
+    expect(m.bindKey('ann-2', 'key-a')).toBe(0);
+    expect(m.slotFor('ann-2')).toBe(0);
+    expect(m.roster.map((e) => e.id)).not.toContain('ann-1');
+    expect(m.successorsOf('host', 'known')).toEqual(['ann-2', 'bob', 'copy']);
+    expect(m.bindKey('ann-2', 'key-a')).toBe(0);
+  });
 });

@@ -13,6 +13,8 @@ export class Membership {
   private readonly departed = new Set<string>();
   /** Peers that said bye: no longer counted as members until they say hello again. */
   private readonly gone = new Set<string>();
+  /** Client keys (HelloMessage.clientKey) and the slot each was first given (aggregator side; never sent to peers). */
+  private readonly keySlots = new Map<string, number>();
 
   /** The slot of `id`, assigned on first sight (aggregator side). */
   slotFor(id: string): number {
@@ -21,6 +23,30 @@ export class Membership {
       slot = this.nextSlot++;
       this.slots.set(id, slot);
     }
+    return slot;
+  }
+
+  /**
+   * A hello from `id` carried `key`: a key seen before gets its slot back when the peer that held that slot is no
+   * longer connected (the same tab, reloaded under a new peer id), which then takes that peer's place. Returns the slot.
+   */
+  bindKey(id: string, key: string): number {
+    const slot = this.keySlots.get(key);
+    if (slot === undefined) {
+      const own = this.slotFor(id);
+      this.keySlots.set(key, own);
+      return own;
+    }
+    if (this.slots.get(id) === slot) return slot;
+    const holder = [...this.slots].find(([, s]) => s === slot)?.[0];
+    const holderLive = holder !== undefined && this.has(holder) && !this.departed.has(holder) && !this.gone.has(holder);
+    // A copy of the tab (a duplicated tab carries the same storage) while the original is still in: a slot of its own.
+    if (holderLive || this.slots.has(id)) return this.slotFor(id);
+    if (holder !== undefined) {
+      this.slots.delete(holder);
+      this.entries = this.entries.filter((e) => e.id !== holder);
+    }
+    this.slots.set(id, slot);
     return slot;
   }
 

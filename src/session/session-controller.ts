@@ -20,6 +20,8 @@ import { hostPeerId, joinLink, normaliseSessionCode, randomSecret, randomSession
 import { AuthenticatedTransport } from './authenticated-transport';
 import { LiveStatusTracker } from './live-status';
 import { SessionNode, type ValidationEvaluator } from './session-node';
+import { LOBBY_RETRY_MS, LobbyKeeper, type LobbyTransport } from './lobby';
+import { randomClientKey, type HostSnapshot, type HostSnapshotStore, type TabSession, type TabSessionStore } from './resume-store';
 import type { SessionTransport } from './session-transport';
 import { SwitchableWireCodec } from './switchable-codec';
 import { INITIAL_SESSION_STATE, type LogEntry, type SessionController, type SessionSettings, type SessionState, type SessionStatus, type SessionTask } from './types';
@@ -76,6 +78,10 @@ export interface ControllerDeps {
   };
   /** This page's address without its hash: the base of join links. */
   pageUrl(): string;
+  /** Which session this tab is in, kept across reloads (absent: a reload ends participation). */
+  tabSession?: TabSessionStore;
+  /** The host's session after each round, so a reloaded host tab resumes it. */
+  hostSnapshots?: HostSnapshotStore;
 }
 
 export interface SessionControllerOptions {
@@ -237,6 +243,8 @@ export class SessionControllerCore implements SessionController {
   private secret = '';
   /** The host tab's peer id (derived from code and secret). */
   private hostId = '';
+  /** Holds the host id for the session after a takeover by this tab (see src/session/lobby.ts). */
+  private lobby: LobbyKeeper | null = null;
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -282,6 +290,7 @@ export class SessionControllerCore implements SessionController {
   private refresh(): void {
     const node = this.node;
     if (!node) return;
+    this.lobby?.update();
     const aggregatorId = node.aggregatorId;
     const roster = node.roster;
     const live = this.live;
@@ -367,7 +376,7 @@ export class SessionControllerCore implements SessionController {
     return t;
   }
 
-  private createNode(transport: ControllerTransport, name: string, validation?: ValidationEvaluator): SessionNode {
+  private createNode(transport: ControllerTransport, name: string, validation?: ValidationEvaluator, clientKey?: string): SessionNode {
     // Only peers that prove they know the join secret get through; the secret itself never leaves this tab.
     this.auth?.close();
     const auth = new AuthenticatedTransport(transport, { secret: this.secret, onSummary: (text) => this.log('warn', text) });
@@ -381,6 +390,8 @@ export class SessionControllerCore implements SessionController {
       name,
       trainer: () => (this.hasData ? this.observedTrainer : null),
       validation,
+      clientKey,
+      onCheckpoint: (checkpoint, records, roster) => this.saveHostSnapshot(checkpoint, records, roster),
       onChange: () => this.refresh(),
       onLog: (level, text) => this.log(level, text),
       onProgress: (round, p) => this.set({ localProgress: { round, ...p } }),
@@ -392,6 +403,8 @@ export class SessionControllerCore implements SessionController {
       },
     });
     this.node = node;
+    this.lobby?.close();
+    this.lobby = this.createLobby(node);
     return node;
   }
 
@@ -410,6 +423,94 @@ export class SessionControllerCore implements SessionController {
     evaluate: (spec, weights) => this.worker.evaluate(spec, weights),
     info: () => this.worker.info(),
   };
+
+  // ---- surviving the host tab and reloads (issue 10) ---------------------------------------------
+
+  /** After a takeover this tab also holds the session's host id, so the original code, link and QR code still work. */
+  private createLobby(node: SessionNode): LobbyKeeper {
+    const hostId = this.hostId;
+    const secret = this.secret;
+    return new LobbyKeeper({
+      open: async (): Promise<LobbyTransport> => {
+        const t = await this.deps.openTransport({ id: hostId, codec: this.codec, iceServers: this.options.iceServers?.() ?? '' });
+        const auth = new AuthenticatedTransport(t, { secret, onSummary: (text) => this.log('warn', `lobby: ${text}`) });
+        const closeAuth = auth.close.bind(auth);
+        return Object.assign(auth, {
+          close: () => {
+            closeAuth();
+            t.close();
+          },
+        });
+      },
+      target: () => (node.isAggregator && node.selfId !== hostId ? { aggregatorId: node.selfId, term: node.term } : null),
+      retryMs: LOBBY_RETRY_MS,
+      log: (level, text) => this.log(level, text),
+    });
+  }
+
+  /** The session this tab was in before a reload, if it can be resumed. */
+  resumable(): Pick<TabSession, 'code' | 'role' | 'name'> | null {
+    const saved = this.deps.tabSession?.load() ?? null;
+    return saved ? { code: saved.code, role: saved.role, name: saved.name } : null;
+  }
+
+  /**
+   * Resumes the session this tab was in before a reload: a client rejoins with its key (same slot, same demo shard);
+   * the host reopens its session at its last round under the same host id, or, when that id is held by a newer
+   * aggregator's lobby (the session went on without it), joins as a client.
+   */
+  async resume(): Promise<void> {
+    const saved = this.deps.tabSession?.load();
+    if (!saved) throw new Error('no session to resume in this tab');
+    const snapshot = saved.role === 'host' ? await this.deps.hostSnapshots?.load(saved.code).catch(() => null) : null;
+    if (snapshot) {
+      this.codec.use(snapshot.config.codec);
+      const transport = await this.openTransport(await hostPeerId(saved.code, saved.secret)).catch(() => null);
+      if (transport) return this.resumeHost(transport, saved, snapshot.config, snapshot.hostTrains, { checkpoint: snapshot.checkpoint, records: snapshot.records, roster: snapshot.roster });
+      this.log('info', `session ${saved.code} went on without this tab: joining it as a client`);
+    }
+    return this.join(saved.code, saved.secret, saved.name);
+  }
+
+  private async resumeHost(transport: ControllerTransport, saved: TabSession, config: SessionConfig, hostTrains: boolean, from: Parameters<SessionNode['host']>[2]): Promise<void> {
+    try {
+      this.secret = saved.secret;
+      const settings = settingsFromConfig(config, hostTrains);
+      this.set({ status: 'connecting', role: 'host', code: saved.code, settings, error: null });
+      this.codec.use(config.codec);
+      const validation = this.demoValidation();
+      this.hostId = await hostPeerId(saved.code, saved.secret);
+      this.set({ lanUrls: await this.lanUrls() });
+      await this.chooseBackend(config.model);
+      const node = this.createNode(transport, saved.name, validation, saved.clientKey);
+      if (hostTrains) await this.loadInitialData(config, 0);
+      const initialWeights = from?.checkpoint.weights ?? (await this.worker.initialWeights(config.model, config.seed));
+      validation(config.model, [initialWeights]).catch((e) => this.log('warn', `validation data: ${message(e)}`));
+      await node.host(config, initialWeights, from);
+      this.log('info', `session ${saved.code} resumed after round ${from?.checkpoint.round ?? 0}`);
+      this.set({ status: 'lobby' });
+      this.refresh();
+    } catch (e) {
+      this.set({ status: 'error' });
+      this.fail(e);
+    }
+  }
+
+  private rememberTab(role: 'host' | 'client', code: string, name: string): string {
+    const previous = this.deps.tabSession?.load();
+    const clientKey = previous && previous.code === code && previous.secret === this.secret ? previous.clientKey : randomClientKey();
+    this.deps.tabSession?.save({ code, secret: this.secret, role: previous?.code === code && previous.role === 'host' ? 'host' : role, clientKey, name });
+    return clientKey;
+  }
+
+  private saveHostSnapshot(checkpoint: HostSnapshot['checkpoint'], records: HostSnapshot['records'], roster: HostSnapshot['roster']): void {
+    const code = this.state.code;
+    const config = this.node?.config;
+    // Only the tab that holds the host id resumes under it.
+    if (!code || !config || !this.deps.hostSnapshots || this.node?.selfId !== this.hostId) return;
+    const snapshot = { code, config, hostTrains: this.state.settings?.hostTrains ?? true, checkpoint, records: records.map((r) => ({ ...r })), roster: roster.map((e) => ({ ...e, labelHistogram: [] })), savedAt: Date.now() };
+    this.deps.hostSnapshots.save(snapshot).catch((e) => this.log('warn', `could not keep the session for a reload: ${message(e)}`));
+  }
 
   private async lanUrls(): Promise<string[]> {
     try {
@@ -503,7 +604,7 @@ export class SessionControllerCore implements SessionController {
       const [transport, lanUrls] = await Promise.all([this.openTransport(this.hostId), this.lanUrls()]);
       this.set({ lanUrls });
       await this.chooseBackend(config.model);
-      const node = this.createNode(transport, name, validation);
+      const node = this.createNode(transport, name, validation, this.rememberTab('host', code, name));
       if (settings.hostTrains) await this.loadInitialData(config, 0);
       const initialWeights = await this.worker.initialWeights(config.model, config.seed);
       // Start the validation worker and warm its backend now, not during round 1.
@@ -527,7 +628,7 @@ export class SessionControllerCore implements SessionController {
       this.hostId = await hostPeerId(code, secret);
       this.set({ status: 'connecting', role: 'client', code, error: null });
       const transport = await this.openTransport();
-      const node = this.createNode(transport, name, this.demoValidation());
+      const node = this.createNode(transport, name, this.demoValidation(), this.rememberTab('client', code, name));
       const welcome = await node.join(aggregatorId ?? this.hostId).catch((e: unknown) => {
         // The signalling server knows no tab under the host's id: nobody hosts this code (any more).
         if (/not known|unavailable|could not connect/i.test(message(e))) throw new Error(`no open session has the code ${code} (${message(e)})`);
@@ -564,6 +665,14 @@ export class SessionControllerCore implements SessionController {
   }
 
   leave(): void {
+    // Leaving on purpose: nothing to resume after a reload.
+    const saved = this.deps.tabSession?.load();
+    if (saved && this.node) {
+      this.deps.tabSession?.clear();
+      if (saved.role === 'host') this.deps.hostSnapshots?.forget(saved.code).catch(() => undefined);
+    }
+    this.lobby?.close();
+    this.lobby = null;
     this.node?.leave();
     this.worker.cancel();
     this.auth?.close();

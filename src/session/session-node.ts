@@ -2,7 +2,7 @@ import { FlClient } from '../fl/client';
 import type { ClientInfo, EngineEvent } from '../fl/engine';
 import { modelVersionOfRoundStart } from './async-round-engine';
 import type { LocalTrainer } from '../fl/local-trainer';
-import { PROTOCOL_VERSION, type DecompositionMode, type Message, type RosterEntry, type RosterMessage, type SessionConfig } from '../fl/protocol';
+import { PROTOCOL_VERSION, WELCOME_HISTORY_MAX, type DecompositionMode, type Message, type RedirectMessage, type RosterEntry, type RosterMessage, type RoundSummary, type SessionConfig } from '../fl/protocol';
 import type { TrainProgress } from '../fl/train';
 import type { WeightSet } from '../fl/weights';
 import { AggregatorRole, type Checkpoint } from './aggregator-role';
@@ -29,6 +29,10 @@ export interface SessionNodeOptions {
   /** In the app an AuthenticatedTransport: only peers that proved they know the join secret reach the node. */
   transport: SessionTransport;
   name: string;
+  /** This tab's per-session key, sent in its hellos: the aggregator gives it the same slot after a reload. */
+  clientKey?: string;
+  /** After each round this tab aggregated: what a reloaded host tab resumes from. */
+  onCheckpoint?: (checkpoint: Checkpoint, records: RoundRecord[], roster: RosterEntry[]) => void;
   /** The trainer on this tab's local data, or null while it has none. */
   trainer: () => LocalTrainer | null;
   validation?: ValidationEvaluator;
@@ -92,6 +96,7 @@ export class SessionNode {
     });
     this.client = new FlClient(gatedTransport(this.loop.clientFace, (from, m) => this.forLocalClient(from, m)), '', deferredTrainer(options.trainer), {
       name: options.name,
+      clientKey: options.clientKey,
       // Async mode: assignment rounds encode the model version (modelVersionOfRoundStart); sync: round - 1.
       onProgress: (round, p) => options.onProgress?.(modelVersionOfRoundStart(this.sessionConfig, round) + 1, p),
       onRoundResult: (r) => {
@@ -166,12 +171,24 @@ export class SessionNode {
 
   // ---- aggregating ------------------------------------------------------------------------------
 
-  /** Starts a new session with this tab aggregating, at round 0, in term 1. */
-  async host(config: SessionConfig, initialWeights: WeightSet): Promise<void> {
+  /**
+   * Starts a new session with this tab aggregating, at round 0, in term 1; or, with `resume`, the session this tab
+   * hosted before a reload, from its last checkpoint and with its finished rounds.
+   */
+  async host(config: SessionConfig, initialWeights: WeightSet, resume?: { checkpoint: Checkpoint; records: RoundRecord[]; roster: RosterEntry[] }): Promise<void> {
     this.sessionConfig = config;
     this.mySlot = this.membership.slotFor(this.selfId);
     this.election.follow(this.selfId, 1);
-    this.becomeAggregator({ weights: initialWeights, round: 0, serverState: null });
+    if (resume) {
+      this.records.push(...resume.records.filter((r) => r.round <= resume.checkpoint.round));
+      this.started = resume.checkpoint.round > 0;
+      // The same slots as before, so the successors are the same; the members hear of this tab at once, before
+      // their silence deadline makes them elect a successor.
+      this.membership.adopt(resume.roster);
+      this.mySlot = this.membership.slotFor(this.selfId);
+    }
+    const role = this.becomeAggregator(resume?.checkpoint ?? { weights: initialWeights, round: 0, serverState: null });
+    if (resume) role.announceTo(resume.roster.map((e) => e.id));
     await this.announce();
   }
 
@@ -188,6 +205,7 @@ export class SessionNode {
         createEngine: this.options.createEngine ?? defaultEngineFactory,
         validation: this.options.validation,
         setDecompositionMode: (mode) => this.setDecompositionMode(mode),
+        history: () => this.history(),
         onEvent: (e) => this.onEngineEvent(e),
         log: (level, text) => this.log(level, text),
       },
@@ -254,6 +272,7 @@ export class SessionNode {
           continue;
         }
         this.latest = role.roundDone();
+        const checkpoint = this.latest;
         const { evaluation, ...measured } = report;
         const record: RoundRecord = { ...measured, participantCount: report.participants.length, ...this.traffic.sinceLast(), aggregatorId: this.selfId };
         this.records.push(record);
@@ -263,6 +282,7 @@ export class SessionNode {
             this.changed();
           }, () => undefined),
         );
+        this.options.onCheckpoint?.(checkpoint, this.records, this.membership.roster);
         this.log('info', `round ${report.round} done: ${report.participants.length} updates${report.accuracy !== null ? `, accuracy ${(100 * report.accuracy).toFixed(1)}%` : ''}`);
         this.changed();
       }
@@ -320,7 +340,20 @@ export class SessionNode {
     this.election.heard(from);
     switch (m.type) {
       case 'welcome':
-        return this.onWelcome(from, m.term, m.slot, m.config);
+        this.onWelcome(from, m.term, m.slot, m.config);
+        if (m.history && from === this.aggregatorId) this.adoptHistory(m.history);
+        return;
+      case 'hello':
+        if (from === this.selfId) return;
+        if (this.isAggregator) {
+          if (m.clientKey) this.membership.bindKey(from, m.clientKey);
+        } else if (this.aggregatorId && this.aggregatorId !== this.selfId) {
+          // This tab holds an id joiners use (the host's, say) but no longer aggregates: it sends them on.
+          this.options.transport.send(from, { type: 'redirect', v: PROTOCOL_VERSION, term: this.term, aggregatorId: this.aggregatorId });
+        }
+        return;
+      case 'redirect':
+        return this.onRedirect(from, m);
       case 'roster':
         return this.onRoster(from, m);
       case 'checkpoint':
@@ -376,6 +409,36 @@ export class SessionNode {
     this.mySlot = slot;
     this.welcome?.resolve({ slot, config });
     this.changed();
+  }
+
+  /** A lobby on the host's id sent this joining tab on to the aggregator that took over. */
+  private onRedirect(from: string, m: RedirectMessage): void {
+    if (!this.welcome?.open || from !== this.joinTarget || m.aggregatorId === from || m.aggregatorId === this.selfId) return;
+    this.log('info', `the session moved to ${m.aggregatorId} (term ${m.term}); joining there`);
+    this.joinTarget = m.aggregatorId;
+    this.options.transport
+      .connect(m.aggregatorId)
+      .then(() => (this.joinTarget === m.aggregatorId && !this.closed ? this.client.join(m.aggregatorId) : undefined))
+      .catch((e) => this.welcome?.reject(new Error(`could not reach the session's aggregator: ${String(e)}`)));
+  }
+
+  /** The finished rounds this tab has not seen (it joined late): metrics only. */
+  private adoptHistory(history: RoundSummary[]): void {
+    const known = new Set(this.records.map((r) => r.round));
+    const missing = history.filter((h) => !known.has(h.round));
+    if (missing.length === 0) return;
+    this.records.push(
+      ...missing.map((h) => ({
+        ...h, participants: [], missing: [], trainMs: 0, aggregateMs: 0, evalMs: 0, slowestClientMs: 0, bytesSent: 0, bytesReceived: 0, aggregatorId: '',
+      })),
+    );
+    this.records.sort((a, b) => a.round - b.round);
+    this.changed();
+  }
+
+  /** The finished rounds as sent to a joining tab. */
+  private history(): RoundSummary[] {
+    return this.records.slice(-WELCOME_HISTORY_MAX).map((r) => ({ round: r.round, accuracy: r.accuracy, loss: r.loss, decomposition: r.decomposition ?? null, participantCount: r.participantCount }));
   }
 
   private onRoster(from: string, m: RosterMessage): void {

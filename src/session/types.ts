@@ -214,4 +214,8 @@ export interface SessionController {
   confusion?(): Promise<ConfusionResult & { round: number }>;
   /** The newest global model this tab holds, as TensorFlow.js files (model.json + weights.bin). */
   exportModel?(): Promise<{ round: number; modelJson: string; weightsBin: ArrayBuffer }>;
+  /** The session this tab was in before a reload, if it can be resumed (issue 10). */
+  resumable?(): { code: string; role: 'host' | 'client'; name: string } | null;
+  /** Resumes it: the host at its last round under the same id, a client with the same slot. */
+  resume?(): Promise<void>;
 }

@@ -34,14 +34,18 @@ describe('session header facts', () => {
     expect(statusText(state({ status: 'running', role: 'client' }))).toBe('Running');
   });
 
-  it('lets only the host start from the lobby or resume a stopped run, and stop a running one', () => {
-    expect(canStart(state({ role: 'host', status: 'lobby', settings }))).toBe(true);
+  it('lets only the aggregating tab start from the lobby or resume a stopped run, and stop a running one', () => {
+    expect(canStart(state({ role: 'host', isAggregator: true, status: 'lobby', settings }))).toBe(true);
     expect(canStart(state({ role: 'client', status: 'lobby', settings }))).toBe(false);
-    expect(canStart(state({ role: 'host', status: 'running', settings }))).toBe(false);
-    expect(canStart(state({ role: 'host', status: 'finished', settings, currentRound: 10 }))).toBe(false);
-    expect(canStart(state({ role: 'host', status: 'finished', settings, currentRound: 4 }))).toBe(true);
-    expect(canStop(state({ role: 'host', status: 'running' }))).toBe(true);
+    expect(canStart(state({ role: 'host', isAggregator: true, status: 'running', settings }))).toBe(false);
+    expect(canStart(state({ role: 'host', isAggregator: true, status: 'finished', settings, currentRound: 10 }))).toBe(false);
+    expect(canStart(state({ role: 'host', isAggregator: true, status: 'finished', settings, currentRound: 4 }))).toBe(true);
+    expect(canStop(state({ role: 'host', isAggregator: true, status: 'running' }))).toBe(true);
     expect(canStop(state({ role: 'client', status: 'running' }))).toBe(false);
-    expect(canStop(state({ role: 'host', status: 'lobby' }))).toBe(false);
+    expect(canStop(state({ role: 'host', isAggregator: true, status: 'lobby' }))).toBe(false);
+    // After a handover the tab that took over has the controls, the former host's role notwithstanding.
+    expect(canStop(state({ role: 'client', isAggregator: true, status: 'running' }))).toBe(true);
+    expect(canStart(state({ role: 'client', isAggregator: true, status: 'finished', settings, currentRound: 4 }))).toBe(true);
+    expect(canStop(state({ role: 'host', isAggregator: false, status: 'running' }))).toBe(false);
   });
 });

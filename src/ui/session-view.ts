@@ -39,15 +39,15 @@ export function roundProgressText(s: HeaderFacts): string {
   return `${s.currentRound}${total} rounds done`;
 }
 
-/** The host may start (or resume) from the lobby, or after a stop that left rounds to run. */
+/** The aggregating tab (the host, or whoever took over) may start (or resume) from the lobby, or after a stop that left rounds to run. */
 export function canStart(s: HeaderFacts): boolean {
-  if (s.role !== 'host') return false;
+  if (!s.isAggregator) return false;
   if (s.status === 'lobby') return true;
   return s.status === 'finished' && s.settings !== null && s.currentRound < s.settings.rounds;
 }
 
 export function canStop(s: HeaderFacts): boolean {
-  return s.role === 'host' && s.status === 'running';
+  return s.isAggregator && s.status === 'running';
 }
 
 /** Whether the tab is in a session at all (the dashboard has something to show). */

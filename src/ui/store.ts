@@ -23,6 +23,8 @@ export interface SessionActions {
   forgetData(): Promise<boolean>;
   setBackend(preference: string): Promise<boolean>;
   setDecomposition(mode: DecompositionMode): boolean;
+  /** Resumes the session this tab was in before a reload. */
+  resume(): Promise<boolean>;
   dismissError(): void;
   /** Downloads the newest global model as model.json + weights.bin (via `save`). */
   exportModel(save: (files: { round: number; modelJson: string; weightsBin: ArrayBuffer }) => void): Promise<boolean>;
@@ -90,6 +92,11 @@ export function createSessionStore(): SessionStoreHook {
       forgetData: () => runAsync('data', (c) => c.forgetData()),
       setBackend: (preference) => runAsync('backend', (c) => c.setBackend(preference)),
       setDecomposition: (mode) => runSync((c) => c.setDecomposition(mode)),
+      resume: () =>
+        runAsync('join', async (c) => {
+          if (!c.resume) throw new Error('this page cannot resume a session');
+          await c.resume();
+        }),
       dismissError: () => set({ actionError: null, actionErrorSource: null }),
       exportModel: (save) =>
         runAsync('export', async (c) => {

@@ -41,6 +41,12 @@ import { weightSetSchema } from './tensor-schema';
 export const DECOMPOSITION_MODES = ['exact', 'proxy', 'off'] as const;
 export const WEIGHT_CODEC_CHOICES = ['float32', 'float16', 'int8'] as const;
 
+/** Longest client key a hello may carry. */
+export const CLIENT_KEY_MAX_LENGTH = 64;
+
+/** Most finished rounds a welcome carries. */
+export const WELCOME_HISTORY_MAX = 1_000;
+
 /** Strategy tensors beside the weights or the delta: at most this many named weight sets. */
 export const MAX_EXTRAS_PER_MESSAGE = 4;
 
@@ -170,6 +176,15 @@ function buildMessageSchemas(limits: WireLimits) {
   const tensorName = (key: string) =>
     key.length > limits.maxTensorNameLength ? `${RELATIVE} key: string of ${key.length} characters exceeds ${limits.maxTensorNameLength}` : null;
   const histogram = integerList(limits.maxClasses, 0);
+  const lossTerms = record({ local: finite(), shift: finite(), aggregation: finite(), global: finite() });
+  /** A finished round as every member may know it. */
+  const roundSummary = record({
+    round: count,
+    accuracy: v.nullable(inRange(0, 1)),
+    loss: v.nullable(finite()),
+    decomposition: v.nullable(lossTerms),
+    participantCount: count,
+  });
 
   /** Everything a session runs with, chosen by the host; sent to each client on joining. */
   const sessionConfig = record({
@@ -193,7 +208,15 @@ function buildMessageSchemas(limits: WireLimits) {
   });
 
   const messages = {
-    hello: record({ ...header('hello'), clientName: text, backend: text, numSamples: count, labelHistogram: histogram }),
+    hello: record({
+      ...header('hello'),
+      clientName: text,
+      backend: text,
+      numSamples: count,
+      labelHistogram: histogram,
+      /** The tab's random per-session key, kept across reloads: the aggregator gives the same key the same slot again. */
+      clientKey: v.optional(string(CLIENT_KEY_MAX_LENGTH)),
+    }),
     'round-start': record({
       ...header('round-start'),
       /** The aggregation term (see src/session/election.ts); stamped by the session layer. */
@@ -240,13 +263,26 @@ function buildMessageSchemas(limits: WireLimits) {
       accuracy: v.nullable(inRange(0, 1)),
       loss: v.nullable(finite()),
       /** The round's loss decomposition, when it was measured. */
-      decomposition: v.optional(v.nullable(record({ local: finite(), shift: finite(), aggregation: finite(), global: finite() }))),
+      decomposition: v.optional(v.nullable(lossTerms)),
     }),
     /** `term`: set when the client leaves this aggregator to follow the aggregator of this later term. */
     bye: record({ ...header('bye'), reason: text, term: v.optional(term) }),
     error: record({ ...header('error'), reason: text }),
     /** The aggregator's answer to an admitted hello; `slot` is the client's place in join order. */
-    welcome: record({ ...header('welcome'), term, slot: count, round: count, config: sessionConfig }),
+    welcome: record({
+      ...header('welcome'),
+      term,
+      slot: count,
+      round: count,
+      config: sessionConfig,
+      /** The session's finished rounds (metrics only, the latest WELCOME_HISTORY_MAX), so a late joiner sees the whole run. */
+      history: v.optional(list(roundSummary, WELCOME_HISTORY_MAX)),
+    }),
+    /**
+     * Sent, after the join handshake, by a lobby: a tab that holds the session's well-known host id for an aggregator
+     * that took over under another id. The joiner says hello to `aggregatorId` instead.
+     */
+    redirect: record({ ...header('redirect'), term, aggregatorId: text }),
     /** Who is in the session, in join order, and who aggregates in which term (see RosterMessage). */
     roster: record({
       ...header('roster'),

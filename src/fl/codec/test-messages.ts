@@ -74,6 +74,10 @@ export function sampleMessages(seed = 1): Message[] {
         seed: 3,
         demo: { partition: { kind: 'dirichlet', alpha: 0.5 }, clients: 8 },
       },
+      history: [
+        { round: 1, accuracy: 0.5, loss: 1.2, decomposition: null, participantCount: 3 },
+        { round: 2, accuracy: null, loss: null, decomposition: { local: 0.1, shift: 0.2, aggregation: 0.3, global: 0.6 }, participantCount: 2 },
+      ],
     },
     { type: 'roster', v, term: 3, aggregatorId: 'p-host', round: 5, peers: [{ id: 'p-host', name: 'host', slot: 0, backend: 'webgl', numSamples: 500, labelHistogram: [250, 250] }, { id: 'p-2', name: 'tab 2', slot: 1, backend: 'cpu', numSamples: 0, labelHistogram: [] }] },
     { type: 'checkpoint', v, term: 1, round: 5, weights: randomWeights(MLP_50K_SHAPES, seed + 4), serverState: null },
@@ -93,5 +97,7 @@ export function sampleMessages(seed = 1): Message[] {
     { type: 'auth-hello', v, nonce: '0123456789abcdef0123456789abcdef' },
     { type: 'auth-challenge', v, nonce: 'fedcba9876543210fedcba9876543210', proof: 'ab'.repeat(32) },
     { type: 'auth-proof', v, proof: '09'.repeat(32) },
+    { type: 'hello', v, clientName: 'tab-3', backend: 'cpu', numSamples: 10, labelHistogram: [10], clientKey: 'k'.repeat(32) },
+    { type: 'redirect', v, term: 2, aggregatorId: 'p-ann' },
   ];
 }

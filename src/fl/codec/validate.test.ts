@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, type Message, type RoundStartMessage, type UpdateMessage } from '../protocol';
+import { CLIENT_KEY_MAX_LENGTH, PROTOCOL_VERSION, WELCOME_HISTORY_MAX, type Message, type RoundStartMessage, type UpdateMessage } from '../protocol';
 import { layoutOf } from '../weights';
 import { wireLimits } from './limits';
 import { randomWeights, sampleMessages } from './test-messages';
@@ -29,6 +29,21 @@ describe('validateMessage', () => {
     const result = validateMessage({ ...hello, extra: 'x', __debug: { a: 1 }, secret: 's3cr3t' });
     expect(result.ok && result.message).toEqual(hello);
     expect(result.ok && 'secret' in result.message).toBe(false);
+  });
+
+  it('bounds the client key of a hello, the history of a welcome, and checks a redirect', () => {
+    const welcome = byType('welcome');
+    const hello = { ...byType('hello'), clientKey: 'k' };
+    expect(validateMessage(hello).ok).toBe(true);
+    expect(reasonFor({ ...hello, clientKey: 'k'.repeat(CLIENT_KEY_MAX_LENGTH + 1) })).toMatch(/hello.clientKey/);
+    expect(reasonFor({ ...hello, clientKey: 7 })).toMatch(/hello.clientKey/);
+    const round = { round: 1, accuracy: 0.5, loss: 1, decomposition: null, participantCount: 2 };
+    expect(validateMessage({ ...welcome, history: [round] }).ok).toBe(true);
+    expect(reasonFor({ ...welcome, history: Array.from({ length: WELCOME_HISTORY_MAX + 1 }, () => round) })).toMatch(/welcome.history/);
+    expect(reasonFor({ ...welcome, history: [{ ...round, accuracy: 2 }] })).toMatch(/welcome.history\[0\].accuracy/);
+    expect(reasonFor({ ...welcome, history: [{ ...round, decomposition: { local: 1 } }] })).toMatch(/welcome.history\[0\].decomposition.shift/);
+    expect(reasonFor({ type: 'redirect', v: PROTOCOL_VERSION, term: 2 })).toMatch(/redirect.aggregatorId/);
+    expect(reasonFor({ type: 'redirect', v: PROTOCOL_VERSION, term: -1, aggregatorId: 'p' })).toMatch(/redirect.term/);
   });
 
   it('accepts auth nonces and proofs only as fixed-length lowercase hex', () => {

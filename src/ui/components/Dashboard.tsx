@@ -1,4 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
+import { ResumeOffer } from './ResumeOffer';
 import { navigate, useProjector } from '../hooks';
 import { inSession } from '../session-view';
 import { useSession, type SessionStore } from '../store';
@@ -58,7 +59,8 @@ export function Dashboard() {
     return (
       <section className="panel narrow">
         <h2>No session in this tab</h2>
-        <p>This tab is not hosting or part of a session (a reload ends the tab's part in one).</p>
+        <p>This tab is not hosting or part of a session.</p>
+        <ResumeOffer />
         <div className="button-row">
           <a className="button primary" href="#/host">
             Host a session
@@ -94,7 +96,7 @@ export function Dashboard() {
       <SessionHeader state={state} onLeave={onLeave} />
       {!isHost && you}
       <div className="charts-area">
-        <DecompositionPanel rounds={state.rounds} settings={state.settings} canChangeMode={isHost} />
+        <DecompositionPanel rounds={state.rounds} settings={state.settings} canChangeMode={state.isAggregator} />
         <div className="side-column">
           <AccuracyPanel rounds={state.rounds} settings={state.settings} runningRound={state.runningRound ?? null} />
           {isHost && <JoinPanel joinUrl={state.joinUrl} lanUrls={state.lanUrls} code={state.code} compact={projector} />}

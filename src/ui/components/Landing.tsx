@@ -4,6 +4,7 @@ import { parseJoinInput } from '../routes';
 import { inSession } from '../session-view';
 import { useSession } from '../store';
 import { NetworkSettings } from './NetworkSettings';
+import { ResumeOffer } from './ResumeOffer';
 
 export function Landing() {
   const status = useSession((s) => s.status);
@@ -28,6 +29,7 @@ export function Landing() {
       <p className="lead">
         Train one model together without sharing data: every browser tab trains on its own data, and only model updates travel.
       </p>
+      <ResumeOffer />
       {inSession(status) && (
         <p className="note">
           This tab is in a session. <a href="#/session">Back to the dashboard</a>

@@ -45,7 +45,7 @@ export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave
           )}
         </div>
         <div className="controls-block">
-          {state.role === 'host' && (
+          {state.isAggregator && (
             <div className="button-row">
               <button type="button" className="primary" onClick={() => void actions.start()} disabled={!canStart(state) || pending === 'start'}>
                 {state.currentRound > 0 ? 'Resume' : 'Start'}

@@ -1,0 +1,44 @@
+/** The host's session state after each round, in IndexedDB, so a reloaded host tab can resume it (src/session/resume-store.ts). */
+import { openDB, type IDBPDatabase } from 'idb';
+import type { HostSnapshot, HostSnapshotStore } from '../session/resume-store';
+
+const DB_NAME = 'fedtab-sessions';
+const STORE = 'hosted';
+
+function open(): Promise<IDBPDatabase> {
+  if (typeof indexedDB === 'undefined') return Promise.reject(new Error('IndexedDB is not available here, so a session cannot be resumed after a reload'));
+  return openDB(DB_NAME, 1, {
+    upgrade(db) {
+      if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE);
+    },
+  });
+}
+
+async function withDb<T>(fn: (db: IDBPDatabase) => Promise<T>): Promise<T> {
+  const db = await open();
+  try {
+    return await fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+function isHostSnapshot(v: unknown): v is HostSnapshot {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  const c = s.checkpoint as Record<string, unknown> | undefined;
+  return typeof s.code === 'string' && typeof s.config === 'object' && s.config !== null && Array.isArray(s.records) && Array.isArray(s.roster) && typeof c === 'object' && c !== null && Array.isArray(c.weights) && typeof c.round === 'number';
+}
+
+export const idbHostSnapshots: HostSnapshotStore = {
+  load: async (code) => {
+    const v = await withDb((db) => db.get(STORE, code));
+    return isHostSnapshot(v) ? v : null;
+  },
+  save: async (snapshot) => {
+    await withDb((db) => db.put(STORE, snapshot, snapshot.code));
+  },
+  forget: async (code) => {
+    await withDb((db) => db.delete(STORE, code));
+  },
+};

@@ -1,0 +1,20 @@
+import { navigate } from '../hooks';
+import { useSession } from '../store';
+
+/** After a reload: offers to resume the session this tab was in (its code, secret and key are kept in this tab's storage). */
+export function ResumeOffer() {
+  const status = useSession((s) => s.status);
+  const controller = useSession((s) => s.controller);
+  const resume = useSession((s) => s.actions.resume);
+  const pending = useSession((s) => s.pending);
+  const resumable = status === 'idle' ? (controller?.resumable?.() ?? null) : null;
+  if (!resumable) return null;
+  return (
+    <p className="note">
+      This tab was in session {resumable.code} {resumable.role === 'host' ? 'as its host' : 'as a client'}.{' '}
+      <button type="button" className="primary" disabled={pending === 'join'} onClick={() => void resume().then((ok) => ok && navigate({ page: 'session' }))}>
+        {resumable.role === 'host' ? `Resume session ${resumable.code}` : `Rejoin session ${resumable.code}`}
+      </button>
+    </p>
+  );
+}
