@@ -28,8 +28,9 @@ describe('robust statistics against direct references', () => {
 
   it('coordinate-wise median and trimmed mean equal a per-coordinate sort on random inputs', () => {
     const rng = new Rng(5);
-    for (const K of [1, 2, 3, 4, 5, 8]) {
-      const deltas = Array.from({ length: K }, () => randomDelta(rng));
+    for (const [K, ties] of [[1, false], [2, false], [3, false], [4, false], [5, false], [8, false], [13, false], [50, false], [7, true], [12, true], [50, true]] as const) {
+      // With ties: values rounded to one decimal, so many coordinates repeat values (the selection must still agree).
+      const deltas = Array.from({ length: K }, () => randomDelta(rng)).map((d) => (ties ? d.map((t) => ({ ...t, values: t.values.map((v) => Math.round(v * 10) / 10) })) : d));
       const columns = flat(deltas[0]).map((_, i) => deltas.map((d) => flat(d)[i]).sort((a, b) => a - b));
       const refMedian = columns.map((c) => (K % 2 ? c[K >> 1] : (c[K / 2 - 1] + c[K / 2]) / 2));
       flat(coordinateStatistic(deltas, null)).forEach((x, i) => expect(x).toBeCloseTo(refMedian[i], 12));
