@@ -46,6 +46,12 @@ export const JoinPanel = memo(function JoinPanel({ joinUrl, lanUrls, code, compa
         <div className="qr-block">
           <QrCode text={links.primary} size={projector ? UI_CONFIG.qr.projectorSize : UI_CONFIG.qr.size} label="QR code of the join link" />
           <span className="muted">Scan to join</span>
+          {compact && links.secret && (
+            // On the projector the passphrase stays visible: students who type the code on a phone need it too.
+            <span className="secret">
+              passphrase <code>{formatSecret(links.secret)}</code>
+            </span>
+          )}
         </div>
         {!compact && (
           <div className="join-block">
