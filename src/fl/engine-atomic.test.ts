@@ -1,25 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RoundEngine, type EngineConfig, type EngineEvent, type EngineHooks } from './engine';
+import { testEngineConfig, testMetrics, tinyWeights } from './testing/engine-fixtures';
 import { InMemoryNetwork } from './in-memory-transport';
-import { mlpSpec } from './models';
 import { PROTOCOL_VERSION, type RoundStartMessage } from './protocol';
 import { registerStrategy } from './strategies/registry';
-import type { WeightSet } from './weights';
 
-const layout = (values: number[]): WeightSet => [{ name: 'fc1/kernel', shape: [2, 2], values: Float32Array.from(values) }];
-const metrics = { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 5, samplesPerSecond: 100 };
+const layout = tinyWeights;
+const metrics = testMetrics;
 
-const config: EngineConfig = {
-  model: mlpSpec([2], 2, []),
-  strategy: { name: 'fedavg' },
-  train: { localEpochs: 1, batchSize: 8, learningRate: 0.1 },
-  minClients: 1,
-  fraction: 1,
-  decomposition: 'off',
-  decompositionEvery: 1,
-  seed: 1,
-  timing: { roundDeadlineMs: 300, evalDeadlineMs: 300 },
-};
+const config = testEngineConfig();
 
 /** Two clients that answer every round-start with delta = round (all entries). */
 async function setup(hooks: EngineHooks, patch: Partial<EngineConfig> = {}) {

@@ -1,24 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { RoundEngine, type EngineConfig, type EngineEvent } from './engine';
+import { RoundEngine, type EngineEvent } from './engine';
+import { testEngineConfig, testMetrics } from './testing/engine-fixtures';
 import { InMemoryNetwork } from './in-memory-transport';
 import { mlpSpec } from './models';
 import { PROTOCOL_VERSION } from './protocol';
 import type { WeightSet } from './weights';
 
 const weights = (fill: number): WeightSet => [{ name: 'w', shape: [4, 2], values: new Float32Array(8).fill(fill) }];
-const metrics = { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 5, samplesPerSecond: 100 };
+const metrics = testMetrics;
 
-const config: EngineConfig = {
-  model: mlpSpec([4], 2, []),
-  strategy: { name: 'fedavg' },
-  train: { localEpochs: 1, batchSize: 8, learningRate: 0.1 },
-  minClients: 1,
-  fraction: 1,
-  decomposition: 'off',
-  decompositionEvery: 1,
-  seed: 1,
-  timing: { roundDeadlineMs: 30_000, evalDeadlineMs: 30_000 },
-};
+const config = testEngineConfig({ model: mlpSpec([4], 2, []), timing: { roundDeadlineMs: 30_000, evalDeadlineMs: 30_000 } });
 
 describe("a client's 'cannot train' report", () => {
   it('leaves that client out of the round at once instead of waiting for the deadline', async () => {

@@ -1,28 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { RoundEngine, type EngineConfig, type EngineEvent } from './engine';
+import { testEngineConfig, testMetrics, tinyWeights } from './testing/engine-fixtures';
 import { InMemoryNetwork } from './in-memory-transport';
-import { mlpSpec } from './models';
 import { PROTOCOL_VERSION, type Message, type RoundStartMessage, type UpdateMessage } from './protocol';
 import type { Transport } from './transport';
-import type { WeightSet } from './weights';
 
-const layout = (values: number[]): WeightSet => [{ name: 'fc1/kernel', shape: [2, 2], values: Float32Array.from(values) }];
+const layout = tinyWeights;
 
-const baseConfig: EngineConfig = {
-  model: mlpSpec([2], 2, []),
-  strategy: { name: 'fedavg' },
-  train: { localEpochs: 1, batchSize: 8, learningRate: 0.1 },
-  minClients: 1,
-  fraction: 1,
-  decomposition: 'off',
-  decompositionEvery: 1,
-  seed: 1,
-  timing: { roundDeadlineMs: 300, evalDeadlineMs: 300 },
-};
+const baseConfig = testEngineConfig();
 
 type Behaviour = (round: RoundStartMessage, send: (m: Message) => void, endpoint: Transport) => void;
 
-const metrics = { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 5, samplesPerSecond: 100 };
+const metrics = testMetrics;
 const update = (round: number, delta: number[], numSamples = 10): UpdateMessage => ({ type: 'update', v: PROTOCOL_VERSION, round, delta: layout(delta), numSamples, metrics });
 const honest: Behaviour = (r, send) => send(update(r.round, [1, 1, 1, 1]));
 const silent: Behaviour = () => {};
