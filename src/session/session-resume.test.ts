@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ImageDataset } from '../fl/data/dataset';
 import { InMemoryNetwork } from '../fl/in-memory-transport';
-import type { WeightSet } from '../fl/weights';
-import type { LocalDataInfo } from '../worker/api';
 import { hostPeerId } from './session-code';
 import { SessionControllerCore, type ControllerDeps, type ControllerTrainer, type ControllerTransport } from './session-controller';
+import { FakeWorker } from './testing/fake-worker';
 import type { SessionSettings } from './types';
 import { storageTabSessions, type HostSnapshot, type HostSnapshotStore } from './resume-store';
 
@@ -27,58 +26,6 @@ const settings: SessionSettings = {
   hostTrains: true,
 };
 
-const tinyWeights = (): WeightSet => [{ name: 'w', shape: [3], values: new Float32Array(3) }];
-
-/** Stands in for the training worker: records what the controller asks of it. */
-class FakeWorker {
-  readonly calls: string[] = [];
-  private data: LocalDataInfo | null = null;
-
-  private info_(name: string, histogram: number[]): LocalDataInfo {
-    return { source: 'demo', name, trainSamples: 40, evalSamples: 10, numClasses: 2, labelHistogram: histogram, inputShape: [28, 28, 1] };
-  }
-
-  async selectBackend(preference: string) {
-    this.calls.push(`backend ${preference}`);
-    return { backend: 'cpu' as const, preference, reason: 'fake probe', notices: [], probes: [{ backend: 'cpu' as const, ok: true, samplesPerSecond: 100 }], adapter: null, selectionMs: 1 };
-  }
-  async loadDemoShard(shard: { slot: number }) {
-    this.calls.push(`demo shard ${shard.slot}`);
-    return (this.data = this.info_(`demo shard ${shard.slot}`, [30, 10]));
-  }
-  async loadStoredData() {
-    this.calls.push('stored data');
-    return (this.data = this.info_('my files', [5, 35]));
-  }
-  async loadDatasets(name: string) {
-    this.calls.push(`datasets ${name}`);
-    return (this.data = this.info_(name, [1, 1]));
-  }
-  async initialWeights() {
-    return tinyWeights();
-  }
-  async train(req: { round: number; weights: WeightSet }) {
-    this.calls.push(`train ${req.round}`);
-    await new Promise((r) => setTimeout(r, 20));
-    const delta = req.weights.map((t) => ({ ...t, values: new Float32Array(t.values.length).fill(0.5) }));
-    return { delta, numSamples: 40, metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 20, samplesPerSecond: 2000 }, cancelled: false, backend: 'cpu' as const, backendSwitches: [] };
-  }
-  async evaluate(_spec: unknown, ws: WeightSet[]) {
-    return { losses: ws.map(() => 0.7), accuracies: ws.map(() => 0.8), numSamples: 10, backend: 'cpu' as const, backendSwitches: [] };
-  }
-  async info() {
-    return { backend: 'cpu', numSamples: this.data?.trainSamples ?? 0, labelHistogram: this.data?.labelHistogram ?? [] };
-  }
-  async cancel() {
-    this.calls.push('cancel');
-  }
-  terminate() {
-    this.calls.push('terminate');
-  }
-  async memory() {
-    return { numTensors: 0, numBytes: 0 };
-  }
-}
 
 /** One browser: per-tab storage (sessionStorage) and the origin's IndexedDB, as in-memory stand-ins. */
 function makeTab() {
