@@ -102,7 +102,9 @@ describe('session in async mode (in-memory transport, real wire frames)', () => 
     const { nodes, network, logs } = makeSession();
     const [host, ann, bob, cy] = nodes;
     await host.host({ ...config, rounds: 10 }, await getWeights(buildModel(spec, 4)));
-    await Promise.all([ann, bob, cy].map((m) => m.join(host.selfId)));
+    // Ann joins first, so she holds the lowest slot after the host's (concurrent joins get slots in completion order).
+    await ann.join(host.selfId);
+    await Promise.all([bob, cy].map((m) => m.join(host.selfId)));
     await waitFor(() => host.clients.filter((c) => c.numSamples > 0).length === 4);
     void host.start();
     await waitFor(() => host.rounds.length >= 3 && ann.currentRound >= 3);

@@ -38,7 +38,7 @@ function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
     const started = Date.now();
     const tick = () => {
       if (condition()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error('timed out waiting'));
+      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${condition.toString()}`));
       setTimeout(tick, 10);
     };
     tick();
@@ -113,14 +113,19 @@ describe('session over the in-memory transport with real wire frames', () => {
   it('when the aggregator vanishes mid-session, the earliest-joined client takes over and the rounds go on', async () => {
     const { nodes, network, logs } = makeSession();
     const [host, ann, bob, cy] = nodes;
+    const dump = (e: Error): never => {
+      throw new Error(`${e.message}\n${logs.join('\n')}\naggregators: ${nodes.map((n) => `${n.selfId}->${n.aggregatorId}`).join(' ')}`);
+    };
     await host.host({ ...config, rounds: 6 }, await getWeights(buildModel(spec, 4)));
-    await Promise.all([ann, bob, cy].map((m) => m.join(host.selfId)));
+    // Ann joins first, so she holds the lowest slot after the host's (concurrent joins get slots in completion order).
+    await ann.join(host.selfId);
+    await Promise.all([bob, cy].map((m) => m.join(host.selfId)));
     await waitFor(() => host.clients.filter((c) => c.numSamples > 0).length === 4);
     void host.start();
     await waitFor(() => host.rounds.length >= 2 && ann.currentRound >= 2);
     network.disconnect(host.selfId);
     host.leave();
-    await waitFor(() => ann.isAggregator, 10_000);
+    await waitFor(() => ann.isAggregator, 10_000).catch(dump);
     expect(bob.isAggregator || cy.isAggregator).toBe(false);
     await waitFor(() => ann.rounds.length > 0 && ann.rounds[ann.rounds.length - 1].round === 6 && !ann.isRunning, 60_000).catch((e) => {
       throw new Error(`${e.message}\n${logs.join('\n')}\nann rounds: ${ann.rounds.map((r) => r.round)}`);
@@ -129,7 +134,7 @@ describe('session over the in-memory transport with real wire frames', () => {
     // Resumes right after the latest global model it received (the checkpoint of the host's last finished round).
     expect(resumed[0]).toBe(host.rounds[1].round + 1);
     expect(resumed[resumed.length - 1]).toBe(6);
-    await waitFor(() => bob.aggregatorId === ann.selfId && cy.aggregatorId === ann.selfId);
+    await waitFor(() => bob.aggregatorId === ann.selfId && cy.aggregatorId === ann.selfId).catch(dump);
     const afterHandover = ann.rounds.filter((r) => r.aggregatorId === ann.selfId);
     expect(afterHandover[afterHandover.length - 1].participantCount).toBe(3);
     expect(logs.some((l) => l.startsWith('ann info: this tab now aggregates'))).toBe(true);
