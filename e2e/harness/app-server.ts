@@ -22,6 +22,8 @@ export interface AppServerOptions {
   browserHost?: string;
   /** Pages the dev server pre-scans for dependencies, so no optimisation reload happens mid-test. */
   entries?: string[];
+  /** Preview: the build folder to serve (default dist/). */
+  outDir?: string;
 }
 
 function baseConfig(options: AppServerOptions): InlineConfig {
@@ -41,9 +43,10 @@ export async function startAppServer(options: AppServerOptions = {}): Promise<Ap
   const host = options.host ?? '0.0.0.0';
   const browserHost = options.browserHost ?? (host === '0.0.0.0' ? '127.0.0.1' : host);
   if (options.mode === 'preview') {
-    const distIndex = path.join(REPO_ROOT, 'dist/index.html');
+    const outDir = options.outDir ?? path.join(REPO_ROOT, 'dist');
+    const distIndex = path.join(outDir, 'index.html');
     if (!fs.existsSync(distIndex)) throw new Error(`${distIndex} does not exist: run npm run build before preview tests`);
-    const server = await preview({ ...baseConfig(options), preview: { host, port: 0, strictPort: false, open: false } });
+    const server = await preview({ ...baseConfig(options), build: { outDir }, preview: { host, port: 0, strictPort: false, open: false } });
     const port = (server.httpServer.address() as AddressInfo).port;
     return { origin: `http://${browserHost}:${port}`, port, close: () => server.close() };
   }

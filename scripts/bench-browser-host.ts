@@ -1,0 +1,198 @@
+/**
+ * The aggregating tab under load: a host with 6 peers (each a real tab on the demo data, joined by the host's link,
+ * WebRTC between them) runs a few rounds, and the host's main thread is watched: every long task (> 50 ms, Long Tasks
+ * API) and a CPU profile of the same period, whose busy stretches over 50 ms are broken down by the functions that
+ * filled them, so a long task can be told apart as fedtab's own work or the browser's.
+ * The peers run in a second Chromium at the lowest CPU priority (nice 19): on a small machine their training would
+ * otherwise pre-empt the host and turn its short tasks into long ones.
+ * Usage (inside the network namespace, with a production build):
+ *   npm run bench:browser-host   (= bash e2e/run-netns.sh npx tsx scripts/bench-browser-host.ts [--rounds N] [--peers N] [--no-write])
+ * Writes docs/benchmarks/browser-host.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SourceMapConsumer } from 'source-map-js';
+import { chromium, type Browser, type CDPSession } from 'playwright-core';
+import { assertInsideNetns } from '../e2e/harness/netns';
+import { REPO_ROOT, startAppServer } from '../e2e/harness/app-server';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, launchChromium, openPage, waitUntil, type OpenedPage } from '../e2e/harness/browser';
+import { busyStretches, defaultLabel, type CpuProfile, type FrameLabeller, type Stretch } from './lib/profile-stretches';
+
+const BENCH = {
+  peers: 6,
+  rounds: 3,
+  longTaskMs: 50,
+  docPath: join(REPO_ROOT, 'docs/benchmarks/browser-host.md'),
+  /** The production build with source maps, apart from dist/ (which npm start serves without them). */
+  outDir: join(REPO_ROOT, 'node_modules/.fedtab-bench-dist'),
+} as const;
+
+function buildWithSourceMaps(): void {
+  execFileSync('npx', ['vite', 'build', '--configLoader', 'runner', '--sourcemap', '--outDir', BENCH.outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit' });
+}
+
+/** Labels profile frames by their place in the sources (the bundle's names are minified). */
+function sourceMapLabeller(): FrameLabeller {
+  const consumers = new Map<string, SourceMapConsumer | null>();
+  const consumerFor = (url: string): SourceMapConsumer | null => {
+    const file = url.match(/\/(assets\/[^/?#]+\.js)/)?.[1];
+    if (!file) return null;
+    if (!consumers.has(file)) {
+      const mapPath = join(BENCH.outDir, `${file}.map`);
+      consumers.set(file, existsSync(mapPath) ? new SourceMapConsumer(JSON.parse(readFileSync(mapPath, 'utf8'))) : null);
+    }
+    return consumers.get(file)!;
+  };
+  return (frame) => {
+    const consumer = consumerFor(frame.url);
+    if (!consumer) return defaultLabel(frame);
+    const pos = consumer.originalPositionFor({ line: frame.lineNumber + 1, column: frame.columnNumber });
+    if (!pos.source) return defaultLabel(frame);
+    const source = pos.source.replace(/^.*\/(src|node_modules)\//, '$1/');
+    return `${pos.name ?? frame.functionName ?? '(anonymous)'} ${source}:${pos.line}`;
+  };
+}
+
+function argNumber(flag: string, fallback: number): number {
+  const i = process.argv.indexOf(flag);
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!(Number.isInteger(v) && v > 0)) throw new Error(`${flag} needs a positive integer, got '${process.argv[i + 1]}'`);
+  return v;
+}
+
+/** A Chromium whose processes run at nice 19 (the wrapper script is written to a temp file). */
+async function launchNiceChromium(): Promise<Browser> {
+  const wrapper = '/tmp/fedtab-nice-chromium.sh';
+  writeFileSync(wrapper, `#!/bin/sh\nexec nice -n 19 ${CHROMIUM_PATH} "$@"\n`, { mode: 0o755 });
+  return chromium.launch({ executablePath: wrapper, args: CHROMIUM_FLAGS, headless: true });
+}
+
+async function hostSession(host: OpenedPage, rounds: number, minClients: number): Promise<string> {
+  const page = host.page;
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByLabel('Your name (shown to the others)').fill('Teacher');
+  await page.getByLabel('Rounds', { exact: true }).fill(String(rounds));
+  await page.getByLabel('Minimum clients to start a round').fill(String(minClients));
+  await page.getByRole('button', { name: 'Create session' }).click();
+  await page.waitForURL(/#\/session/, { timeout: 60_000 });
+  return page.locator('#join-url').inputValue({ timeout: 60_000 });
+}
+
+async function joinAs(browser: Browser, joinUrl: string, name: string): Promise<OpenedPage> {
+  const peer = await openPage(browser, joinUrl);
+  await peer.page.setViewportSize({ width: 390, height: 844 });
+  await peer.page.getByLabel('Your name (shown to the others)').fill(name);
+  await peer.page.getByRole('button', { name: /join/i }).click();
+  await peer.page.waitForURL(/#\/session/, { timeout: 90_000 });
+  return peer;
+}
+
+interface Run {
+  rounds: number;
+  peers: number;
+  wallMs: number;
+  longTasks: { start: number; duration: number }[];
+  stretches: Stretch[];
+  selfByOrigin: Map<string, number>;
+  profiledMs: number;
+  roundsTable: string;
+}
+
+async function measure(rounds: number, peers: number): Promise<Run> {
+  const server = await startAppServer({ mode: 'preview', host: '0.0.0.0', outDir: BENCH.outDir });
+  const hostBrowser = await launchChromium();
+  const peerBrowser = await launchNiceChromium();
+  try {
+    const host = await openPage(hostBrowser, `${server.origin}/#/host`);
+    const joinUrl = await hostSession(host, rounds, peers + 1);
+    const tabs: OpenedPage[] = [];
+    for (let i = 0; i < peers; i++) tabs.push(await joinAs(peerBrowser, joinUrl, `Student ${i + 1}`));
+    const start = host.page.getByRole('button', { name: 'Start' });
+    await waitUntil(`all ${peers} peers with data in the host's table`, async () => ((await host.page.locator('.peers-table tbody tr').count()) >= peers + 1 && (await start.isEnabled()) ? true : undefined), 120_000);
+    await host.page.evaluate(() => {
+      const w = window as unknown as { benchLongTasks: { start: number; duration: number }[] };
+      w.benchLongTasks = [];
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.benchLongTasks.push({ start: e.startTime, duration: e.duration }))).observe({ type: 'longtask', buffered: false });
+    });
+    const cdp: CDPSession = await host.page.context().newCDPSession(host.page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+    const started = Date.now();
+    await start.click();
+    await waitUntil(`${rounds} rounds on the host`, async () => ((await host.page.getByTestId('status-badge').innerText()) === 'Finished' ? true : undefined), 600_000, 250);
+    const wallMs = Date.now() - started;
+    const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
+    const longTasks = await host.page.evaluate(() => (window as unknown as { benchLongTasks: { start: number; duration: number }[] }).benchLongTasks);
+    const roundsTable = await host.page.locator('table', { hasText: 'Round' }).first().innerText().catch(() => '');
+    const analysis = busyStretches(profile, BENCH.longTaskMs, sourceMapLabeller());
+    const problems = [host, ...tabs].flatMap((t) => t.problems);
+    if (problems.length) console.warn(`page problems:\n${problems.join('\n')}`);
+    return { rounds, peers, wallMs, longTasks, stretches: analysis.stretches, selfByOrigin: analysis.selfByOrigin, profiledMs: analysis.totalMs, roundsTable };
+  } finally {
+    await peerBrowser.close();
+    await hostBrowser.close();
+    await server.close();
+  }
+}
+
+function ms(v: number): string {
+  return Math.round(v).toLocaleString('en-US');
+}
+
+function report(run: Run): string {
+  const chromiumVersion = execFileSync(CHROMIUM_PATH, ['--version']).toString().trim();
+  const over = run.longTasks.filter((t) => t.duration > BENCH.longTaskMs);
+  const fedtabStretches = run.stretches.filter((s) => s.fedtabMs > BENCH.longTaskMs);
+  const lines = [
+    '# The aggregating tab under load: host with 6 peers',
+    '',
+    `Produced by \`npm run bench:browser-host\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'CPU'}, ${chromiumVersion} headless, production build (\`vite build\`).`,
+    '',
+    `Method: a host tab (1280x800, trains too) creates a session through the form with the defaults (${run.rounds} rounds, minimum clients ${run.peers + 1}); ${run.peers} peer tabs join`,
+    'through its link and train on their demo shards; WebRTC between tabs inside a private network namespace. The peers run in a',
+    'second Chromium at nice 19, so that on this 2-core machine they do not pre-empt the host (the host still shares the',
+    'cores with its own training worker and the peers). While the rounds run, the host\'s main thread is watched with the',
+    `Long Tasks API (every task over ${BENCH.longTaskMs} ms) and a CPU profile (200 µs sampling). Busy stretches are runs of profile samples`,
+    'with no idle gap of 1 ms or more; "fedtab" is the self time in the project\'s own code and the libraries it calls',
+    '(TensorFlow.js, msgpack, React, PeerJS); "browser" is garbage collection, "(program)" (the browser\'s own work:',
+    'layout, paint, IPC) and idle-free scheduling.',
+    '',
+    `## Result (${run.rounds} rounds, ${run.peers} peers, ${ms(run.wallMs)} ms from Start to Finished)`,
+    '',
+    `- Long tasks (Long Tasks API): **${over.length}**, longest ${ms(Math.max(0, ...over.map((t) => t.duration)))} ms${over.length ? `: ${over.map((t) => ms(t.duration)).join(', ')} ms` : ''}.`,
+    `- Busy stretches over ${BENCH.longTaskMs} ms in the profile: ${run.stretches.length}; of them with over ${BENCH.longTaskMs} ms of fedtab's own work: **${fedtabStretches.length}**` +
+      ` -> target "no long task over ${BENCH.longTaskMs} ms caused by fedtab" **${fedtabStretches.length === 0 ? 'met' : 'missed'}**.`,
+    `- Main-thread self time while profiled (${ms(run.profiledMs)} ms): ${[...run.selfByOrigin.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${ms(v)} ms`).join(', ')}.`,
+    '',
+  ];
+  if (run.stretches.length) {
+    lines.push('| busy stretch (ms) | fedtab (ms) | browser (ms) | top functions (self ms) | under fedtab\'s (ms) |', '|---:|---:|---:|---|---|');
+    const list = (entries: [string, number][]) => entries.map(([k, v]) => `${k} ${ms(v)}`).join('; ');
+    for (const s of run.stretches) lines.push(`| ${ms(s.durationMs)} | ${ms(s.fedtabMs)} | ${ms(s.durationMs - s.fedtabMs)} | ${list(s.top)} | ${list(s.topOwn)} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  assertInsideNetns();
+  const rounds = argNumber('--rounds', BENCH.rounds);
+  const peers = argNumber('--peers', BENCH.peers);
+  buildWithSourceMaps();
+  const run = await measure(rounds, peers);
+  const text = report(run);
+  console.log(text);
+  if (!process.argv.includes('--no-write')) writeFileSync(BENCH.docPath, `${text}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
