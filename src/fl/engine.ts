@@ -369,9 +369,11 @@ export class RoundEngine {
     const waiter = { round: roundNumber, expected: new Set(selected), received: new Map<string, UpdateMessage>(), resolve: resolveUpdates };
     this.updateWaiter = waiter;
     const train: TrainConfig = { ...this.config.train, ...plan.train, seed: this.config.seed * 1_000_003 + roundNumber };
+    // One message object for every selected client, so a transport can encode it once.
+    const roundStart: Message = { type: 'round-start', v: PROTOCOL_VERSION, round: roundNumber, model: this.config.model, strategy: this.config.strategy, train, weights: previousGlobal, ...(plan.extras ? { extras: plan.extras } : {}) };
     for (const id of selected) {
       try {
-        this.transport.send(id, { type: 'round-start', v: PROTOCOL_VERSION, round: roundNumber, model: this.config.model, strategy: this.config.strategy, train, weights: previousGlobal, ...(plan.extras ? { extras: plan.extras } : {}) });
+        this.transport.send(id, roundStart);
       } catch (e) {
         waiter.expected.delete(id);
         this.emit({ kind: 'round-warning', round: roundNumber, reason: `could not send round-start to ${id}: ${errorText(e)}` });
@@ -458,9 +460,8 @@ export class RoundEngine {
     };
     const announce = (result: RoundEvaluation | null) => {
       try {
-        for (const id of this.clients.keys()) {
-          this.transport.send(id, { type: 'round-result', v: PROTOCOL_VERSION, round: roundNumber, participants: arrived.length, accuracy: result?.accuracy ?? null, loss: result?.loss ?? null, decomposition });
-        }
+        const message: Message = { type: 'round-result', v: PROTOCOL_VERSION, round: roundNumber, participants: arrived.length, accuracy: result?.accuracy ?? null, loss: result?.loss ?? null, decomposition };
+        for (const id of this.clients.keys()) this.transport.send(id, message);
       } catch (e) {
         this.emit({ kind: 'round-warning', round: roundNumber, reason: `announcing the round failed: ${errorText(e)}` });
       }
@@ -511,9 +512,8 @@ export class RoundEngine {
     const evalDone = new Promise<void>((r) => (resolveEval = r));
     const waiter = { round: roundNumber, requestId, expected: new Set(ids.filter((id) => this.clients.has(id))), received: new Map<string, EvalResultMessage>(), resolve: resolveEval };
     this.evalWaiter = waiter;
-    for (const id of waiter.expected) {
-      this.transport.send(id, { type: 'eval-request', v: PROTOCOL_VERSION, round: roundNumber, requestId, model: this.config.model, models: [...locals, newGlobal] });
-    }
+    const request: Message = { type: 'eval-request', v: PROTOCOL_VERSION, round: roundNumber, requestId, model: this.config.model, models: [...locals, newGlobal] };
+    for (const id of waiter.expected) this.transport.send(id, request);
     await this.awaitWaiter(waiter, evalDone, this.timing.evalDeadlineMs);
     this.evalWaiter = null;
     // Clients that did not answer drop out of both the rows and the columns.

@@ -111,6 +111,29 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     expect(b.received.map((r) => r.from)).toEqual(['host']);
   });
 
+  it('encodes a message sent to several peers once, and each peer gets all of it', async () => {
+    const codec = createJsonWireCodec(FRAME_LIMIT);
+    const encode = vi.spyOn(codec, 'encode');
+    const { make } = setup(codec);
+    const host = track(make('host'));
+    const a = track(make('a'));
+    const b = track(make('b'));
+    await Promise.all([a.transport.connect('host'), b.transport.connect('host')]);
+    await flush();
+    for (const id of ['a', 'b']) host.transport.admit(id);
+    a.transport.admit('host');
+    b.transport.admit('host');
+    encode.mockClear();
+    const message = update(200_000); // several frames
+    host.transport.send('a', message);
+    host.transport.send('b', message);
+    host.transport.send('a', update(10)); // another object: encoded on its own
+    await flush();
+    expect(encode).toHaveBeenCalledTimes(2);
+    for (const peer of [a, b]) expect((peer.received[0].message as UpdateMessage).delta[0].values).toEqual(message.delta[0].values);
+    expect(a.received).toHaveLength(2);
+  });
+
   it('reports a peer that closes its side once through onPeerLeft, and then drops sends to it without throwing', async () => {
     const { make } = setup();
     const host = track(make('host'));

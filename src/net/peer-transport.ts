@@ -318,7 +318,15 @@ export class PeerTransport implements Transport {
     this.peer.destroy();
   }
 
+  /**
+   * Frames of messages already encoded, by message object: the same round-start, roster or checkpoint sent to each of
+   * several peers is encoded once (messages are never changed after they are first sent).
+   */
+  private readonly encoded = new WeakMap<Message, Uint8Array[]>();
+
   private encode(message: Message): Uint8Array[] {
+    const cached = this.encoded.get(message);
+    if (cached) return cached;
     const frames = this.codec.encode(message);
     for (const frame of frames) {
       if (frame.byteLength === 0 || frame.byteLength > this.config.maxFrameBytes) {
@@ -328,6 +336,7 @@ export class PeerTransport implements Transport {
         );
       }
     }
+    this.encoded.set(message, frames);
     return frames;
   }
 

@@ -1,5 +1,5 @@
 import type { EngineEvent } from '../fl/engine';
-import { PROTOCOL_VERSION, type DecompositionMode, type RosterMessage, type RoundSummary, type SessionConfig } from '../fl/protocol';
+import { PROTOCOL_VERSION, type DecompositionMode, type Message, type RosterMessage, type RoundSummary, type SessionConfig } from '../fl/protocol';
 import type { ServerState } from '../fl/strategies/types';
 import type { Transport } from '../fl/transport';
 import type { WeightSet } from '../fl/weights';
@@ -154,10 +154,12 @@ export class AggregatorRole {
   /** The latest checkpoint to those of the next successors that lack it. */
   private sendCheckpoints(): void {
     const { weights, round, serverState } = this.latest;
+    let message: Message | null = null; // one object for every successor, so the transport encodes it once
     for (const id of this.o.membership.successorsOf(this.o.self.id).slice(0, this.o.timing.checkpointReplicas)) {
       if (this.checkpointHolders.has(id)) continue;
       this.checkpointHolders.add(id);
-      this.o.face.send(id, { type: 'checkpoint', v: PROTOCOL_VERSION, term: this.o.term, round, weights, serverState });
+      message ??= { type: 'checkpoint', v: PROTOCOL_VERSION, term: this.o.term, round, weights, serverState };
+      this.o.face.send(id, message);
     }
   }
 

@@ -10,9 +10,17 @@ const ENGINE_MESSAGES: ReadonlySet<Message['type']> = new Set(['hello', 'update'
  * goes out with the old term and is ignored as stale.
  */
 export function engineTransport(face: Transport, term: number): Transport {
+  // The same message to several peers stays one object (so the transport below encodes it once).
+  const withTerm = new WeakMap<Message, Message>();
+  const stamped = (m: Message): Message => {
+    if (m.type !== 'round-start' && m.type !== 'round-result') return m;
+    let out = withTerm.get(m);
+    if (!out) withTerm.set(m, (out = { ...m, term }));
+    return out;
+  };
   return {
     selfId: face.selfId,
-    send: (to, m) => face.send(to, m.type === 'round-start' || m.type === 'round-result' ? { ...m, term } : m),
+    send: (to, m) => face.send(to, stamped(m)),
     onMessage: (handler) => face.onMessage((from, m) => ENGINE_MESSAGES.has(m.type) && handler(from, m)),
     onPeerLeft: (handler) => face.onPeerLeft(handler),
   };
