@@ -102,7 +102,11 @@ function assertFiniteValues(t: NamedTensor): void {
   }
 }
 
+/** The wire is little-endian; so is every platform fedtab runs on, where typed arrays can copy bytes as they are. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 function encodeFloat32(values: Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(values.slice().buffer);
   const out = new Uint8Array(values.length * 4);
   const view = new DataView(out.buffer);
   for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i], true);
@@ -113,6 +117,15 @@ function encodeFloat32(values: Float32Array): Uint8Array {
 function encodeFloat16(values: Float32Array): Uint8Array | null {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint8Array(values.length * 2);
+  if (LITTLE_ENDIAN) {
+    const halves = new Uint16Array(out.buffer);
+    for (let i = 0; i < bits.length; i++) {
+      const h = halfBitsFromFloat32Bits(bits[i]);
+      if ((h & 0x7c00) === 0x7c00) return null;
+      halves[i] = h;
+    }
+    return out;
+  }
   const view = new DataView(out.buffer);
   for (let i = 0; i < bits.length; i++) {
     const h = halfBitsFromFloat32Bits(bits[i]);
@@ -189,6 +202,8 @@ export function decodeValues(codec: WeightCodecName, data: Uint8Array, count: nu
   if (data.length !== expected) {
     throw new WireFormatError(`${what}: ${codec} blob of ${data.length} bytes, expected ${expected} for ${count} values`);
   }
+  // A copy: the result never keeps the (larger, peer-supplied) message buffer alive, and is aligned.
+  if (codec === 'float32' && LITTLE_ENDIAN) return new Float32Array(data.slice().buffer);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out = new Float32Array(count);
   switch (codec) {
@@ -197,6 +212,11 @@ export function decodeValues(codec: WeightCodecName, data: Uint8Array, count: nu
       return out;
     case 'float16': {
       const table = float16Table();
+      if (LITTLE_ENDIAN) {
+        const halves = data.byteOffset % 2 === 0 ? new Uint16Array(data.buffer, data.byteOffset, count) : new Uint16Array(data.slice().buffer);
+        for (let i = 0; i < count; i++) out[i] = table[halves[i]];
+        return out;
+      }
       for (let i = 0; i < count; i++) out[i] = table[view.getUint16(i * 2, true)];
       return out;
     }
