@@ -116,6 +116,16 @@ function buildOptions(p: UPlotChartProps, width: number, height: number, project
   };
 }
 
+/** Runs `task` in a later task of its own (when the page is idle, or after at most 200 ms). */
+function later(task: () => void): { cancel(): void } {
+  if (typeof requestIdleCallback === 'function') {
+    const id = requestIdleCallback(task, { timeout: 200 });
+    return { cancel: () => cancelIdleCallback(id) };
+  }
+  const id = setTimeout(task, 0);
+  return { cancel: () => clearTimeout(id) };
+}
+
 /** A uPlot line chart that follows its container's width. Rebuilt when its shape changes, re-fed when data does. */
 export function UPlotChart(props: UPlotChartProps) {
   const projector = useProjector();
@@ -142,13 +152,24 @@ export function UPlotChart(props: UPlotChartProps) {
   );
   const ready = width > 0;
 
+  // The latest props and size, for a chart built a moment after the render that asked for it.
+  const latest = useRef({ props, width, height });
+  latest.current = { props, width, height };
+
   useEffect(() => {
     const el = container.current;
     if (!ready || !el) return;
-    const u = new uPlot(buildOptions(props, width, height, projector), props.columns as uPlot.AlignedData, el);
-    plot.current = u;
+    let u: uPlot | null = null;
+    // Built in a task of its own: charts appear together with a round's results, and building them all in that
+    // render's task would make one long main-thread task of it.
+    const build = later(() => {
+      const { props: p, width: w, height: h } = latest.current;
+      u = new uPlot(buildOptions(p, w, h, projector), p.columns as uPlot.AlignedData, el);
+      plot.current = u;
+    });
     return () => {
-      u.destroy();
+      build.cancel();
+      u?.destroy();
       plot.current = null;
     };
     // Rebuild only on shape changes (shapeKey covers the props used); data and size have their own effects below.
