@@ -314,6 +314,7 @@ export class SessionControllerCore implements SessionController {
         statusDetail: node.isAggregator || p.id === node.selfId ? s.detail : null,
         statusSince: s.since,
         statusRound: s.round,
+        statusProgress: node.isAggregator ? (s.fraction ?? null) : null,
       };
     });
     const code = this.state.code;
@@ -395,6 +396,7 @@ export class SessionControllerCore implements SessionController {
       onChange: () => this.refresh(),
       onLog: (level, text) => this.log(level, text),
       onProgress: (round, p) => this.set({ localProgress: { round, ...p } }),
+      onPeerProgress: (peerId, round, fraction) => live.progress(peerId, round, fraction),
       onActivity: (a) => {
         // Training happens in the round being run; cross-evaluation after that round was aggregated.
         const round = !node.isAggregator ? live.marks.started : a === 'training' ? node.currentRound + 1 : node.currentRound;

@@ -73,6 +73,8 @@ export interface PeerView extends ClientInfo {
   statusSince?: number;
   /** Round the status refers to (0: none). */
   statusRound?: number;
+  /** For 'training': the share of its local training the peer last reported done, 0..1 (null: none reported yet). */
+  statusProgress?: number | null;
 }
 
 export interface RoundView {
