@@ -535,6 +535,7 @@ export class SessionNode {
       for (const id of this.membership.successorsOf(this.selfId, 'known')) this.options.transport.send(id, { type: 'bye', v: PROTOCOL_VERSION, reason: 'the aggregator left the session' });
     }
     this.closed = true;
+    this.welcome?.reject(new Error('left the session before it answered'));
     this.election.dispose();
     this.stopAggregating();
     this.unsubscribe.forEach((u) => u());
