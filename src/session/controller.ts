@@ -52,8 +52,19 @@ export function browserControllerDeps(): ControllerDeps {
 
 export type BrowserSessionOptions = SessionControllerOptions;
 
+/**
+ * Whether this page load is a reload. A tab opened anew, duplicated or restored from history (which copy or keep its
+ * sessionStorage too) does not rejoin by itself: a duplicate would otherwise take part as a second client of the same key.
+ */
+function pageWasReloaded(): boolean {
+  const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+  return navigation?.type === 'reload';
+}
+
 export class BrowserSessionController extends SessionControllerCore {
   constructor(options: BrowserSessionOptions = {}) {
     super(browserControllerDeps(), options);
+    // A client tab that was in a session when it reloaded goes back in (see rejoinAfterReload); a host tab offers to resume.
+    if (pageWasReloaded()) void this.rejoinAfterReload();
   }
 }
