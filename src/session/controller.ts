@@ -53,8 +53,8 @@ export function browserControllerDeps(): ControllerDeps {
 export type BrowserSessionOptions = SessionControllerOptions;
 
 /**
- * Whether this page load is a reload. A tab opened anew, duplicated or restored from history (which copy or keep its
- * sessionStorage too) does not rejoin by itself: a duplicate would otherwise take part as a second client of the same key.
+ * Whether this page load is a reload. A duplicated tab or one restored from history carries the tab's sessionStorage
+ * too, but must not join the session unasked (a duplicate would become a second client next to the original).
  */
 function pageWasReloaded(): boolean {
   const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
