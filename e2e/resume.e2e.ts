@@ -1,7 +1,8 @@
 /**
  * Issue 10, "the session outlives its host tab", in real browser tabs over WebRTC (the app's BrowserSessionController,
  * its worker, demo data and the embedded signalling server): the original code and secret still work after a
- * handover, a reloaded host tab resumes its session at the same round, a reloaded client keeps its slot and shard.
+ * handover, a reloaded host tab resumes its session at the same round, a reloaded client rejoins by itself with its
+ * slot and shard.
  * Run inside the network namespace (npm run test:e2e).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,7 +131,7 @@ describe('the session outlives its host tab', () => {
     await Promise.all([hostTab, client].map((t) => t.page.close()));
   });
 
-  it('a client tab that reloads rejoins with the same slot and the same demo shard', async () => {
+  it('a client tab that reloads rejoins by itself, with the same slot and the same demo shard', async () => {
     const hostTab = await open();
     const [ann, bob] = [await open(), await open()];
     await host(hostTab, settings);
@@ -142,14 +143,19 @@ describe('the session outlives its host tab', () => {
 
     await ann.page.reload({ waitUntil: 'load' });
     await ann.page.waitForSelector('body[data-ready="true"]');
-    expect(await ann.page.evaluate(() => (window as unknown as Api).fedtab.resumable())).toEqual({ code: hosted.code, role: 'client', name: 'ann' });
-    await ann.page.evaluate(() => (window as unknown as Api).fedtab.resume());
-    const back = await stateOf(ann);
+    // No click: the reloaded tab goes back into its session on its own.
+    const back = await waitUntil('ann back in the session', async () => {
+      const s = await stateOf(ann);
+      return s.status === 'lobby' && s.localData ? s : undefined;
+    }, 60_000);
+    expect(back.log.some((l) => l.text === `rejoining session ${hosted.code} after the reload`)).toBe(true);
+    expect(back.rejoining).toBeNull();
     expect(back.localData!.description).toBe(shard.description);
     expect(back.localData!.numSamples).toBe(shard.numSamples);
     expect(back.log.some((l) => l.text.includes('as slot 1'))).toBe(true);
     // bob, who joined after ann, keeps his shard too; nobody got ann's old slot.
     expect((await stateOf(bob)).localData!.description).toMatch(/^demo shard 3\/10/);
+    await waitUntil('ann with her data at the host', async () => ((await stateOf(hostTab)).peers.some((p) => p.id === back.selfId && p.numSamples === shard.numSamples) ? true : undefined), 60_000);
     await Promise.all([hostTab, ann, bob].map((t) => t.page.close()));
   });
 });

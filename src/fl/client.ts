@@ -1,6 +1,7 @@
 import type { LocalTrainer } from './local-trainer';
 import type { EvalRequestMessage, Message, RoundResultMessage, RoundStartMessage } from './protocol';
 import { PROTOCOL_VERSION } from './protocol';
+import { ProgressReporter, trainingFraction } from './progress-report';
 import type { TrainHooks, TrainProgress } from './train';
 import type { Transport } from './transport';
 
@@ -14,8 +15,9 @@ export interface FlClientOptions {
 }
 
 /**
- * The client side of a session: answers the aggregator's round-start with an update and its
- * eval-request with loss values. Only weights, counts and losses ever leave through the transport.
+ * The client side of a session: answers the aggregator's round-start with an update (telling it meanwhile how far
+ * training got) and its eval-request with loss values. Only weights, counts, losses and that fraction ever leave
+ * through the transport.
  */
 export class FlClient {
   private aggregatorId: string;
@@ -91,12 +93,21 @@ export class FlClient {
 
   private async train(msg: RoundStartMessage): Promise<void> {
     if (msg.round < this.latestRound) return; // superseded while queued
+    const reporter = this.progressReporter(msg.round);
     const hooks: TrainHooks = {
-      onProgress: (p) => this.options.onProgress?.(msg.round, p),
+      onProgress: (p) => {
+        this.options.onProgress?.(msg.round, p);
+        reporter.report(trainingFraction(p, msg.train.localEpochs));
+      },
       shouldCancel: () => this.latestRound > msg.round,
     };
     const request = { round: msg.round, model: msg.model, strategy: msg.strategy, train: msg.train, weights: msg.weights, ...(msg.extras ? { extras: msg.extras } : {}) };
-    const result = await this.trainer.train(request, hooks);
+    let result;
+    try {
+      result = await this.trainer.train(request, hooks);
+    } finally {
+      reporter.stop();
+    }
     if (result.cancelled) return;
     this.transport.send(this.aggregatorId, {
       type: 'update',
@@ -106,6 +117,18 @@ export class FlClient {
       numSamples: result.numSamples,
       metrics: result.metrics,
       ...(result.extras ? { extras: result.extras } : {}),
+    });
+  }
+
+  /** Progress of `round`, throttled, to the aggregator that asked for it (never to anyone else). Best effort. */
+  private progressReporter(round: number): ProgressReporter {
+    const aggregatorId = this.aggregatorId;
+    return new ProgressReporter((fraction) => {
+      try {
+        this.transport.send(aggregatorId, { type: 'progress', v: PROTOCOL_VERSION, round, fraction });
+      } catch {
+        // The link is down: the update, sent the same way, meets the same fate and is what counts.
+      }
     });
   }
 

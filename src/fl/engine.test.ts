@@ -200,4 +200,27 @@ describe('round engine', () => {
     expect(d.global).toBeCloseTo(4.5, 12);
     expect(d.local + d.shift + d.aggregation).toBeCloseTo(d.global, 12);
   });
+  it('progress of a client training the running round becomes an event; any other progress is dropped without a word', async () => {
+    const progress = (round: number, fraction: number): Message => ({ type: 'progress', v: PROTOCOL_VERSION, round, fraction });
+    const { engine, events, endpoints, network, rejections } = setup({
+      a: (r, send) => {
+        send(progress(r.round, 0.4));
+        send(progress(r.round - 1, 0.5)); // a stale round
+        send(progress(r.round, NaN)); // in memory nothing refused it on the wire
+        send(progress(r.round, 1.5));
+        send(update(r.round, [1, 1, 1, 1]));
+        send(progress(r.round, 0.9)); // after its update
+      },
+      b: honest,
+    });
+    await engine.waitForClients(2, 1000);
+    endpoints.b.send('agg', progress(1, 0.2)); // before the round runs
+    await new Promise((r) => setTimeout(r, 5));
+    network.endpoint('stranger').send('agg', progress(1, 0.3)); // arrives during the round: never selected
+    const report = await engine.runRound();
+    expect(report?.participants).toEqual(['a', 'b']);
+    const reported = events.filter((e) => e.kind === 'client-progress');
+    expect(reported).toEqual([{ kind: 'client-progress', round: 1, clientId: 'a', fraction: 0.4 }]);
+    expect(rejections()).toEqual([]);
+  });
 });

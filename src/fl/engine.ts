@@ -3,7 +3,8 @@ import { checkHello } from './hello';
 import type { LossDecomposition } from './decomposition';
 import { exactDecomposition, proxyDecomposition } from './decomposition';
 import type { ModelSpec } from './models';
-import type { DecompositionMode, EvalResultMessage, HelloMessage, Message, TrainConfig, UpdateMessage } from './protocol';
+import type { DecompositionMode, EvalResultMessage, HelloMessage, Message, ProgressMessage, TrainConfig, UpdateMessage } from './protocol';
+import { isFraction } from './progress-report';
 import { PROTOCOL_VERSION } from './protocol';
 import { classBalance, type ClassBalance } from './collapse';
 import { strategyRuntime, type StrategyRuntime } from './strategies/runtime';
@@ -101,6 +102,8 @@ export type EngineEvent =
   | { kind: 'rejected'; from: string; reason: string }
   | { kind: 'round-started'; round: number; selected: string[] }
   | { kind: 'update-received'; round: number; from: string }
+  /** A client selected for the running round reported how far its training got (0..1). */
+  | { kind: 'client-progress'; round: number; clientId: string; fraction: number }
   | { kind: 'round-finished'; report: RoundReport }
   | { kind: 'round-evaluated'; round: number; accuracy: number; loss: number; ms: number; classes: ClassBalance | null }
   | { kind: 'round-failed'; round: number; reason: string }
@@ -232,6 +235,8 @@ export class RoundEngine {
         return this.addClient(from, message);
       case 'update':
         return this.acceptUpdate(from, message);
+      case 'progress':
+        return this.acceptProgress(from, message);
       case 'eval-result':
         return this.acceptEvalResult(from, message);
       case 'bye':
@@ -311,6 +316,16 @@ export class RoundEngine {
     w.received.set(from, msg);
     this.emit({ kind: 'update-received', round: msg.round, from });
     if (w.expected.size === 0) w.resolve();
+  }
+
+  /**
+   * Shown on the dashboard only, so one that is not for the running round, comes from a client not (or no longer)
+   * expected to train it, or holds an impossible fraction, is dropped without a word: no event, no log line.
+   */
+  private acceptProgress(from: string, msg: ProgressMessage): void {
+    const w = this.updateWaiter;
+    if (!w || msg.round !== w.round || !w.expected.has(from) || !isFraction(msg.fraction)) return;
+    this.emit({ kind: 'client-progress', round: msg.round, clientId: from, fraction: msg.fraction });
   }
 
   private acceptEvalResult(from: string, msg: EvalResultMessage): void {

@@ -34,7 +34,8 @@ describe('data privacy', () => {
     const spec = mlpSpec([28, 28, 1], 10, [16]);
     const parts = partitionIndices(all.labels, 10, 3, { kind: 'dirichlet', alpha: 0.5 }, 3);
     const sent: Message[] = [];
-    const network = new InMemoryNetwork({ tap: (_from, _to, m) => sent.push(m) });
+    const progressTo = new Set<string>();
+    const network = new InMemoryNetwork({ tap: (_from, to, m) => (sent.push(m), m.type === 'progress' && progressTo.add(to)) });
     const locals = parts.clients.map((idx, k) => splitTrainEval(subsetDataset(all, idx), 0.2, k));
     const model = buildModel(spec, 1);
     const engine = new RoundEngine(
@@ -48,14 +49,17 @@ describe('data privacy', () => {
     const report = await engine.runRound();
     expect(report?.decomposition).not.toBeNull();
 
-    const allowed = new Set(['hello', 'round-start', 'update', 'eval-request', 'eval-result', 'round-result']);
+    const allowed = new Set(['hello', 'round-start', 'update', 'progress', 'eval-request', 'eval-result', 'round-result']);
     expect(sent.every((m) => allowed.has(m.type))).toBe(true);
     for (const m of sent) {
       if (m.type === 'hello') {
         expect(Object.keys(m).sort()).toEqual(['backend', 'clientName', 'labelHistogram', 'numSamples', 'type', 'v']);
         expect(m.labelHistogram.reduce((a, b) => a + b, 0)).toBe(m.numSamples);
       }
+      if (m.type === 'progress') expect(Object.keys(m).sort()).toEqual(['fraction', 'round', 'type', 'v']);
     }
+    // Progress reports (the first of each round goes out at once) reach the aggregator alone.
+    expect([...progressTo]).toEqual(['agg']);
     const wire = Buffer.concat(sent.map(messageBytes));
     // Probe with 48-byte windows from the middle of every client's samples (the centre of a digit is never blank).
     let probes = 0;

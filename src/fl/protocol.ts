@@ -18,6 +18,8 @@ export const AUTH_PROOF_HEX_LENGTH = 64;
 export type HelloMessage = MessageOf<'hello'>;
 export type RoundStartMessage = MessageOf<'round-start'>;
 export type UpdateMessage = MessageOf<'update'>;
+/** A selected client's share of its local training done, for the aggregator's peers table. */
+export type ProgressMessage = MessageOf<'progress'>;
 /** Asks a client for plain-CE losses of the given models on its own evaluation subset. */
 export type EvalRequestMessage = MessageOf<'eval-request'>;
 export type EvalResultMessage = MessageOf<'eval-result'>;
@@ -73,6 +75,7 @@ export type Message =
   | VoteMessage
   | RoundStartMessage
   | UpdateMessage
+  | ProgressMessage
   | EvalRequestMessage
   | EvalResultMessage
   | RoundResultMessage

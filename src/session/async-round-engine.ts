@@ -108,6 +108,7 @@ function forward(e: AsyncEngineEvent, onEvent: ((e: EngineEvent) => void) | unde
     case 'client-joined':
     case 'client-left':
     case 'rejected':
+    case 'client-progress':
       return onEvent(e);
     case 'update-received':
       return onEvent({ kind: 'update-received', round: version() + 1, from: e.from });

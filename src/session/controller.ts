@@ -52,8 +52,19 @@ export function browserControllerDeps(): ControllerDeps {
 
 export type BrowserSessionOptions = SessionControllerOptions;
 
+/**
+ * Whether this page load is a reload. A duplicated tab or one restored from history carries the tab's sessionStorage
+ * too, but must not join the session unasked (a duplicate would become a second client next to the original).
+ */
+function pageWasReloaded(): boolean {
+  const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+  return navigation?.type === 'reload';
+}
+
 export class BrowserSessionController extends SessionControllerCore {
   constructor(options: BrowserSessionOptions = {}) {
     super(browserControllerDeps(), options);
+    // A client tab that was in a session when it reloaded goes back in (see rejoinAfterReload); a host tab offers to resume.
+    if (pageWasReloaded()) void this.rejoinAfterReload();
   }
 }

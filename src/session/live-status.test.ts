@@ -44,6 +44,25 @@ describe('live status on the aggregating tab', () => {
     expect(t.view('b', 10).status).toBe('left');
   });
 
+  it('shows the share of training a peer reported while it trains that round, keeping when the training began', () => {
+    let now = 1000;
+    const t = new LiveStatusTracker(() => now);
+    t.sent('a', roundStart(2));
+    now = 5000;
+    t.progress('a', 2, 0.4);
+    expect(t.view('a', 10)).toMatchObject({ status: 'training', round: 2, since: 1000, fraction: 0.4 });
+    t.progress('a', 1, 0.9); // another round
+    t.progress('b', 2, 0.9); // not asked to train
+    expect(t.view('a', 10).fraction).toBe(0.4);
+    expect(t.view('b', 10).fraction).toBeUndefined();
+    t.received('a', update(2));
+    t.progress('a', 2, 0.95); // late, after its update
+    expect(t.view('a', 10)).toMatchObject({ status: 'uploaded', round: 2 });
+    expect(t.view('a', 10).fraction).toBeUndefined();
+    t.sent('a', roundStart(3));
+    expect(t.view('a', 10).fraction).toBeUndefined();
+  });
+
   it("counts this tab's own contributions from its updates and from the rounds that list it", () => {
     const t = new LiveStatusTracker();
     t.selfId = 'me';

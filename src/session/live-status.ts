@@ -5,8 +5,9 @@
  *
  * Aggregating tab: a round-start it sends to a peer means "training round r"; that peer's update means
  * "update sent"; an error report means "left out: <reason>"; a finished round that lists the peer as missing means
- * "missing in round r". Client tab: a round-start from the aggregator means round r runs; a round-result, a roster
- * or a welcome tell which rounds are done (a late joiner learns the round from them).
+ * "missing in round r"; its progress reports (checked by the engine first) say how much of its training is done.
+ * Client tab: a round-start from the aggregator means round r runs; a round-result, a roster or a welcome tell which
+ * rounds are done (a late joiner learns the round from them).
  */
 import type { Message } from '../fl/protocol';
 import type { PeerStatus } from './types';
@@ -19,6 +20,8 @@ export interface PeerLiveStatus {
   since: number;
   /** Why, for 'left-out' (the client's own words) and 'missing'. */
   detail: string | null;
+  /** For 'training': the share of its local training the peer last reported done (0..1). */
+  fraction?: number;
 }
 
 export interface RoundMarks {
@@ -125,6 +128,12 @@ export class LiveStatusTracker {
       default:
         return;
     }
+  }
+
+  /** A peer reported how far its training of `round` got: kept while it trains that round (the status and its start stay). */
+  progress(peerId: string, round: number, fraction: number): void {
+    const s = this.peers.get(peerId);
+    if (s?.status === 'training' && s.round === round) this.peers.set(peerId, { ...s, fraction });
   }
 
   /** A peer's connection closed. */

@@ -57,6 +57,8 @@ function makeSession() {
     return { losses: r.map((x) => x.loss), accuracies: r.map((x) => x.accuracy) };
   };
   const logs: string[] = [];
+  /** Every peer-progress report a tab's node passed on (only the aggregating tab's should). */
+  const progress: Array<{ at: string; from: string; round: number; fraction: number }> = [];
   const shards = [[0], [1], [2], [3, 4, 5, 6]];
   const nodes = ['host', 'ann', 'bob', 'cy'].map((name, k) => {
     const indices = Int32Array.from(shards[k].flatMap((p) => Array.from(parts.clients[p])));
@@ -69,14 +71,15 @@ function makeSession() {
       validation,
       timing: { heartbeatMs: 200, silenceMs: 1_000, voteTimeoutMs: 1_000, retryRoundMs: 50, welcomeTimeoutMs: 2_000 },
       onLog: (level, text) => logs.push(`${name} ${level}: ${text}`),
+      onPeerProgress: (from, round, fraction) => progress.push({ at: `peer-${name}`, from, round, fraction }),
     });
   });
-  return { network, nodes, logs };
+  return { network, nodes, logs, progress };
 }
 
 describe('session in async mode (in-memory transport, real wire frames)', () => {
   it('runs aggregation steps of M updates; every step records each update\'s staleness; the slow tab is included', async () => {
-    const { nodes } = makeSession();
+    const { nodes, progress } = makeSession();
     const [host, ...members] = nodes;
     await host.host(config, await getWeights(buildModel(spec, 4)));
     const welcomes = await Promise.all(members.map((m) => m.join(host.selfId)));
@@ -94,6 +97,10 @@ describe('session in async mode (in-memory transport, real wire frames)', () => 
     expect(contributors.size).toBeGreaterThanOrEqual(3);
     expect(host.rounds.flatMap((r) => r.staleness!).some((t) => t > 0)).toBe(true);
     expect(host.rounds[7].accuracy!).toBeGreaterThan(0.3);
+    // The aggregating tab, and it alone, heard how far each tab's assignments got (its own local client included).
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((p) => p.at === host.selfId && p.fraction > 0 && p.fraction <= 1)).toBe(true);
+    expect(new Set(progress.map((p) => p.from))).toEqual(new Set(nodes.map((n) => n.selfId)));
     await waitFor(() => members.every((m) => m.rounds.length >= 8));
     nodes.forEach((n) => n.leave());
   });

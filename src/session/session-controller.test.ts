@@ -244,6 +244,39 @@ describe('SessionControllerCore', () => {
     host.leave();
   });
 
+  it("the host's peers table shows how far each tab's training got, from the clients' own reports", async () => {
+    const world = makeWorld();
+    const hostDeps = world.deps();
+    const host = new SessionControllerCore(hostDeps);
+    const hosting = host.host({ ...settings, rounds: 1, roundDeadlineMs: 60_000 }, 'Teacher');
+    await until(() => host.getState().status === 'lobby');
+    await hosting;
+    const { code, joinUrl } = host.getState();
+    const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
+    const clientDeps = world.deps();
+    const client = new SessionControllerCore(clientDeps);
+    const joining = client.join(code!, secret, 'Student');
+    await until(() => client.getState().status === 'lobby');
+    await joining;
+    await until(() => host.getState().peers.length === 2 && host.getState().peers.every((p) => p.numSamples === 40));
+    hostDeps.workers[0].trainMs = 8_000;
+    clientDeps.workers[0].trainMs = 8_000;
+    const student = () => host.getState().peers.find((p) => p.name === 'Student')!;
+    const teacher = () => host.getState().peers.find((p) => p.name === 'Teacher')!;
+
+    const running = host.start();
+    await until(() => student().statusProgress === 0.25);
+    expect(student()).toMatchObject({ status: 'training', statusRound: 1 });
+    await until(() => student().statusProgress === 0.5 && teacher().statusProgress === 0.5);
+    // The client tab shows nothing of the kind about the others.
+    expect(client.getState().peers.find((p) => !p.isSelf)?.statusProgress ?? null).toBeNull();
+    await until(() => host.getState().status === 'finished');
+    await running;
+    expect(student()).toMatchObject({ status: 'uploaded', statusRound: 1, statusProgress: null });
+    client.leave();
+    host.leave();
+  });
+
   it('stop: "stopping" while the round in progress finishes, then the lobby after that round', async () => {
     const world = makeWorld();
     const host = new SessionControllerCore(world.deps());

@@ -216,6 +216,14 @@ function sameNumbers(a: readonly number[] | undefined, b: readonly number[]): bo
   return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/** What an action still in flight throws when the user left the session (or cancelled the rejoin) before it finished. */
+export class SessionEnded extends Error {
+  constructor() {
+    super('the session was left before this finished');
+    this.name = 'SessionEnded';
+  }
+}
+
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -245,6 +253,8 @@ export class SessionControllerCore implements SessionController {
   private hostId = '';
   /** Holds the host id for the session after a takeover by this tab (see src/session/lobby.ts). */
   private lobby: LobbyKeeper | null = null;
+  /** Counts the sessions this tab ended (left, or a rejoin cancelled): a join begun before one stops instead of reviving it. */
+  private ended = 0;
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -314,6 +324,7 @@ export class SessionControllerCore implements SessionController {
         statusDetail: node.isAggregator || p.id === node.selfId ? s.detail : null,
         statusSince: s.since,
         statusRound: s.round,
+        statusProgress: node.isAggregator ? (s.fraction ?? null) : null,
       };
     });
     const code = this.state.code;
@@ -362,7 +373,8 @@ export class SessionControllerCore implements SessionController {
     });
   }
 
-  private async openTransport(id?: string): Promise<ControllerTransport> {
+  /** `ended`: the count when the action that opens it began; the transport is closed again if the session ended meanwhile. */
+  private async openTransport(id?: string, ended = this.ended): Promise<ControllerTransport> {
     const onSignallingState =
       id === undefined
         ? undefined
@@ -371,6 +383,10 @@ export class SessionControllerCore implements SessionController {
             else if (state === 'reclaimed') this.log('info', 'signalling server reached again: new tabs can join');
           };
     const t = await this.deps.openTransport({ id, codec: this.codec, iceServers: this.options.iceServers?.() ?? '', onSignallingState });
+    if (ended !== this.ended) {
+      t.close();
+      throw new SessionEnded();
+    }
     t.onError((e) => this.log(e.kind === 'decode' ? 'warn' : 'error', `${e.peerId ? `${e.peerId}: ` : ''}${e.message}`));
     this.transport = t;
     return t;
@@ -395,6 +411,7 @@ export class SessionControllerCore implements SessionController {
       onChange: () => this.refresh(),
       onLog: (level, text) => this.log(level, text),
       onProgress: (round, p) => this.set({ localProgress: { round, ...p } }),
+      onPeerProgress: (peerId, round, fraction) => live.progress(peerId, round, fraction),
       onActivity: (a) => {
         // Training happens in the round being run; cross-evaluation after that round was aggregated.
         const round = !node.isAggregator ? live.marks.started : a === 'training' ? node.currentRound + 1 : node.currentRound;
@@ -470,6 +487,38 @@ export class SessionControllerCore implements SessionController {
       this.log('info', `session ${saved.code} went on without this tab: joining it as a client`);
     }
     return this.join(saved.code, saved.secret, saved.name);
+  }
+
+  /**
+   * After a reload: a client tab that was in a session rejoins it by itself, with its key (same slot, same demo shard);
+   * state.rejoining says so meanwhile. Resolves true once rejoined; false when there was nothing to rejoin (no session
+   * kept, or this tab hosted it: resuming a host stays the user's choice), the user cancelled, or it failed: the tab is
+   * then back where a reload leaves it, offering resume(), with the reason as the session's error.
+   */
+  async rejoinAfterReload(): Promise<boolean> {
+    const saved = this.deps.tabSession?.load();
+    if (!saved || saved.role !== 'client' || this.node || this.state.status !== 'idle') return false;
+    this.set({ rejoining: { code: saved.code } });
+    this.log('info', `rejoining session ${saved.code} after the reload`);
+    try {
+      await this.join(saved.code, saved.secret, saved.name);
+      return true;
+    } catch (e) {
+      if (e instanceof SessionEnded) return false;
+      this.endSession();
+      this.set({ error: `could not rejoin session ${saved.code}: ${message(e)}` });
+      return false;
+    } finally {
+      if (this.state.rejoining) this.set({ rejoining: null });
+    }
+  }
+
+  /** Stops rejoining after a reload; the tab keeps the session, so resume() can still rejoin it. */
+  cancelRejoin(): void {
+    const rejoining = this.state.rejoining;
+    if (!rejoining) return;
+    this.log('info', `stopped rejoining session ${rejoining.code}`);
+    this.endSession();
   }
 
   private async resumeHost(transport: ControllerTransport, saved: TabSession, config: SessionConfig, hostTrains: boolean, from: Parameters<SessionNode['host']>[2]): Promise<void> {
@@ -621,28 +670,40 @@ export class SessionControllerCore implements SessionController {
   }
 
   async join(codeInput: string, secret: string, name: string, aggregatorId?: string): Promise<void> {
+    const ended = this.ended;
+    // After each wait: the user may have left (or cancelled a rejoin) meanwhile.
+    const stillWanted = () => {
+      if (ended !== this.ended) throw new SessionEnded();
+    };
     try {
       const code = normaliseSessionCode(codeInput);
       if (!code) throw new Error(`"${codeInput}" is not a session code (6 letters and digits)`);
       this.secret = secret;
       this.hostId = await hostPeerId(code, secret);
+      stillWanted();
       this.set({ status: 'connecting', role: 'client', code, error: null });
-      const transport = await this.openTransport();
+      const transport = await this.openTransport(undefined, ended);
       const node = this.createNode(transport, name, this.demoValidation(), this.rememberTab('client', code, name));
       const welcome = await node.join(aggregatorId ?? this.hostId).catch((e: unknown) => {
         // The signalling server knows no tab under the host's id: nobody hosts this code (any more).
         if (/not known|unavailable|could not connect/i.test(message(e))) throw new Error(`no open session has the code ${code} (${message(e)})`);
         throw e;
       });
+      stillWanted();
       this.codec.use(welcome.config.codec);
       this.set({ lanUrls: await this.lanUrls() });
+      stillWanted();
       await this.chooseBackend(welcome.config.model);
+      stillWanted();
       await this.loadInitialData(welcome.config, welcome.slot);
+      stillWanted();
       await node.announce();
+      stillWanted();
       this.log('info', `joined session ${code} as slot ${welcome.slot}`);
       this.set({ status: 'lobby' });
       this.refresh();
     } catch (e) {
+      if (ended !== this.ended) throw e instanceof SessionEnded ? e : new SessionEnded();
       this.set({ status: 'error' });
       this.fail(e);
     }
@@ -665,12 +726,18 @@ export class SessionControllerCore implements SessionController {
   }
 
   leave(): void {
-    // Leaving on purpose: nothing to resume after a reload.
+    // Leaving on purpose (also while joining or rejoining): nothing to resume or rejoin after a reload.
     const saved = this.deps.tabSession?.load();
-    if (saved && this.node) {
+    if (saved && (this.node || this.state.status !== 'idle')) {
       this.deps.tabSession?.clear();
       if (saved.role === 'host') this.deps.hostSnapshots?.forget(saved.code).catch(() => undefined);
     }
+    this.endSession();
+  }
+
+  /** Ends this tab's part in the session (what leaving does, less forgetting the session for a reload). */
+  private endSession(): void {
+    this.ended++;
     this.lobby?.close();
     this.lobby = null;
     this.node?.leave();

@@ -42,6 +42,8 @@ export interface SessionNodeOptions {
   onChange?: () => void;
   onLog?: (level: 'info' | 'warn' | 'error', text: string) => void;
   onProgress?: (round: number, progress: TrainProgress) => void;
+  /** While this tab aggregates: a client training the running round reported how far it got (0..1; checked by the engine). */
+  onPeerProgress?: (peerId: string, round: number, fraction: number) => void;
   onActivity?: (activity: 'training' | 'evaluating' | 'idle') => void;
 }
 
@@ -246,6 +248,9 @@ export class SessionNode {
         break;
       case 'round-started':
         this.log('info', `round ${e.round} started with ${e.selected.length} clients`);
+        break;
+      case 'client-progress':
+        this.options.onPeerProgress?.(e.clientId, e.round, e.fraction);
         break;
       default:
         break;
@@ -530,6 +535,7 @@ export class SessionNode {
       for (const id of this.membership.successorsOf(this.selfId, 'known')) this.options.transport.send(id, { type: 'bye', v: PROTOCOL_VERSION, reason: 'the aggregator left the session' });
     }
     this.closed = true;
+    this.welcome?.reject(new Error('left the session before it answered'));
     this.election.dispose();
     this.stopAggregating();
     this.unsubscribe.forEach((u) => u());

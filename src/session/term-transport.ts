@@ -2,7 +2,7 @@ import type { Message } from '../fl/protocol';
 import type { Transport } from '../fl/transport';
 
 /** The messages the round engine itself handles; everything else is for the session layer. */
-const ENGINE_MESSAGES: ReadonlySet<Message['type']> = new Set(['hello', 'update', 'eval-result', 'bye', 'error']);
+const ENGINE_MESSAGES: ReadonlySet<Message['type']> = new Set(['hello', 'update', 'progress', 'eval-result', 'bye', 'error']);
 
 /**
  * The engine's view of the network: only engine messages come in, and the round messages it sends carry the term

@@ -73,6 +73,8 @@ export interface PeerView extends ClientInfo {
   statusSince?: number;
   /** Round the status refers to (0: none). */
   statusRound?: number;
+  /** For 'training': the share of its local training the peer last reported done, 0..1 (null: none reported yet). */
+  statusProgress?: number | null;
 }
 
 export interface RoundView {
@@ -161,6 +163,8 @@ export interface SessionState {
   globalModelRound?: number | null;
   /** Rounds to which this tab's update was sent. */
   selfContributions?: number[];
+  /** This client tab is rejoining its session by itself after a reload (null otherwise). */
+  rejoining?: { code: string } | null;
 }
 
 export const INITIAL_SESSION_STATE: SessionState = {
@@ -186,6 +190,7 @@ export const INITIAL_SESSION_STATE: SessionState = {
   modelSpec: null,
   globalModelRound: null,
   selfContributions: [],
+  rejoining: null,
 };
 
 /** What the UI can ask of a session. Implemented in src/session; the UI never does FL math. */
@@ -218,4 +223,6 @@ export interface SessionController {
   resumable?(): { code: string; role: 'host' | 'client'; name: string } | null;
   /** Resumes it: the host at its last round under the same id, a client with the same slot. */
   resume?(): Promise<void>;
+  /** Stops a client tab's automatic rejoin after a reload (state.rejoining); resume() still offers it. */
+  cancelRejoin?(): void;
 }

@@ -38,6 +38,12 @@ export function formatPercent(fraction: number | null | undefined): string {
   return `${(fraction * 100).toFixed(1)} %`;
 }
 
+/** A share of work done as whole percents, never rounded up to a 100 % not reached: 0.999 reads 99%. */
+export function formatShareDone(fraction: number | null | undefined): string {
+  if (!isNumber(fraction)) return MISSING;
+  return `${Math.floor(Math.min(1, Math.max(0, fraction)) * 100 + 1e-6)}%`;
+}
+
 export function formatDuration(ms: number | null | undefined): string {
   if (!isNumber(ms) || ms < 0) return MISSING;
   if (ms < 1000) return `${Math.round(ms)} ms`;

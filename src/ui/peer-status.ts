@@ -1,6 +1,6 @@
 /** Plain-language status of a peer for the peers table (display only; the status itself comes from the controller). */
 import type { PeerStatus, PeerView } from '../session/types';
-import { formatDuration } from './format';
+import { formatDuration, formatShareDone } from './format';
 
 export const PEER_STATUS_TEXT: Record<PeerStatus, string> = {
   idle: 'waiting',
@@ -30,15 +30,17 @@ export function peerStatusTone(status: PeerStatus): 'ok' | 'busy' | 'problem' | 
 }
 
 /**
- * The status line, e.g. "training round 5 · 12 s", "update sent (round 5)", "missing in round 4",
+ * The status line, e.g. "training round 5 · 40% · 12 s", "update sent (round 5)", "missing in round 4",
  * "left out of round 3: your data has 3 features…". `now` in ms since the epoch.
  */
-export function peerStatusLine(p: Pick<PeerView, 'status' | 'statusDetail' | 'statusSince' | 'statusRound'>, now: number): string {
+export function peerStatusLine(p: Pick<PeerView, 'status' | 'statusDetail' | 'statusSince' | 'statusRound' | 'statusProgress'>, now: number): string {
   const round = p.statusRound && p.statusRound > 0 ? p.statusRound : null;
   const elapsed = p.statusSince !== undefined && p.statusSince > 0 && now >= p.statusSince ? ` · ${formatDuration(Math.floor((now - p.statusSince) / 1000) * 1000)}` : '';
   switch (p.status) {
-    case 'training':
-      return `training${round ? ` round ${round}` : ''}${elapsed}`;
+    case 'training': {
+      const done = typeof p.statusProgress === 'number' ? ` · ${formatShareDone(p.statusProgress)}` : '';
+      return `training${round ? ` round ${round}` : ''}${done}${elapsed}`;
+    }
     case 'evaluating':
       return `evaluating${round ? ` round ${round}` : ''}${elapsed}`;
     case 'uploaded':

@@ -38,6 +38,7 @@ class ScriptedController implements SessionController {
   forgetData = () => this.call('forget');
   setBackend = (p: string) => this.call(`backend ${p}`);
   setDecomposition = (m: string) => this.callSync(`decomposition ${m}`);
+  cancelRejoin = () => this.callSync('cancel rejoin');
 }
 
 describe('session store', () => {
@@ -64,7 +65,8 @@ describe('session store', () => {
     expect(await actions.join('ABCDEF', 'f00', 'Ana', 'p7')).toBe(true);
     expect(await actions.setBackend('wasm')).toBe(true);
     expect(actions.setDecomposition('proxy')).toBe(true);
-    expect(c.calls).toEqual(['join ABCDEF f00 Ana -', 'join ABCDEF f00 Ana p7', 'backend wasm', 'decomposition proxy']);
+    expect(actions.cancelRejoin()).toBe(true);
+    expect(c.calls).toEqual(['join ABCDEF f00 Ana -', 'join ABCDEF f00 Ana p7', 'backend wasm', 'decomposition proxy', 'cancel rejoin']);
   });
 
   it('puts what an action throws into the visible error area, and clears it on the next action', async () => {

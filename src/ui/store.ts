@@ -25,6 +25,8 @@ export interface SessionActions {
   setDecomposition(mode: DecompositionMode): boolean;
   /** Resumes the session this tab was in before a reload. */
   resume(): Promise<boolean>;
+  /** Stops the automatic rejoin after a reload (the resume offer stays). */
+  cancelRejoin(): boolean;
   dismissError(): void;
   /** Downloads the newest global model as model.json + weights.bin (via `save`). */
   exportModel(save: (files: { round: number; modelJson: string; weightsBin: ArrayBuffer }) => void): Promise<boolean>;
@@ -97,6 +99,7 @@ export function createSessionStore(): SessionStoreHook {
           if (!c.resume) throw new Error('this page cannot resume a session');
           await c.resume();
         }),
+      cancelRejoin: () => runSync((c) => c.cancelRejoin?.()),
       dismissError: () => set({ actionError: null, actionErrorSource: null }),
       exportModel: (save) =>
         runAsync('export', async (c) => {

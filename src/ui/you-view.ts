@@ -1,4 +1,5 @@
 /** What the "You" panel says about this tab's own part (display only). */
+import { trainingFraction } from '../fl/progress-report';
 import type { LocalDataView, LocalProgressView, PeerView, SessionStatus } from '../session/types';
 
 export interface YouFacts {
@@ -33,11 +34,9 @@ export function youHeadline(f: YouFacts): string {
   return 'Waiting for the next round.';
 }
 
-/** Share of the local work done in the current round, 0..1, from the training loop's progress. */
+/** Share of the local work done in the current round, 0..1 (the fraction this tab also reports to its aggregator). */
 export function roundFraction(p: LocalProgressView, localEpochs: number | null): number {
-  const epochs = Math.max(1, localEpochs ?? 1);
-  const perEpoch = Math.max(1, p.batchesPerEpoch);
-  return Math.min(1, (p.epoch + Math.min(p.batch, perEpoch) / perEpoch) / epochs);
+  return trainingFraction(p, localEpochs);
 }
 
 /** "Your updates went into 3 of 5 rounds (1, 2, 4)." */

@@ -3,7 +3,7 @@ import { FlClient } from '../client';
 import { InMemoryNetwork } from '../in-memory-transport';
 import type { LocalTrainer, TrainRequest, TrainResponse } from '../local-trainer';
 import { mlpSpec } from '../models';
-import type { Message } from '../protocol';
+import { PROTOCOL_VERSION, type Message } from '../protocol';
 import type { WeightSet } from '../weights';
 import { AsyncEngine, type AsyncEngineConfig, type AsyncEngineEvent, type AsyncStepReport } from './async-engine';
 
@@ -196,6 +196,27 @@ describe('AsyncEngine over the in-memory transport (fake timers)', () => {
     for (let i = 0; i < 12; i++) await run();
     expect(events.some((e) => e.kind === 'update-dropped' && e.from === 'slow' && e.staleness > 1)).toBe(true);
     expect(engine.contributions.get('slow') ?? 0).toBe(0);
+    engine.dispose();
+  });
+  it("a client's progress on its open assignment becomes an event; any other progress is dropped without a word", async () => {
+    const network = new InMemoryNetwork();
+    const events: AsyncEngineEvent[] = [];
+    const engine = new AsyncEngine(network.endpoint('agg'), config, weights(0), { onEvent: (e) => events.push(e) });
+    const client = network.endpoint('a');
+    const assigned: number[] = [];
+    client.onMessage((_from, m) => m.type === 'round-start' && assigned.push(m.round));
+    const progress = (round: number, fraction: number): Message => ({ type: 'progress', v: PROTOCOL_VERSION, round, fraction });
+    client.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'a', backend: 'test', numSamples: 10, labelHistogram: [10] });
+    await vi.advanceTimersByTimeAsync(1);
+    client.send('agg', progress(0, 0.1)); // no assignment yet
+    engine.start();
+    await vi.advanceTimersByTimeAsync(1);
+    const round = assigned[0];
+    for (const m of [progress(round, 0.4), progress(round - 1, 0.5), progress(round, NaN), progress(round, -0.1)]) client.send('agg', m);
+    network.endpoint('stranger').send('agg', progress(round, 0.6));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(events.filter((e) => e.kind === 'client-progress')).toEqual([{ kind: 'client-progress', clientId: 'a', round, fraction: 0.4 }]);
+    expect(events.filter((e) => e.kind === 'rejected')).toEqual([]);
     engine.dispose();
   });
 });

@@ -4,7 +4,8 @@ import { robustSettings, type RobustMode, type RobustSettings } from '../robust'
 import { proxyDecomposition, type LossDecomposition } from '../decomposition';
 import { stateProblem, type ClientInfo, type EngineHooks } from '../engine';
 import type { ModelSpec } from '../models';
-import type { DecompositionMode, HelloMessage, Message, TrainConfig, UpdateMessage } from '../protocol';
+import type { DecompositionMode, HelloMessage, Message, ProgressMessage, TrainConfig, UpdateMessage } from '../protocol';
+import { isFraction } from '../progress-report';
 import { PROTOCOL_VERSION } from '../protocol';
 import { createAggregator, type StrategyAggregator } from '../strategies/aggregators';
 import { strategyRuntime, type StrategyRuntime } from '../strategies/runtime';
@@ -64,6 +65,8 @@ export type AsyncEngineEvent =
   | { kind: 'rejected'; from: string; reason: string }
   | { kind: 'assigned'; clientId: string; version: number }
   | { kind: 'update-received'; from: string; baseVersion: number; staleness: number }
+  /** A client reported how far its training on its open assignment (`round`) got, 0..1. */
+  | { kind: 'client-progress'; clientId: string; round: number; fraction: number }
   | { kind: 'update-dropped'; from: string; staleness: number }
   | { kind: 'step-finished'; report: AsyncStepReport }
   | { kind: 'step-failed'; step: number; reason: string }
@@ -200,6 +203,8 @@ export class AsyncEngine {
         return this.addClient(from, message);
       case 'update':
         return this.acceptUpdate(from, message);
+      case 'progress':
+        return this.acceptProgress(from, message);
       case 'bye':
         return this.removeClient(from);
       case 'error':
@@ -279,6 +284,12 @@ export class AsyncEngine {
     }
     if (this.running && this.clients.has(from)) this.assign(from);
     if (this.core.ready) this.wake?.();
+  }
+
+  /** For the dashboard only: one that is not about the client's open assignment, or holds an impossible fraction, is dropped silently. */
+  private acceptProgress(from: string, msg: ProgressMessage): void {
+    if (this.assignments.get(from)?.round !== msg.round || !isFraction(msg.fraction)) return;
+    this.emit({ kind: 'client-progress', clientId: from, round: msg.round, fraction: msg.fraction });
   }
 
   /** Clients with data (N in SCAFFOLD's |S|/N). */

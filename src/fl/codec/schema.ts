@@ -240,6 +240,12 @@ function buildMessageSchemas(limits: WireLimits) {
       extras: v.optional(extras),
     }),
     /** Asks a client for plain-CE losses of the given models on its own evaluation subset. */
+    /**
+     * A selected client's share of its local training done (0..1), sent to its aggregator only, a few times a second
+     * at most: the host's peers table shows it. Carries no data; the aggregator drops one that is not for the round it
+     * asked this client to train.
+     */
+    progress: record({ ...header('progress'), round: count, fraction: inRange(0, 1) }),
     'eval-request': record({
       ...header('eval-request'),
       round: count,

@@ -99,5 +99,6 @@ export function sampleMessages(seed = 1): Message[] {
     { type: 'auth-proof', v, proof: '09'.repeat(32) },
     { type: 'hello', v, clientName: 'tab-3', backend: 'cpu', numSamples: 10, labelHistogram: [10], clientKey: 'k'.repeat(32) },
     { type: 'redirect', v, term: 2, aggregatorId: 'p-ann' },
+    { type: 'progress', v, round: 3, fraction: 0.4 },
   ];
 }

@@ -99,6 +99,14 @@ describe('validateMessage', () => {
     const rs = byType('round-result');
     expect(reasonFor({ ...rs, loss: Infinity })).toMatch(/round-result.loss: expected a finite number/);
     expect(reasonFor({ ...byType('eval-result'), losses: [1, -Infinity] })).toMatch(/losses\[1\]/);
+    const progress = byType('progress');
+    expect(validateMessage({ ...progress, fraction: 0 }).ok).toBe(true);
+    expect(validateMessage({ ...progress, fraction: 1 }).ok).toBe(true);
+    expect(reasonFor({ ...progress, fraction: NaN })).toMatch(/progress.fraction: expected a finite number, got NaN/);
+    expect(reasonFor({ ...progress, fraction: 1.01 })).toMatch(/progress.fraction: 1.01 is outside \[0, 1\]/);
+    expect(reasonFor({ ...progress, fraction: -0.5 })).toMatch(/progress.fraction/);
+    expect(reasonFor({ ...progress, round: -1 })).toMatch(/progress.round/);
+    expect(reasonFor({ type: 'progress', v: PROTOCOL_VERSION, round: 1 })).toMatch(/progress.fraction/);
     const start = byType('round-start');
     expect(reasonFor({ ...start, train: { ...start.train, batchSize: 0 } })).toMatch(/train.batchSize: 0 is outside/);
     expect(reasonFor({ ...start, train: { ...start.train, learningRate: 0 } })).toMatch(/learningRate/);

@@ -1,5 +1,6 @@
 /** A stand-in for the training worker, shared by the controller's unit tests: records what the controller asks of it. */
 import type { LocalFile } from '../../data/pickers';
+import type { TrainHooks } from '../../fl/train';
 import type { WeightSet } from '../../fl/weights';
 import type { LocalDataInfo, PredictInput, WorkerImportResult } from '../../worker/api';
 
@@ -37,9 +38,15 @@ export class FakeWorker {
   async initialWeights() {
     return tinyWeights();
   }
-  async train(req: { round: number; weights: WeightSet }) {
+  /** How long a round of training takes (fake time); progress is reported after each quarter of it. */
+  trainMs = 20;
+
+  async train(req: { round: number; weights: WeightSet }, hooks?: TrainHooks) {
     this.calls.push(`train ${req.round}`);
-    await new Promise((r) => setTimeout(r, 20));
+    for (let batch = 1; batch <= 4; batch++) {
+      await new Promise((r) => setTimeout(r, this.trainMs / 4));
+      hooks?.onProgress?.({ epoch: 0, batch, batchesPerEpoch: 4, loss: 1, samplesPerSecond: 2000 });
+    }
     const delta = req.weights.map((t) => ({ ...t, values: new Float32Array(t.values.length).fill(0.5) }));
     return { delta, numSamples: 40, metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 20, samplesPerSecond: 2000 }, cancelled: false, backend: 'cpu' as const, backendSwitches: [] };
   }

@@ -94,6 +94,8 @@ export function Dashboard() {
   return (
     <div className={`dashboard ${isHost ? 'role-host' : 'role-client'}`}>
       <SessionHeader state={state} onLeave={onLeave} />
+      {/* While a reloaded client tab rejoins by itself: says so, with a Cancel. */}
+      <ResumeOffer />
       {!isHost && you}
       <div className="charts-area">
         <DecompositionPanel rounds={state.rounds} settings={state.settings} canChangeMode={state.isAggregator} />

@@ -1,12 +1,28 @@
 import { navigate } from '../hooks';
 import { useSession } from '../store';
 
-/** After a reload: offers to resume the session this tab was in (its code, secret and key are kept in this tab's storage). */
+/**
+ * After a reload: a client tab rejoining its session by itself says so (with a Cancel); otherwise, and when that
+ * failed or was cancelled, the offer to resume the session this tab was in (its code, secret and key are kept in
+ * this tab's storage).
+ */
 export function ResumeOffer() {
   const status = useSession((s) => s.status);
+  const rejoining = useSession((s) => s.rejoining);
   const controller = useSession((s) => s.controller);
   const resume = useSession((s) => s.actions.resume);
+  const cancelRejoin = useSession((s) => s.actions.cancelRejoin);
   const pending = useSession((s) => s.pending);
+  if (rejoining) {
+    return (
+      <p className="note" role="status">
+        Rejoining session {rejoining.code}…{' '}
+        <button type="button" onClick={() => cancelRejoin()}>
+          Cancel
+        </button>
+      </p>
+    );
+  }
   const resumable = status === 'idle' ? (controller?.resumable?.() ?? null) : null;
   if (!resumable) return null;
   return (
