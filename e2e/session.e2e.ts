@@ -78,6 +78,11 @@ describe('a federated session between three browser tabs over WebRTC', () => {
     await waitUntil('client 1 to see round 3', async () => ((await stateOf(clients[0])).rounds.length === 3 ? true : undefined));
     expect((await stateOf(clients[0])).rounds[2].decomposition).toEqual(final.rounds[2].decomposition);
     expect(clientState.aggregatorId).toBe(final.selfId);
+    // Every tab decoded its peers' large messages in its decode worker, which started (no fallback to the main thread).
+    for (const tab of tabs) {
+      expect(tab.page.workers().some((w) => w.url().includes('decode.worker'))).toBe(true);
+      expect(tab.console.filter((line) => line.includes('on the main thread'))).toEqual([]);
+    }
   });
 
   it('when the aggregating tab closes, the earliest-joined client takes over and the rounds go on', async () => {

@@ -32,12 +32,18 @@ export interface WireDecoderOptions {
   maxMessageBytes?: number;
 }
 
+/** What a decoder makes of received bytes: whole messages, and reasons for what it discarded. */
+export interface Decoded {
+  messages: Message[];
+  errors: string[];
+}
+
 export interface WireDecoder {
   /**
    * Feeds one received frame. Returns the messages completed by it (usually zero or one).
    * Never throws: bad input is reported through `errors` and discarded.
    */
-  push(frame: Uint8Array): { messages: Message[]; errors: string[] };
+  push(frame: Uint8Array): Decoded;
   /** Changes maxMessageBytes (see WireDecoderOptions); buffered incomplete messages beyond it are dropped. */
   setMaxMessageBytes?(bytes: number): void;
 }

@@ -26,6 +26,8 @@ export type RejectionReason =
   | 'too-many-links'
   /** Admitted peer sent more bytes without completing a message than its message limit allows. */
   | 'message-limit'
+  /** Admitted peer completed messages faster than they could be decoded: more waiting than a link may hold. */
+  | 'decode-backlog'
   /** Incoming connection not using raw serialization. */
   | 'serialization'
   /** Incoming connection of an unadmitted peer that failed, closed before opening or fell silent. */
@@ -42,6 +44,7 @@ export const REJECTION_REASONS: readonly RejectionReason[] = [
   'admission-timeout',
   'too-many-links',
   'message-limit',
+  'decode-backlog',
   'serialization',
   'lost-before-admission',
 ];

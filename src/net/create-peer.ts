@@ -1,6 +1,8 @@
 /** Browser only: makes a peerjs Peer on the app's signalling server and wraps it in a PeerTransport. */
 import { Peer } from 'peerjs';
+import type { DecodeOffload } from '../fl/codec/wire-codec';
 import type { WireCodec } from '../fl/transport';
+import { sharedDecodeOffload } from '../worker/worker-decoder';
 import { PeerTransport } from './peer-transport';
 import { resolvePeerTransportConfig, type PeerTransportConfig, type PeerTransportOptions } from './peer-transport-config';
 
@@ -158,13 +160,16 @@ export interface OpenPeerTransportOptions extends PeerTransportOptions {
    * at once instead of waiting for the heartbeat silence timeout.
    */
   closeOnPageHide?: boolean;
+  /** Decodes peers' large messages off the main thread. Default: the page's decode worker; null: on the main thread. */
+  decodeOffload?: DecodeOffload | null;
 }
 
 /** Registers with the signalling server (the page's own origin by default) and returns a ready transport. */
 export async function openPeerTransport(options: OpenPeerTransportOptions): Promise<PeerTransport> {
   const config = resolvePeerTransportConfig(options);
   const peer = await createPeer(options.id, config);
-  const transport = new PeerTransport(peer, options.codec, config);
+  const offload = options.decodeOffload === undefined ? sharedDecodeOffload() : (options.decodeOffload ?? undefined);
+  const transport = new PeerTransport(peer, options.codec, config, { offload });
   if (options.reclaimId) keepPeerId(peer, options.reclaimId === true ? {} : options.reclaimId);
   if ((options.closeOnPageHide ?? true) && typeof window !== 'undefined') {
     window.addEventListener('pagehide', () => transport.close(), { once: true });

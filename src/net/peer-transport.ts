@@ -9,11 +9,17 @@
  * type is in admission.preAdmissionTypes, both ways; anything else it sends closes it. Unadmitted connections are
  * capped, rate-limited and time out. Closed connections are counted per reason (rejections()) and reported through
  * onError at most once per reason and interval. An admitted peer's messages are bounded by setMessageLimit.
+ *
+ * Decoding: an admitted peer's large messages may be decoded off this thread by a DecodeOffload (the browser's decode
+ * worker); each link still delivers its messages in arrival order (see LinkInbox). Before admission, everything is
+ * decoded at once.
  */
 import type { Message } from '../fl/protocol';
 import { WIRE_LIMITS } from '../fl/codec/limits';
-import type { Transport, WireCodec, WireDecoder } from '../fl/transport';
+import type { DecodeOffload } from '../fl/codec/wire-codec';
+import type { Decoded, Transport, WireCodec, WireDecoder } from '../fl/transport';
 import { RateLimiter, RejectionCounter, type RejectionCounts, type RejectionReason } from './admission-guard';
+import { LinkInbox, MAX_PENDING_DECODES_PER_LINK } from './link-inbox';
 import type { PeerTransportConfig } from './peer-transport-config';
 
 export type { RejectionCounts, RejectionReason } from './admission-guard';
@@ -65,6 +71,14 @@ export interface PeerTraffic {
   messagesDropped: number;
 }
 
+/** How admitted peers' messages are decoded; by default all at once, on the receiving thread. */
+export interface PeerTransportDecoding {
+  /** Decodes large messages elsewhere (the browser's decode worker). */
+  offload?: DecodeOffload;
+  /** Messages one link may have waiting for decoding; more close the link ('decode-backlog'). */
+  maxPendingPerLink?: number;
+}
+
 /** Sent on idle links so the other side can tell a quiet peer from a vanished one. Never a codec frame (those are binary). */
 const HEARTBEAT = 'hb';
 
@@ -80,6 +94,8 @@ interface Link {
   readonly conn: DataConnectionLike;
   readonly peerId: string;
   readonly decoder: WireDecoder;
+  /** Decodes and delivers the admitted peer's frames, in order (the unadmitted ones go to the decoder directly). */
+  readonly inbox: LinkInbox;
   readonly outgoing: boolean;
   state: LinkState;
   lastHeardAt: number;
@@ -148,6 +164,7 @@ export class PeerTransport implements Transport {
     private readonly peer: PeerLike,
     private readonly codec: WireCodec,
     private readonly config: PeerTransportConfig,
+    private readonly decoding: PeerTransportDecoding = {},
   ) {
     this.selfId = peer.id;
     this.allowedBeforeAdmission = new Set(config.admission.preAdmissionTypes);
@@ -437,7 +454,13 @@ export class PeerTransport implements Transport {
     const decoder = this.codec.createDecoder({ maxMessageBytes: limit });
     // Also for codecs that wrap another and do not pass the options on.
     decoder.setMaxMessageBytes?.(limit);
-    const link: Link = { conn, peerId, decoder, outgoing, state: 'pending', lastHeardAt: Date.now(), unfinishedBytes: 0, waiter };
+    const inbox = new LinkInbox(
+      decoder,
+      (decoded) => this.deliver(link, decoded),
+      this.decoding.offload,
+      this.decoding.maxPendingPerLink ?? MAX_PENDING_DECODES_PER_LINK,
+    );
+    const link: Link = { conn, peerId, decoder, inbox, outgoing, state: 'pending', lastHeardAt: Date.now(), unfinishedBytes: 0, waiter };
     const links = this.links.get(peerId) ?? [];
     links.push(link);
     this.links.set(peerId, links);
@@ -492,13 +515,22 @@ export class PeerTransport implements Transport {
       return;
     }
     link.unfinishedBytes += frame.byteLength;
-    const { messages, errors } = link.decoder.push(frame);
-    if (messages.length > 0 || errors.length > 0) link.unfinishedBytes = 0;
-    else if (link.unfinishedBytes > this.unfinishedAllowance()) {
+    // Delivers what is decoded at once; what the offload decodes follows later, in order.
+    const pushed = link.inbox.push(frame);
+    if (pushed.backlogFull) {
+      this.reject(link, 'decode-backlog', `${link.peerId} has ${link.inbox.pendingMessages} messages waiting to be decoded`);
+    } else if (pushed.completed) {
+      link.unfinishedBytes = 0;
+    } else if (link.unfinishedBytes > this.unfinishedAllowance()) {
       // A backstop for codecs that buffer without a limit: frames of one message never add up to this much.
       this.reject(link, 'message-limit', `${link.peerId} sent ${link.unfinishedBytes} bytes without completing a message`);
-      return;
     }
+  }
+
+  /** Reports and hands on what an admitted peer's link decoded; nothing once the link is closed. */
+  private deliver(link: Link, { messages, errors }: Decoded): void {
+    if (link.state === 'closed') return;
+    const traffic = this.trafficOf(link.peerId);
     for (const message of errors) this.reportError({ kind: 'decode', peerId: link.peerId, message });
     for (const message of messages) {
       traffic.messagesReceived++;
@@ -550,6 +582,7 @@ export class PeerTransport implements Transport {
     const wasOpen = link.state === 'open';
     const wasAdmitted = this.admitted.has(link.peerId);
     link.state = 'closed';
+    link.inbox.close();
     clearTimeout(link.openTimer);
     clearTimeout(link.admissionTimer);
     const remaining = (this.links.get(link.peerId) ?? []).filter((l) => l !== link);

@@ -1,6 +1,6 @@
-import { createWireCodec, type WeightCodecName } from '../fl/codec';
+import { createWireCodec, type CountingWireDecoder, type WeightCodecName } from '../fl/codec';
 import type { Message } from '../fl/protocol';
-import type { WireCodec, WireDecoder } from '../fl/transport';
+import type { WireCodec, WireDecoderOptions } from '../fl/transport';
 
 /**
  * A wire codec whose weight encoding can change once the session's choice is known (a client learns it from
@@ -27,7 +27,7 @@ export class SwitchableWireCodec implements WireCodec {
     return this.current.encode(message);
   }
 
-  createDecoder(): WireDecoder {
-    return createWireCodec('float32').createDecoder();
+  createDecoder(options?: WireDecoderOptions): CountingWireDecoder {
+    return createWireCodec('float32').createDecoder(options);
   }
 }

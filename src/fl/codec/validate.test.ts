@@ -3,7 +3,7 @@ import { CLIENT_KEY_MAX_LENGTH, PROTOCOL_VERSION, WELCOME_HISTORY_MAX, type Mess
 import { layoutOf } from '../weights';
 import { wireLimits } from './limits';
 import { randomWeights, sampleMessages } from './test-messages';
-import { checkUpdateAgainstLayout, validateMessage } from './validate';
+import { checkUpdateAgainstLayout, markValidated, validateMessage, wasValidated } from './validate';
 
 const byType = <T extends Message['type']>(type: T) =>
   sampleMessages().find((m) => m.type === type) as Extract<Message, { type: T }>;
@@ -16,6 +16,17 @@ function reasonFor(x: unknown, limits = wireLimits()): string {
 }
 
 describe('validateMessage', () => {
+  it('marks what it returns as validated; a structured clone of it only once markValidated says so', () => {
+    const result = validateMessage(byType('update'));
+    if (!result.ok) throw new Error(result.reason);
+    expect(wasValidated(result.message)).toBe(true);
+    expect(wasValidated(byType('update'))).toBe(false);
+    const cloned = structuredClone(result.message);
+    expect(wasValidated(cloned)).toBe(false);
+    markValidated(cloned);
+    expect(wasValidated(cloned)).toBe(true);
+  });
+
   it('accepts one valid message of every type and returns equal data', () => {
     for (const m of sampleMessages()) {
       const result = validateMessage(m);

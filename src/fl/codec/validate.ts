@@ -75,6 +75,15 @@ export function wasValidated(message: Message): boolean {
   return validated.has(message);
 }
 
+/**
+ * Marks `message` as validated. Only for a message that validateMessage (this same code) returned in a worker, the
+ * decode worker, and that came back by structured clone, which loses the mark: anything else must go through
+ * validateMessage.
+ */
+export function markValidated(message: Message): void {
+  validated.add(message);
+}
+
 /** Checks a weight set on its own; throws an Error naming `path`. */
 export function validateWeightSet(x: unknown, path: string, limits: WireLimits = WIRE_LIMITS): WeightSet {
   return parse(weightSetSchema(limits), x, path);

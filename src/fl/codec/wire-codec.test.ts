@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type Message, type UpdateMessage } from '../protocol';
 import { Rng } from '../rng';
 import { FRAME_HEADER_BYTES, sealFrame, splitIntoFrames } from './frames';
-import { wireLimits } from './limits';
-import { encodeMessage } from './message-codec';
+import { wireLimits, type WireLimits } from './limits';
+import { encodeMessage, tryDecodeMessage } from './message-codec';
 import { LARGE_SHAPES, randomWeights, sampleMessages } from './test-messages';
 import { validateMessage } from './validate';
 import type { WeightCodecName } from './weight-codec';
-import { createWireCodec, encodedSizeOf, type CountingWireDecoder } from './wire-codec';
+import { createWireCodec, encodedSizeOf, isAssemblingDecoder, type CountingWireDecoder, type DecodeOffload } from './wire-codec';
 
 function feed(decoder: CountingWireDecoder, frames: Uint8Array[]) {
   const messages: Message[] = [];
@@ -131,6 +131,47 @@ describe('createWireCodec', () => {
     expect(lowered.stats().errors).toBe(1);
     expect(feed(lowered, again.slice(1)).messages).toEqual([]);
     expect(() => codec.createDecoder({ maxMessageBytes: 0 })).toThrow(RangeError);
+  });
+
+  it('splits push into assembly and decoding, which an offload may do under the limits in force at the call', async () => {
+    const codec = createWireCodec('float16', { maxFrameBytes: 16 * 1024 });
+    const frames = codec.encode(sampleMessages()[3]);
+    const whole = feed(codec.createDecoder(), frames);
+
+    const split = codec.createDecoder({ maxMessageBytes: 1_000_000 });
+    const assembled = frames.map((f) => split.assemble(f));
+    expect(assembled.flatMap((a) => a.errors)).toEqual([]);
+    const bytes = assembled.flatMap((a) => a.messages);
+    expect(bytes).toHaveLength(1);
+    const seen: WireLimits[] = [];
+    const offload: DecodeOffload = {
+      minBytes: 1,
+      decode: async (b, limits) => {
+        seen.push(limits);
+        return tryDecodeMessage(b, limits);
+      },
+    };
+    expect(await split.decodeAssembledWith(offload, bytes[0])).toEqual(whole);
+    expect(seen.map((l) => l.maxMessageBytes)).toEqual([1_000_000]);
+    expect(split.decodeAssembled(bytes[0])).toEqual(whole);
+    expect(split.stats()).toEqual({ frames: frames.length, bytes: frames.reduce((n, f) => n + f.length, 0), messages: 2, errors: 0 });
+    expect(isAssemblingDecoder(split)).toBe(true);
+  });
+
+  it('reports an offload that fails or rejects a message like a message rejected here, and counts it', async () => {
+    const codec = createWireCodec('float32');
+    const decoder = codec.createDecoder();
+    const bytes = decoder.assemble(codec.encode(largeUpdate(9))[0]);
+    expect(bytes.messages).toEqual([]);
+    const [message] = decoder.assemble(codec.encode(sampleMessages()[0])[0]).messages;
+    const rejecting: DecodeOffload = { minBytes: 1, decode: async () => ({ ok: false, reason: 'update.round: bad' }) };
+    const failing: DecodeOffload = { minBytes: 1, decode: () => Promise.reject(new Error('the decode worker died')) };
+    expect(await decoder.decodeAssembledWith(rejecting, message)).toEqual({ messages: [], errors: ['message rejected: update.round: bad'] });
+    expect(await decoder.decodeAssembledWith(failing, message)).toEqual({
+      messages: [],
+      errors: ['message rejected: decoding failed: the decode worker died'],
+    });
+    expect(decoder.stats()).toMatchObject({ messages: 0, errors: 2 });
   });
 
   it('never throws on non-binary input', () => {

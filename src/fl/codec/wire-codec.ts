@@ -1,9 +1,9 @@
 /** The WireCodec of src/fl/transport.ts: Message -> frames -> Message, with byte counters. */
 import type { Message } from '../protocol';
-import type { WireCodec, WireDecoder, WireDecoderOptions } from '../transport';
-import { FrameAssembler, splitIntoFrames, FRAME_HEADER_BYTES } from './frames';
+import type { Decoded, WireCodec, WireDecoder, WireDecoderOptions } from '../transport';
+import { FrameAssembler, splitIntoFrames, FRAME_HEADER_BYTES, type AssemblerResult } from './frames';
 import { WIRE_LIMITS, wireLimits, type WireLimits } from './limits';
-import { encodeMessage, tryDecodeMessage } from './message-codec';
+import { encodeMessage, tryDecodeMessage, type DecodeResult } from './message-codec';
 import { isWeightCodecName, type WeightCodecName } from './weight-codec';
 
 export interface WireCodecOptions {
@@ -30,7 +30,40 @@ export interface DecoderStats {
   errors: number;
 }
 
-export interface CountingWireDecoder extends WireDecoder {
+/**
+ * Decodes assembled messages away from the thread that received them (in the browser, a Web Worker), so that
+ * decoding a large model update does not hold that thread up.
+ */
+export interface DecodeOffload {
+  /** Assembled messages of at least this many bytes are decoded by `decode`; smaller ones where they arrived. */
+  readonly minBytes: number;
+  /**
+   * What tryDecodeMessage(bytes, limits) returns, worked out elsewhere. May take `bytes` over (transfer its buffer).
+   * A rejection is reported as that message's decode error.
+   */
+  decode(bytes: Uint8Array, limits: WireLimits): Promise<DecodeResult>;
+}
+
+/**
+ * A decoder whose push runs as two steps that can be taken apart: frame assembly (cheap, bounded byte copies) and
+ * decoding of each assembled message (the costly part), which may then run elsewhere through a DecodeOffload.
+ * push(frame) is assemble(frame) followed by decodeAssembled of each assembled message, counted alike.
+ */
+export interface AssemblingWireDecoder extends WireDecoder {
+  /** Frame assembly only: the bytes of the messages this frame completed. Never throws. */
+  assemble(frame: Uint8Array): AssemblerResult;
+  /** Decodes one message that assemble() returned. Never throws. */
+  decodeAssembled(bytes: Uint8Array): Decoded;
+  /** decodeAssembled through `offload`, under this decoder's limits at the time of the call. Never rejects. */
+  decodeAssembledWith(offload: DecodeOffload, bytes: Uint8Array): Promise<Decoded>;
+}
+
+export function isAssemblingDecoder(decoder: WireDecoder): decoder is AssemblingWireDecoder {
+  const d = decoder as Partial<AssemblingWireDecoder>;
+  return typeof d.assemble === 'function' && typeof d.decodeAssembled === 'function' && typeof d.decodeAssembledWith === 'function';
+}
+
+export interface CountingWireDecoder extends AssemblingWireDecoder {
   stats(): DecoderStats;
   setMaxMessageBytes(bytes: number): void;
 }
@@ -44,6 +77,10 @@ export interface CountingWireCodec extends WireCodec {
 
 function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+function fromDecodeResult(result: DecodeResult): Decoded {
+  return result.ok ? { messages: [result.message], errors: [] } : { messages: [], errors: [`message rejected: ${result.reason}`] };
 }
 
 /** The codec's limits narrowed to one decoder's message limit, which also bounds what it buffers. */
@@ -81,27 +118,51 @@ export function createWireCodec(weightCodec: WeightCodecName, opts: WireCodecOpt
       let own = decoderLimits(limits, options.maxMessageBytes);
       const assembler = new FrameAssembler(own);
       const received: DecoderStats = { frames: 0, bytes: 0, messages: 0, errors: 0 };
+      const counted = (decoded: Decoded): Decoded => {
+        received.messages += decoded.messages.length;
+        received.errors += decoded.errors.length;
+        return decoded;
+      };
+      // These steps must never throw; an exception in them is a bug, reported rather than lost.
+      const assemble = (frame: Uint8Array): AssemblerResult => {
+        received.frames++;
+        received.bytes += frame instanceof Uint8Array ? frame.length : 0;
+        try {
+          const assembled = assembler.push(frame);
+          received.errors += assembled.errors.length;
+          return assembled;
+        } catch (e) {
+          received.errors++;
+          return { messages: [], errors: [`internal decoder error: ${describeError(e)}`] };
+        }
+      };
+      const decodeAssembled = (bytes: Uint8Array): Decoded => {
+        try {
+          return counted(fromDecodeResult(tryDecodeMessage(bytes, own)));
+        } catch (e) {
+          return counted({ messages: [], errors: [`internal decoder error: ${describeError(e)}`] });
+        }
+      };
       return {
-        push(frame: Uint8Array) {
-          const messages: Message[] = [];
-          const errors: string[] = [];
-          try {
-            received.frames++;
-            received.bytes += frame instanceof Uint8Array ? frame.length : 0;
-            const assembled = assembler.push(frame);
-            errors.push(...assembled.errors);
-            for (const bytes of assembled.messages) {
-              const decoded = tryDecodeMessage(bytes, own);
-              if (decoded.ok) messages.push(decoded.message);
-              else errors.push(`message rejected: ${decoded.reason}`);
-            }
-          } catch (e) {
-            // push must never throw; an exception here is a bug, reported rather than lost.
-            errors.push(`internal decoder error: ${describeError(e)}`);
+        push(frame: Uint8Array): Decoded {
+          const assembled = assemble(frame);
+          const decoded: Decoded = { messages: [], errors: [...assembled.errors] };
+          for (const bytes of assembled.messages) {
+            const one = decodeAssembled(bytes);
+            decoded.messages.push(...one.messages);
+            decoded.errors.push(...one.errors);
           }
-          received.messages += messages.length;
-          received.errors += errors.length;
-          return { messages, errors };
+          return decoded;
+        },
+        assemble,
+        decodeAssembled,
+        async decodeAssembledWith(offload: DecodeOffload, bytes: Uint8Array): Promise<Decoded> {
+          const limitsNow = own;
+          try {
+            return counted(fromDecodeResult(await offload.decode(bytes, limitsNow)));
+          } catch (e) {
+            return counted({ messages: [], errors: [`message rejected: decoding failed: ${describeError(e)}`] });
+          }
         },
         stats: () => ({ ...received }),
         setMaxMessageBytes(bytes: number) {
