@@ -394,7 +394,7 @@ export class RoundEngine {
     // Robust aggregation never throws: hostile updates are dropped with a reason, or the round fails uncommitted.
     const last: { result?: AggregateResult } = {};
     const strategyAggregate = (g: WeightSet, u: ClientUpdate[]) => (last.result = this.strategy.aggregate(g, u, previousState, { round: roundNumber, population: candidates.length })).weights;
-    const robust = robustAggregate({ global: previousGlobal, updates, declaredSamples: (id) => this.clients.get(id)?.numSamples, settings: this.robust, aggregator: { aggregate: strategyAggregate }, strategy: this.config.strategy.name });
+    const robust = robustAggregate({ global: previousGlobal, updates, declaredSamples: (id) => this.clients.get(id)?.numSamples, settings: this.robust, aggregator: { aggregate: strategyAggregate }, strategy: this.config.strategy.name, valuesScanned: true });
     robust.dropped.forEach((d) => this.reject(d.clientId, `update dropped by the robust aggregation: ${d.reason}`));
     if (!robust.ok || !sameLayout(this.layout, robust.global)) {
       this.emit({ kind: 'round-failed', round: roundNumber, reason: `aggregation failed: ${robust.ok ? 'the aggregate has another layout' : robust.reason}` });
