@@ -38,9 +38,9 @@ const layout = layoutOf(global);
 
 const stages: Record<string, () => unknown> = {
   'strategy aggregate': () => runtime.aggregate(global, updates, state, { round: 2, population: K }),
-  'screen (clip)': () => screenUpdates(layout, updates, () => undefined, robustSettings('clip')),
-  'robust off + strategy': () => robustAggregate({ global, updates, declaredSamples: () => undefined, settings: robustSettings('off'), aggregator: { aggregate: (g, u) => runtime.aggregate(g, u, state, { round: 2, population: K }).weights }, strategy: values.strategy! }),
-  'robust clip + strategy': () => robustAggregate({ global, updates, declaredSamples: () => undefined, settings: robustSettings('clip'), aggregator: { aggregate: (g, u) => runtime.aggregate(g, u, state, { round: 2, population: K }).weights }, strategy: values.strategy! }),
+  'screen (clip)': () => screenUpdates(layout, updates, () => undefined, robustSettings('clip'), { valuesScanned: true }),
+  'robust off + strategy': () => robustAggregate({ global, updates, declaredSamples: () => undefined, settings: robustSettings('off'), aggregator: { aggregate: (g, u) => runtime.aggregate(g, u, state, { round: 2, population: K }).weights }, strategy: values.strategy!, valuesScanned: true }),
+  'robust clip + strategy': () => robustAggregate({ global, updates, declaredSamples: () => undefined, settings: robustSettings('clip'), aggregator: { aggregate: (g, u) => runtime.aggregate(g, u, state, { round: 2, population: K }).weights }, strategy: values.strategy!, valuesScanned: true }),
 };
 const times: Record<string, number[]> = Object.fromEntries(Object.keys(stages).map((k) => [k, []]));
 for (let r = 0; r < reps + 1; r++) {

@@ -32,6 +32,8 @@ export const simdOp = {
   v128Load: simd(0x00),
   v128Store: simd(0x0b),
   f64x2Splat: simd(0x14),
+  /** Followed by the lane index byte. */
+  f64x2ExtractLane: simd(0x21),
   f32x4Pmin: simd(0xea),
   f32x4Pmax: simd(0xeb),
   f64x2Add: simd(0xf0),
