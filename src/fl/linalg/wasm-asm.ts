@@ -12,7 +12,7 @@ export const VOID = 0x40;
 
 /** Scalar and control opcodes. */
 export const op = {
-  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d,
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   f64Load: 0x2b, f64Store: 0x39,
   i32Const: 0x41, f64Const: 0x44,
@@ -31,9 +31,16 @@ export function simd(code: number): number[] {
 export const simdOp = {
   v128Load: simd(0x00),
   v128Store: simd(0x0b),
+  /** Followed by the 16 bytes of the constant. */
+  v128Const: simd(0x0c),
   f64x2Splat: simd(0x14),
   /** Followed by the lane index byte. */
   f64x2ExtractLane: simd(0x21),
+  /** Followed by 16 lane-index bytes. */
+  i8x16Shuffle: simd(0x0d),
+  f32x4DemoteF64x2Zero: simd(0x5e),
+  f64x2PromoteLowF32x4: simd(0x5f),
+  f32x4Add: simd(0xe4),
   f32x4Pmin: simd(0xea),
   f32x4Pmax: simd(0xeb),
   f64x2Add: simd(0xf0),

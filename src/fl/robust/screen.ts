@@ -5,7 +5,7 @@
 import type { ClientUpdate } from '../strategies/types';
 import type { TensorLayout, WeightSet } from '../weights';
 import { assertSameLayout } from '../weights';
-import { allFinite, coordinateStatistic, cosineFromDot, dotWith, median, referenceNorm, scaleDelta, sumOfSquares, tensorSquares } from './stats';
+import { allFinite, cosineFromDot, median, medianConsensus, scaleDelta, sumOfSquares, tensorSquares } from './stats';
 import type { CappedSamples, ClippedUpdate, DroppedUpdate, RobustSettings, ScreenResult } from './types';
 
 /** The sample count a client declared when it joined (its hello), or undefined if it is not known. */
@@ -34,7 +34,8 @@ export interface ScreenOptions {
  * 4. unless 'off', from 3 updates on: an update whose cosine with the coordinate-wise median of the clipped updates
  *    is below minCosine is dropped (it points against what most clients agree on, as a sign-flipped update does).
  * Cost at classroom scale (K = 50, d = 50k): each update's values are read once for all its norms (per tensor, the
- * whole norm is their sum), once by the coordinate-wise median and once for its cosine; only clipped tensors are copied.
+ * whole norm is their sum) and once by the coordinate-wise median, which takes the cosines' dot products on the way
+ * (medianConsensus); only clipped tensors are copied.
  */
 export function screenUpdates(layout: readonly TensorLayout[], updates: readonly ClientUpdate[], declared: DeclaredSamples, settings: RobustSettings, options: ScreenOptions = {}): ScreenResult {
   const dropped: DroppedUpdate[] = [];
@@ -107,10 +108,9 @@ export function screenUpdates(layout: readonly TensorLayout[], updates: readonly
 
   // 4. Direction.
   if (kept.length >= 3) {
-    const consensus = coordinateStatistic(kept.map((u) => u.delta), null);
-    const consensusNorm = referenceNorm(consensus);
+    const consensus = medianConsensus(kept.map((u) => u.delta));
     const keep = kept.map((u, i) => {
-      const cos = cosineFromDot(dotWith(u.delta, consensus), wholeNorm(squares[i]), consensusNorm);
+      const cos = cosineFromDot(consensus.dots[i], wholeNorm(squares[i]), consensus.norm);
       if (cos === null || cos >= settings.minCosine) return true;
       dropped.push({ clientId: u.clientId, reason: `update points against the round's median update (cosine ${cos.toFixed(3)} < ${settings.minCosine})` });
       return false;

@@ -3,7 +3,7 @@
  * float64, so even updates holding float32's largest values give finite norms and products.
  */
 import { coordinateMedianSimd } from '../linalg/median-simd';
-import type { WeightSet } from '../weights';
+import { firstNonFinite, type WeightSet } from '../weights';
 
 /**
  * Sum of squares of each tensor, in float64. Never overflows for float32 input: the largest float32 squared is
@@ -45,9 +45,9 @@ export function normOf(delta: WeightSet): number {
   return Math.sqrt(s);
 }
 
-/** True when every value is finite. */
+/** True when every value is finite (weights.ts's scan, which the engine's checks on receipt already keep hot). */
 export function allFinite(w: WeightSet): boolean {
-  for (const t of w) for (let i = 0; i < t.values.length; i++) if (!Number.isFinite(t.values[i])) return false;
+  for (const t of w) if (firstNonFinite(t.values) >= 0) return false;
   return true;
 }
 
@@ -107,6 +107,42 @@ function statisticOfRows(rows: readonly Float32Array[], trim: number | null): Fl
     }
   }
   return out;
+}
+
+/** The round's consensus for the direction check: the coordinate-wise median update, and what the cosines need. */
+export interface MedianConsensus {
+  /** Per tensor, float64. */
+  median: Float64Array[];
+  /** Each delta's dot product with the median (over all tensors). */
+  dots: Float64Array;
+  /** The median's L2 norm. */
+  norm: number;
+}
+
+/**
+ * The coordinate-wise median of K deltas (finite values) with each delta's dot product with it and its norm. On the
+ * SIMD kernel the dot products are taken block by block while the kernel has the block in cache (one pass over the
+ * updates instead of two); else the JS selection and dot products.
+ */
+export function medianConsensus(deltas: readonly WeightSet[]): MedianConsensus {
+  const K = deltas.length;
+  if (K === 0) throw new Error('coordinate statistic of no updates');
+  const dots = new Float64Array(K);
+  let squares = 0;
+  const median = deltas[0].map((_, ti) => {
+    const rows = deltas.map((d) => d[ti].values);
+    const simd = coordinateMedianSimd(rows, true);
+    if (simd) {
+      for (let k = 0; k < K; k++) dots[k] += simd.dots[k];
+      squares += simd.squares;
+      return simd.median;
+    }
+    const m = statisticOfRows(rows, null);
+    for (let k = 0; k < K; k++) dots[k] += dot32x64(rows[k], m);
+    for (let i = 0; i < m.length; i++) squares += m[i] * m[i];
+    return m;
+  });
+  return { median, dots, norm: Math.sqrt(squares) };
 }
 
 /** Exposed for tests: the plain-JS statistic of one tensor's rows. */
