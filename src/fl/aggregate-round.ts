@@ -10,7 +10,8 @@
  * transfer them. The outcome's arrays are the host's to transfer back.
  */
 import { robustAggregate, type CappedSamples, type ClippedUpdate, type DroppedUpdate, type RobustSettings } from './robust';
-import { strategyRuntime } from './strategies/runtime';
+import { getStrategy } from './strategies/registry';
+import { strategyRuntime, type StrategyRuntime } from './strategies/runtime';
 import type { AggregateResult, ClientUpdate, ServerState, StrategyConfig } from './strategies/types';
 import type { TensorLayout, WeightSet } from './weights';
 import { assertFinite, assertSameLayout } from './weights';
@@ -70,7 +71,7 @@ export type AggregationOutcome =
 export function aggregateRound(job: AggregationJob): AggregationOutcome {
   let runtime;
   try {
-    runtime = strategyRuntime(job.strategy);
+    runtime = runtimeFor(job.strategy);
   } catch (e) {
     return { ok: false, reason: `unknown or invalid strategy: ${e instanceof Error ? e.message : String(e)}`, dropped: [], clipped: [], capped: [] };
   }
@@ -98,6 +99,20 @@ export function aggregateRound(job: AggregationJob): AggregationOutcome {
     combiner: robust.combiner,
     ...details,
   };
+}
+
+/** Runtimes are pure functions of their config: one per config (and registered strategy object) is reused. */
+const runtimes = new Map<string, StrategyRuntime>();
+
+function runtimeFor(config: StrategyConfig): StrategyRuntime {
+  const key = JSON.stringify(config);
+  const cached = runtimes.get(key);
+  if (cached && cached.strategy === getStrategy(config.name)) return cached;
+  const runtime = strategyRuntime(config);
+  runtimes.delete(key);
+  runtimes.set(key, runtime);
+  if (runtimes.size > 16) runtimes.delete(runtimes.keys().next().value!);
+  return runtime;
 }
 
 /**

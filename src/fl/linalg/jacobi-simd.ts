@@ -123,8 +123,39 @@ function sweepBody(): number[] {
   ];
 }
 
+/**
+ * offdiag(a, n, N) -> 2 sum_{p < q} a_pq^2, summed in jacobi.ts's order (p, then q); symmetric(a, n, N) -> 1 when
+ * a_pq === a_qp for all p < q. Locals: 3 p, 4 q, 5 s (f64) / 3 p, 4 q.
+ */
+function pairsBody(kind: 'offdiag' | 'symmetric'): number[] {
+  const [A, n, N, p, q, s] = [0, 1, 2, 3, 4, 5];
+  const i32c = (k: number): number[] => [op.i32Const, k];
+  // Byte address of a[row][col].
+  const at = (row: number, col: number): number[] => [...get(A), ...get(row), ...get(N), op.i32Mul, ...get(col), op.i32Add, ...i32c(3), op.i32Shl, op.i32Add];
+  const inner =
+    kind === 'offdiag'
+      ? [...get(s), ...at(p, q), ...f64Load, ...at(p, q), ...f64Load, op.f64Mul, op.f64Add, ...set(s)]
+      : [...at(p, q), ...f64Load, ...at(q, p), ...f64Load, op.f64Ne, op.if, VOID, ...i32c(0), op.return, op.end];
+  return [
+    ...i32c(0), ...set(p),
+    op.block, VOID, op.loop, VOID,
+    ...get(p), ...i32c(1), op.i32Add, ...get(n), op.i32GeU, op.brIf, 1,
+    ...get(p), ...i32c(1), op.i32Add, ...set(q),
+    op.block, VOID, op.loop, VOID,
+    ...get(q), ...get(n), op.i32GeU, op.brIf, 1,
+    ...inner,
+    ...get(q), ...i32c(1), op.i32Add, ...set(q), op.br, 0,
+    op.end, op.end,
+    ...get(p), ...i32c(1), op.i32Add, ...set(p), op.br, 0,
+    op.end, op.end,
+    ...(kind === 'offdiag' ? [...f64Const(2), ...get(s), op.f64Mul] : i32c(1)),
+  ];
+}
+
 interface Kernel {
   sweep: (a: number, v: number, n: number, N: number) => void;
+  offdiag: (a: number, n: number, N: number) => number;
+  symmetric: (a: number, n: number, N: number) => number;
   memory: WebAssembly.Memory;
 }
 
@@ -132,9 +163,14 @@ let kernel: Kernel | null | undefined;
 
 function loadKernel(): Kernel | null {
   if (kernel === undefined) {
-    const bytes = moduleBytes([{ name: 'sweep', params: [I32, I32, I32, I32], results: [], body: functionBody([[8, I32], [7, F64], [4, V128]], sweepBody()) }]);
+    const bytes = moduleBytes([
+      { name: 'sweep', params: [I32, I32, I32, I32], results: [], body: functionBody([[8, I32], [7, F64], [4, V128]], sweepBody()) },
+      { name: 'offdiag', params: [I32, I32, I32], results: [F64], body: functionBody([[2, I32], [1, F64]], pairsBody('offdiag')) },
+      { name: 'symmetric', params: [I32, I32, I32], results: [I32], body: functionBody([[2, I32]], pairsBody('symmetric')) },
+    ]);
     const instance = instantiate(bytes);
-    kernel = instance ? { sweep: instance.exports.sweep as Kernel['sweep'], memory: instance.exports.mem as WebAssembly.Memory } : null;
+    const e = instance?.exports;
+    kernel = e ? { sweep: e.sweep as Kernel['sweep'], offdiag: e.offdiag as Kernel['offdiag'], symmetric: e.symmetric as Kernel['symmetric'], memory: e.mem as WebAssembly.Memory } : null;
   }
   return kernel;
 }
@@ -145,9 +181,9 @@ export function jacobiSimdAvailable(): boolean {
 }
 
 /**
- * Runs jacobi.ts's sweep loop on the kernel: `a` (exactly symmetric, n x n) and `v` (transposed eigenvectors) are
- * rotated in place until the off-diagonal sum of squares is at most thresholdSq or maxSweeps sweeps ran. Null
- * (inputs untouched) where the kernel does not run.
+ * Runs jacobi.ts's sweep loop on the kernel: `a` (n x n) and `v` (transposed eigenvectors) are rotated in place
+ * until the off-diagonal sum of squares is at most thresholdSq or maxSweeps sweeps ran. Null (inputs untouched)
+ * where the kernel does not run or `a` is not exactly symmetric.
  */
 export function jacobiSweepsSimd(a: Float64Array, v: Float64Array, n: number, thresholdSq: number, maxSweeps: number): { sweeps: number; converged: boolean } | null {
   const k = loadKernel();
@@ -163,25 +199,17 @@ export function jacobiSweepsSimd(a: Float64Array, v: Float64Array, n: number, th
     ma.set(a.subarray(i * n, i * n + n), i * N);
     mv.set(v.subarray(i * n, i * n + n), i * N);
   }
+  if (!k.symmetric(0, n, N)) return null;
   let sweeps = 0;
-  let converged = offDiagonalSq(ma, n, N) <= thresholdSq;
+  let converged = k.offdiag(0, n, N) <= thresholdSq;
   while (!converged && sweeps < maxSweeps) {
     k.sweep(0, vOffset, n, N);
     sweeps++;
-    converged = offDiagonalSq(ma, n, N) <= thresholdSq;
+    converged = k.offdiag(0, n, N) <= thresholdSq;
   }
   for (let i = 0; i < n; i++) {
     a.set(ma.subarray(i * N, i * N + n), i * n);
     v.set(mv.subarray(i * N, i * N + n), i * n);
   }
   return { sweeps, converged };
-}
-
-/** jacobi.ts's offDiagonalSq (same terms, same order) on the padded layout. */
-function offDiagonalSq(a: Float64Array, n: number, N: number): number {
-  let s = 0;
-  for (let p = 0; p < n - 1; p++) {
-    for (let q = p + 1; q < n; q++) s += a[p * N + q] * a[p * N + q];
-  }
-  return 2 * s;
 }

@@ -48,7 +48,7 @@ export function jacobiEigen(matrix: ArrayLike<number>, n: number, opts: Partial<
   const thresholdSq = config.relativeTolerance * config.relativeTolerance * frobeniusSq;
 
   // The same sweeps on the WebAssembly kernel where it runs (bit-identical; it needs A exactly symmetric).
-  const simd = config.simd && exactlySymmetric(a, n) ? jacobiSweepsSimd(a, v, n, thresholdSq, config.maxSweeps) : null;
+  const simd = config.simd ? jacobiSweepsSimd(a, v, n, thresholdSq, config.maxSweeps) : null;
   if (simd) return sortDescending(a, v, n, simd.sweeps, simd.converged);
 
   let sweeps = 0;
@@ -83,11 +83,6 @@ function validateInput(matrix: ArrayLike<number>, n: number, config: JacobiConfi
       }
     }
   }
-}
-
-function exactlySymmetric(a: Float64Array, n: number): boolean {
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (a[i * n + j] !== a[j * n + i]) return false;
-  return true;
 }
 
 function offDiagonalSq(a: Float64Array, n: number): number {
