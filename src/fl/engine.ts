@@ -8,8 +8,9 @@ import { isFraction } from './progress-report';
 import { PROTOCOL_VERSION } from './protocol';
 import { classBalance, type ClassBalance } from './collapse';
 import { strategyRuntime, type StrategyRuntime } from './strategies/runtime';
-import type { AggregateResult, ClientUpdate, Extras, ServerState, StrategyConfig } from './strategies/types';
-import { robustAggregate, robustSettings, type RobustMode, type RobustSettings } from './robust';
+import type { ClientUpdate, Extras, ServerState, StrategyConfig } from './strategies/types';
+import { robustSettings, type RobustMode, type RobustSettings } from './robust';
+import { aggregateRound, outcomeProblem, stateProblem, type AggregationJob, type AggregationOutcome } from './aggregate-round';
 import type { Transport } from './transport';
 import type { TensorLayout, WeightSet } from './weights';
 import { addScaledWeights, assertFinite, assertSameLayout, layoutOf } from './weights';
@@ -117,6 +118,13 @@ export interface EngineHooks {
   evaluateOnValidation?: (weightSets: WeightSet[]) => Promise<number[]>;
   /** Admission check for a hello (e.g. the join secret); return a reason to refuse. */
   admit?: (hello: HelloMessage, from: string) => string | null;
+  /**
+   * Runs a round's aggregation elsewhere, e.g. `aggregateRound(job)` in a Web Worker, off the main thread. The job and
+   * the outcome are plain data (see ./aggregate-round: the job's arrays must be copied, not transferred). Without
+   * it the engine runs aggregateRound in-process. The outcome is checked (outcomeProblem) before anything is
+   * committed; a hook that rejects or returns an unusable outcome fails the round ('round-failed'), model unchanged.
+   */
+  aggregate?: (job: AggregationJob) => Promise<AggregationOutcome>;
   onEvent?: (event: EngineEvent) => void;
 }
 
@@ -408,18 +416,29 @@ export class RoundEngine {
 
     const aggStart = performance.now();
     const updates: ClientUpdate[] = arrived.map(([id, m]) => ({ clientId: id, delta: m.delta, numSamples: m.numSamples, ...(m.extras ? { extras: m.extras } : {}) }));
+    // What each sender declared in its hello (a client that left since has none: its claim is capped by the rest).
+    const declaredSamples: Record<string, number> = Object.fromEntries(arrived.flatMap(([id]) => (this.clients.has(id) ? [[id, this.clients.get(id)!.numSamples]] : [])));
+    const job: AggregationJob = { strategy: this.config.strategy, round: roundNumber, population: candidates.length, global: previousGlobal, state: previousState, updates, declaredSamples, robust: this.robust, valuesScanned: true };
     // Robust aggregation never throws: hostile updates are dropped with a reason, or the round fails uncommitted.
-    const last: { result?: AggregateResult } = {};
-    const strategyAggregate = (g: WeightSet, u: ClientUpdate[]) => (last.result = this.strategy.aggregate(g, u, previousState, { round: roundNumber, population: candidates.length })).weights;
-    const robust = robustAggregate({ global: previousGlobal, updates, declaredSamples: (id) => this.clients.get(id)?.numSamples, settings: this.robust, aggregator: { aggregate: strategyAggregate }, strategy: this.config.strategy.name });
-    robust.dropped.forEach((d) => this.reject(d.clientId, `update dropped by the robust aggregation: ${d.reason}`));
-    if (!robust.ok || !sameLayout(this.layout, robust.global)) {
-      this.emit({ kind: 'round-failed', round: roundNumber, reason: `aggregation failed: ${robust.ok ? 'the aggregate has another layout' : robust.reason}` });
+    let outcome: AggregationOutcome;
+    try {
+      outcome = await (this.hooks.aggregate ? this.hooks.aggregate(job) : Promise.resolve(aggregateRound(job)));
+    } catch (e) {
+      this.emit({ kind: 'round-failed', round: roundNumber, reason: `aggregation failed: ${errorText(e)}` });
       return null;
     }
-    // A coordinate-wise statistic in place of the strategy (or as its fallback) leaves the strategy's state as it was.
-    const aggregated = { weights: robust.global, state: robust.combiner === 'strategy' && last.result ? last.result.state : previousState };
-    arrived = robust.accepted.map((u) => [u.clientId, { ...waiter.received.get(u.clientId)!, delta: u.delta, numSamples: u.numSamples }]);
+    const problem = outcomeProblem(outcome, job, this.layout);
+    if (problem) {
+      this.emit({ kind: 'round-failed', round: roundNumber, reason: `aggregation failed: ${problem}` });
+      return null;
+    }
+    outcome.dropped.forEach((d) => this.reject(d.clientId, `update dropped by the robust aggregation: ${d.reason}`));
+    if (!outcome.ok) {
+      this.emit({ kind: 'round-failed', round: roundNumber, reason: `aggregation failed: ${outcome.reason}` });
+      return null;
+    }
+    const aggregated = { weights: outcome.global, state: outcome.state };
+    arrived = outcome.accepted.map((a) => [a.clientId, { ...waiter.received.get(a.clientId)!, ...(a.delta ? { delta: a.delta } : {}), numSamples: a.numSamples }]);
     const newGlobal = aggregated.weights;
     const aggregateMs = performance.now() - aggStart;
 
@@ -540,19 +559,7 @@ export class RoundEngine {
   }
 }
 
-/** ServerState tensors are weight-shaped: a state for another model would fail every round, so it is refused up front. */
-export function stateProblem(state: ServerState, layout: TensorLayout[]): string | null {
-  try {
-    for (const [name, tensors] of Object.entries(state.tensors)) {
-      assertSameLayout(layout, tensors, name);
-      assertFinite(tensors, name);
-    }
-    if (!(Number.isInteger(state.steps) && state.steps >= 0)) return `invalid step count ${state.steps}`;
-    return null;
-  } catch (e) {
-    return errorText(e);
-  }
-}
+export { stateProblem };
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -564,13 +571,4 @@ function checkPlan(selected: readonly string[], candidates: readonly string[], e
   if (new Set(selected).size !== selected.length) throw new Error('a client is selected twice');
   for (const id of selected) if (!allowed.has(id)) throw new Error(`selected client ${id} is not a candidate`);
   for (const [name, extra] of Object.entries(extras ?? {})) assertSameLayout(layout, extra, `round-start extra ${name}`);
-}
-
-function sameLayout(layout: readonly TensorLayout[], weights: WeightSet): boolean {
-  try {
-    assertSameLayout(layout, weights, 'aggregated global model');
-    return true;
-  } catch {
-    return false;
-  }
 }

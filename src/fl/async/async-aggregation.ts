@@ -150,8 +150,39 @@ export class AsyncAggregation {
   /**
    * One aggregation step over the oldest `count` waiting updates (default M). Returns null when none wait, or when
    * every update taken was past the maximum staleness (the model is then unchanged; `onDropped` hears of them).
+   * The same as takeStep, the aggregation in-process, then finishStep.
    */
   step(count = this.config.bufferSize, onDropped?: (dropped: StepContribution[]) => void, population?: number): StepResult | null {
+    const taken = this.takeStep(count, population);
+    if (taken === null) return null;
+    if (!taken.pending) {
+      onDropped?.(taken.dropped);
+      return null;
+    }
+    const p = taken.pending;
+    const ctx = p.population !== undefined ? { population: p.population } : {};
+    if (!this.defence) return this.finishStep(p, this.aggregator.aggregate(p.previousGlobal, p.updates, ctx), []);
+    // The same screening as a synchronous round (sample caps, norm clipping, outliers), on the staleness-scaled buffer.
+    const defence = this.defence;
+    const robust = robustAggregate({
+      global: p.previousGlobal,
+      updates: p.updates,
+      declaredSamples: (key) => defence.declaredSamples(p.clientOf.get(key) ?? key),
+      settings: defence.settings,
+      aggregator: { aggregate: (g, u) => this.aggregator.aggregate(g, u, ctx) },
+      strategy: defence.strategy,
+      valuesScanned: p.valuesScanned,
+    });
+    if (!robust.ok) throw new Error(robust.reason);
+    return this.finishStep(p, robust.global, robust.dropped);
+  }
+
+  /**
+   * The first half of a step: takes the oldest `count` waiting updates (default M) out of the buffer and scales each
+   * delta by its weight. Returns the step to aggregate, or (nothing usable: every update taken was past the maximum
+   * staleness) only the dropped ones, or null when none wait. The taken updates are gone from the buffer either way.
+   */
+  takeStep(count = this.config.bufferSize, population?: number): { pending: PendingStep; dropped: StepContribution[] } | { pending: null; dropped: StepContribution[] } | null {
     const taken = this.buffer.take(count);
     if (taken.length === 0) return null;
     const used: StepContribution[] = [];
@@ -173,44 +204,61 @@ export class AsyncAggregation {
       // client id twice per aggregation), so the strategy sees the update's unique key as its id.
       scaled.push({ clientId: u.key, numSamples: u.numSamples, delta: weight === 1 ? u.delta : scaleDelta(u.delta, weight), ...(u.extras ? { extras: u.extras } : {}) });
     }
-    if (used.length === 0) {
-      onDropped?.(dropped);
-      return null;
-    }
-    const previousGlobal = this.current;
-    const ctx = population !== undefined ? { population: Math.max(population, scaled.length) } : {};
-    let next: WeightSet;
-    let rejected: StepResult['rejected'] = [];
-    if (this.defence) {
-      // The same screening as a synchronous round (sample caps, norm clipping, outliers), on the staleness-scaled buffer.
-      const clientOf = new Map(kept.map((u) => [u.key, u.clientId]));
-      const defence = this.defence;
-      const robust = robustAggregate({
-        global: previousGlobal,
+    if (used.length === 0) return { pending: null, dropped };
+    return {
+      pending: {
+        version: this.steps,
+        previousGlobal: this.current,
         updates: scaled,
-        declaredSamples: (key) => defence.declaredSamples(clientOf.get(key) ?? key),
-        settings: defence.settings,
-        aggregator: { aggregate: (g, u) => this.aggregator.aggregate(g, u, ctx) },
-        strategy: defence.strategy,
-      });
-      rejected = robust.dropped.map((d) => ({ clientId: clientOf.get(d.clientId) ?? d.clientId, reason: d.reason }));
-      if (!robust.ok) throw new Error(robust.reason);
-      const refused = new Set(robust.dropped.map((d) => d.clientId));
-      next = robust.global;
-      for (let i = kept.length - 1; i >= 0; i--) {
-        if (refused.has(kept[i].key)) {
-          kept.splice(i, 1);
-          used.splice(i, 1);
-        }
-      }
-    } else {
-      next = this.aggregator.aggregate(previousGlobal, scaled, ctx);
-    }
-    assertFinite(next, 'aggregated global model');
-    this.current = next;
-    this.steps += 1;
-    return { version: this.steps, previousGlobal, global: next, used, updates: kept, dropped, rejected };
+        kept,
+        used,
+        dropped,
+        population: population !== undefined ? Math.max(population, scaled.length) : undefined,
+        clientOf: new Map(kept.map((u) => [u.key, u.clientId])),
+        // submit() scanned every delta; a weight above 1 (participation 'duration') can still overflow float32.
+        valuesScanned: used.every((u) => u.weight <= 1),
+      },
+      dropped,
+    };
   }
+
+  /**
+   * The second half of a step: commits `global`, the aggregate of the pending step's updates without those in
+   * `refused` (keyed by update key, as the strategy saw them), as the next version. Throws, changing nothing, when
+   * another step was committed since the pending one was taken or `global` is not a finite model of this layout.
+   */
+  finishStep(p: PendingStep, global: WeightSet, refused: ReadonlyArray<{ clientId: string; reason: string }>): StepResult {
+    if (p.version !== this.steps) throw new Error(`async: the step was taken at version ${p.version}, the model is at ${this.steps}`);
+    assertSameLayout(this.layout, global, 'aggregated global model');
+    assertFinite(global, 'aggregated global model');
+    const rejected = refused.map((d) => ({ clientId: p.clientOf.get(d.clientId) ?? d.clientId, reason: d.reason }));
+    const out = new Set(refused.map((d) => d.clientId));
+    const used = p.used.filter((u) => !out.has(u.key));
+    const kept = p.kept.filter((u) => !out.has(u.key));
+    this.current = global;
+    this.steps += 1;
+    return { version: this.steps, previousGlobal: p.previousGlobal, global, used, updates: kept, dropped: p.dropped, rejected };
+  }
+}
+
+/** A step taken out of the buffer and not yet committed (AsyncAggregation.takeStep / finishStep). */
+export interface PendingStep {
+  /** The model version it was taken at. */
+  version: number;
+  previousGlobal: WeightSet;
+  /** The staleness-scaled updates, each under its unique key as the client id (what the strategy sees). */
+  updates: ClientUpdate[];
+  /** The buffered updates used, in the order of `updates`. */
+  kept: BufferedUpdate[];
+  used: StepContribution[];
+  /** Taken but past the maximum staleness. */
+  dropped: StepContribution[];
+  /** The strategy's population for this step (at least the number of updates); undefined: the number of updates. */
+  population: number | undefined;
+  /** Update key -> client id. */
+  clientOf: Map<string, string>;
+  /** Whether the scaled deltas are known to be finite (scanned on submit, scaled by at most 1). */
+  valuesScanned: boolean;
 }
 
 function scaleDelta(delta: WeightSet, factor: number): WeightSet {

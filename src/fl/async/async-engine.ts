@@ -13,7 +13,8 @@ import type { Extras, ServerState, StrategyConfig } from '../strategies/types';
 import type { Transport } from '../transport';
 import type { WeightSet } from '../weights';
 import { addScaledWeights, assertFinite, assertSameLayout, layoutOf, type TensorLayout } from '../weights';
-import { AsyncAggregation, type AsyncAggregationConfig, type StepContribution } from './async-aggregation';
+import { AsyncAggregation, type AsyncAggregationConfig, type PendingStep, type StepContribution, type StepResult } from './async-aggregation';
+import { aggregateRound, outcomeProblem, type AggregationJob, type AggregationOutcome } from '../aggregate-round';
 
 /** Assignment round numbers for model version v lie in [v * ROUNDS_PER_VERSION, (v + 1) * ROUNDS_PER_VERSION). */
 export const ROUNDS_PER_VERSION = 1_000_000;
@@ -101,6 +102,7 @@ export class AsyncEngine {
   /** The strategy's server half with its state (FedLD's history, SCAFFOLD's c, server-optimizer moments). */
   private readonly aggregator: StrategyAggregator;
   private readonly runtime: StrategyRuntime;
+  private readonly robust: RobustSettings;
   private readonly layout: TensorLayout[];
   private readonly timing: FlTiming;
   private readonly unsubscribe: Array<() => void> = [];
@@ -126,8 +128,9 @@ export class AsyncEngine {
     const problem = adopted ? stateProblem(adopted, this.layout) : null;
     if (problem) queueMicrotask(() => this.emit({ kind: 'warning', reason: `ignored the handed-over strategy state: ${problem}` }));
     this.aggregator = createAggregator(config.strategy, problem ? null : adopted);
+    this.robust = robustSettings(config.robust);
     this.core = new AsyncAggregation(this.aggregator, config.async, initialWeights, startVersion, {
-      settings: robustSettings(config.robust),
+      settings: this.robust,
       strategy: config.strategy.name,
       declaredSamples: (id) => this.clients.get(id)?.numSamples,
     });
@@ -307,6 +310,52 @@ export class AsyncEngine {
   }
 
   /**
+   * Aggregates a step taken from the buffer, in-process or through hooks.aggregate (as RoundEngine does: the same
+   * plain-data job, the outcome checked before it is committed), and commits it; null (with 'step-failed') when
+   * that fails, the model and the strategy state unchanged.
+   */
+  private async aggregate(pending: PendingStep, stepNumber: number): Promise<StepResult | null> {
+    const declaredSamples: Record<string, number> = {};
+    for (const [key, id] of pending.clientOf) {
+      const n = this.clients.get(id)?.numSamples;
+      if (n !== undefined) declaredSamples[key] = n;
+    }
+    const job: AggregationJob = {
+      strategy: this.config.strategy,
+      round: stepNumber,
+      population: pending.population ?? pending.updates.length,
+      global: pending.previousGlobal,
+      state: this.aggregator.state,
+      updates: pending.updates,
+      declaredSamples,
+      robust: this.robust,
+      valuesScanned: pending.valuesScanned,
+    };
+    const fail = (reason: string) => {
+      this.emit({ kind: 'step-failed', step: stepNumber, reason: `aggregation failed: ${reason}` });
+      return null;
+    };
+    let outcome: AggregationOutcome;
+    try {
+      outcome = await (this.hooks.aggregate ? this.hooks.aggregate(job) : Promise.resolve(aggregateRound(job)));
+    } catch (e) {
+      return fail(e instanceof Error ? e.message : String(e));
+    }
+    const problem = outcomeProblem(outcome, job, this.layout);
+    if (problem) return fail(problem);
+    for (const d of outcome.dropped) this.emit({ kind: 'rejected', from: pending.clientOf.get(d.clientId) ?? d.clientId, reason: `update dropped by the robust aggregation: ${d.reason}` });
+    if (!outcome.ok) return fail(outcome.reason);
+    let step: StepResult;
+    try {
+      step = this.core.finishStep(pending, outcome.global, outcome.dropped);
+    } catch (e) {
+      return fail(e instanceof Error ? e.message : String(e));
+    }
+    this.aggregator.commit(outcome.state);
+    return step;
+  }
+
+  /**
    * Waits for M updates (at most the round deadline), then applies one aggregation step. Resolves with its report,
    * or null when nothing usable arrived in time (the global model is then unchanged).
    */
@@ -331,21 +380,15 @@ export class AsyncEngine {
     }
     const waitedMs = performance.now() - started;
     const aggStart = performance.now();
-    let dropped: StepContribution[] = [];
-    let step: ReturnType<AsyncAggregation['step']>;
-    try {
-      step = this.core.step(undefined, (d) => (dropped = d), this.trainableCount());
-    } catch (e) {
-      this.emit({ kind: 'step-failed', step: stepNumber, reason: `aggregation failed: ${(e as Error).message}` });
-      return null;
-    }
-    const aggregateMs = performance.now() - aggStart;
-    for (const d of step?.dropped ?? dropped) this.emit({ kind: 'update-dropped', from: d.clientId, staleness: d.staleness });
-    for (const r of step?.rejected ?? []) this.emit({ kind: 'rejected', from: r.clientId, reason: `update dropped by the robust aggregation: ${r.reason}` });
-    if (!step) {
+    const taken = this.core.takeStep(undefined, this.trainableCount());
+    for (const d of taken?.dropped ?? []) this.emit({ kind: 'update-dropped', from: d.clientId, staleness: d.staleness });
+    if (!taken?.pending) {
       this.emit({ kind: 'step-failed', step: stepNumber, reason: 'every update taken was past the maximum staleness' });
       return null;
     }
+    const step = await this.aggregate(taken.pending, stepNumber);
+    if (!step) return null;
+    const aggregateMs = performance.now() - aggStart;
     for (const u of step.used) this.contributed.set(u.clientId, (this.contributed.get(u.clientId) ?? 0) + 1);
 
     const evalStart = performance.now();

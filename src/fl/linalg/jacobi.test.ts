@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jacobiEigen } from './jacobi';
+import { jacobiSimdAvailable } from './jacobi-simd';
 import { Rng } from '../rng';
 
 function column(vectors: Float64Array, n: number, j: number): number[] {
@@ -59,6 +60,37 @@ function withSpectrum(rng: Rng, lambda: number[]): Float64Array {
 }
 
 describe('jacobiEigen', () => {
+  it('the WebAssembly sweep runs here and is bit-identical to the JS sweep (values, vectors, sweeps), any n', () => {
+    expect(jacobiSimdAvailable()).toBe(true);
+    const rng = new Rng(77);
+    const bits = (x: Float64Array) => Array.from(new BigUint64Array(x.buffer.slice(0)), (b) => b.toString(16));
+    const cases: Float64Array[] = [];
+    for (let n = 1; n <= 12; n++) cases.push(randomSymmetric(rng, n));
+    for (const n of [25, 50, 51]) cases.push(randomSymmetric(rng, n));
+    // Gram matrices of K rows in d dimensions, rank d < K included (what FedLD solves), with a zero row.
+    for (const [K, d] of [[50, 10], [50, 200], [33, 5]]) {
+      const rows = Array.from({ length: K }, (_, k) => Array.from({ length: d }, () => (k === 3 ? 0 : rng.normal() * 1e-3)));
+      const g = new Float64Array(K * K);
+      for (let i = 0; i < K; i++) for (let j = i; j < K; j++) g[i * K + j] = g[j * K + i] = rows[i].reduce((s, x, t) => s + x * rows[j][t], 0) / K;
+      cases.push(g);
+    }
+    cases.push(withSpectrum(rng, [5, 5, 5, 1, 1, 0, 0, -2]));
+    for (const a of cases) {
+      const n = Math.round(Math.sqrt(a.length));
+      const js = jacobiEigen(a, n, { simd: false });
+      const simd = jacobiEigen(a, n);
+      expect(simd.sweeps, `n=${n}`).toBe(js.sweeps);
+      expect(simd.converged).toBe(js.converged);
+      expect(bits(simd.values), `n=${n}`).toEqual(bits(js.values));
+      expect(bits(simd.vectors), `n=${n}`).toEqual(bits(js.vectors));
+    }
+    // Not exactly symmetric (within the tolerance): the JS sweep runs, with the same result either way.
+    const a = randomSymmetric(rng, 6);
+    a[1] += 1e-13;
+    expect(bits(jacobiEigen(a, 6).vectors)).toEqual(bits(jacobiEigen(a, 6, { simd: false }).vectors));
+  });
+
+
   it('solves the 2x2 case analytically: [[2,1],[1,2]] has eigenpairs 3,(1,1)/sqrt2 and 1,(1,-1)/sqrt2', () => {
     const { values, vectors, converged } = jacobiEigen([2, 1, 1, 2], 2);
     expect(converged).toBe(true);

@@ -3,6 +3,8 @@
  * TF.js has no eig/SVD op, and K is at most a few dozen, so a plain float64 solver is both exact and cheap.
  */
 
+import { jacobiSweepsSimd } from './jacobi-simd';
+
 export interface JacobiConfig {
   /** Converged when the off-diagonal Frobenius norm is at most this fraction of the matrix's Frobenius norm. */
   relativeTolerance: number;
@@ -10,12 +12,15 @@ export interface JacobiConfig {
   maxSweeps: number;
   /** Input is rejected as non-symmetric when |a_ij - a_ji| exceeds this fraction of the largest |a_ij|. */
   symmetryTolerance: number;
+  /** Sweep on the WebAssembly SIMD kernel (./jacobi-simd.ts, bit-identical) when it runs and A is exactly symmetric. */
+  simd: boolean;
 }
 
 export const DEFAULT_JACOBI_CONFIG: Readonly<JacobiConfig> = {
   relativeTolerance: 1e-14,
   maxSweeps: 64,
   symmetryTolerance: 1e-10,
+  simd: true,
 };
 
 export interface EigenDecomposition {
@@ -41,6 +46,10 @@ export function jacobiEigen(matrix: ArrayLike<number>, n: number, opts: Partial<
   let frobeniusSq = 0;
   for (let i = 0; i < n * n; i++) frobeniusSq += a[i] * a[i];
   const thresholdSq = config.relativeTolerance * config.relativeTolerance * frobeniusSq;
+
+  // The same sweeps on the WebAssembly kernel where it runs (bit-identical; it needs A exactly symmetric).
+  const simd = config.simd ? jacobiSweepsSimd(a, v, n, thresholdSq, config.maxSweeps) : null;
+  if (simd) return sortDescending(a, v, n, simd.sweeps, simd.converged);
 
   let sweeps = 0;
   let converged = offDiagonalSq(a, n) <= thresholdSq;

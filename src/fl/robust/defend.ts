@@ -32,6 +32,11 @@ export interface RobustRoundInput {
   aggregator: Aggregator;
   /** The strategy's name: decides whether a coordinate-wise statistic replaces its mean (MEAN_BASED_STRATEGIES). */
   strategy: string;
+  /**
+   * The caller has scanned the updates' values for NaN/Infinity already (the round engines do, once, on receipt),
+   * so screening skips that scan (ScreenOptions.valuesScanned). Default false.
+   */
+  valuesScanned?: boolean;
 }
 
 interface RoundDetails {
@@ -58,7 +63,7 @@ export function robustAggregate(input: RobustRoundInput): RobustRoundResult {
   const { settings } = input;
   let screened;
   try {
-    screened = screenUpdates(layoutOf(input.global), input.updates, input.declaredSamples, settings);
+    screened = screenUpdates(layoutOf(input.global), input.updates, input.declaredSamples, settings, { valuesScanned: input.valuesScanned === true });
   } catch (e) {
     return { ok: false, reason: `screening the updates failed: ${message(e)}`, dropped: [], clipped: [], capped: [] };
   }

@@ -1,4 +1,4 @@
 export * from './types';
-export { screenUpdates, type DeclaredSamples } from './screen';
+export { screenUpdates, type DeclaredSamples, type ScreenOptions } from './screen';
 export { robustAggregate, coordinateCombine, MEAN_BASED_STRATEGIES, type RobustRoundInput, type RobustRoundResult } from './defend';
-export { normOf, median, coordinateStatistic, cosineWith } from './stats';
+export { normOf, median, coordinateStatistic, cosineWith, medianConsensus, type MedianConsensus } from './stats';

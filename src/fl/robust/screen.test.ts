@@ -55,6 +55,14 @@ describe('screening a round of updates', () => {
     }
   });
 
+  it('with valuesScanned (the engine scanned them on receipt) skips only the NaN scan: layouts, counts, duplicates are still checked', () => {
+    const rng = new Rng(3);
+    const wrong = randomDelta(rng).slice(0, 1);
+    const r = screenUpdates(LAYOUT, [update('a', randomDelta(rng)), update('zero', randomDelta(rng), 0), update('layout', wrong), update('a', randomDelta(rng))], none, clip, { valuesScanned: true });
+    expect(r.kept.map((u) => u.clientId)).toEqual(['a']);
+    expect(r.dropped.map((d) => d.clientId)).toEqual(['zero', 'layout', 'a']);
+  });
+
   it('caps sample counts at the declared count, the session maximum and sampleFactor x the round median', () => {
     const rng = new Rng(4);
     const declared: Record<string, number> = { a: 100, b: 200, c: 300, liar: 50 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng';
-import { coordinateStatistic, cosineWith, median, normOf } from './stats';
+import { coordinateStatistic, cosineWith, median, medianConsensus, normOf } from './stats';
 import { flat, randomDelta } from './test-helpers';
 
 const MAX_FLOAT = 3.4028234663852886e38;
@@ -54,5 +54,18 @@ describe('robust statistics against direct references', () => {
     expect(cosineWith(a, ref)).toBeCloseTo(expected, 12);
     expect(cosineWith(a, ref.map((r) => r.map((v) => -v)))).toBeCloseTo(-expected, 12);
     expect(cosineWith(a, ref.map((r) => new Float64Array(r.length)))).toBeNull();
+  });
+
+  it('medianConsensus: the median, every delta\'s dot product with it and its norm (SIMD for K <= 128, JS beyond)', () => {
+    const rng = new Rng(21);
+    for (const K of [3, 4, 50, 130]) {
+      const deltas = Array.from({ length: K }, () => randomDelta(rng, 1, 0.2));
+      const c = medianConsensus(deltas);
+      const m = coordinateStatistic(deltas, null);
+      expect(c.median.map((t) => Array.from(t))).toEqual(m.map((t) => Array.from(t)));
+      const mm = flat(m);
+      deltas.forEach((d, k) => expect(c.dots[k]).toBeCloseTo(flat(d).reduce((s, x, i) => s + x * mm[i], 0), 10));
+      expect(c.norm).toBeCloseTo(Math.sqrt(mm.reduce((s, x) => s + x * x, 0)), 10);
+    }
   });
 });

@@ -3,6 +3,7 @@ import type { TensorLayout, WeightSet } from '../weights';
 import { assertFinite, assertSameLayout, layoutOf } from '../weights';
 import type { PrincipalGradientMode, PrincipalGradientResult } from './principal-gradient';
 import { plainMeanUpdate, principalGradientUpdateDetailed } from './principal-gradient';
+import { addF32Simd, decayIntoSimd } from '../linalg/vector-simd';
 
 export const FEDLD_AGGREGATOR_CONFIG = {
   /** h <- decay * h + (1 - decay) * u; the history only records whether a tensor has ever moved. */
@@ -104,12 +105,7 @@ export class FedLdAggregator implements Aggregator {
       tensors.push({ name: tensor.name, mode: result.mode, directionsKept: result.directionsKept });
     });
 
-    const next = global.map((tensor, ti) => {
-      const u = tensorUpdates[ti];
-      const values = new Float32Array(u.length);
-      for (let i = 0; i < values.length; i++) values[i] = tensor.values[i] + u[i];
-      return { name: tensor.name, shape: [...tensor.shape], values };
-    });
+    const next = global.map((tensor, ti) => ({ name: tensor.name, shape: [...tensor.shape], values: addF32(tensor.values, tensorUpdates[ti]) }));
     assertFinite(next, 'FedLD: new global weights (global + update overflowed float32)');
 
     // Commit state only once the round has fully succeeded.
@@ -145,8 +141,17 @@ export class FedLdAggregator implements Aggregator {
       h = new Float32Array(u.length);
       this.history.set(name, h);
     }
-    for (let i = 0; i < h.length; i++) h[i] = decay * h[i] + (1 - decay) * u[i];
+    if (!decayIntoSimd(h, u, decay)) for (let i = 0; i < h.length; i++) h[i] = decay * h[i] + (1 - decay) * u[i];
   }
+}
+
+/** a + b in float32: on the SIMD kernel where it runs (same values, and no cold JS loop per tensor and round). */
+function addF32(a: Float32Array, b: Float32Array): Float32Array {
+  const simd = addF32Simd(a, b);
+  if (simd) return simd;
+  const values = new Float32Array(a.length);
+  for (let i = 0; i < values.length; i++) values[i] = a[i] + b[i];
+  return values;
 }
 
 function sampleWeights(updates: ClientUpdate[]): Float64Array {

@@ -39,6 +39,8 @@ describe('FedLD Gram matrix paths', () => {
       const wide = gramMatrixSimdTiles(rows, 4)!;
       for (let i = 0; i < ref.length; i++) expect(Math.abs(wide[i] - ref[i]), `4x4 tiles K=${K} d=${d} entry ${i}`).toBeLessThanOrEqual(1e-12 * scale);
       for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) expect(simd[i * K + j]).toBe(simd[j * K + i]);
+      // The whole-block kernel computes exactly the 4 x 2 tiles of the per-tile kernel: the same bits.
+      expect(Array.from(simd), `K=${K} d=${d}`).toEqual(Array.from(gramMatrixSimdTiles(rows, 2)!));
     }
     // Exact products in float64: huge and tiny float32 values neither overflow nor flush to zero.
     const big = gramMatrixSimd([Float32Array.of(1e30, 0), Float32Array.of(2e30, 1)])!;

@@ -5,6 +5,7 @@
  */
 import { combineRowsSimd, gramMatrixSimd } from '../linalg/gram-simd';
 import { jacobiEigen } from '../linalg/jacobi';
+import { firstNonFinite } from '../weights';
 
 export const PRINCIPAL_GRADIENT_CONFIG = {
   /** Directions with s_j <= this * s_1 carry no signal (rank deficiency, rounding) and are dropped. */
@@ -118,16 +119,11 @@ function uniformWeights(K: number): Float64Array {
 
 /** sum_i alpha_i g_i, accumulated in float64. Throws rather than emit a value float32 cannot hold. */
 function combineRows(rows: readonly Float32Array[], alpha: Float64Array): Float32Array {
-  const d = rows[0].length;
   const acc = combineRowsSimd(rows, alpha) ?? combineRowsJs(rows, alpha);
-  const out = new Float32Array(d);
-  for (let t = 0; t < d; t++) {
-    const x = Math.fround(acc[t]);
-    if (!Number.isFinite(x)) {
-      throw new Error(`principalGradientUpdate: update element ${t} is ${acc[t]}, not representable as a finite float32 (inputs non-finite or too large)`);
-    }
-    out[t] = x;
-  }
+  // Rounded once to float32 (a Float32Array's conversion rounds like Math.fround), then scanned.
+  const out = new Float32Array(acc);
+  const t = firstNonFinite(out);
+  if (t >= 0) throw new Error(`principalGradientUpdate: update element ${t} is ${acc[t]}, not representable as a finite float32 (inputs non-finite or too large)`);
   return out;
 }
 

@@ -96,6 +96,12 @@ export class StrategyAggregator implements Aggregator {
     this.steps++;
     return result.weights;
   }
+
+  /** Takes the state of a step aggregated elsewhere (aggregateRound, e.g. in a worker) as this one's next state. */
+  commit(state: ServerState | null): void {
+    this.current = state;
+    this.steps++;
+  }
 }
 
 export function createAggregator(config: StrategyConfig, state: ServerState | null = null): StrategyAggregator {
