@@ -1,4 +1,4 @@
-import type { EngineEvent } from '../fl/engine';
+import type { EngineEvent, EngineHooks } from '../fl/engine';
 import { PROTOCOL_VERSION, type DecompositionMode, type Message, type RosterMessage, type RoundSummary, type SessionConfig } from '../fl/protocol';
 import type { ServerState } from '../fl/strategies/types';
 import type { Transport } from '../fl/transport';
@@ -27,6 +27,8 @@ export interface AggregatorRoleOptions {
   config: () => SessionConfig;
   createEngine: EngineFactory;
   validation?: ValidationEvaluator;
+  /** Runs each round's aggregation elsewhere (the browser: a worker); absent: in-process. */
+  aggregate?: EngineHooks['aggregate'];
   setDecompositionMode: (mode: DecompositionMode) => void;
   /** The session's finished rounds, for the welcome of a late joiner. */
   history?: () => RoundSummary[];
@@ -60,6 +62,7 @@ export class AggregatorRole {
     this.latest = from;
     this.engine = o.createEngine(engineTransport(o.face, o.term), engineConfigOf(config), from, {
       ...validationHooks(config.model, o.validation),
+      ...(o.aggregate ? { aggregate: o.aggregate } : {}),
       // A replaced engine may still finish a round: its events are no longer this tab's business.
       onEvent: (e) => !this.disposed && this.onEngineEvent(e),
     });

@@ -9,6 +9,7 @@ import { openPeerTransport } from '../net/create-peer';
 import { fetchServerUrls } from '../net/endpoints';
 import type { PeerTransport } from '../net/peer-transport';
 import { WorkerTrainer } from '../worker/worker-trainer';
+import { startAggregationWorker } from '../worker/worker-aggregator';
 import { idbHostSnapshots } from '../data/session-store';
 import { storageTabSessions } from './resume-store';
 import { SessionControllerCore, type ControllerDeps, type ControllerTransport, type SessionControllerOptions } from './session-controller';
@@ -47,6 +48,7 @@ export function browserControllerDeps(): ControllerDeps {
     pageUrl: () => location.origin + location.pathname,
     tabSession: storageTabSessions(sessionStorage),
     hostSnapshots: idbHostSnapshots,
+    createAggregator: startAggregationWorker,
   };
 }
 

@@ -10,6 +10,8 @@ import { cnnSpec, mlpSpec, tabularSpec } from '../fl/model-spec';
 import type { DecompositionMode, Message, SessionConfig } from '../fl/protocol';
 import type { LocalTrainer } from '../fl/local-trainer';
 import type { WeightSet } from '../fl/weights';
+import type { EngineHooks } from '../fl/engine';
+import { aggregateRound, type AggregationJob, type AggregationOutcome } from '../fl/aggregate-round';
 import type { LocalFile } from '../data/pickers';
 import { dataFitProblems, demoDataFits, describeTask } from '../data/task-fit';
 import type { TransportError } from '../net/peer-transport';
@@ -82,6 +84,11 @@ export interface ControllerDeps {
   tabSession?: TabSessionStore;
   /** The host's session after each round, so a reloaded host tab resumes it. */
   hostSnapshots?: HostSnapshotStore;
+  /**
+   * Where this tab aggregates when it does (the browser: a worker, started on first use); absent or undefined:
+   * in-process, on this thread.
+   */
+  createAggregator?: () => { aggregate: NonNullable<EngineHooks['aggregate']>; terminate(): void } | undefined;
 }
 
 export interface SessionControllerOptions {
@@ -233,6 +240,8 @@ export class SessionControllerCore implements SessionController {
   private readonly listeners = new Set<(s: SessionState) => void>();
   private readonly worker: ControllerTrainer;
   private validationWorker: ControllerTrainer | null = null;
+  /** The aggregation worker (see ControllerDeps.createAggregator), started on this tab's first aggregation. */
+  private aggregator: ReturnType<NonNullable<ControllerDeps['createAggregator']>> | null = null;
   /** The aggregating tab's validation worker with the demo test split loaded (started on first use). */
   private validationReady: Promise<ControllerTrainer> | null = null;
   private transport: ControllerTransport | null = null;
@@ -406,6 +415,7 @@ export class SessionControllerCore implements SessionController {
       name,
       trainer: () => (this.hasData ? this.observedTrainer : null),
       validation,
+      ...(this.deps.createAggregator ? { aggregate: (job: AggregationJob) => this.aggregateElsewhere(job) } : {}),
       clientKey,
       onCheckpoint: (checkpoint, records, roster) => this.saveHostSnapshot(checkpoint, records, roster),
       onChange: () => this.refresh(),
@@ -423,6 +433,11 @@ export class SessionControllerCore implements SessionController {
     this.lobby?.close();
     this.lobby = this.createLobby(node);
     return node;
+  }
+
+  private aggregateElsewhere(job: AggregationJob): Promise<AggregationOutcome> {
+    this.aggregator ??= this.deps.createAggregator?.() ?? null;
+    return this.aggregator ? this.aggregator.aggregate(job) : Promise.resolve(aggregateRound(job));
   }
 
   private rememberGlobal(round: number, weights: WeightSet): void {
@@ -748,6 +763,8 @@ export class SessionControllerCore implements SessionController {
     this.validationWorker?.terminate();
     this.validationWorker = null;
     this.validationReady = null;
+    this.aggregator?.terminate();
+    this.aggregator = null;
     this.node = null;
     this.transport = null;
     this.global = null;

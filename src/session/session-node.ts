@@ -1,5 +1,5 @@
 import { FlClient } from '../fl/client';
-import type { ClientInfo, EngineEvent } from '../fl/engine';
+import type { ClientInfo, EngineEvent, EngineHooks } from '../fl/engine';
 import { modelVersionOfRoundStart } from './async-round-engine';
 import type { LocalTrainer } from '../fl/local-trainer';
 import { PROTOCOL_VERSION, WELCOME_HISTORY_MAX, type DecompositionMode, type Message, type RedirectMessage, type RosterEntry, type RosterMessage, type RoundSummary, type SessionConfig } from '../fl/protocol';
@@ -36,6 +36,8 @@ export interface SessionNodeOptions {
   /** The trainer on this tab's local data, or null while it has none. */
   trainer: () => LocalTrainer | null;
   validation?: ValidationEvaluator;
+  /** While this tab aggregates: runs each round's aggregation elsewhere (the browser: a worker); absent: in-process. */
+  aggregate?: EngineHooks['aggregate'];
   timing?: Partial<SessionTiming>;
   /** How this tab builds its round engine when it aggregates (tests wrap it). */
   createEngine?: EngineFactory;
@@ -206,6 +208,7 @@ export class SessionNode {
         config: () => this.requireConfig(),
         createEngine: this.options.createEngine ?? defaultEngineFactory,
         validation: this.options.validation,
+        aggregate: this.options.aggregate,
         setDecompositionMode: (mode) => this.setDecompositionMode(mode),
         history: () => this.history(),
         onEvent: (e) => this.onEngineEvent(e),
