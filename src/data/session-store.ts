@@ -14,12 +14,25 @@ function open(): Promise<IDBPDatabase> {
   });
 }
 
+/** One connection for the page's lifetime: opening one per save cost a long main-thread task at every round's end. */
+let connection: Promise<IDBPDatabase> | null = null;
+
 async function withDb<T>(fn: (db: IDBPDatabase) => Promise<T>): Promise<T> {
-  const db = await open();
+  connection ??= open().then((db) => {
+    // Another tab upgrading the database, or the browser closing it: open a fresh one next time.
+    db.addEventListener('versionchange', () => {
+      db.close();
+      connection = null;
+    });
+    db.addEventListener('close', () => (connection = null));
+    return db;
+  });
+  const pending = connection;
   try {
-    return await fn(db);
-  } finally {
-    db.close();
+    return await fn(await pending);
+  } catch (e) {
+    if (connection === pending) connection = null;
+    throw e;
   }
 }
 
