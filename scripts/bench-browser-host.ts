@@ -165,7 +165,7 @@ function report(run: Run): string {
     'checkpoints) in the decode worker; robust screening and the strategy\'s aggregation in the aggregation worker;',
     'test-set and validation evaluation in the validation worker. On the main thread stay: frame assembly, encoding the',
     'round-start once for all peers, the proxy decomposition\'s local models (global + delta) handed to the validation',
-    'worker, IndexedDB saves of the host snapshot, and React rendering (controller updates coalesced into one store update per UI_CONFIG window).',
+    'worker, IndexedDB saves of the host snapshot, and React rendering (controller updates coalesced: at most one store update per 100 ms).',
     '',
     `## Result (${run.rounds} rounds, ${run.peers} peers, ${ms(run.wallMs)} ms from Start to Finished)`,
     '',
