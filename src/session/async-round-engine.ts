@@ -45,7 +45,7 @@ export class AsyncRoundEngine implements AggregatorEngine {
         timing: { roundDeadlineMs: config.timing?.roundDeadlineMs },
       },
       start.weights,
-      { admit: hooks.admit, evaluateGlobal: hooks.evaluateGlobal, evaluateOnValidation: hooks.evaluateOnValidation, onEvent: (e) => forward(e, hooks.onEvent, () => this.engine.version) },
+      { admit: hooks.admit, evaluateGlobal: hooks.evaluateGlobal, evaluateOnValidation: hooks.evaluateOnValidation, aggregate: hooks.aggregate, onEvent: (e) => forward(e, hooks.onEvent, () => this.engine.version) },
       start.round ?? 0,
       start.serverState ?? null,
     );
