@@ -1,7 +1,7 @@
 /**
  * The simulator at scale (issue 8 parts 8-9): peak RSS with many clients, the speed-up of --workers, and FedLD's
  * aggregation share of training time at K = 50. Each measurement is its own `npm run sim` process, so peak RSS
- * is that run's own. Usage: npm run bench:sim-scale [-- --only rss|workers|fedld --out FILE.md]
+ * is that run's own. Usage: npm run bench:sim-scale [-- --only rss|workers|fedld --fedld-rounds 3 --out FILE.md]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SimResult } from '../src/sim/simulation';
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string', default: '2' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string', default: '2' }, 'fedld-rounds': { type: 'string', default: '3' } } });
 const dir = mkdtempSync(join(tmpdir(), 'fedtab-sim-scale-'));
 let runs = 0;
 
@@ -70,11 +70,13 @@ if (!values.only || values.only === 'fedld') {
   say('## FedLD aggregation share at K = 50');
   say('');
   // The aggregation alone (--robust off), then with the default robust screening before it (what a session runs).
+  // --fedld-rounds N (default 3): more rounds show the steady state past the first rounds' JIT warm-up.
+  const rounds = values['fedld-rounds']!;
   for (const robust of ['off', 'clip']) {
-    const r = sim(['--clients', '50', '--limit', '10000', '--test-limit', '1000', '--partition', 'dirichlet', '--alpha', '0.5', '--strategy', 'fedld', '--rounds', '3', '--robust', robust]);
+    const r = sim(['--clients', '50', '--limit', '10000', '--test-limit', '1000', '--partition', 'dirichlet', '--alpha', '0.5', '--strategy', 'fedld', '--rounds', rounds, '--robust', robust]);
     const agg = sum(r.rounds.map((x) => x.aggregateMs));
     const train = sum(r.rounds.map((x) => x.trainMs));
-    say(`MNIST MLP, 10,000 samples over 50 clients, 3 rounds, 1 thread, --robust ${robust}: aggregation ${agg.toFixed(0)} ms, training ${train.toFixed(0)} ms: ${((100 * agg) / train).toFixed(2)}% (per round: ${r.rounds.map((x) => `${x.aggregateMs.toFixed(0)}/${x.trainMs.toFixed(0)} ms`).join(', ')}).`);
+    say(`MNIST MLP, 10,000 samples over 50 clients, ${rounds} rounds, 1 thread, --robust ${robust}: aggregation ${agg.toFixed(0)} ms, training ${train.toFixed(0)} ms: ${((100 * agg) / train).toFixed(2)}% (per round: ${r.rounds.map((x) => `${x.aggregateMs.toFixed(0)}/${x.trainMs.toFixed(0)} ms`).join(', ')}).`);
     say('');
   }
 }
