@@ -6,6 +6,7 @@ import { hostPeerId } from './session-code';
 import { FakeWorker } from './testing/fake-worker';
 import { SessionControllerCore, type ControllerDeps, type ControllerTrainer, type ControllerTransport } from './session-controller';
 import type { SessionSettings, SessionState } from './types';
+import { untilFake } from './testing/fake-time';
 
 const settings: SessionSettings = {
   model: 'mlp',
@@ -69,11 +70,7 @@ function makeWorld() {
   return { network, deps };
 }
 
-/** Runs fake time until `done` holds. */
-async function until(done: () => boolean, maxMs = 30_000): Promise<void> {
-  for (let t = 0; t < maxMs && !done(); t += 10) await vi.advanceTimersByTimeAsync(10);
-  expect(done()).toBe(true);
-}
+const until = untilFake;
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -155,6 +152,7 @@ describe('SessionControllerCore', () => {
     const elsewhere = await hostPeerId(code, 'guessed');
     await expect(intruder.join(code, 'guessed', 'Intruder')).rejects.toThrow(`peer ${elsewhere} is not on the network`);
     expect(intruder.getState().status).toBe('error');
+    await until(() => host.getState().peers.length > 0);
     expect(host.getState().peers).toHaveLength(1);
     host.leave();
   });
@@ -283,6 +281,8 @@ describe('SessionControllerCore', () => {
     const hosting = host.host({ ...settings, minClients: 1, rounds: 5 }, 'Teacher');
     await until(() => host.getState().status === 'lobby');
     await hosting;
+    // The host's own client has announced its data (else round 1 finds no client with data).
+    await until(() => host.getState().peers.some((p) => p.numSamples > 0));
     const running = host.start();
     await until(() => host.getState().runningRound === 1);
     host.stop();

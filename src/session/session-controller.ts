@@ -11,7 +11,7 @@ import type { DecompositionMode, Message, SessionConfig } from '../fl/protocol';
 import type { LocalTrainer } from '../fl/local-trainer';
 import type { WeightSet } from '../fl/weights';
 import type { EngineHooks } from '../fl/engine';
-import type { AggregationJob, AggregationOutcome } from '../fl/aggregate-round';
+import { aggregateRound, type AggregationJob, type AggregationOutcome } from '../fl/aggregate-round';
 import type { LocalFile } from '../data/pickers';
 import { dataFitProblems, demoDataFits, describeTask } from '../data/task-fit';
 import type { TransportError } from '../net/peer-transport';
@@ -435,11 +435,9 @@ export class SessionControllerCore implements SessionController {
     return node;
   }
 
-  private async aggregateElsewhere(job: AggregationJob): Promise<AggregationOutcome> {
+  private aggregateElsewhere(job: AggregationJob): Promise<AggregationOutcome> {
     this.aggregator ??= this.deps.createAggregator?.() ?? null;
-    if (this.aggregator) return this.aggregator.aggregate(job);
-    const { aggregateRound } = await import('../fl/aggregate-round');
-    return aggregateRound(job);
+    return this.aggregator ? this.aggregator.aggregate(job) : Promise.resolve(aggregateRound(job));
   }
 
   private rememberGlobal(round: number, weights: WeightSet): void {

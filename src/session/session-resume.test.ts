@@ -6,6 +6,7 @@ import { SessionControllerCore, type ControllerDeps, type ControllerTrainer, typ
 import { FakeWorker } from './testing/fake-worker';
 import type { SessionSettings } from './types';
 import { storageTabSessions, type HostSnapshot, type HostSnapshotStore } from './resume-store';
+import { untilFake } from './testing/fake-time';
 
 const settings: SessionSettings = {
   model: 'mlp',
@@ -74,10 +75,7 @@ function makeWorld() {
   return { network, deps, reload, snapshots };
 }
 
-async function until(done: () => boolean, maxMs = 30_000): Promise<void> {
-  for (let t = 0; t < maxMs && !done(); t += 10) await vi.advanceTimersByTimeAsync(10);
-  expect(done()).toBe(true);
-}
+const until = untilFake;
 
 async function settle<T>(p: Promise<T>, maxMs = 30_000): Promise<T> {
   let done = false;
