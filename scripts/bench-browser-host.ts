@@ -123,9 +123,16 @@ async function measure(rounds: number, peers: number): Promise<Run> {
     await cdp.send('Profiler.start');
     const started = Date.now();
     await start.click();
+    // What a student sees while training (screenshots go to e2e/screenshots/, gitignored; the host's is taken after
+    // the measurement, since a screenshot makes the page lay out and paint).
+    const statuses = () => host.page.evaluate(() => [...document.querySelectorAll('.peers-table .peer-status')].map((e) => e.textContent ?? ''));
+    const withProgress = await waitUntil('a peer training with progress', async () => ((await statuses()).some((t) => t.includes('%')) ? statuses() : undefined), 120_000, 50).catch(() => [] as string[]);
+    console.log(`host's peer statuses during round 1: ${withProgress.join(' | ')}`);
+    await tabs[0].page.screenshot({ path: join(REPO_ROOT, 'e2e/screenshots/bench-peer-training.png') });
     await waitUntil(`${rounds} rounds on the host`, async () => ((await host.page.getByTestId('status-badge').innerText()) === 'Finished' ? true : undefined), 600_000, 250);
     const wallMs = Date.now() - started;
     const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
+    await host.page.screenshot({ path: join(REPO_ROOT, 'e2e/screenshots/bench-host-finished.png') });
     const longTasks = await host.page.evaluate(() => (window as unknown as { benchLongTasks: { start: number; duration: number }[] }).benchLongTasks);
     const roundsTable = await host.page.locator('table', { hasText: 'Round' }).first().innerText().catch(() => '');
     const analysis = busyStretches(profile, BENCH.longTaskMs, sourceMapLabeller());
