@@ -115,7 +115,7 @@ export interface EngineHooks {
   /** Test-set evaluation of the new global model (held by the aggregator), if any. */
   evaluateGlobal?: (weights: WeightSet) => Promise<GlobalEvaluation>;
   /** Proxy mode: plain-CE losses of the given weight sets on the aggregator's validation set V. */
-  evaluateOnValidation?: (weightSets: WeightSet[]) => Promise<number[]>;
+  evaluateOnValidation?: (weightSets: WeightSet[], handedOver?: boolean[]) => Promise<number[]>;
   /** Admission check for a hello (e.g. the join secret); return a reason to refuse. */
   admit?: (hello: HelloMessage, from: string) => string | null;
   /**
@@ -536,7 +536,8 @@ export class RoundEngine {
     const counts = arrived.map(([, m]) => m.numSamples);
     if (mode === 'proxy') {
       if (!this.hooks.evaluateOnValidation) return null;
-      const losses = await this.hooks.evaluateOnValidation([...locals, newGlobal]);
+      // The local models were built for this call alone: the hook may take their buffers (e.g. transfer them to a worker).
+      const losses = await this.hooks.evaluateOnValidation([...locals, newGlobal], [...locals.map(() => true), false]);
       return proxyDecomposition(arrived.map(([, m]) => m.metrics.evalLoss), losses.slice(0, locals.length), losses[locals.length], counts);
     }
     // Exact mode: every participant evaluates all local models and the new global model on its own data.

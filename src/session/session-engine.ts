@@ -7,7 +7,7 @@ import type { WeightSet } from '../fl/weights';
 import { AsyncRoundEngine } from './async-round-engine';
 
 /** Held-out data of the aggregating tab: plain-CE losses and accuracies of weight sets. */
-export type ValidationEvaluator = (spec: ModelSpec, weightSets: WeightSet[]) => Promise<{ losses: number[]; accuracies: number[] }>;
+export type ValidationEvaluator = (spec: ModelSpec, weightSets: WeightSet[], handedOver?: boolean[]) => Promise<{ losses: number[]; accuracies: number[] }>;
 
 /**
  * What the session needs of its aggregator engine: RoundEngine (synchronous rounds) or AsyncRoundEngine (issue 9:
@@ -52,6 +52,6 @@ export function validationHooks(spec: ModelSpec, validation: ValidationEvaluator
       const r = await validation(spec, [w]);
       return { loss: r.losses[0], accuracy: r.accuracies[0] };
     },
-    evaluateOnValidation: async (ws) => (await validation(spec, ws)).losses,
+    evaluateOnValidation: async (ws, handedOver) => (await validation(spec, ws, handedOver)).losses,
   };
 }

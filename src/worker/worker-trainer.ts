@@ -26,6 +26,7 @@ import type {
 } from './api';
 import type { BackendPreference } from './backend-names';
 import { WORKER_CONFIG } from './config';
+import { handedOverBuffers } from './handed-over';
 import type { ModelFiles } from './model-files';
 import type { ConfusionResult, Prediction, SamplePrediction } from './inspect';
 
@@ -99,8 +100,13 @@ export class WorkerTrainer implements LocalTrainer {
     }
   }
 
-  evaluate(model: ModelSpec, weightSets: WeightSet[]): Promise<WorkerEvaluateResponse> {
-    return this.call(this.remote.evaluate(model, weightSets));
+  /**
+   * Losses and accuracies of the weight sets on the worker's data. Sets marked in `handedOver` are the caller's no
+   * longer: their buffers are transferred to the worker, not copied (the others are copied).
+   */
+  evaluate(model: ModelSpec, weightSets: WeightSet[], handedOver?: boolean[]): Promise<WorkerEvaluateResponse> {
+    const transfers = handedOverBuffers(weightSets, handedOver);
+    return this.call(this.remote.evaluate(model, transfers.length ? Comlink.transfer(weightSets, transfers) : weightSets));
   }
 
   initialWeights(model: ModelSpec, seed?: number): Promise<WeightSet> {

@@ -396,7 +396,8 @@ export class AsyncEngine {
     const every = Math.max(1, this.config.decompositionEvery);
     if (this.config.decomposition !== 'off' && this.hooks.evaluateOnValidation && step.version % every === 0) {
       const locals = step.updates.map((u) => addScaledWeights(u.base!, u.delta));
-      const losses = await this.hooks.evaluateOnValidation([...locals, step.global]);
+      // The local models were built for this call alone: the hook may take their buffers (e.g. transfer them to a worker).
+      const losses = await this.hooks.evaluateOnValidation([...locals, step.global], [...locals.map(() => true), false]);
       decomposition = proxyDecomposition(step.updates.map((u) => u.metrics!.evalLoss), losses.slice(0, locals.length), losses[locals.length], step.updates.map((u) => u.numSamples));
     }
     const test = this.hooks.evaluateGlobal ? await this.hooks.evaluateGlobal(step.global) : null;
