@@ -49,6 +49,8 @@ export const idbHostSnapshots: HostSnapshotStore = {
     return isHostSnapshot(v) ? v : null;
   },
   save: async (snapshot) => {
+    // In a task of its own: the snapshot is saved when a round ends, where the tab has the next round to start.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     await withDb((db) => db.put(STORE, snapshot, snapshot.code));
   },
   forget: async (code) => {
