@@ -3,8 +3,7 @@
  * WebRTC between them) runs a few rounds, and the host's main thread is watched: every long task (> 50 ms, Long Tasks
  * API) and a CPU profile of the same period, whose busy stretches over 50 ms are broken down by the functions that
  * filled them, so a long task can be told apart as fedtab's own work or the browser's.
- * The peers run in a second Chromium at the lowest CPU priority (nice 19): on a small machine their training would
- * otherwise pre-empt the host and turn its short tasks into long ones.
+ * The peers run in a second Chromium on the other cores at the lowest CPU priority (see cpuPlacement).
  * Usage (inside the network namespace, with a production build):
  *   npm run bench:browser-host   (= bash e2e/run-netns.sh npx tsx scripts/bench-browser-host.ts [--rounds N] [--peers N] [--repeat N] [--no-write])
  * Writes docs/benchmarks/browser-host.md.
@@ -17,7 +16,7 @@ import { SourceMapConsumer } from 'source-map-js';
 import { chromium, type Browser, type CDPSession } from 'playwright-core';
 import { assertInsideNetns } from '../e2e/harness/netns';
 import { REPO_ROOT, startAppServer } from '../e2e/harness/app-server';
-import { CHROMIUM_FLAGS, CHROMIUM_PATH, launchChromium, openPage, waitUntil, type OpenedPage } from '../e2e/harness/browser';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, openPage, waitUntil, type OpenedPage } from '../e2e/harness/browser';
 import { busyStretches, defaultLabel, type CpuProfile, type FrameLabeller, type Stretch } from './lib/profile-stretches';
 
 const BENCH = {
@@ -65,11 +64,21 @@ function argNumber(flag: string, fallback: number): number {
   return v;
 }
 
-/** A Chromium whose processes run at nice 19 (the wrapper script is written to a temp file). */
-async function launchNiceChromium(): Promise<Browser> {
-  const wrapper = '/tmp/fedtab-nice-chromium.sh';
-  writeFileSync(wrapper, `#!/bin/sh\nexec nice -n 19 ${CHROMIUM_PATH} "$@"\n`, { mode: 0o755 });
+/**
+ * A Chromium started through `prefix` (e.g. nice, taskset); its processes inherit it. With 2 or more cores the host
+ * gets the first core and the peers the others, at nice 19: on a small machine the peers' training would otherwise
+ * pre-empt the host and turn its short tasks into long ones.
+ */
+async function launchChromiumWith(name: string, prefix: string): Promise<Browser> {
+  const wrapper = `/tmp/fedtab-${name}-chromium.sh`;
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${prefix} ${CHROMIUM_PATH} "$@"\n`, { mode: 0o755 });
   return chromium.launch({ executablePath: wrapper, args: CHROMIUM_FLAGS, headless: true });
+}
+
+function cpuPlacement(): { host: string; peers: string } {
+  const n = cpus().length;
+  if (n < 2) return { host: '', peers: 'nice -n 19' };
+  return { host: 'taskset -c 0', peers: `taskset -c 1-${n - 1} nice -n 19` };
 }
 
 async function hostSession(host: OpenedPage, rounds: number, minClients: number): Promise<string> {
@@ -105,8 +114,9 @@ interface Run {
 
 async function measure(rounds: number, peers: number): Promise<Run> {
   const server = await startAppServer({ mode: 'preview', host: '0.0.0.0', outDir: BENCH.outDir });
-  const hostBrowser = await launchChromium();
-  const peerBrowser = await launchNiceChromium();
+  const placement = cpuPlacement();
+  const hostBrowser = await launchChromiumWith('host', placement.host);
+  const peerBrowser = await launchChromiumWith('peers', placement.peers);
   try {
     const host = await openPage(hostBrowser, `${server.origin}/#/host`);
     const joinUrl = await hostSession(host, rounds, peers + 1);
@@ -183,9 +193,10 @@ function report(runs: Run[]): string {
     `Produced by \`npm run bench:browser-host\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'CPU'}, ${chromiumVersion} headless, production build (\`vite build\`).`,
     '',
     `Method: a host tab (1280x800, trains too) creates a session through the form with the defaults (${run.rounds} rounds, minimum clients ${run.peers + 1}); ${run.peers} peer tabs join`,
-    'through its link and train on their demo shards; WebRTC between tabs inside a private network namespace. The peers run in a',
-    'second Chromium at nice 19, so that on this 2-core machine they do not pre-empt the host (the host still shares the',
-    'cores with its own training worker and the peers). While the rounds run, the host\'s main thread is watched with the',
+    'through its link and train on their demo shards; WebRTC between tabs inside a private network namespace. The host\'s',
+    'Chromium runs on the first core (taskset), the peers\' Chromium on the others at nice 19, so that on this 2-core machine',
+    'their training does not pre-empt the host (the host still shares its core with its own training worker). While the',
+    'rounds run, the host\'s main thread is watched with the',
     `Long Tasks API (every task over ${BENCH.longTaskMs} ms) and a CPU profile (200 µs sampling). Busy stretches are runs of profile samples`,
     'with no idle gap of 1 ms or more; "fedtab" is the self time in the project\'s own code and the libraries it calls',
     '(TensorFlow.js, msgpack, React, PeerJS); "browser" is garbage collection, "(program)" (the browser\'s own work:',

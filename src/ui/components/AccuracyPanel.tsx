@@ -32,7 +32,14 @@ export const AccuracyPanel = memo(function AccuracyPanel({ rounds, settings, run
           </span>
         </p>
       )}
-      {hasValues(columns) ? (
+      {!hasValues(columns) && (
+        <p className="empty">
+          {rounds.length === 0 ? 'No round has finished yet.' : rounds.length === 1 ? 'Evaluating the first global model…' : 'The aggregator holds no test data, so there is no accuracy to show.'}
+        </p>
+      )}
+      {/* The chart is there, empty, before its first values: built while the session waits, not when results arrive
+          (the test-set accuracy of a round arrives a moment after the round). */}
+      {(hasValues(columns) || rounds.length < 2) && (
         <UPlotChart
           columns={columns}
           series={SERIES}
@@ -43,10 +50,6 @@ export const AccuracyPanel = memo(function AccuracyPanel({ rounds, settings, run
           height={projector ? UI_CONFIG.chart.projectorAccuracyHeight : undefined}
           ariaLabel="Accuracy and test loss of the global model per round"
         />
-      ) : (
-        <p className="empty">
-          {rounds.length === 0 ? 'No round has finished yet.' : 'The aggregator holds no test data, so there is no accuracy to show.'}
-        </p>
       )}
     </section>
   );

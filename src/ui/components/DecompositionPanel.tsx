@@ -82,7 +82,9 @@ export const DecompositionPanel = memo(function DecompositionPanel({ rounds, set
         </ul>
       </details>
       {settings && <p className="note">{MODE_NOTE[settings.decomposition]}{settings.decomposition !== 'off' && settings.decompositionEvery > 1 ? ` Measured every ${settings.decompositionEvery} rounds.` : ''}</p>}
-      {anyValue ? (
+      {!anyValue && <p className="empty">{rounds.length === 0 ? 'No round has finished yet.' : 'The decomposition was not measured in any finished round yet.'}</p>}
+      {/* The chart is there, empty, before its first values: built while the session waits, not when results arrive. */}
+      {(anyValue || rounds.length === 0 || settings?.decomposition !== 'off') && (
         <UPlotChart
           columns={columns}
           series={SERIES}
@@ -92,8 +94,6 @@ export const DecompositionPanel = memo(function DecompositionPanel({ rounds, set
           height={projector ? UI_CONFIG.chart.projectorDecompositionHeight : undefined}
           ariaLabel={`Loss decomposition per round: local, distribution shift, aggregation and global loss, ${coverage.measured} of ${coverage.total} rounds measured`}
         />
-      ) : (
-        <p className="empty">{rounds.length === 0 ? 'No round has finished yet.' : 'The decomposition was not measured in any finished round yet.'}</p>
       )}
       {coverage.total > 0 && coverage.measured < coverage.total && (
         <p className="note">
