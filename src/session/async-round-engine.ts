@@ -23,6 +23,14 @@ export function modelVersionOfRoundStart(config: Pick<SessionConfig, 'aggregatio
   return config?.aggregation?.mode === 'async' ? Math.floor(round / ROUNDS_PER_VERSION) : round - 1;
 }
 
+/**
+ * The round people see for a round-start's or update's round number: itself in sync mode; in async mode the step its
+ * work goes into (the model version it trained from, plus one), as the dashboard numbers the steps.
+ */
+export function displayRoundOf(config: Pick<SessionConfig, 'aggregation'> | null, round: number): number {
+  return config?.aggregation?.mode === 'async' && round >= ROUNDS_PER_VERSION ? modelVersionOfRoundStart(config, round) + 1 : round;
+}
+
 export class AsyncRoundEngine implements AggregatorEngine {
   private readonly engine: AsyncEngine;
   private readonly strategy: string;

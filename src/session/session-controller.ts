@@ -20,6 +20,7 @@ import type { ConfusionResult, Prediction, SamplePrediction } from '../worker/in
 import type { WorkerTrainer } from '../worker/worker-trainer';
 import { hostPeerId, joinLink, normaliseSessionCode, randomSecret, randomSessionCode } from './session-code';
 import { AuthenticatedTransport } from './authenticated-transport';
+import { displayRoundOf } from './async-round-engine';
 import { LiveStatusTracker } from './live-status';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 import { LOBBY_RETRY_MS, LobbyKeeper, type LobbyTransport } from './lobby';
@@ -332,7 +333,7 @@ export class SessionControllerCore implements SessionController {
         status: node.isAggregator || p.id === node.selfId ? s.status : p.numSamples > 0 ? ('idle' as const) : ('no-data' as const),
         statusDetail: node.isAggregator || p.id === node.selfId ? s.detail : null,
         statusSince: s.since,
-        statusRound: s.round,
+        statusRound: displayRoundOf(node.config, s.round),
         statusProgress: node.isAggregator ? (s.fraction ?? null) : null,
       };
     });
