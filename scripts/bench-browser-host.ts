@@ -176,9 +176,9 @@ function runDetails(run: Run, index: number): string[] {
     '',
   ];
   if (run.stretches.length) {
-    lines.push('| busy stretch (ms) | fedtab (ms) | browser (ms) | top functions (self ms) | under fedtab\'s (ms) |', '|---:|---:|---:|---|---|');
+    lines.push('| at (s after Start) | busy stretch (ms) | fedtab (ms) | browser (ms) | top functions (self ms) | under fedtab\'s (ms) |', '|---:|---:|---:|---:|---|---|');
     const list = (entries: [string, number][]) => entries.map(([k, v]) => `${k} ${ms(v)}`).join('; ');
-    for (const s of run.stretches) lines.push(`| ${ms(s.durationMs)} | ${ms(s.fedtabMs)} | ${ms(s.durationMs - s.fedtabMs)} | ${list(s.top)} | ${list(s.topOwn)} |`);
+    for (const s of run.stretches) lines.push(`| ${(s.startMs / 1000).toFixed(1)} | ${ms(s.durationMs)} | ${ms(s.fedtabMs)} | ${ms(s.durationMs - s.fedtabMs)} | ${list(s.top)} | ${list(s.topOwn)} |`);
     lines.push('');
   }
   return lines;
