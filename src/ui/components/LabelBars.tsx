@@ -1,11 +1,15 @@
+import { memo } from 'react';
 import { UI_CONFIG } from '../config';
 import { describeHistogram, labelBars } from '../label-bars';
 
 /** Most classes for which the large chart writes the class number under each bar. */
 const MAX_CLASS_NUMBERS = 20;
 
-/** Label counts as a small inline bar chart (one bar per class, counts only: no samples are shown). */
-export function LabelBars({ counts, large = false }: { counts: number[]; large?: boolean }) {
+/**
+ * Label counts as a small inline bar chart (one bar per class, counts only: no samples are shown). Memoised: the
+ * peers table re-renders on every status change, the counts change only when a peer's data does.
+ */
+export const LabelBars = memo(function LabelBars({ counts, large = false }: { counts: number[]; large?: boolean }) {
   if (counts.length === 0) return <span className="muted">—</span>;
   const bars = labelBars(counts);
   const barWidth = large ? 16 : 7;
@@ -35,4 +39,4 @@ export function LabelBars({ counts, large = false }: { counts: number[]; large?:
       })}
     </svg>
   );
-}
+});
