@@ -293,6 +293,9 @@ export class SessionNode {
         this.options.onCheckpoint?.(checkpoint, this.records, this.membership.roster);
         this.log('info', `round ${report.round} done: ${report.participants.length} updates${report.accuracy !== null ? `, accuracy ${(100 * report.accuracy).toFixed(1)}%` : ''}`);
         this.changed();
+        // The next round starts in a task of its own: ending one round and starting the next in the same task made
+        // one long main-thread task of both on the aggregating tab.
+        await new Promise((r) => setTimeout(r, 0));
       }
       await Promise.all(this.pendingEvaluations);
     } finally {
