@@ -266,8 +266,9 @@ describe('SessionControllerCore', () => {
     await until(() => student().statusProgress === 0.25);
     expect(student()).toMatchObject({ status: 'training', statusRound: 1 });
     await until(() => student().statusProgress === 0.5 && teacher().statusProgress === 0.5);
-    // The client tab shows nothing of the kind about the others.
+    // The client tab shows nothing of the kind about the others, only its own progress.
     expect(client.getState().peers.find((p) => !p.isSelf)?.statusProgress ?? null).toBeNull();
+    await until(() => (client.getState().peers.find((p) => p.isSelf)?.statusProgress ?? 0) >= 0.5);
     await until(() => host.getState().status === 'finished');
     await running;
     expect(student()).toMatchObject({ status: 'uploaded', statusRound: 1, statusProgress: null });

@@ -21,6 +21,7 @@ import type { WorkerTrainer } from '../worker/worker-trainer';
 import { hostPeerId, joinLink, normaliseSessionCode, randomSecret, randomSessionCode } from './session-code';
 import { AuthenticatedTransport } from './authenticated-transport';
 import { displayRoundOf } from './async-round-engine';
+import { trainingFraction } from '../fl/progress-report';
 import { LiveStatusTracker } from './live-status';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 import { LOBBY_RETRY_MS, LobbyKeeper, type LobbyTransport } from './lobby';
@@ -323,8 +324,12 @@ export class SessionControllerCore implements SessionController {
       ? node.clients.map((c) => ({ ...c }))
       : // Rosters sent to non-aggregating tabs carry no label counts (privacy); this tab knows its own.
         roster.map((r) => ({ ...r, joinedAt: 0, ...(r.id === node.selfId && r.labelHistogram.length === 0 && r.numSamples > 0 ? { labelHistogram: ownHistogram } : {}) }));
+    // This tab's own training progress (its reports to itself never cross the network).
+    const own = this.state.localProgress;
+    const ownFraction = (round: number) => (own && own.round === round ? trainingFraction(own, node.config?.train.localEpochs ?? null) : null);
     const peers = base.map((p) => {
       const s = live.view(p.id, p.numSamples);
+      const round = displayRoundOf(node.config, s.round);
       return {
         ...p,
         isAggregator: p.id === aggregatorId,
@@ -333,8 +338,8 @@ export class SessionControllerCore implements SessionController {
         status: node.isAggregator || p.id === node.selfId ? s.status : p.numSamples > 0 ? ('idle' as const) : ('no-data' as const),
         statusDetail: node.isAggregator || p.id === node.selfId ? s.detail : null,
         statusSince: s.since,
-        statusRound: displayRoundOf(node.config, s.round),
-        statusProgress: node.isAggregator ? (s.fraction ?? null) : null,
+        statusRound: round,
+        statusProgress: p.id === node.selfId ? (s.status === 'training' ? (s.fraction ?? ownFraction(round)) : null) : node.isAggregator ? (s.fraction ?? null) : null,
       };
     });
     const code = this.state.code;

@@ -30,7 +30,8 @@ export function peerStatusTone(status: PeerStatus): 'ok' | 'busy' | 'problem' | 
 }
 
 /**
- * The status line, e.g. "training round 5 · 40% · 12 s", "update sent (round 5)", "missing in round 4",
+ * The status line, e.g. "starting round 5 · 2 s" (asked, no progress reported yet), "training round 5 · 40% · 12 s",
+ * "update sent (round 5)", "missing in round 4",
  * "left out of round 3: your data has 3 features…". `now` in ms since the epoch.
  */
 export function peerStatusLine(p: Pick<PeerView, 'status' | 'statusDetail' | 'statusSince' | 'statusRound' | 'statusProgress'>, now: number): string {
@@ -38,8 +39,9 @@ export function peerStatusLine(p: Pick<PeerView, 'status' | 'statusDetail' | 'st
   const elapsed = p.statusSince !== undefined && p.statusSince > 0 && now >= p.statusSince ? ` · ${formatDuration(Math.floor((now - p.statusSince) / 1000) * 1000)}` : '';
   switch (p.status) {
     case 'training': {
-      const done = typeof p.statusProgress === 'number' ? ` · ${formatShareDone(p.statusProgress)}` : '';
-      return `training${round ? ` round ${round}` : ''}${done}${elapsed}`;
+      // Asked to train, but no progress reported yet (still receiving the model, or a throttled background tab).
+      if (typeof p.statusProgress !== 'number') return `starting${round ? ` round ${round}` : ''}${elapsed}`;
+      return `training${round ? ` round ${round}` : ''} · ${formatShareDone(p.statusProgress)}${elapsed}`;
     }
     case 'evaluating':
       return `evaluating${round ? ` round ${round}` : ''}${elapsed}`;
