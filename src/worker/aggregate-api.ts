@@ -5,23 +5,12 @@
  */
 import * as Comlink from 'comlink';
 import { aggregateRound, type AggregationJob, type AggregationOutcome } from '../fl/aggregate-round';
+import { typedArrayBuffers } from './transferables';
 
 export interface AggregateWorkerApi {
   aggregate(job: AggregationJob): AggregationOutcome;
   /** Answers once the worker runs (its module loaded). */
   ping(): true;
-}
-
-/** The buffers behind every typed array in `x`, each once. */
-export function typedArrayBuffers(x: unknown, into = new Set<ArrayBuffer>()): ArrayBuffer[] {
-  if (ArrayBuffer.isView(x)) {
-    if (x.buffer instanceof ArrayBuffer) into.add(x.buffer);
-  } else if (Array.isArray(x)) {
-    for (const item of x) typedArrayBuffers(item, into);
-  } else if (typeof x === 'object' && x !== null) {
-    for (const value of Object.values(x)) typedArrayBuffers(value, into);
-  }
-  return [...into];
 }
 
 export const aggregateWorkerApi: AggregateWorkerApi = {

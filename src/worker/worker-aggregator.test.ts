@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { aggregateRound, type AggregationJob } from '../fl/aggregate-round';
 import { robustSettings } from '../fl/robust';
 import type { WeightSet } from '../fl/weights';
-import { aggregateWorkerApi, typedArrayBuffers, type AggregateWorkerApi } from './aggregate-api';
+import { aggregateWorkerApi, type AggregateWorkerApi } from './aggregate-api';
+import { typedArrayBuffers } from './transferables';
 import { WorkerAggregator } from './worker-aggregator';
 
 const weights = (seed: number): WeightSet => [

@@ -5,7 +5,8 @@ import { encodeMessage, tryDecodeMessage, type DecodeResult } from '../fl/codec/
 import { sampleMessages } from '../fl/codec/test-messages';
 import { wasValidated } from '../fl/codec/validate';
 import type { Message, UpdateMessage } from '../fl/protocol';
-import { decodeWorkerApi, tensorBuffers, type DecodeWorkerApi } from './decode-api';
+import { decodeWorkerApi, type DecodeWorkerApi } from './decode-api';
+import { typedArrayBuffers } from './transferables';
 import { WorkerDecodeOffload } from './worker-decoder';
 
 const update = sampleMessages()[3] as UpdateMessage;
@@ -120,7 +121,7 @@ describe('WorkerDecodeOffload', () => {
   });
 });
 
-describe('tensorBuffers', () => {
+describe('typedArrayBuffers', () => {
   it('lists the buffer of every tensor, each once, wherever it sits in the message', () => {
     const [a, b] = [new Float32Array(4), new Float32Array(2)];
     const message = {
@@ -131,7 +132,7 @@ describe('tensorBuffers', () => {
       ],
       extras: { momentum: [{ name: 'a', shape: [4], values: new Float32Array(a.buffer) }] },
     } as Message;
-    expect(tensorBuffers(message)).toEqual([a.buffer, b.buffer]);
-    expect(tensorBuffers(sampleMessages()[0])).toEqual([]);
+    expect(typedArrayBuffers(message)).toEqual([a.buffer, b.buffer]);
+    expect(typedArrayBuffers(sampleMessages()[0])).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { tryDecodeMessage, type DecodeResult } from '../fl/codec/message-codec';
 import { markValidated } from '../fl/codec/validate';
 import type { DecodeOffload } from '../fl/codec/wire-codec';
 import type { DecodeWorkerApi } from './decode-api';
+import { WorkerLink, type WorkerEndpoint } from './worker-link';
 
 /** Messages at least this large go to the worker; for smaller ones posting costs about as much as decoding. */
 export const DECODE_WORKER_MIN_BYTES = 32 * 1024;
@@ -28,66 +29,26 @@ function ownBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 
 export class WorkerDecodeOffload implements DecodeOffload {
   readonly minBytes: number;
-  private readonly remote: Comlink.Remote<DecodeWorkerApi>;
-  /** True once the worker answered; false if it failed to start (then decoding stays on this thread). */
-  private readonly started: Promise<boolean>;
-  /** Set once the worker died (failed module load, uncaught error): decoding then stays on this thread. */
-  private failure: Error | null = null;
-  /** Rejects the calls still waiting for the worker, so none waits forever when it dies. */
-  private readonly waiting = new Set<(error: Error) => void>();
+  private readonly link: WorkerLink<DecodeWorkerApi>;
 
   /** `worker`: a module Worker running decode.worker.ts (in tests, any Comlink endpoint exposing decodeWorkerApi). */
-  constructor(
-    private readonly worker: Comlink.Endpoint & { terminate?(): void },
-    options: WorkerDecodeOffloadOptions = {},
-  ) {
+  constructor(worker: WorkerEndpoint, options: WorkerDecodeOffloadOptions = {}) {
     this.minBytes = options.minBytes ?? DECODE_WORKER_MIN_BYTES;
-    this.remote = Comlink.wrap<DecodeWorkerApi>(worker);
-    worker.addEventListener('error', (event) => {
-      event.preventDefault();
-      this.fail(new Error(`the decode worker failed: ${(event as ErrorEvent).message || 'it could not be loaded'}`));
+    this.link = new WorkerLink(worker, {
+      name: 'the decode worker',
+      fallback: "Decoding peers' messages on the main thread",
+      startTimeoutMs: options.startTimeoutMs ?? DECODE_WORKER_START_TIMEOUT_MS,
     });
-    this.started = this.whenStarted(options.startTimeoutMs ?? DECODE_WORKER_START_TIMEOUT_MS);
   }
 
   /** Takes `bytes` over (its buffer is transferred to the worker). */
   async decode(bytes: Uint8Array, limits: WireLimits): Promise<DecodeResult> {
-    if (!(await this.started) || this.failure) return tryDecodeMessage(bytes, limits);
+    if (!(await this.link.usable())) return tryDecodeMessage(bytes, limits);
     const own = ownBuffer(bytes);
-    const result = await this.call<DecodeResult>(this.remote.decode(Comlink.transfer(own, [own.buffer]), limits));
+    const result = await this.link.call<DecodeResult>(this.link.remote.decode(Comlink.transfer(own, [own.buffer]), limits));
     // The worker ran validateMessage, but its mark does not survive the structured clone.
     if (result.ok) markValidated(result.message);
     return result;
-  }
-
-  /** `reply`, or a rejection once the worker dies. */
-  private call<T>(reply: Promise<T>): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.add(reject);
-      reply.then(resolve, reject).finally(() => this.waiting.delete(reject));
-    });
-  }
-
-  private fail(error: Error): void {
-    if (this.failure) return;
-    this.failure = error;
-    for (const reject of this.waiting) reject(error);
-    this.waiting.clear();
-    this.worker.terminate?.();
-  }
-
-  private async whenStarted(timeoutMs: number): Promise<boolean> {
-    const timer = setTimeout(() => this.fail(new Error(`the decode worker did not start within ${timeoutMs} ms`)), timeoutMs);
-    try {
-      await this.call(this.remote.ping());
-      return true;
-    } catch (error) {
-      console.warn('Decoding peers\' messages on the main thread:', error instanceof Error ? error.message : error);
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
 
