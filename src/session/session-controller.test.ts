@@ -1,74 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ImageDataset } from '../fl/data/dataset';
-import { InMemoryNetwork } from '../fl/in-memory-transport';
 import type { LocalDataInfo } from '../worker/api';
 import { hostPeerId } from './session-code';
-import { FakeWorker } from './testing/fake-worker';
-import { SessionControllerCore, type ControllerDeps, type ControllerTrainer, type ControllerTransport } from './session-controller';
-import type { SessionSettings, SessionState } from './types';
+import { SessionControllerCore } from './session-controller';
+import type { SessionState } from './types';
 import { untilFake } from './testing/fake-time';
+import { makeControllerWorld, TEST_LAN_URLS, TEST_SETTINGS } from './testing/controller-world';
 
-const settings: SessionSettings = {
-  model: 'mlp',
-  strategy: { name: 'fedavg' },
-  rounds: 2,
-  localEpochs: 1,
-  batchSize: 16,
-  learningRate: 0.1,
-  minClients: 2,
-  fraction: 1,
-  roundDeadlineMs: 2_000,
-  decomposition: 'proxy',
-  decompositionEvery: 1,
-  codec: 'float32',
-  demoPartition: { kind: 'iid' },
-  demoClients: 4,
-  seed: 3,
-  hostTrains: true,
-};
-
-
-function makeWorld() {
-  const network = new InMemoryNetwork();
-  let nextId = 0;
-  const stored: { files: string[] } = { files: [] };
-
-  function deps(): ControllerDeps & { workers: FakeWorker[]; closed: string[] } {
-    const workers: FakeWorker[] = [];
-    const closed: string[] = [];
-    return {
-      workers,
-      closed,
-      createTrainer: () => {
-        const w = new FakeWorker();
-        workers.push(w);
-        return w as unknown as ControllerTrainer;
-      },
-      openTransport: async ({ id }) => {
-        const endpoint = network.endpoint(id ?? `tab-${++nextId}`);
-        const transport: ControllerTransport = Object.assign(endpoint, {
-          close: () => {
-            closed.push(endpoint.selfId);
-            network.disconnect(endpoint.selfId);
-          },
-          onError: () => () => undefined,
-        });
-        return transport;
-      },
-      lanUrls: async () => ['http://10.0.0.2:5173/'],
-      demoTestSplit: async () => ({ kind: 'image', images: new Uint8Array(784), shape: [28, 28, 1], labels: new Int32Array([0]), numClasses: 2 }) satisfies ImageDataset,
-      storedData: {
-        load: async () => (stored.files.length ? { problems: [] } : null),
-        files: (files) => files.map((f) => ('path' in f ? f : { path: f.name, file: f })),
-        forget: async () => {
-          stored.files = [];
-        },
-      },
-      pageUrl: () => 'https://fedtab.test/app/',
-    };
-  }
-  return { network, deps };
-}
+const settings = TEST_SETTINGS;
+const makeWorld = makeControllerWorld;
 
 const until = untilFake;
 
@@ -92,7 +31,7 @@ describe('SessionControllerCore', () => {
     const s = host.getState();
     expect(s.code).toMatch(/^[A-Z0-9]{6}$/);
     expect(s.joinUrl).toMatch(new RegExp(`^https://fedtab.test/app/#/join/${s.code}\\?s=[A-Z2-9]{10}$`));
-    expect(s.lanUrls).toEqual(['http://10.0.0.2:5173/']);
+    expect(s.lanUrls).toEqual(TEST_LAN_URLS);
     expect(s.role).toBe('host');
     expect(s.isAggregator).toBe(true);
     expect(s.localData).toMatchObject({ source: 'demo', description: 'demo shard 0', numSamples: 40 });

@@ -1,78 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ImageDataset } from '../fl/data/dataset';
-import { InMemoryNetwork } from '../fl/in-memory-transport';
-import { hostPeerId } from './session-code';
-import { SessionControllerCore, type ControllerDeps, type ControllerTrainer, type ControllerTransport } from './session-controller';
-import { FakeWorker } from './testing/fake-worker';
+import { SessionControllerCore } from './session-controller';
 import type { SessionSettings } from './types';
-import { storageTabSessions, type HostSnapshot, type HostSnapshotStore } from './resume-store';
+import type { TabSessionStore } from './resume-store';
 import { untilFake } from './testing/fake-time';
+import { makeControllerWorld, makeTabStorage, TEST_SETTINGS } from './testing/controller-world';
 
-const settings: SessionSettings = {
-  model: 'mlp',
-  strategy: { name: 'fedavg' },
-  rounds: 4,
-  localEpochs: 1,
-  batchSize: 16,
-  learningRate: 0.1,
-  minClients: 2,
-  fraction: 1,
-  roundDeadlineMs: 2_000,
-  decomposition: 'proxy',
-  decompositionEvery: 1,
-  codec: 'float32',
-  demoPartition: { kind: 'iid' },
-  demoClients: 4,
-  seed: 3,
-  hostTrains: true,
-};
-
-
-/** One browser: per-tab storage (sessionStorage) and the origin's IndexedDB, as in-memory stand-ins. */
-function makeTab() {
-  const items = new Map<string, string>();
-  const storage = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v), removeItem: (k: string) => void items.delete(k) };
-  return storageTabSessions(storage);
-}
+const settings: SessionSettings = { ...TEST_SETTINGS, rounds: 4 };
+const makeTab = makeTabStorage;
 
 function makeWorld() {
-  const network = new InMemoryNetwork();
-  let nextId = 0;
-  const snapshots = new Map<string, HostSnapshot>();
-  const hostSnapshots: HostSnapshotStore = {
-    load: async (code) => snapshots.get(code) ?? null,
-    save: async (s) => void snapshots.set(s.code, structuredClone(s)),
-    forget: async (code) => void snapshots.delete(code),
-  };
-  /** The tab's transports, closed when the tab "reloads" (the page goes away without leaving the session). */
-  function deps(tabSession = makeTab()): ControllerDeps & { workers: FakeWorker[]; transports: ControllerTransport[] } {
-    const workers: FakeWorker[] = [];
-    const transports: ControllerTransport[] = [];
-    return {
-      workers,
-      transports,
-      createTrainer: () => {
-        const w = new FakeWorker();
-        workers.push(w);
-        return w as unknown as ControllerTrainer;
-      },
-      openTransport: async ({ id }) => {
-        const endpoint = network.endpoint(id ?? `tab-${++nextId}`);
-        const transport: ControllerTransport = Object.assign(endpoint, { close: () => network.disconnect(endpoint.selfId), onError: () => () => undefined });
-        transports.push(transport);
-        return transport;
-      },
-      lanUrls: async () => [],
-      demoTestSplit: async () => ({ kind: 'image', images: new Uint8Array(784), shape: [28, 28, 1], labels: new Int32Array([0]), numClasses: 2 }) satisfies ImageDataset,
-      storedData: { load: async () => null, files: () => [], forget: async () => undefined },
-      pageUrl: () => 'https://fedtab.test/app/',
-      tabSession,
-      hostSnapshots,
-    };
-  }
-  /** The tab goes away without leaving (a reload): its peers see its links close. */
-  const reload = (d: { transports: ControllerTransport[] }) => d.transports.forEach((t) => t.close());
-  return { network, deps, reload, snapshots };
+  const world = makeControllerWorld();
+  // Every tab here keeps its session across reloads.
+  return { ...world, deps: (tabSession: TabSessionStore = makeTab()) => world.deps(tabSession) };
 }
 
 const until = untilFake;

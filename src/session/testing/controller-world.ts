@@ -1,0 +1,102 @@
+/**
+ * Controller tests' world: tabs (SessionControllerCore with fake workers) on one in-memory network, optionally with
+ * per-tab storage and the origin's IndexedDB as in-memory stand-ins (for reloads).
+ */
+import type { ImageDataset } from '../../fl/data/dataset';
+import { InMemoryNetwork } from '../../fl/in-memory-transport';
+import type { ControllerDeps, ControllerTrainer, ControllerTransport } from '../session-controller';
+import { storageTabSessions, type HostSnapshot, type HostSnapshotStore, type TabSessionStore } from '../resume-store';
+import type { SessionSettings } from '../types';
+import { FakeWorker } from './fake-worker';
+
+export const TEST_SETTINGS: SessionSettings = {
+  model: 'mlp',
+  strategy: { name: 'fedavg' },
+  rounds: 2,
+  localEpochs: 1,
+  batchSize: 16,
+  learningRate: 0.1,
+  minClients: 2,
+  fraction: 1,
+  roundDeadlineMs: 2_000,
+  decomposition: 'proxy',
+  decompositionEvery: 1,
+  codec: 'float32',
+  demoPartition: { kind: 'iid' },
+  demoClients: 4,
+  seed: 3,
+  hostTrains: true,
+};
+
+export const TEST_LAN_URLS = ['http://10.0.0.2:5173/'];
+
+/** One tab's sessionStorage, in memory. */
+export function makeTabStorage(): TabSessionStore {
+  const items = new Map<string, string>();
+  const storage = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v), removeItem: (k: string) => void items.delete(k) };
+  return storageTabSessions(storage);
+}
+
+export type TestDeps = ControllerDeps & {
+  workers: FakeWorker[];
+  /** The tab's transports, in the order opened. */
+  transports: ControllerTransport[];
+  /** Peer ids of the transports the controller closed. */
+  closed: string[];
+};
+
+export function makeControllerWorld() {
+  const network = new InMemoryNetwork();
+  let nextId = 0;
+  const stored: { files: string[] } = { files: [] };
+  const snapshots = new Map<string, HostSnapshot>();
+  const hostSnapshots: HostSnapshotStore = {
+    load: async (code) => snapshots.get(code) ?? null,
+    save: async (s) => void snapshots.set(s.code, structuredClone(s)),
+    forget: async (code) => void snapshots.delete(code),
+  };
+
+  /** A tab; with `tabSession`, one that keeps its session across reloads (and the origin's host snapshots). */
+  function deps(tabSession?: TabSessionStore): TestDeps {
+    const workers: FakeWorker[] = [];
+    const transports: ControllerTransport[] = [];
+    const closed: string[] = [];
+    return {
+      workers,
+      transports,
+      closed,
+      createTrainer: () => {
+        const w = new FakeWorker();
+        workers.push(w);
+        return w as unknown as ControllerTrainer;
+      },
+      openTransport: async ({ id }) => {
+        const endpoint = network.endpoint(id ?? `tab-${++nextId}`);
+        const transport: ControllerTransport = Object.assign(endpoint, {
+          close: () => {
+            closed.push(endpoint.selfId);
+            network.disconnect(endpoint.selfId);
+          },
+          onError: () => () => undefined,
+        });
+        transports.push(transport);
+        return transport;
+      },
+      lanUrls: async () => TEST_LAN_URLS,
+      demoTestSplit: async () => ({ kind: 'image', images: new Uint8Array(784), shape: [28, 28, 1], labels: new Int32Array([0]), numClasses: 2 }) satisfies ImageDataset,
+      storedData: {
+        load: async () => (stored.files.length ? { problems: [] } : null),
+        files: (files) => files.map((f) => ('path' in f ? f : { path: f.name, file: f })),
+        forget: async () => {
+          stored.files = [];
+        },
+      },
+      pageUrl: () => 'https://fedtab.test/app/',
+      ...(tabSession ? { tabSession, hostSnapshots } : {}),
+    };
+  }
+
+  /** The tab goes away without leaving (a reload): its peers see its links close. */
+  const reload = (d: { transports: ControllerTransport[] }) => d.transports.forEach((t) => t.close());
+  return { network, deps, reload, snapshots };
+}
