@@ -1,51 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryNetwork } from '../fl/in-memory-transport';
-import type { LocalTrainer } from '../fl/local-trainer';
-import { mlpSpec } from '../fl/models';
-import type { Message, SessionConfig } from '../fl/protocol';
-import type { WeightSet } from '../fl/weights';
+import type { Message } from '../fl/protocol';
 import { AuthenticatedTransport } from './authenticated-transport';
 import { LobbyKeeper, type LobbyTransport } from './lobby';
 import { SessionNode } from './session-node';
+import { fakeTrainer, TINY_CONFIG, TINY_TIMING, tinyWeights } from './testing/tiny-session';
 
 const SECRET = 'join-secret-of-the-session';
 /** The session's well-known host id (hostPeerId(code, secret) in the app). */
 const HOST = 'fedtab-host';
 
-const config: SessionConfig = {
-  model: mlpSpec([2], 2, [2]),
-  strategy: { name: 'fedavg' },
-  train: { localEpochs: 1, batchSize: 8, learningRate: 0.1 },
-  rounds: 60,
-  minClients: 2,
-  fraction: 1,
-  roundDeadlineMs: 400,
-  decomposition: 'off',
-  decompositionEvery: 1,
-  codec: 'float32',
-  seed: 1,
-  demo: { partition: { kind: 'iid' }, clients: 4 },
-};
-
-const timing = { heartbeatMs: 100, silenceMs: 500, voteTimeoutMs: 200, retryRoundMs: 50, welcomeTimeoutMs: 2_000 };
-const weights = (v: number): WeightSet => [{ name: 'w', shape: [2], values: new Float32Array([v, v]) }];
-
-function fakeTrainer(calls: number[]): LocalTrainer {
-  return {
-    train: async (req) => {
-      calls.push(req.round);
-      await new Promise((r) => setTimeout(r, 150));
-      return {
-        delta: req.weights.map((t) => ({ ...t, values: new Float32Array(t.values.length).fill(1) })),
-        numSamples: 10,
-        metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 150, samplesPerSecond: 100 },
-        cancelled: false,
-      };
-    },
-    evaluate: async (_spec, ws) => ({ losses: ws.map(() => 1), accuracies: ws.map(() => 0.5), perClassAccuracies: ws.map(() => [0.5, 0.5]), predictionCounts: ws.map(() => [3, 2]), numSamples: 5 }),
-    info: async () => ({ backend: 'fake', numSamples: 10, labelHistogram: [7, 3] }),
-  };
-}
+const config = TINY_CONFIG;
+const timing = TINY_TIMING;
+const weights = tinyWeights;
 
 /** Every tab behind the join handshake, as in the app (pure-JS HMAC: WebCrypto would resolve outside the fake clock); each tab that may aggregate keeps a lobby on HOST. */
 function makeSession() {

@@ -1,51 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RoundEngine, type EngineStart } from '../fl/engine';
 import { InMemoryNetwork } from '../fl/in-memory-transport';
-import type { LocalTrainer } from '../fl/local-trainer';
-import { mlpSpec } from '../fl/models';
 import { PROTOCOL_VERSION, type Message, type SessionConfig } from '../fl/protocol';
 import type { ServerState } from '../fl/strategies/types';
-import type { WeightSet } from '../fl/weights';
 import { AsyncRoundEngine } from './async-round-engine';
 import { defaultEngineFactory, type AggregatorEngine } from './session-engine';
 import { SessionNode, type EngineFactory } from './session-node';
+import { fakeTrainer, TINY_CONFIG, TINY_TIMING, tinyWeights } from './testing/tiny-session';
 
-const config: SessionConfig = {
-  model: mlpSpec([2], 2, [2]),
-  strategy: { name: 'fedavg' },
-  train: { localEpochs: 1, batchSize: 8, learningRate: 0.1 },
-  rounds: 60,
-  minClients: 2,
-  fraction: 1,
-  roundDeadlineMs: 400,
-  decomposition: 'off',
-  decompositionEvery: 1,
-  codec: 'float32',
-  seed: 1,
-  demo: { partition: { kind: 'iid' }, clients: 4 },
-};
-
-const timing = { heartbeatMs: 100, silenceMs: 500, voteTimeoutMs: 200, retryRoundMs: 50, welcomeTimeoutMs: 2_000 };
-
-const weights = (v: number): WeightSet => [{ name: 'w', shape: [2], values: new Float32Array([v, v]) }];
-
-/** Trains for 150 ms (fake time) and moves every weight by +1. */
-function fakeTrainer(calls: number[] = []): LocalTrainer {
-  return {
-    train: async (req) => {
-      calls.push(req.round);
-      await new Promise((r) => setTimeout(r, 150));
-      return {
-        delta: req.weights.map((t) => ({ ...t, values: new Float32Array(t.values.length).fill(1) })),
-        numSamples: 10,
-        metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 150, samplesPerSecond: 100 },
-        cancelled: false,
-      };
-    },
-    evaluate: async (_spec, ws) => ({ losses: ws.map(() => 1), accuracies: ws.map(() => 0.5), perClassAccuracies: ws.map(() => [0.5, 0.5]), predictionCounts: ws.map(() => [3, 2]), numSamples: 5 }),
-    info: async () => ({ backend: 'fake', numSamples: 10, labelHistogram: [7, 3] }),
-  };
-}
+const config = TINY_CONFIG;
+const timing = TINY_TIMING;
+const weights = tinyWeights;
 
 interface Options {
   names?: string[];
