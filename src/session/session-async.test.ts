@@ -11,6 +11,7 @@ import { buildModel, getWeights, mlpSpec } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
 import { evaluateWeightSets } from '../fl/train';
 import { SessionNode, type ValidationEvaluator } from './session-node';
+import { waitFor } from './testing/wait-for';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -32,18 +33,6 @@ const config: SessionConfig = {
   demo: { partition: { kind: 'iid' }, clients: 4 },
   aggregation: { mode: 'async', bufferSize: 2, staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null },
 };
-
-function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      if (condition()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error('timed out waiting'));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 /** Four tabs; the last one holds 4x the data of the others, so it is the slow one. */
 function makeSession() {

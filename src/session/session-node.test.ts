@@ -12,6 +12,7 @@ import type { SessionConfig } from '../fl/protocol';
 import { evaluateWeightSets } from '../fl/train';
 import { AuthenticatedTransport } from './authenticated-transport';
 import { SessionNode, type ValidationEvaluator } from './session-node';
+import { waitFor } from './testing/wait-for';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -32,18 +33,6 @@ const config: SessionConfig = {
   seed: 4,
   demo: { partition: { kind: 'iid' }, clients: 4 },
 };
-
-function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      if (condition()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${condition.toString()}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 function makeSession(secret = 'secret-1') {
   const train = loadMnistNode('train', 1600);
