@@ -4,7 +4,7 @@ import { hostPeerId } from './session-code';
 import { SessionControllerCore } from './session-controller';
 import type { SessionState } from './types';
 import { untilFake } from './testing/fake-time';
-import { makeControllerWorld, TEST_LAN_URLS, TEST_SETTINGS } from './testing/controller-world';
+import { joinSession, makeControllerWorld, openSession, TEST_LAN_URLS, TEST_SETTINGS } from './testing/controller-world';
 
 const settings = TEST_SETTINGS;
 const makeWorld = makeControllerWorld;
@@ -25,9 +25,7 @@ describe('SessionControllerCore', () => {
     const host = new SessionControllerCore(hostDeps);
     const seen: SessionState['status'][] = [];
     host.subscribe((s) => seen.push(s.status));
-    const hosting = host.host(settings, 'Teacher');
-    await until(() => host.getState().status === 'lobby');
-    await hosting;
+    await openSession(host);
     const s = host.getState();
     expect(s.code).toMatch(/^[A-Z0-9]{6}$/);
     expect(s.joinUrl).toMatch(new RegExp(`^https://fedtab.test/app/#/join/${s.code}\\?s=[A-Z2-9]{10}$`));
@@ -44,16 +42,9 @@ describe('SessionControllerCore', () => {
   it('a client joins by code and secret, gets its slot and shard, and both tabs see the rounds', async () => {
     const world = makeWorld();
     const host = new SessionControllerCore(world.deps());
-    const hosting = host.host(settings, 'Teacher');
-    await until(() => host.getState().status === 'lobby');
-    await hosting;
-    const { code, joinUrl } = host.getState();
-    const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
+    await openSession(host);
     const clientDeps = world.deps();
-    const client = new SessionControllerCore(clientDeps);
-    const joining = client.join(code!, secret, 'Student');
-    await until(() => client.getState().status === 'lobby');
-    await joining;
+    const { client, code, secret } = await joinSession(host, clientDeps);
     expect(client.getState()).toMatchObject({ role: 'client', isAggregator: false, aggregatorId: await hostPeerId(code!, secret), settings: { rounds: 2, hostTrains: true } });
     expect(clientDeps.workers[0].calls).toContain('demo shard 1');
     await until(() => host.getState().peers.length === 2 && host.getState().peers.every((p) => p.numSamples === 40));
@@ -82,9 +73,7 @@ describe('SessionControllerCore', () => {
     await expect(lost.join('not a code', 'f00', 'Student')).rejects.toThrow(/"not a code" is not a session code/);
 
     const host = new SessionControllerCore(world.deps());
-    const hosting = host.host(settings, 'Teacher');
-    await until(() => host.getState().status === 'lobby');
-    await hosting;
+    await openSession(host);
     // A wrong secret leads to another peer id: the session cannot even be found with it.
     const intruder = new SessionControllerCore(world.deps());
     const code = host.getState().code!;
@@ -100,9 +89,7 @@ describe('SessionControllerCore', () => {
     const world = makeWorld();
     const deps = world.deps();
     const host = new SessionControllerCore(deps);
-    const hosting = host.host(settings, 'Teacher');
-    await until(() => host.getState().status === 'lobby');
-    await hosting;
+    await openSession(host);
     await vi.advanceTimersByTimeAsync(10);
     const code = host.getState().code;
     host.leave();
@@ -133,15 +120,8 @@ describe('SessionControllerCore', () => {
   it('live status: the round in progress, who trains, what each tab contributed, the global model and each round\'s mode', async () => {
     const world = makeWorld();
     const host = new SessionControllerCore(world.deps());
-    const hosting = host.host(settings, 'Teacher');
-    await until(() => host.getState().status === 'lobby');
-    await hosting;
-    const { code, joinUrl } = host.getState();
-    const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
-    const client = new SessionControllerCore(world.deps());
-    const joining = client.join(code!, secret, 'Student');
-    await until(() => client.getState().status === 'lobby');
-    await joining;
+    await openSession(host);
+    const { client } = await joinSession(host, world.deps());
     await until(() => host.getState().peers.length === 2 && host.getState().peers.every((p) => p.numSamples === 40));
     expect(host.getState()).toMatchObject({ runningRound: null, stopping: false });
     expect(host.getState().modelSpec).toMatchObject({ kind: 'mlp', numClasses: 10 });
@@ -188,13 +168,8 @@ describe('SessionControllerCore', () => {
     const hosting = host.host({ ...settings, rounds: 1, roundDeadlineMs: 60_000 }, 'Teacher');
     await until(() => host.getState().status === 'lobby');
     await hosting;
-    const { code, joinUrl } = host.getState();
-    const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
     const clientDeps = world.deps();
-    const client = new SessionControllerCore(clientDeps);
-    const joining = client.join(code!, secret, 'Student');
-    await until(() => client.getState().status === 'lobby');
-    await joining;
+    const { client } = await joinSession(host, clientDeps);
     await until(() => host.getState().peers.length === 2 && host.getState().peers.every((p) => p.numSamples === 40));
     hostDeps.workers[0].trainMs = 8_000;
     clientDeps.workers[0].trainMs = 8_000;
@@ -238,18 +213,11 @@ describe('SessionControllerCore', () => {
     const hostDeps = world.deps();
     const host = new SessionControllerCore(hostDeps);
     await expect(host.exportModel()).rejects.toThrow(/join or host a session first/);
-    const hosting = host.host(settings, 'Teacher');
-    await until(() => host.getState().status === 'lobby');
-    await hosting;
+    await openSession(host);
     await expect(host.exportModel()).rejects.toThrow(/not received a global model yet/);
     await expect(host.predict({ kind: 'sample', index: 0 })).rejects.toThrow(/not received a global model yet/);
-    const { code, joinUrl } = host.getState();
-    const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
     const clientDeps = world.deps();
-    const client = new SessionControllerCore(clientDeps);
-    const joining = client.join(code!, secret, 'Student');
-    await until(() => client.getState().status === 'lobby');
-    await joining;
+    const { client, code } = await joinSession(host, clientDeps);
     await until(() => host.getState().peers.length === 2 && host.getState().peers.every((p) => p.numSamples === 40));
     const running = host.start();
     await until(() => host.getState().status === 'finished');

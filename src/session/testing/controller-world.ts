@@ -4,10 +4,11 @@
  */
 import type { ImageDataset } from '../../fl/data/dataset';
 import { InMemoryNetwork } from '../../fl/in-memory-transport';
-import type { ControllerDeps, ControllerTrainer, ControllerTransport } from '../session-controller';
+import { SessionControllerCore, type ControllerDeps, type ControllerTrainer, type ControllerTransport } from '../session-controller';
 import { storageTabSessions, type HostSnapshot, type HostSnapshotStore, type TabSessionStore } from '../resume-store';
 import type { SessionSettings } from '../types';
 import { FakeWorker } from './fake-worker';
+import { untilFake } from './fake-time';
 
 export const TEST_SETTINGS: SessionSettings = {
   model: 'mlp',
@@ -99,4 +100,22 @@ export function makeControllerWorld() {
   /** The tab goes away without leaving (a reload): its peers see its links close. */
   const reload = (d: { transports: ControllerTransport[] }) => d.transports.forEach((t) => t.close());
   return { network, deps, reload, snapshots };
+}
+
+/** Hosts a session on `host` and waits (fake time) until it is open. */
+export async function openSession(host: SessionControllerCore, settings: SessionSettings = TEST_SETTINGS, name = 'Teacher'): Promise<void> {
+  const hosting = host.host(settings, name);
+  await untilFake(() => host.getState().status === 'lobby');
+  await hosting;
+}
+
+/** A client tab on `deps` joins `host`'s session with the code and the secret from its join link. */
+export async function joinSession(host: SessionControllerCore, deps: ControllerDeps, name = 'Student') {
+  const { code, joinUrl } = host.getState();
+  const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
+  const client = new SessionControllerCore(deps);
+  const joining = client.join(code!, secret, name);
+  await untilFake(() => client.getState().status === 'lobby');
+  await joining;
+  return { client, code: code!, secret };
 }
