@@ -7,12 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { assertInsideNetns } from './harness/netns';
 import { startAppServer, type AppServer } from './harness/app-server';
-import { launchChromium, openPage, waitUntil, type OpenedPage } from './harness/browser';
-import type { SessionSettings, SessionState } from '../src/session/types';
-import type { BrowserSessionController } from '../src/session/controller';
+import { launchChromium, waitUntil, type OpenedPage } from './harness/browser';
+import type { SessionSettings } from '../src/session/types';
+import { SESSION_PAGE as PAGE, openSessionTabs, stateOf, type SessionPageApi as Api } from './harness/session-page';
 
-const PAGE = 'e2e/pages/session.html';
-type Api = { fedtab: BrowserSessionController };
 
 const settings: SessionSettings = {
   model: 'mlp',
@@ -34,7 +32,6 @@ const settings: SessionSettings = {
   aggregation: { mode: 'async', bufferSize: 2, staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null },
 };
 
-const stateOf = (tab: OpenedPage): Promise<SessionState> => tab.page.evaluate(() => (window as unknown as Api).fedtab.getState());
 
 describe('an asynchronous session with one CPU-throttled tab', () => {
   let server: AppServer;
@@ -45,8 +42,7 @@ describe('an asynchronous session with one CPU-throttled tab', () => {
     assertInsideNetns();
     server = await startAppServer({ mode: 'dev', host: '0.0.0.0', entries: [PAGE, 'src/worker/training.worker.ts'] });
     browser = await launchChromium();
-    tabs = await Promise.all([0, 1, 2].map(() => openPage(browser, `${server.origin}/${PAGE}`)));
-    for (const tab of tabs) await tab.page.waitForSelector('body[data-ready="true"]');
+    tabs = await openSessionTabs(browser, server.origin, 3);
   });
 
   afterAll(async () => {

@@ -11,10 +11,8 @@ import { assertInsideNetns } from './harness/netns';
 import { startAppServer, type AppServer } from './harness/app-server';
 import { launchChromium, openPage, waitUntil, type OpenedPage } from './harness/browser';
 import type { SessionSettings, SessionState } from '../src/session/types';
-import type { BrowserSessionController } from '../src/session/controller';
+import { SESSION_PAGE as PAGE, stateOf, type SessionPageApi as Api } from './harness/session-page';
 
-const PAGE = 'e2e/pages/session.html';
-type Api = { fedtab: BrowserSessionController };
 
 const settings: SessionSettings = {
   model: 'mlp',
@@ -35,7 +33,6 @@ const settings: SessionSettings = {
   hostTrains: true,
 };
 
-const stateOf = (tab: OpenedPage): Promise<SessionState> => tab.page.evaluate(() => (window as unknown as Api).fedtab.getState());
 const secretOf = (s: SessionState) => new URL(s.joinUrl!.replace('#/join/', 'join/')).searchParams.get('s')!;
 const ready = async (tab: OpenedPage) => {
   await tab.page.waitForSelector('body[data-ready="true"]');

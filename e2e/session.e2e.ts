@@ -7,11 +7,9 @@ import type { Browser } from 'playwright-core';
 import { assertInsideNetns } from './harness/netns';
 import { startAppServer, type AppServer } from './harness/app-server';
 import { launchChromium, openPage, waitUntil, type OpenedPage } from './harness/browser';
-import type { SessionSettings, SessionState } from '../src/session/types';
-import type { BrowserSessionController } from '../src/session/controller';
+import type { SessionSettings } from '../src/session/types';
+import { SESSION_PAGE as PAGE, openSessionTabs, stateOf, type SessionPageApi as Api } from './harness/session-page';
 
-const PAGE = 'e2e/pages/session.html';
-type Api = { fedtab: BrowserSessionController };
 
 const settings: SessionSettings = {
   model: 'mlp',
@@ -32,7 +30,6 @@ const settings: SessionSettings = {
   hostTrains: true,
 };
 
-const stateOf = (tab: OpenedPage): Promise<SessionState> => tab.page.evaluate(() => (window as unknown as Api).fedtab.getState());
 
 describe('a federated session between three browser tabs over WebRTC', () => {
   let server: AppServer;
@@ -43,8 +40,7 @@ describe('a federated session between three browser tabs over WebRTC', () => {
     assertInsideNetns();
     server = await startAppServer({ mode: 'dev', host: '0.0.0.0', entries: [PAGE, 'src/worker/training.worker.ts'] });
     browser = await launchChromium();
-    tabs = await Promise.all([0, 1, 2].map(() => openPage(browser, `${server.origin}/${PAGE}`)));
-    for (const tab of tabs) await tab.page.waitForSelector('body[data-ready="true"]');
+    tabs = await openSessionTabs(browser, server.origin, 3);
   });
 
   afterAll(async () => {

@@ -10,13 +10,11 @@ import type { Browser } from 'playwright-core';
 import { assertInsideNetns } from './harness/netns';
 import { startAppServer, type AppServer } from './harness/app-server';
 import { launchChromium, openPage, waitUntil, type OpenedPage } from './harness/browser';
-import type { SessionSettings, SessionState } from '../src/session/types';
-import type { BrowserSessionController } from '../src/session/controller';
+import type { SessionSettings } from '../src/session/types';
+import { SESSION_PAGE, stateOf, type SessionPageApi as Api } from './harness/session-page';
 import type { StrangerRecord } from './pages/stranger';
 
-const SESSION_PAGE = 'e2e/pages/session.html';
 const STRANGER_PAGE = 'e2e/pages/stranger.html';
-type Api = { fedtab: BrowserSessionController };
 type StrangerApi = { stranger: { register(id: string): Promise<string>; records(): StrangerRecord[]; connections(): number; leave(): void } };
 
 const settings: SessionSettings = {
@@ -38,7 +36,6 @@ const settings: SessionSettings = {
   hostTrains: true,
 };
 
-const stateOf = (tab: OpenedPage): Promise<SessionState> => tab.page.evaluate(() => (window as unknown as Api).fedtab.getState());
 
 /** Starts join() in the page and reports how it ended, never throwing. */
 const tryJoin = (tab: OpenedPage, code: string, secret: string, name: string): Promise<string> =>
