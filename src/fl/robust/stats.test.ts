@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng';
-import { coordinateStatistic, cosineWith, median, medianConsensus, normOf } from './stats';
+import { coordinateStatistic, cosineWith, median, medianConsensus, normOf, statsForTests, sumOfSquares } from './stats';
 import { flat, randomDelta } from './test-helpers';
 
 const MAX_FLOAT = 3.4028234663852886e38;
@@ -67,5 +67,22 @@ describe('robust statistics against direct references', () => {
       deltas.forEach((d, k) => expect(c.dots[k]).toBeCloseTo(flat(d).reduce((s, x, i) => s + x * mm[i], 0), 10));
       expect(c.norm).toBeCloseTo(Math.sqrt(mm.reduce((s, x) => s + x * x, 0)), 10);
     }
+  });
+});
+
+describe('sumOfSquares', () => {
+  it('gives the same bits on the SIMD kernel as the JS loop, at any length (tails too) and for extreme float32 values', () => {
+    const rng = new Rng(11);
+    for (const n of [0, 1, 3, 255, 256, 257, 258, 259, 1001, 50_176]) {
+      const v = Float32Array.from({ length: n }, () => rng.normal() * 10 ** rng.int(6));
+      const expected = statsForTests.sumOfSquaresJs(v);
+      expect(sumOfSquares(v), `n=${n}`).toBe(expected);
+      let direct = 0;
+      for (let i = 0; i < n; i++) direct += v[i] * v[i];
+      expect(Math.abs(sumOfSquares(v) - direct)).toBeLessThanOrEqual(1e-12 * direct);
+    }
+    const extreme = Float32Array.from({ length: 1000 }, (_, i) => (i % 3 === 0 ? 3.4e38 : i % 3 === 1 ? -1e-45 : 1));
+    expect(sumOfSquares(extreme)).toBe(statsForTests.sumOfSquaresJs(extreme));
+    expect(Number.isFinite(sumOfSquares(extreme))).toBe(true);
   });
 });

@@ -3,6 +3,7 @@
  * float64, so even updates holding float32's largest values give finite norms and products.
  */
 import { coordinateMedianSimd } from '../linalg/median-simd';
+import { sumOfSquaresPartialsSimd } from '../linalg/vector-simd';
 import { firstNonFinite, type WeightSet } from '../weights';
 
 /**
@@ -16,8 +17,25 @@ export function tensorSquares(delta: WeightSet): Float64Array {
   return out;
 }
 
-/** Sum of squares of float32 values, accumulated in float64 (four interleaved partial sums: no add-latency chain). */
+/**
+ * Sum of squares of float32 values, accumulated in float64 (four interleaved partial sums: no add-latency chain). On
+ * the SIMD kernel where it runs, for large tensors (the same partial sums, so the same bits; no cold JS loop in the
+ * first rounds of a session).
+ */
 export function sumOfSquares(values: Float32Array): number {
+  const simd = values.length >= SUM_OF_SQUARES_SIMD_FROM ? sumOfSquaresPartialsSimd(values) : null;
+  if (simd) {
+    let s0 = simd[0];
+    for (let i = values.length - (values.length & 3); i < values.length; i++) s0 += values[i] * values[i];
+    return s0 + simd[1] + (simd[2] + simd[3]);
+  }
+  return sumOfSquaresJs(values);
+}
+
+/** Below this many values the JS loop is cheaper than copying into the kernel's memory. */
+const SUM_OF_SQUARES_SIMD_FROM = 256;
+
+function sumOfSquaresJs(values: Float32Array): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
@@ -146,7 +164,7 @@ export function medianConsensus(deltas: readonly WeightSet[]): MedianConsensus {
 }
 
 /** Exposed for tests: the plain-JS statistic of one tensor's rows. */
-export const statsForTests = { statisticOfRows };
+export const statsForTests = { statisticOfRows, sumOfSquaresJs };
 
 /**
  * Rearranges a[lo..hi] so that a[k] holds the value a sorted a[lo..hi] would have there, everything before it is

@@ -3,6 +3,7 @@
  * everything is expressed through the K x K Gram matrix M = G G^T / K and its eigenvectors E, so no d-length
  * direction vector v_j = G^T e_j is ever built. Cost O(K^2 d) time, O(d) extra memory.
  */
+import { gramMatrixF32Simd } from '../linalg/gram-f32-simd';
 import { combineRowsSimd, gramMatrixSimd } from '../linalg/gram-simd';
 import { jacobiEigen } from '../linalg/jacobi';
 import { firstNonFinite } from '../weights';
@@ -141,14 +142,15 @@ function combineRowsJs(rows: readonly Float32Array[], alpha: Float64Array): Floa
 }
 
 /**
- * Row-major K x K matrix of dot products g_i . g_j with float64 accumulators: on the WebAssembly SIMD kernel where
- * the runtime has it (measured 4.6-5.6x faster than the pairwise loop at K = 13-50, d = 50,176 on the 2-core
- * machine; entries differ from a sequential sum only in the last bits), else in plain JS. The two JS paths are
+ * Row-major K x K matrix of dot products g_i . g_j. Where the runtime has WebAssembly SIMD: the float32 kernel
+ * (gram-f32-simd.ts; float32 products summed in float32 over short runs, then in float64: entries within ~1e-6 of
+ * ||g_i|| ||g_j||, measured ~1e-8, at twice the speed of the exact kernel), or the exact float64 kernel when the rows'
+ * norms are out of the float32 kernel's safe range. Else in plain JS with float64 accumulators: the two JS paths are
  * bit-identical (every entry summed over t in order); the blocked one is faster for many clients (1.8x at K = 50).
  */
 function gramMatrix(rows: readonly Float32Array[]): Float64Array {
   if (rows.length >= GRAM_CONFIG.simdFromClients) {
-    const simd = gramMatrixSimd(rows);
+    const simd = gramMatrixF32Simd(rows) ?? gramMatrixSimd(rows);
     if (simd) return simd;
   }
   return rows.length >= GRAM_CONFIG.blockedFromClients ? gramMatrixBlocked(rows) : gramMatrixPairs(rows);
