@@ -3,6 +3,7 @@ import type { Dataset } from './data/dataset';
 import { datasetSize } from './data/dataset';
 import { batchRanges, inputTensor, labelTensor } from './data/batches';
 import { setWeights } from './models';
+import { yieldToEventLoop } from './next-task';
 import { Rng } from './rng';
 import { createLocalOptimizer } from './create-local-optimizer';
 import { LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from './local-optimizer';
@@ -56,26 +57,6 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
     const oneHot = tf.oneHot(labels, logits.shape[1]);
     return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
   });
-}
-
-/**
- * One macrotask turn, so cancel and other messages get through. Not setTimeout(0): browsers clamp nested timers
- * to >= 4 ms, which cost a fast backend (wasm MLP, ~3.5 ms per batch) about a fifth of its throughput in a worker.
- */
-function yieldToEventLoop(): Promise<void> {
-  const g = globalThis as { setImmediate?: (fn: () => void) => unknown };
-  if (g.setImmediate) return new Promise((resolve) => g.setImmediate!(resolve));
-  if (typeof MessageChannel !== 'undefined') {
-    return new Promise((resolve) => {
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => {
-        channel.port1.close();
-        resolve();
-      };
-      channel.port2.postMessage(null);
-    });
-  }
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**

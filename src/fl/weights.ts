@@ -2,6 +2,8 @@
  * Model weights as plain data: one named, shaped Float32Array per tensor.
  * This is the form that crosses every boundary (worker, codec, transport, aggregator).
  */
+import { firstNonFiniteSimd } from './linalg/float-scan-simd';
+
 export interface NamedTensor {
   name: string;
   shape: number[];
@@ -52,6 +54,9 @@ export function assertSameLayout(reference: readonly TensorLayout[], candidate: 
 
 /** The index of the first NaN or ±Infinity in `values`, or -1: the one finiteness scan (see assertFinite). */
 export function firstNonFinite(values: Float32Array): number {
+  // On the SIMD scan for large tensors: the same answer, without a cold JS loop in a session's first rounds.
+  const simd = values.length >= 256 ? firstNonFiniteSimd(values) : null;
+  if (simd !== null) return simd;
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
   return -1;
 }

@@ -33,6 +33,18 @@ function wireExtras(x: unknown, path: string, limits: WireLimits): { extras?: un
   return { extras: Object.fromEntries(entries.map(([k, w]) => [k, wireWeightSet(w, `${path}.${k}`, limits)])) };
 }
 
+/** Room for everything in a message besides its binary blobs (names, shapes, config, roster). */
+const ENCODER_HEADROOM_BYTES = 16 * 1024;
+
+/** Total bytes of the Uint8Arrays (tensor data) in a wire-form message. */
+function binaryBytes(x: unknown, depth: number): number {
+  if (x instanceof Uint8Array) return x.byteLength;
+  if (typeof x !== 'object' || x === null || depth > 6) return 0;
+  let n = 0;
+  for (const v of Array.isArray(x) ? x : Object.values(x)) n += binaryBytes(v, depth + 1);
+  return n;
+}
+
 /** The message with its WeightSets in wire form, ready for msgpack. */
 function toWireForm(message: Message, codec: WeightCodecName): object {
   switch (message.type) {
@@ -65,7 +77,9 @@ export function encodeMessage(message: Message, codec: WeightCodecName, limits: 
   if (!isWeightCodecName(codec)) throw new WireFormatError(`unknown weight codec ${quoteForReason(codec)}`);
   const checked = validateMessage(message, limits);
   if (!checked.ok) throw new WireFormatError(`cannot encode ${message?.type ?? 'message'}: ${checked.reason}`);
-  const bytes = encode(toWireForm(checked.message, codec), { ignoreUndefined: true });
+  const wire = toWireForm(checked.message, codec);
+  // Sized for the tensors from the start: msgpack's encoder otherwise grows its buffer by doubling, copying each time.
+  const bytes = encode(wire, { ignoreUndefined: true, initialBufferSize: binaryBytes(wire, 0) + ENCODER_HEADROOM_BYTES });
   if (bytes.length > limits.maxMessageBytes) {
     throw new WireFormatError(
       `cannot encode ${message.type}: ${bytes.length} bytes exceeds the ${limits.maxMessageBytes}-byte message limit`,

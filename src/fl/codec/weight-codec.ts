@@ -12,7 +12,8 @@
  * Values must be finite: encoding NaN or +-Infinity throws (weights are finite by contract; validate.ts rejects
  * non-finite values arriving from a peer).
  */
-import type { NamedTensor } from '../weights';
+import { float16BitsSimd } from '../linalg/float-scan-simd';
+import { firstNonFinite, type NamedTensor } from '../weights';
 import { WireFormatError } from './errors';
 
 export type WeightCodecName = 'float32' | 'float16' | 'int8';
@@ -94,13 +95,12 @@ function nextFloat32Up(x: number): number {
 }
 
 function assertFiniteValues(t: NamedTensor): void {
-  const v = t.values;
-  for (let i = 0; i < v.length; i++) {
-    if (!Number.isFinite(v[i])) {
-      throw new WireFormatError(`cannot encode tensor "${t.name}": non-finite value ${v[i]} at index ${i}`);
-    }
-  }
+  const i = firstNonFinite(t.values);
+  if (i >= 0) throw new WireFormatError(`cannot encode tensor "${t.name}": non-finite value ${t.values[i]} at index ${i}`);
 }
+
+/** Below this many values the JS loop is cheaper than copying into the SIMD kernel's memory. */
+const FLOAT16_SIMD_FROM = 256;
 
 /** The wire is little-endian; so is every platform fedtab runs on, where typed arrays can copy bytes as they are. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -113,8 +113,10 @@ function encodeFloat32(values: Float32Array): Uint8Array {
   return out;
 }
 
-/** Half bits, or null when some value would overflow to Infinity. */
+/** Half bits, or null when some value would overflow to Infinity. (The values are finite: checked before.) */
 function encodeFloat16(values: Float32Array): Uint8Array | null {
+  const simd = LITTLE_ENDIAN && values.length >= FLOAT16_SIMD_FROM ? float16BitsSimd(values) : null;
+  if (simd) return simd.overflow ? null : new Uint8Array(simd.halves.buffer);
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint8Array(values.length * 2);
   if (LITTLE_ENDIAN) {
