@@ -1,8 +1,8 @@
 /**
  * Issue 10, "the session outlives its host tab", in real browser tabs over WebRTC (the app's BrowserSessionController,
  * its worker, demo data and the embedded signalling server): the original code and secret still work after a
- * handover, a reloaded host tab resumes its session at the same round, a reloaded client rejoins by itself with its
- * slot and shard.
+ * handover, a reloaded host tab resumes its session at the same round, and so does a reloaded successor (the tab that
+ * took over), a reloaded client rejoins by itself with its slot and shard.
  * Run inside the network namespace (npm run test:e2e).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +126,50 @@ describe('the session outlives its host tab', () => {
     expect(done.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4]);
     expect(done.rounds[done.rounds.length - 1].participants).toHaveLength(2);
     await Promise.all([hostTab, client].map((t) => t.page.close()));
+  });
+
+  it('a successor tab that reloads resumes the session at the same round', async () => {
+    const hostTab = await open();
+    const [first, second] = [await open(), await open()];
+    await host(hostTab, { ...settings, rounds: 8 });
+    const hosted = await stateOf(hostTab);
+    await join(first, hosted.code!, secretOf(hosted), 'first');
+    await join(second, hosted.code!, secretOf(hosted), 'second');
+    await waitUntil('3 tabs with data at the host', async () => ((await stateOf(hostTab)).peers.filter((p) => p.numSamples > 0).length === 3 ? true : undefined), 60_000);
+    hostTab.page.evaluate(() => (window as unknown as Api).fedtab.start()).catch(() => {}); // the tab is closed mid-run
+    await waitUntil('round 1 at the first client', async () => ((await stateOf(first)).rounds.length >= 1 ? true : undefined), 120_000);
+    await hostTab.page.close();
+    // first, next in line, takes over (and the host id's lobby); it stops the run it carried on.
+    await waitUntil('the first client to aggregate', async () => ((await stateOf(first)).isAggregator ? true : undefined), 60_000);
+    await first.page.evaluate(() => (window as unknown as Api).fedtab.stop());
+    const before = await waitUntil('the run to stop at the successor', async () => {
+      const s = await stateOf(first);
+      return s.status !== 'running' && s.log.some((l) => l.text.includes('original link')) ? s : undefined;
+    }, 180_000);
+    expect(before.currentRound).toBeGreaterThanOrEqual(1);
+    expect(before.currentRound).toBeLessThan(8);
+
+    await first.page.reload({ waitUntil: 'load' });
+    await first.page.waitForSelector('body[data-ready="true"]');
+    // Offered as to a host: the tab that aggregates is the session's host now.
+    const offer = await first.page.evaluate(() => (window as unknown as Api).fedtab.resumable());
+    expect(offer).toEqual({ code: hosted.code, role: 'host', name: 'first' });
+    await first.page.evaluate(() => (window as unknown as Api).fedtab.resume());
+    const resumed = await stateOf(first);
+    expect(resumed.selfId).toBe(before.selfId);
+    expect(resumed.isAggregator).toBe(true);
+    expect(resumed.currentRound).toBe(before.currentRound);
+    expect(resumed.rounds.map((r) => r.round)).toEqual(before.rounds.map((r) => r.round));
+    expect(resumed.localData?.description).toBe(before.localData?.description);
+
+    // second finds it again under its id, in the same term; the run goes on from the next round.
+    await waitUntil('second back at the successor', async () => ((await stateOf(first)).peers.filter((p) => p.numSamples > 0).length === 2 ? true : undefined), 60_000);
+    await first.page.evaluate(() => (window as unknown as Api).fedtab.start());
+    const done = await stateOf(first);
+    expect(done.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(done.rounds[done.rounds.length - 1].participants).toHaveLength(2);
+    expect((await stateOf(second)).aggregatorId).toBe(before.selfId);
+    await Promise.all([first, second].map((t) => t.page.close()));
   });
 
   it('a client tab that reloads rejoins by itself, with the same slot and the same demo shard', async () => {

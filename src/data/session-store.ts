@@ -1,4 +1,4 @@
-/** The host's session state after each round, in IndexedDB, so a reloaded host tab can resume it (src/session/resume-store.ts). */
+/** The aggregating tab's session state after each round, in IndexedDB, so that tab can resume it after a reload (src/session/resume-store.ts). */
 import { openDB, type IDBPDatabase } from 'idb';
 import type { HostSnapshot, HostSnapshotStore } from '../session/resume-store';
 
@@ -40,7 +40,21 @@ function isHostSnapshot(v: unknown): v is HostSnapshot {
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;
   const c = s.checkpoint as Record<string, unknown> | undefined;
-  return typeof s.code === 'string' && typeof s.config === 'object' && s.config !== null && Array.isArray(s.records) && Array.isArray(s.roster) && typeof c === 'object' && c !== null && Array.isArray(c.weights) && typeof c.round === 'number';
+  const optional = (key: string, type: 'number' | 'string') => s[key] === undefined || typeof s[key] === type;
+  return (
+    typeof s.code === 'string' &&
+    typeof s.config === 'object' &&
+    s.config !== null &&
+    Array.isArray(s.records) &&
+    Array.isArray(s.roster) &&
+    typeof c === 'object' &&
+    c !== null &&
+    Array.isArray(c.weights) &&
+    typeof c.round === 'number' &&
+    optional('term', 'number') &&
+    optional('peerId', 'string') &&
+    optional('clientKey', 'string')
+  );
 }
 
 export const idbHostSnapshots: HostSnapshotStore = {

@@ -1,6 +1,7 @@
 /**
  * What a tab keeps so that a reload does not end its part in the session: which session it was in (code, secret,
- * role, client key; per tab) and, for the host tab, the session's state after the last round (per code).
+ * role, client key, whether it aggregated; per tab) and, for the aggregating tab (the host, or a client that took
+ * over from it: whichever aggregates is the session's host now), the session's state after its last round (per code).
  */
 import type { RosterEntry, SessionConfig } from '../fl/protocol';
 import type { Checkpoint } from './aggregator-role';
@@ -13,9 +14,23 @@ export interface TabSession {
   /** The random key this tab says hello with (HelloMessage.clientKey): the same slot and demo shard after a reload. */
   clientKey: string;
   name: string;
+  /**
+   * Whether this tab aggregated the session when it last changed: the host, or a client that took over. Such a tab
+   * resumes from its HostSnapshot after a reload (offered, as for the host) instead of rejoining as a client by itself.
+   * Absent in what older versions kept: the host did (`role === 'host'`), nobody else.
+   */
+  aggregating?: boolean;
 }
 
-/** The host's session after its latest round: enough to resume at that round under the same host id. */
+/** Whether the tab aggregated the session when it was last saved (see TabSession.aggregating). */
+export function wasAggregating(s: TabSession): boolean {
+  return s.aggregating ?? s.role === 'host';
+}
+
+/**
+ * The session after the latest round its aggregating tab finished (or since it began aggregating): enough for that tab
+ * to resume at that round, in that term, under the same id.
+ */
 export interface HostSnapshot {
   code: string;
   config: SessionConfig;
@@ -24,6 +39,12 @@ export interface HostSnapshot {
   records: RoundRecord[];
   /** The members and their slots, so the resumed host keeps the same order of successors and can call them back. */
   roster: RosterEntry[];
+  /** The term it aggregated; absent (older snapshots): 1, the host's. */
+  term?: number;
+  /** The peer id it aggregated under; absent (older snapshots): the host id. */
+  peerId?: string;
+  /** The TabSession.clientKey of the tab that saved it: tabs of one browser share IndexedDB, and only its own tab resumes it. */
+  clientKey?: string;
   savedAt: number;
 }
 
@@ -48,7 +69,14 @@ export function randomClientKey(): string {
 export function isTabSession(v: unknown): v is TabSession {
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;
-  return typeof s.code === 'string' && typeof s.secret === 'string' && (s.role === 'host' || s.role === 'client') && typeof s.clientKey === 'string' && typeof s.name === 'string';
+  return (
+    typeof s.code === 'string' &&
+    typeof s.secret === 'string' &&
+    (s.role === 'host' || s.role === 'client') &&
+    typeof s.clientKey === 'string' &&
+    typeof s.name === 'string' &&
+    (s.aggregating === undefined || typeof s.aggregating === 'boolean')
+  );
 }
 
 const TAB_SESSION_KEY = 'fedtab.session';

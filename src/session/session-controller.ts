@@ -25,7 +25,7 @@ import { trainingFraction } from '../fl/progress-report';
 import { LiveStatusTracker } from './live-status';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 import { LOBBY_RETRY_MS, LobbyKeeper, type LobbyTransport } from './lobby';
-import { randomClientKey, type HostSnapshot, type HostSnapshotStore, type TabSession, type TabSessionStore } from './resume-store';
+import { randomClientKey, wasAggregating, type HostSnapshot, type HostSnapshotStore, type TabSession, type TabSessionStore } from './resume-store';
 import type { SessionTransport } from './session-transport';
 import { SwitchableWireCodec } from './switchable-codec';
 import { INITIAL_SESSION_STATE, type LogEntry, type SessionController, type SessionSettings, type SessionState, type SessionStatus, type SessionTask } from './types';
@@ -84,7 +84,7 @@ export interface ControllerDeps {
   pageUrl(): string;
   /** Which session this tab is in, kept across reloads (absent: a reload ends participation). */
   tabSession?: TabSessionStore;
-  /** The host's session after each round, so a reloaded host tab resumes it. */
+  /** The aggregating tab's session after each round (the host's, or a successor's), so that tab resumes it after a reload. */
   hostSnapshots?: HostSnapshotStore;
   /**
    * Where this tab aggregates when it does (the browser: a worker, started on first use); absent or undefined:
@@ -266,6 +266,12 @@ export class SessionControllerCore implements SessionController {
   private lobby: LobbyKeeper | null = null;
   /** Counts the sessions this tab ended (left, or a rejoin cancelled): a join begun before one stops instead of reviving it. */
   private ended = 0;
+  /** This tab's key in its session (TabSession.clientKey), once it is in one. */
+  private clientKey = '';
+  /** Whether the TabSession says this tab aggregates (null: not written in this session yet). */
+  private tabAggregating: boolean | null = null;
+  /** A resuming successor's registration of the host id, handed to its lobby (see resume()). */
+  private keptLobby: ControllerTransport | null = null;
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -311,6 +317,7 @@ export class SessionControllerCore implements SessionController {
   private refresh(): void {
     const node = this.node;
     if (!node) return;
+    if (node.isAggregator !== this.tabAggregating) this.rememberAggregating(node.isAggregator);
     this.lobby?.update();
     const aggregatorId = node.aggregatorId;
     const roster = node.roster;
@@ -470,7 +477,9 @@ export class SessionControllerCore implements SessionController {
     const secret = this.secret;
     return new LobbyKeeper({
       open: async (): Promise<LobbyTransport> => {
-        const t = await this.deps.openTransport({ id: hostId, codec: this.codec, iceServers: this.options.iceServers?.() ?? '' });
+        const kept = this.keptLobby;
+        this.keptLobby = null;
+        const t = kept ?? (await this.deps.openTransport({ id: hostId, codec: this.codec, iceServers: this.options.iceServers?.() ?? '' }));
         const auth = new AuthenticatedTransport(t, { secret, onSummary: (text) => this.log('warn', `lobby: ${text}`) });
         const closeAuth = auth.close.bind(auth);
         return Object.assign(auth, {
@@ -486,39 +495,93 @@ export class SessionControllerCore implements SessionController {
     });
   }
 
-  /** The session this tab was in before a reload, if it can be resumed. */
+  /**
+   * The session this tab was in before a reload, if it can be resumed. `role` is what the tab comes back as: 'host'
+   * when it aggregated the session (it hosted it, or took over from its host: either way the session's host now),
+   * which a reload offers to resume; 'client' otherwise, which rejoins by itself.
+   */
   resumable(): Pick<TabSession, 'code' | 'role' | 'name'> | null {
     const saved = this.deps.tabSession?.load() ?? null;
-    return saved ? { code: saved.code, role: saved.role, name: saved.name } : null;
+    return saved ? { code: saved.code, role: wasAggregating(saved) ? 'host' : 'client', name: saved.name } : null;
   }
 
   /**
-   * Resumes the session this tab was in before a reload: a client rejoins with its key (same slot, same demo shard);
-   * the host reopens its session at its last round under the same host id, or, when that id is held by a newer
-   * aggregator's lobby (the session went on without it), joins as a client.
+   * Resumes the session this tab was in before a reload. A client rejoins with its key (same slot, same demo shard).
+   * The tab that aggregated it (its host, or a successor that took over) reopens it from its snapshot: at its last
+   * round, in the same term, with the strategy's state, under the same id; unless the session went on without it
+   * (see reopenAsAggregator), when it joins as a client.
    */
   async resume(): Promise<void> {
     const saved = this.deps.tabSession?.load();
     if (!saved) throw new Error('no session to resume in this tab');
-    const snapshot = saved.role === 'host' ? await this.deps.hostSnapshots?.load(saved.code).catch(() => null) : null;
+    const snapshot = wasAggregating(saved) ? await this.ownSnapshot(saved) : null;
     if (snapshot) {
       this.codec.use(snapshot.config.codec);
-      const transport = await this.openTransport(await hostPeerId(saved.code, saved.secret)).catch(() => null);
-      if (transport) return this.resumeHost(transport, saved, snapshot.config, snapshot.hostTrains, { checkpoint: snapshot.checkpoint, records: snapshot.records, roster: snapshot.roster });
+      const reopened = await this.reopenAsAggregator(saved, snapshot);
+      if (reopened.resume) return this.resumeHost(reopened.resume, saved, snapshot);
       this.log('info', `session ${saved.code} went on without this tab: joining it as a client`);
+      await this.joinOn(saved.code, saved.secret, saved.name, undefined, reopened.joinOn ?? undefined);
+      // In as a client: the snapshot is stale (kept until then, should joining fail and the session turn out gone).
+      await this.deps.hostSnapshots?.forget(saved.code).catch(() => undefined);
+      return;
     }
     return this.join(saved.code, saved.secret, saved.name);
+  }
+
+  /** This tab's snapshot of the session, if there is one (older snapshots carry no key: the host's). */
+  private async ownSnapshot(saved: TabSession): Promise<HostSnapshot | null> {
+    const snapshot = await this.deps.hostSnapshots?.load(saved.code).catch(() => null);
+    return snapshot && (snapshot.clientKey === undefined || snapshot.clientKey === saved.clientKey) ? snapshot : null;
+  }
+
+  /**
+   * Registers the ids an aggregating tab resumes under. `resume`: the transport to aggregate on again; else the
+   * session went on without this tab, and `joinOn`, when not null, is the transport to join it as a client on.
+   *
+   * The host resumes under the host id, which is both the id its members follow and the lobby newcomers use: if a
+   * newer aggregator's lobby holds it, the session went on.
+   *
+   * A successor resumes under its own former id, not the host id, although it also held the host id (its lobby):
+   * - its members follow that id in its term, so they take it back as they take back a reloaded host (a reload within
+   *   their silence deadline goes unnoticed). Under the host id it would be a stranger announcing an old term: they
+   *   would ignore it, elect the next successor anyway, and it could only lose;
+   * - should a later term have replaced it, that term's aggregator is this id's successor and calls this id back
+   *   (AggregatorRole.announceTo, onStale), so the usual merge applies: this tab, having no majority, steps down;
+   * - its slot, hence its demo shard, stays its own: the others know the slot by this id, as a client after
+   *   the session went on too (it joins the newer aggregator under this id).
+   * The host id still decides whether the session went on: held (by a newer aggregator's lobby, or by the host tab
+   * back in the session), this tab joins as a client through it; free, this tab keeps it as its lobby again.
+   */
+  private async reopenAsAggregator(saved: TabSession, snapshot: HostSnapshot): Promise<{ resume: ControllerTransport | null; joinOn: ControllerTransport | null }> {
+    const ended = this.ended;
+    const hostId = await hostPeerId(saved.code, saved.secret);
+    const ownId = snapshot.peerId ?? hostId;
+    const own = await this.openTransport(ownId, ended).catch((e: unknown) => {
+      if (e instanceof SessionEnded) throw e;
+      return null;
+    });
+    if (ownId === hostId || !own) return { resume: own, joinOn: null };
+    const lobby = await this.deps.openTransport({ id: hostId, codec: this.codec, iceServers: this.options.iceServers?.() ?? '' }).catch(() => null);
+    if (ended !== this.ended) {
+      lobby?.close();
+      throw new SessionEnded();
+    }
+    if (!lobby) return { resume: null, joinOn: own };
+    this.keptLobby?.close();
+    this.keptLobby = lobby;
+    return { resume: own, joinOn: null };
   }
 
   /**
    * After a reload: a client tab that was in a session rejoins it by itself, with its key (same slot, same demo shard);
    * state.rejoining says so meanwhile. Resolves true once rejoined; false when there was nothing to rejoin (no session
-   * kept, or this tab hosted it: resuming a host stays the user's choice), the user cancelled, or it failed: the tab is
-   * then back where a reload leaves it, offering resume(), with the reason as the session's error.
+   * kept, or this tab aggregated it, as its host or its successor: resuming that stays the user's choice), the user
+   * cancelled, or it failed: the tab is then back where a reload leaves it, offering resume(), with the reason as the
+   * session's error.
    */
   async rejoinAfterReload(): Promise<boolean> {
     const saved = this.deps.tabSession?.load();
-    if (!saved || saved.role !== 'client' || this.node || this.state.status !== 'idle') return false;
+    if (!saved || wasAggregating(saved) || this.node || this.state.status !== 'idle') return false;
     this.set({ rejoining: { code: saved.code } });
     this.log('info', `rejoining session ${saved.code} after the reload`);
     try {
@@ -542,9 +605,11 @@ export class SessionControllerCore implements SessionController {
     this.endSession();
   }
 
-  private async resumeHost(transport: ControllerTransport, saved: TabSession, config: SessionConfig, hostTrains: boolean, from: Parameters<SessionNode['host']>[2]): Promise<void> {
+  private async resumeHost(transport: ControllerTransport, saved: TabSession, snapshot: HostSnapshot): Promise<void> {
+    const { config, hostTrains, checkpoint, records, roster, term } = snapshot;
     try {
       this.secret = saved.secret;
+      this.clientKey = saved.clientKey;
       const settings = settingsFromConfig(config, hostTrains);
       this.set({ status: 'connecting', role: 'host', code: saved.code, settings, error: null });
       this.codec.use(config.codec);
@@ -553,11 +618,11 @@ export class SessionControllerCore implements SessionController {
       this.set({ lanUrls: await this.lanUrls() });
       await this.chooseBackend(config.model);
       const node = this.createNode(transport, saved.name, validation, saved.clientKey);
-      if (hostTrains) await this.loadInitialData(config, 0);
-      const initialWeights = from?.checkpoint.weights ?? (await this.worker.initialWeights(config.model, config.seed));
-      validation(config.model, [initialWeights]).catch((e) => this.log('warn', `validation data: ${message(e)}`));
-      await node.host(config, initialWeights, from);
-      this.log('info', `session ${saved.code} resumed after round ${from?.checkpoint.round ?? 0}`);
+      // Its own slot's data: 0 for the host, a successor's slot from when it joined.
+      if (hostTrains) await this.loadInitialData(config, roster.find((e) => e.id === transport.selfId)?.slot ?? 0);
+      validation(config.model, [checkpoint.weights]).catch((e) => this.log('warn', `validation data: ${message(e)}`));
+      await node.host(config, checkpoint.weights, { checkpoint, records, roster, ...(term !== undefined ? { term } : {}) });
+      this.log('info', `session ${saved.code} resumed after round ${checkpoint.round}${term !== undefined && term > 1 ? ` (term ${term})` : ''}`);
       this.set({ status: 'lobby' });
       this.refresh();
     } catch (e) {
@@ -569,16 +634,46 @@ export class SessionControllerCore implements SessionController {
   private rememberTab(role: 'host' | 'client', code: string, name: string): string {
     const previous = this.deps.tabSession?.load();
     const clientKey = previous && previous.code === code && previous.secret === this.secret ? previous.clientKey : randomClientKey();
-    this.deps.tabSession?.save({ code, secret: this.secret, role: previous?.code === code && previous.role === 'host' ? 'host' : role, clientKey, name });
+    this.tabAggregating = role === 'host';
+    this.deps.tabSession?.save({ code, secret: this.secret, role: previous?.code === code && previous.role === 'host' ? 'host' : role, clientKey, name, aggregating: this.tabAggregating });
+    this.clientKey = clientKey;
     return clientKey;
   }
 
+  /**
+   * The TabSession follows whether this tab aggregates: a tab that took over resumes the session after a reload, as a
+   * host does; one that stopped aggregating (a later term replaced it) rejoins as a client, and its snapshot, stale
+   * now, goes.
+   */
+  private rememberAggregating(aggregating: boolean): void {
+    const was = this.tabAggregating;
+    this.tabAggregating = aggregating;
+    const saved = this.deps.tabSession?.load();
+    if (!saved || saved.code !== this.state.code) return;
+    if (saved.aggregating !== aggregating) this.deps.tabSession?.save({ ...saved, aggregating });
+    if (was && !aggregating) {
+      void this.ownSnapshot(saved).then((s) => (s && this.tabAggregating === false ? this.deps.hostSnapshots?.forget(saved.code) : undefined)).catch(() => undefined);
+    }
+  }
+
+  /** Keeps the session as this tab aggregates it (host or successor), for a reload: see resume(). */
   private saveHostSnapshot(checkpoint: HostSnapshot['checkpoint'], records: HostSnapshot['records'], roster: HostSnapshot['roster']): void {
     const code = this.state.code;
-    const config = this.node?.config;
-    // Only the tab that holds the host id resumes under it.
-    if (!code || !config || !this.deps.hostSnapshots || this.node?.selfId !== this.hostId) return;
-    const snapshot = { code, config, hostTrains: this.state.settings?.hostTrains ?? true, checkpoint, records: records.map((r) => ({ ...r })), roster: roster.map((e) => ({ ...e, labelHistogram: [] })), savedAt: Date.now() };
+    const node = this.node;
+    const config = node?.config;
+    if (!code || !node || !config || !this.deps.hostSnapshots) return;
+    const snapshot: HostSnapshot = {
+      code,
+      config,
+      hostTrains: this.state.settings?.hostTrains ?? true,
+      checkpoint,
+      records: records.map((r) => ({ ...r })),
+      roster: roster.map((e) => ({ ...e, labelHistogram: [] })),
+      term: node.term,
+      peerId: node.selfId,
+      clientKey: this.clientKey,
+      savedAt: Date.now(),
+    };
     this.deps.hostSnapshots.save(snapshot).catch((e) => this.log('warn', `could not keep the session for a reload: ${message(e)}`));
   }
 
@@ -690,7 +785,12 @@ export class SessionControllerCore implements SessionController {
     }
   }
 
-  async join(codeInput: string, secret: string, name: string, aggregatorId?: string): Promise<void> {
+  join(codeInput: string, secret: string, name: string, aggregatorId?: string): Promise<void> {
+    return this.joinOn(codeInput, secret, name, aggregatorId);
+  }
+
+  /** join(), on `transport` when given (a tab that aggregated under that id before a reload: see resume()). */
+  private async joinOn(codeInput: string, secret: string, name: string, aggregatorId?: string, transport?: ControllerTransport): Promise<void> {
     const ended = this.ended;
     // After each wait: the user may have left (or cancelled a rejoin) meanwhile.
     const stillWanted = () => {
@@ -703,8 +803,7 @@ export class SessionControllerCore implements SessionController {
       this.hostId = await hostPeerId(code, secret);
       stillWanted();
       this.set({ status: 'connecting', role: 'client', code, error: null });
-      const transport = await this.openTransport(undefined, ended);
-      const node = this.createNode(transport, name, this.demoValidation(), this.rememberTab('client', code, name));
+      const node = this.createNode(transport ?? (await this.openTransport(undefined, ended)), name, this.demoValidation(), this.rememberTab('client', code, name));
       const welcome = await node.join(aggregatorId ?? this.hostId).catch((e: unknown) => {
         // The signalling server knows no tab under the host's id: nobody hosts this code (any more).
         if (/not known|unavailable|could not connect/i.test(message(e))) throw new Error(`no open session has the code ${code} (${message(e)})`);
@@ -751,7 +850,8 @@ export class SessionControllerCore implements SessionController {
     const saved = this.deps.tabSession?.load();
     if (saved && (this.node || this.state.status !== 'idle')) {
       this.deps.tabSession?.clear();
-      if (saved.role === 'host') this.deps.hostSnapshots?.forget(saved.code).catch(() => undefined);
+      // The aggregating tab (host or successor) keeps the session's snapshot; it goes with the tab.
+      if (wasAggregating(saved)) this.deps.hostSnapshots?.forget(saved.code).catch(() => undefined);
     }
     this.endSession();
   }
@@ -761,6 +861,9 @@ export class SessionControllerCore implements SessionController {
     this.ended++;
     this.lobby?.close();
     this.lobby = null;
+    this.keptLobby?.close();
+    this.keptLobby = null;
+    this.tabAggregating = null;
     this.node?.leave();
     this.worker.cancel();
     this.auth?.close();

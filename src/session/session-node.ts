@@ -32,7 +32,10 @@ export interface SessionNodeOptions {
   name: string;
   /** This tab's per-session key, sent in its hellos: the aggregator gives it the same slot after a reload. */
   clientKey?: string;
-  /** After each round this tab aggregated: what a reloaded host tab resumes from. */
+  /**
+   * When this tab begins aggregating (hosting, resuming, taking over) and after each round it aggregated: what it
+   * resumes from after a reload (node.term and node.selfId say in which term and under which id).
+   */
   onCheckpoint?: (checkpoint: Checkpoint, records: RoundRecord[], roster: RosterEntry[]) => void;
   /** The trainer on this tab's local data, or null while it has none. */
   trainer: () => LocalTrainer | null;
@@ -178,12 +181,15 @@ export class SessionNode {
 
   /**
    * Starts a new session with this tab aggregating, at round 0, in term 1; or, with `resume`, the session this tab
-   * hosted before a reload, from its last checkpoint and with its finished rounds.
+   * aggregated before a reload (as its host, or as the successor that took over in a later term), from its last
+   * checkpoint, in the same term, with its finished rounds. Its members still follow this id in that term, so they
+   * take it back as their aggregator; an aggregator of a later term that replaced it meanwhile makes it step down
+   * (see onRoster: this tab has lost its majority, and the later term's aggregator is its successor).
    */
-  async host(config: SessionConfig, initialWeights: WeightSet, resume?: { checkpoint: Checkpoint; records: RoundRecord[]; roster: RosterEntry[] }): Promise<void> {
+  async host(config: SessionConfig, initialWeights: WeightSet, resume?: { checkpoint: Checkpoint; records: RoundRecord[]; roster: RosterEntry[]; term?: number }): Promise<void> {
     this.sessionConfig = config;
     this.mySlot = this.membership.slotFor(this.selfId);
-    this.election.follow(this.selfId, 1);
+    this.election.follow(this.selfId, resume?.term ?? 1);
     if (resume) {
       this.records.push(...resume.records.filter((r) => r.round <= resume.checkpoint.round));
       this.started = resume.checkpoint.round > 0;
@@ -198,6 +204,8 @@ export class SessionNode {
   }
 
   private becomeAggregator(from: Checkpoint): AggregatorRole {
+    // The members as known before this term's roster starts from this tab alone (the role rebuilds it as they join).
+    const roster = this.membership.roster;
     const role = new AggregatorRole(
       {
         self: { id: this.selfId, name: this.options.name },
@@ -220,6 +228,7 @@ export class SessionNode {
     this.aggregating = role;
     this.latest = from;
     this.client.join(this.selfId).catch((e) => this.log('error', `local client: ${String(e)}`));
+    this.options.onCheckpoint?.(from, this.records, roster);
     this.changed();
     return role;
   }

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionControllerCore } from './session-controller';
 import type { SessionSettings } from './types';
-import type { TabSessionStore } from './resume-store';
+import type { HostSnapshotStore, TabSessionStore } from './resume-store';
 import { untilFake } from './testing/fake-time';
-import { makeControllerWorld, makeTabStorage, TEST_SETTINGS } from './testing/controller-world';
+import { makeControllerWorld, makeSnapshotStore, makeTabStorage, TEST_SETTINGS } from './testing/controller-world';
+import { hostPeerId } from './session-code';
 
 const settings: SessionSettings = { ...TEST_SETTINGS, rounds: 4 };
 const makeTab = makeTabStorage;
@@ -11,7 +12,7 @@ const makeTab = makeTabStorage;
 function makeWorld() {
   const world = makeControllerWorld();
   // Every tab here keeps its session across reloads.
-  return { ...world, deps: (tabSession: TabSessionStore = makeTab()) => world.deps(tabSession) };
+  return { ...world, deps: (tabSession: TabSessionStore = makeTab(), snapshots?: HostSnapshotStore) => world.deps(tabSession, snapshots) };
 }
 
 const until = untilFake;
@@ -189,5 +190,198 @@ describe('a client tab that reloads rejoins by itself', () => {
     expect(again.getState().error).toMatch(new RegExp(`^could not rejoin session ${code}: .*not on the network`));
     expect(again.resumable()).toEqual({ code, role: 'client', name: 'Ann' });
     expect(againDeps.transports.every((t) => !world.network.has(t.selfId))).toBe(true);
+  });
+});
+
+describe('a successor tab that reloads: the tab that aggregates is the session\'s host now', () => {
+  /**
+   * The host, ann (slot 1) and `others`, each tab on a device of its own (its own snapshots). The host leaves on
+   * purpose mid-run; ann, next in line, takes over in term 2, aggregates a round or more, and stops.
+   */
+  async function handedOver(others: string[]) {
+    const world = makeWorld();
+    const host = new SessionControllerCore(world.deps(makeTab(), makeSnapshotStore()));
+    await settle(host.host({ ...settings, rounds: 12 }, 'Teacher'));
+    const { code, joinUrl } = host.getState();
+    const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
+    const annTab = makeTab();
+    const annSnapshots = makeSnapshotStore();
+    const annDeps = world.deps(annTab, annSnapshots);
+    const ann = new SessionControllerCore(annDeps);
+    await settle(ann.join(code!, secret, 'Ann'));
+    const tabs = [];
+    for (const name of others) {
+      const deps = world.deps(makeTab(), makeSnapshotStore());
+      const tab = new SessionControllerCore(deps);
+      await settle(tab.join(code!, secret, name));
+      tabs.push({ tab, deps });
+    }
+    await until(() => host.getState().peers.filter((p) => p.numSamples > 0).length === 2 + others.length);
+    void host.start();
+    await until(() => host.getState().rounds.length >= 1);
+    host.leave();
+    await until(() => ann.getState().isAggregator);
+    await until(() => ann.getState().log.some((l) => /^round \d+ done/.test(l.text)));
+    ann.stop();
+    await until(() => ann.getState().status === 'lobby');
+    const hostId = await hostPeerId(code!, secret);
+    return { world, code: code!, secret, hostId, ann, annTab, annSnapshots, annDeps, others: tabs };
+  }
+
+  const lobbyLogged = (c: SessionControllerCore) => c.getState().log.some((l) => l.text.includes("also answers the session's original link"));
+
+  it('reloaded before the others notice, it resumes in its term under its id, and they go on with it: no election', async () => {
+    const { world, code, hostId, ann, annTab, annSnapshots, annDeps, others } = await handedOver(['Bob', 'Cy']);
+    const before = ann.getState();
+    expect(annTab.load()).toMatchObject({ role: 'client', aggregating: true });
+    expect(annSnapshots.map.get(code)).toMatchObject({ term: 2, peerId: before.selfId, checkpoint: { round: before.currentRound } });
+
+    world.reload(annDeps);
+    const againDeps = world.deps(annTab, annSnapshots);
+    const again = new SessionControllerCore(againDeps);
+    // Offered, as for a host; not rejoined as a client by itself.
+    expect(again.resumable()).toEqual({ code, role: 'host', name: 'Ann' });
+    expect(await again.rejoinAfterReload()).toBe(false);
+    await settle(again.resume());
+    expect(again.getState()).toMatchObject({ selfId: before.selfId, isAggregator: true, currentRound: before.currentRound, code, role: 'host' });
+    expect(again.getState().rounds.map((r) => r.round)).toEqual(before.rounds.map((r) => r.round));
+    expect(again.getState().log.some((l) => l.text === `session ${code} resumed after round ${before.currentRound} (term 2)`)).toBe(true);
+    // Its own slot's data (slot 1), not the host's.
+    expect(againDeps.workers[0].calls).toContain('demo shard 1');
+
+    // bob and cy take it back as their aggregator in the same term; its lobby holds the host id again.
+    await until(() => again.getState().peers.filter((p) => p.numSamples > 0).length === 3);
+    await until(() => lobbyLogged(again) && world.network.has(hostId));
+    const run = again.start();
+    await until(() => again.getState().status === 'finished', 60_000);
+    await settle(run);
+    expect(again.getState().rounds.map((r) => r.round)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(again.getState().rounds.at(-1)?.participantCount).toBe(3);
+    for (const { tab } of others) {
+      expect(tab.getState()).toMatchObject({ isAggregator: false, aggregatorId: before.selfId });
+      expect(tab.getState().log.some((l) => l.text.includes('asking') && l.text.includes('take over'))).toBe(false);
+    }
+
+    // Leaving on purpose forgets it, as the host's.
+    again.leave();
+    expect(again.resumable()).toBeNull();
+    expect(annSnapshots.map.has(code)).toBe(false);
+    others.forEach(({ tab }) => tab.leave());
+  });
+
+  it('reloaded after the next successor took over, it joins that one as a client, with its slot and shard', async () => {
+    const { world, code, hostId, ann, annTab, annSnapshots, annDeps, others } = await handedOver(['Bob', 'Cy']);
+    const [bob, cy] = others.map((o) => o.tab);
+    const annId = ann.getState().selfId;
+    world.reload(annDeps);
+    // bob, next in line after ann, takes over in term 3 from the checkpoint ann replicated to him; his lobby holds the host id.
+    await until(() => bob.getState().isAggregator);
+    await until(() => lobbyLogged(bob));
+    expect(cy.getState().aggregatorId).toBe(bob.getState().selfId);
+
+    const againDeps = world.deps(annTab, annSnapshots);
+    const again = new SessionControllerCore(againDeps);
+    expect(again.resumable()).toEqual({ code, role: 'host', name: 'Ann' });
+    await settle(again.resume());
+    expect(again.getState()).toMatchObject({ selfId: annId, isAggregator: false, aggregatorId: bob.getState().selfId, role: 'client', status: expect.stringMatching(/lobby|running|finished/) });
+    expect(again.getState().log.some((l) => l.text === `session ${code} went on without this tab: joining it as a client`)).toBe(true);
+    expect(again.getState().log.some((l) => l.text === `joined session ${code} as slot 1`)).toBe(true);
+    expect(againDeps.workers[0].calls).toContain('demo shard 1');
+    // Its snapshot is stale now; a later reload rejoins as a client by itself.
+    expect(annSnapshots.map.has(code)).toBe(false);
+    expect(again.resumable()).toEqual({ code, role: 'client', name: 'Ann' });
+
+    // One session: bob aggregates, every round once.
+    await until(() => bob.getState().status === 'finished', 60_000);
+    expect([again, cy].map((t) => t.getState().aggregatorId)).toEqual([bob.getState().selfId, bob.getState().selfId]);
+    expect([again, bob, cy].filter((t) => t.getState().isAggregator)).toEqual([bob]);
+    expect(bob.getState().rounds.map((r) => r.round)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(world.network.has(hostId)).toBe(true);
+    [again, bob, cy].forEach((t) => t.leave());
+  });
+
+  it('resumed while a later term already runs elsewhere (its lobby not yet open), it steps down: a later term wins, no split', async () => {
+    const { world, code, hostId, ann, annTab, annSnapshots, annDeps, others } = await handedOver(['Bob', 'Cy']);
+    const [{ tab: bob, deps: bobDeps }, { tab: cy }] = others;
+    const annId = ann.getState().selfId;
+    // Someone holds the host id while bob takes over, so bob's lobby cannot open (it retries every few seconds).
+    const lobbyTries: number[] = [];
+    const open = bobDeps.openTransport;
+    bobDeps.openTransport = (o) => {
+      if (o.id === hostId) lobbyTries.push(Date.now());
+      return open(o);
+    };
+    world.reload(annDeps);
+    const squatter = world.network.endpoint(hostId);
+    await until(() => bob.getState().isAggregator && lobbyTries.length > 0);
+    world.network.disconnect(squatter.selfId);
+
+    // ann's tab resumes now: the host id is free, so it reopens its session in term 2, under its id.
+    const again = new SessionControllerCore(world.deps(annTab, annSnapshots));
+    await settle(again.resume());
+    expect(again.getState().log.some((l) => l.text.startsWith(`session ${code} resumed after round`))).toBe(true);
+    // bob, in term 3, calls it back; it has no majority and bob is its successor: it steps down and follows him.
+    await until(() => !again.getState().isAggregator && again.getState().aggregatorId === bob.getState().selfId);
+    expect(again.getState().log.some((l) => l.text.includes('aggregates in a later term (3); this tab follows it'))).toBe(true);
+    expect(again.getState().selfId).toBe(annId);
+    // bob knows it by its id, so its slot (and its data, shard 1 as loaded when it resumed) stays its own.
+    await until(() => bob.getState().peers.some((p) => p.id === annId && p.name === 'Ann' && p.numSamples > 0));
+    // It no longer aggregates, so a reload rejoins as a client, and its snapshot is gone.
+    expect(again.resumable()).toEqual({ code, role: 'client', name: 'Ann' });
+    await until(() => !annSnapshots.map.has(code));
+    // Its lobby went with it; bob's takes the host id on its next try.
+    await until(() => lobbyLogged(bob), 15_000);
+
+    await until(() => bob.getState().status === 'finished', 60_000);
+    expect([again, bob, cy].filter((t) => t.getState().isAggregator)).toEqual([bob]);
+    expect([again, cy].map((t) => t.getState().aggregatorId)).toEqual([bob.getState().selfId, bob.getState().selfId]);
+    expect(bob.getState().rounds.map((r) => r.round)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    [again, bob, cy].forEach((t) => t.leave());
+  });
+
+  it('alone in the session when it reloads, it resumes it (model, round, term): newcomers join with the original code and the run goes on', async () => {
+    const { world, code, secret, hostId, ann, annTab, annSnapshots, annDeps, others } = await handedOver(['Bob']);
+    const before = ann.getState();
+    others[0].tab.leave();
+    await vi.advanceTimersByTimeAsync(1_000);
+    world.reload(annDeps);
+    // Nobody is left to carry the session on, however long the tab takes to come back.
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(world.network.has(hostId)).toBe(false);
+
+    const again = new SessionControllerCore(world.deps(annTab, annSnapshots));
+    expect(again.resumable()).toEqual({ code, role: 'host', name: 'Ann' });
+    await settle(again.resume());
+    expect(again.getState()).toMatchObject({ selfId: before.selfId, isAggregator: true, currentRound: before.currentRound, status: 'lobby' });
+    expect(again.getState().rounds.map((r) => r.round)).toEqual(before.rounds.map((r) => r.round));
+    await until(() => lobbyLogged(again) && world.network.has(hostId));
+
+    // A newcomer with the original code and secret reaches it through the host id.
+    const dan = new SessionControllerCore(world.deps(makeTab(), makeSnapshotStore()));
+    await settle(dan.join(code, secret, 'Dan'));
+    expect(dan.getState().aggregatorId).toBe(before.selfId);
+    await until(() => again.getState().peers.filter((p) => p.numSamples > 0).length === 2);
+    const run = again.start();
+    await until(() => again.getState().status === 'finished', 60_000);
+    await settle(run);
+    expect(again.getState().rounds.map((r) => r.round)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(again.getState().rounds.at(-1)?.participantCount).toBe(2);
+    again.leave();
+    dan.leave();
+    expect(annSnapshots.map.has(code)).toBe(false);
+  });
+
+  it("does not resume another tab's snapshot (tabs of one browser share IndexedDB): it joins as a client", async () => {
+    const { world, code, annTab, annSnapshots, annDeps, others } = await handedOver(['Bob']);
+    world.reload(annDeps);
+    const theirs = { ...annSnapshots.map.get(code)!, clientKey: 'another-tab' };
+    annSnapshots.map.set(code, theirs);
+    const again = new SessionControllerCore(world.deps(annTab, annSnapshots));
+    await settle(again.resume().catch(() => undefined));
+    expect(again.getState().isAggregator).toBe(false);
+    expect(again.getState().log.some((l) => l.text.startsWith(`session ${code} resumed`))).toBe(false);
+    expect(annSnapshots.map.get(code)).toBe(theirs);
+    again.leave();
+    others.forEach(({ tab }) => tab.leave());
   });
 });

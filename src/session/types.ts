@@ -219,9 +219,15 @@ export interface SessionController {
   confusion?(): Promise<ConfusionResult & { round: number }>;
   /** The newest global model this tab holds, as TensorFlow.js files (model.json + weights.bin). */
   exportModel?(): Promise<{ round: number; modelJson: string; weightsBin: ArrayBuffer }>;
-  /** The session this tab was in before a reload, if it can be resumed (issue 10). */
+  /**
+   * The session this tab was in before a reload, if it can be resumed (issue 10). role 'host': the tab aggregated it
+   * (its host, or a client that took over: the session's host now), so it offers to resume it; 'client': it rejoins.
+   */
   resumable?(): { code: string; role: 'host' | 'client'; name: string } | null;
-  /** Resumes it: the host at its last round under the same id, a client with the same slot. */
+  /**
+   * Resumes it: the aggregating tab (host or successor) at its last round, in its term, under the same id, or as a
+   * client when the session went on without it; a client with the same slot.
+   */
   resume?(): Promise<void>;
   /** Stops a client tab's automatic rejoin after a reload (state.rejoining); resume() still offers it. */
   cancelRejoin?(): void;

@@ -46,19 +46,29 @@ export type TestDeps = ControllerDeps & {
   closed: string[];
 };
 
+/** One browser's IndexedDB of host snapshots, in memory; `map` shows what it holds. */
+export function makeSnapshotStore(): HostSnapshotStore & { map: Map<string, HostSnapshot> } {
+  const map = new Map<string, HostSnapshot>();
+  return {
+    map,
+    load: async (code) => map.get(code) ?? null,
+    save: async (s) => void map.set(s.code, structuredClone(s)),
+    forget: async (code) => void map.delete(code),
+  };
+}
+
 export function makeControllerWorld() {
   const network = new InMemoryNetwork();
   let nextId = 0;
   const stored: { files: string[] } = { files: [] };
-  const snapshots = new Map<string, HostSnapshot>();
-  const hostSnapshots: HostSnapshotStore = {
-    load: async (code) => snapshots.get(code) ?? null,
-    save: async (s) => void snapshots.set(s.code, structuredClone(s)),
-    forget: async (code) => void snapshots.delete(code),
-  };
+  const origin = makeSnapshotStore();
+  const snapshots = origin.map;
 
-  /** A tab; with `tabSession`, one that keeps its session across reloads (and the origin's host snapshots). */
-  function deps(tabSession?: TabSessionStore): TestDeps {
+  /**
+   * A tab; with `tabSession`, one that keeps its session across reloads, and host snapshots in `hostSnapshots` (by
+   * default the world's one origin, shared by every tab; a store of its own stands for a tab on another device).
+   */
+  function deps(tabSession?: TabSessionStore, hostSnapshots: HostSnapshotStore = origin): TestDeps {
     const workers: FakeWorker[] = [];
     const transports: ControllerTransport[] = [];
     const closed: string[] = [];
@@ -97,8 +107,15 @@ export function makeControllerWorld() {
     };
   }
 
-  /** The tab goes away without leaving (a reload): its peers see its links close. */
-  const reload = (d: { transports: ControllerTransport[] }) => d.transports.forEach((t) => t.close());
+  /**
+   * The tab goes away without leaving (a reload): its peers see its links close, and the page that was there writes
+   * nothing more to the tab's storage or the snapshots (its timers may still run here; in a browser they are gone).
+   */
+  const reload = (d: TestDeps) => {
+    d.transports.forEach((t) => t.close());
+    if (d.tabSession) d.tabSession = { load: () => null, save: () => undefined, clear: () => undefined };
+    if (d.hostSnapshots) d.hostSnapshots = { load: async () => null, save: async () => undefined, forget: async () => undefined };
+  };
   return { network, deps, reload, snapshots };
 }
 

@@ -4,7 +4,8 @@ import { useSession } from '../store';
 /**
  * After a reload: a client tab rejoining its session by itself says so (with a Cancel); otherwise, and when that
  * failed or was cancelled, the offer to resume the session this tab was in (its code, secret and key are kept in
- * this tab's storage).
+ * this tab's storage). A tab that aggregated the session, its host or a client that took over from the host (the
+ * session's host now), is offered to resume it as its host.
  */
 export function ResumeOffer() {
   const status = useSession((s) => s.status);
