@@ -1,6 +1,7 @@
 /** Settings of the WebRTC transport: where the signalling server is, ICE servers, timings. Browser-safe. */
 import { ADMISSION_LIMITS, WIRE_LIMITS } from '../fl/codec/limits';
 import { SIGNALLING_ENDPOINT } from './endpoints';
+import { DEFAULT_PACING, type PacedSenderOptions } from './paced-sender';
 import { parseIceServers } from './ice-config';
 
 /** Where the PeerJS signalling server listens. */
@@ -71,6 +72,8 @@ export interface PeerTransportConfig {
   admission: AdmissionConfig;
   /** Largest frame a WireCodec may produce: larger DataChannel messages make peerjs drop the channel silently. */
   maxFrameBytes: number;
+  /** How sends are spread over tasks, and how much may wait per peer (see paced-sender.ts). */
+  pacing: PacedSenderOptions;
 }
 
 /** What callers may set; everything else gets its default. */
@@ -81,6 +84,7 @@ export interface PeerTransportOptions {
   timings?: Partial<PeerTimings>;
   admission?: Partial<AdmissionConfig>;
   maxFrameBytes?: number;
+  pacing?: Partial<PacedSenderOptions>;
 }
 
 /** SCTP message size limit Chromium announces for DataChannels (see stack-notes). */
@@ -161,6 +165,9 @@ export function resolvePeerTransportConfig(options: PeerTransportOptions = {}): 
     throw new Error(`PeerTransport config: maxFrameBytes must be an integer in 64-${DATA_CHANNEL_MAX_MESSAGE_BYTES}, got ${maxFrameBytes}`);
   }
   const admission = resolveAdmission(options.admission, maxFrameBytes);
+  const pacing = { ...DEFAULT_PACING, ...options.pacing };
+  requirePositive('pacing.bytesPerTask', pacing.bytesPerTask);
+  requirePositive('pacing.maxQueuedBytesPerPeer', pacing.maxQueuedBytesPerPeer);
   const iceServers = typeof options.iceServers === 'string' ? parseIceServers(options.iceServers) : (options.iceServers ?? []);
   return {
     signalling: {
@@ -174,5 +181,6 @@ export function resolvePeerTransportConfig(options: PeerTransportOptions = {}): 
     timings,
     admission,
     maxFrameBytes,
+    pacing,
   };
 }

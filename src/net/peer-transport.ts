@@ -21,6 +21,7 @@ import type { Decoded, Transport, WireCodec, WireDecoder } from '../fl/transport
 import { RateLimiter, RejectionCounter, type RejectionCounts, type RejectionReason } from './admission-guard';
 import { LinkInbox, MAX_PENDING_DECODES_PER_LINK } from './link-inbox';
 import type { PeerTransportConfig } from './peer-transport-config';
+import { PacedSender } from './paced-sender';
 
 export type { RejectionCounts, RejectionReason } from './admission-guard';
 
@@ -159,6 +160,7 @@ export class PeerTransport implements Transport {
   private readonly newConnections: RateLimiter;
   private readonly rejected: RejectionCounter;
   private messageLimit: number;
+  private readonly outbox: PacedSender;
 
   constructor(
     private readonly peer: PeerLike,
@@ -171,6 +173,7 @@ export class PeerTransport implements Transport {
     this.newConnections = new RateLimiter(config.admission.maxNewConnectionsPerSecond);
     this.rejected = new RejectionCounter(config.admission.rejectionReportIntervalMs);
     this.messageLimit = config.admission.messageLimitBytes;
+    this.outbox = new PacedSender((to, frames) => this.deliverFrames(to, frames), config.pacing);
     peer.on('connection', (conn) => this.acceptIncoming(conn));
     peer.on('error', (error) => this.onPeerError(error));
     peer.on('disconnected', () => {
@@ -329,6 +332,7 @@ export class PeerTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeatTimer);
+    this.outbox.close();
     for (const links of [...this.links.values()]) {
       for (const link of [...links]) this.dropLink(link, null);
     }
@@ -364,7 +368,12 @@ export class PeerTransport implements Transport {
     return false;
   }
 
+  /** In order per peer, spread over tasks (a broadcast of a model would otherwise be one long task). */
   private sendFrames(to: string, frames: readonly Uint8Array[]): void {
+    if (!this.outbox.send(to, frames)) this.trafficOf(to).messagesDropped++;
+  }
+
+  private deliverFrames(to: string, frames: readonly Uint8Array[]): void {
     const traffic = this.trafficOf(to);
     const link = this.openLink(to);
     if (!link) {
