@@ -3,6 +3,7 @@
  * This is the form that crosses every boundary (worker, codec, transport, aggregator).
  */
 import { firstNonFiniteSimd } from './linalg/float-scan-simd';
+import { addScaledSimd } from './linalg/vector-simd';
 
 export interface NamedTensor {
   name: string;
@@ -84,8 +85,11 @@ export function subtractWeights(a: WeightSet, b: WeightSet): WeightSet {
 export function addScaledWeights(a: WeightSet, b: WeightSet, scale = 1): WeightSet {
   assertSameLayout(a, b);
   return a.map((t, i) => {
-    const out = new Float32Array(t.values.length);
     const bv = b[i].values;
+    // The SIMD kernel for large tensors (same bits): no cold JS loop on the aggregating tab's main thread.
+    const simd = t.values.length >= 256 ? addScaledSimd(t.values, bv, scale) : null;
+    if (simd) return { name: t.name, shape: [...t.shape], values: simd };
+    const out = new Float32Array(t.values.length);
     for (let k = 0; k < out.length; k++) out[k] = t.values[k] + scale * bv[k];
     return { name: t.name, shape: [...t.shape], values: out };
   });

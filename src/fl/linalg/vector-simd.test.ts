@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng';
-import { addF32Simd, decayIntoSimd } from './vector-simd';
+import { addF32Simd, addScaledSimd, decayIntoSimd } from './vector-simd';
 
 const bits = (x: Float32Array) => Array.from(new Uint32Array(x.slice().buffer));
 
@@ -19,6 +19,11 @@ describe('element-wise float32 kernels (FedLD new model and history)', () => {
         for (let i = 0; i < n; i++) ref[i] = 0.99 * ref[i] + (1 - 0.99) * b[i];
         expect(decayIntoSimd(h, b, 0.99)).toBe(true);
         expect(bits(h), `n=${n} scale=${scale}`).toEqual(bits(ref));
+        for (const s of [1, -1, 0.37, 1e-3]) {
+          const scaled = new Float32Array(n);
+          for (let i = 0; i < n; i++) scaled[i] = a[i] + s * b[i];
+          expect(bits(addScaledSimd(a, b, s)!), `a + ${s} b, n=${n} scale=${scale}`).toEqual(bits(scaled));
+        }
       }
     }
   });

@@ -161,3 +161,19 @@ export function sumOfSquaresPartialsSimd(values: Float32Array): Float64Array | n
   k.sumsq(0, bytes, bytes);
   return new Float64Array(k.memory.buffer, bytes, 4);
 }
+
+/**
+ * a + scale * b as a new float32 array, computed in float64 per element and rounded once (the `decay` kernel with
+ * d = 1: 1 * a is exact), so the same bits as the JS loop `a[i] + scale * b[i]` into a Float32Array. Null without
+ * the kernel.
+ */
+export function addScaledSimd(a: Float32Array, b: Float32Array, scale: number): Float32Array | null {
+  const k = loadKernel();
+  if (!k) return null;
+  const bytes = paddedBytes(a.length);
+  ensureMemory(k.memory, 2 * bytes);
+  put(k, a, 0);
+  put(k, b, bytes);
+  k.decay(0, bytes, bytes, 1, scale);
+  return new Float32Array(k.memory.buffer, 0, a.length).slice();
+}
