@@ -1,5 +1,6 @@
 /** The aggregating tab's session state after each round, in IndexedDB, so that tab can resume it after a reload (src/session/resume-store.ts). */
 import { openDB, type IDBPDatabase } from 'idb';
+import { yieldToEventLoop } from '../fl/next-task';
 import type { HostSnapshot, HostSnapshotStore } from '../session/resume-store';
 
 const DB_NAME = 'fedtab-sessions';
@@ -64,7 +65,7 @@ export const idbHostSnapshots: HostSnapshotStore = {
   },
   save: async (snapshot) => {
     // In a task of its own: the snapshot is saved when a round ends, where the tab has the next round to start.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await yieldToEventLoop();
     await withDb((db) => db.put(STORE, snapshot, snapshot.code));
   },
   forget: async (code) => {

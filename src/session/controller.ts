@@ -11,6 +11,7 @@ import type { PeerTransport } from '../net/peer-transport';
 import { WorkerTrainer } from '../worker/worker-trainer';
 import { startAggregationWorker } from '../worker/worker-aggregator';
 import { idbHostSnapshots } from '../data/session-store';
+import { withSnapshotWorker } from '../worker/worker-snapshots';
 import { storageTabSessions } from './resume-store';
 import { SessionControllerCore, type ControllerDeps, type ControllerTransport, type SessionControllerOptions } from './session-controller';
 
@@ -47,7 +48,7 @@ export function browserControllerDeps(): ControllerDeps {
     },
     pageUrl: () => location.origin + location.pathname,
     tabSession: storageTabSessions(sessionStorage),
-    hostSnapshots: idbHostSnapshots,
+    hostSnapshots: withSnapshotWorker(idbHostSnapshots),
     createAggregator: startAggregationWorker,
   };
 }

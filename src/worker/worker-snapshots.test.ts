@@ -1,0 +1,73 @@
+import * as Comlink from 'comlink';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HostSnapshot, HostSnapshotStore } from '../session/resume-store';
+import type { SnapshotWorkerApi } from './snapshot-api';
+import { copyTypedArrays, snapshotsSavedInWorker } from './worker-snapshots';
+
+function memoryStore(): HostSnapshotStore & { saved: HostSnapshot[] } {
+  const saved: HostSnapshot[] = [];
+  return { saved, load: async (code) => saved.filter((s) => s.code === code).at(-1) ?? null, save: async (s) => void saved.push(s), forget: async () => undefined };
+}
+
+function snapshot(): HostSnapshot {
+  return {
+    code: 'ABCD',
+    config: {} as HostSnapshot['config'],
+    hostTrains: true,
+    checkpoint: { round: 3, weights: [{ name: 'w', shape: [3], values: Float32Array.of(1, 2, 3) }], serverState: { strategy: 'fedld', steps: 3, tensors: { history: [{ name: 'w', shape: [3], values: Float32Array.of(4, 5, 6) }] }, values: {} } },
+    records: [],
+    roster: [],
+    savedAt: 1,
+  } as HostSnapshot;
+}
+
+const ports: MessagePort[] = [];
+function inProcessWorker(into: HostSnapshotStore) {
+  const channel = new MessageChannel();
+  const api: SnapshotWorkerApi = { save: (s) => into.save(s), ping: () => true };
+  Comlink.expose(api, channel.port1);
+  ports.push(channel.port1, channel.port2);
+  return channel.port2;
+}
+
+describe('snapshots saved in a worker', () => {
+  afterEach(() => {
+    for (const port of ports.splice(0)) port.close();
+  });
+
+  it('the worker gets a copy: the page\'s arrays stay usable (not transferred away), the values arrive intact', async () => {
+    const workerSide = memoryStore();
+    const pageSide = memoryStore();
+    let started = 0;
+    const store = snapshotsSavedInWorker(pageSide, () => (started++, inProcessWorker(workerSide)));
+    expect(started).toBe(0); // nothing started before the first save
+    const s = snapshot();
+    await store.save(s);
+    await store.save(s);
+    expect(started).toBe(1);
+    expect(pageSide.saved).toHaveLength(0);
+    expect(workerSide.saved).toHaveLength(2);
+    expect(Array.from(workerSide.saved[0].checkpoint.weights[0].values)).toEqual([1, 2, 3]);
+    expect(Array.from(workerSide.saved[0].checkpoint.serverState!.tensors.history[0].values)).toEqual([4, 5, 6]);
+    expect(s.checkpoint.weights[0].values.length).toBe(3); // still the page's, not detached
+    expect(Array.from(s.checkpoint.serverState!.tensors.history[0].values)).toEqual([4, 5, 6]);
+  });
+
+  it('saves on this thread where the worker cannot be made or does not start', async () => {
+    const pageSide = memoryStore();
+    await snapshotsSavedInWorker(pageSide, () => null).save(snapshot());
+    expect(pageSide.saved).toHaveLength(1);
+    const silent = new MessageChannel(); // nothing answers the ping
+    ports.push(silent.port1, silent.port2);
+    const slow = memoryStore();
+    await snapshotsSavedInWorker(slow, () => silent.port2, 20).save(snapshot());
+    expect(slow.saved).toHaveLength(1);
+  });
+
+  it('copyTypedArrays copies every typed array and keeps everything else', () => {
+    const s = snapshot();
+    const c = copyTypedArrays(s);
+    expect(c).toEqual(s);
+    expect(c.checkpoint.weights[0].values).not.toBe(s.checkpoint.weights[0].values);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * Main-thread side of the snapshot worker: a HostSnapshotStore whose saves run in a module Web Worker. The page only
+ * copies the snapshot's arrays (a memory copy; the engine keeps using its own) and transfers the copies; the worker
+ * does IndexedDB's serialisation and write. Loads and deletes stay on this thread (rare: a reload, a leave). Where the
+ * worker cannot start or dies, saves run on this thread, as before.
+ */
+import * as Comlink from 'comlink';
+import type { HostSnapshot, HostSnapshotStore } from '../session/resume-store';
+import type { SnapshotWorkerApi } from './snapshot-api';
+import { typedArrayBuffers } from './transferables';
+import { WorkerLink, type WorkerEndpoint } from './worker-link';
+
+export const SNAPSHOT_WORKER_START_TIMEOUT_MS = 10_000;
+
+/** `x` with every typed array copied (and plain objects and arrays rebuilt around them). */
+export function copyTypedArrays<T>(x: T): T {
+  if (ArrayBuffer.isView(x)) return (x as unknown as { slice(): unknown }).slice() as T;
+  if (Array.isArray(x)) return x.map(copyTypedArrays) as T;
+  if (typeof x === 'object' && x !== null) return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, copyTypedArrays(v)])) as T;
+  return x;
+}
+
+/**
+ * `store` with its saves in the worker that `createWorker` makes, on the first save (only an aggregating tab saves:
+ * the others never start it). `createWorker` returning null, or throwing, means saving on this thread.
+ */
+export function snapshotsSavedInWorker(store: HostSnapshotStore, createWorker: () => WorkerEndpoint | null, startTimeoutMs = SNAPSHOT_WORKER_START_TIMEOUT_MS): HostSnapshotStore {
+  let link: WorkerLink<SnapshotWorkerApi> | null | undefined;
+  const linkToWorker = () => {
+    if (link !== undefined) return link;
+    let worker: WorkerEndpoint | null = null;
+    try {
+      worker = createWorker();
+    } catch (error) {
+      console.warn('Saving session snapshots on the main thread: the snapshot worker could not be created', error);
+    }
+    link = worker ? new WorkerLink<SnapshotWorkerApi>(worker, { name: 'the snapshot worker', fallback: 'Saving session snapshots on the main thread', startTimeoutMs }) : null;
+    return link;
+  };
+  return {
+    load: (code) => store.load(code),
+    forget: (code) => store.forget(code),
+    save: async (snapshot: HostSnapshot) => {
+      const link = linkToWorker();
+      if (!link || !(await link.usable())) return store.save(snapshot);
+      const copy = copyTypedArrays(snapshot);
+      try {
+        await link.call(link.remote.save(Comlink.transfer(copy, typedArrayBuffers(copy))));
+      } catch (error) {
+        if (link.dead) return store.save(snapshot);
+        throw error;
+      }
+    },
+  };
+}
+
+/** The snapshot store with saves in a worker (started on the first save), where workers can be made. */
+export function withSnapshotWorker(store: HostSnapshotStore): HostSnapshotStore {
+  if (typeof Worker === 'undefined') return store;
+  return snapshotsSavedInWorker(store, () => new Worker(new URL('./snapshot.worker.ts', import.meta.url), { type: 'module', name: 'fedtab-snapshots' }));
+}
