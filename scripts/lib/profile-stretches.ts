@@ -43,11 +43,35 @@ export function defaultLabel(frame: CpuProfileNode['callFrame']): string {
   return `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
 }
 
-/**
- * Splits the profile into stretches of non-idle samples separated by at least `gapMs` of idle, keeps those longer
- * than `minMs`, and sums self time by kind over the whole profile.
- */
-export function busyStretches(profile: CpuProfile, minMs: number, label: FrameLabeller = defaultLabel, gapMs = 1): { stretches: Stretch[]; selfByOrigin: Map<string, number>; totalMs: number } {
+type Kind = keyof typeof KIND_LABEL;
+
+interface Sample {
+  /** Milliseconds since the profile started. */
+  startMs: number;
+  /** The interval it stands for (up to the next sample). */
+  ms: number;
+  node: CpuProfileNode;
+  kind: Kind;
+}
+
+/** The profile's samples in order, each with the interval it stands for and its kind. */
+function samplesOf(profile: CpuProfile): Sample[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const out: Sample[] = [];
+  let t = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += (profile.timeDeltas[i] ?? 0) / 1000;
+    const node = byId.get(profile.samples[i]);
+    if (!node) continue;
+    const name = node.callFrame.functionName;
+    const kind: Kind = name === '(idle)' ? 'idle' : name === '(garbage collector)' ? 'gc' : name === '(program)' || name === '(root)' ? 'program' : 'js';
+    out.push({ startMs: t, ms: (profile.timeDeltas[i + 1] ?? 0) / 1000, node, kind });
+  }
+  return out;
+}
+
+/** Labels frames once, and finds the innermost project (src/) frame on a sample's stack. */
+function frameNamer(profile: CpuProfile, label: FrameLabeller) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -64,6 +88,63 @@ export function busyStretches(profile: CpuProfile, minMs: number, label: FrameLa
     }
     return '(no src/ frame)';
   };
+  const onStack = (id: number, functionName: string): boolean => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) if (byId.get(cur)!.callFrame.functionName === functionName) return true;
+    return false;
+  };
+  return { labelOf, ownFrameOf, onStack };
+}
+
+/**
+ * Where a page's performance.now() is on the profile's clock: the start (ms since the profile started) of the first
+ * sample under a function named `marker` that the page ran at page time `markerPageMs`. Null if no sample hit it.
+ */
+export function profileOffsetMs(profile: CpuProfile, marker: string, markerPageMs: number): number | null {
+  const names = frameNamer(profile, defaultLabel);
+  const first = samplesOf(profile).find((s) => names.onStack(s.node.id, marker));
+  return first ? first.startMs - markerPageMs : null;
+}
+
+export interface WindowBreakdown {
+  jsMs: number;
+  gcMs: number;
+  programMs: number;
+  idleMs: number;
+  top: [string, number][];
+  topOwn: [string, number][];
+}
+
+/** Self time by kind and the top functions in [fromMs, toMs) of the profile's clock (a long task's window). */
+export function windowBreakdown(profile: CpuProfile, fromMs: number, toMs: number, label: FrameLabeller = defaultLabel): WindowBreakdown {
+  const names = frameNamer(profile, label);
+  const self = new Map<string, number>();
+  const own = new Map<string, number>();
+  const b = { jsMs: 0, gcMs: 0, programMs: 0, idleMs: 0 };
+  for (const s of samplesOf(profile)) {
+    if (s.startMs < fromMs || s.startMs >= toMs) continue;
+    if (s.kind === 'idle') b.idleMs += s.ms;
+    else if (s.kind === 'gc') b.gcMs += s.ms;
+    else if (s.kind === 'program') b.programMs += s.ms;
+    else {
+      b.jsMs += s.ms;
+      const o = names.ownFrameOf(s.node.id);
+      own.set(o, (own.get(o) ?? 0) + s.ms);
+    }
+    if (s.kind !== 'idle') {
+      const key = names.labelOf(s.node);
+      self.set(key, (self.get(key) ?? 0) + s.ms);
+    }
+  }
+  const top = (m: Map<string, number>) => [...m.entries()].sort((x, y) => y[1] - x[1]).slice(0, 4);
+  return { ...b, top: top(self), topOwn: top(own) };
+}
+
+/**
+ * Splits the profile into stretches of non-idle samples separated by at least `gapMs` of idle, keeps those longer
+ * than `minMs`, and sums self time by kind over the whole profile.
+ */
+export function busyStretches(profile: CpuProfile, minMs: number, label: FrameLabeller = defaultLabel, gapMs = 1): { stretches: Stretch[]; selfByOrigin: Map<string, number>; totalMs: number } {
+  const { labelOf, ownFrameOf } = frameNamer(profile, label);
   const selfByOrigin = new Map<string, number>();
   const stretches: Stretch[] = [];
   let t = 0;
@@ -77,20 +158,12 @@ export function busyStretches(profile: CpuProfile, minMs: number, label: FrameLa
     }
     current = null;
   };
-  for (let i = 0; i < profile.samples.length; i++) {
-    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
-    const sampleStart = t;
-    t += dt;
-    // A sample stands for the interval up to the next one.
-    const next = (profile.timeDeltas[i + 1] ?? 0) / 1000;
-    const node = byId.get(profile.samples[i]);
-    if (!node) continue;
-    const name = node.callFrame.functionName;
-    const kind: keyof typeof KIND_LABEL = name === '(idle)' ? 'idle' : name === '(garbage collector)' ? 'gc' : name === '(program)' || name === '(root)' ? 'program' : 'js';
+  for (const { startMs: sampleStart, ms: next, node, kind } of samplesOf(profile)) {
+    t = sampleStart + next;
     selfByOrigin.set(KIND_LABEL[kind], (selfByOrigin.get(KIND_LABEL[kind]) ?? 0) + next);
     if (kind === 'idle') {
       idleSince ??= sampleStart;
-      if (current && t - idleSince >= gapMs) close();
+      if (current && sampleStart - idleSince >= gapMs) close();
       continue;
     }
     idleSince = null;
