@@ -175,10 +175,18 @@ export function UPlotChart(props: UPlotChartProps) {
     // Rebuild only on shape changes (shapeKey covers the props used); data and size have their own effects below.
   }, [shapeKey, ready]);
 
+  // New data is drawn in a task of its own too (the latest data only, if several arrive before it runs): redrawing
+  // every chart in the render's task made one long task of a round's results.
   useEffect(() => {
-    plot.current?.setData(props.columns as uPlot.AlignedData);
-    // Refresh the legend's "latest value" when nothing is hovered.
-    if (plot.current && plot.current.cursor.idx == null) plot.current.setLegend({ idx: null as unknown as number });
+    if (!plot.current) return;
+    const draw = later(() => {
+      const u = plot.current;
+      if (!u) return;
+      u.setData(latest.current.props.columns as uPlot.AlignedData);
+      // Refresh the legend's "latest value" when nothing is hovered.
+      if (u.cursor.idx == null) u.setLegend({ idx: null as unknown as number });
+    });
+    return () => draw.cancel();
   }, [props.columns]);
 
   useEffect(() => {
