@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { INITIAL_SESSION_STATE, type PeerView, type SessionSettings, type SessionState } from '../session/types';
 import { DEFAULT_HOST_FORM, hostFormToSettings } from './host-form';
-import { aggregatorLabel, canStart, canStop, roundProgressText, statusText } from './session-view';
+import { aggregatorLabel, canStart, canStop, roleText, roundProgressText, statusText } from './session-view';
 
 const parsed = hostFormToSettings(DEFAULT_HOST_FORM);
 if (!parsed.ok) throw new Error('the default host form must be valid');
@@ -47,5 +47,13 @@ describe('session header facts', () => {
     expect(canStop(state({ role: 'client', isAggregator: true, status: 'running' }))).toBe(true);
     expect(canStart(state({ role: 'client', isAggregator: true, status: 'finished', settings, currentRound: 4 }))).toBe(true);
     expect(canStop(state({ role: 'host', isAggregator: false, status: 'running' }))).toBe(false);
+  });
+});
+
+describe('roleText', () => {
+  it('says who this tab is, including a client that took over aggregating', () => {
+    expect(roleText({ role: 'host', isAggregator: true })).toBe('you are the host');
+    expect(roleText({ role: 'client', isAggregator: false })).toBe('you are a client');
+    expect(roleText({ role: 'client', isAggregator: true })).toBe('you aggregate: you took over from the host');
   });
 });

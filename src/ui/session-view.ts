@@ -54,3 +54,9 @@ export function canStop(s: HeaderFacts): boolean {
 export function inSession(status: SessionStatus): boolean {
   return status !== 'idle';
 }
+
+/** This tab's part: the host, a client, or a client that took over aggregating from the host. */
+export function roleText(state: Pick<SessionState, 'role' | 'isAggregator'>): string {
+  if (state.role === 'host') return state.isAggregator ? 'you are the host' : 'you are the host (another tab aggregates)';
+  return state.isAggregator ? 'you aggregate: you took over from the host' : 'you are a client';
+}

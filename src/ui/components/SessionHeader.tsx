@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { SessionState } from '../../session/types';
 import { describePartition, describeStrategy } from '../host-form';
-import { aggregatorLabel, canStart, canStop, roundProgressText, statusText } from '../session-view';
+import { aggregatorLabel, canStart, canStop, roleText, roundProgressText, statusText } from '../session-view';
 import { useSession } from '../store';
 import { describeTask } from '../../data/task-fit';
 
@@ -30,7 +30,7 @@ export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave
           </p>
           <p>
             Aggregator: <strong>{aggregatorLabel(state)}</strong>
-            {state.role && <span className="muted"> · you are {state.role === 'host' ? 'the host' : 'a client'}</span>}
+            {state.role && <span className="muted"> · {roleText(state)}</span>}
           </p>
           {settings && (
             <details className="settings-summary">
@@ -56,14 +56,14 @@ export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave
             </div>
           )}
         </div>
-        <LeaveButton running={state.status === 'running'} isHost={state.role === 'host'} onLeave={onLeave} />
+        <LeaveButton running={state.status === 'running'} aggregating={state.isAggregator} onLeave={onLeave} />
       </div>
     </section>
   );
 }
 
 /** Leave, away from Stop; while rounds run it asks first (leaving ends this tab's part, and the host's hands over). */
-function LeaveButton({ running, isHost, onLeave }: { running: boolean; isHost: boolean; onLeave: () => void }) {
+function LeaveButton({ running, aggregating, onLeave }: { running: boolean; aggregating: boolean; onLeave: () => void }) {
   const [confirming, setConfirming] = useState(false);
   if (!confirming) {
     return (
@@ -78,7 +78,7 @@ function LeaveButton({ running, isHost, onLeave }: { running: boolean; isHost: b
     <div className="leave-block confirm" role="alertdialog" aria-labelledby="leave-question">
       <p id="leave-question">
         Leave the running session?{' '}
-        {isHost ? 'Another tab takes over aggregating; this tab cannot come back.' : 'Your device stops training; you can join again with the code.'}
+        {aggregating ? 'Another tab takes over aggregating; you can join again as a client with the code.' : 'Your device stops training; you can join again with the code.'}
       </p>
       <div className="button-row">
         <button type="button" className="danger" onClick={onLeave}>
