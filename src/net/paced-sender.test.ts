@@ -77,4 +77,18 @@ describe('PacedSender', () => {
     expect(w.pendingTasks()).toBe(0);
     expect(w.sender.forget('a')).toBe(0);
   });
+
+  it('flush sends what waits at once, in order (all of it, or one peer\'s): a goodbye behind a model still goes', () => {
+    const w = world(100);
+    w.sender.send('a', w.msg(1, 100));
+    w.sender.send('a', w.msg(2, 100));
+    w.sender.send('a', w.msg(3, 5));
+    w.sender.send('b', w.msg(4, 100));
+    w.sender.flush('a');
+    expect(w.sent.map((s) => s.tag)).toEqual([1, 2, 3]);
+    w.sender.flush();
+    expect(w.sent.map((s) => [s.task, s.tag])).toEqual([[0, 1], [0, 2], [0, 3], [0, 4]]);
+    w.drain();
+    expect(w.sent).toHaveLength(4);
+  });
 });

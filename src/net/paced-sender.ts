@@ -66,6 +66,19 @@ export class PacedSender {
     return this.queues.get(to)?.bytes ?? 0;
   }
 
+  /**
+   * Sends at once, in order, everything waiting (for `to` only, if given): before a connection or the transport
+   * closes, so that a goodbye queued behind a model still goes out.
+   */
+  flush(to?: string): void {
+    if (this.closed) return;
+    for (const [peer, q] of [...this.queues]) {
+      if (to !== undefined && peer !== to) continue;
+      this.queues.delete(peer);
+      for (const item of q.items) this.deliver(peer, item.frames);
+    }
+  }
+
   /** Drops what waits for `to` (its link is gone); returns how many messages were dropped. */
   forget(to: string): number {
     const q = this.queues.get(to);

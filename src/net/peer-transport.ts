@@ -324,6 +324,7 @@ export class PeerTransport implements Transport {
 
   /** Closes every connection to `peerId` and ends its admission (reported through onPeerLeft if it was connected). */
   disconnect(peerId: string): void {
+    this.outbox.flush(peerId); // what was sent to it before (an error, a goodbye) still goes
     for (const link of [...(this.links.get(peerId) ?? [])]) this.dropLink(link, null);
   }
 
@@ -332,6 +333,7 @@ export class PeerTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeatTimer);
+    this.outbox.flush(); // a goodbye queued behind a model still goes out
     this.outbox.close();
     for (const links of [...this.links.values()]) {
       for (const link of [...links]) this.dropLink(link, null);
