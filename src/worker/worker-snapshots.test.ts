@@ -64,6 +64,25 @@ describe('snapshots saved in a worker', () => {
     expect(slow.saved).toHaveLength(1);
   });
 
+  it('a delete is not overtaken by a save still on its way to the worker (leaving leaves no snapshot behind)', async () => {
+    const device = memoryStore();
+    const forget = async (code: string) => {
+      device.saved.splice(0, device.saved.length, ...device.saved.filter((x) => x.code !== code));
+    };
+    const slowWorker = () => {
+      const channel = new MessageChannel();
+      const api: SnapshotWorkerApi = { save: async (x) => { await new Promise((r) => setTimeout(r, 30)); await device.save(x); }, ping: () => true };
+      Comlink.expose(api, channel.port1);
+      ports.push(channel.port1, channel.port2);
+      return channel.port2;
+    };
+    const store = snapshotsSavedInWorker({ ...device, forget }, slowWorker);
+    await Promise.all([store.save(snapshot()), store.forget('ABCD')]);
+    expect(device.saved).toHaveLength(0);
+    await Promise.all([store.forget('ABCD'), store.save(snapshot())]);
+    expect(device.saved).toHaveLength(1);
+  });
+
   it('copyTypedArrays copies every typed array and keeps everything else', () => {
     const s = snapshot();
     const c = copyTypedArrays(s);

@@ -37,19 +37,31 @@ export function snapshotsSavedInWorker(store: HostSnapshotStore, createWorker: (
     link = worker ? new WorkerLink<SnapshotWorkerApi>(worker, { name: 'the snapshot worker', fallback: 'Saving session snapshots on the main thread', startTimeoutMs }) : null;
     return link;
   };
+  // Saves and deletes run one after another, in call order: a delete (leaving the session) must not be overtaken by
+  // a save still on its way to the worker, which would leave the snapshot behind.
+  let queue: Promise<unknown> = Promise.resolve();
+  const inOrder = <T>(op: () => Promise<T>): Promise<T> => {
+    const next = queue.then(op, op);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const saveCopy = async (snapshot: HostSnapshot, copy: HostSnapshot): Promise<void> => {
+    const link = linkToWorker();
+    if (!link || !(await link.usable())) return store.save(snapshot);
+    try {
+      await link.call(link.remote.save(Comlink.transfer(copy, typedArrayBuffers(copy))));
+    } catch (error) {
+      if (link.dead) return store.save(snapshot);
+      throw error;
+    }
+  };
   return {
     load: (code) => store.load(code),
-    forget: (code) => store.forget(code),
-    save: async (snapshot: HostSnapshot) => {
-      const link = linkToWorker();
-      if (!link || !(await link.usable())) return store.save(snapshot);
+    forget: (code) => inOrder(() => store.forget(code)),
+    save: (snapshot: HostSnapshot) => {
+      // Copied now: the worker gets the session as it is at this call.
       const copy = copyTypedArrays(snapshot);
-      try {
-        await link.call(link.remote.save(Comlink.transfer(copy, typedArrayBuffers(copy))));
-      } catch (error) {
-        if (link.dead) return store.save(snapshot);
-        throw error;
-      }
+      return inOrder(() => saveCopy(snapshot, copy));
     },
   };
 }
