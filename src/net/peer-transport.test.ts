@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Message, UpdateMessage } from '../fl/protocol';
 import type { WireCodec } from '../fl/transport';
 import { PeerTransport, type TransportError } from './peer-transport';
-import { resolvePeerTransportConfig, type PeerTimings } from './peer-transport-config';
+import { DEFAULT_ADMISSION, resolvePeerTransportConfig, type PeerTimings } from './peer-transport-config';
 import { createJsonWireCodec } from './testing/json-wire-codec';
 import { FakeConnection, FakePeerNetwork } from './testing/fake-peer-network';
 
@@ -251,10 +251,19 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     await flush();
     host.transport.admit('client');
     const hostEnd = (client.peer.outgoing[0] as FakeConnection).remote!;
+    expect(() => hostEnd.inject({ not: 'bytes' })).not.toThrow();
     expect(() => hostEnd.inject(new Uint8Array([0, 123, 125, 125]).buffer)).not.toThrow(); // "}}" is not JSON
     expect(() => hostEnd.inject({ not: 'bytes' })).not.toThrow();
-    expect(host.errors.map((e) => e.kind)).toEqual(['decode', 'decode']);
-    expect(host.errors[1].message).toBe('ignored a object DataChannel message from client');
+    // One report per peer per interval, not one per message: the next one says how many were left out.
+    expect(host.errors.map((e) => [e.kind, e.message])).toEqual([['decode', 'ignored a object DataChannel message from client']]);
+    const later = Date.now() + DEFAULT_ADMISSION.rejectionReportIntervalMs;
+    vi.useFakeTimers({ toFake: ['Date'], now: later });
+    try {
+      hostEnd.inject({ not: 'bytes' });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(host.errors.map((e) => e.message)).toEqual(['ignored a object DataChannel message from client', 'ignored a object DataChannel message from client (and 2 more like it since the previous report)']);
     expect(host.received).toEqual([]);
     client.transport.send('host', bye('fine')); // the link still works
     await flush();

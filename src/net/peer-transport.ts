@@ -22,6 +22,7 @@ import { RateLimiter, RejectionCounter, type RejectionCounts, type RejectionReas
 import { LinkInbox, MAX_PENDING_DECODES_PER_LINK } from './link-inbox';
 import type { PeerTransportConfig } from './peer-transport-config';
 import { PacedSender } from './paced-sender';
+import { ReportThrottle } from './report-throttle';
 
 export type { RejectionCounts, RejectionReason } from './admission-guard';
 
@@ -161,6 +162,8 @@ export class PeerTransport implements Transport {
   private readonly rejected: RejectionCounter;
   private messageLimit: number;
   private readonly outbox: PacedSender;
+  /** Malformed messages from admitted peers: one log line per peer per interval, with a count. */
+  private readonly decodeReports: ReportThrottle;
 
   constructor(
     private readonly peer: PeerLike,
@@ -174,6 +177,7 @@ export class PeerTransport implements Transport {
     this.rejected = new RejectionCounter(config.admission.rejectionReportIntervalMs);
     this.messageLimit = config.admission.messageLimitBytes;
     this.outbox = new PacedSender((to, frames) => this.deliverFrames(to, frames), config.pacing);
+    this.decodeReports = new ReportThrottle(config.admission.rejectionReportIntervalMs);
     peer.on('connection', (conn) => this.acceptIncoming(conn));
     peer.on('error', (error) => this.onPeerError(error));
     peer.on('disconnected', () => {
@@ -516,7 +520,7 @@ export class PeerTransport implements Transport {
     if (!frame) {
       const what = `a ${typeof data} DataChannel message from ${link.peerId}`;
       if (!admitted) this.reject(link, 'not-binary', `${what} before admission`);
-      else this.reportError({ kind: 'decode', peerId: link.peerId, message: `ignored ${what}` });
+      else this.reportDecodeError(link.peerId, `ignored ${what}`);
       return;
     }
     const traffic = this.trafficOf(link.peerId);
@@ -542,7 +546,7 @@ export class PeerTransport implements Transport {
   private deliver(link: Link, { messages, errors }: Decoded): void {
     if (link.state === 'closed') return;
     const traffic = this.trafficOf(link.peerId);
-    for (const message of errors) this.reportError({ kind: 'decode', peerId: link.peerId, message });
+    for (const message of errors) this.reportDecodeError(link.peerId, message);
     for (const message of messages) {
       traffic.messagesReceived++;
       this.messageListeners.emit((e) => this.reportHandlerError(e), link.peerId, message);
@@ -623,6 +627,7 @@ export class PeerTransport implements Transport {
       if (!wasAdmitted && !link.outgoing) this.noteRejection('lost-before-admission', link.peerId, reason);
       else this.reportError({ kind: 'connection', peerId: link.peerId, message: reason });
     }
+    if (!stillConnected) this.decodeReports.forget(link.peerId);
     if (wasOpen && !stillConnected) this.leftListeners.emit((e) => this.reportHandlerError(e), link.peerId);
   }
 
@@ -674,6 +679,11 @@ export class PeerTransport implements Transport {
 
   private reportHandlerError(error: unknown): void {
     this.reportError({ kind: 'handler', message: `a transport event handler threw: ${errorText(error)}` });
+  }
+
+  private reportDecodeError(peerId: string, text: string): void {
+    const message = this.decodeReports.pass(peerId, text);
+    if (message !== null) this.reportError({ kind: 'decode', peerId, message });
   }
 
   private reportError(error: TransportError): void {
