@@ -151,3 +151,24 @@ describe('screening a round of updates', () => {
     LAYOUT.forEach((_, ti) => expect(normOf([kept.delta[ti]])).toBeCloseTo(3 * r.referenceNorms![ti], 6));
   });
 });
+
+describe('screening what a strategy sends beside the delta (SCAFFOLD delta-c)', () => {
+  it('clips an outsized extra to clipFactor x the median norm of its tensor, records it, and leaves the others as they were', () => {
+    const rng = new Rng(21);
+    const updates = Array.from({ length: 5 }, (_, k) => ({ ...update(`c${k}`, randomDelta(rng, 0.1, 1)), extras: { deltaC: randomDelta(rng, 0.1, 1) } }));
+    const hostile = { ...updates[4], extras: { deltaC: updates[4].extras.deltaC.map((t) => ({ ...t, values: t.values.map((v) => v * 1e4) })) } };
+    const round = [...updates.slice(0, 4), hostile];
+    const result = screenUpdates(LAYOUT, round, none, clip);
+    expect(result.kept.map((u) => u.clientId)).toEqual(round.map((u) => u.clientId));
+    LAYOUT.forEach((_, ti) => {
+      const norms = round.map((u) => Math.sqrt(flat([u.extras.deltaC[ti]]).reduce((s, x) => s + x * x, 0)));
+      const med = [...norms].sort((a, b) => a - b)[2];
+      const after = result.kept.map((u) => Math.sqrt(flat([u.extras!.deltaC[ti]]).reduce((s, x) => s + x * x, 0)));
+      expect(after[4]).toBeCloseTo(2 * med, 4); // clipFactor 2
+      for (let k = 0; k < 4; k++) expect(result.kept[k].extras!.deltaC[ti]).toBe(round[k].extras.deltaC[ti]);
+    });
+    expect(result.clipped.filter((c) => c.part === 'deltaC').map((c) => c.clientId)).toEqual(['c4']);
+    // Off means off: nothing is clipped.
+    expect(screenUpdates(LAYOUT, round, none, robustSettings('off')).kept[4]).toBe(hostile);
+  });
+});

@@ -6,6 +6,7 @@ import type { ClientUpdate } from '../strategies/types';
 import type { TensorLayout, WeightSet } from '../weights';
 import { assertSameLayout } from '../weights';
 import { allFinite, cosineFromDot, median, medianConsensus, scaleDelta, sumOfSquares, tensorSquares } from './stats';
+import { clipExtras } from './extras';
 import type { CappedSamples, ClippedUpdate, DroppedUpdate, RobustSettings, ScreenResult } from './types';
 
 /** The sample count a client declared when it joined (its hello), or undefined if it is not known. */
@@ -31,6 +32,7 @@ export interface ScreenOptions {
  *    tensor (per tensor, because FedLD aggregates per tensor and an update can be outsized in one tensor only).
  *    The reference is the median of the round's norms from 3 updates on; with 2 it is the smaller norm (the median
  *    of two is their mean, which one attacker alone can inflate); with 1 there is nothing to compare, so no clipping;
+ *    What a strategy's clients send beside the delta (SCAFFOLD's delta-c) is clipped the same way (./extras.ts);
  * 4. unless 'off', from 3 updates on: an update whose cosine with the coordinate-wise median of the clipped updates
  *    is below minCosine is dropped (it points against what most clients agree on, as a sign-flipped update does).
  * Cost at classroom scale (K = 50, d = 50k): each update's values are read once for all its norms (per tensor, the
@@ -105,6 +107,9 @@ export function screenUpdates(layout: readonly TensorLayout[], updates: readonly
       return { ...u, delta };
     });
   }
+
+  // Strategy extras (SCAFFOLD's delta-c) feed the server's state: clipped the same way.
+  kept = clipExtras(kept, settings.clipFactor, clipped);
 
   // 4. Direction.
   if (kept.length >= 3) {

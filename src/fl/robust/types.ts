@@ -83,6 +83,8 @@ export interface ClippedUpdate {
   norm: number;
   /** L2 norm after clipping. */
   clippedTo: number;
+  /** What was clipped when it is not the delta: the name of a strategy extra (e.g. SCAFFOLD's deltaC). */
+  part?: string;
 }
 
 export interface CappedSamples {

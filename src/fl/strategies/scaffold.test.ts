@@ -81,3 +81,21 @@ describe('SCAFFOLD on a client', () => {
     trainer.dispose();
   });
 });
+
+describe('SCAFFOLD under the default robust screening', () => {
+  it('one client\'s outsized delta-c is clipped before it reaches the server control variate', async () => {
+    const { aggregateRound } = await import('../aggregate-round');
+    const { robustSettings } = await import('../robust');
+    const honest = (id: string, dc: number) => ({ clientId: id, delta: ws([0.1, 0.1]), numSamples: 10, extras: { deltaC: ws([dc, dc]) } });
+    const updates = [honest('a', 1), honest('b', 1.2), honest('c', 0.8), { ...honest('d', 0), extras: { deltaC: ws([1e6, 1e6]) } }];
+    const job = { strategy: { name: 'scaffold' }, round: 1, population: 4, global: ws([0, 0]), state: null, updates, declaredSamples: { a: 10, b: 10, c: 10, d: 10 }, valuesScanned: true };
+    const robust = aggregateRound({ ...job, robust: robustSettings('clip') });
+    const open = aggregateRound({ ...job, robust: robustSettings('off') });
+    if (!robust.ok || !open.ok) throw new Error('aggregation failed');
+    const c = (o: typeof robust) => Math.max(...(o.ok ? o.state!.tensors.c[0].values : []));
+    expect(c(open)).toBeGreaterThan(1e5); // without screening, one client moves everyone's correction
+    // With it, d's delta-c counts at most clipFactor (2) x the median norm: c <= (1 + 1.2 + 0.8 + 2 * 1.1) / 4.
+    expect(c(robust)).toBeLessThanOrEqual((1 + 1.2 + 0.8 + 2 * 1.1) / 4 + 1e-6);
+    expect(robust.clipped.map((x) => [x.clientId, x.part])).toEqual([['d', 'deltaC']]);
+  });
+});
