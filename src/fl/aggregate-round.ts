@@ -90,11 +90,21 @@ export function aggregateRound(job: AggregationJob): AggregationOutcome {
   const details: OutcomeDetails = { dropped: robust.dropped, clipped: robust.clipped, capped: robust.capped };
   if (!robust.ok) return { ok: false, reason: robust.reason, ...details };
   const sent = new Map(job.updates.map((u) => [u.clientId, u.delta]));
+  let combined: AggregateResult;
+  if (robust.combiner === 'strategy' && last.result) combined = last.result;
+  else {
+    // A coordinate-wise statistic in place of the strategy (or as its fallback): the strategy's own state stays as it
+    // was, and the session's server optimizer (server learning rate, FedAvgM, FedAdam) still takes its step.
+    try {
+      combined = runtime.stepOptimizer(job.global, robust.global, job.state);
+    } catch (e) {
+      return { ok: false, reason: `the server optimizer failed: ${e instanceof Error ? e.message : String(e)}`, ...details };
+    }
+  }
   return {
     ok: true,
-    global: robust.global,
-    // A coordinate-wise statistic in place of the strategy (or as its fallback) leaves the strategy's state as it was.
-    state: robust.combiner === 'strategy' && last.result ? last.result.state : job.state,
+    global: combined.weights,
+    state: combined.state,
     accepted: robust.accepted.map((u) => ({ clientId: u.clientId, numSamples: u.numSamples, ...(u.delta !== sent.get(u.clientId) ? { delta: u.delta } : {}) })),
     combiner: robust.combiner,
     ...details,

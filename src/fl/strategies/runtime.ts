@@ -30,6 +30,12 @@ export interface StrategyRuntime {
   planRound(ctx: RoundPlanContext): RoundPlan;
   /** Pure: the new global model and the new composite state; throws without side effects. */
   aggregate(global: WeightSet, updates: ClientUpdate[], state: ServerState | null, ctx: AggregateContext): AggregateResult;
+  /**
+   * The server optimizer's step on a model combined outside the strategy (a robust coordinate-wise statistic in its
+   * place): the strategy's own state stays as it was, the optimizer's moments advance. Plain SGD with learning rate 1
+   * returns `proposed` and `state` as they are.
+   */
+  stepOptimizer(global: WeightSet, proposed: WeightSet, state: ServerState | null): AggregateResult;
   /** The given state when this strategy wrote it, else null (a state of another strategy is ignored). */
   adopt(state: ServerState | null | undefined): ServerState | null;
 }
@@ -63,6 +69,16 @@ export function strategyRuntime(config: StrategyConfig): StrategyRuntime {
           tensors: { ...(proposed.state?.tensors ?? {}), ...step.tensors },
           values: { ...(proposed.state?.values ?? {}) },
         },
+      };
+    },
+    stepOptimizer(global, proposed, state) {
+      const { own, optimizer } = split(state);
+      const step = serverOptimizerStep(params, global, proposed, optimizer);
+      if (step.weights === proposed && Object.keys(step.tensors).length === 0) return { weights: proposed, state };
+      assertFinite(step.weights, `${strategy.label}: server optimizer step`);
+      return {
+        weights: step.weights,
+        state: { strategy: strategy.name, steps: (state?.steps ?? 0) + 1, tensors: { ...(own?.tensors ?? {}), ...step.tensors }, values: { ...(own?.values ?? {}) } },
       };
     },
     adopt: (state) => (state && state.strategy === strategy.name ? state : null),

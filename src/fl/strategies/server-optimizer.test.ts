@@ -43,3 +43,35 @@ describe('server optimizer', () => {
     expect(Object.keys(agg.state!.tensors).sort()).toEqual(['history', 'serverOpt.m']);
   });
 });
+
+describe('server optimizer under a robust coordinate-wise statistic', () => {
+  it('still takes its step when the median replaces the mean (FedAvg + FedAvgM), and keeps its momentum', async () => {
+    const { aggregateRound } = await import('../aggregate-round');
+    const { robustSettings } = await import('../robust');
+    const strategy = { name: 'fedavg', serverOpt: 'avgm', serverLr: 1, serverMomentum: 0.5 };
+    const round = (global: WeightSet, deltas: number[], state: Parameters<typeof aggregateRound>[0]['state']) =>
+      aggregateRound({
+        strategy,
+        round: 1,
+        population: 3,
+        global,
+        state,
+        updates: deltas.map((d, i) => ({ clientId: `c${i}`, delta: ws([d]), numSamples: 10 })),
+        declaredSamples: { c0: 10, c1: 10, c2: 10 },
+        robust: robustSettings('median'),
+        valuesScanned: true,
+      });
+    const one = round(ws([0]), [1, 2, 3], null);
+    if (!one.ok) throw new Error(one.reason);
+    expect(one.combiner).toBe('median');
+    expect(Array.from(one.global[0].values)).toEqual([2]); // m = median 2
+    expect(Array.from(one.state!.tensors['serverOpt.m'][0].values)).toEqual([2]);
+    const two = round(one.global, [3, 4, 5], one.state);
+    if (!two.ok) throw new Error(two.reason);
+    expect(Array.from(two.global[0].values)).toEqual([2 + 0.5 * 2 + 4]); // m = 0.5 m + median 4
+    // Plain SGD with learning rate 1: the statistic's model and the state as they were.
+    const plain = aggregateRound({ strategy: { name: 'fedavg' }, round: 1, population: 3, global: ws([0]), state: null, updates: [1, 2, 3].map((d, i) => ({ clientId: `c${i}`, delta: ws([d]), numSamples: 10 })), declaredSamples: {}, robust: robustSettings('median'), valuesScanned: true });
+    expect(plain.ok && Array.from(plain.global[0].values)).toEqual([2]);
+    expect(plain.ok && plain.state).toBeNull();
+  });
+});
