@@ -1,3 +1,4 @@
+import { materialize, type ScoredModel } from './scored-model';
 import { describe, expect, it } from 'vitest';
 import { RoundEngine, type EngineConfig, type EngineEvent } from './engine';
 import { testEngineConfig, testMetrics, tinyWeights } from './testing/engine-fixtures';
@@ -149,12 +150,12 @@ describe('round engine', () => {
   it('proxy mode: the decomposition comes from the clients\' own losses and the aggregator\'s validation set', async () => {
     const network = new InMemoryNetwork();
     const validationCalls: number[] = [];
-    const handedOverCalls: (boolean[] | undefined)[] = [];
+    const models: ScoredModel[][] = [];
     const engine = new RoundEngine(network.endpoint('agg'), { ...baseConfig, decomposition: 'proxy' }, { weights: layout([0, 0, 0, 0]) }, {
       // L(w_a; V) = 1.0, L(w_b; V) = 2.0, L(w_g'; V) = 0.9
-      evaluateOnValidation: async (ws, handedOver) => {
-        validationCalls.push(ws.length);
-        handedOverCalls.push(handedOver);
+      evaluateOnValidation: async (ms) => {
+        validationCalls.push(ms.length);
+        models.push(ms);
         return [1.0, 2.0, 0.9];
       },
     });
@@ -168,9 +169,12 @@ describe('round engine', () => {
     await engine.waitForClients(2, 1000);
     const d = (await engine.runRound())!.decomposition!;
     expect(validationCalls).toEqual([3]);
-    // The two local models are built for the call and handed over; the new global model stays the engine's.
-    expect(handedOverCalls).toEqual([[true, true, false]]);
-    expect(engine.globalWeights[0].values.byteLength).toBeGreaterThan(0);
+    // The two local models go as the round's starting model plus each delta (built where they are scored), then the new global model.
+    const [a, b, global] = models[0];
+    expect(materialize(a)[0].values[0]).toBe(1);
+    expect(materialize(b)[0].values[0]).toBe(1);
+    expect(!Array.isArray(a) && !Array.isArray(b) && a.base === b.base).toBe(true); // one base, copied once to a worker
+    expect(global).toBe(engine.globalWeights);
     const local = 0.25 * 0.5 + 0.75 * 0.25;
     const onV = 0.25 * 1.0 + 0.75 * 2.0;
     expect(d.local).toBeCloseTo(local, 12);

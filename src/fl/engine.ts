@@ -14,6 +14,7 @@ import { aggregateRound, outcomeProblem, stateProblem, type AggregationJob, type
 import type { Transport } from './transport';
 import type { TensorLayout, WeightSet } from './weights';
 import { addScaledWeights, assertFinite, assertSameLayout, layoutOf } from './weights';
+import type { ScoredModel } from './scored-model';
 import { wasValidated } from './codec/validate';
 
 export interface EngineConfig {
@@ -114,8 +115,8 @@ export type EngineEvent =
 export interface EngineHooks {
   /** Test-set evaluation of the new global model (held by the aggregator), if any. */
   evaluateGlobal?: (weights: WeightSet) => Promise<GlobalEvaluation>;
-  /** Proxy mode: plain-CE losses of the given weight sets on the aggregator's validation set V. */
-  evaluateOnValidation?: (weightSets: WeightSet[], handedOver?: boolean[]) => Promise<number[]>;
+  /** Proxy mode: plain-CE losses of the given models on the aggregator's validation set V (local models as base + delta). */
+  evaluateOnValidation?: (models: ScoredModel[]) => Promise<number[]>;
   /** Admission check for a hello (e.g. the join secret); return a reason to refuse. */
   admit?: (hello: HelloMessage, from: string) => string | null;
   /**
@@ -532,14 +533,14 @@ export class RoundEngine {
   private async measureDecomposition(roundNumber: number, previousGlobal: WeightSet, newGlobal: WeightSet, arrived: [string, UpdateMessage][]): Promise<LossDecomposition | null> {
     const mode = this.config.decomposition;
     if (mode === 'off') return null;
-    const locals = arrived.map(([, m]) => addScaledWeights(previousGlobal, m.delta));
     const counts = arrived.map(([, m]) => m.numSamples);
     if (mode === 'proxy') {
       if (!this.hooks.evaluateOnValidation) return null;
-      // The local models were built for this call alone: the hook may take their buffers (e.g. transfer them to a worker).
-      const losses = await this.hooks.evaluateOnValidation([...locals, newGlobal], [...locals.map(() => true), false]);
-      return proxyDecomposition(arrived.map(([, m]) => m.metrics.evalLoss), losses.slice(0, locals.length), losses[locals.length], counts);
+      // Local models as the global model they trained from plus their update: built where they are scored.
+      const losses = await this.hooks.evaluateOnValidation([...arrived.map(([, m]) => ({ base: previousGlobal, delta: m.delta })), newGlobal]);
+      return proxyDecomposition(arrived.map(([, m]) => m.metrics.evalLoss), losses.slice(0, arrived.length), losses[arrived.length], counts);
     }
+    const locals = arrived.map(([, m]) => addScaledWeights(previousGlobal, m.delta));
     // Exact mode: every participant evaluates all local models and the new global model on its own data.
     const ids = arrived.map(([id]) => id);
     const requestId = `${roundNumber}-${Math.random().toString(36).slice(2, 10)}`;

@@ -1,3 +1,4 @@
+import { materialize } from '../fl/scored-model';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWireCodec } from '../fl/codec';
@@ -42,7 +43,7 @@ function makeSession() {
   const network = new InMemoryNetwork({ codec: createWireCodec('float16') });
   const validationModel = buildModel(spec, 9);
   const validation: ValidationEvaluator = async (_spec, ws) => {
-    const r = await evaluateWeightSets(validationModel, ws, test);
+    const r = await evaluateWeightSets(validationModel, ws.map(materialize), test);
     return { losses: r.map((x) => x.loss), accuracies: r.map((x) => x.accuracy) };
   };
   const logs: string[] = [];

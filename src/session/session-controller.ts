@@ -747,12 +747,12 @@ export class SessionControllerCore implements SessionController {
       await worker.loadDatasets('demo test split', test, test);
       return worker;
     };
-    return async (spec, weightSets, handedOver) => {
+    return async (spec, models) => {
       if (!demoFits(spec)) throw new Error(`no test set for this task on the aggregating tab (its test data is the MNIST demo split), so no accuracy is measured`);
       // (The new global model reaches rememberGlobal through the node's checkpoint: when this runs, the engine has
       // not committed the round yet, so its round counter would be one behind.)
       this.validationReady ??= start();
-      const r = await (await this.validationReady).evaluate(spec, weightSets, handedOver);
+      const r = await (await this.validationReady).evaluate(spec, models);
       return { losses: r.losses, accuracies: r.accuracies };
     };
   }

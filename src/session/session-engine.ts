@@ -1,3 +1,4 @@
+import type { ScoredModel } from '../fl/scored-model';
 import type { AggregationMode } from '../fl/async/mode';
 import { RoundEngine, type EngineConfig, type EngineHooks, type EngineStart, type RoundReport } from '../fl/engine';
 import type { ModelSpec } from '../fl/models';
@@ -7,7 +8,8 @@ import type { WeightSet } from '../fl/weights';
 import { AsyncRoundEngine } from './async-round-engine';
 
 /** Held-out data of the aggregating tab: plain-CE losses and accuracies of weight sets. */
-export type ValidationEvaluator = (spec: ModelSpec, weightSets: WeightSet[], handedOver?: boolean[]) => Promise<{ losses: number[]; accuracies: number[] }>;
+/** Scores models on the aggregating tab's held-out data (local models may come as base + delta: built where scored). */
+export type ValidationEvaluator = (spec: ModelSpec, models: ScoredModel[]) => Promise<{ losses: number[]; accuracies: number[] }>;
 
 /**
  * What the session needs of its aggregator engine: RoundEngine (synchronous rounds) or AsyncRoundEngine (issue 9:
@@ -52,6 +54,6 @@ export function validationHooks(spec: ModelSpec, validation: ValidationEvaluator
       const r = await validation(spec, [w]);
       return { loss: r.losses[0], accuracy: r.accuracies[0] };
     },
-    evaluateOnValidation: async (ws, handedOver) => (await validation(spec, ws, handedOver)).losses,
+    evaluateOnValidation: async (models) => (await validation(spec, models)).losses,
   };
 }

@@ -3,6 +3,7 @@
  * Data sources are handed to the worker by reference (demo shard spec, "stored") or by value (datasets);
  * local samples never leave the browser.
  */
+import type { ScoredModel } from '../fl/scored-model';
 import type { Dataset } from '../fl/data/dataset';
 import type { EvaluateResponse, TrainerInfo, TrainRequest, TrainResponse } from '../fl/local-trainer';
 import type { ModelSpec } from '../fl/models';
@@ -125,7 +126,8 @@ export interface TrainingWorkerApi {
   selectBackend(preference: BackendPreference | string, model: ModelSpec): Promise<BackendReport>;
   /** One round of local training from req.weights. Progress arrives throttled through `onProgress`. */
   train(req: TrainRequest, onProgress?: (p: WorkerProgress) => void): Promise<WorkerTrainResponse>;
-  evaluate(model: ModelSpec, weightSets: WeightSet[]): Promise<WorkerEvaluateResponse>;
+  /** Losses and accuracies of the models on the local eval data (a base + delta is built here). */
+  evaluate(model: ModelSpec, models: ScoredModel[]): Promise<WorkerEvaluateResponse>;
   /** The deterministic initial weights of `model` (what buildModel(model, seed) starts from), e.g. a host's round-0 model. */
   initialWeights(model: ModelSpec, seed?: number): Promise<WeightSet>;
   /**

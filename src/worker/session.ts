@@ -3,6 +3,7 @@
  * holds the local data, the backend choice and a TfLocalTrainer, trains rounds with throttled progress and
  * cancel, and redoes a round on the next backend when the active one dies.
  */
+import { materialize, type ScoredModel } from '../fl/scored-model';
 import * as tf from '@tensorflow/tfjs';
 import { exportModelFiles, type ModelFiles } from './model-export';
 import { importLocalData } from '../data/local-data';
@@ -212,9 +213,10 @@ export class TrainingSession implements TrainingWorkerApi {
     }
   }
 
-  async evaluate(model: ModelSpec, weightSets: WeightSet[]): Promise<WorkerEvaluateResponse> {
+  async evaluate(model: ModelSpec, models: ScoredModel[]): Promise<WorkerEvaluateResponse> {
     const data = this.requireData('evaluate');
     assertDataFitsModel(model, data.eval, 'local eval data');
+    const weightSets = models.map(materialize);
     const { result, switches } = await this.withFailover(model, (trainer) => trainer.evaluate(model, weightSets));
     return { ...result, backend: this.backends.active!, backendSwitches: switches };
   }

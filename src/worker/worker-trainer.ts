@@ -2,6 +2,7 @@
  * Main-thread side of the training worker: a LocalTrainer (like TfLocalTrainer) whose training runs in a
  * module Web Worker, so the FL client code can use either. Progress comes back throttled via a Comlink proxy.
  */
+import type { ScoredModel } from '../fl/scored-model';
 import * as Comlink from 'comlink';
 import type { Dataset } from '../fl/data/dataset';
 import type { LocalTrainer, TrainerInfo, TrainRequest } from '../fl/local-trainer';
@@ -26,7 +27,6 @@ import type {
 } from './api';
 import type { BackendPreference } from './backend-names';
 import { WORKER_CONFIG } from './config';
-import { handedOverBuffers } from './handed-over';
 import type { ModelFiles } from './model-files';
 import type { ConfusionResult, Prediction, SamplePrediction } from './inspect';
 
@@ -101,12 +101,11 @@ export class WorkerTrainer implements LocalTrainer {
   }
 
   /**
-   * Losses and accuracies of the weight sets on the worker's data. Sets marked in `handedOver` are the caller's no
-   * longer: their buffers are transferred to the worker, not copied (the others are copied).
+   * Losses and accuracies of the models on the worker's data. Local models may come as base + delta: the worker builds
+   * them, off the page's main thread (the models are copied to it; a base shared by several is copied once).
    */
-  evaluate(model: ModelSpec, weightSets: WeightSet[], handedOver?: boolean[]): Promise<WorkerEvaluateResponse> {
-    const transfers = handedOverBuffers(weightSets, handedOver);
-    return this.call(this.remote.evaluate(model, transfers.length ? Comlink.transfer(weightSets, transfers) : weightSets));
+  evaluate(model: ModelSpec, models: ScoredModel[]): Promise<WorkerEvaluateResponse> {
+    return this.call(this.remote.evaluate(model, models));
   }
 
   initialWeights(model: ModelSpec, seed?: number): Promise<WeightSet> {

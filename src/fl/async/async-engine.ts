@@ -12,7 +12,7 @@ import { strategyRuntime, type StrategyRuntime } from '../strategies/runtime';
 import type { Extras, ServerState, StrategyConfig } from '../strategies/types';
 import type { Transport } from '../transport';
 import type { WeightSet } from '../weights';
-import { addScaledWeights, assertFinite, assertSameLayout, layoutOf, type TensorLayout } from '../weights';
+import { assertFinite, assertSameLayout, layoutOf, type TensorLayout } from '../weights';
 import { AsyncAggregation, type AsyncAggregationConfig, type PendingStep, type StepContribution, type StepResult } from './async-aggregation';
 import { aggregateRound, outcomeProblem, type AggregationJob, type AggregationOutcome } from '../aggregate-round';
 
@@ -395,10 +395,10 @@ export class AsyncEngine {
     let decomposition: LossDecomposition | null = null;
     const every = Math.max(1, this.config.decompositionEvery);
     if (this.config.decomposition !== 'off' && this.hooks.evaluateOnValidation && step.version % every === 0) {
-      const locals = step.updates.map((u) => addScaledWeights(u.base!, u.delta));
-      // The local models were built for this call alone: the hook may take their buffers (e.g. transfer them to a worker).
-      const losses = await this.hooks.evaluateOnValidation([...locals, step.global], [...locals.map(() => true), false]);
-      decomposition = proxyDecomposition(step.updates.map((u) => u.metrics!.evalLoss), losses.slice(0, locals.length), losses[locals.length], step.updates.map((u) => u.numSamples));
+      // Local models as the global model each trained from plus its update: built where they are scored.
+      const n = step.updates.length;
+      const losses = await this.hooks.evaluateOnValidation([...step.updates.map((u) => ({ base: u.base!, delta: u.delta })), step.global]);
+      decomposition = proxyDecomposition(step.updates.map((u) => u.metrics!.evalLoss), losses.slice(0, n), losses[n], step.updates.map((u) => u.numSamples));
     }
     const test = this.hooks.evaluateGlobal ? await this.hooks.evaluateGlobal(step.global) : null;
     const metrics = step.updates.map((u) => u.metrics!);
