@@ -2,7 +2,8 @@ import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HostSnapshot, HostSnapshotStore } from '../session/resume-store';
 import type { SnapshotWorkerApi } from './snapshot-api';
-import { copyTypedArrays, snapshotsSavedInWorker } from './worker-snapshots';
+import { copyForTransfer } from './transferables';
+import { snapshotsSavedInWorker } from './worker-snapshots';
 
 function memoryStore(): HostSnapshotStore & { saved: HostSnapshot[] } {
   const saved: HostSnapshot[] = [];
@@ -83,10 +84,15 @@ describe('snapshots saved in a worker', () => {
     expect(device.saved).toHaveLength(1);
   });
 
-  it('copyTypedArrays copies every typed array and keeps everything else', () => {
+  it('copyForTransfer copies every typed array once (a shared one stays shared) and keeps everything else', () => {
     const s = snapshot();
-    const c = copyTypedArrays(s);
-    expect(c).toEqual(s);
-    expect(c.checkpoint.weights[0].values).not.toBe(s.checkpoint.weights[0].values);
+    const { copy, buffers } = copyForTransfer(s);
+    expect(copy).toEqual(s);
+    expect(copy.checkpoint.weights[0].values).not.toBe(s.checkpoint.weights[0].values);
+    expect(buffers).toHaveLength(2);
+    const base = s.checkpoint.weights;
+    const shared = copyForTransfer([{ base, delta: base }, { base, delta: base }]);
+    expect(shared.copy[0].base[0].values).toBe(shared.copy[1].delta[0].values);
+    expect(shared.buffers).toHaveLength(1);
   });
 });

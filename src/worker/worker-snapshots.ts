@@ -7,18 +7,10 @@
 import * as Comlink from 'comlink';
 import type { HostSnapshot, HostSnapshotStore } from '../session/resume-store';
 import type { SnapshotWorkerApi } from './snapshot-api';
-import { typedArrayBuffers } from './transferables';
+import { copyForTransfer } from './transferables';
 import { WorkerLink, type WorkerEndpoint } from './worker-link';
 
 export const SNAPSHOT_WORKER_START_TIMEOUT_MS = 10_000;
-
-/** `x` with every typed array copied (and plain objects and arrays rebuilt around them). */
-export function copyTypedArrays<T>(x: T): T {
-  if (ArrayBuffer.isView(x)) return (x as unknown as { slice(): unknown }).slice() as T;
-  if (Array.isArray(x)) return x.map(copyTypedArrays) as T;
-  if (typeof x === 'object' && x !== null) return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, copyTypedArrays(v)])) as T;
-  return x;
-}
 
 /**
  * `store` with its saves in the worker that `createWorker` makes, on the first save (only an aggregating tab saves:
@@ -45,11 +37,11 @@ export function snapshotsSavedInWorker(store: HostSnapshotStore, createWorker: (
     queue = next.catch(() => undefined);
     return next;
   };
-  const saveCopy = async (snapshot: HostSnapshot, copy: HostSnapshot): Promise<void> => {
+  const saveCopy = async (snapshot: HostSnapshot, { copy, buffers }: { copy: HostSnapshot; buffers: ArrayBuffer[] }): Promise<void> => {
     const link = linkToWorker();
     if (!link || !(await link.usable())) return store.save(snapshot);
     try {
-      await link.call(link.remote.save(Comlink.transfer(copy, typedArrayBuffers(copy))));
+      await link.call(link.remote.save(Comlink.transfer(copy, buffers)));
     } catch (error) {
       if (link.dead) return store.save(snapshot);
       throw error;
@@ -60,7 +52,7 @@ export function snapshotsSavedInWorker(store: HostSnapshotStore, createWorker: (
     forget: (code) => inOrder(() => store.forget(code)),
     save: (snapshot: HostSnapshot) => {
       // Copied now: the worker gets the session as it is at this call.
-      const copy = copyTypedArrays(snapshot);
+      const copy = copyForTransfer(snapshot);
       return inOrder(() => saveCopy(snapshot, copy));
     },
   };
