@@ -19,7 +19,7 @@ export interface PacedSenderOptions {
 }
 
 export const DEFAULT_PACING: Readonly<PacedSenderOptions> = Object.freeze({
-  bytesPerTask: 256 * 1024,
+  bytesPerTask: 160 * 1024,
   maxQueuedBytesPerPeer: 256 * 1024 * 1024,
 });
 
