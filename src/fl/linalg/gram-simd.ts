@@ -1,5 +1,6 @@
 /**
- * Gram matrix G G^T of float32 rows with float64 accumulation, on a tiny hand-assembled WebAssembly SIMD kernel
+ * The exact Gram matrix G G^T of float32 rows with float64 accumulation (the fallback of gram-f32-simd.ts for rows out
+ * of its range), on a tiny hand-assembled WebAssembly SIMD kernel
  * (f64x2 lanes: each product of two float32 values is exact in float64, as in the plain loop). `tile` computes
  * one 4 x 2 tile of dot products over a block of columns; `gram` runs all of a block's tiles in one call (JS only
  * walks the blocks, promoting each to float64 once), with the same bits. Every entry is the sum of an
@@ -31,8 +32,6 @@ const F64X2_ADD = simd(0xf0);
 const F64X2_MUL = simd(0xf2);
 const F64X2_SPLAT = simd(0x14);
 const V128_LOAD = simd(0x00);
-const V128_STORE = simd(0x0b);
-const F64 = 0x7c;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -90,25 +89,6 @@ function tileBody(cols: number): number[] {
 }
 
 /**
- * axpy(acc, g, a, n): acc[t] += a * g[t] for t < n (n even), acc float64 and g float32 (byte offsets). Per element
- * the same two roundings as the JS loop `acc[t] += a * g[t]` (product, then sum; no fused multiply-add), so the
- * result is bit-identical to it. Locals: 4 o (byte offset into g), 5 limit, 6 a splatted.
- */
-function axpyBody(): number[] {
-  const get = (i: number) => [op.localGet, i];
-  const set = (i: number) => [op.localSet, i];
-  const accAddr = [...get(0), ...get(4), op.i32Const, 1, op.i32Shl, op.i32Add];
-  const body: number[] = [...get(2), ...F64X2_SPLAT, ...set(6), ...get(3), op.i32Const, 2, op.i32Shl, ...set(5)];
-  body.push(op.block, op.void, op.loop, op.void, ...get(4), ...get(5), op.i32GeU, op.brIf, 1);
-  body.push(...accAddr, ...accAddr, ...V128_LOAD, 3, 0);
-  body.push(...get(1), ...get(4), op.i32Add, ...V128_LOAD64_ZERO, 3, 0, ...F64X2_PROMOTE_LOW_F32X4, ...get(6), ...F64X2_MUL, ...F64X2_ADD);
-  body.push(...V128_STORE, 3, 0);
-  body.push(...get(4), op.i32Const, 8, op.i32Add, ...set(4), op.br, 0, op.end, op.end, op.end);
-  const fn = [2, 2, I32, 1, V128, ...body];
-  return [...uleb(fn.length), ...fn];
-}
-
-/**
  * gram(buf, Kp, nBytes, acc): the whole block at once, without a call per tile. buf holds the block promoted to
  * float64 (row r at buf + r * blockElements * 8, Kp rows, rows K..Kp-1 zero), nBytes = 8 x its (even) column count;
  * for every 4 x 2 tile (i, j) of the upper triangle, the same tile as `tile` computes (same lanes, same order of
@@ -159,11 +139,11 @@ function kernelBytes(cols: number): Uint8Array<ArrayBuffer> {
   const tileParams = TILE_ROWS + cols + 2;
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [3, 0x60, tileParams, ...new Array<number>(tileParams).fill(I32), 0, 0x60, 4, I32, I32, F64, I32, 0, 0x60, 4, I32, I32, I32, I32, 0]),
-    ...section(3, [3, 0, 1, 2]),
+    ...section(1, [2, 0x60, tileParams, ...new Array<number>(tileParams).fill(I32), 0, 0x60, 4, I32, I32, I32, I32, 0]),
+    ...section(3, [2, 0, 1]),
     ...section(5, [1, 0, 1]),
-    ...section(7, [4, ...name('tile'), 0, 0, ...name('axpy'), 0, 1, ...name('gram'), 0, 2, ...name('mem'), 2, 0]),
-    ...section(10, [3, ...tileBody(cols), ...axpyBody(), ...gramBody()]),
+    ...section(7, [3, ...name('tile'), 0, 0, ...name('gram'), 0, 1, ...name('mem'), 2, 0]),
+    ...section(10, [2, ...tileBody(cols), ...gramBody()]),
   ]);
 }
 
@@ -173,7 +153,6 @@ interface Kernel {
   /** (buf, Kp, nBytes, acc): every 4 x 2 tile of a float64 block (see gramBody). */
   gram: (buf: number, Kp: number, nBytes: number, acc: number) => void;
   cols: number;
-  axpy: (acc: number, g: number, a: number, n: number) => void;
   memory: WebAssembly.Memory;
 }
 
@@ -186,7 +165,7 @@ function compileKernel(cols: number): Kernel | null {
     const bytes = kernelBytes(cols);
     if (!WebAssembly.validate(bytes)) return null;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-    return { tile: instance.exports.tile as Kernel['tile'], gram: instance.exports.gram as Kernel['gram'], cols, axpy: instance.exports.axpy as Kernel['axpy'], memory: instance.exports.mem as WebAssembly.Memory };
+    return { tile: instance.exports.tile as Kernel['tile'], gram: instance.exports.gram as Kernel['gram'], cols, memory: instance.exports.mem as WebAssembly.Memory };
   } catch {
     return null;
   }
@@ -204,30 +183,6 @@ export function gramSimdAvailable(): boolean {
 
 function ensureMemory(k: Kernel, bytes: number): void {
   if (k.memory.buffer.byteLength < bytes) k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
-}
-
-/**
- * sum_i alpha_i rows_i accumulated in float64, in row order: bit-identical to the JS loop over rows then elements.
- * Null without WebAssembly SIMD.
- */
-export function combineRowsSimd(rows: readonly Float32Array[], alpha: ArrayLike<number>): Float64Array | null {
-  const k = loadKernel();
-  if (!k) return null;
-  const d = rows[0].length;
-  const dEven = d + (d & 1);
-  const accBytes = dEven * 8;
-  ensureMemory(k, accBytes + dEven * 4);
-  const acc = new Float64Array(k.memory.buffer, 0, dEven);
-  const g = new Float32Array(k.memory.buffer, accBytes, dEven);
-  acc.fill(0);
-  g[dEven - 1] = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const a = alpha[i];
-    if (a === 0) continue;
-    g.set(rows[i]);
-    k.axpy(0, accBytes, a, dEven);
-  }
-  return acc.slice(0, d);
 }
 
 /** Row-major K x K Gram matrix of the rows (all of one length), or null without WebAssembly SIMD. */

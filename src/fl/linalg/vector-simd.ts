@@ -1,6 +1,7 @@
 /**
- * Three float32 loops of the aggregation on a WebAssembly SIMD kernel: FedLD's new model (global + update) and
- * history update (decay h + (1 - decay) u), and the robust screening's sums of squares (sumsq). Each runs once per tensor per round, so in
+ * Element-wise loops of the aggregation on a WebAssembly SIMD kernel: FedLD's new model (global + update), history
+ * update (decay h + (1 - decay) u) and combination of the client updates (axpy), global + delta for the proxy
+ * decomposition's local models, and the robust screening's sums of squares (sumsq). Each runs once per tensor per round, so in
  * JS they would run cold (interpreted) for the first rounds of a session: ~3-5 ms per 50k-value tensor on the
  * loaded 2-core machine, against ~0.1 ms here whatever the JIT has done so far.
  *
@@ -87,8 +88,30 @@ function sumsqBody(): number[] {
   ];
 }
 
+/**
+ * axpy(acc, g, a, n): acc[t] += a * g[t] for t < n (n even), acc float64 and g float32 (byte offsets). Per element
+ * the same two roundings as the JS loop `acc[t] += a * g[t]` (product, then sum; no fused multiply-add), so the
+ * result is bit-identical to it. Locals: 4 o (byte offset into g), 5 limit, 6 a splatted.
+ */
+function axpyBody(): number[] {
+  const [acc, g, a, n, o, limit, as] = [0, 1, 2, 3, 4, 5, 6];
+  const accAddr = [...get(acc), ...get(o), op.i32Const, 1, op.i32Shl, op.i32Add];
+  return [
+    ...get(a), ...simdOp.f64x2Splat, ...set(as),
+    ...get(n), op.i32Const, 2, op.i32Shl, ...set(limit),
+    op.block, VOID, op.loop, VOID,
+    ...get(o), ...get(limit), op.i32GeU, op.brIf, 1,
+    ...accAddr, ...accAddr, ...simdOp.v128Load, ...memarg(3, 0),
+    ...get(g), ...get(o), op.i32Add, ...simdOp.v128Load64Zero, ...memarg(3, 0), ...simdOp.f64x2PromoteLowF32x4, ...get(as), ...simdOp.f64x2Mul, ...simdOp.f64x2Add,
+    ...simdOp.v128Store, ...memarg(3, 0),
+    ...get(o), op.i32Const, 8, op.i32Add, ...set(o), op.br, 0,
+    op.end, op.end,
+  ];
+}
+
 interface Kernel {
   add: (a: number, b: number, out: number, nBytes: number) => void;
+  axpy: (acc: number, g: number, a: number, n: number) => void;
   sumsq: (v: number, nBytes: number, out: number) => void;
   decay: (h: number, u: number, nBytes: number, d: number, e: number) => void;
   memory: WebAssembly.Memory;
@@ -103,10 +126,17 @@ function loadKernel(): Kernel | null {
         { name: 'add', params: [I32, I32, I32, I32], results: [], body: functionBody([[1, I32]], addBody()) },
         { name: 'decay', params: [I32, I32, I32, F64, F64], results: [], body: functionBody([[1, I32], [4, V128]], decayBody()) },
         { name: 'sumsq', params: [I32, I32, I32], results: [], body: functionBody([[1, I32], [3, V128]], sumsqBody()) },
+        { name: 'axpy', params: [I32, I32, F64, I32], results: [], body: functionBody([[2, I32], [1, V128]], axpyBody()) },
       ]),
     );
     kernel = instance
-      ? { add: instance.exports.add as Kernel['add'], decay: instance.exports.decay as Kernel['decay'], sumsq: instance.exports.sumsq as Kernel['sumsq'], memory: instance.exports.mem as WebAssembly.Memory }
+      ? {
+          add: instance.exports.add as Kernel['add'],
+          axpy: instance.exports.axpy as Kernel['axpy'],
+          decay: instance.exports.decay as Kernel['decay'],
+          sumsq: instance.exports.sumsq as Kernel['sumsq'],
+          memory: instance.exports.mem as WebAssembly.Memory,
+        }
       : null;
   }
   return kernel;
@@ -176,4 +206,28 @@ export function addScaledSimd(a: Float32Array, b: Float32Array, scale: number): 
   put(k, b, bytes);
   k.decay(0, bytes, bytes, 1, scale);
   return new Float32Array(k.memory.buffer, 0, a.length).slice();
+}
+
+/**
+ * sum_i alpha_i rows_i accumulated in float64, in row order: bit-identical to the JS loop over rows then elements.
+ * Null without the kernel.
+ */
+export function combineRowsSimd(rows: readonly Float32Array[], alpha: ArrayLike<number>): Float64Array | null {
+  const k = loadKernel();
+  if (!k) return null;
+  const d = rows[0].length;
+  const dEven = d + (d & 1);
+  const accBytes = dEven * 8;
+  ensureMemory(k.memory, accBytes + dEven * 4);
+  const acc = new Float64Array(k.memory.buffer, 0, dEven);
+  const g = new Float32Array(k.memory.buffer, accBytes, dEven);
+  acc.fill(0);
+  g[dEven - 1] = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const a = alpha[i];
+    if (a === 0) continue;
+    g.set(rows[i]);
+    k.axpy(0, accBytes, a, dEven);
+  }
+  return acc.slice(0, d);
 }

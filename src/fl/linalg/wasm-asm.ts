@@ -31,6 +31,8 @@ export function simd(code: number): number[] {
 export const simdOp = {
   v128Load: simd(0x00),
   v128Store: simd(0x0b),
+  /** Loads 8 bytes into the low half, zeroing the high half. */
+  v128Load64Zero: simd(0x5d),
   /** Followed by the 16 bytes of the constant. */
   v128Const: simd(0x0c),
   f64x2Splat: simd(0x14),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng';
-import { combineRowsSimd, gramMatrixSimd, gramMatrixSimdTiles, gramSimdAvailable } from '../linalg/gram-simd';
+import { gramMatrixSimd, gramMatrixSimdTiles, gramSimdAvailable } from '../linalg/gram-simd';
+import { combineRowsSimd } from '../linalg/vector-simd';
 import { GRAM_CONFIG, gramForTests } from './principal-gradient';
 
 function randomRows(K: number, d: number, seed: number): Float32Array[] {

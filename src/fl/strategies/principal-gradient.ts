@@ -4,7 +4,8 @@
  * direction vector v_j = G^T e_j is ever built. Cost O(K^2 d) time, O(d) extra memory.
  */
 import { gramMatrixF32Simd } from '../linalg/gram-f32-simd';
-import { combineRowsSimd, gramMatrixSimd } from '../linalg/gram-simd';
+import { gramMatrixSimd } from '../linalg/gram-simd';
+import { combineRowsSimd } from '../linalg/vector-simd';
 import { jacobiEigen } from '../linalg/jacobi';
 import { firstNonFinite } from '../weights';
 
