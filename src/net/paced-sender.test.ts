@@ -91,4 +91,12 @@ describe('PacedSender', () => {
     w.drain();
     expect(w.sent).toHaveLength(4);
   });
+
+  it('queues a message sent with later = true even when the budget allows it', () => {
+    const w = world(100);
+    w.sender.send('a', w.msg(1, 10), true);
+    expect(w.sent).toHaveLength(0);
+    w.drain();
+    expect(w.sent.map((s) => [s.task, s.tag])).toEqual([[1, 1]]);
+  });
 });

@@ -42,12 +42,15 @@ export class PacedSender {
     private readonly schedule: (fn: () => void) => void = nextTask,
   ) {}
 
-  /** Sends now or queues; false when the peer's queue is full (the message is not sent). */
-  send(to: string, frames: readonly Uint8Array[]): boolean {
+  /**
+   * Sends now or queues; false when the peer's queue is full (the message is not sent). `later`: queue it even if the
+   * budget allows, e.g. right after this task encoded a large message (encoding and sending it would add up).
+   */
+  send(to: string, frames: readonly Uint8Array[], later = false): boolean {
     if (this.closed) return false;
     const bytes = frames.reduce((n, f) => n + f.byteLength, 0);
     const queue = this.queues.get(to);
-    if (!queue && this.fits(bytes)) {
+    if (!queue && !later && this.fits(bytes)) {
       this.spend(bytes);
       this.deliver(to, frames);
       return true;

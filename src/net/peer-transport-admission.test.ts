@@ -7,6 +7,14 @@ import { PeerTransport, type TransportError } from './peer-transport';
 import { DEFAULT_ADMISSION, resolvePeerTransportConfig, type AdmissionConfig } from './peer-transport-config';
 import { FakeConnection, FakePeerNetwork } from './testing/fake-peer-network';
 
+/** Fake time to now, then a few real event-loop turns for the sends PeerTransport spread over tasks. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 8; i++) {
+    await vi.advanceTimersByTimeAsync(0);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
 // Long silence timeout: the admission rules, not the heartbeat, must close what is closed here.
 const timings = { signallingTimeoutMs: 1000, connectTimeoutMs: 5_000, heartbeatIntervalMs: 1000, peerSilenceTimeoutMs: 600_000 };
 const codec = createWireCodec('float32');
@@ -81,7 +89,8 @@ describe('PeerTransport admission', () => {
     return x;
   };
   beforeEach(() => {
-    vi.useFakeTimers();
+    // Not setImmediate: PeerTransport spreads large sends over real event-loop turns (settle() lets them run).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
   });
   afterEach(() => {
     for (const t of transports.splice(0)) t.close();
@@ -94,7 +103,7 @@ describe('PeerTransport admission', () => {
     const host = track(make('host'));
     const client = track(make('client'));
     const connected = client.transport.connect('host');
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     await connected;
     host.transport.admit('client');
     client.transport.admit('host');
@@ -134,12 +143,12 @@ describe('PeerTransport admission', () => {
     const host = track(make('host'));
     const client = track(make('client'));
     const connected = client.transport.connect('host');
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     await connected;
     client.transport.send('host', hello);
     host.transport.send('client', update(4)); // not for an unadmitted peer: dropped, counted
     host.transport.broadcast(update(4)); // default recipients: admitted peers only
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(host.received).toEqual([{ from: 'client', message: hello }]);
     expect(client.received).toEqual([]);
     expect(host.transport.trafficWith('client').messagesDropped).toBe(1);
@@ -152,7 +161,7 @@ describe('PeerTransport admission', () => {
     const big = update(100_000); // 400 KB: two frames, far above the pre-admission size
     client.transport.send('host', big);
     host.transport.broadcast(update(4));
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(summary(host.received.map((r) => r.message))).toEqual(summary([hello, big]));
     expect(client.received.map((r) => r.message.type)).toEqual(['update']);
     expect(totalRejections(host.transport)).toBe(0);
@@ -230,12 +239,12 @@ describe('PeerTransport admission', () => {
     host.transport.setMessageLimit(100_000);
     expect(host.transport.messageLimitBytes).toBe(100_000);
     client.transport.send('host', big);
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(host.received).toEqual([]);
     expect(host.errors[0]).toMatchObject({ kind: 'decode', message: expect.stringMatching(/exceeds the 100000-byte message limit/) });
     host.transport.setMessageLimit(1_000_000);
     client.transport.send('host', big);
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(summary(host.received.map((r) => r.message))).toEqual(summary([big]));
     expect(() => host.transport.setMessageLimit(0)).toThrow(RangeError);
     expect(() => host.transport.setMessageLimit(65 * 1024 * 1024)).toThrow(RangeError);
@@ -277,7 +286,7 @@ describe('PeerTransport under a flood of unadmitted connections', () => {
     const host = make('host');
     const client = make('client');
     const connected = client.transport.connect('host');
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     await connected;
     host.transport.admit('client');
     client.transport.admit('host');

@@ -11,6 +11,14 @@ import { PeerTransport, type TransportError } from './peer-transport';
 import { resolvePeerTransportConfig } from './peer-transport-config';
 import { FakeConnection, FakePeerNetwork } from './testing/fake-peer-network';
 
+/** Fake time to now, then a few real event-loop turns for the sends PeerTransport spread over tasks. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 8; i++) {
+    await vi.advanceTimersByTimeAsync(0);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
 const timings = { signallingTimeoutMs: 1000, connectTimeoutMs: 5_000, heartbeatIntervalMs: 1000, peerSilenceTimeoutMs: 600_000 };
 const config = resolvePeerTransportConfig({ signalling: { host: 'test.invalid', port: 1 }, timings });
 const codec = createWireCodec('float16');
@@ -76,7 +84,8 @@ describe('PeerTransport with a decode offload', () => {
   let offload: ControlledOffload;
 
   beforeEach(() => {
-    vi.useFakeTimers();
+    // Not setImmediate: PeerTransport spreads large sends over real event-loop turns (settle() lets them run).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     offload = new ControlledOffload();
   });
   afterEach(() => {
@@ -91,7 +100,7 @@ describe('PeerTransport with a decode offload', () => {
     const client = make('client', false);
     transports.push(host.transport, client.transport);
     const connected = client.transport.connect('host');
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     await connected;
     host.transport.admit('client');
     client.transport.admit('host');
@@ -101,7 +110,7 @@ describe('PeerTransport with a decode offload', () => {
   it('delivers a small message at once, without the offload', async () => {
     const { host, client } = await admittedPair();
     client.transport.send('host', bye('small'));
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(host.received).toEqual([bye('small')]);
     expect(offload.calls).toHaveLength(0);
   });
@@ -111,24 +120,24 @@ describe('PeerTransport with a decode offload', () => {
     client.transport.send('host', bigUpdate(1));
     client.transport.send('host', bye('after the update'));
     client.transport.send('host', bigUpdate(2));
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(host.received).toEqual([]);
     expect(offload.calls).toHaveLength(2);
     expect(offload.calls[0].bytes.length).toBeGreaterThanOrEqual(MIN_BYTES);
 
     // The second large message finishing first changes nothing: the first holds everything behind it.
     offload.finish(1);
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(host.received).toEqual([]);
     offload.finish(0);
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(describeMessages(host.received)).toEqual(['update 1', 'bye', 'update 2']);
     expect(host.errors).toEqual([]);
     expect(host.transport.trafficWith('client').messagesReceived).toBe(3);
 
     // The queue drained: a small message goes straight through again.
     client.transport.send('host', bye('later'));
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(host.received.at(-1)).toEqual(bye('later'));
   });
 
@@ -142,9 +151,9 @@ describe('PeerTransport with a decode offload', () => {
 
     for (const frame of frames) hostConnection(host.transport, 'client').inject(frame.slice().buffer);
     client.transport.send('host', bye('next'));
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     offload.finish(0);
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(host.errors).toEqual([{ kind: 'decode', peerId: 'client', message: rejectedHere.errors[0] }]);
     expect(host.received).toEqual([bye('next')]);
     expect(host.transport.connectedPeers()).toEqual(['client']);
@@ -154,9 +163,9 @@ describe('PeerTransport with a decode offload', () => {
     const { host, client } = await admittedPair();
     client.transport.send('host', bigUpdate(4));
     client.transport.send('host', bye('next'));
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     offload.calls[0].settle(new Error('the decode worker failed'));
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(host.errors).toEqual([{ kind: 'decode', peerId: 'client', message: 'message rejected: decoding failed: the decode worker failed' }]);
     expect(host.received).toEqual([bye('next')]);
   });
@@ -165,11 +174,11 @@ describe('PeerTransport with a decode offload', () => {
     const { host, client } = await admittedPair();
     client.transport.send('host', bigUpdate(5));
     client.transport.send('host', bye('behind'));
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     host.transport.disconnect('client');
     expect(host.left).toEqual(['client']);
     offload.finish(0);
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(host.received).toEqual([]);
     expect(host.errors).toEqual([]);
   });
@@ -178,16 +187,16 @@ describe('PeerTransport with a decode offload', () => {
     const { host, client } = await admittedPair();
     client.transport.send('host', bigUpdate(6));
     for (let i = 1; i < MAX_PENDING_DECODES_PER_LINK; i++) client.transport.send('host', bye(`waiting ${i}`));
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(host.transport.connectedPeers()).toEqual(['client']);
     expect(host.transport.rejections()['decode-backlog']).toBe(0);
 
     client.transport.send('host', bye('one too many'));
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(host.transport.rejections()['decode-backlog']).toBe(1);
     expect(host.transport.connectedPeers()).toEqual([]);
     offload.finish(0);
-    await vi.advanceTimersByTimeAsync(0);
+    await settle();
     expect(host.received).toEqual([]);
   });
 

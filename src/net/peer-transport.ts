@@ -143,6 +143,9 @@ function emptyTraffic(): PeerTraffic {
   return { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0, messagesDropped: 0 };
 }
 
+/** A message at least this large that a task has just encoded is sent from a later task (see sendFrames). */
+const SEND_LATER_FROM_BYTES = 64 * 1024;
+
 export class PeerTransport implements Transport {
   readonly selfId: string;
   private readonly links = new Map<string, Link[]>();
@@ -228,15 +231,17 @@ export class PeerTransport implements Transport {
    */
   send(to: string, message: Message): void {
     if (!this.mayReceive(to, message)) return;
-    this.sendFrames(to, this.encode(message));
+    const fresh = !this.encoded.has(message);
+    this.sendFrames(to, this.encode(message), fresh);
   }
 
   /** Sends one message to several peers (default: all admitted and connected), encoding it once. */
   broadcast(message: Message, to: Iterable<string> = this.admittedPeers()): void {
     const recipients = [...to].filter((peerId) => this.mayReceive(peerId, message));
     if (recipients.length === 0) return;
+    const fresh = !this.encoded.has(message);
     const frames = this.encode(message);
-    for (const peerId of recipients) this.sendFrames(peerId, frames);
+    for (const peerId of recipients) this.sendFrames(peerId, frames, fresh);
   }
 
   /**
@@ -374,9 +379,13 @@ export class PeerTransport implements Transport {
     return false;
   }
 
-  /** In order per peer, spread over tasks (a broadcast of a model would otherwise be one long task). */
-  private sendFrames(to: string, frames: readonly Uint8Array[]): void {
-    if (!this.outbox.send(to, frames)) this.trafficOf(to).messagesDropped++;
+  /**
+   * In order per peer, spread over tasks (a broadcast of a model would otherwise be one long task). A large message
+   * this task has just encoded goes from a later task: encoding and sending it in one task would add up.
+   */
+  private sendFrames(to: string, frames: readonly Uint8Array[], justEncoded = false): void {
+    const later = justEncoded && frames.reduce((n, f) => n + f.byteLength, 0) >= SEND_LATER_FROM_BYTES;
+    if (!this.outbox.send(to, frames, later)) this.trafficOf(to).messagesDropped++;
   }
 
   private deliverFrames(to: string, frames: readonly Uint8Array[]): void {
