@@ -240,7 +240,7 @@ function report(runs: Run[]): string {
     'test-set and validation evaluation in the validation worker, which also builds the proxy decomposition\'s local',
     'models (global + delta); IndexedDB saves of the session snapshot in the snapshot worker. On the main thread stay:',
     'encoding the round-start once for all peers (its float16 rounding and NaN scan on a WebAssembly SIMD kernel), handing',
-    'frames to the DataChannels (at most 256 KB a task, in order per peer), and React rendering (controller updates',
+    'frames to the DataChannels (at most 160 KB a task, in order per peer; a message just encoded goes from a later task), and React rendering (controller updates',
     'coalesced: at most one store update per 100 ms; each chart draws new data in a task of its own).',
     '',
     `## All runs (${runs.length})`,
