@@ -8,7 +8,7 @@
  * Returns null where WebAssembly SIMD is unavailable (callers then use their plain-JS path).
  */
 
-import { sleb } from './wasm-asm';
+import { get, I32, name, op, section, set, simdOp, sleb, uleb, V128, VOID } from './wasm-asm';
 
 export const GRAM_SIMD_CONFIG = {
   /** Columns per block (even): 4 + 2 rows of a tile stay in L1, all padded rows of a block in L2. */
@@ -18,39 +18,13 @@ export const GRAM_SIMD_CONFIG = {
 } as const;
 
 // --- the kernel, assembled from its instructions (see the layout notes in tileBody) ---
-const I32 = 0x7f;
-const V128 = 0x7b;
-const op = {
-  end: 0x0b, block: 0x02, loop: 0x03, br: 0x0c, brIf: 0x0d, localGet: 0x20, localSet: 0x21,
-  i32Const: 0x41, i32Add: 0x6a, i32Mul: 0x6c, i32Shl: 0x74, i32GeU: 0x4f, f64Const: 0x44, f64Add: 0xa0, f64Load: 0x2b, f64Store: 0x39, void: 0x40,
-};
-const simd = (code: number): number[] => [0xfd, ...uleb(code)];
-const V128_LOAD64_ZERO = simd(0x5d);
-const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
-const F64X2_EXTRACT_LANE = simd(0x21);
-const F64X2_ADD = simd(0xf0);
-const F64X2_MUL = simd(0xf2);
-const F64X2_SPLAT = simd(0x14);
-const V128_LOAD = simd(0x00);
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function section(id: number, content: number[]): number[] {
-  return [id, ...uleb(content.length), ...content];
-}
-
-function name(s: string): number[] {
-  return [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-}
+const V128_LOAD64_ZERO = simdOp.v128Load64Zero;
+const F64X2_PROMOTE_LOW_F32X4 = simdOp.f64x2PromoteLowF32x4;
+const F64X2_EXTRACT_LANE = simdOp.f64x2ExtractLane;
+const F64X2_ADD = simdOp.f64x2Add;
+const F64X2_MUL = simdOp.f64x2Mul;
+const F64X2_SPLAT = simdOp.f64x2Splat;
+const V128_LOAD = simdOp.v128Load;
 
 /** Rows of a tile ("a" rows, the i side of the Gram). */
 const TILE_ROWS = 4;
@@ -70,12 +44,10 @@ function tileBody(cols: number): number[] {
   const x = limit + 1;
   const y = x + R;
   const acc = y + C;
-  const get = (i: number) => [op.localGet, ...uleb(i)];
-  const set = (i: number) => [op.localSet, ...uleb(i)];
   const loadPair = (ptr: number, into: number) => [...get(ptr), ...get(o), op.i32Add, ...V128_LOAD64_ZERO, 3, 0, ...F64X2_PROMOTE_LOW_F32X4, ...set(into)];
   const fma = (a: number, xi: number, yi: number) => [...get(a), ...get(xi), ...get(yi), ...F64X2_MUL, ...F64X2_ADD, ...set(a)];
   const body: number[] = [...get(nParam), op.i32Const, 2, op.i32Shl, ...set(limit)];
-  body.push(op.block, op.void, op.loop, op.void, ...get(o), ...get(limit), op.i32GeU, op.brIf, 1);
+  body.push(op.block, VOID, op.loop, VOID, ...get(o), ...get(limit), op.i32GeU, op.brIf, 1);
   for (let c = 0; c < C; c++) body.push(...loadPair(R + c, y + c));
   for (let r = 0; r < R; r++) body.push(...loadPair(r, x + r));
   for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) body.push(...fma(acc + C * r + c, x + r, y + c));
@@ -105,17 +77,15 @@ function gramBody(): number[] {
   const y = [18, 19];
   const sum = (r: number, c: number) => 20 + 2 * r + c;
   const rowBytes = GRAM_SIMD_CONFIG.blockElements * 8;
-  const get = (k: number) => [op.localGet, ...uleb(k)];
-  const set = (k: number) => [op.localSet, ...uleb(k)];
   const i32 = (k: number) => [op.i32Const, ...sleb(k)];
   const load = (base: number, into: number) => [...get(base), ...get(o), op.i32Add, ...V128_LOAD, 4, 0, ...set(into)];
-  const body: number[] = [...i32(0), ...set(i), op.block, op.void, op.loop, op.void, ...get(i), ...get(Kp), op.i32GeU, op.brIf, 1];
+  const body: number[] = [...i32(0), ...set(i), op.block, VOID, op.loop, VOID, ...get(i), ...get(Kp), op.i32GeU, op.brIf, 1];
   body.push(...get(buf), ...get(i), ...i32(rowBytes), op.i32Mul, op.i32Add, ...set(a[0]));
   for (let r = 1; r < 4; r++) body.push(...get(a[r - 1]), ...i32(rowBytes), op.i32Add, ...set(a[r]));
-  body.push(...get(i), ...set(j), op.block, op.void, op.loop, op.void, ...get(j), ...get(Kp), op.i32GeU, op.brIf, 1);
+  body.push(...get(i), ...set(j), op.block, VOID, op.loop, VOID, ...get(j), ...get(Kp), op.i32GeU, op.brIf, 1);
   body.push(...get(buf), ...get(j), ...i32(rowBytes), op.i32Mul, op.i32Add, ...set(b[0]), ...get(b[0]), ...i32(rowBytes), op.i32Add, ...set(b[1]));
   for (let r = 0; r < 4; r++) for (let c = 0; c < 2; c++) body.push(op.f64Const, ...ZERO_F64, ...F64X2_SPLAT, ...set(sum(r, c)));
-  body.push(...i32(0), ...set(o), op.block, op.void, op.loop, op.void, ...get(o), ...get(nBytes), op.i32GeU, op.brIf, 1);
+  body.push(...i32(0), ...set(o), op.block, VOID, op.loop, VOID, ...get(o), ...get(nBytes), op.i32GeU, op.brIf, 1);
   for (let c = 0; c < 2; c++) body.push(...load(b[c], y[c]));
   for (let r = 0; r < 4; r++) body.push(...load(a[r], x[r]));
   for (let r = 0; r < 4; r++) for (let c = 0; c < 2; c++) body.push(...get(sum(r, c)), ...get(x[r]), ...get(y[c]), ...F64X2_MUL, ...F64X2_ADD, ...set(sum(r, c)));
