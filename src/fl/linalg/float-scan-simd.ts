@@ -9,7 +9,7 @@
  * (the subnormal range through a float32 addition of 0.5, which rounds to nearest even). Null where WebAssembly SIMD
  * is unavailable: callers then run their JS loops.
  */
-import { ensureMemory, functionBody, get, I32, instantiate, memarg, moduleBytes, op, set, simd, simdOp, sleb, V128, VOID } from './wasm-asm';
+import { ensureMemory, functionBody, get, I32, kernelLoader, memarg, op, set, simd, simdOp, sleb, V128, VOID } from './wasm-asm';
 
 const v128Load = [...simdOp.v128Load, ...memarg(4, 0)];
 const V128_AND = simd(0x4e);
@@ -90,20 +90,10 @@ interface Kernel {
   memory: WebAssembly.Memory;
 }
 
-let kernel: Kernel | null | undefined;
-
-function loadKernel(): Kernel | null {
-  if (kernel === undefined) {
-    const instance = instantiate(
-      moduleBytes([
-        { name: 'scan', params: [I32, I32], results: [I32], body: functionBody([[1, I32], [1, V128]], scanBody()) },
-        { name: 'half', params: [I32, I32, I32], results: [I32], body: functionBody([[1, I32], [6, V128]], halfBody()) },
-      ]),
-    );
-    kernel = instance ? { scan: instance.exports.scan as Kernel['scan'], half: instance.exports.half as Kernel['half'], memory: instance.exports.mem as WebAssembly.Memory } : null;
-  }
-  return kernel;
-}
+const loadKernel = kernelLoader<Kernel>(() => [
+  { name: 'scan', params: [I32, I32], results: [I32], body: functionBody([[1, I32], [1, V128]], scanBody()) },
+  { name: 'half', params: [I32, I32, I32], results: [I32], body: functionBody([[1, I32], [6, V128]], halfBody()) },
+]);
 
 /** Copies values into the kernel's memory at 0, zero-padded to a multiple of `multiple` values; returns the padded byte length. */
 function put(k: Kernel, values: Float32Array, multiple: number, extraBytes: number): number {

@@ -13,7 +13,7 @@
  * otherwise gramMatrixF32Simd returns null and the caller uses the exact kernel (this includes any all-zero row).
  * Also null without WebAssembly SIMD.
  */
-import { concat, ensureMemory, functionBody, get, I32, instantiate, memarg, moduleBytes, op, set, simd, simdOp, sleb, V128, VOID } from './wasm-asm';
+import { concat, ensureMemory, functionBody, get, I32, kernelLoader, memarg, op, set, simd, simdOp, sleb, V128, VOID } from './wasm-asm';
 
 export const GRAM_F32_CONFIG = {
   /** Columns per block (a multiple of 4): the block's padded rows (K * 8 KB at K = 50) stay in L2. */
@@ -90,15 +90,9 @@ interface Kernel {
   memory: WebAssembly.Memory;
 }
 
-let kernel: Kernel | null | undefined;
-
-function loadKernel(): Kernel | null {
-  if (kernel === undefined) {
-    const instance = instantiate(moduleBytes([{ name: 'gram', params: [I32, I32, I32, I32], results: [], body: functionBody([[5 + 4 + 2, I32], [4 + 2 + 8 + 8, V128]], gramBody()) }]));
-    kernel = instance ? { gram: instance.exports.gram as Kernel['gram'], memory: instance.exports.mem as WebAssembly.Memory } : null;
-  }
-  return kernel;
-}
+const loadKernel = kernelLoader<Kernel>(() => [
+  { name: 'gram', params: [I32, I32, I32, I32], results: [], body: functionBody([[5 + 4 + 2, I32], [4 + 2 + 8 + 8, V128]], gramBody()) },
+]);
 
 /** Whether this runtime runs the kernel. */
 export function gramF32SimdAvailable(): boolean {

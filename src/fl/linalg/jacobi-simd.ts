@@ -9,7 +9,7 @@
  * Layout in the kernel's memory: A at byte 0 and V (stored transposed, as in jacobi.ts) after it, both n x N with
  * the row stride N = n rounded up to even; the padding column stays zero through every rotation.
  */
-import { ensureMemory, F64, f64Bytes, functionBody, get, I32, instantiate, memarg, moduleBytes, op, set, simdOp, V128, VOID } from './wasm-asm';
+import { ensureMemory, F64, f64Bytes, functionBody, get, I32, kernelLoader, memarg, op, set, simdOp, V128, VOID } from './wasm-asm';
 
 const tee = (i: number): number[] => [op.localTee, i];
 const f64Const = (x: number): number[] => [op.f64Const, ...f64Bytes(x)];
@@ -159,21 +159,11 @@ interface Kernel {
   memory: WebAssembly.Memory;
 }
 
-let kernel: Kernel | null | undefined;
-
-function loadKernel(): Kernel | null {
-  if (kernel === undefined) {
-    const bytes = moduleBytes([
-      { name: 'sweep', params: [I32, I32, I32, I32], results: [], body: functionBody([[8, I32], [7, F64], [4, V128]], sweepBody()) },
-      { name: 'offdiag', params: [I32, I32, I32], results: [F64], body: functionBody([[2, I32], [1, F64]], pairsBody('offdiag')) },
-      { name: 'symmetric', params: [I32, I32, I32], results: [I32], body: functionBody([[2, I32]], pairsBody('symmetric')) },
-    ]);
-    const instance = instantiate(bytes);
-    const e = instance?.exports;
-    kernel = e ? { sweep: e.sweep as Kernel['sweep'], offdiag: e.offdiag as Kernel['offdiag'], symmetric: e.symmetric as Kernel['symmetric'], memory: e.mem as WebAssembly.Memory } : null;
-  }
-  return kernel;
-}
+const loadKernel = kernelLoader<Kernel>(() => [
+  { name: 'sweep', params: [I32, I32, I32, I32], results: [], body: functionBody([[8, I32], [7, F64], [4, V128]], sweepBody()) },
+  { name: 'offdiag', params: [I32, I32, I32], results: [F64], body: functionBody([[2, I32], [1, F64]], pairsBody('offdiag')) },
+  { name: 'symmetric', params: [I32, I32, I32], results: [I32], body: functionBody([[2, I32]], pairsBody('symmetric')) },
+]);
 
 /** Whether the kernel runs here. */
 export function jacobiSimdAvailable(): boolean {

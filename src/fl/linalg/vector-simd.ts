@@ -10,7 +10,7 @@
  * float64 with the same operations in the same order, then rounded once to float32.
  * The functions return null / false where WebAssembly SIMD is unavailable: callers then run their JS loops.
  */
-import { ensureMemory, F64, functionBody, get, I32, instantiate, memarg, moduleBytes, op, set, simdOp, V128, VOID } from './wasm-asm';
+import { ensureMemory, F64, functionBody, get, I32, kernelLoader, memarg, op, set, simdOp, V128, VOID } from './wasm-asm';
 
 const v128Load = [...simdOp.v128Load, ...memarg(4, 0)];
 const v128Store = [...simdOp.v128Store, ...memarg(4, 0)];
@@ -117,30 +117,12 @@ interface Kernel {
   memory: WebAssembly.Memory;
 }
 
-let kernel: Kernel | null | undefined;
-
-function loadKernel(): Kernel | null {
-  if (kernel === undefined) {
-    const instance = instantiate(
-      moduleBytes([
-        { name: 'add', params: [I32, I32, I32, I32], results: [], body: functionBody([[1, I32]], addBody()) },
-        { name: 'decay', params: [I32, I32, I32, F64, F64], results: [], body: functionBody([[1, I32], [4, V128]], decayBody()) },
-        { name: 'sumsq', params: [I32, I32, I32], results: [], body: functionBody([[1, I32], [3, V128]], sumsqBody()) },
-        { name: 'axpy', params: [I32, I32, F64, I32], results: [], body: functionBody([[2, I32], [1, V128]], axpyBody()) },
-      ]),
-    );
-    kernel = instance
-      ? {
-          add: instance.exports.add as Kernel['add'],
-          axpy: instance.exports.axpy as Kernel['axpy'],
-          decay: instance.exports.decay as Kernel['decay'],
-          sumsq: instance.exports.sumsq as Kernel['sumsq'],
-          memory: instance.exports.mem as WebAssembly.Memory,
-        }
-      : null;
-  }
-  return kernel;
-}
+const loadKernel = kernelLoader<Kernel>(() => [
+  { name: 'add', params: [I32, I32, I32, I32], results: [], body: functionBody([[1, I32]], addBody()) },
+  { name: 'decay', params: [I32, I32, I32, F64, F64], results: [], body: functionBody([[1, I32], [4, V128]], decayBody()) },
+  { name: 'sumsq', params: [I32, I32, I32], results: [], body: functionBody([[1, I32], [3, V128]], sumsqBody()) },
+  { name: 'axpy', params: [I32, I32, F64, I32], results: [], body: functionBody([[2, I32], [1, V128]], axpyBody()) },
+]);
 
 /** Byte length of n float32 values rounded up to whole 16-byte vectors. */
 const paddedBytes = (n: number) => ((n + 3) & ~3) * 4;

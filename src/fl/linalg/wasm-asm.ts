@@ -141,3 +141,25 @@ export function instantiate(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Instanc
 export function ensureMemory(memory: WebAssembly.Memory, bytes: number): void {
   if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
 }
+
+export interface KernelFunction {
+  name: string;
+  params: number[];
+  results: number[];
+  body: number[];
+}
+
+/**
+ * A kernel module assembled and compiled on first use, then kept: `load()` gives its exported functions and its
+ * memory (`Exports` names them), or null where WebAssembly (SIMD) is missing.
+ */
+export function kernelLoader<Exports extends object>(functions: () => ReadonlyArray<KernelFunction>): () => (Exports & { memory: WebAssembly.Memory }) | null {
+  let kernel: (Exports & { memory: WebAssembly.Memory }) | null | undefined;
+  return () => {
+    if (kernel === undefined) {
+      const exports = instantiate(moduleBytes(functions()))?.exports;
+      kernel = exports ? ({ ...exports, memory: exports.mem as WebAssembly.Memory } as unknown as Exports & { memory: WebAssembly.Memory }) : null;
+    }
+    return kernel;
+  };
+}
