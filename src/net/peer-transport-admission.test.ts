@@ -6,14 +6,7 @@ import { REJECTION_REASONS } from './admission-guard';
 import { PeerTransport, type TransportError } from './peer-transport';
 import { DEFAULT_ADMISSION, resolvePeerTransportConfig, type AdmissionConfig } from './peer-transport-config';
 import { FakeConnection, FakePeerNetwork } from './testing/fake-peer-network';
-
-/** Fake time to now, then a few real event-loop turns for the sends PeerTransport spread over tasks. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 8; i++) {
-    await vi.advanceTimersByTimeAsync(0);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
+import { connectAndAdmit, FAKED_TIMERS, settle } from './testing/transport-time';
 
 // Long silence timeout: the admission rules, not the heartbeat, must close what is closed here.
 const timings = { signallingTimeoutMs: 1000, connectTimeoutMs: 5_000, heartbeatIntervalMs: 1000, peerSilenceTimeoutMs: 600_000 };
@@ -89,8 +82,7 @@ describe('PeerTransport admission', () => {
     return x;
   };
   beforeEach(() => {
-    // Not setImmediate: PeerTransport spreads large sends over real event-loop turns (settle() lets them run).
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.useFakeTimers(FAKED_TIMERS);
   });
   afterEach(() => {
     for (const t of transports.splice(0)) t.close();
@@ -102,11 +94,7 @@ describe('PeerTransport admission', () => {
   async function admittedPair(make: ReturnType<typeof setup>['make']) {
     const host = track(make('host'));
     const client = track(make('client'));
-    const connected = client.transport.connect('host');
-    await settle();
-    await connected;
-    host.transport.admit('client');
-    client.transport.admit('host');
+    await connectAndAdmit(host, client);
     return { host, client };
   }
 
@@ -280,7 +268,7 @@ describe('PeerTransport under a flood of unadmitted connections', () => {
   ];
   for (const [label, admission] of variants) it(`stays responsive with bounded memory and logging: 10,000 hostile frames and 1,000 silent pending connections (${label})`, async () => {
     // Real performance clock: the test measures how long the flood takes to handle.
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.useFakeTimers(FAKED_TIMERS);
     const consoleCalls = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) => vi.spyOn(console, level).mockImplementation(() => {}));
     const { make, config } = setup(admission);
     const host = make('host');

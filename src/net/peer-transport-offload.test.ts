@@ -10,14 +10,7 @@ import { MAX_PENDING_DECODES_PER_LINK } from './link-inbox';
 import { PeerTransport, type TransportError } from './peer-transport';
 import { resolvePeerTransportConfig } from './peer-transport-config';
 import { FakeConnection, FakePeerNetwork } from './testing/fake-peer-network';
-
-/** Fake time to now, then a few real event-loop turns for the sends PeerTransport spread over tasks. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 8; i++) {
-    await vi.advanceTimersByTimeAsync(0);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
+import { connectAndAdmit, FAKED_TIMERS, settle } from './testing/transport-time';
 
 const timings = { signallingTimeoutMs: 1000, connectTimeoutMs: 5_000, heartbeatIntervalMs: 1000, peerSilenceTimeoutMs: 600_000 };
 const config = resolvePeerTransportConfig({ signalling: { host: 'test.invalid', port: 1 }, timings });
@@ -84,8 +77,7 @@ describe('PeerTransport with a decode offload', () => {
   let offload: ControlledOffload;
 
   beforeEach(() => {
-    // Not setImmediate: PeerTransport spreads large sends over real event-loop turns (settle() lets them run).
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.useFakeTimers(FAKED_TIMERS);
     offload = new ControlledOffload();
   });
   afterEach(() => {
@@ -99,11 +91,7 @@ describe('PeerTransport with a decode offload', () => {
     const host = make('host', true);
     const client = make('client', false);
     transports.push(host.transport, client.transport);
-    const connected = client.transport.connect('host');
-    await settle();
-    await connected;
-    host.transport.admit('client');
-    client.transport.admit('host');
+    await connectAndAdmit(host, client);
     return { host, client };
   }
 
