@@ -11,12 +11,13 @@ import { quoteForReason, WireFormatError } from './errors';
 import { WIRE_LIMITS, type WireLimits } from './limits';
 import { msgpackBounds, scanMsgpack } from './msgpack-scan';
 import { checkEnvelope, MAX_EXTRAS_PER_MESSAGE, validateMessage, validateShape } from './validate';
-import { decodeValues, encodeTensor, isWeightCodecName, type EncodedTensor, type WeightCodecName } from './weight-codec';
+import { decodeValues, encodeScannedTensor, isWeightCodecName, type EncodedTensor, type WeightCodecName } from './weight-codec';
 
 export type DecodeResult = { ok: true; message: Message } | { ok: false; reason: string };
 
+/** Only for weight sets of a message that passed validateMessage (its values were scanned for NaN and Infinity). */
 function encodeWeightSet(weights: WeightSet, codec: WeightCodecName): EncodedTensor[] {
-  return weights.map((t) => encodeTensor(t, codec));
+  return weights.map((t) => encodeScannedTensor(t, codec));
 }
 
 /** Strategy extras (named WeightSets) in wire form, or nothing when there are none. */

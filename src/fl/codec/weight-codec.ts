@@ -168,8 +168,14 @@ function encodeInt8(values: Float32Array): Uint8Array {
   return out;
 }
 
+/** A tensor in a codec; throws on NaN or Infinity. */
 export function encodeTensor(tensor: NamedTensor, codec: WeightCodecName): EncodedTensor {
   assertFiniteValues(tensor);
+  return encodeScannedTensor(tensor, codec);
+}
+
+/** As encodeTensor, for values already scanned for NaN and Infinity (encodeMessage's validateMessage did): no second scan. */
+export function encodeScannedTensor(tensor: NamedTensor, codec: WeightCodecName): EncodedTensor {
   const base = { name: tensor.name, shape: [...tensor.shape] };
   switch (codec) {
     case 'float32':
