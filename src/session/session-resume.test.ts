@@ -31,23 +31,29 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** A host and ann and bob joined in that order (slots 1 and 2); the host's and ann's tabs keep their sessions. */
+async function classroom() {
+  const world = makeWorld();
+  const hostTab = makeTab();
+  const hostDeps = world.deps(hostTab);
+  const host = new SessionControllerCore(hostDeps);
+  await settle(host.host(settings, 'Teacher'));
+  const { code, joinUrl, selfId: hostId } = host.getState();
+  const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
+  const annTab = makeTab();
+  const annDeps = world.deps(annTab);
+  const ann = new SessionControllerCore(annDeps);
+  await settle(ann.join(code!, secret, 'Ann'));
+  const bob = new SessionControllerCore(world.deps());
+  await settle(bob.join(code!, secret, 'Bob'));
+  await until(() => host.getState().peers.filter((p) => p.numSamples > 0).length === 3);
+  return { world, host, hostTab, hostDeps, hostId, code: code!, secret, ann, annTab, annDeps, bob };
+}
+
 describe('a reload does not end a tab\'s part in the session', () => {
   it('the host tab resumes at the same round under the same id; a client tab rejoins with its slot and shard', async () => {
-    const world = makeWorld();
-    const hostTab = makeTab();
-    const hostDeps = world.deps(hostTab);
-    const host = new SessionControllerCore(hostDeps);
-    await settle(host.host(settings, 'Teacher'));
-    const { code, joinUrl, selfId: hostId } = host.getState();
-    const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
-    const annTab = makeTab();
-    const annDeps = world.deps(annTab);
-    const ann = new SessionControllerCore(annDeps);
-    await settle(ann.join(code!, secret, 'Ann'));
-    const bob = new SessionControllerCore(world.deps());
-    await settle(bob.join(code!, secret, 'Bob'));
+    const { world, host, hostTab, hostDeps, hostId, code, annTab, annDeps, bob } = await classroom();
     expect(annDeps.workers[0].calls).toContain('demo shard 1');
-    await until(() => host.getState().peers.filter((p) => p.numSamples > 0).length === 3);
 
     // A round or two, then the host stops; its state after the last round is kept.
     const run = host.start();
@@ -95,23 +101,6 @@ describe('a reload does not end a tab\'s part in the session', () => {
 });
 
 describe('a client tab that reloads rejoins by itself', () => {
-  /** A host, and ann and bob joined in that order (slots 1 and 2); ann's tab storage is `annTab`. */
-  async function classroom() {
-    const world = makeWorld();
-    const host = new SessionControllerCore(world.deps());
-    await settle(host.host(settings, 'Teacher'));
-    const { code, joinUrl } = host.getState();
-    const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
-    const annTab = makeTab();
-    const annDeps = world.deps(annTab);
-    const ann = new SessionControllerCore(annDeps);
-    await settle(ann.join(code!, secret, 'Ann'));
-    const bob = new SessionControllerCore(world.deps());
-    await settle(bob.join(code!, secret, 'Bob'));
-    await until(() => host.getState().peers.filter((p) => p.numSamples > 0).length === 3);
-    return { world, host, code: code!, ann, annTab, annDeps, bob };
-  }
-
   it('with the same slot and shard, saying so meanwhile, and without a click', async () => {
     const { world, host, code, annTab, annDeps, bob } = await classroom();
     const annId = annDeps.transports[0].selfId;
