@@ -1,4 +1,3 @@
-import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { aggregateRound, type AggregationJob } from '../fl/aggregate-round';
 import { robustSettings } from '../fl/robust';
@@ -6,6 +5,7 @@ import type { WeightSet } from '../fl/weights';
 import { aggregateWorkerApi, type AggregateWorkerApi } from './aggregate-api';
 import { typedArrayBuffers } from './transferables';
 import { WorkerAggregator } from './worker-aggregator';
+import { closeInProcessWorkers, inProcessWorker } from './testing/in-process-worker';
 
 const weights = (seed: number): WeightSet => [
   { name: 'fc/kernel', shape: [3, 2], values: Float32Array.from({ length: 6 }, (_, i) => Math.sin(seed * 7 + i) / 10) },
@@ -27,23 +27,17 @@ function job(strategy: AggregationJob['strategy']): AggregationJob {
   };
 }
 
-const ports: MessagePort[] = [];
-function inProcessWorker(api: AggregateWorkerApi = aggregateWorkerApi) {
-  const channel = new MessageChannel();
-  Comlink.expose(api, channel.port1);
-  ports.push(channel.port1, channel.port2);
-  return channel.port2;
-}
+const aggregationWorker = (api: AggregateWorkerApi = aggregateWorkerApi) => inProcessWorker(api);
 
 describe('WorkerAggregator', () => {
   afterEach(() => {
-    for (const port of ports.splice(0)) port.close();
+    closeInProcessWorkers();
     vi.restoreAllMocks();
     vi.useRealTimers();
   });
 
   it.each([{ name: 'fedavg' }, { name: 'fedld' }] as AggregationJob['strategy'][])('gives what aggregateRound gives here ($name), and leaves the job usable', async (strategy) => {
-    const aggregator = new WorkerAggregator(inProcessWorker());
+    const aggregator = new WorkerAggregator(aggregationWorker());
     const input = job(strategy);
     const outcome = await aggregator.aggregate(input);
     expect(outcome).toEqual(aggregateRound(job(strategy)));

@@ -1,4 +1,3 @@
-import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WIRE_LIMITS } from '../fl/codec/limits';
 import { encodeMessage, tryDecodeMessage, type DecodeResult } from '../fl/codec/message-codec';
@@ -8,18 +7,14 @@ import type { Message, UpdateMessage } from '../fl/protocol';
 import { decodeWorkerApi, type DecodeWorkerApi } from './decode-api';
 import { typedArrayBuffers } from './transferables';
 import { WorkerDecodeOffload } from './worker-decoder';
+import { closeInProcessWorkers, inProcessWorker } from './testing/in-process-worker';
 
 const update = sampleMessages()[3] as UpdateMessage;
 /** On a buffer of its own, as the frame assembler hands messages on. */
 const encodedUpdate = () => encodeMessage(update, 'float32').slice();
 
-/** The decode worker's API served on one end of a MessageChannel: the worker, in-process. */
-function inProcessWorker(api: DecodeWorkerApi = decodeWorkerApi) {
-  const channel = new MessageChannel();
-  Comlink.expose(api, channel.port1);
-  ports.push(channel.port1, channel.port2);
-  return channel.port2;
-}
+/** The decode worker, in-process. */
+const decodeWorker = (api: DecodeWorkerApi = decodeWorkerApi) => inProcessWorker(api);
 
 /** A worker that never answers and fails when told to (an 'error' event, as a failed module load fires). */
 class SilentWorker extends EventTarget {
@@ -36,11 +31,10 @@ class SilentWorker extends EventTarget {
   }
 }
 
-const ports: MessagePort[] = [];
 
 describe('WorkerDecodeOffload', () => {
   afterEach(() => {
-    for (const port of ports.splice(0)) port.close();
+    closeInProcessWorkers();
     vi.useRealTimers();
     vi.restoreAllMocks();
   });
@@ -69,7 +63,7 @@ describe('WorkerDecodeOffload', () => {
   });
 
   it('copies a view on a larger buffer before transferring, leaving the buffer to its owner', async () => {
-    const offload = new WorkerDecodeOffload(inProcessWorker());
+    const offload = new WorkerDecodeOffload(decodeWorker());
     const message = encodedUpdate();
     const shared = new Uint8Array(message.length + 16);
     shared.set(message, 8);
@@ -80,7 +74,7 @@ describe('WorkerDecodeOffload', () => {
   });
 
   it('returns a rejected message with the reason decoding here gives', async () => {
-    const offload = new WorkerDecodeOffload(inProcessWorker());
+    const offload = new WorkerDecodeOffload(decodeWorker());
     const junk = Uint8Array.of(0x81, 0xa4, 0x74, 0x79, 0x70, 0x65, 0xa3, 0x62, 0x61, 0x64); // {type: 'bad'}
     expect(await offload.decode(junk.slice(), WIRE_LIMITS)).toEqual(tryDecodeMessage(junk, WIRE_LIMITS));
   });
@@ -106,12 +100,10 @@ describe('WorkerDecodeOffload', () => {
   });
 
   it('fails the decodes waiting on a worker that dies, then decodes on this thread', async () => {
-    const channel = new MessageChannel();
-    ports.push(channel.port1, channel.port2);
     // Answers the start-up ping, then never again.
     let answered = false;
-    Comlink.expose({ ping: () => ((answered = true), true), decode: () => new Promise(() => {}) }, channel.port1);
-    const worker = Object.assign(channel.port2, { crash: () => channel.port2.dispatchEvent(new Event('error', { cancelable: true })) });
+    const port = inProcessWorker({ ping: () => ((answered = true), true), decode: () => new Promise(() => {}) });
+    const worker = Object.assign(port, { crash: () => port.dispatchEvent(new Event('error', { cancelable: true })) });
     const offload = new WorkerDecodeOffload(worker);
     const first = offload.decode(encodedUpdate(), WIRE_LIMITS);
     await vi.waitFor(() => expect(answered).toBe(true));

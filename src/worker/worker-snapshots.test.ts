@@ -1,9 +1,9 @@
-import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HostSnapshot, HostSnapshotStore } from '../session/resume-store';
 import type { SnapshotWorkerApi } from './snapshot-api';
 import { copyForTransfer } from './transferables';
 import { snapshotsSavedInWorker } from './worker-snapshots';
+import { closeInProcessWorkers, inProcessWorker } from './testing/in-process-worker';
 
 function memoryStore(): HostSnapshotStore & { saved: HostSnapshot[] } {
   const saved: HostSnapshot[] = [];
@@ -22,25 +22,22 @@ function snapshot(): HostSnapshot {
   } as HostSnapshot;
 }
 
-const ports: MessagePort[] = [];
-function inProcessWorker(into: HostSnapshotStore) {
-  const channel = new MessageChannel();
-  const api: SnapshotWorkerApi = { save: (s) => into.save(s), ping: () => true };
-  Comlink.expose(api, channel.port1);
-  ports.push(channel.port1, channel.port2);
-  return channel.port2;
+/** A snapshot worker, in-process, saving into `into`. */
+function snapshotWorker(into: HostSnapshotStore, save: SnapshotWorkerApi['save'] = (s) => into.save(s)) {
+  const api: SnapshotWorkerApi = { save, ping: () => true };
+  return inProcessWorker(api);
 }
 
 describe('snapshots saved in a worker', () => {
   afterEach(() => {
-    for (const port of ports.splice(0)) port.close();
+    closeInProcessWorkers();
   });
 
   it('the worker gets a copy: the page\'s arrays stay usable (not transferred away), the values arrive intact', async () => {
     const workerSide = memoryStore();
     const pageSide = memoryStore();
     let started = 0;
-    const store = snapshotsSavedInWorker(pageSide, () => (started++, inProcessWorker(workerSide)));
+    const store = snapshotsSavedInWorker(pageSide, () => (started++, snapshotWorker(workerSide)));
     expect(started).toBe(0); // nothing started before the first save
     const s = snapshot();
     await store.save(s);
@@ -58,10 +55,9 @@ describe('snapshots saved in a worker', () => {
     const pageSide = memoryStore();
     await snapshotsSavedInWorker(pageSide, () => null).save(snapshot());
     expect(pageSide.saved).toHaveLength(1);
-    const silent = new MessageChannel(); // nothing answers the ping
-    ports.push(silent.port1, silent.port2);
+    const silent = inProcessWorker(null); // nothing answers the ping
     const slow = memoryStore();
-    await snapshotsSavedInWorker(slow, () => silent.port2, 20).save(snapshot());
+    await snapshotsSavedInWorker(slow, () => silent, 20).save(snapshot());
     expect(slow.saved).toHaveLength(1);
   });
 
@@ -70,13 +66,10 @@ describe('snapshots saved in a worker', () => {
     const forget = async (code: string) => {
       device.saved.splice(0, device.saved.length, ...device.saved.filter((x) => x.code !== code));
     };
-    const slowWorker = () => {
-      const channel = new MessageChannel();
-      const api: SnapshotWorkerApi = { save: async (x) => { await new Promise((r) => setTimeout(r, 30)); await device.save(x); }, ping: () => true };
-      Comlink.expose(api, channel.port1);
-      ports.push(channel.port1, channel.port2);
-      return channel.port2;
-    };
+    const slowWorker = () => snapshotWorker(device, async (x) => {
+      await new Promise((r) => setTimeout(r, 30));
+      await device.save(x);
+    });
     const store = snapshotsSavedInWorker({ ...device, forget }, slowWorker);
     await Promise.all([store.save(snapshot()), store.forget('ABCD')]);
     expect(device.saved).toHaveLength(0);
