@@ -231,16 +231,15 @@ export class PeerTransport implements Transport {
    */
   send(to: string, message: Message): void {
     if (!this.mayReceive(to, message)) return;
-    const fresh = !this.encoded.has(message);
-    this.sendFrames(to, this.encode(message), fresh);
+    const { frames, fresh } = this.encode(message);
+    this.sendFrames(to, frames, fresh);
   }
 
   /** Sends one message to several peers (default: all admitted and connected), encoding it once. */
   broadcast(message: Message, to: Iterable<string> = this.admittedPeers()): void {
     const recipients = [...to].filter((peerId) => this.mayReceive(peerId, message));
     if (recipients.length === 0) return;
-    const fresh = !this.encoded.has(message);
-    const frames = this.encode(message);
+    const { frames, fresh } = this.encode(message);
     for (const peerId of recipients) this.sendFrames(peerId, frames, fresh);
   }
 
@@ -356,9 +355,10 @@ export class PeerTransport implements Transport {
    */
   private readonly encoded = new WeakMap<Message, Uint8Array[]>();
 
-  private encode(message: Message): Uint8Array[] {
+  /** The message's frames; `fresh` when this call encoded them (rather than finding them cached). */
+  private encode(message: Message): { frames: Uint8Array[]; fresh: boolean } {
     const cached = this.encoded.get(message);
-    if (cached) return cached;
+    if (cached) return { frames: cached, fresh: false };
     const frames = this.codec.encode(message);
     for (const frame of frames) {
       if (frame.byteLength === 0 || frame.byteLength > this.config.maxFrameBytes) {
@@ -369,7 +369,7 @@ export class PeerTransport implements Transport {
       }
     }
     this.encoded.set(message, frames);
-    return frames;
+    return { frames, fresh: true };
   }
 
   /** False (and the message counted as dropped) when `to` is unadmitted and `message` is not for such peers. */
