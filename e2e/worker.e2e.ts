@@ -15,8 +15,6 @@ const MLP = mlpSpec([28, 28, 1], 10, [32]);
 const CNN = cnnSpec([28, 28, 1], 10);
 const SHARD: DemoShardSpec = { partition: { kind: 'dirichlet', alpha: 0.5 }, seed: 3, numClients: 5, slot: 2 };
 const TRAIN = { localEpochs: 1, batchSize: 32, learningRate: 0.05, seed: 1 };
-/** A main-thread task longer than this counts as jank (the Long Tasks API threshold). */
-const LONG_TASK_MS = 50;
 
 let server: AppServer;
 const pageLog: string[] = [];
@@ -71,7 +69,6 @@ describe('training worker in Chromium without WebGPU', () => {
       expect(r.deltaNorm).toBeGreaterThan(0);
       expect(r.metrics.evalAccuracy).toBeGreaterThan(0.3);
       expect(r.maxProgressPerSecond).toBeLessThanOrEqual(WORKER_CONFIG.progressMaxPerSecond);
-      expect(r.longestMainThreadTaskMs).toBeLessThan(LONG_TASK_MS);
     }
     expect(rounds[1].metrics.trainLoss).toBeLessThan(rounds[0].metrics.trainLoss);
     expect(rounds[1].numTensorsAfter).toBe(rounds[0].numTensorsAfter);
@@ -87,7 +84,6 @@ describe('training worker in Chromium without WebGPU', () => {
     expect(r.backend).toBe(report.backend);
     expect(r.layout).toEqual(expectedLayout);
     expect(r.layout.map((t) => t.name)).toContain('conv1/kernel');
-    expect(r.longestMainThreadTaskMs).toBeLessThan(LONG_TASK_MS);
   });
 
   it('keeps the tensor count stable over 50 rounds of a small model', async () => {
