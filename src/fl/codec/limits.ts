@@ -92,6 +92,25 @@ export function maxArrayEntries(limits: WireLimits): number {
   );
 }
 
+/** Objects (map, array, str, bin) in one wire tensor: its map, four keys, name, codec, shape array and data blob. */
+export const OBJECTS_PER_WIRE_TENSOR = 9;
+/** Objects in one roster entry: its map, six keys, id, name, backend and label histogram. */
+const OBJECTS_PER_ROSTER_ENTRY = 11;
+/** Objects of a message besides its weight sets and roster: type, config, metrics, model spec, their keys. */
+const ENVELOPE_OBJECTS = 1024;
+
+/**
+ * Most objects (maps, arrays, strings, binaries) any protocol message holds. Tensors travel as binary blobs, so even the
+ * largest message has few: a checkpoint's weights plus a full server state, or an eval-request's models, at most
+ * maxTensorsPerWeightSet wire tensors per weight set; or a roster of maxPeers entries. The msgpack scan refuses more
+ * before anything is built: each object costs the decoder tens of bytes however few bytes it took on the wire.
+ */
+export function maxObjectsPerMessage(limits: WireLimits): number {
+  const weightSets = 1 + Math.max(limits.maxMapEntries, limits.maxModelsPerEvalRequest);
+  const tensorObjects = weightSets * limits.maxTensorsPerWeightSet * OBJECTS_PER_WIRE_TENSOR;
+  return Math.max(tensorObjects, limits.maxPeers * OBJECTS_PER_ROSTER_ENTRY) + ENVELOPE_OBJECTS;
+}
+
 /** Longest msgpack string in UTF-8 bytes: the string limits count characters, of up to 4 bytes each. */
 export function maxStringBytes(limits: WireLimits): number {
   return 4 * Math.max(limits.maxStringLength, limits.maxTensorNameLength);

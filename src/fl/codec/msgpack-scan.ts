@@ -6,9 +6,11 @@
  *  - a str/bin/ext length, or an array/map element count, larger than the bytes left (each element takes at
  *    least one byte, so the elements still owed by all open containers must fit in what is left);
  *  - nesting deeper than maxDepth, more elements or entries than the protocol's limits, any ext value, the
- *    never-used byte 0xc1, and bytes after the one top-level value.
+ *    never-used byte 0xc1, and bytes after the one top-level value;
+ *  - more objects (maps, arrays, strings, binaries) than maxObjects: each costs the decoder tens of bytes of memory
+ *    even when it took one byte on the wire (an 8 MB message of empty maps made it build 8 million objects).
  */
-import { maxArrayEntries, maxStringBytes, type WireLimits } from './limits';
+import { maxArrayEntries, maxObjectsPerMessage, maxStringBytes, type WireLimits } from './limits';
 
 /** The bounds one scan (and the msgpack Decoder behind it) applies. */
 export interface MsgpackBounds {
@@ -17,6 +19,8 @@ export interface MsgpackBounds {
   maxMapEntries: number;
   maxStrBytes: number;
   maxBinBytes: number;
+  /** Maps, arrays, strings and binaries in the whole message, counted at any depth. */
+  maxObjects: number;
 }
 
 /** The msgpack bounds a message under `limits` needs: the one place they are derived from the wire limits. */
@@ -27,6 +31,7 @@ export function msgpackBounds(limits: WireLimits): MsgpackBounds {
     maxMapEntries: limits.maxMapEntries,
     maxStrBytes: maxStringBytes(limits),
     maxBinBytes: limits.maxMessageBytes,
+    maxObjects: maxObjectsPerMessage(limits),
   };
 }
 
@@ -72,6 +77,7 @@ export function scanMsgpack(bytes: Uint8Array, bounds: MsgpackBounds): string | 
   let depth = 0;
   // Elements owed by all open containers; each takes at least one byte.
   let owed = 1;
+  let objects = 0;
   let pos = 0;
   for (;;) {
     while (depth > 0 && remaining[depth] === 0) depth--;
@@ -132,6 +138,7 @@ export function scanMsgpack(bytes: Uint8Array, bounds: MsgpackBounds): string | 
       length = readUint(bytes, pos, sizeBytes);
       pos += sizeBytes;
     }
+    if (++objects > bounds.maxObjects) return `msgpack holds more than ${bounds.maxObjects} objects (maps, arrays, strings, binaries)`;
     const left = n - pos;
     if (kind === 'str' || kind === 'bin') {
       const max = kind === 'str' ? bounds.maxStrBytes : bounds.maxBinBytes;

@@ -102,3 +102,23 @@ export function sampleMessages(seed = 1): Message[] {
     { type: 'progress', v, round: 3, fraction: 0.4 },
   ];
 }
+
+/** Elements of one msgpack array16 header (the scan's array bound is larger; a bomb stays under both). */
+const BOMB_ROW = 10_000;
+
+/**
+ * About `bytes` bytes of valid msgpack holding one empty map per byte: an array of arrays of BOMB_ROW empty maps
+ * each. Every length is true and the nesting is 2 deep, so only an object count refuses it; an unbounded decoder
+ * builds one JS object per byte from it (8 MB: 8.4 million objects).
+ */
+export function emptyMapBomb(bytes: number): Uint8Array {
+  const rows = Math.max(1, Math.floor((bytes - 3) / (3 + BOMB_ROW)));
+  const out = new Uint8Array(3 + rows * (3 + BOMB_ROW));
+  out.set([0xdc, rows >> 8, rows & 0xff], 0);
+  for (let r = 0; r < rows; r++) {
+    const at = 3 + r * (3 + BOMB_ROW);
+    out.set([0xdc, BOMB_ROW >> 8, BOMB_ROW & 0xff], at);
+    out.fill(0x80, at + 3, at + 3 + BOMB_ROW);
+  }
+  return out;
+}
