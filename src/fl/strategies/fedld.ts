@@ -6,6 +6,8 @@ import type { Strategy } from './types';
 export const fedld: Strategy = {
   name: 'fedld',
   label: 'FedLD',
+  // The per-tensor history in the server state.
+  wireSets: { extras: 0, serverState: 1 },
   summary: 'principal-gradient aggregation with margin control (Zeng et al., MICCAI 2024)',
   params: [
     { name: 'lambda', kind: 'number', label: 'λ: margin-control weight', help: 'weight of log(1 + ||softmax||²) in local training (0 = off)', default: 0.1, min: 0, max: 100 },

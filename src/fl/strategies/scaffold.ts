@@ -38,6 +38,8 @@ function controlDelta(u: ClientUpdate): WeightSet {
 
 export const scaffold: Strategy = {
   name: 'scaffold',
+  // c beside the weights, delta-c beside the delta; c in the server state.
+  wireSets: { extras: 1, serverState: 1 },
   label: 'SCAFFOLD',
   summary: 'control variates c and c_k correct client drift; clients send delta-c beside delta-w',
   params: [],

@@ -47,6 +47,12 @@ export function describeServerOptimizer(params: ResolvedParams): string | null {
   return `FedAdam (lr ${lr}, β1 ${numberParam(params, 'serverMomentum')}, β2 ${numberParam(params, 'serverBeta2')}, τ ${numberParam(params, 'serverTau')})`;
 }
 
+/** Model-shaped moments the server optimizer keeps in the server state: FedAvgM one, FedAdam two. */
+export function serverOptimizerStateSets(params: ResolvedParams): number {
+  const name = choiceParam<ServerOptimizerName>(params, 'serverOpt');
+  return name === 'adam' ? 2 : name === 'avgm' ? 1 : 0;
+}
+
 /** The server step from `global` towards the strategy's `proposed` model, with the optimizer's moments in `tensors`. */
 export function serverOptimizerStep(params: ResolvedParams, global: WeightSet, proposed: WeightSet, tensors: Record<string, WeightSet>): ServerOptimizerStep {
   const name = choiceParam<ServerOptimizerName>(params, 'serverOpt');

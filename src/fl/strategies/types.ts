@@ -180,6 +180,11 @@ export interface Strategy {
   server(params: ResolvedParams): StrategyServer;
   /** Short description of the variant that runs, for the report (default: label and parameters). */
   describe?(params: ResolvedParams): string;
+  /**
+   * Model-shaped weight sets this strategy puts on the wire: beside the weights or the delta (its extras), and in its
+   * server state (checkpoints). They size each peer's message limit (src/fl/codec/session-limits.ts); default none.
+   */
+  wireSets?: { extras: number; serverState: number };
 }
 
 /** The stateful form of a server half: what a caller that only has (global, updates) uses (e.g. async aggregation). */
