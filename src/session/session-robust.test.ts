@@ -6,9 +6,10 @@ import { loadMnistNode } from '../fl/data/node-loaders';
 import { partitionIndices } from '../fl/data/partition';
 import { splitTrainEval } from '../fl/data/split';
 import { InMemoryNetwork } from '../fl/in-memory-transport';
-import { TfLocalTrainer, type LocalTrainer } from '../fl/local-trainer';
+import { TfLocalTrainer } from '../fl/local-trainer';
 import { buildModel, getWeights, mlpSpec } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
+import { AttackingTrainer, parseAttacks } from '../sim/attacks';
 import { AuthenticatedTransport } from './authenticated-transport';
 import { SessionNode } from './session-node';
 
@@ -16,7 +17,6 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const MAX_FLOAT = 3.4028234663852886e38;
 const spec = mlpSpec([28, 28, 1], 10, [16]);
 // float32 on the wire: float16 would turn max-float into Infinity, which is refused on receipt anyway.
 const config: SessionConfig = {
@@ -34,19 +34,6 @@ const config: SessionConfig = {
   demo: { partition: { kind: 'iid' }, clients: 4 },
 };
 
-/** Trains honestly, then reports every value as +-float32 max and a billion samples. */
-function maxFloatTrainer(inner: LocalTrainer): LocalTrainer {
-  return {
-    train: async (req, hooks) => {
-      const r = await inner.train(req, hooks);
-      const delta = r.delta.map((t) => ({ ...t, values: t.values.map((v) => (v < 0 ? -MAX_FLOAT : MAX_FLOAT)) }));
-      return { ...r, delta, numSamples: 1_000_000_000 };
-    },
-    evaluate: (model, ws) => inner.evaluate(model, ws),
-    info: () => inner.info(),
-  };
-}
-
 describe('a session with a client sending max-float updates', () => {
   it('the host drops them with a reason in its log, and the session loop runs every round to the end', async () => {
     const train = loadMnistNode('train', 1200);
@@ -57,7 +44,9 @@ describe('a session with a client sending max-float updates', () => {
     const nodes = ['host', 'ann', 'bob', 'evil'].map((name, k) => {
       const local = splitTrainEval(subsetDataset(train, parts.clients[k]), 0.2, k);
       const honest = new TfLocalTrainer(local.train, local.eval, () => 'cpu');
-      const trainer = name === 'evil' ? maxFloatTrainer(honest) : honest;
+      // The simulator's attack objects around a real client's trainer: trains honestly, reports every value as
+      // +-float32 max and a billion samples.
+      const trainer = name === 'evil' ? new AttackingTrainer(honest, parseAttacks('max-float,inflate-samples:1000000000')) : honest;
       return new SessionNode({ transport: new AuthenticatedTransport(network.endpoint(`peer-${name}`), { secret: 'secret-1' }), name, trainer: () => trainer, timing: { heartbeatMs: 100, silenceMs: 600, voteTimeoutMs: 400, retryRoundMs: 50, welcomeTimeoutMs: 2_000 }, onLog: (level, text) => logs.push(`${name} ${level}: ${text}`) });
     });
     const [host, ...members] = nodes;

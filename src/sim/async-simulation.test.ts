@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { CLOCK_DEFAULTS, runClockedSimulation, timeToAccuracy, type ClockOptions } from './async-simulation';
+import { chooseAttackers, parseAttacks } from './attacks';
 import { SIM_DEFAULTS, type SimConfig } from './simulation';
 
 const cfg: SimConfig = { ...SIM_DEFAULTS, limit: 900, testLimit: 300, clients: 6, rounds: 4, strategy: { name: 'fedavg' }, backend: 'wasm' };
@@ -57,5 +58,26 @@ describe('simulator on a simulated clock (real MNIST)', () => {
     const r = await runClockedSimulation(cfg, { ...clock, mode: 'async', simTime: 3, evalEvery: 100, async: { bufferSize: 1, staleness: { kind: 'constant' }, maxStaleness: 0 } });
     expect(r.final.droppedUpdates).toBeGreaterThan(0);
     expect(r.final.stalenessHistogram).toEqual([r.records.length]);
+  });
+
+  it('async: attacks apply; a NaN update is refused with the reason and the run goes on', async () => {
+    const [attacker] = chooseAttackers(cfg.clients, 1, cfg.seed);
+    const opts: ClockOptions = { ...CLOCK_DEFAULTS, mode: 'async', simTime: 2, evalEvery: 100, validationSize: 0, async: { bufferSize: 2, staleness: { kind: 'constant' }, maxStaleness: null } };
+    const r = await runClockedSimulation({ ...cfg, attack: { attackers: 1, attacks: parseAttacks('nan') } }, opts);
+    const refused = r.records.flatMap((x) => x.refused);
+    expect(r.final.refusedUpdates).toBeGreaterThan(0);
+    expect(refused.length).toBeLessThanOrEqual(r.final.refusedUpdates);
+    expect(refused.every((x) => x.client === attacker && /non-finite value \(NaN\)/.test(x.reason))).toBe(true);
+    expect(r.final.contributions[attacker]).toBe(0);
+    expect(Number.isFinite(r.final.accuracy)).toBe(true);
+  });
+
+  it('sync with a deadline: label-flip attackers train on the flipped labels (their class takes over the predictions)', async () => {
+    const opts: ClockOptions = { ...CLOCK_DEFAULTS, mode: 'sync', deadline: 100, validationSize: 0 };
+    const base: SimConfig = { ...cfg, partition: { kind: 'iid' }, robust: 'off' };
+    const clean = await runClockedSimulation(base, opts);
+    const flipped = await runClockedSimulation({ ...base, attack: { attackers: 4, attacks: parseAttacks('label-flip:3') } }, opts);
+    expect(flipped.final.perClass[3]).toBeGreaterThan(0.95);
+    expect(flipped.final.accuracy).toBeLessThan(clean.final.accuracy - 0.2);
   });
 });

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { robustSettings } from '../fl/robust';
 import { setupNodeBackend } from '../fl/backend/node-backend';
-import { AsyncAggregation, type AsyncAggregationConfig, type StepResult } from '../fl/async/async-aggregation';
+import { AsyncAggregation, type AsyncAggregationConfig, type StepContribution, type StepResult } from '../fl/async/async-aggregation';
 import type { BufferedUpdate } from '../fl/async/buffer';
 import { subsetDataset, datasetSize, type Dataset } from '../fl/data/dataset';
 import { describePartition, partitionIndices, type Partition, type PartitionSummary } from '../fl/data/partition';
@@ -22,6 +22,7 @@ import { createAggregator } from '../fl/strategies/aggregators';
 import { strategyRuntime } from '../fl/strategies/runtime';
 import { evaluateModel } from '../fl/train';
 import { addScaledWeights, totalParameters, type WeightSet } from '../fl/weights';
+import { armAttackers } from './attacks';
 import { buildClientShards } from './client-shards';
 import { EventQueue } from './clock';
 import { buildParticipantTrainer, InProcessRunner, type ParticipantContext } from './participant';
@@ -69,6 +70,11 @@ export interface ClockedRecord {
   staleness: number[];
   /** Updates dropped for staleness in this step; in sync rounds, selected clients that missed the deadline. */
   dropped: number;
+  /**
+   * Updates refused since the previous record, with the reason: malformed on arrival (NaN/Infinity, wrong layout),
+   * or dropped by the robust aggregation.
+   */
+  refused: Array<{ client: number; reason: string }>;
   accuracy: number | null;
   loss: number | null;
   perClass: number[] | null;
@@ -100,6 +106,8 @@ export interface ClockedResult {
     /** histogram[tau] = how many used updates were tau steps stale. */
     stalenessHistogram: number[];
     droppedUpdates: number;
+    /** Updates refused (malformed, or dropped by the robust aggregation): the records list each with its reason. */
+    refusedUpdates: number;
   };
 }
 
@@ -145,9 +153,11 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
   // Clients as index lists into the one training set, trained one job at a time on one shared model (participant.ts),
   // their strategy state (SCAFFOLD's c_k) kept in ctx.clientStates: memory follows the jobs, not the population.
   const shards = buildClientShards(data.train, partition, { evalFraction: cfg.evalFraction, evalMax: cfg.evalMax, seed: cfg.seed });
+  // The attackers (chosen by the seed) as in sync rounds: poisoned shards, attacking trainers.
+  const armed = armAttackers(shards, cfg.attack, { seed: cfg.seed, strategy: cfg.strategy.name, numClasses: data.train.numClasses });
   const runner = new InProcessRunner(data.train, cfg.seed);
-  const ctx: ParticipantContext = { shards, runner, backendName: tf.getBackend(), clientStates: new Map() };
-  const trainers: LocalTrainer[] = shards.map((_, k) => buildParticipantTrainer(ctx, k));
+  const ctx: ParticipantContext = { shards: armed.shards, runner, backendName: tf.getBackend(), clientStates: new Map() };
+  const trainers: LocalTrainer[] = shards.map((_, k) => armed.trainer(k, buildParticipantTrainer(ctx, k)));
   const trainSizes = shards.map((shard) => shard.train.length);
   const evalModel = buildModel(spec, cfg.seed);
   const initial = await getWeights(evalModel);
@@ -163,6 +173,8 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
   const contributions = new Array<number>(cfg.clients).fill(0);
   const stalenessHistogram: number[] = [];
   let droppedUpdates = 0;
+  let refused: ClockedRecord['refused'] = [];
+  let refusedUpdates = 0;
   let assignments = 0;
   const trainConfig = { localEpochs: cfg.localEpochs, batchSize: cfg.batch, learningRate: cfg.lr, optimizer: cfg.optimizer, momentum: cfg.momentum };
 
@@ -188,13 +200,44 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
     return { accuracy: onTest.accuracy, loss: onTest.loss, perClass: onTest.perClass, decomposition };
   };
 
+  const refuse = (client: number, reason: string) => {
+    refused.push({ client, reason });
+    refusedUpdates++;
+    hooks.onStatus?.(`refused an update from client ${client}: ${reason}`);
+  };
+
+  /** Buffers an arrived update as the app's async engine does: a malformed one is refused with the reason. */
+  const submit = (w: Work, arrivedAt: number): ReturnType<AsyncAggregation['submit']> | 'refused' => {
+    try {
+      return core.submit(toBuffered(w, arrivedAt));
+    } catch (e) {
+      refuse(w.client, (e as Error).message);
+      return 'refused';
+    }
+  };
+
+  /** An aggregation step; updates the robust aggregation dropped are refused with the reason, a failed step changes nothing. */
+  const step = (count: number | undefined, onDropped?: (d: StepContribution[]) => void): StepResult | null => {
+    const pending = core.nextClients(count);
+    let result: StepResult | null;
+    try {
+      result = core.step(count, onDropped, cfg.clients);
+    } catch (e) {
+      for (const id of pending) refuse(Number(id), `the aggregation step failed: ${(e as Error).message}`);
+      return null;
+    }
+    for (const r of result?.rejected ?? []) refuse(Number(r.clientId), `dropped by the robust aggregation: ${r.reason}`);
+    return result;
+  };
+
   const record = async (step: StepResult, simTime: number, dropped: number, evaluate: boolean, wallStart: number) => {
     for (const u of step.used) {
       contributions[Number(u.clientId)]++;
       stalenessHistogram[u.staleness] = (stalenessHistogram[u.staleness] ?? 0) + 1;
     }
     const measured = evaluate ? await evaluateStep(step) : { accuracy: null, loss: null, perClass: null, decomposition: null };
-    const r: ClockedRecord = { step: step.version, simTime, clients: step.used.map((u) => Number(u.clientId)), staleness: step.used.map((u) => u.staleness), dropped, ...measured, wallMs: performance.now() - wallStart };
+    const r: ClockedRecord = { step: step.version, simTime, clients: step.used.map((u) => Number(u.clientId)), staleness: step.used.map((u) => u.staleness), dropped, refused, ...measured, wallMs: performance.now() - wallStart };
+    refused = [];
     records.push(r);
     hooks.onRecord?.(r);
   };
@@ -234,10 +277,14 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
         const version = core.version;
         for (const k of arrived) {
           const result = await train(k, base, version);
-          core.submit(toBuffered({ client: k, startedAt: now - seconds[k], seq: round, baseVersion: version, base, result }, now));
+          submit({ client: k, startedAt: now - seconds[k], seq: round, baseVersion: version, base, result }, now);
         }
-        const step = core.step(arrived.length, undefined, cfg.clients)!;
-        await record(step, now, late.length, true, wallStart);
+        const done = step(arrived.length);
+        if (!done) {
+          hooks.onStatus?.(`round ${round}: no usable update`);
+          continue;
+        }
+        await record(done, now, late.length, true, wallStart);
       }
     } else {
       const queue = new EventQueue<Work>();
@@ -253,23 +300,19 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
       let pendingDropped = 0;
       while (queue.size > 0 && core.version < maxSteps) {
         const { time, item } = queue.pop()!;
-        if (core.submit(toBuffered(item, time)) === 'too-stale') {
+        if (submit(item, time) === 'too-stale') {
           pendingDropped++;
           droppedUpdates++;
         }
         if (core.ready) {
-          const step = core.step(
-            undefined,
-            (d) => {
-              pendingDropped += d.length;
-              droppedUpdates += d.length;
-            },
-            cfg.clients,
-          );
-          if (step) {
-            pendingDropped += step.dropped.length;
-            droppedUpdates += step.dropped.length;
-            await record(step, time, pendingDropped, step.version % clock.evalEvery === 0 || core.version >= maxSteps, wallStart);
+          const done = step(undefined, (d) => {
+            pendingDropped += d.length;
+            droppedUpdates += d.length;
+          });
+          if (done) {
+            pendingDropped += done.dropped.length;
+            droppedUpdates += done.dropped.length;
+            await record(done, time, pendingDropped, done.version % clock.evalEvery === 0 || core.version >= maxSteps, wallStart);
             pendingDropped = 0;
             wallStart = performance.now();
           }
@@ -305,6 +348,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
         contributions,
         stalenessHistogram: Array.from(stalenessHistogram, (x) => x ?? 0),
         droppedUpdates,
+        refusedUpdates,
       },
     };
   } finally {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Dataset } from '../fl/data/dataset';
 import type { LocalTrainer, TrainResponse } from '../fl/local-trainer';
 import { mlpSpec } from '../fl/models';
-import { AttackingTrainer, applyAttacks, chooseAttackers, parseAttacks } from './attacks';
+import { armAttackers, AttackingTrainer, applyAttacks, chooseAttackers, parseAttacks, poisonTrainingData } from './attacks';
+import { materializeShard } from './client-shards';
 import { parseSimArgs, UsageError } from './cli-options';
 
 const honest = (): TrainResponse => ({
@@ -81,5 +83,63 @@ describe('simulator attacks', () => {
       expect(() => parseSimArgs([...args])).toThrow(UsageError);
       expect(() => parseSimArgs([...args])).toThrow(message);
     }
+  });
+});
+
+describe('data poisoning and the SCAFFOLD control-variate attack', () => {
+  const withDeltaC = (dc: number[]): TrainResponse => ({ ...honest(), extras: { deltaC: [{ name: 'w', shape: [dc.length], values: Float32Array.from(dc) }] } });
+  const norm = (values: Float32Array) => Math.hypot(...values);
+
+  it('parses label-flip:CLASS and scaffold-c:F, and refuses malformed ones', () => {
+    expect(parseAttacks('label-flip:0')).toEqual([{ kind: 'label-flip', label: 0 }]);
+    expect(parseAttacks('scaffold-c:2,inflate-samples:10')).toEqual([{ kind: 'scaffold-c', factor: 2 }, { kind: 'inflate-samples', samples: 10 }]);
+    for (const bad of ['label-flip', 'label-flip:-1', 'label-flip:1.5', 'label-flip:x', 'scaffold-c', 'scaffold-c:inf']) expect(() => parseAttacks(bad)).toThrow();
+  });
+
+  it('scaffold-c: delta-c becomes one seed-fixed direction at F x its honest norm, delta-w stays honest', () => {
+    const a = applyAttacks(withDeltaC([3, 4, 0, 0]), [{ kind: 'scaffold-c', factor: 2 }], 7);
+    const b = applyAttacks(withDeltaC([0, 0, -1, 0]), [{ kind: 'scaffold-c', factor: 1 }], 7);
+    const other = applyAttacks(withDeltaC([0, 0, -1, 0]), [{ kind: 'scaffold-c', factor: 1 }], 8);
+    expect(norm(a.extras!.deltaC[0].values)).toBeCloseTo(10, 5);
+    expect(norm(b.extras!.deltaC[0].values)).toBeCloseTo(1, 5);
+    // Same seed, same direction, whatever the honest delta-c; another seed, another direction.
+    Array.from(a.extras!.deltaC[0].values).forEach((x, i) => expect(x / 10).toBeCloseTo(b.extras!.deltaC[0].values[i], 5));
+    expect(Array.from(other.extras!.deltaC[0].values)).not.toEqual(Array.from(b.extras!.deltaC[0].values));
+    expect(Array.from(a.delta[0].values)).toEqual([0.5, -0.25, 0, 2]);
+    expect(() => applyAttacks(honest(), [{ kind: 'scaffold-c', factor: 1 }])).toThrow(/carries no deltaC/);
+  });
+
+  it('label-flip changes the training data, not the report', () => {
+    const data: Dataset = { kind: 'tabular', rows: Float32Array.from([1, 2, 3, 4, 5, 6]), features: 2, labels: Int32Array.from([0, 1, 2]), numClasses: 3 };
+    expect(Array.from(poisonTrainingData(data, parseAttacks('label-flip:2')).labels)).toEqual([2, 2, 2]);
+    expect(Array.from(data.labels)).toEqual([0, 1, 2]);
+    expect(poisonTrainingData(data, parseAttacks('scale:2'))).toBe(data);
+    expect(() => poisonTrainingData(data, parseAttacks('label-flip:3'))).toThrow(/label-flip:3 names no class of the data \(classes 0\.\.2\)/);
+    expect(Array.from(applyAttacks(honest(), parseAttacks('label-flip:1')).delta[0].values)).toEqual([0.5, -0.25, 0, 2]);
+  });
+
+  it('arms the seed-chosen attackers: their shards train on flipped labels, their trainers report the attacks', async () => {
+    const data: Dataset = { kind: 'tabular', rows: new Float32Array(8 * 2), features: 2, labels: Int32Array.from([0, 1, 0, 1, 0, 1, 0, 1]), numClasses: 2 };
+    const shards = [0, 1, 2, 3].map((k) => ({ index: k, train: Int32Array.from([2 * k, 2 * k + 1]), eval: Int32Array.from([2 * k]), labelHistogram: [1, 1] }));
+    const armed = armAttackers(shards, { attackers: 2, attacks: parseAttacks('label-flip:1,scale:2') }, { seed: 3, strategy: 'fedavg', numClasses: 2 });
+    expect([...armed.attackers].sort()).toEqual([...chooseAttackers(4, 2, 3)].sort());
+    for (const s of armed.shards) {
+      const local = materializeShard(data, s);
+      expect(Array.from(local.train.labels)).toEqual(armed.attackers.has(s.index) ? [1, 1] : [0, 1]);
+      expect(Array.from(local.eval.labels)).toEqual([0]);
+    }
+    const inner: LocalTrainer = { train: async () => honest(), evaluate: async () => { throw new Error('unused'); }, info: async () => ({ backend: 'test', numSamples: 2, labelHistogram: [1, 1] }) };
+    const req = { round: 1, model: mlpSpec([2], 2, []), strategy: { name: 'fedavg' }, train: { localEpochs: 1, batchSize: 8, learningRate: 0.1, seed: 1 }, weights: [] };
+    for (const k of [0, 1, 2, 3]) {
+      const r = await armed.trainer(k, inner).train(req);
+      expect(r.delta[0].values[3]).toBe(armed.attackers.has(k) ? 4 : 2);
+    }
+    expect(() => armAttackers(shards, { attackers: 1, attacks: parseAttacks('scaffold-c:1') }, { seed: 3, strategy: 'fedavg', numClasses: 2 })).toThrow(/scaffold-c needs --strategy scaffold/);
+    expect(() => armAttackers(shards, { attackers: 1, attacks: parseAttacks('label-flip:2') }, { seed: 3, strategy: 'fedavg', numClasses: 2 })).toThrow(/names no class/);
+  });
+
+  it('the CLI refuses scaffold-c with another strategy', () => {
+    expect(parseSimArgs(['--strategy', 'scaffold', '--attackers', '1', '--attack', 'scaffold-c:2']).config.attack).toEqual({ attackers: 1, attacks: [{ kind: 'scaffold-c', factor: 2 }] });
+    expect(() => parseSimArgs(['--strategy', 'fedavg', '--attackers', '1', '--attack', 'scaffold-c:2'])).toThrow(/--attack: attack scaffold-c needs --strategy scaffold/);
   });
 });

@@ -11,7 +11,7 @@ import { parseStaleness } from '../fl/async/staleness';
 import { CLOCK_DEFAULTS, type ClockOptions } from './async-simulation';
 import { parseDevices } from './devices';
 import { isRobustMode, ROBUST_MODES } from '../fl/robust/types';
-import { ATTACK_SYNTAX, parseAttacks, type AttackConfig } from './attacks';
+import { ATTACK_SYNTAX, attackProblem, parseAttacks, type AttackConfig } from './attacks';
 import { SIM_DEFAULTS, type SimConfig } from './simulation';
 
 
@@ -206,6 +206,8 @@ export function parseSimArgs(argv: string[]): CliOptions {
     config.robust = v.robust;
   }
   config.attack = attackOption(v.attackers, v.attack, config.clients);
+  const attackIssue = config.attack && attackProblem(config.attack.attacks, config.strategy.name);
+  if (attackIssue) throw new UsageError(`--attack: ${attackIssue}`);
   if (v.codec !== undefined && !isWeightCodecName(v.codec)) throw new UsageError(`--codec must be float32, float16 or int8, got "${v.codec}"`);
   if (v.out !== undefined && !v.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${v.out}"`);
   const clock = parseClock(v);

@@ -49,6 +49,8 @@ async function main(): Promise<number> {
       onRecord: (r) => {
         if (process.stderr.isTTY && !quiet) process.stderr.write('\r\x1b[2K');
         if (!quiet) process.stdout.write(`${clockedRow(r)}\n`);
+        // Refused updates are printed even with --quiet, as collapses are: an attack must never pass unseen.
+        for (const x of r.refused) process.stdout.write(`  refused, step ${r.step}: client ${x.client}: ${x.reason}\n`);
       },
     });
     process.stdout.write(`${clockedSummary(clocked)}\n`);

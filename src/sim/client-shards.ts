@@ -7,6 +7,7 @@ import type { Dataset } from '../fl/data/dataset';
 import { labelHistogram, subsetDataset } from '../fl/data/dataset';
 import type { Partition } from '../fl/data/partition';
 import { splitTrainEvalIndicesCapped } from '../fl/data/split';
+import { poisonTrainingData, type Attack } from './attacks';
 
 export interface ClientShard {
   /** 0-based client index. */
@@ -17,6 +18,8 @@ export interface ClientShard {
   eval: Int32Array;
   /** Label counts of the training samples (what the client announces in its hello). */
   labelHistogram: number[];
+  /** An attacker's attacks: the data-poisoning ones (label-flip) change its training samples as they are copied out. */
+  poison?: readonly Attack[];
 }
 
 export interface ShardOptions {
@@ -51,7 +54,7 @@ export interface MaterializedShard<T extends Dataset = Dataset> {
   eval: T;
 }
 
-/** Copies a client's samples out of the shared dataset (for the duration of one job). */
-export function materializeShard<T extends Dataset>(data: T, shard: Pick<ClientShard, 'train' | 'eval'>): MaterializedShard<T> {
-  return { train: subsetDataset(data, shard.train), eval: subsetDataset(data, shard.eval) };
+/** Copies a client's samples out of the shared dataset (for the duration of one job), poisoned if it attacks. */
+export function materializeShard<T extends Dataset>(data: T, shard: Pick<ClientShard, 'train' | 'eval' | 'poison'>): MaterializedShard<T> {
+  return { train: poisonTrainingData(subsetDataset(data, shard.train), shard.poison), eval: subsetDataset(data, shard.eval) };
 }

@@ -26,7 +26,7 @@ export function clockedSummary(result: ClockedResult): string {
     `final accuracy ${fmt(result.final.accuracy)}  best ${fmt(result.final.bestAccuracy)}  at ${fmt(result.final.simTime, 2)} simulated s  (${how}; devices ${formatDevices(c.devices)}${c.intertwined ? ', intertwined' : ''}; ${result.config.strategy.name}, ${result.config.clients} clients, backend ${result.backend.name})`,
   ];
   if (result.slowClasses.length) lines.push(`classes held only by slow devices ${result.slowClasses.join(', ')}: accuracy ${fmt(result.final.slowClassAccuracy)}`);
-  lines.push(`updates used per client ${result.final.contributions.join(' ')}; dropped ${result.final.droppedUpdates}`);
+  lines.push(`updates used per client ${result.final.contributions.join(' ')}; dropped ${result.final.droppedUpdates}; refused ${result.final.refusedUpdates}`);
   lines.push(`staleness histogram (tau: count) ${result.final.stalenessHistogram.map((n, tau) => `${tau}:${n}`).filter((s) => !s.endsWith(':0')).join(' ')}`);
   return lines.join('\n');
 }

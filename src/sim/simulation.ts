@@ -17,7 +17,7 @@ import type { StrategyConfig } from '../fl/strategies/types';
 import { evaluateModel } from '../fl/train';
 import { buildClientShards, type ClientShard } from './client-shards';
 import type { RobustMode, RobustSettings } from '../fl/robust';
-import { AttackingTrainer, chooseAttackers, type AttackConfig } from './attacks';
+import { armAttackers, type AttackConfig } from './attacks';
 import { buildParticipantTrainer, InProcessRunner, type ParticipantContext, type ParticipantRunner } from './participant';
 import { shareDataset, WorkerPoolRunner } from './worker-pool';
 
@@ -240,13 +240,13 @@ interface RunParts {
 
 async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): Promise<SimResult> {
   const { data, spec, backend, partition, shards, runner, started, cpuBefore } = parts;
-  const ctx: ParticipantContext = { shards, runner, backendName: tf.getBackend(), clientStates: new Map() };
+  const armed = armAttackers(shards, cfg.attack, { seed: cfg.seed, strategy: cfg.strategy.name, numClasses: data.train.numClasses });
+  const ctx: ParticipantContext = { shards: armed.shards, runner, backendName: tf.getBackend(), clientStates: new Map() };
   // Shared messages: the engine and these clients never mutate what they receive (see InMemoryNetworkOptions).
   const network = new InMemoryNetwork({ ...(cfg.codec ? { codec: createWireCodec(cfg.codec) } : {}), shareMessages: true });
   const aggregatorId = 'aggregator';
   const idWidth = Math.max(3, String(cfg.clients - 1).length);
-  const attackers = cfg.attack ? chooseAttackers(cfg.clients, cfg.attack.attackers, cfg.seed) : new Set<number>();
-  const trainerOf = (k: number) => (cfg.attack && attackers.has(k) ? new AttackingTrainer(buildParticipantTrainer(ctx, k), cfg.attack.attacks) : buildParticipantTrainer(ctx, k));
+  const trainerOf = (k: number) => armed.trainer(k, buildParticipantTrainer(ctx, k));
   const clients = shards.map(
     (_, k) => new FlClient(network.endpoint(`client-${String(k).padStart(idWidth, '0')}`), aggregatorId, trainerOf(k), { name: `client ${k}` }),
   );

@@ -8,6 +8,7 @@ import { setupNodeBackend } from '../fl/backend/node-backend';
 import { subsetDataset } from '../fl/data/dataset';
 import { evaluateOnModel, trainOnModel } from '../fl/local-trainer';
 import type { WeightSet } from '../fl/weights';
+import { materializeShard } from './client-shards';
 import { ModelSlot } from './model-slot';
 import type { TrainWorkerInit, WorkerJob, WorkerReply } from './worker-protocol';
 
@@ -25,7 +26,8 @@ function reply(message: WorkerReply): void {
 async function handle(job: WorkerJob): Promise<void> {
   try {
     if (job.kind === 'train') {
-      const result = await slot.run(job.req.model, (model) => trainOnModel(model, subsetDataset(init.data, job.trainIdx), subsetDataset(init.data, job.evalIdx), job.req));
+      const local = materializeShard(init.data, { train: job.trainIdx, eval: job.evalIdx, poison: job.poison });
+      const result = await slot.run(job.req.model, (model) => trainOnModel(model, local.train, local.eval, job.req));
       reply({ kind: 'train', id: job.id, result });
       return;
     }

@@ -101,7 +101,7 @@ export class WorkerPoolRunner implements ParticipantRunner {
   }
 
   train(shard: ClientShard, req: TrainRequest): Promise<TrainResponse> {
-    return this.submit({ kind: 'train', id: this.nextJobId++, trainIdx: shard.train, evalIdx: shard.eval, req });
+    return this.submit({ kind: 'train', id: this.nextJobId++, trainIdx: shard.train, evalIdx: shard.eval, req, ...(shard.poison ? { poison: shard.poison } : {}) });
   }
 
   evaluate(shard: ClientShard, spec: ModelSpec, weightSets: WeightSet[]): Promise<EvaluateResponse> {

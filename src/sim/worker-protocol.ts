@@ -4,6 +4,7 @@ import type { EvaluateResponse, TrainRequest, TrainResponse } from '../fl/local-
 import type { ModelSpec } from '../fl/models';
 import type { WeightSet } from '../fl/weights';
 import type { NodeBackendName } from '../fl/backend/node-backend';
+import type { Attack } from './attacks';
 
 /** workerData of a training worker. The dataset's big arrays live in SharedArrayBuffers: no copy per worker. */
 export interface TrainWorkerInit {
@@ -15,7 +16,7 @@ export interface TrainWorkerInit {
 }
 
 export type WorkerJob =
-  | { kind: 'train'; id: number; trainIdx: Int32Array; evalIdx: Int32Array; req: TrainRequest }
+  | { kind: 'train'; id: number; trainIdx: Int32Array; evalIdx: Int32Array; req: TrainRequest; poison?: readonly Attack[] }
   | {
       kind: 'evaluate';
       id: number;

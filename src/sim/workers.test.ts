@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { parseAttacks } from './attacks';
 import { runSimulation, SIM_DEFAULTS, type SimConfig, type SimResult } from './simulation';
 
 /** The JSON of a run without what is measured rather than computed. */
@@ -41,5 +42,14 @@ describe('simulator on worker threads', () => {
     // A different seed changes the numbers, so equality above is not vacuous.
     const other = await runSimulation({ ...tiny, workers: 2, seed: 2 });
     expect(other.rounds.map((r) => r.loss)).not.toEqual(two.rounds.map((r) => r.loss));
+  }, 180_000);
+
+  it('label-flip attackers poison their training data on worker threads as in-process', async () => {
+    const flipped: SimConfig = { ...tiny, fraction: 1, rounds: 1, attack: { attackers: 3, attacks: parseAttacks('label-flip:0') } };
+    const one = await runSimulation({ ...flipped, workers: 1 });
+    const two = await runSimulation({ ...flipped, workers: 2 });
+    expect(reproducible(two)).toEqual(reproducible(one));
+    const clean = await runSimulation({ ...flipped, attack: null, workers: 2 });
+    expect(two.rounds[0].perClassAccuracy[0]).toBeGreaterThan(clean.rounds[0].perClassAccuracy[0]!);
   }, 180_000);
 });

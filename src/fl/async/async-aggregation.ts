@@ -110,6 +110,11 @@ export class AsyncAggregation {
     return this.buffer.size;
   }
 
+  /** Client ids of the updates step(count) would take, oldest first (to name them if the step fails). */
+  nextClients(count = this.config.bufferSize): string[] {
+    return this.buffer.peek().slice(0, Math.max(0, count)).map((u) => u.clientId);
+  }
+
   /** True once M updates wait. */
   get ready(): boolean {
     return this.buffer.size >= this.config.bufferSize;
