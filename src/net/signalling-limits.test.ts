@@ -103,19 +103,27 @@ describe('signalling server limits', () => {
     expect(stats.refused.global).toBe(0);
   }, 90_000);
 
-  it('the per-address cap is hit before the global one', async () => {
+  it('the per-address cap is hit before the global one; a full server gives the address holding most places to one holding fewer', async () => {
     const { port, mount } = await startSignalling({ maxConnections: 6, maxConnectionsPerAddress: 3 });
     const a = await Promise.all([0, 1, 2, 3].map((i) => register(port, `a${i}`, '127.0.0.2')));
     expect(a.map((r) => r.outcome.kind)).toEqual(expect.arrayContaining(['open', 'open', 'open', 'refused']));
     const b = await Promise.all([0, 1, 2].map((i) => register(port, `b${i}`, '127.0.0.3')));
     expect(b.map((r) => r.outcome.kind)).toEqual(['open', 'open', 'open']);
-    // The whole server is full now: a third address meets the global cap.
-    expect((await register(port, 'c0', '127.0.0.4')).outcome).toEqual({ kind: 'refused', status: 503 });
-    expect(mount.stats().refused).toMatchObject({ perAddress: 1, global: 1 });
+    // The whole server is full now: a third address holding nothing takes a place of one holding three, twice.
+    expect((await register(port, 'c0', '127.0.0.4')).outcome).toEqual({ kind: 'open' });
+    expect((await register(port, 'c1', '127.0.0.4')).outcome).toEqual({ kind: 'open' });
+    // Now every address holds two: none holds two more than c's address, so c is refused; d (holding none) still gets in once.
+    expect((await register(port, 'c2', '127.0.0.4')).outcome).toEqual({ kind: 'refused', status: 503 });
+    expect((await register(port, 'd0', '127.0.0.5')).outcome).toEqual({ kind: 'open' });
+    expect((await register(port, 'd1', '127.0.0.5')).outcome).toEqual({ kind: 'refused', status: 503 });
+    await new Promise((r) => setTimeout(r, 50));
+    const stillOpen = (rs: typeof a) => rs.filter((r) => r.ws.readyState === WebSocket.OPEN).length;
+    expect([stillOpen(a), stillOpen(b)]).toEqual([1, 2]);
+    expect(mount.stats()).toMatchObject({ openConnections: 6, evicted: 3, refused: { perAddress: 1, global: 2 } });
     // A closed socket frees its place.
-    a.find((r) => r.outcome.kind === 'open')!.ws.close();
+    b.find((r) => r.ws.readyState === WebSocket.OPEN)!.ws.close();
     await new Promise((r) => setTimeout(r, 100));
-    expect((await register(port, 'a9', '127.0.0.2')).outcome).toEqual({ kind: 'open' });
+    expect((await register(port, 'c3', '127.0.0.4')).outcome).toEqual({ kind: 'open' });
   });
 
   it('rate-limits registrations and id probes per address per window (injected clock)', async () => {

@@ -9,8 +9,14 @@ import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { ExpressPeerServer } from 'peer';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { SIGNALLING_ENDPOINT } from './endpoints';
+import { AddressBook, addressKey, type AddressLimits, type Refusal } from './signalling-addresses';
+import type { QueueLimits } from './signalling-queue';
+import { SignallingRelay, type RelayClient, type RelayStats } from './signalling-relay';
+import { plainErrorHandler } from './plain-error-handler';
+
+export { addressKey } from './signalling-addresses';
 
 export type AppHttpServer = http.Server | https.Server | http2.Http2SecureServer;
 
@@ -26,21 +32,11 @@ export interface SignallingMount {
   close(): void;
 }
 
-export interface SignallingLimits {
-  /** Largest signalling message (SDP offers and ICE candidates are a few KB); larger closes the socket (1009). */
-  maxPayloadBytes: number;
-  /** Open signalling sockets on the whole server (also PeerServer's concurrent_limit). */
-  maxConnections: number;
-  /** Open signalling sockets from one address (an IPv4 address or an IPv6 /64); hit long before the global cap. */
-  maxConnectionsPerAddress: number;
-  /** Registration attempts (socket upgrades) from one address per window. */
-  maxRegistrationsPerWindow: number;
-  /** Attempts answered "ID-TAKEN" (id probes) for one address per window; then its upgrades are refused. */
-  maxIdProbesPerWindow: number;
-  windowMs: number;
-  /** Addresses tracked at once; beyond it, upgrades from new addresses are refused until some go idle. */
-  maxTrackedAddresses: number;
-}
+export type SignallingLimits = AddressLimits &
+  QueueLimits & {
+    /** Largest signalling message (SDP offers and ICE candidates are a few KB); larger closes the socket (1009). */
+    maxPayloadBytes: number;
+  };
 
 export const SIGNALLING_LIMITS: Readonly<SignallingLimits> = {
   maxPayloadBytes: 64 * 1024,
@@ -50,46 +46,33 @@ export const SIGNALLING_LIMITS: Readonly<SignallingLimits> = {
   maxIdProbesPerWindow: 10,
   windowMs: 60_000,
   maxTrackedAddresses: 10_000,
+  // A connection attempt is an offer and a few candidates of a few KB each: 30 tabs calling one reloading host fit.
+  queuedPerDestination: 256,
+  queuedBytesPerDestination: 512 * 1024,
+  queuedPerSender: 256,
+  queuedBytesPerSender: 1024 * 1024,
+  queuedTotal: 4_096,
+  queuedBytesTotal: 16 * 1024 * 1024,
+  queueExpiryMs: 5_000,
 };
 
 export interface SignallingStats {
   openConnections: number;
   trackedAddresses: number;
   /** Upgrades refused, by reason. */
-  refused: { origin: number; perAddress: number; registrations: number; probes: number; global: number; addresses: number };
+  refused: Record<Refusal | 'origin', number>;
+  /** Sockets closed to give their place to an address holding fewer (the server was full). */
+  evicted: number;
+  /** Messages for ids nobody holds: held, delivered, answered "EXPIRE", refused. */
+  relay: RelayStats;
 }
 
 export interface SignallingOptions {
   /** Where errors of the signalling server are reported (default: console.warn). */
   log?: (line: string) => void;
   limits?: Partial<SignallingLimits>;
-  /** Clock for the rate windows (tests). */
+  /** Clock for the rate windows and the queue's expiry (tests). */
   now?: () => number;
-}
-
-/** The rate-limit key of a remote address: IPv4 as is (also when IPv4-mapped), IPv6 by its /64 prefix. */
-export function addressKey(remote: string | undefined): string {
-  if (!remote) return 'unknown';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remote);
-  if (mapped) return mapped[1];
-  if (!remote.includes(':')) return remote;
-  const [head, tail = ''] = remote.split('%')[0].split('::');
-  const headParts = head ? head.split(':') : [];
-  const tailParts = remote.includes('::') && tail ? tail.split(':') : [];
-  const groups = remote.includes('::') ? [...headParts, ...Array(Math.max(0, 8 - headParts.length - tailParts.length)).fill('0'), ...tailParts] : headParts;
-  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
-}
-
-interface AddressRecord {
-  open: number;
-  registrations: number[];
-  probes: number[];
-}
-
-/** Timestamps within the window, oldest dropped; the array is pruned in place. */
-function recent(times: number[], now: number, windowMs: number): number {
-  while (times.length && now - times[0] >= windowMs) times.shift();
-  return times.length;
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
@@ -123,8 +106,29 @@ function answerHttp2(pathname: string, req: http.IncomingMessage, res: http.Serv
   res.end(`${pathname}: the PeerJS HTTP API is served over HTTP/1.1 only`);
 }
 
-function pathnameOf(url: string | undefined): string {
-  return new URL(url ?? '/', 'http://placeholder').pathname;
+/** The request's pathname; null for a URL that cannot be parsed (`//`, for one). */
+function pathnameOf(url: string | undefined): string | null {
+  try {
+    return new URL(url ?? '/', 'http://placeholder').pathname;
+  } catch {
+    return null;
+  }
+}
+
+/** PeerJS answers a taken id with exactly this message (relayed messages start with their own type). */
+function isIdTakenAnswer(data: unknown): boolean {
+  return typeof data === 'string' && data.startsWith('{"type":"ID-TAKEN"');
+}
+
+/** Closes `victim` (PeerJS drops its client on the WebSocket's close) and then runs `then`. */
+function evict(victim: Duplex, webSocket: WebSocket | undefined, then: () => void): void {
+  if (webSocket && webSocket.readyState !== webSocket.CLOSED) {
+    webSocket.once('close', () => setImmediate(then));
+    webSocket.terminate();
+    return;
+  }
+  victim.destroy();
+  setImmediate(then);
 }
 
 /**
@@ -160,82 +164,68 @@ export function attachSignalling(httpServer: AppHttpServer, options: SignallingO
   const outerApp = express();
   outerApp.disable('x-powered-by');
   outerApp.use(SIGNALLING_ENDPOINT.path, peerApp); // fires 'mount', which creates the WebSocket server
+  outerApp.use(plainErrorHandler((line) => log(`signalling: ${line}`)));
   if (!webSocketServer) throw new Error('signalling: ExpressPeerServer did not create its WebSocket server on mount');
   const wss = webSocketServer;
 
-  const addresses = new Map<string, AddressRecord>();
+  const addresses = new AddressBook<Duplex>(limits, now);
+  const relay = new SignallingRelay({ limits, now, probe: (address, id) => addresses.tryProbe(address, id) });
+  peerApp.on('connection', (client: RelayClient) => relay.registered(client));
+  peerApp.on('disconnect', (client: RelayClient) => relay.gone(client));
+  const expiry = setInterval(() => relay.expire(), Math.min(1000, limits.queueExpiryMs));
+  expiry.unref();
+
+  const webSocketOf = new WeakMap<Duplex, WebSocket>();
   const refused: SignallingStats['refused'] = { origin: 0, perAddress: 0, registrations: 0, probes: 0, global: 0, addresses: 0 };
-  let openConnections = 0;
+  let evicted = 0;
 
-  const sweep = (t: number) => {
-    for (const [key, r] of addresses) {
-      if (r.open === 0 && recent(r.registrations, t, limits.windowMs) === 0 && recent(r.probes, t, limits.windowMs) === 0) addresses.delete(key);
-    }
-  };
-
-  /** Refuses the upgrade when a limit is hit; otherwise counts it and returns the address's record. */
-  const admitUpgrade = (req: http.IncomingMessage, socket: Duplex): AddressRecord | null => {
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (pathnameOf(req.url) !== webSocketPath) return; // leave it to others (Vite's HMR socket)
     const origin = req.headers.origin;
     // Browsers always send Origin on WebSocket upgrades: a page of another site may not use this server.
     if (origin !== undefined && !sameOrigin(origin, req.headers.host)) {
       refused.origin++;
       refuseUpgrade(socket, 403, 'Forbidden');
-      return null;
+      return;
     }
-    const t = now();
     const key = addressKey(req.socket.remoteAddress);
-    let record = addresses.get(key);
-    if (!record) {
-      if (addresses.size >= limits.maxTrackedAddresses) sweep(t);
-      if (addresses.size >= limits.maxTrackedAddresses) {
-        refused.addresses++;
-        refuseUpgrade(socket, 503, 'Service Unavailable');
-        return null;
-      }
-      record = { open: 0, registrations: [], probes: [] };
-      addresses.set(key, record);
+    const admission = addresses.admit(key, socket);
+    if (!admission.admitted) {
+      refused[admission.reason]++;
+      const full = admission.reason === 'global' || admission.reason === 'addresses';
+      refuseUpgrade(socket, full ? 503 : 429, full ? 'Service Unavailable' : 'Too Many Requests');
+      return;
     }
-    let reason: keyof typeof refused | null = null;
-    if (record.open >= limits.maxConnectionsPerAddress) reason = 'perAddress';
-    else if (recent(record.probes, t, limits.windowMs) >= limits.maxIdProbesPerWindow) reason = 'probes';
-    else if (recent(record.registrations, t, limits.windowMs) >= limits.maxRegistrationsPerWindow) reason = 'registrations';
-    else if (openConnections >= limits.maxConnections) reason = 'global';
-    if (reason) {
-      refused[reason]++;
-      refuseUpgrade(socket, reason === 'global' ? 503 : 429, reason === 'global' ? 'Service Unavailable' : 'Too Many Requests');
-      return null;
-    }
-    record.registrations.push(t);
-    record.open++;
-    openConnections++;
-    const r = record;
-    socket.once('close', () => {
-      r.open--;
-      openConnections--;
-    });
-    return record;
-  };
-
-  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (pathnameOf(req.url) !== webSocketPath) return; // leave it to others (Vite's HMR socket)
-    const record = admitUpgrade(req, socket);
-    if (!record) return;
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      // Count "ID-TAKEN" answers: an address that keeps asking for taken ids is probing for sessions.
-      const send = ws.send.bind(ws) as (data: unknown, ...rest: unknown[]) => void;
-      (ws as { send: unknown }).send = (data: unknown, ...rest: unknown[]) => {
-        if (typeof data === 'string' && data.includes('"ID-TAKEN"')) record.probes.push(now());
-        send(data, ...rest);
-      };
-      wss.emit('connection', ws, req);
-    });
+    socket.once('close', () => addresses.release(key, socket));
+    const accept = () => {
+      if (socket.destroyed) return;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        webSocketOf.set(socket, ws);
+        // Count "ID-TAKEN" answers: an address that keeps asking for taken ids is probing for sessions.
+        const send = ws.send.bind(ws) as (data: unknown, ...rest: unknown[]) => void;
+        (ws as { send: unknown }).send = (data: unknown, ...rest: unknown[]) => {
+          if (isIdTakenAnswer(data)) addresses.recordProbe(key);
+          send(data, ...rest);
+        };
+        // Messages for ids nobody holds stop at the relay instead of PeerJS's unbounded queue.
+        const emit = ws.emit.bind(ws) as (event: string | symbol, ...args: unknown[]) => boolean;
+        (ws as { emit: unknown }).emit = (event: string | symbol, ...args: unknown[]) => {
+          if (event === 'message' && !relay.passes(ws, key, String(args[0]))) return false;
+          return emit(event, ...args);
+        };
+        wss.emit('connection', ws, req);
+      });
+    };
+    if (admission.evicted === undefined) return accept();
+    evicted++;
+    evict(admission.evicted, webSocketOf.get(admission.evicted), accept);
   };
   httpServer.on('upgrade', onUpgrade);
 
   const prefix = SIGNALLING_ENDPOINT.path;
   const middleware: ConnectMiddleware = (req, res, next) => {
     const pathname = pathnameOf(req.url);
-    if (pathname !== prefix && !pathname.startsWith(`${prefix}/`)) return next();
+    if (pathname === null || (pathname !== prefix && !pathname.startsWith(`${prefix}/`))) return next();
     if (req.httpVersionMajor >= 2) return answerHttp2(pathname, req, res);
     outerApp(req as express.Request, res as express.Response, next);
   };
@@ -243,8 +233,15 @@ export function attachSignalling(httpServer: AppHttpServer, options: SignallingO
   return {
     middleware,
     webSocketPath,
-    stats: () => ({ openConnections, trackedAddresses: addresses.size, refused: { ...refused } }),
+    stats: () => ({
+      openConnections: addresses.openConnections,
+      trackedAddresses: addresses.trackedAddresses,
+      refused: { ...refused },
+      evicted,
+      relay: relay.stats(),
+    }),
     close() {
+      clearInterval(expiry);
       httpServer.off('upgrade', onUpgrade);
       for (const client of wss.clients) client.terminate();
       wss.close();
