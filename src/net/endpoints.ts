@@ -34,3 +34,39 @@ export async function fetchServerUrls(origin = ''): Promise<ServerUrls> {
   if (!isServerUrls(body)) throw new Error(`${SERVER_URLS_ENDPOINT} returned an unexpected body: ${JSON.stringify(body)}`);
   return body;
 }
+
+/**
+ * POST {@link IceConfigRequest} returns {@link IceConfigResponse}: the ICE servers a tab of a live session uses,
+ * with TURN credentials minted for it that expire.
+ */
+export const ICE_CONFIG_ENDPOINT = '/fedtab/ice';
+
+export interface IceConfigRequest {
+  /** This tab's signalling id and the token of its open signalling socket. */
+  peer: string;
+  token: string;
+  /** The session's id (its host's signalling id): must be registered right now. */
+  session: string;
+}
+
+export interface IceConfigResponse {
+  iceServers: { urls: string[]; username?: string; credential?: string }[];
+  /** Unix milliseconds when the credentials expire; null when there are none (no relay). */
+  expiresAt: number | null;
+}
+
+export function isIceConfigResponse(value: unknown): value is IceConfigResponse {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  const isServer = (s: unknown) => {
+    if (typeof s !== 'object' || s === null) return false;
+    const o = s as Record<string, unknown>;
+    return (
+      Array.isArray(o.urls) &&
+      o.urls.every((u) => typeof u === 'string' && /^(stun|stuns|turn|turns):/.test(u)) &&
+      (o.username === undefined || typeof o.username === 'string') &&
+      (o.credential === undefined || typeof o.credential === 'string')
+    );
+  };
+  return Array.isArray(v.iceServers) && v.iceServers.length <= 8 && v.iceServers.every(isServer) && (v.expiresAt === null || typeof v.expiresAt === 'number');
+}

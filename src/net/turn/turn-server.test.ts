@@ -26,10 +26,10 @@ const HOST = '127.0.0.1';
 class TestClient {
   private readonly inbox: Buffer[] = [];
   private readonly waiters: Array<() => void> = [];
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
   realm = '';
   nonce = '';
-  key = Buffer.alloc(0);
+  key: Buffer = Buffer.alloc(0);
   username = '';
 
   private constructor(
@@ -303,6 +303,26 @@ describe('TURN relay', () => {
     cleanup.push(() => again.close());
     await again.allocate(...creds());
     expect(getAttribute(await again.request(Method.Refresh, (w) => w.addUInt32(Attr.Lifetime, 0)), Attr.Lifetime)!.readUInt32BE(0)).toBe(0);
+    expect(server.stats().allocations).toBe(0);
+  });
+
+  it('keeps refreshing an allocation after its credentials expired, up to its maximum age; a new Allocate needs fresh ones', async () => {
+    await start({ maxAllocationAgeS: 7200, nonceLifetimeS: 86_400 });
+    const client = await TestClient.udp(server.port);
+    cleanup.push(() => client.close());
+    await client.allocate(...creds('tab1', 60));
+    const refresh = () => client.request(Method.Refresh, (w) => w.addUInt32(Attr.Lifetime, 3600));
+    clock += 120_000; // the credentials expired a minute ago
+    expect((await refresh()).cls).toBe(MessageClass.Success);
+    const other = await TestClient.udp(server.port);
+    cleanup.push(() => other.close());
+    expect(errorCode(await other.allocate(client.username, mintTurnCredentials(SECRET, 'tab1', 60, clock - 120_000).credential))).toBe(401);
+    clock += 3500_000;
+    expect((await refresh()).cls).toBe(MessageClass.Success);
+    clock += 3500_000; // 7120 s old
+    expect((await refresh()).cls).toBe(MessageClass.Success);
+    clock += 100_000; // past the maximum age, though refreshed
+    server.sweep();
     expect(server.stats().allocations).toBe(0);
   });
 

@@ -41,6 +41,11 @@ export interface TurnLimits {
   maxAllocationsPerUser: number;
   defaultLifetimeS: number;
   maxLifetimeS: number;
+  /**
+   * No allocation lives longer than this, refreshed or not. Within it, an allocation's own refreshes are accepted
+   * after its credentials expired (tabs fetch new credentials for new connections; a running one keeps its relay).
+   */
+  maxAllocationAgeS: number;
   permissionLifetimeS: number;
   channelLifetimeS: number;
   /** Relayed bytes per second per allocation, both directions together; more is dropped. */
@@ -59,6 +64,7 @@ export const TURN_LIMITS: Readonly<TurnLimits> = {
   maxAllocationsPerUser: 128,
   defaultLifetimeS: 600,
   maxLifetimeS: 3600,
+  maxAllocationAgeS: 8 * 3600,
   permissionLifetimeS: 300,
   channelLifetimeS: 600,
   bytesPerSecond: 4 * 1024 * 1024,
@@ -125,6 +131,7 @@ interface Allocation {
   username: string;
   key: Buffer;
   allocateTransaction: string;
+  createdAt: number;
   response?: Buffer;
   relay?: dgram.Socket;
   relayed?: TransportAddress;
@@ -210,7 +217,9 @@ export async function startTurnServer(options: TurnServerOptions): Promise<TurnS
       return undefined;
     }
     const parsed = parseRestUsername(username);
-    const expired = 'error' in parsed || parsed.expiresAt * 1000 < now();
+    const own = allocations.get(link.key);
+    const renewing = request.method !== Method.Allocate && own?.username === username && now() - own.createdAt < limits.maxAllocationAgeS * 1000;
+    const expired = 'error' in parsed || (parsed.expiresAt * 1000 < now() && !renewing);
     const key = longTermKey(username, realm, turnPassword(options.secret, username));
     if (expired || requestRealm !== realm || !verifyIntegrity(request, key)) {
       counters.rejected++;
@@ -279,6 +288,7 @@ export async function startTurnServer(options: TurnServerOptions): Promise<TurnS
       username: auth.username,
       key: auth.key,
       allocateTransaction: txId,
+      createdAt: now(),
       expiresAt: now() + lifetimeOf(request) * 1000,
       permissions: new Map(),
       channels: new Map(),
@@ -487,7 +497,7 @@ export async function startTurnServer(options: TurnServerOptions): Promise<TurnS
   const sweep = () => {
     const t = now();
     for (const allocation of [...allocations.values()]) {
-      if (allocation.expiresAt <= t) {
+      if (allocation.expiresAt <= t || t - allocation.createdAt >= limits.maxAllocationAgeS * 1000) {
         dropAllocation(allocation);
         continue;
       }
