@@ -16,6 +16,7 @@ import { getCertificate } from '@vitejs/plugin-basic-ssl';
 import { attachSignalling } from '../src/net/signalling-server';
 import { listServerUrls, serverUrlsMiddleware } from '../src/net/server-urls';
 import { securityHeadersMiddleware } from '../src/net/security-headers';
+import { plainErrorHandler } from '../src/net/plain-error-handler';
 import type { ServerUrls } from '../src/net/endpoints';
 
 export interface ServeOptions {
@@ -100,6 +101,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   app.use((_req: express.Request, res: express.Response) => {
     res.status(404).type('text/plain').send('not found');
   });
+  // Last: a malformed URL (`/%`) gets a short plain answer, never express's page with a stack trace and paths.
+  app.use(plainErrorHandler((line) => console.error(`fedtab server: ${line}`)));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
