@@ -42,6 +42,8 @@ class Endpoint implements Transport {
   bytesSent = 0;
   bytesReceived = 0;
   closed = false;
+  /** Largest message decoded from a peer (with a codec), once the owner set one (see SessionTransport.setMessageLimit). */
+  messageLimitBytes: number | undefined;
 
   constructor(
     readonly selfId: string,
@@ -79,6 +81,11 @@ class Endpoint implements Transport {
   disconnect(peerId: string): void {
     this.admitted.delete(peerId);
     this.network.cutLink(this.selfId, peerId);
+  }
+
+  setMessageLimit(bytes: number): void {
+    this.messageLimitBytes = bytes;
+    for (const decoder of this.decoders.values()) decoder.setMaxMessageBytes?.(bytes);
   }
 
   trafficTotals(): { bytesSent: number; bytesReceived: number } {
@@ -174,7 +181,7 @@ export class InMemoryNetwork {
           return;
         }
         let decoder = target.decoders.get(from);
-        if (!decoder) target.decoders.set(from, (decoder = codec!.createDecoder()));
+        if (!decoder) target.decoders.set(from, (decoder = codec!.createDecoder({ maxMessageBytes: target.messageLimitBytes })));
         for (const frame of frames) {
           sender.bytesSent += frame.byteLength;
           target.bytesReceived += frame.byteLength;

@@ -180,7 +180,7 @@ export class AggregatorRole {
   }
 
   /** Exact decomposition moves every local model to every participant: only for small sessions. */
-  private capExactDecomposition(): void {
+  capExactDecomposition(): void {
     const cap = this.o.timing.exactDecompositionMaxParticipants;
     if (this.o.config().decomposition !== 'exact' || this.engine.connectedClients.length <= cap) return;
     this.o.log('warn', `more than ${cap} participants: the decomposition switches from exact to proxy (local models no longer go to every peer)`);

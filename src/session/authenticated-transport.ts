@@ -250,6 +250,10 @@ export class AuthenticatedTransport implements SessionTransport {
     throw new Error(`AuthenticatedTransport admits peers only after their proof (asked to admit ${peerId})`);
   }
 
+  setMessageLimit(bytes: number): void {
+    this.inner.setMessageLimit(bytes);
+  }
+
   disconnect(peerId: string): void {
     this.inner.disconnect(peerId);
   }

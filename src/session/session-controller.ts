@@ -27,6 +27,7 @@ import { SessionNode, type ValidationEvaluator } from './session-node';
 import { LOBBY_RETRY_MS, LobbyKeeper, type LobbyTransport } from './lobby';
 import { randomClientKey, wasAggregating, type HostSnapshot, type HostSnapshotStore, type TabSession, type TabSessionStore } from './resume-store';
 import type { SessionTransport } from './session-transport';
+import { CONTROL_MESSAGE_BYTES } from '../fl/codec/session-limits';
 import { SwitchableWireCodec } from './switchable-codec';
 import { INITIAL_SESSION_STATE, type LogEntry, type SessionController, type SessionSettings, type SessionState, type SessionStatus, type SessionTask } from './types';
 
@@ -206,6 +207,7 @@ export function tappedTransport(inner: SessionTransport, tap: LiveStatusTracker,
     trafficTotals: () => inner.trafficTotals(),
     admit: (peerId) => inner.admit(peerId),
     disconnect: (peerId) => inner.disconnect(peerId),
+    setMessageLimit: (bytes) => inner.setMessageLimit(bytes),
   };
 }
 
@@ -481,6 +483,8 @@ export class SessionControllerCore implements SessionController {
         this.keptLobby = null;
         const t = kept ?? (await this.deps.openTransport({ id: hostId, codec: this.codec, iceServers: this.options.iceServers?.() ?? '' }));
         const auth = new AuthenticatedTransport(t, { secret, onSummary: (text) => this.log('warn', `lobby: ${text}`) });
+        // Joiners send a lobby nothing but their hello: no model-sized message.
+        auth.setMessageLimit(CONTROL_MESSAGE_BYTES);
         const closeAuth = auth.close.bind(auth);
         return Object.assign(auth, {
           close: () => {

@@ -1,4 +1,5 @@
 import { FlClient } from '../fl/client';
+import { sessionMessageLimit } from '../fl/codec/session-limits';
 import type { ClientInfo, EngineEvent, EngineHooks } from '../fl/engine';
 import { modelVersionOfRoundStart } from './async-round-engine';
 import type { LocalTrainer } from '../fl/local-trainer';
@@ -187,7 +188,7 @@ export class SessionNode {
    * (see onRoster: this tab has lost its majority, and the later term's aggregator is its successor).
    */
   async host(config: SessionConfig, initialWeights: WeightSet, resume?: { checkpoint: Checkpoint; records: RoundRecord[]; roster: RosterEntry[]; term?: number }): Promise<void> {
-    this.sessionConfig = config;
+    this.adoptConfig(config);
     this.mySlot = this.membership.slotFor(this.selfId);
     this.election.follow(this.selfId, resume?.term ?? 1);
     if (resume) {
@@ -319,8 +320,10 @@ export class SessionNode {
   }
 
   setDecompositionMode(mode: DecompositionMode): void {
-    if (this.sessionConfig) this.sessionConfig = { ...this.sessionConfig, decomposition: mode };
+    if (this.sessionConfig) this.adoptConfig({ ...this.sessionConfig, decomposition: mode });
     this.aggregating?.engine.setDecompositionMode(mode);
+    // Exact decomposition only for sessions small enough: the message limit counts on it (see adoptConfig).
+    this.aggregating?.capExactDecomposition();
     this.changed();
   }
 
@@ -426,7 +429,7 @@ export class SessionNode {
     if (!expected) return;
     if (from !== this.aggregatorId || term !== this.term) this.election.follow(from, term);
     this.joinTarget = null;
-    this.sessionConfig = config;
+    this.adoptConfig(config);
     this.mySlot = slot;
     this.welcome?.resolve({ slot, config });
     this.changed();
@@ -556,6 +559,15 @@ export class SessionNode {
     this.stopAggregating();
     this.unsubscribe.forEach((u) => u());
     this.changed();
+  }
+
+  /**
+   * The session's config, and the largest message this tab then accepts from its peers: sized for everything the
+   * session may send, exact decomposition included (one local model per participant up to the cap, plus the global).
+   */
+  private adoptConfig(config: SessionConfig): void {
+    this.sessionConfig = config;
+    this.options.transport.setMessageLimit(sessionMessageLimit(config, { evalModels: this.timing.exactDecompositionMaxParticipants + 1 }));
   }
 
   private requireConfig(): SessionConfig {

@@ -10,6 +10,8 @@ export interface SessionTransport extends Transport {
   admit(peerId: string): void;
   /** Closes every connection with the peer (reported through onPeerLeft if it was connected). */
   disconnect(peerId: string): void;
+  /** Largest message accepted from an admitted peer: the session sets it from its config (sessionMessageLimit). */
+  setMessageLimit(bytes: number): void;
 }
 
 type Handler = (from: string, message: Message) => void;

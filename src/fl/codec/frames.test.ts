@@ -214,6 +214,17 @@ describe('FrameAssembler', () => {
     expect(alone.pendingBytes).toBe(0);
   });
 
+  it('reports a message over the size limit once, however many frames it came in, and each other one again', () => {
+    const assembler = new FrameAssembler(wireLimits({ maxMessageBytes: 1000 }));
+    const big = splitIntoFrames(randomBytes(3000, 40), 7, 700);
+    const first = pushAll(assembler, big);
+    expect(first).toEqual({ messages: [], errors: ['frame rejected: message 7: total length 3000 exceeds the 1000-byte message limit'] });
+    expect(pushAll(assembler, big).errors).toEqual([]); // replayed: still dropped, already reported
+    expect(pushAll(assembler, splitIntoFrames(randomBytes(3000, 41), 8, 700)).errors).toHaveLength(1);
+    const small = randomBytes(900, 42);
+    expect(pushAll(assembler, splitIntoFrames(small, 9, 700)).messages).toEqual([small]);
+  });
+
   it('uses 256 KB frames and a 64 MB message limit by default', () => {
     expect(WIRE_LIMITS.maxFrameBytes).toBe(256 * 1024);
     expect(WIRE_LIMITS.maxMessageBytes).toBe(64 * 1024 * 1024);

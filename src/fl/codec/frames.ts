@@ -35,7 +35,10 @@ export interface FrameHeader {
   frameCrc: number;
 }
 
-export type ParsedFrame = { ok: true; header: FrameHeader; payload: Uint8Array } | { ok: false; reason: string };
+export type ParsedFrame =
+  | { ok: true; header: FrameHeader; payload: Uint8Array }
+  /** `oversizedMessage`: the id of a message refused for its declared total length (its other frames say the same). */
+  | { ok: false; reason: string; oversizedMessage?: number };
 
 function writeHeader(frame: Uint8Array, h: Omit<FrameHeader, 'frameCrc'>): void {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
@@ -123,7 +126,11 @@ export function parseFrame(frame: Uint8Array, limits: WireLimits = WIRE_LIMITS):
   const payload = frame.subarray(FRAME_HEADER_BYTES);
   const id = `message ${header.messageId}`;
   if (header.totalLength > limits.maxMessageBytes) {
-    return { ok: false, reason: `${id}: total length ${header.totalLength} exceeds the ${limits.maxMessageBytes}-byte message limit` };
+    return {
+      ok: false,
+      reason: `${id}: total length ${header.totalLength} exceeds the ${limits.maxMessageBytes}-byte message limit`,
+      oversizedMessage: header.messageId,
+    };
   }
   if (header.frameCount === 0 || header.frameCount > header.totalLength) {
     return { ok: false, reason: `${id}: frame count ${header.frameCount} impossible for ${header.totalLength} bytes` };
@@ -164,6 +171,8 @@ export interface AssemblerResult {
 export class FrameAssembler {
   private readonly inFlight = new Map<number, PartialMessage>();
   private readonly completed = new Set<number>();
+  /** Messages refused for their declared size: their later frames are dropped without another report. */
+  private readonly oversized = new Set<number>();
   private bufferedBytes = 0;
 
   constructor(private limits: WireLimits = WIRE_LIMITS) {}
@@ -194,7 +203,13 @@ export class FrameAssembler {
   push(frame: Uint8Array): AssemblerResult {
     const errors: string[] = [];
     const parsed = parseFrame(frame, this.limits);
-    if (!parsed.ok) return { messages: [], errors: [`frame rejected: ${parsed.reason}`] };
+    if (!parsed.ok) {
+      // One refused message is one report, however many frames it came in.
+      if (parsed.oversizedMessage !== undefined && !remember(this.oversized, parsed.oversizedMessage, this.limits.rememberedCompletedIds)) {
+        return { messages: [], errors: [] };
+      }
+      return { messages: [], errors: [`frame rejected: ${parsed.reason}`] };
+    }
     const { header, payload } = parsed;
     const id = header.messageId;
     if (this.completed.has(id)) {
@@ -281,10 +296,14 @@ export class FrameAssembler {
   }
 
   private remember(id: number): void {
-    this.completed.add(id);
-    if (this.completed.size > this.limits.rememberedCompletedIds) {
-      const oldest = this.completed.values().next().value as number;
-      this.completed.delete(oldest);
-    }
+    remember(this.completed, id, this.limits.rememberedCompletedIds);
   }
+}
+
+/** Adds `id` to `ids`, forgetting the oldest beyond `max`; false when it was there already. */
+function remember(ids: Set<number>, id: number, max: number): boolean {
+  if (ids.has(id)) return false;
+  ids.add(id);
+  if (ids.size > max) ids.delete(ids.values().next().value as number);
+  return true;
 }
