@@ -5,7 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
+import dgram from 'node:dgram';
+import { randomBytes } from 'node:crypto';
 import { parseServeArgs, startServer, DEFAULT_SERVE_OPTIONS, type RunningServer } from './serve';
+import { MessageClass, Method, StunWriter, parseStun } from '../src/net/turn/stun-message';
 
 // A project folder with the build in dist/ next to the things that must never be served.
 const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedtab-project-'));
@@ -35,7 +38,7 @@ describe('production server (http)', () => {
   let running: RunningServer;
   let base: string;
   beforeAll(async () => {
-    running = await startServer({ ...DEFAULT_SERVE_OPTIONS, host: '127.0.0.1', port: 0, distDir });
+    running = await startServer({ ...DEFAULT_SERVE_OPTIONS, host: '127.0.0.1', port: 0, distDir, relay: { kind: 'embedded', port: 0 } });
     base = `http://127.0.0.1:${(running.server.address() as AddressInfo).port}`;
   });
   afterAll(() => running?.close());
@@ -51,6 +54,25 @@ describe('production server (http)', () => {
   it('runs the signalling server on the same port', async () => {
     const url = `${base.replace('http', 'ws')}/peerjs/peerjs?key=peerjs&id=prod1&token=t`;
     expect(await firstSocketMessage(url)).toEqual({ type: 'OPEN' });
+  });
+
+  it('runs a TURN relay beside the app and hands its credentials to live signalling tabs only', async () => {
+    const relayPort = running.relay.turn!.port;
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/peerjs/peerjs?key=peerjs&id=prodhost&token=secret1`);
+    await new Promise((resolve) => ws.once('message', resolve));
+    const ask = (token: string) =>
+      fetch(`${base}/fedtab/ice`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ peer: 'prodhost', token, session: 'prodhost' }) });
+    expect((await ask('guessed')).status).toBe(403);
+    const config = (await (await ask('secret1')).json()) as { iceServers: { urls: string[]; username?: string }[] };
+    ws.terminate();
+    expect(config.iceServers.flatMap((s) => s.urls)).toContain(`turn:127.0.0.1:${relayPort}?transport=tcp`);
+    expect(config.iceServers[1].username).toMatch(/^\d+:prodhost$/);
+    // The relay answers STUN on its UDP port.
+    const socket = dgram.createSocket('udp4');
+    const answer = new Promise<Buffer>((resolve) => socket.once('message', resolve));
+    socket.send(new StunWriter(Method.Binding, MessageClass.Request, randomBytes(12)).build(), relayPort, '127.0.0.1');
+    expect(parseStun(await answer).cls).toBe(MessageClass.Success);
+    socket.close();
   });
 
   it('never serves the project folder: no package.json, .git, sources or dotfiles, however asked', async () => {
@@ -97,7 +119,7 @@ describe('production server (--https)', () => {
   let port: number;
   beforeAll(async () => {
     const certDir = path.join(distDir, 'cert');
-    running = await startServer({ ...DEFAULT_SERVE_OPTIONS, host: '127.0.0.1', port: 0, distDir, https: true, certDir });
+    running = await startServer({ ...DEFAULT_SERVE_OPTIONS, host: '127.0.0.1', port: 0, distDir, https: true, certDir, relay: { kind: 'none' } });
     port = (running.server.address() as AddressInfo).port;
   });
   afterAll(() => running?.close());
@@ -141,6 +163,19 @@ describe('serve arguments', () => {
     expect(() => parseServeArgs(['--port', 'http'], {})).toThrow('--port: "http" is not a port number');
     expect(() => parseServeArgs(['--verbose'], {})).toThrow('unknown argument "--verbose"');
     expect(() => parseServeArgs([], { PORT: '-3' })).toThrow('PORT: "-3"');
+  });
+
+  it('runs the embedded relay on 3478 unless told another port, none, or a relay from the config file', () => {
+    expect(parseServeArgs([], {}).relay).toEqual({ kind: 'embedded', port: 3478 });
+    expect(parseServeArgs(['--relay-port', '443'], {}).relay).toEqual({ kind: 'embedded', port: 443 });
+    expect(parseServeArgs(['--no-relay'], {}).relay).toEqual({ kind: 'none' });
+    const file = path.join(projectDir, 'fedtab.config.json');
+    const relay = { kind: 'external', secret: 'a-long-shared-secret', urls: ['turn:turn.example.org:3478?transport=udp'] };
+    fs.writeFileSync(file, JSON.stringify({ port: 8080, host: '127.0.0.1', relay }));
+    expect(parseServeArgs(['--config', file, '--port', '9090'], {})).toMatchObject({ port: 9090, host: '127.0.0.1', relay });
+    fs.writeFileSync(file, JSON.stringify({ relay: { kind: 'external', secret: 'short', urls: [] } }));
+    expect(() => parseServeArgs(['--config', file], {})).toThrow(`${file}: relay.secret must be the TURN server's shared secret`);
+    expect(() => parseServeArgs(['--config', path.join(projectDir, 'missing.json')], {})).toThrow('missing.json: cannot be read');
   });
 
   it('refuses to start without a build, saying what to do', async () => {

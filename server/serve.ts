@@ -1,10 +1,12 @@
 /**
- * Production start: serves the built app (dist/) and the PeerJS signalling server on one port.
+ * Production start: serves the built app (dist/) and the PeerJS signalling server on one port, and a TURN relay
+ * (UDP and TCP port 3478) whose time-limited credentials tabs of live sessions fetch from the app.
  *
- *   tsx server/serve.ts [--https] [--port 5173] [--host 0.0.0.0] [--dist dist]
+ *   tsx server/serve.ts [--https] [--port 5173] [--host 0.0.0.0] [--dist dist] [--relay-port 3478 | --no-relay] [--config FILE]
  *
- * PORT and HOST environment variables are read too (flags win). With --https a self-signed certificate
- * is made (and cached) the same way @vitejs/plugin-basic-ssl does for `vite --mode https`.
+ * The config file (server/app-config.ts) is read first, then the PORT and HOST environment variables, then the
+ * flags. With --https a self-signed certificate is made (and cached) the same way @vitejs/plugin-basic-ssl does
+ * for `vite --mode https`.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,7 +19,9 @@ import { attachSignalling } from '../src/net/signalling-server';
 import { listServerUrls, serverUrlsMiddleware } from '../src/net/server-urls';
 import { securityHeadersMiddleware } from '../src/net/security-headers';
 import { plainErrorHandler } from '../src/net/plain-error-handler';
+import { mountRelay, type RelayMount } from '../src/net/relay-mount';
 import type { ServerUrls } from '../src/net/endpoints';
+import { DEFAULT_RELAY_PORT, readAppConfig, type RelaySetting } from './app-config';
 
 export interface ServeOptions {
   port: number;
@@ -27,11 +31,14 @@ export interface ServeOptions {
   distDir: string;
   /** Where the self-signed certificate is cached. */
   certDir: string;
+  /** The relay tabs are offered: the embedded TURN relay by default. */
+  relay: RelaySetting;
 }
 
 export interface RunningServer {
   server: http.Server | https.Server;
   urls: ServerUrls;
+  relay: RelayMount;
   close(): Promise<void>;
 }
 
@@ -44,6 +51,7 @@ export const DEFAULT_SERVE_OPTIONS: ServeOptions = {
   distDir: path.join(repoRoot, 'dist'),
   // The cache folder @vitejs/plugin-basic-ssl uses by default, so dev and production share one certificate.
   certDir: path.join(repoRoot, 'node_modules/.vite/basic-ssl'),
+  relay: { kind: 'embedded', port: DEFAULT_RELAY_PORT },
 };
 
 function parsePort(text: string, source: string): number {
@@ -55,6 +63,12 @@ function parsePort(text: string, source: string): number {
 /** Reads flags and environment; throws an error naming the bad argument. */
 export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeOptions {
   const options: ServeOptions = { ...DEFAULT_SERVE_OPTIONS };
+  const configAt = argv.indexOf('--config');
+  if (configAt >= 0) {
+    const file = argv[configAt + 1];
+    if (file === undefined || file.startsWith('--')) throw new Error('--config needs a value');
+    Object.assign(options, readAppConfig(path.resolve(file)));
+  }
   if (env.PORT) options.port = parsePort(env.PORT, 'PORT');
   if (env.HOST) options.host = env.HOST;
   for (let i = 0; i < argv.length; i++) {
@@ -68,7 +82,10 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     else if (arg === '--port') options.port = parsePort(value(), '--port');
     else if (arg === '--host') options.host = value();
     else if (arg === '--dist') options.distDir = path.resolve(value());
-    else throw new Error(`unknown argument "${arg}" (expected --https, --port N, --host ADDRESS, --dist DIR)`);
+    else if (arg === '--relay-port') options.relay = { kind: 'embedded', port: parsePort(value(), '--relay-port') };
+    else if (arg === '--no-relay') options.relay = { kind: 'none' };
+    else if (arg === '--config') value(); // read above
+    else throw new Error(`unknown argument "${arg}" (expected --https, --port N, --host ADDRESS, --dist DIR, --relay-port N, --no-relay, --config FILE)`);
   }
   return options;
 }
@@ -88,6 +105,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   app.use(securityHeadersMiddleware('production'));
   const signalling = attachSignalling(server);
+  const relay = await mountRelay(server, options.relay);
+  app.use(relay.middleware);
   app.use(signalling.middleware);
   app.use(serverUrlsMiddleware(server));
   // Only the built app: never dotfiles, never anything outside distDir.
@@ -110,17 +129,23 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await relay.close();
+    throw error;
   });
   const urls = listServerUrls(server.address(), options.https ? 'https' : 'http');
   return {
     server,
     urls,
-    close: () =>
-      new Promise<void>((resolve) => {
+    relay,
+    close: async () => {
+      await relay.close();
+      await new Promise<void>((resolve) => {
         signalling.close();
         server.closeAllConnections?.();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }
 
@@ -130,6 +155,7 @@ async function main(): Promise<void> {
   console.log(`fedtab serving ${options.distDir} with signalling at /peerjs`);
   for (const url of running.urls.local) console.log(`  Local:   ${url}`);
   for (const url of running.urls.urls) console.log(`  Network: ${url}`);
+  console.log(`  ${running.relay.summary}`);
   if (options.https) console.log('  (self-signed certificate: each device must accept the browser warning once)');
   const stop = () => {
     void running.close().then(() => process.exit(0));

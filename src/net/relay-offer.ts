@@ -5,6 +5,12 @@
 import { mintTurnCredentials } from './turn/turn-credentials';
 import type { IceConfigResponse } from './endpoints';
 
+/** Which relay a server offers (server/app-config.ts reads it from the config file). */
+export type RelaySetting =
+  | { kind: 'embedded'; port: number }
+  | { kind: 'external'; secret: string; urls: string[]; credentialTtlSeconds?: number }
+  | { kind: 'none' };
+
 export interface RelayOffer {
   secret: string;
   /** How long minted credentials stay valid. */
