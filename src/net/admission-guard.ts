@@ -28,6 +28,8 @@ export type RejectionReason =
   | 'message-limit'
   /** Admitted peer completed messages faster than they could be decoded: more waiting than a link may hold. */
   | 'decode-backlog'
+  /** Admitted peer sent maxRefusedMessages refused messages (oversized, undecodable, invalid) within refusedMessagesWindowMs. */
+  | 'refused-messages'
   /** Incoming connection not using raw serialization. */
   | 'serialization'
   /** Incoming connection of an unadmitted peer that failed, closed before opening or fell silent. */
@@ -45,6 +47,7 @@ export const REJECTION_REASONS: readonly RejectionReason[] = [
   'too-many-links',
   'message-limit',
   'decode-backlog',
+  'refused-messages',
   'serialization',
   'lost-before-admission',
 ];
@@ -90,6 +93,11 @@ export class RejectionCounter {
     this.reportedAt.set(reason, { at: now, count });
     const since = last ? count - last.count : count;
     return `closed ${since} connection${since === 1 ? '' : 's'} (${reason}${last ? ` since ${now - last.at} ms ago` : ''}, ${count} in all); latest: ${detail}`;
+  }
+
+  /** Counts one rejection the caller reports itself. */
+  count(reason: RejectionReason): void {
+    this.counts[reason]++;
   }
 
   snapshot(): RejectionCounts {

@@ -44,6 +44,12 @@ export interface AdmissionConfig {
   maxLinksPerPeer: number;
   /** Largest message from an admitted peer until the session calls setMessageLimit. */
   messageLimitBytes: number;
+  /**
+   * An admitted peer's connection is closed (and reported, naming the peer) once this many of its messages were
+   * refused (oversized, undecodable or invalid) within refusedMessagesWindowMs: a legitimate peer sends none.
+   */
+  maxRefusedMessages: number;
+  refusedMessagesWindowMs: number;
   /** Rejections of one kind are reported through onError at most once per this interval. */
   rejectionReportIntervalMs: number;
 }
@@ -62,6 +68,8 @@ export const DEFAULT_ADMISSION: Readonly<AdmissionConfig> = Object.freeze({
   preAdmissionTypes: DEFAULT_PRE_ADMISSION_TYPES,
   ...ADMISSION_LIMITS,
   messageLimitBytes: WIRE_LIMITS.defaultPeerMessageBytes,
+  maxRefusedMessages: 3,
+  refusedMessagesWindowMs: 10_000,
   rejectionReportIntervalMs: 10_000,
 });
 
@@ -140,6 +148,8 @@ function resolveAdmission(options: Partial<AdmissionConfig> = {}, maxFrameBytes:
   requirePositive('admission.maxNewConnectionsPerSecond', a.maxNewConnectionsPerSecond);
   requirePositive('admission.admissionTimeoutMs', a.admissionTimeoutMs);
   requirePositive('admission.rejectionReportIntervalMs', a.rejectionReportIntervalMs);
+  requireInteger('admission.maxRefusedMessages', a.maxRefusedMessages, 1, 1_000);
+  requirePositive('admission.refusedMessagesWindowMs', a.refusedMessagesWindowMs);
   if (!Array.isArray(a.preAdmissionTypes) || a.preAdmissionTypes.some((t) => typeof t !== 'string')) {
     throw new Error('PeerTransport config: admission.preAdmissionTypes must be a list of message type names');
   }

@@ -253,7 +253,6 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     const hostEnd = (client.peer.outgoing[0] as FakeConnection).remote!;
     expect(() => hostEnd.inject({ not: 'bytes' })).not.toThrow();
     expect(() => hostEnd.inject(new Uint8Array([0, 123, 125, 125]).buffer)).not.toThrow(); // "}}" is not JSON
-    expect(() => hostEnd.inject({ not: 'bytes' })).not.toThrow();
     // One report per peer per interval, not one per message: the next one says how many were left out.
     expect(host.errors.map((e) => [e.kind, e.message])).toEqual([['decode', 'ignored a object DataChannel message from client']]);
     const later = Date.now() + DEFAULT_ADMISSION.rejectionReportIntervalMs;
@@ -263,7 +262,7 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     } finally {
       vi.useRealTimers();
     }
-    expect(host.errors.map((e) => e.message)).toEqual(['ignored a object DataChannel message from client', 'ignored a object DataChannel message from client (and 2 more like it since the previous report)']);
+    expect(host.errors.map((e) => e.message)).toEqual(['ignored a object DataChannel message from client', 'ignored a object DataChannel message from client (and 1 more like it since the previous report)']);
     expect(host.received).toEqual([]);
     client.transport.send('host', bye('fine')); // the link still works
     await flush();

@@ -22,6 +22,7 @@ import { RateLimiter, RejectionCounter, type RejectionCounts, type RejectionReas
 import { LinkInbox, MAX_PENDING_DECODES_PER_LINK } from './link-inbox';
 import type { PeerTransportConfig } from './peer-transport-config';
 import { PacedSender } from './paced-sender';
+import { RefusalWindow } from './refusal-window';
 import { ReportThrottle } from './report-throttle';
 
 export type { RejectionCounts, RejectionReason } from './admission-guard';
@@ -167,6 +168,8 @@ export class PeerTransport implements Transport {
   private readonly outbox: PacedSender;
   /** Malformed messages from admitted peers: one log line per peer per interval, with a count. */
   private readonly decodeReports: ReportThrottle;
+  /** Refused messages of admitted peers: too many within the window close the link. */
+  private readonly refusals: RefusalWindow;
 
   constructor(
     private readonly peer: PeerLike,
@@ -181,6 +184,7 @@ export class PeerTransport implements Transport {
     this.messageLimit = config.admission.messageLimitBytes;
     this.outbox = new PacedSender((to, frames) => this.deliverFrames(to, frames), config.pacing);
     this.decodeReports = new ReportThrottle(config.admission.rejectionReportIntervalMs);
+    this.refusals = new RefusalWindow(config.admission.maxRefusedMessages, config.admission.refusedMessagesWindowMs);
     peer.on('connection', (conn) => this.acceptIncoming(conn));
     peer.on('error', (error) => this.onPeerError(error));
     peer.on('disconnected', () => {
@@ -529,7 +533,7 @@ export class PeerTransport implements Transport {
     if (!frame) {
       const what = `a ${typeof data} DataChannel message from ${link.peerId}`;
       if (!admitted) this.reject(link, 'not-binary', `${what} before admission`);
-      else this.reportDecodeError(link.peerId, `ignored ${what}`);
+      else this.refused(link, `ignored ${what}`);
       return;
     }
     const traffic = this.trafficOf(link.peerId);
@@ -555,7 +559,7 @@ export class PeerTransport implements Transport {
   private deliver(link: Link, { messages, errors }: Decoded): void {
     if (link.state === 'closed') return;
     const traffic = this.trafficOf(link.peerId);
-    for (const message of errors) this.reportDecodeError(link.peerId, message);
+    for (const message of errors) if (this.refused(link, message)) return;
     for (const message of messages) {
       traffic.messagesReceived++;
       this.messageListeners.emit((e) => this.reportHandlerError(e), link.peerId, message);
@@ -589,6 +593,25 @@ export class PeerTransport implements Transport {
     }
     traffic.messagesReceived++;
     this.messageListeners.emit((e) => this.reportHandlerError(e), peerId, message);
+  }
+
+  /**
+   * A message of an admitted peer was refused (oversized, undecodable or invalid): reported (throttled), and counted;
+   * too many within the window close the link, with one report naming the peer. Returns whether it closed the link.
+   */
+  private refused(link: Link, reason: string): boolean {
+    this.reportDecodeError(link.peerId, reason);
+    if (!this.refusals.note(link.peerId)) return false;
+    const { maxRefusedMessages, refusedMessagesWindowMs } = this.config.admission;
+    const detail = reason.length > 200 ? `${reason.slice(0, 200)}...` : reason;
+    this.rejected.count('refused-messages');
+    this.reportError({
+      kind: 'connection',
+      peerId: link.peerId,
+      message: `closed the connection with ${link.peerId}: ${maxRefusedMessages} of its messages refused within ${refusedMessagesWindowMs / 1000} s (latest: ${detail})`,
+    });
+    this.dropLink(link, null);
+    return true;
   }
 
   /** Bytes an admitted link may receive without completing a message: the limit plus generous frame overhead. */
@@ -636,7 +659,10 @@ export class PeerTransport implements Transport {
       if (!wasAdmitted && !link.outgoing) this.noteRejection('lost-before-admission', link.peerId, reason);
       else this.reportError({ kind: 'connection', peerId: link.peerId, message: reason });
     }
-    if (!stillConnected) this.decodeReports.forget(link.peerId);
+    if (!stillConnected) {
+      this.decodeReports.forget(link.peerId);
+      this.refusals.forget(link.peerId);
+    }
     if (wasOpen && !stillConnected) this.leftListeners.emit((e) => this.reportHandlerError(e), link.peerId);
   }
 
