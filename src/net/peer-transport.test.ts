@@ -89,6 +89,7 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     expect(seen.bytesReceived).toBe(sent.bytesSent);
     expect(sent).toMatchObject({ messagesSent: 1, messagesReceived: 1, messagesDropped: 0 });
     expect(seen).toMatchObject({ messagesSent: 1, messagesReceived: 1 });
+    expect(client.transport.trafficTotals()).toEqual({ bytesSent: sent.bytesSent, bytesReceived: sent.bytesReceived });
   });
 
   it('lists connected peers on the accepting side and on the connecting side', async () => {

@@ -329,6 +329,17 @@ export class PeerTransport implements Transport {
     return { ...(this.traffic.get(peerId) ?? emptyTraffic()) };
   }
 
+  /** Bytes sent and received so far, all peers together (those that left included). */
+  trafficTotals(): { bytesSent: number; bytesReceived: number } {
+    let bytesSent = 0;
+    let bytesReceived = 0;
+    for (const t of this.traffic.values()) {
+      bytesSent += t.bytesSent;
+      bytesReceived += t.bytesReceived;
+    }
+    return { bytesSent, bytesReceived };
+  }
+
   /** Traffic with every peer seen so far, including those that left. */
   trafficByPeer(): Record<string, PeerTraffic> {
     return Object.fromEntries([...this.traffic].map(([peerId, t]) => [peerId, { ...t }]));

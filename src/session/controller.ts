@@ -7,7 +7,6 @@ import { filesFromInput, type LocalFile } from '../data/pickers';
 import { forgetLocalData, loadLocalData } from '../data/store';
 import { openPeerTransport } from '../net/create-peer';
 import { fetchServerUrls } from '../net/endpoints';
-import type { PeerTransport } from '../net/peer-transport';
 import { WorkerTrainer } from '../worker/worker-trainer';
 import { startAggregationWorker } from '../worker/worker-aggregator';
 import { idbHostSnapshots } from '../data/session-store';
@@ -17,27 +16,11 @@ import { SessionControllerCore, type ControllerDeps, type ControllerTransport, t
 
 export { CONTROLLER_CONFIG, demoFits, keepIfSame, modelSpecForSettings, sessionConfigFromSettings, taskOfSpec } from './session-controller';
 
-function asControllerTransport(t: PeerTransport): ControllerTransport {
-  // Pass-throughs: PeerTransport gains admit() on another branch; until then admitting changes nothing there.
-  const own = t as PeerTransport & { admit?: (peerId: string) => void };
-  const admit = typeof own.admit === 'function' ? own.admit.bind(t) : () => undefined;
-  const disconnect = t.disconnect.bind(t);
-  return Object.assign(t, {
-    admit: (peerId: string) => admit(peerId),
-    disconnect: (peerId: string) => disconnect(peerId),
-    trafficTotals: () =>
-      Object.values(t.trafficByPeer()).reduce(
-        (acc, p) => ({ bytesSent: acc.bytesSent + p.bytesSent, bytesReceived: acc.bytesReceived + p.bytesReceived }),
-        { bytesSent: 0, bytesReceived: 0 },
-      ),
-  });
-}
-
 export function browserControllerDeps(): ControllerDeps {
   return {
     createTrainer: () => new WorkerTrainer(),
-    openTransport: async ({ onSignallingState, ...options }) =>
-      asControllerTransport(await openPeerTransport({ ...options, reclaimId: onSignallingState ? { onState: onSignallingState } : false })),
+    openTransport: ({ onSignallingState, ...options }): Promise<ControllerTransport> =>
+      openPeerTransport({ ...options, reclaimId: onSignallingState ? { onState: onSignallingState } : false }),
     lanUrls: async () => (await fetchServerUrls()).urls,
     demoTestSplit: async () => (await fetchDemoData(demoDataUrl(new URL(import.meta.env.BASE_URL, location.href).href), ['test'])).test!,
     storedData: {
