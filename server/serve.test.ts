@@ -95,6 +95,16 @@ describe('production server (http)', () => {
     }
   });
 
+  it('answers malformed URLs with a short plain message: no stack trace, no path', async () => {
+    for (const p of ['/%', '/%E0%A4%A', '/a%zz.js', '/peerjs/%', '/peerjs/%E0%A4%A/id']) {
+      const res = await fetch(`${base}${p}`, { headers: { accept: 'text/html' } });
+      const body = await res.text();
+      expect([res.status, body], p).toEqual([400, '400 Bad Request\n']);
+      expect(res.headers.get('content-type'), p).toMatch(/^text\/plain/);
+      expect(res.headers.get('content-security-policy'), p).toContain("frame-ancestors 'none'");
+    }
+  });
+
   it('sends the security headers on the app and on the signalling API', async () => {
     for (const p of ['/', '/app.js', `/peerjs/peerjs/id`, '/missing.js']) {
       const res = await fetch(`${base}${p}`, { headers: { origin: 'http://evil.example' } });

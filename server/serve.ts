@@ -104,7 +104,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     server = http.createServer(app);
   }
   app.use(securityHeadersMiddleware('production'));
-  const signalling = attachSignalling(server);
+  const signalling = attachSignalling(server, { otherUpgrades: 'refuse' });
   const relay = await mountRelay(server, options.relay);
   app.use(relay.middleware);
   app.use(signalling.middleware);

@@ -4,10 +4,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { SIGNALLING_ENDPOINT } from './endpoints';
-import { addressKey, attachSignalling, type SignallingLimits } from './signalling-server';
+import { addressKey, attachSignalling, SIGNALLING_LIMITS, type SignallingLimits } from './signalling-server';
 
 type Outcome = { kind: 'open' } | { kind: 'id-taken' } | { kind: 'error'; msg: string } | { kind: 'refused'; status: number } | { kind: 'failed'; msg: string };
 
@@ -70,6 +71,29 @@ function register(port: number, id: string, localAddress: string, options: { tok
       done({ kind: 'failed', msg: e.message });
     });
   });
+}
+
+/** Sends a WebSocket upgrade request for `path` on a raw socket; resolves with the first bytes answered. */
+function rawUpgrade(port: number, path: string): Promise<string> {
+  const raw = net.connect(port, '127.0.0.1');
+  raw.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('no answer in 2 s'), 2000);
+    raw.once('data', (data) => {
+      clearTimeout(timer);
+      raw.destroy();
+      resolve(String(data));
+    });
+  });
+}
+
+/** Registers `id` from `localAddress` on a socket that records every message from the first one on. */
+function collecting(port: number, id: string, localAddress: string): { ws: WebSocket; messages: Array<Record<string, unknown>> } {
+  const ws = new WebSocket(url(port, id), { localAddress });
+  sockets.push(ws);
+  const messages: Array<Record<string, unknown>> = [];
+  ws.on('message', (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
+  return { ws, messages };
 }
 
 describe('signalling server limits', () => {
@@ -186,6 +210,100 @@ describe('signalling server limits', () => {
     expect((await register(port, 'x1', '127.0.0.1', { origin: 'http://evil.example' })).outcome).toEqual({ kind: 'refused', status: 403 });
     // The app's own page (same origin) and non-browser clients (no Origin) are served.
     expect((await register(port, 'x2', '127.0.0.1', { origin: `http://127.0.0.1:${port}` })).outcome).toEqual({ kind: 'open' });
+  });
+
+  it('5,000 registrations from 160 addresses fill the server; a real host (another address) still registers', async () => {
+    const { port, mount } = await startSignalling();
+    const flood: Array<{ outcome: Outcome; ws: WebSocket }> = [];
+    const total = 5000;
+    let next = 0;
+    const started = Date.now();
+    // Bounded: 5,000 attempts from 127.0.0.2-127.0.0.161, 50 at a time, giving up after 60 s; accepted sockets stay open.
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        while (next < total && Date.now() - started < 60_000) {
+          const i = next++;
+          flood.push(await register(port, `fake${i}`, `127.0.0.${2 + (i % 160)}`));
+        }
+      }),
+    );
+    expect(flood.filter((r) => r.outcome.kind === 'open')).toHaveLength(total);
+    expect(mount.stats().openConnections).toBe(5000);
+    const host = await register(port, 'fedtab-0123456789abcdef0123', '127.0.0.1');
+    expect(host.outcome).toEqual({ kind: 'open' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(flood.filter((r) => r.ws.readyState !== WebSocket.OPEN)).toHaveLength(1);
+    expect(mount.stats()).toMatchObject({ openConnections: 5000, evicted: 1, refused: { global: 0 } });
+  }, 90_000);
+
+  it('holds messages for an absent id within its caps, delivers them when the id registers, and answers EXPIRE as a counted probe', async () => {
+    const limits = { queueExpiryMs: 300, maxIdProbesPerWindow: 3 };
+    const { port, mount } = await startSignalling(limits);
+    const sender = await register(port, 'sender', '127.0.0.2');
+    const received: Array<Record<string, unknown>> = [];
+    sender.ws.on('message', (data) => received.push(JSON.parse(String(data)) as Record<string, unknown>));
+    // 200 offers of 60 KB for one absent id (12 MB): the destination's cap holds the first few.
+    const big = 'v=0 '.repeat(15_000);
+    for (let i = 0; i < 200; i++) sender.ws.send(JSON.stringify({ type: 'OFFER', dst: 'late', payload: { sdp: big, i } }));
+    // Then one offer to each of 5 more absent ids: two more are probes it may make (3 in all), three are refused.
+    for (let i = 0; i < 5; i++) sender.ws.send(JSON.stringify({ type: 'OFFER', dst: `ghost${i}`, payload: { sdp: 'v=0' } }));
+    const seen = () => {
+      const r = mount.stats().relay;
+      return r.queued.messages + r.dropped.destination + r.dropped.probes;
+    };
+    for (let waited = 0; seen() < 205 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    const held = mount.stats().relay;
+    expect(held.queued.bytes).toBeLessThanOrEqual(SIGNALLING_LIMITS.queuedBytesPerDestination + 2 * 100);
+    expect(held.queued.messages).toBeGreaterThanOrEqual(3);
+    expect(held.dropped).toMatchObject({ probes: 3 });
+    expect(held.dropped.destination).toBe(200 - (held.queued.messages - 2));
+
+    const late = collecting(port, 'late', '127.0.0.3');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(late.messages[0]).toEqual({ type: 'OPEN' });
+    expect(late.messages.slice(1).map((m) => (m.payload as { i: number }).i)).toEqual(Array.from({ length: held.queued.messages - 2 }, (_, i) => i));
+
+    // The two ghosts never come: each is answered EXPIRE once, after the expiry.
+    for (let waited = 0; mount.stats().relay.expired < 2 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toEqual([
+      { type: 'EXPIRE', src: 'ghost0', dst: 'sender' },
+      { type: 'EXPIRE', src: 'ghost1', dst: 'sender' },
+    ]);
+    expect(mount.stats().relay).toMatchObject({ queued: { messages: 0, bytes: 0 }, expired: 2 });
+    // Those probes count against the address like ID-TAKEN answers: at its limit, its upgrades are refused.
+    expect((await register(port, 'again', '127.0.0.2')).outcome).toEqual({ kind: 'refused', status: 429 });
+  });
+
+  it('counts an ID-TAKEN answer as a probe only when the server sends it, not when a peer relays the text', async () => {
+    const { port } = await startSignalling({ maxIdProbesPerWindow: 1 });
+    const host = await register(port, 'host', '127.0.0.1');
+    const stranger = await register(port, 'stranger', '127.0.0.2');
+    for (let i = 0; i < 5; i++) stranger.ws.send(JSON.stringify({ type: 'OFFER', dst: 'host', payload: { type: 'ID-TAKEN', msg: '"ID-TAKEN"' } }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await register(port, 'host2', '127.0.0.1')).outcome).toEqual({ kind: 'open' });
+    host.ws.terminate();
+  });
+
+  it('answers a malformed URL with a short plain message, and survives an upgrade to an unparsable URL', async () => {
+    const { port } = await startSignalling();
+    for (const path of [`${SIGNALLING_ENDPOINT.path}/%`, `${SIGNALLING_ENDPOINT.path}/%E0%A4%A/id`]) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(await res.text()).toBe('400 Bad Request\n');
+    }
+    // `//` is not a URL the WHATWG parser accepts: once, a throw in the upgrade listener ended the process.
+    expect(await rawUpgrade(port, '//')).toMatch(/^HTTP\/1.1 400 Bad Request\r\n/);
+    expect((await register(port, 'after', '127.0.0.1')).outcome).toEqual({ kind: 'open' });
+  });
+
+  it('refuses upgrades for other paths where told to, so that none stays open unread', async () => {
+    const server = http.createServer();
+    const mount = attachSignalling(server, { log: () => undefined, otherUpgrades: 'refuse' });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    running.push({ port: (server.address() as AddressInfo).port, mount, server });
+    expect(await rawUpgrade((server.address() as AddressInfo).port, '/elsewhere')).toMatch(/^HTTP\/1.1 404 Not Found\r\n/);
   });
 
   it('keys addresses: IPv4 as is, IPv4-mapped as IPv4, IPv6 by /64', () => {

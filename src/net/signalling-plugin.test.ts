@@ -119,6 +119,13 @@ describe('signalling plugin in the Vite dev server', () => {
     expect(await page.text()).toContain('<title>t</title>');
   });
 
+  it('answers a malformed signalling URL with a short plain message, not the error page with a stack trace', async () => {
+    for (const p of [`${SIGNALLING_ENDPOINT.path}/%`, `${SIGNALLING_ENDPOINT.path}/%E0%A4%A/id`]) {
+      const res = await fetch(`http://127.0.0.1:${port}${p}`);
+      expect([res.status, await res.text()], p).toEqual([400, '400 Bad Request\n']);
+    }
+  });
+
   it('sends the security headers on the app and the signalling API, and no CORS for a foreign origin', async () => {
     for (const p of ['/', `${SIGNALLING_ENDPOINT.path}/${SIGNALLING_ENDPOINT.key}/id`, SERVER_URLS_ENDPOINT]) {
       const res = await fetch(`http://127.0.0.1:${port}${p}`, { headers: { origin: 'http://evil.example' } });

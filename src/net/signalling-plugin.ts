@@ -18,7 +18,8 @@ function install(httpServer: AppHttpServer | null, middlewares: MiddlewareStack,
     warn('fedtab signalling: no HTTP server (middleware mode); peers cannot connect through this server');
     return;
   }
-  const signalling = attachSignalling(httpServer, { log: warn });
+  // The dev server's HMR socket shares the port; the preview server takes no other upgrades.
+  const signalling = attachSignalling(httpServer, { log: warn, otherUpgrades: mode === 'dev' ? 'leave' : 'refuse' });
   httpServer.on('close', () => signalling.close());
   middlewares.use(signalling.middleware);
   middlewares.use(serverUrlsMiddleware(httpServer, basePath));

@@ -73,6 +73,11 @@ export interface SignallingOptions {
   limits?: Partial<SignallingLimits>;
   /** Clock for the rate windows and the queue's expiry (tests). */
   now?: () => number;
+  /**
+   * What becomes of an upgrade request for another path: left to other listeners (Vite's HMR socket), or refused
+   * (404) where nothing else takes upgrades, so that no such socket stays open unread.
+   */
+  otherUpgrades?: 'leave' | 'refuse';
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
@@ -180,7 +185,12 @@ export function attachSignalling(httpServer: AppHttpServer, options: SignallingO
   let evicted = 0;
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (pathnameOf(req.url) !== webSocketPath) return; // leave it to others (Vite's HMR socket)
+    const pathname = pathnameOf(req.url);
+    if (pathname === null) return refuseUpgrade(socket, 400, 'Bad Request');
+    if (pathname !== webSocketPath) {
+      if (options.otherUpgrades === 'refuse') refuseUpgrade(socket, 404, 'Not Found');
+      return;
+    }
     const origin = req.headers.origin;
     // Browsers always send Origin on WebSocket upgrades: a page of another site may not use this server.
     if (origin !== undefined && !sameOrigin(origin, req.headers.host)) {
