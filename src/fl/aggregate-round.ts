@@ -32,6 +32,8 @@ export interface AggregationJob {
   updates: ClientUpdate[];
   /** What each client declared in its hello (the cap on the sample count it may claim), by client id. */
   declaredSamples: Record<string, number>;
+  /** The label histogram each client declared in its hello, by client id (the direction check by labels). */
+  declaredLabels?: Record<string, number[]>;
   /** The defence against hostile updates (src/fl/robust). */
   robust: RobustSettings;
   /** The updates' values were scanned for NaN/Infinity on receipt (the engines do), so screening skips that scan. */
@@ -82,6 +84,7 @@ export function aggregateRound(job: AggregationJob): AggregationOutcome {
     global: job.global,
     updates: job.updates,
     declaredSamples: (id) => (Object.hasOwn(declared, id) && typeof declared[id] === 'number' ? declared[id] : undefined),
+    declaredLabels: (id) => (job.declaredLabels && Object.hasOwn(job.declaredLabels, id) && Array.isArray(job.declaredLabels[id]) ? job.declaredLabels[id] : undefined),
     settings: job.robust,
     aggregator: { aggregate: (g, u) => (last.result = runtime.aggregate(g, u, job.state, ctx)).weights },
     strategy: job.strategy.name,

@@ -419,7 +419,8 @@ export class RoundEngine {
     const updates: ClientUpdate[] = arrived.map(([id, m]) => ({ clientId: id, delta: m.delta, numSamples: m.numSamples, ...(m.extras ? { extras: m.extras } : {}) }));
     // What each sender declared in its hello (a client that left since has none: its claim is capped by the rest).
     const declaredSamples: Record<string, number> = Object.fromEntries(arrived.flatMap(([id]) => (this.clients.has(id) ? [[id, this.clients.get(id)!.numSamples]] : [])));
-    const job: AggregationJob = { strategy: this.config.strategy, round: roundNumber, population: candidates.length, global: previousGlobal, state: previousState, updates, declaredSamples, robust: this.robust, valuesScanned: true };
+    const declaredLabels: Record<string, number[]> = Object.fromEntries(arrived.flatMap(([id]) => (this.clients.has(id) ? [[id, this.clients.get(id)!.labelHistogram]] : [])));
+    const job: AggregationJob = { strategy: this.config.strategy, round: roundNumber, population: candidates.length, global: previousGlobal, state: previousState, updates, declaredSamples, declaredLabels, robust: this.robust, valuesScanned: true };
     // Robust aggregation never throws: hostile updates are dropped with a reason, or the round fails uncommitted.
     let outcome: AggregationOutcome;
     try {

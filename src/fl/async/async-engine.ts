@@ -316,9 +316,12 @@ export class AsyncEngine {
    */
   private async aggregate(pending: PendingStep, stepNumber: number): Promise<StepResult | null> {
     const declaredSamples: Record<string, number> = {};
+    const declaredLabels: Record<string, number[]> = {};
     for (const [key, id] of pending.clientOf) {
-      const n = this.clients.get(id)?.numSamples;
-      if (n !== undefined) declaredSamples[key] = n;
+      const client = this.clients.get(id);
+      if (client === undefined) continue;
+      declaredSamples[key] = client.numSamples;
+      declaredLabels[key] = client.labelHistogram;
     }
     const job: AggregationJob = {
       strategy: this.config.strategy,
@@ -328,6 +331,7 @@ export class AsyncEngine {
       state: this.aggregator.state,
       updates: pending.updates,
       declaredSamples,
+      declaredLabels,
       robust: this.robust,
       valuesScanned: pending.valuesScanned,
     };

@@ -18,6 +18,7 @@ import type { Aggregator, ClientUpdate } from '../strategies/types';
 import type { WeightSet } from '../weights';
 import { layoutOf } from '../weights';
 import { screenUpdates, type DeclaredSamples } from './screen';
+import type { DeclaredLabels } from './label-evidence';
 import { allFinite, coordinateStatistic, normOf } from './stats';
 import type { CappedSamples, ClippedUpdate, DroppedUpdate, RobustSettings } from './types';
 
@@ -28,6 +29,8 @@ export interface RobustRoundInput {
   global: WeightSet;
   updates: readonly ClientUpdate[];
   declaredSamples: DeclaredSamples;
+  /** The label histogram each client declared (its hello), for the direction check by labels. */
+  declaredLabels?: DeclaredLabels;
   settings: RobustSettings;
   aggregator: Aggregator;
   /** The strategy's name: decides whether a coordinate-wise statistic replaces its mean (MEAN_BASED_STRATEGIES). */
@@ -63,7 +66,7 @@ export function robustAggregate(input: RobustRoundInput): RobustRoundResult {
   const { settings } = input;
   let screened;
   try {
-    screened = screenUpdates(layoutOf(input.global), input.updates, input.declaredSamples, settings, { valuesScanned: input.valuesScanned === true });
+    screened = screenUpdates(layoutOf(input.global), input.updates, input.declaredSamples, settings, { valuesScanned: input.valuesScanned === true, ...(input.declaredLabels ? { declaredLabels: input.declaredLabels } : {}) });
   } catch (e) {
     return { ok: false, reason: `screening the updates failed: ${message(e)}`, dropped: [], clipped: [], capped: [] };
   }

@@ -7,12 +7,15 @@ import type { TensorLayout, WeightSet } from '../weights';
 import { assertSameLayout } from '../weights';
 import { allFinite, cosineFromDot, median, medianConsensus, scaleDelta, sumOfSquares, tensorSquares } from './stats';
 import { clipExtras } from './extras';
+import { labelVerdicts, type DeclaredLabels } from './label-evidence';
 import type { CappedSamples, ClippedUpdate, DroppedUpdate, RobustSettings, ScreenResult } from './types';
 
 /** The sample count a client declared when it joined (its hello), or undefined if it is not known. */
 export type DeclaredSamples = (clientId: string) => number | undefined;
 
 export interface ScreenOptions {
+  /** The label histogram each client declared (its hello), for the direction check by labels (./label-evidence.ts). */
+  declaredLabels?: DeclaredLabels;
   /**
    * The caller has already scanned every update's values for NaN and Infinity (the round engine does, once, at its
    * trust boundary: RoundEngine.acceptUpdate), so screening does not scan them again. Layouts, sample counts and
@@ -112,17 +115,44 @@ export function screenUpdates(layout: readonly TensorLayout[], updates: readonly
   kept = clipExtras(kept, settings.clipFactor, clipped);
 
   // 4. Direction.
-  if (kept.length >= 3) {
-    const consensus = medianConsensus(kept.map((u) => u.delta));
-    const keep = kept.map((u, i) => {
-      const cos = cosineFromDot(consensus.dots[i], wholeNorm(squares[i]), consensus.norm);
-      if (cos === null || cos >= settings.minCosine) return true;
-      dropped.push({ clientId: u.clientId, reason: `update points against the round's median update (cosine ${cos.toFixed(3)} < ${settings.minCosine})` });
-      return false;
-    });
-    kept = kept.filter((_, i) => keep[i]);
-  }
+  if (settings.direction !== 'off') kept = checkDirections(layout, kept, squares, settings, options.declaredLabels, dropped);
   return { kept, dropped, clipped, capped, referenceNorms };
+}
+
+/**
+ * 'labels': a client whose declared labels differ from the round's mixture is checked against its own labels (its
+ * output bias must move towards them), never against the others, so an honest minority is kept however far it points
+ * from them. Clients whose labels look like everyone's (or who declared none) are checked against the round's
+ * consensus, as under 'consensus', where every client is: from 3 updates on, an update whose cosine with the
+ * coordinate-wise median of the clipped updates is below minCosine is dropped.
+ */
+function checkDirections(
+  layout: readonly TensorLayout[],
+  kept: ClientUpdate[],
+  squares: Float64Array[],
+  settings: RobustSettings,
+  declaredLabels: DeclaredLabels | undefined,
+  dropped: DroppedUpdate[],
+): ClientUpdate[] {
+  const byLabels = new Map(settings.direction === 'labels' && declaredLabels ? labelVerdicts(layout, kept, declaredLabels).filter((v) => v.skew >= settings.minLabelSkew).map((v) => [v.clientId, v]) : []);
+  const consensus = kept.length >= 3 && byLabels.size < kept.length ? medianConsensus(kept.map((u) => u.delta)) : null;
+  const keep = kept.map((u, i) => {
+    const verdict = byLabels.get(u.clientId);
+    if (verdict) {
+      if (verdict.cosine === null || verdict.cosine >= settings.minLabelCosine) return true;
+      dropped.push({
+        clientId: u.clientId,
+        reason: `its output layer moved against the labels it declared (cosine ${verdict.cosine.toFixed(2)} with its label skew; an honest update's is positive)`,
+      });
+      return false;
+    }
+    if (consensus === null) return true;
+    const cos = cosineFromDot(consensus.dots[i], wholeNorm(squares[i]), consensus.norm);
+    if (cos === null || cos >= settings.minCosine) return true;
+    dropped.push({ clientId: u.clientId, reason: `points away from the others (cosine ${cos.toFixed(2)} with the round's median update; its labels are like the others', so it should agree)` });
+    return false;
+  });
+  return kept.filter((_, i) => keep[i]);
 }
 
 function wholeNorm(squares: Float64Array): number {

@@ -43,6 +43,17 @@ export interface RobustSettings {
    * this is dropped (0: it points against the consensus; a sign-flipped update does).
    */
   minCosine: number;
+  /**
+   * How updates are checked for direction (from 3 updates on for the consensus): 'labels' (default) checks a client
+   * whose declared labels differ from the round's mixture against those labels (./label-evidence.ts) and the others
+   * against the consensus; 'consensus' checks every update against the coordinate-wise median update; 'off' never
+   * drops an update for its direction.
+   */
+  direction: 'labels' | 'consensus' | 'off';
+  /** 'labels': a client whose label distribution is at least this far (total variation) from the round's mixture is checked by its labels. */
+  minLabelSkew: number;
+  /** 'labels': an update whose centred output-bias change has a cosine below this with its label skew is dropped. */
+  minLabelCosine: number;
   /** 'trimmed-mean': share of the values cut at each end of every coordinate (at least one each end from 3 updates). */
   trimFraction: number;
 }
@@ -51,10 +62,13 @@ export const ROBUST_DEFAULTS: Readonly<RobustSettings> = {
   mode: DEFAULT_ROBUST_MODE,
   clipFactor: 2,
   dropFactor: 3,
-  outliers: 'drop',
+  outliers: 'shrink',
   maxSamples: 1_000_000,
   sampleFactor: 10,
   minCosine: 0,
+  direction: 'labels',
+  minLabelSkew: 0.1,
+  minLabelCosine: 0,
   trimFraction: 0.2,
 };
 
@@ -68,6 +82,9 @@ export function robustSettings(x?: RobustMode | Partial<RobustSettings>): Robust
   if (!(Number.isInteger(s.maxSamples) && s.maxSamples >= 1)) throw new Error(`robust: maxSamples must be a positive integer, got ${s.maxSamples}`);
   if (!(s.sampleFactor >= 1 && Number.isFinite(s.sampleFactor))) throw new Error(`robust: sampleFactor must be a finite number >= 1, got ${s.sampleFactor}`);
   if (!(s.minCosine >= -1 && s.minCosine <= 1)) throw new Error(`robust: minCosine must be in [-1, 1], got ${s.minCosine}`);
+  if (!['labels', 'consensus', 'off'].includes(s.direction)) throw new Error(`robust: direction must be 'labels', 'consensus' or 'off', got ${String(s.direction)}`);
+  if (!(s.minLabelSkew >= 0 && s.minLabelSkew <= 1)) throw new Error(`robust: minLabelSkew must be in [0, 1], got ${s.minLabelSkew}`);
+  if (!(s.minLabelCosine >= -1 && s.minLabelCosine <= 1)) throw new Error(`robust: minLabelCosine must be in [-1, 1], got ${s.minLabelCosine}`);
   if (!(s.trimFraction >= 0 && s.trimFraction < 0.5)) throw new Error(`robust: trimFraction must be in [0, 0.5), got ${s.trimFraction}`);
   return s;
 }
