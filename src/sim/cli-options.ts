@@ -43,7 +43,7 @@ const STRATEGY_USAGE = strategyUsage();
 
 export const USAGE = `Usage: npm run sim -- [options]
 
-  --data mnist|PATH.npz|PATH.csv   training data (default mnist; npz in the MedMNIST layout; csv with a label column)
+  --data mnist|mnist:D,D,...|PATH.npz|PATH.csv   training data (default mnist; mnist:3,5 keeps those digits, relabelled 0,1; npz in the MedMNIST layout; csv with a label column)
   --limit N           use the first N training samples (default ${SIM_DEFAULTS.limit}; 0 = all)
   --test-limit N      evaluate on at most N test samples (default ${SIM_DEFAULTS.testLimit})
   --model mlp|cnn     model (default ${SIM_DEFAULTS.model})

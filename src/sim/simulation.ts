@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setupNodeBackend, type BackendChoice, type BackendPreference } from '../fl/backend/node-backend';
 import { FlClient } from '../fl/client';
 import type { Dataset } from '../fl/data/dataset';
-import { datasetSize, subsetDataset } from '../fl/data/dataset';
+import { datasetSize, selectClasses, subsetDataset, takeFirst } from '../fl/data/dataset';
 import { loadCsvNode, loadMnistNode, loadNpzNode } from '../fl/data/node-loaders';
 import { describePartition, partitionIndices, type Partition, type PartitionSpec, type PartitionSummary } from '../fl/data/partition';
 import { standardizeFeatures } from '../fl/data/csv';
@@ -145,6 +145,14 @@ export function loadData(cfg: SimConfig): LoadedData {
   if (cfg.data === 'mnist') {
     return { train: loadMnistNode('train', limit), test: loadMnistNode('test', cfg.testLimit) };
   }
+  const digits = /^mnist:(\d(?:,\d)+)$/.exec(cfg.data);
+  if (digits) {
+    // A task on some digits only (e.g. mnist:3,5, a binary one): limits count the selected samples.
+    const classes = digits[1].split(',').map(Number);
+    const train = selectClasses(loadMnistNode('train'), classes);
+    const test = selectClasses(loadMnistNode('test'), classes);
+    return { train: limit ? takeFirst(train, limit) : train, test: takeFirst(test, cfg.testLimit) };
+  }
   if (cfg.data.endsWith('.npz')) {
     const train = loadNpzNode(cfg.data, 'train');
     const test = loadNpzNode(cfg.data, 'test');
@@ -157,7 +165,7 @@ export function loadData(cfg: SimConfig): LoadedData {
     const limited = limit ? subsetDataset(std.train, range(Math.min(limit, datasetSize(std.train)))) : std.train;
     return { train: limited, test: std.others[0] };
   }
-  throw new Error(`unknown data source "${cfg.data}" (use mnist, a .npz file or a .csv file)`);
+  throw new Error(`unknown data source "${cfg.data}" (use mnist, mnist:D,D,... for some digits, a .npz file or a .csv file)`);
 }
 
 /** Seed of the validation carve-out: fixed, so runs with different seeds train on the same samples. */

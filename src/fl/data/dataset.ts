@@ -72,3 +72,23 @@ export function labelHistogram(labels: ArrayLike<number>, numClasses: number): n
   for (let i = 0; i < labels.length; i++) h[labels[i]]++;
   return h;
 }
+
+/**
+ * The samples of the listed classes only, relabelled 0..classes.length-1 in the order given (e.g. MNIST digits 3
+ * and 5 as a binary task). Throws on an empty, repeated or out-of-range class list.
+ */
+export function selectClasses<T extends Dataset>(ds: T, classes: readonly number[]): T {
+  if (classes.length < 2) throw new Error(`a class selection needs at least 2 classes, got ${classes.length}`);
+  const relabel = new Map<number, number>();
+  for (const c of classes) {
+    if (!(Number.isInteger(c) && c >= 0 && c < ds.numClasses)) throw new Error(`class ${c} is not one of the data's ${ds.numClasses} classes`);
+    if (relabel.has(c)) throw new Error(`class ${c} is listed twice`);
+    relabel.set(c, relabel.size);
+  }
+  const indices: number[] = [];
+  for (let i = 0; i < ds.labels.length; i++) if (relabel.has(ds.labels[i])) indices.push(i);
+  const subset = subsetDataset(ds, indices);
+  const labels = subset.labels.map((l) => relabel.get(l)!);
+  const classNames = ds.classNames ? classes.map((c) => ds.classNames![c]) : undefined;
+  return { ...subset, labels, numClasses: classes.length, ...(classNames ? { classNames } : {}) };
+}
