@@ -5,6 +5,8 @@ import type { WireCodec } from '../fl/transport';
 import { sharedDecodeOffload } from '../worker/worker-decoder';
 import { PeerTransport } from './peer-transport';
 import { resolvePeerTransportConfig, type PeerTransportConfig, type PeerTransportOptions } from './peer-transport-config';
+import { keepRelayServers, type RelayStatus } from './relay-servers';
+import { ConnectionWatch, type NetworkReport, type WatchedConnection } from './connection-watch';
 
 /** What peerjs accepts as an id: alphanumeric at both ends, single '-', '_' or ' ' inside. */
 const PEER_ID = /^[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)*$/;
@@ -162,17 +164,39 @@ export interface OpenPeerTransportOptions extends PeerTransportOptions {
   closeOnPageHide?: boolean;
   /** Decodes peers' large messages off the main thread. Default: the page's decode worker; null: on the main thread. */
   decodeOffload?: DecodeOffload | null;
+  /**
+   * The session this tab belongs to (its host's signalling id): the app server's relay (STUN/TURN with credentials
+   * minted for this tab) is fetched for it and added to `iceServers`. Absent: only `iceServers`.
+   */
+  relaySession?: string;
 }
 
+/** A PeerTransport that can also say how its connections run (direct or relayed) and why one never opened. */
+export type OpenedPeerTransport = PeerTransport & {
+  networkReport(): Promise<NetworkReport>;
+  whyUnconnected(peerId: string): string | undefined;
+};
+
+const NO_RELAY_ASKED: RelayStatus = { kind: 'unavailable', reason: 'no session to ask the relay for' };
+
 /** Registers with the signalling server (the page's own origin by default) and returns a ready transport. */
-export async function openPeerTransport(options: OpenPeerTransportOptions): Promise<PeerTransport> {
+export async function openPeerTransport(options: OpenPeerTransportOptions): Promise<OpenedPeerTransport> {
   const config = resolvePeerTransportConfig(options);
   const peer = await createPeer(options.id, config);
+  const relay = options.relaySession ? await keepRelayServers(peer, options.relaySession, config.iceServers, (url, init) => fetch(url, init)) : null;
+  const watch = new ConnectionWatch(() => relay?.status() ?? NO_RELAY_ASKED);
+  peer.on('connection', (connection) => watch.track(connection as unknown as WatchedConnection));
+  const connect = peer.connect.bind(peer);
+  peer.connect = (peerId, connectOptions) => {
+    const connection = connect(peerId, connectOptions);
+    if (connection) watch.track(connection as unknown as WatchedConnection);
+    return connection;
+  };
   const offload = options.decodeOffload === undefined ? sharedDecodeOffload() : (options.decodeOffload ?? undefined);
   const transport = new PeerTransport(peer, options.codec, config, { offload });
   if (options.reclaimId) keepPeerId(peer, options.reclaimId === true ? {} : options.reclaimId);
   if ((options.closeOnPageHide ?? true) && typeof window !== 'undefined') {
     window.addEventListener('pagehide', () => transport.close(), { once: true });
   }
-  return transport;
+  return Object.assign(transport, { networkReport: () => watch.report(), whyUnconnected: (peerId: string) => watch.explain(peerId) });
 }

@@ -5,7 +5,7 @@
 import { demoDataUrl, fetchDemoData } from '../data/demo';
 import { filesFromInput, type LocalFile } from '../data/pickers';
 import { forgetLocalData, loadLocalData } from '../data/store';
-import { openPeerTransport } from '../net/create-peer';
+import { openPeerTransport, type OpenedPeerTransport } from '../net/create-peer';
 import { fetchServerUrls } from '../net/endpoints';
 import { WorkerTrainer } from '../worker/worker-trainer';
 import { startAggregationWorker } from '../worker/worker-aggregator';

@@ -29,6 +29,8 @@ import { randomClientKey, wasAggregating, type HostSnapshot, type HostSnapshotSt
 import type { SessionTransport } from './session-transport';
 import { CONTROL_MESSAGE_BYTES } from '../fl/codec/session-limits';
 import { SwitchableWireCodec } from './switchable-codec';
+import { watchNetwork, withNetworkReason } from './network-monitor';
+import type { NetworkReport } from '../net/connection-watch';
 import { INITIAL_SESSION_STATE, type LogEntry, type SessionController, type SessionSettings, type SessionState, type SessionStatus, type SessionTask } from './types';
 
 /** What the controller asks of the training worker (and of the validation worker, when this tab aggregates). */
@@ -53,6 +55,9 @@ export type ControllerTrainer = Pick<
 
 /** The peer transport as the controller uses it. */
 export interface ControllerTransport extends SessionTransport {
+  /** How each connection runs (direct or relayed, RTT) and why an attempt never opened (see src/net/connection-watch). */
+  networkReport?(): Promise<NetworkReport>;
+  whyUnconnected?(peerId: string): string | undefined;
   close(): void;
   onError(handler: (error: TransportError) => void): unknown;
 }
@@ -65,6 +70,8 @@ export interface ControllerDeps {
     id?: string;
     codec: WireCodec;
     iceServers: string;
+    /** The session's id (its host's signalling id): the app server's relay is fetched for tabs of it. */
+    relaySession?: string;
     onSignallingState?: (state: 'lost' | 'retrying' | 'reclaimed') => void;
   }): Promise<ControllerTransport>;
   /** Addresses other devices of the LAN can open. */
@@ -274,6 +281,7 @@ export class SessionControllerCore implements SessionController {
   private tabAggregating: boolean | null = null;
   /** A resuming successor's registration of the host id, handed to its lobby (see resume()). */
   private keptLobby: ControllerTransport | null = null;
+  private stopNetworkWatch: () => void = () => undefined;
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -406,13 +414,15 @@ export class SessionControllerCore implements SessionController {
             if (state === 'lost') this.log('warn', "lost the signalling server: open connections stay; re-registering this session's id");
             else if (state === 'reclaimed') this.log('info', 'signalling server reached again: new tabs can join');
           };
-    const t = await this.deps.openTransport({ id, codec: this.codec, iceServers: this.options.iceServers?.() ?? '', onSignallingState });
+    const t = await this.deps.openTransport({ id, codec: this.codec, iceServers: this.options.iceServers?.() ?? '', relaySession: this.hostId, onSignallingState });
     if (ended !== this.ended) {
       t.close();
       throw new SessionEnded();
     }
     t.onError((e) => this.log(e.kind === 'decode' ? 'warn' : 'error', `${e.peerId ? `${e.peerId}: ` : ''}${e.message}`));
     this.transport = t;
+    this.stopNetworkWatch();
+    this.stopNetworkWatch = watchNetwork(t, (network) => this.set({ network }));
     return t;
   }
 
@@ -481,7 +491,7 @@ export class SessionControllerCore implements SessionController {
       open: async (): Promise<LobbyTransport> => {
         const kept = this.keptLobby;
         this.keptLobby = null;
-        const t = kept ?? (await this.deps.openTransport({ id: hostId, codec: this.codec, iceServers: this.options.iceServers?.() ?? '' }));
+        const t = kept ?? (await this.deps.openTransport({ id: hostId, codec: this.codec, iceServers: this.options.iceServers?.() ?? '', relaySession: hostId }));
         const auth = new AuthenticatedTransport(t, { secret, onSummary: (text) => this.log('warn', `lobby: ${text}`) });
         // Joiners send a lobby nothing but their hello: no model-sized message.
         auth.setMessageLimit(CONTROL_MESSAGE_BYTES);
@@ -565,7 +575,7 @@ export class SessionControllerCore implements SessionController {
       return null;
     });
     if (ownId === hostId || !own) return { resume: own, joinOn: null };
-    const lobby = await this.deps.openTransport({ id: hostId, codec: this.codec, iceServers: this.options.iceServers?.() ?? '' }).catch(() => null);
+    const lobby = await this.deps.openTransport({ id: hostId, codec: this.codec, iceServers: this.options.iceServers?.() ?? '', relaySession: hostId }).catch(() => null);
     if (ended !== this.ended) {
       lobby?.close();
       throw new SessionEnded();
@@ -829,7 +839,7 @@ export class SessionControllerCore implements SessionController {
     } catch (e) {
       if (ended !== this.ended) throw e instanceof SessionEnded ? e : new SessionEnded();
       this.set({ status: 'error' });
-      this.fail(e);
+      this.fail(withNetworkReason(e, this.transport, aggregatorId ?? this.hostId));
     }
   }
 
@@ -872,6 +882,7 @@ export class SessionControllerCore implements SessionController {
     this.worker.cancel();
     this.auth?.close();
     this.auth = null;
+    this.stopNetworkWatch();
     this.transport?.close();
     this.validationWorker?.terminate();
     this.validationWorker = null;

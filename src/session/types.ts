@@ -12,6 +12,7 @@ import type { StrategyConfig } from '../fl/strategies/types';
 import type { PartitionSpec } from '../fl/data/partition';
 import type { WeightCodecName } from '../fl/codec';
 import type { LocalFile } from '../data/pickers';
+import type { NetworkReport } from '../net/connection-watch';
 
 /** What the session learns: the MNIST demo, images of a given size, or table rows. Fixes the model's input and outputs. */
 export type SessionTask =
@@ -165,6 +166,8 @@ export interface SessionState {
   selfContributions?: number[];
   /** This client tab is rejoining its session by itself after a reload (null otherwise). */
   rejoining?: { code: string } | null;
+  /** This tab's connections: direct or relayed and RTT per peer, attempts that never opened and why, the relay. */
+  network?: NetworkReport | null;
 }
 
 export const INITIAL_SESSION_STATE: SessionState = {
@@ -191,6 +194,7 @@ export const INITIAL_SESSION_STATE: SessionState = {
   globalModelRound: null,
   selfContributions: [],
   rejoining: null,
+  network: null,
 };
 
 /** What the UI can ask of a session. Implemented in src/session; the UI never does FL math. */
