@@ -112,7 +112,7 @@ export function Dashboard() {
       </div>
       {state.settings?.aggregation?.mode === 'async' && <AsyncPanel rounds={state.rounds} peers={state.peers} />}
       {!trains && <p className="note">This tab aggregates and does not train (the host chose not to train).</p>}
-      <PeersTable peers={state.peers} knowsStatus={state.isAggregator} />
+      <PeersTable peers={state.peers} knowsStatus={state.isAggregator} network={state.network} aggregatorId={state.aggregatorId} />
       <div className="three-columns">
         <LocalDataPanel data={state.localData} modelSpec={state.modelSpec ?? null} />
         <BackendPanel backend={state.backend} />

@@ -1,5 +1,7 @@
 import { useEffect, useState, memo } from 'react';
 import type { PeerView } from '../../session/types';
+import type { NetworkReport } from '../../net/connection-watch';
+import { connectionLine, connectionMeaning, networkSummary } from '../connection-view';
 import { useProjector } from '../hooks';
 import { peerStatusLine, peerStatusTone } from '../peer-status';
 import { LabelBars } from './LabelBars';
@@ -17,8 +19,20 @@ function useSecondsClock(active: boolean): number {
   return now;
 }
 
-export const PeersTable = memo(function PeersTable({ peers, knowsStatus }: { peers: PeerView[]; knowsStatus: boolean }) {
+export const PeersTable = memo(function PeersTable({
+  peers,
+  knowsStatus,
+  network = null,
+  aggregatorId = null,
+}: {
+  peers: PeerView[];
+  knowsStatus: boolean;
+  /** This tab's connections (direct or relayed, RTT), attempts that never opened and why. */
+  network?: NetworkReport | null;
+  aggregatorId?: string | null;
+}) {
   const projector = useProjector();
+  const summary = networkSummary(network, peers, knowsStatus, aggregatorId);
   const active = peers.filter((p) => p.status !== 'left').length;
   const now = useSecondsClock(peers.some((p) => p.status === 'training' || p.status === 'evaluating'));
   return (
@@ -26,6 +40,12 @@ export const PeersTable = memo(function PeersTable({ peers, knowsStatus }: { pee
       <h2 id="peers-title">
         Peers <span className="muted">({active} connected{peers.length > active ? `, ${peers.length - active} left` : ''})</span>
       </h2>
+      {summary.relayed && <p className="note network-relayed">{summary.relayed}</p>}
+      {summary.problems.map((line) => (
+        <p key={line} className="note warn network-problem" role="status">
+          {line}
+        </p>
+      ))}
       {!knowsStatus && peers.length > 0 && <p className="note">What the others are doing and their label counts are known to the aggregating tab; here you see your own.</p>}
       {peers.length === 0 ? (
         <p className="empty">Nobody has joined yet.</p>
@@ -41,6 +61,9 @@ export const PeersTable = memo(function PeersTable({ peers, knowsStatus }: { pee
                 <th scope="col">Samples</th>
                 <th scope="col">Labels</th>
                 <th scope="col">Status</th>
+                <th scope="col" className="col-connection">
+                  Connection
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -67,6 +90,9 @@ export const PeersTable = memo(function PeersTable({ peers, knowsStatus }: { pee
                     ) : (
                       <span className="muted">—</span>
                     )}
+                  </td>
+                  <td className="col-connection" title={connectionMeaning(network?.routes[p.id])}>
+                    {p.isSelf ? <span className="muted">this tab</span> : connectionLine(network?.routes[p.id])}
                   </td>
                 </tr>
               ))}
