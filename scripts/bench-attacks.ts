@@ -7,12 +7,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
 import { createWireCodec, tryDecodeMessage } from '../src/fl/codec';
 import { splitIntoFrames } from '../src/fl/codec/frames';
 import { WIRE_LIMITS } from '../src/fl/codec/limits';
@@ -23,13 +21,14 @@ import type { WeightSet } from '../src/fl/weights';
 import { SIGNALLING_ENDPOINT } from '../src/net/endpoints';
 import { PeerTransport, type TransportError } from '../src/net/peer-transport';
 import { resolvePeerTransportConfig, type AdmissionConfig } from '../src/net/peer-transport-config';
-import { attachSignalling, SIGNALLING_LIMITS, type SignallingLimits } from '../src/net/signalling-server';
+import { SIGNALLING_LIMITS } from '../src/net/signalling-server';
 import { FakePeerNetwork } from '../src/net/testing/fake-peer-network';
 import { AUTH_CONFIG, AuthenticatedTransport } from '../src/session/authenticated-transport';
 import { HOST_ID_HEX_LENGTH, hostPeerId, normaliseSessionCode, randomSecret, randomSessionCode, SESSION_CODE_LENGTH } from '../src/session/session-code';
 import { SessionNode } from '../src/session/session-node';
 import { DEFAULT_HOST_FORM, hostFormToSettings } from '../src/ui/host-form';
 import { row3, ROW3 } from './bench-attacks-poisoning-row';
+import { describeOutcome, register, row12, row13, row14, row15, SIGNALLING_BEFORE, startSignalling, tally, type Outcome, type RunningSignalling } from './bench-attacks-signalling';
 import {
   announcementTrial,
   ELECTION_TIMING,
@@ -82,6 +81,7 @@ export const BEFORE: Record<number, { attack: string; before: string }> = {
   8: { attack: 'probing live codes', before: '418 probes/s from one client (ID-TAKEN answers); ~30 bits of code' },
   9: { attack: 'privacy defaults', before: 'exact decomposition default; roster rebroadcasts label histograms to all peers' },
   10: { attack: '`npm start`', before: 'Vite dev server on 0.0.0.0 serves the project folder; /peerjs reflects any Origin; no CSP' },
+  ...SIGNALLING_BEFORE,
 };
 
 function row(n: number, after: string, clean: string, details: string[]): RowReport {
@@ -323,87 +323,6 @@ async function row2(): Promise<RowReport> {
 }
 
 // ---- rows 6 and 8: signalling server ---------------------------------------------------------------------
-
-type Outcome = { kind: 'open' } | { kind: 'id-taken' } | { kind: 'error'; msg: string } | { kind: 'refused'; status: number } | { kind: 'failed'; msg: string };
-
-interface RunningSignalling {
-  port: number;
-  mount: ReturnType<typeof attachSignalling>;
-  sockets: WebSocket[];
-  stop(): Promise<void>;
-}
-
-async function startSignalling(limits: Partial<SignallingLimits> = {}, now?: () => number): Promise<RunningSignalling> {
-  const server = http.createServer();
-  const logged: string[] = [];
-  const mount = attachSignalling(server, { limits, now, log: (line) => logged.push(line) });
-  server.on('request', (req, res) =>
-    mount.middleware(req, res, () => {
-      res.statusCode = 404;
-      res.end('not found');
-    }),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const sockets: WebSocket[] = [];
-  return {
-    port: (server.address() as AddressInfo).port,
-    mount,
-    sockets,
-    stop: async () => {
-      for (const ws of sockets.splice(0)) ws.terminate();
-      mount.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-/** Registers `id` from `localAddress` (loopback); resolves with the server's first answer. Keeps accepted sockets open. */
-function register(s: RunningSignalling, id: string, localAddress: string, token = `t-${id}`): Promise<{ outcome: Outcome; ws: WebSocket; ms: number }> {
-  const started = performance.now();
-  const ws = new WebSocket(`ws://127.0.0.1:${s.port}${SIGNALLING_ENDPOINT.path}/peerjs?key=${SIGNALLING_ENDPOINT.key}&id=${id}&token=${token}`, { localAddress });
-  s.sockets.push(ws);
-  return new Promise((resolve) => {
-    const done = (outcome: Outcome) => resolve({ outcome, ws, ms: performance.now() - started });
-    const timer = setTimeout(() => done({ kind: 'failed', msg: 'no answer in 5 s' }), 5000);
-    ws.once('message', (data) => {
-      clearTimeout(timer);
-      const m = JSON.parse(String(data)) as { type: string; payload?: { msg?: string } };
-      done(m.type === 'OPEN' ? { kind: 'open' } : m.type === 'ID-TAKEN' ? { kind: 'id-taken' } : { kind: 'error', msg: m.payload?.msg ?? m.type });
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      clearTimeout(timer);
-      res.resume();
-      done({ kind: 'refused', status: res.statusCode ?? 0 });
-    });
-    ws.once('error', (e) => {
-      clearTimeout(timer);
-      done({ kind: 'failed', msg: e.message });
-    });
-  });
-}
-
-function describeOutcome(o: Outcome): string {
-  switch (o.kind) {
-    case 'refused':
-      return `refused (HTTP ${o.status})`;
-    case 'error':
-      return `error "${o.msg}"`;
-    case 'failed':
-      return `failed (${o.msg})`;
-    default:
-      return o.kind.toUpperCase();
-  }
-}
-
-function tally(outcomes: Outcome[]): string {
-  const counts = new Map<string, number>();
-  for (const o of outcomes) {
-    const key = o.kind === 'refused' ? `refused ${o.status}` : o.kind === 'error' ? `error: ${o.msg}` : o.kind;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return [...counts].map(([k, n]) => `${n.toLocaleString('en-US')} ${k}`).join(', ');
-}
 
 async function row6(): Promise<RowReport> {
   const s = await startSignalling();
@@ -788,6 +707,10 @@ const RUNNERS: Record<number, () => Promise<RowReport | RowReport[]>> = {
   8: row8,
   9: row9,
   10: row10,
+  12: row12,
+  13: row13,
+  14: row14,
+  15: row15,
 };
 
 async function main() {
