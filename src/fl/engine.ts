@@ -9,7 +9,7 @@ import { PROTOCOL_VERSION } from './protocol';
 import { classBalance, type ClassBalance } from './collapse';
 import { strategyRuntime, type StrategyRuntime } from './strategies/runtime';
 import type { ClientUpdate, Extras, ServerState, StrategyConfig } from './strategies/types';
-import { robustSettings, type RobustMode, type RobustSettings } from './robust';
+import { robustSettings, screeningVerdicts, type RobustMode, type RobustSettings, type ScreeningVerdict } from './robust';
 import { aggregateRound, outcomeProblem, stateProblem, type AggregationJob, type AggregationOutcome } from './aggregate-round';
 import type { Transport } from './transport';
 import type { TensorLayout, WeightSet } from './weights';
@@ -96,6 +96,8 @@ export interface RoundReport {
   evaluation: Promise<RoundEvaluation | null>;
   /** What went wrong after aggregation (decomposition, evaluation); the round still counts. */
   warnings: string[];
+  /** What the robust aggregation did to each update it changed or left out, with the reason (empty: nothing). */
+  screening: ScreeningVerdict[];
 }
 
 export type EngineEvent =
@@ -493,6 +495,7 @@ export class RoundEngine {
       evalMs,
       evaluation: testing.catch(() => null),
       warnings,
+      screening: screeningVerdicts(outcome),
     };
     const announce = (result: RoundEvaluation | null) => {
       try {

@@ -105,6 +105,7 @@ export class AsyncRoundEngine implements AggregatorEngine {
       evalMs: r.evalMs,
       evaluation: Promise.resolve(test),
       warnings: [],
+      screening: r.screening,
       staleness: r.used.map((u) => u.staleness),
     };
   }

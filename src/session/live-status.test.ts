@@ -28,6 +28,33 @@ describe('live status on the aggregating tab', () => {
     expect(t.activeRound).toBeNull();
   });
 
+  it("shows what the aggregator's defence did: left out with the reason, or the update's share that went in", () => {
+    const t = new LiveStatusTracker();
+    for (const id of ['a', 'b', 'c']) t.sent(id, roundStart(7));
+    for (const id of ['a', 'b', 'c']) t.received(id, update(7));
+    const reason = 'points away from the others (cosine -0.40 with the round\'s median update)';
+    t.roundsFinished([
+      {
+        round: 7,
+        participants: ['a', 'b'],
+        missing: ['c'],
+        screening: [
+          { clientId: 'c', action: 'left-out', reason },
+          { clientId: 'b', action: 'clipped', reason: 'update norm 3.2 clipped to 1.1 (34% of it went in)' },
+          { clientId: 'b', action: 'capped', reason: 'sample count 5000 capped to 620 (its weight in the mean)' },
+        ],
+      },
+    ]);
+    // Not "missing": its update arrived and was left out, and the user reads why.
+    expect(t.view('c', 10)).toMatchObject({ status: 'left-out', round: 7, detail: reason });
+    expect(t.view('b', 10)).toMatchObject({
+      status: 'uploaded',
+      round: 7,
+      detail: 'clipped: update norm 3.2 clipped to 1.1 (34% of it went in); weight capped: sample count 5000 capped to 620 (its weight in the mean)',
+    });
+    expect(t.view('a', 10)).toMatchObject({ status: 'uploaded', detail: null });
+  });
+
   it('a peer not asked in the running round is idle (or has no data), not "update sent" from an old round', () => {
     const t = new LiveStatusTracker();
     t.sent('a', roundStart(1));

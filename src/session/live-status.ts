@@ -10,6 +10,7 @@
  * rounds are done (a late joiner learns the round from them).
  */
 import type { Message } from '../fl/protocol';
+import type { ScreeningVerdict } from '../fl/robust';
 import type { PeerStatus } from './types';
 
 export interface PeerLiveStatus {
@@ -35,7 +36,11 @@ interface FinishedRound {
   round: number;
   participants: string[];
   missing: string[];
+  /** What the aggregator's robust screening did to updates of this round (the aggregating tab's records only). */
+  screening?: readonly ScreeningVerdict[];
 }
+
+const BOUNDED_WORDS = { clipped: 'clipped', capped: 'weight capped' } as const;
 
 export class LiveStatusTracker {
   private readonly peers = new Map<string, PeerLiveStatus>();
@@ -150,6 +155,16 @@ export class LiveStatusTracker {
         if (id === this.selfId) this.contributed.add(r.round);
         const prev = this.peers.get(id);
         if (prev && prev.round === r.round && (prev.status === 'training' || prev.status === 'evaluating')) this.setPeer(id, 'uploaded', r.round);
+      }
+      // The defence's verdicts: an update left out says why; one it scaled down says by how much.
+      const bounded = new Map<string, string[]>();
+      for (const v of r.screening ?? []) {
+        if (v.action === 'left-out') this.setPeer(v.clientId, 'left-out', r.round, v.reason);
+        else bounded.set(v.clientId, [...(bounded.get(v.clientId) ?? []), `${BOUNDED_WORDS[v.action]}: ${v.reason}`]);
+      }
+      for (const [id, notes] of bounded) {
+        const prev = this.peers.get(id);
+        if (prev?.status === 'uploaded' && prev.round === r.round) this.peers.set(id, { ...prev, detail: notes.join('; ') });
       }
       for (const id of r.missing) {
         const prev = this.peers.get(id);

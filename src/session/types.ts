@@ -5,6 +5,7 @@ import type { ConfusionResult, Prediction, SamplePrediction } from '../worker/in
 import type { LossDecomposition } from '../fl/decomposition';
 import type { DecompositionMode } from '../fl/protocol';
 import type { RobustMode } from '../fl/robust/types';
+import type { ScreeningVerdict } from '../fl/robust/verdicts';
 import type { ClassBalance } from '../fl/collapse';
 import type { LocalOptimizerName } from '../fl/local-optimizer';
 import type { AggregationMode } from '../fl/async/mode';
@@ -100,6 +101,8 @@ export interface RoundView {
   staleness?: number[];
   /** How the decomposition of this round was measured, as this tab knows it (null: not recorded). */
   decompositionMode?: DecompositionMode | null;
+  /** What the robust aggregation did to updates it left out, clipped or capped (known to the aggregating tab only). */
+  screening?: ScreeningVerdict[];
 }
 
 export interface LocalProgressView {

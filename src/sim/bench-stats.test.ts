@@ -3,7 +3,7 @@ import { grid, mean, parseNumberList, pickBest, spread, tailAccuracy, tailDecomp
 import type { SimRound } from './simulation';
 
 const round = (accuracy: number, local: number): SimRound => ({
-  round: 0, accuracy, loss: 1, participants: 1, bytes: 0, trainMs: 0, aggregateMs: 0, evalMs: 0, strategy: 'FedAvg', perClassAccuracy: [], predictedShare: 0, collapse: null,
+  round: 0, accuracy, loss: 1, participants: 1, screening: [], bytes: 0, trainMs: 0, aggregateMs: 0, evalMs: 0, strategy: 'FedAvg', perClassAccuracy: [], predictedShare: 0, collapse: null,
   decomposition: { local, shift: 0.1, aggregation: -0.05, global: local + 0.05 },
 });
 

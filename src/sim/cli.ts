@@ -5,11 +5,14 @@ import { parseSimArgs, USAGE, UsageError } from './cli-options';
 import { runClockedSimulation } from './async-simulation';
 import { clockedHeader, clockedRow, clockedSummary } from './clocked-report';
 import { runSimulation, type SimRound } from './simulation';
+import { verdictSummary, type ScreeningAction } from '../fl/robust';
+
+const SCREENING_WORDS: Record<ScreeningAction, string> = { 'left-out': 'left out of', clipped: 'clipped in', capped: 'capped in' };
 
 const fmt = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
 function header(): string {
-  return ['round', 'accuracy', 'test loss', 'local', 'shift', 'aggregation', 'global', 'seconds'].map((h) => h.padStart(11)).join(' ');
+  return ['round', 'accuracy', 'test loss', 'local', 'shift', 'aggregation', 'global', 'seconds', 'screened'].map((h) => h.padStart(11)).join(' ');
 }
 
 function row(r: SimRound): string {
@@ -17,6 +20,7 @@ function row(r: SimRound): string {
   const seconds = (r.trainMs + r.aggregateMs + r.evalMs) / 1000;
   return [String(r.round), fmt(r.accuracy), fmt(r.loss), fmt(d.local), fmt(d.shift), fmt(d.aggregation), fmt(d.global), fmt(seconds, 1)]
     .map((c) => c.padStart(11))
+    .concat(`  ${verdictSummary(r.screening) || '-'}`)
     .join(' ');
 }
 
@@ -68,6 +72,9 @@ async function main(): Promise<number> {
       if (!quiet) process.stdout.write(`${row(r)}\n`);
       // A collapse is printed even with --quiet: a silently collapsed run looks like a slow one.
       if (r.collapse) process.stdout.write(`  warning, round ${r.round}: ${r.collapse}\n`);
+      // Who the defence left out, and why, is printed even with --quiet: no one is silenced unseen. What it scaled
+      // down (clipped norms, capped sample counts) is printed unless --quiet.
+      for (const v of r.screening) if (v.action === 'left-out' || !quiet) process.stdout.write(`  ${SCREENING_WORDS[v.action]} round ${r.round}: ${v.clientId}: ${v.reason}\n`);
     },
   });
   const strategy = result.rounds[result.rounds.length - 1]?.strategy ?? config.strategy.name;

@@ -47,6 +47,8 @@ export const RunRoundSchema = v.object({
   /** Null when the decomposition was not measured in this round. */
   decomposition: v.nullable(DecompositionSchema),
   participants: count,
+  /** What the robust aggregation did to each update it left out, clipped or capped, with the reason. */
+  screening: v.optional(v.array(v.object({ clientId: v.string(), action: v.picklist(['left-out', 'clipped', 'capped']), reason: v.string() }))),
   /** Bytes on the wire this round, all peers together. */
   bytes: nonNegative,
   trainMs: nonNegative,

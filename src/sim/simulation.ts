@@ -16,7 +16,7 @@ import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type
 import type { StrategyConfig } from '../fl/strategies/types';
 import { evaluateModel } from '../fl/train';
 import { buildClientShards, type ClientShard } from './client-shards';
-import type { RobustMode, RobustSettings } from '../fl/robust';
+import type { RobustMode, RobustSettings, ScreeningVerdict } from '../fl/robust';
 import { armAttackers, type AttackConfig } from './attacks';
 import { buildParticipantTrainer, InProcessRunner, type ParticipantContext, type ParticipantRunner } from './participant';
 import { shareDataset, WorkerPoolRunner } from './worker-pool';
@@ -104,6 +104,8 @@ export interface SimRound {
   /** Collapse warning (one class predicted for >= 90% of samples, or a class never predicted), or null. */
   collapse: string | null;
   participants: number;
+  /** What the robust aggregation did to each update it left out, clipped or capped, with the reason. */
+  screening: ScreeningVerdict[];
   /** Bytes on the wire this round, all peers together (0 without a codec). */
   bytes: number;
   trainMs: number;
@@ -338,6 +340,7 @@ function toSimRound(report: RoundReport, bytes: number): SimRound {
     predictedShare: report.classes?.predictedShare ?? NaN,
     collapse: report.classes?.collapse ?? null,
     participants: report.participants.length,
+    screening: report.screening,
     bytes,
     trainMs: report.trainMs,
     aggregateMs: report.aggregateMs,

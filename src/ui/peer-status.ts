@@ -46,7 +46,8 @@ export function peerStatusLine(p: Pick<PeerView, 'status' | 'statusDetail' | 'st
     case 'evaluating':
       return `evaluating${round ? ` round ${round}` : ''}${elapsed}`;
     case 'uploaded':
-      return `update sent${round ? ` (round ${round})` : ''}`;
+      // The detail, when any, says how the aggregator's defence scaled the update down ("clipped: ...").
+      return `update sent${round ? ` (round ${round})` : ''}${p.statusDetail ? ` · ${p.statusDetail}` : ''}`;
     case 'missing':
       return `missing${round ? ` in round ${round}` : ''}${p.statusDetail ? `: ${p.statusDetail}` : ''}`;
     case 'left-out':

@@ -33,17 +33,22 @@ describe('staleness functions', () => {
 });
 
 describe('AsyncAggregation', () => {
-  it('with the default defence, a scaled (x1e6) update in the buffer is dropped with a reason and the honest ones aggregate', () => {
+  it("with the default defence, a scaled (x1e6) update in the buffer is shrunk to the round's median norm; with outliers 'drop', dropped with a reason", () => {
+    const buffer = () => [update('a', 0, 0, [0.1, 0.2, 0.1]), update('b', 0, 0, [0.2, 0.1, 0.1]), update('c', 0, 0, [0.1, 0.1, 0.2]), update('evil', 0, 0, [1e5, 2e5, 1e5])];
     const defence = { settings: robustSettings('clip'), strategy: 'fedavg', declaredSamples: () => 10 };
     const agg = new AsyncAggregation(new FedAvgAggregator(), { bufferSize: 4, staleness: { kind: 'constant' }, maxStaleness: null }, ws(0, 0, 0), 0, defence);
-    agg.submit(update('a', 0, 0, [0.1, 0.2, 0.1]));
-    agg.submit(update('b', 0, 0, [0.2, 0.1, 0.1]));
-    agg.submit(update('c', 0, 0, [0.1, 0.1, 0.2]));
-    agg.submit(update('evil', 0, 0, [1e5, 2e5, 1e5]));
+    for (const u of buffer()) agg.submit(u);
     const step = agg.step()!;
-    expect(step.rejected.map((r) => r.clientId)).toEqual(['evil']);
-    expect(step.used.map((u) => u.clientId).sort()).toEqual(['a', 'b', 'c']);
-    Array.from(step.global[0].values).forEach((v, i) => expect(v).toBeCloseTo([0.4 / 3, 0.4 / 3, 0.4 / 3][i], 5));
+    expect(step.rejected).toEqual([]);
+    expect(step.used.map((u) => u.clientId).sort()).toEqual(['a', 'b', 'c', 'evil']);
+    // Its direction (1, 2, 1) at the median norm sqrt(0.06): a quarter of that in the mean.
+    const evil = [1, 2, 1].map((x) => (x * Math.sqrt(0.06)) / Math.sqrt(6));
+    Array.from(step.global[0].values).forEach((v, i) => expect(v).toBeCloseTo((0.4 + evil[i]) / 4, 5));
+    const dropping = new AsyncAggregation(new FedAvgAggregator(), { bufferSize: 4, staleness: { kind: 'constant' }, maxStaleness: null }, ws(0, 0, 0), 0, { ...defence, settings: robustSettings({ outliers: 'drop' }) });
+    for (const u of buffer()) dropping.submit(u);
+    const dropped = dropping.step()!;
+    expect(dropped.rejected.map((r) => r.clientId)).toEqual(['evil']);
+    Array.from(dropped.global[0].values).forEach((v) => expect(v).toBeCloseTo(0.4 / 3, 5));
     // Without the defence the same buffer is poisoned.
     const open = new AsyncAggregation(new FedAvgAggregator(), { bufferSize: 4, staleness: { kind: 'constant' }, maxStaleness: null }, ws(0, 0, 0));
     for (const u of [update('a', 0, 0, [0.1, 0.2, 0.1]), update('b', 0, 0, [0.2, 0.1, 0.1]), update('c', 0, 0, [0.1, 0.1, 0.2]), update('evil', 0, 0, [1e5, 2e5, 1e5])]) open.submit(u);
