@@ -416,7 +416,10 @@ export async function row15(): Promise<RowReport> {
     const elsewhere = await rawUpgrade(prodPort, '/elsewhere');
     const page = await fetch(`http://127.0.0.1:${prodPort}/`);
     const alive = page.status === 200;
-    const after = `${rows.length} malformed URLs on the production and dev servers: ${leaked} bodies with a stack trace or a path (each "400 Bad Request", plain text); an upgrade to \`//\`: "${unparsable}", server still up: ${alive ? 'yes' : 'NO'}`;
+    const statuses = new Map<string, number>();
+    for (const r of rows) statuses.set(r[2], (statuses.get(r[2]) ?? 0) + 1);
+    const byStatus = [...statuses].map(([status, n]) => `${n} x ${status}`).join(', ');
+    const after = `${rows.length} malformed URLs on the production and dev servers (${byStatus}): ${leaked} bodies with a stack trace or a path; an upgrade to \`//\`: "${unparsable}", server still up: ${alive ? 'yes' : 'NO'}`;
     return measuredRow(15, SIGNALLING_BEFORE[15], after, `GET / on the production server: ${page.status}`, [
       '`startServer` of server/serve.ts (production, no relay) and the Vite dev server with the fedtab plugin, both on 127.0.0.1, over a temporary build folder.',
       '',
