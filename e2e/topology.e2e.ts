@@ -1,0 +1,135 @@
+/**
+ * Sessions across the networks classrooms have, each built from network namespaces, veth pairs, a bridge and
+ * iptables (e2e/harness/topology.ts): the app server (with its TURN relay) on the bridge, the host tab and a student
+ * tab in Chromium instances of their own namespaces. Each topology trains 3 rounds end to end and checks the
+ * candidate pair the connection selected (RTCPeerConnection.getStats, as the peers table shows it).
+ *   (a) flat LAN: direct; (b) client isolation: relayed; (c) student behind a NAT: through the NAT or relayed;
+ *   (d) client isolation and no UDP between the student and the server: relayed over TCP to the relay.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { assertInsideNetns } from './harness/netns';
+import { startAppServer, type AppServer } from './harness/app-server';
+import { openPage, waitUntil, type OpenedPage } from './harness/browser';
+import { SESSION_PAGE as PAGE, stateOf, type SessionPageApi as Api } from './harness/session-page';
+import { Namespace, SERVER_ADDRESS, attachBehindNat, attachToBridge, blockUdpWithServer, createBridge, removeBridge } from './harness/topology';
+import type { SessionSettings, SessionState } from '../src/session/types';
+import type { ConnectionRoute } from '../src/net/connection-route';
+
+const settings: SessionSettings = {
+  model: 'mlp',
+  strategy: { name: 'fedavg' },
+  rounds: 3,
+  localEpochs: 1,
+  batchSize: 32,
+  learningRate: 0.05,
+  minClients: 2,
+  fraction: 1,
+  roundDeadlineMs: 120_000,
+  decomposition: 'proxy',
+  decompositionEvery: 1,
+  codec: 'int8',
+  demoPartition: { kind: 'iid' },
+  demoClients: 2,
+  seed: 3,
+  hostTrains: true,
+};
+
+describe('sessions across classroom networks (namespaces, bridge, NAT, iptables)', () => {
+  let server: AppServer;
+  let namespaces: Namespace[] = [];
+  let browsers: Browser[] = [];
+  let undo: Array<() => void> = [];
+
+  beforeAll(async () => {
+    assertInsideNetns();
+    createBridge(); // before the server: its relay serves the addresses there are when it starts
+    server = await startAppServer({ mode: 'dev', host: '0.0.0.0', browserHost: SERVER_ADDRESS, entries: [PAGE, 'src/worker/training.worker.ts'] });
+  });
+
+  afterEach(async () => {
+    await Promise.all(browsers.map((b) => b.close()));
+    namespaces.forEach((ns) => ns.close());
+    undo.forEach((f) => f());
+    browsers = [];
+    namespaces = [];
+    undo = [];
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    removeBridge();
+  });
+
+  async function device(name: string): Promise<Namespace> {
+    const ns = await Namespace.create(name);
+    namespaces.push(ns);
+    return ns;
+  }
+
+  async function tabIn(ns: Namespace): Promise<OpenedPage> {
+    // A plain-http LAN origin, treated as secure as the HTTPS mode would be; host candidates as plain addresses.
+    const browser = await ns.launchChromium([`--unsafely-treat-insecure-origin-as-secure=${server.origin}`, '--disable-features=WebRtcHideLocalIpsWithMdns']);
+    browsers.push(browser);
+    const tab = await openPage(browser, `${server.origin}/${PAGE}`);
+    await tab.page.waitForSelector('body[data-ready="true"]');
+    return tab;
+  }
+
+  /** Host and student train 3 rounds; returns both tabs' route to the other, as their peers tables show it. */
+  async function trainAndReadRoutes(host: OpenedPage, student: OpenedPage): Promise<{ hostSide: ConnectionRoute; studentSide: ConnectionRoute; host: SessionState }> {
+    await host.page.evaluate((s) => (window as unknown as Api).fedtab.host(s, 'teacher'), settings);
+    const hosted = await stateOf(host);
+    const secret = new URL(hosted.joinUrl!.replace('#/join/', 'join/')).searchParams.get('s')!;
+    await student.page.evaluate(({ code, secret }) => (window as unknown as Api).fedtab.join(code, secret, 'student'), { code: hosted.code!, secret });
+    await waitUntil('the student with data at the host', async () => ((await stateOf(host)).peers.filter((p) => p.numSamples > 0).length === 2 ? true : undefined), 60_000);
+    await host.page.evaluate(() => (window as unknown as Api).fedtab.start());
+    const studentId = (await stateOf(student)).selfId!;
+    const done = await waitUntil('both routes in the network reports', async () => {
+      const [h, s] = [await stateOf(host), await stateOf(student)];
+      const hostSide = h.network?.routes[studentId];
+      const studentSide = s.network?.routes[h.selfId!];
+      return hostSide && studentSide ? { hostSide, studentSide, host: h } : undefined;
+    });
+    expect(done.host.rounds.map((r) => r.round)).toEqual([1, 2, 3]);
+    for (const r of done.host.rounds) expect(r.participants).toHaveLength(2);
+    return done;
+  }
+
+  it('(a) flat LAN: the tabs connect directly', async () => {
+    const [h, c] = [await device('host'), await device('student')];
+    attachToBridge(h, 2);
+    attachToBridge(c, 3);
+    const { hostSide, studentSide } = await trainAndReadRoutes(await tabIn(h), await tabIn(c));
+    expect(hostSide.relayed).toBe(false);
+    expect(studentSide).toMatchObject({ relayed: false, local: 'host' });
+  });
+
+  it('(b) client isolation: devices reach the server only, so the connection is relayed through it', async () => {
+    const [h, c] = [await device('host'), await device('student')];
+    attachToBridge(h, 2, { isolated: true });
+    attachToBridge(c, 3, { isolated: true });
+    const { hostSide, studentSide, host } = await trainAndReadRoutes(await tabIn(h), await tabIn(c));
+    expect(hostSide.relayed).toBe(true);
+    expect(studentSide.relayed).toBe(true);
+    expect(host.network?.relay).toMatchObject({ kind: 'offered' });
+  });
+
+  it('(c) a student behind a NAT: it appears through its NAT mapping (srflx/prflx) or relayed, never as its private address', async () => {
+    const [h, router, c] = [await device('host'), await device('nat'), await device('student')];
+    attachToBridge(h, 2);
+    attachToBridge(router, 20);
+    attachBehindNat(router, c);
+    const { hostSide } = await trainAndReadRoutes(await tabIn(h), await tabIn(c));
+    expect(hostSide.relayed || hostSide.remote === 'srflx' || hostSide.remote === 'prflx').toBe(true);
+  });
+
+  it('(d) client isolation and UDP blocked between the student and the server: TURN over TCP', async () => {
+    const [h, c] = [await device('host'), await device('student')];
+    attachToBridge(h, 2, { isolated: true });
+    undo.push(blockUdpWithServer(attachToBridge(c, 3, { isolated: true })));
+    const { studentSide, hostSide } = await trainAndReadRoutes(await tabIn(h), await tabIn(c));
+    expect(studentSide).toMatchObject({ relayed: true, local: 'relay', relayProtocol: 'tcp' });
+    expect(hostSide.relayed).toBe(true);
+  });
+});
