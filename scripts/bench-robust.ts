@@ -1,0 +1,177 @@
+/**
+ * The default defence measured on both sides, with the simulator (the app's FL code):
+ * - honest side: heterogeneous data and no attacker; the default against `--robust off` (accuracy, and the share of
+ *   honest updates the defence left out);
+ * - hostile side: 1 and 2 attackers of 5 and of 10, sync rounds and async steps; the default against the same run
+ *   with the attackers absent.
+ * Every run is a command line of the simulator (`npm run sim -- ...`), parsed by the simulator's own option parser.
+ * Usage: npm run bench:robust [-- --seeds 3 --rounds 10 --limit 6000 --only honest|hostile --out docs/benchmarks/robust.md]
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { chooseAttackers } from '../src/sim/attacks';
+import { runClockedSimulation } from '../src/sim/async-simulation';
+import { parseSimArgs } from '../src/sim/cli-options';
+import { runSimulation } from '../src/sim/simulation';
+
+const { values } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '10' },
+    limit: { type: 'string', default: '6000' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i + 1);
+const COMMON = `--strategy fedavg --rounds ${Number(values.rounds)} --limit ${Number(values.limit)} --test-limit 2000 --backend wasm --quiet`;
+
+tf.env().set('PROD', true);
+
+interface Outcome {
+  accuracy: number;
+  /** Updates that reached screening, and how many of them it left out, honest clients' and attackers' apart. */
+  updates: number;
+  honestLeftOut: number;
+  attackerUpdates: number;
+  attackerAccepted: number;
+  seconds: number;
+}
+
+/** Runs one simulator command line; attackers are told apart by the seed, as the simulator chooses them. */
+async function run(args: string): Promise<Outcome> {
+  const started = performance.now();
+  const options = parseSimArgs(args.split(/\s+/).filter(Boolean));
+  const { config, clock } = options;
+  const attackers = config.attack ? chooseAttackers(config.clients, config.attack.attackers, config.seed) : new Set<number>();
+  const isAttacker = (client: number) => attackers.has(client);
+  if (clock) {
+    const r = await runClockedSimulation(config, clock);
+    const used = r.records.flatMap((x) => x.clients);
+    const refused = r.records.flatMap((x) => x.refused.filter((f) => /robust aggregation/.test(f.reason)).map((f) => f.client));
+    const attackerUsed = used.filter(isAttacker).length;
+    const attackerRefused = refused.filter(isAttacker).length;
+    return {
+      accuracy: r.final.accuracy,
+      updates: used.length + refused.length,
+      honestLeftOut: refused.length - attackerRefused,
+      attackerUpdates: attackerUsed + attackerRefused,
+      attackerAccepted: attackerUsed,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+  const r = await runSimulation(config);
+  const clientIndex = (id: string) => Number(id.replace(/^client-0*/, '') || '0');
+  const leftOut = r.rounds.flatMap((x) => x.screening.filter((v) => v.action === 'left-out').map((v) => clientIndex(v.clientId)));
+  const updates = r.rounds.reduce((s, x) => s + x.participants, 0) + leftOut.length;
+  const attackerLeftOut = leftOut.filter(isAttacker).length;
+  const attackerUpdates = attackers.size * r.rounds.length;
+  return {
+    accuracy: r.final.accuracy,
+    updates,
+    honestLeftOut: leftOut.length - attackerLeftOut,
+    attackerUpdates,
+    attackerAccepted: attackerUpdates - attackerLeftOut,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const acc = (x: number) => (100 * x).toFixed(1);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+const HONEST: Array<{ name: string; args: string }> = [
+  { name: 'MNIST, Dirichlet 0.1, 10 clients', args: '--clients 10 --partition dirichlet --alpha 0.1' },
+  { name: 'MNIST, Dirichlet 0.5, 10 clients', args: '--clients 10 --partition dirichlet --alpha 0.5' },
+  { name: 'MNIST, size skew (log-normal sizes, sigma 1, Dirichlet 0.5), 10 clients', args: '--clients 10 --partition sizeskew --alpha 0.5 --sigma 1' },
+  { name: 'MNIST, intertwined classroom (slow devices alone hold some classes), 10 clients, sync', args: '--clients 10 --partition dirichlet --alpha 0.5 --mode sync --devices classroom --intertwined' },
+  { name: 'binary MNIST (3 vs 5), Dirichlet 0.1, 5 clients: each class concentrated on one client', args: '--data mnist:3,5 --clients 5 --partition dirichlet --alpha 0.1' },
+];
+
+const ATTACKS: Array<{ name: string; attack: string; strategy?: string }> = [
+  { name: 'scale x1e6', attack: 'scale:1e6' },
+  { name: 'sign-flip x4, claims 1e9 samples', attack: 'signflip:4,inflate-samples:1e9' },
+  { name: 'label flip to class 0', attack: 'label-flip:0' },
+  { name: "SCAFFOLD: forged delta-c (2x)", attack: 'scaffold-c:2', strategy: 'scaffold' },
+  { name: 'NaN', attack: 'nan' },
+  { name: 'max-float', attack: 'max-float' },
+];
+const TEAMS: Array<[number, number]> = [
+  [5, 1],
+  [5, 2],
+  [10, 1],
+  [10, 2],
+];
+const MODES = [
+  { name: 'sync', args: '' },
+  { name: 'async', args: '--mode async' },
+];
+
+const lines: string[] = [];
+const started = performance.now();
+
+async function honestSide(): Promise<void> {
+  lines.push('## Honest side: no attacker, heterogeneous data', '');
+  lines.push('Targets for the default: accuracy within 1 point of `--robust off`, at most 2% of honest updates left out.', '');
+  lines.push('| data | default accuracy | `--robust off` | difference (points) | honest updates left out | met |', '|---|---|---|---|---|---|');
+  for (const s of HONEST) {
+    const def: Outcome[] = [];
+    const off: Outcome[] = [];
+    for (const seed of seeds) {
+      def.push(await run(`${COMMON} ${s.args} --seed ${seed}`));
+      off.push(await run(`${COMMON} ${s.args} --seed ${seed} --robust off`));
+      log(`honest ${s.name} seed ${seed}: default ${acc(def.at(-1)!.accuracy)} (left out ${def.at(-1)!.honestLeftOut}) vs off ${acc(off.at(-1)!.accuracy)}`);
+    }
+    const a = mean(def.map((o) => o.accuracy));
+    const b = mean(off.map((o) => o.accuracy));
+    const leftOut = def.reduce((x, o) => x + o.honestLeftOut, 0) / def.reduce((x, o) => x + o.updates, 0);
+    const met = a >= b - 0.01 && leftOut <= 0.02;
+    lines.push(`| ${s.name} | ${acc(a)} (${def.map((o) => acc(o.accuracy)).join(', ')}) | ${acc(b)} (${off.map((o) => acc(o.accuracy)).join(', ')}) | ${(100 * (a - b)).toFixed(1)} | ${pct(leftOut)} | ${met ? 'yes' : 'no'} |`);
+  }
+  lines.push('', `Accuracy: final test accuracy in %, mean of seeds ${seeds.join(', ')} (each seed in brackets).`, '');
+}
+
+async function hostileSide(): Promise<void> {
+  lines.push('## Hostile side: attackers among the clients (MNIST, Dirichlet 0.5)', '');
+  lines.push(
+    'Target for the default: accuracy within 2 points of the same run with the attackers absent. "Absent" runs give the attackers',
+    'NaN updates, which every mode refuses before aggregation, so what is left is exactly the honest clients\' run.',
+    'Async runs take one step per 5 updates (the default buffer), as many steps as sync rounds.',
+    '',
+  );
+  lines.push('| attack | clients | attackers | mode | default accuracy | attackers absent | difference (points) | attacker updates accepted | honest updates left out | met |', '|---|---|---|---|---|---|---|---|---|---|');
+  const seed = seeds[0];
+  const absent = new Map<string, Outcome>();
+  for (const a of ATTACKS) {
+    for (const [clients, attackers] of TEAMS) {
+      for (const mode of MODES) {
+        const base = `${COMMON} --strategy ${a.strategy ?? 'fedavg'} --clients ${clients} --partition dirichlet --alpha 0.5 --seed ${seed} ${mode.args}`;
+        const key = `${a.strategy ?? 'fedavg'} ${clients} ${attackers} ${mode.name}`;
+        if (!absent.has(key)) absent.set(key, await run(`${base} --attackers ${attackers} --attack nan --robust off`));
+        const clean = absent.get(key)!;
+        const attacked = await run(`${base} --attackers ${attackers} --attack ${a.attack}`);
+        const diff = attacked.accuracy - clean.accuracy;
+        log(`hostile ${a.name} ${attackers}/${clients} ${mode.name}: ${acc(attacked.accuracy)} vs absent ${acc(clean.accuracy)} (${attacked.seconds.toFixed(0)} s)`);
+        lines.push(
+          `| ${a.name} | ${clients} | ${attackers} | ${mode.name} | ${acc(attacked.accuracy)} | ${acc(clean.accuracy)} | ${(100 * diff).toFixed(1)} | ${attacked.attackerAccepted} of ${attacked.attackerUpdates} | ${attacked.honestLeftOut} of ${attacked.updates - attacked.attackerUpdates} | ${diff >= -0.02 ? 'yes' : 'no'} |`,
+        );
+      }
+    }
+  }
+  lines.push('', `Seed ${seed}. "Attacker updates accepted": updates of the attackers that went into the model (clipped or not).`, '');
+}
+
+if (values.only !== 'hostile') await honestSide();
+if (values.only !== 'honest') await hostileSide();
+const header = [
+  '# Robust aggregation on both sides',
+  '',
+  `Produced by \`npm run bench:robust\` on ${new Date().toISOString().slice(0, 10)} (Node ${process.version}), in ${((performance.now() - started) / 60000).toFixed(1)} min.`,
+  `Every run: FedAvg (SCAFFOLD where named), MNIST MLP, ${values.limit} training images, ${values.rounds} rounds, the simulator's default robust setting unless stated (\`${COMMON}\`).`,
+  '',
+];
+const report = [...header, ...lines].join('\n');
+if (values.out) writeFileSync(values.out, report);
+process.stdout.write(report);
