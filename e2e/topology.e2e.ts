@@ -4,7 +4,8 @@
  * tab in Chromium instances of their own namespaces. Each topology trains 3 rounds end to end and checks the
  * candidate pair the connection selected (RTCPeerConnection.getStats, as the peers table shows it).
  *   (a) flat LAN: direct; (b) client isolation: relayed; (c) student behind a NAT: through the NAT or relayed;
- *   (d) client isolation and no UDP between the student and the server: relayed over TCP to the relay.
+ *   (d) client isolation and no UDP between the student and the server: relayed over TCP to the relay;
+ *   (e) client isolation and the relay's port closed to the student: the join fails saying which ports to ask for.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -12,7 +13,7 @@ import { assertInsideNetns } from './harness/netns';
 import { startAppServer, type AppServer } from './harness/app-server';
 import { openPage, waitUntil, type OpenedPage } from './harness/browser';
 import { SESSION_PAGE as PAGE, stateOf, type SessionPageApi as Api } from './harness/session-page';
-import { Namespace, SERVER_ADDRESS, attachBehindNat, attachToBridge, blockUdpWithServer, createBridge, removeBridge } from './harness/topology';
+import { Namespace, SERVER_ADDRESS, attachBehindNat, attachToBridge, blockRelayFrom, blockUdpWithServer, createBridge, removeBridge } from './harness/topology';
 import type { SessionSettings, SessionState } from '../src/session/types';
 import type { ConnectionRoute } from '../src/net/connection-route';
 
@@ -131,5 +132,31 @@ describe('sessions across classroom networks (namespaces, bridge, NAT, iptables)
     const { studentSide, hostSide } = await trainAndReadRoutes(await tabIn(h), await tabIn(c));
     expect(studentSide).toMatchObject({ relayed: true, local: 'relay', relayProtocol: 'tcp' });
     expect(hostSide.relayed).toBe(true);
+  });
+
+  it('(e) client isolation and the relay firewalled off for the student: the join says why, the host sees who could not connect', async () => {
+    const [h, c] = [await device('host'), await device('student')];
+    attachToBridge(h, 2, { isolated: true });
+    const studentAddress = attachToBridge(c, 3, { isolated: true });
+    const [host, student] = [await tabIn(h), await tabIn(c)];
+    await host.page.evaluate((s) => (window as unknown as Api).fedtab.host(s, 'teacher'), settings);
+    const hosted = await waitUntil('the relay at the host', async () => {
+      const s = await stateOf(host);
+      return s.network?.relay.kind === 'offered' ? s : undefined;
+    });
+    const relayUrls = (hosted.network!.relay as { urls: string[] }).urls;
+    const relayPort = Number(/:(\d+)\?transport=tcp$/.exec(relayUrls.find((u) => u.endsWith('transport=tcp'))!)![1]);
+    undo.push(blockRelayFrom(studentAddress, relayPort));
+    const secret = new URL(hosted.joinUrl!.replace('#/join/', 'join/')).searchParams.get('s')!;
+    const failure = await student.page
+      .evaluate(({ code, secret }) => (window as unknown as Api).fedtab.join(code, secret, 'student'), { code: hosted.code!, secret })
+      .then(() => 'joined', (e: Error) => e.message);
+    expect(failure).toContain(`no relay reachable: ask for UDP ${relayPort} or TCP ${relayPort} to the server to be opened`);
+    expect((await stateOf(student)).error).toContain('no relay reachable');
+    const seen = await waitUntil('the failed attempt at the host', async () => {
+      const s = await stateOf(host);
+      return Object.values(s.network?.unconnected ?? {})[0];
+    });
+    expect(seen).toMatch(/^no direct path and no relayed path worked/);
   });
 });

@@ -134,3 +134,18 @@ export function blockUdpWithServer(address: string): () => void {
     for (const rule of rules) run('iptables', ['-D', ...rule]);
   };
 }
+
+/**
+ * Shuts `address` out of the relay: no UDP to the server at all (the relay's listening port and the relayed
+ * addresses of other tabs' allocations) and no TCP to the relay's `port`. The app itself (TCP) still loads.
+ */
+export function blockRelayFrom(address: string, port: number): () => void {
+  const rules = [
+    ['INPUT', '-s', address, '-p', 'udp', '-j', 'DROP'],
+    ['INPUT', '-s', address, '-p', 'tcp', '--dport', String(port), '-j', 'DROP'],
+  ];
+  for (const rule of rules) run('iptables', ['-A', ...rule]);
+  return () => {
+    for (const rule of rules) run('iptables', ['-D', ...rule]);
+  };
+}
