@@ -29,6 +29,7 @@ import { SessionNode } from '../src/session/session-node';
 import { DEFAULT_HOST_FORM, hostFormToSettings } from '../src/ui/host-form';
 import { row3, ROW3 } from './bench-attacks-poisoning-row';
 import { describeOutcome, register, row12, row13, row14, row15, SIGNALLING_BEFORE, startSignalling, tally, type Outcome, type RunningSignalling } from './bench-attacks-signalling';
+import { describeRow11, measureRow11, ROW11 } from './bench-attacks-admitted';
 import {
   announcementTrial,
   ELECTION_TIMING,
@@ -82,6 +83,7 @@ export const BEFORE: Record<number, { attack: string; before: string }> = {
   9: { attack: 'privacy defaults', before: 'exact decomposition default; roster rebroadcasts label histograms to all peers' },
   10: { attack: '`npm start`', before: 'Vite dev server on 0.0.0.0 serves the project folder; /peerjs reflects any Origin; no CSP' },
   ...SIGNALLING_BEFORE,
+  11: ROW11,
 };
 
 function row(n: number, after: string, clean: string, details: string[]): RowReport {
@@ -694,6 +696,13 @@ async function row5(): Promise<RowReport> {
   ]);
 }
 
+// ---- row 11: an admitted participant's object-count bombs ---------------------------------------------------------
+
+async function row11(): Promise<RowReport> {
+  const { after, clean, details } = describeRow11(await measureRow11());
+  return row(11, after, clean, details);
+}
+
 // ---- main -------------------------------------------------------------------------------------------------------
 
 const RUNNERS: Record<number, () => Promise<RowReport | RowReport[]>> = {
@@ -711,6 +720,7 @@ const RUNNERS: Record<number, () => Promise<RowReport | RowReport[]>> = {
   13: row13,
   14: row14,
   15: row15,
+  11: row11,
 };
 
 async function main() {
