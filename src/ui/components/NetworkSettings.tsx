@@ -11,7 +11,7 @@ export function NetworkSettings() {
     try {
       const servers = parseIceServers(text);
       writeIceServers(text);
-      setStatus({ ok: true, text: servers.length ? `Saved ${servers.length} server(s).` : 'Saved: LAN only, no ICE servers.' });
+      setStatus({ ok: true, text: servers.length ? `Saved ${servers.length} server(s), used beside the app's relay.` : "Saved: the app's own relay only." });
     } catch (e) {
       setStatus({ ok: false, text: e instanceof Error ? e.message : String(e) });
     }
@@ -19,10 +19,11 @@ export function NetworkSettings() {
 
   return (
     <details className="panel network-settings">
-      <summary>Network settings (sessions across networks)</summary>
+      <summary>Network settings (extra STUN/TURN servers)</summary>
       <p>
-        On one LAN nothing is needed. Across networks, give STUN/TURN servers, one per line, e.g. <code>stun:stun.example.org:3478</code> or{' '}
-        <code>turn:USER:PASSWORD@turn.example.org:3478</code>. Every participant needs the same setting.
+        Nothing is needed: tabs connect directly where they can, and through the relay of the server this page comes from where the network
+        keeps devices apart. To add servers of your own, give them one per line, e.g. <code>stun:stun.example.org:3478</code> or{' '}
+        <code>turn:USER:PASSWORD@turn.example.org:3478</code>.
       </p>
       <div className="field">
         <label htmlFor="ice-servers">STUN/TURN servers</label>
