@@ -2,7 +2,7 @@
  * Limits of the signalling server against hostile clients. Loopback only: floods come from 127.0.0.2/127.0.0.3
  * (Linux routes all of 127/8 to lo), the real host from 127.0.0.1; every flood is bounded in count and time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +22,7 @@ const running: Running[] = [];
 const sockets: WebSocket[] = [];
 
 afterEach(async () => {
+  vi.useRealTimers();
   for (const ws of sockets.splice(0)) ws.terminate();
   for (const r of running.splice(0)) {
     r.mount.close();
@@ -237,8 +238,10 @@ describe('signalling server limits', () => {
   }, 90_000);
 
   it('holds messages for an absent id within its caps, delivers them when the id registers, and answers EXPIRE as a counted probe', async () => {
-    const limits = { queueExpiryMs: 300, maxIdProbesPerWindow: 3 };
-    const { port, mount } = await startSignalling(limits);
+    // The expiry sweep is an interval (faked: it runs when the test says); the queue's clock is injected.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let clock = 1_000_000;
+    const { port, mount } = await startSignalling({ maxIdProbesPerWindow: 3 }, () => clock);
     const sender = await register(port, 'sender', '127.0.0.2');
     const received: Array<Record<string, unknown>> = [];
     sender.ws.on('message', (data) => received.push(JSON.parse(String(data)) as Record<string, unknown>));
@@ -264,8 +267,13 @@ describe('signalling server limits', () => {
     expect(late.messages.slice(1).map((m) => (m.payload as { i: number }).i)).toEqual(Array.from({ length: held.queued.messages - 2 }, (_, i) => i));
 
     // The two ghosts never come: each is answered EXPIRE once, after the expiry.
-    for (let waited = 0; mount.stats().relay.expired < 2 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 50));
+    clock += SIGNALLING_LIMITS.queueExpiryMs - 1;
+    vi.advanceTimersByTime(1000);
+    expect(mount.stats().relay.expired).toBe(0);
+    clock += 1;
+    vi.advanceTimersByTime(1000);
+    expect(mount.stats().relay.expired).toBe(2);
+    for (let waited = 0; received.length < 2 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     expect(received).toEqual([
       { type: 'EXPIRE', src: 'ghost0', dst: 'sender' },
       { type: 'EXPIRE', src: 'ghost1', dst: 'sender' },
