@@ -1,6 +1,6 @@
 import { FL_TIMING, type FlTiming } from '../config';
 import { checkHello } from '../hello';
-import { robustSettings, type RobustMode, type RobustSettings } from '../robust';
+import { robustSettings, screeningVerdicts, type RobustMode, type RobustSettings, type ScreeningVerdict } from '../robust';
 import { proxyDecomposition, type LossDecomposition } from '../decomposition';
 import { stateProblem, type ClientInfo, type EngineHooks } from '../engine';
 import type { ModelSpec } from '../models';
@@ -58,6 +58,8 @@ export interface AsyncStepReport {
   waitedMs: number;
   aggregateMs: number;
   evalMs: number;
+  /** What the robust aggregation did to each update it changed or left out, with the reason (by client id). */
+  screening: ScreeningVerdict[];
 }
 
 export type AsyncEngineEvent =
@@ -314,7 +316,7 @@ export class AsyncEngine {
    * plain-data job, the outcome checked before it is committed), and commits it; null (with 'step-failed') when
    * that fails, the model and the strategy state unchanged.
    */
-  private async aggregate(pending: PendingStep, stepNumber: number): Promise<StepResult | null> {
+  private async aggregate(pending: PendingStep, stepNumber: number): Promise<{ step: StepResult; screening: ScreeningVerdict[] } | null> {
     const declaredSamples: Record<string, number> = {};
     const declaredLabels: Record<string, number[]> = {};
     for (const [key, id] of pending.clientOf) {
@@ -356,7 +358,8 @@ export class AsyncEngine {
       return fail(e instanceof Error ? e.message : String(e));
     }
     this.aggregator.commit(outcome.state);
-    return step;
+    const screening = screeningVerdicts(outcome).map((v) => ({ ...v, clientId: pending.clientOf.get(v.clientId) ?? v.clientId }));
+    return { step, screening };
   }
 
   /**
@@ -390,8 +393,9 @@ export class AsyncEngine {
       this.emit({ kind: 'step-failed', step: stepNumber, reason: 'every update taken was past the maximum staleness' });
       return null;
     }
-    const step = await this.aggregate(taken.pending, stepNumber);
-    if (!step) return null;
+    const aggregated = await this.aggregate(taken.pending, stepNumber);
+    if (!aggregated) return null;
+    const { step, screening } = aggregated;
     const aggregateMs = performance.now() - aggStart;
     for (const u of step.used) this.contributed.set(u.clientId, (this.contributed.get(u.clientId) ?? 0) + 1);
 
@@ -401,8 +405,14 @@ export class AsyncEngine {
     if (this.config.decomposition !== 'off' && this.hooks.evaluateOnValidation && step.version % every === 0) {
       // Local models as the global model each trained from plus its update: built where they are scored.
       const n = step.updates.length;
-      const losses = await this.hooks.evaluateOnValidation([...step.updates.map((u) => ({ base: u.base!, delta: u.delta })), step.global]);
-      decomposition = proxyDecomposition(step.updates.map((u) => u.metrics!.evalLoss), losses.slice(0, n), losses[n], step.updates.map((u) => u.numSamples));
+      // The step is committed: a failure here (a hook that throws, a local model as sent that is not finite, such as
+      // a max-float update the defence shrank before it went in) costs the decomposition, not the step.
+      try {
+        const losses = await this.hooks.evaluateOnValidation([...step.updates.map((u) => ({ base: u.base!, delta: u.delta })), step.global]);
+        decomposition = proxyDecomposition(step.updates.map((u) => u.metrics!.evalLoss), losses.slice(0, n), losses[n], step.updates.map((u) => u.numSamples));
+      } catch (e) {
+        this.emit({ kind: 'warning', reason: `step ${step.version}: measuring the loss decomposition failed: ${e instanceof Error ? e.message : String(e)}` });
+      }
     }
     const test = this.hooks.evaluateGlobal ? await this.hooks.evaluateGlobal(step.global) : null;
     const metrics = step.updates.map((u) => u.metrics!);
@@ -418,6 +428,7 @@ export class AsyncEngine {
       waitedMs,
       aggregateMs,
       evalMs: performance.now() - evalStart,
+      screening,
     };
     for (const id of this.clients.keys()) {
       this.transport.send(id, { type: 'round-result', v: PROTOCOL_VERSION, round: step.version, participants: step.used.length, accuracy: report.accuracy, loss: report.loss, decomposition });

@@ -97,3 +97,33 @@ describe('checking updates against the labels their clients declared', () => {
     expect(screenUpdates(LAYOUT, flippedRound, () => undefined, robustSettings({ direction: 'off' }), { declaredLabels: declared }).dropped).toEqual([]);
   });
 });
+
+describe('the label check on a classifier fed by a hidden layer', () => {
+  const layout = [
+    { name: 'fc1/kernel', shape: [4, 3] },
+    { name: 'fc1/bias', shape: [3] },
+    { name: 'logits/kernel', shape: [3, 3] },
+    { name: 'logits/bias', shape: [3] },
+  ];
+  const histograms: Record<string, number[]> = { a: [80, 10, 10], b: [10, 80, 10], c: [10, 10, 80] };
+  /** Softmax training on h: the bias moves along q - 1/3, each kernel row along the same, scaled by a ReLU output >= 0. */
+  function trained(rng: Rng, id: string): ClientUpdate {
+    const q = histograms[id].map((n) => n / 100 - 1 / 3);
+    const rows = [0.5, 1, 2];
+    const delta = layout.map((l) => ({ name: l.name, shape: [...l.shape], values: Float32Array.from({ length: l.shape.reduce((x, y) => x * y, 1) }, () => 0.01 * rng.normal()) }));
+    q.forEach((x, c) => (delta[3].values[c] += x));
+    rows.forEach((h, i) => q.forEach((x, c) => (delta[2].values[i * 3 + c] += h * x)));
+    return update(id, delta, 100);
+  }
+
+  it('drops an update that keeps its bias honest but flips the rest of the output layer', () => {
+    const rng = new Rng(9);
+    const updates = ['a', 'b', 'c'].map((id) => trained(rng, id));
+    expect(labelVerdicts(layout, updates, (id) => histograms[id]).every((v) => v.cosine! > 0.9)).toBe(true);
+    const forged = updates.map((u) => (u.clientId === 'b' ? { ...u, delta: u.delta.map((t, i) => (i === 3 ? t : { ...t, values: t.values.map((v) => -v) })) } : u));
+    const verdicts = labelVerdicts(layout, forged, (id) => histograms[id]);
+    expect(verdicts.find((v) => v.clientId === 'b')!.cosine).toBeLessThan(-0.9);
+    const r = screenUpdates(layout, forged, () => undefined, robustSettings('clip'), { declaredLabels: (id) => histograms[id] });
+    expect(r.dropped.map((d) => d.clientId)).toEqual(['b']);
+  });
+});

@@ -62,11 +62,35 @@ export function labelVerdicts(layout: readonly TensorLayout[], updates: readonly
   if (bias < 0) return [];
   const mix = new Array<number>(classes).fill(0);
   for (const c of withLabels) c.q.forEach((x, i) => (mix[i] += x / withLabels.length));
+  const kernel = outputKernelIndex(layout, bias, classes);
   return withLabels.map(({ update, q }) => {
     const expected = q.map((x, i) => x - mix[i]);
     const skew = expected.reduce((s, x) => s + Math.abs(x), 0) / 2;
-    return { clientId: update.clientId, cosine: centredCosine(update.delta[bias].values, expected), skew };
+    const onBias = centredCosine(update.delta[bias].values, expected);
+    // The classifier's kernel moves the same way, row by row (each row scaled by a non-negative activation), so its
+    // column sums must agree too: an update cannot keep its bias honest and flip the rest of the output layer.
+    const onKernel = kernel < 0 ? null : centredCosine(columnSums(update.delta[kernel].values, classes), expected);
+    const cosine = onBias === null ? onKernel : onKernel === null ? onBias : Math.min(onBias, onKernel);
+    return { clientId: update.clientId, cosine, skew };
   });
+}
+
+/**
+ * The classifier's kernel: the [inputs, classes] tensor just before its bias, when a hidden layer feeds it (fedtab's
+ * hidden layers end in a ReLU, so its inputs are non-negative); -1 otherwise (a model that is only a classifier sees
+ * raw features, which may be negative, and its kernel's column sums say nothing about the labels).
+ */
+function outputKernelIndex(layout: readonly TensorLayout[], bias: number, classes: number): number {
+  const k = bias - 1;
+  if (k < 2) return -1;
+  const shape = layout[k].shape;
+  return shape.length === 2 && shape[1] === classes ? k : -1;
+}
+
+function columnSums(values: Float32Array, columns: number): Float32Array {
+  const sums = new Float32Array(columns);
+  for (let i = 0; i < values.length; i++) sums[i % columns] += values[i];
+  return sums;
 }
 
 /** Cosine of (b - mean(b)) with e (e sums to zero already, so centring b is all the softmax's shift invariance asks). */
