@@ -167,7 +167,13 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
   const aggregator = createAggregator(cfg.strategy);
   const runtime = strategyRuntime(cfg.strategy);
   // The defence applies as in sync rounds; a simulated client declares its training-set size when it joins.
-  const defence = { settings: robustSettings(cfg.robust), strategy: cfg.strategy.name, declaredSamples: (id: string) => trainSizes[Number(id)] };
+  const defence = {
+    settings: robustSettings(cfg.robust),
+    strategy: cfg.strategy.name,
+    declaredSamples: (id: string) => trainSizes[Number(id)],
+    // ...and its label histogram, as a tab's hello does.
+    declaredLabels: (id: string) => shards[Number(id)]?.labelHistogram,
+  };
   const core = new AsyncAggregation(aggregator, clock.mode === 'async' ? clock.async : { ...clock.async, maxStaleness: null, participation: 'none' }, initial, 0, defence);
   const records: ClockedRecord[] = [];
   const contributions = new Array<number>(cfg.clients).fill(0);
@@ -195,7 +201,13 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
         setWeights(evalModel, w);
         onV.push((await evaluateModel(evalModel, validation)).loss);
       }
-      decomposition = proxyDecomposition(step.updates.map((u) => u.metrics!.evalLoss), onV.slice(0, locals.length), onV[locals.length], step.updates.map((u) => u.numSamples));
+      // A local model as its client sent it can be non-finite (a max-float update the defence shrank before it went
+      // in): the step still counts, its decomposition is then not measured, as in sync rounds.
+      try {
+        decomposition = proxyDecomposition(step.updates.map((u) => u.metrics!.evalLoss), onV.slice(0, locals.length), onV[locals.length], step.updates.map((u) => u.numSamples));
+      } catch (e) {
+        hooks.onStatus?.(`step ${step.version}: measuring the loss decomposition failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
     return { accuracy: onTest.accuracy, loss: onTest.loss, perClass: onTest.perClass, decomposition };
   };

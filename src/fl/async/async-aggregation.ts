@@ -57,6 +57,8 @@ export interface AsyncDefence {
   strategy: string;
   /** What a client declared in its hello: the cap on the sample count it may claim. */
   declaredSamples: (clientId: string) => number | undefined;
+  /** The label histogram a client declared in its hello (the direction check by labels). */
+  declaredLabels?: (clientId: string) => readonly number[] | undefined;
 }
 
 export type SubmitOutcome = 'buffered' | 'duplicate' | 'too-stale';
@@ -173,6 +175,7 @@ export class AsyncAggregation {
       global: p.previousGlobal,
       updates: p.updates,
       declaredSamples: (key) => defence.declaredSamples(p.clientOf.get(key) ?? key),
+      ...(defence.declaredLabels ? { declaredLabels: (key: string) => defence.declaredLabels!(p.clientOf.get(key) ?? key) } : {}),
       settings: defence.settings,
       aggregator: { aggregate: (g, u) => this.aggregator.aggregate(g, u, ctx) },
       strategy: defence.strategy,
