@@ -55,7 +55,8 @@ describe('run exports', () => {
   }, 60_000);
 
   it("the browser's metrics JSON follows the same schema, with unmeasured values as null", () => {
-    const rounds = [round(1), round(2, { decomposition: null, accuracy: null, loss: null, trainMs: 0, aggregateMs: 0, evalMs: 0 })];
+    const screening = [{ clientId: 'b', action: 'left-out' as const, reason: 'points away from the others (cosine -0.40)' }];
+    const rounds = [round(1, { screening }), round(2, { decomposition: null, accuracy: null, loss: null, trainMs: 0, aggregateMs: 0, evalMs: 0 })];
     const json = runResultJson({ code: 'ABC123', role: 'host', settings, rounds, peers: [peer('a', [3, 1]), peer('b', [0, 5, 2]), peer('empty', [])], backend: null, modelSpec: mlpSpec([28, 28, 1], 10) });
     expect(json.source).toBe('browser');
     expect(json.partition.histograms).toEqual([
@@ -64,6 +65,9 @@ describe('run exports', () => {
     ]);
     expect(json.rounds[1]).toMatchObject({ decomposition: null, accuracy: null, decompositionMode: null, bytes: 3000 });
     expect(json.final).toEqual({ accuracy: null, bestAccuracy: 0.51 });
+    // What the aggregating tab's defence did goes into the file with the round.
+    expect(json.rounds[0].screening).toEqual(screening);
+    expect(json.rounds[1].screening).toBeUndefined();
     // Round-trips through JSON and validates again.
     expect(parseRunResult(JSON.parse(JSON.stringify(json)))).toEqual(json);
   });

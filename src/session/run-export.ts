@@ -128,6 +128,8 @@ export function runResultJson(s: ExportFacts): RunResult {
       evalMs: r.evalMs,
       decompositionMode: r.decomposition ? (r.decompositionMode ?? null) : null,
       ...(r.classes ? { perClassAccuracy: r.classes.perClassAccuracy, predictedShare: r.classes.predictedShare, collapse: r.classes.collapse } : {}),
+      // The aggregating tab's record of what its defence left out, clipped or capped, and why.
+      ...(r.screening && r.screening.length > 0 ? { screening: r.screening } : {}),
     })),
     final: { accuracy: rounds.at(-1)?.accuracy ?? null, bestAccuracy: accuracies.length > 0 ? Math.max(...accuracies) : null },
   };
