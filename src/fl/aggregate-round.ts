@@ -80,9 +80,16 @@ export function aggregateRound(job: AggregationJob): AggregationOutcome {
   const last: { result?: AggregateResult } = {};
   const ctx = { round: job.round, population: job.population };
   const declared = job.declaredSamples;
+  // The strategy's own check of its updates (SCAFFOLD: delta-c against delta-w) sees them as they arrived.
+  let own: ReturnType<StrategyRuntime['screen']>;
+  try {
+    own = job.robust.mode === 'off' ? { kept: job.updates, dropped: [] } : runtime.screen(job.global, job.updates, job.state);
+  } catch (e) {
+    return { ok: false, reason: `the strategy's check of the updates failed: ${e instanceof Error ? e.message : String(e)}`, dropped: [], clipped: [], capped: [] };
+  }
   const robust = robustAggregate({
     global: job.global,
-    updates: job.updates,
+    updates: own.kept,
     declaredSamples: (id) => (Object.hasOwn(declared, id) && typeof declared[id] === 'number' ? declared[id] : undefined),
     declaredLabels: (id) => (job.declaredLabels && Object.hasOwn(job.declaredLabels, id) && Array.isArray(job.declaredLabels[id]) ? job.declaredLabels[id] : undefined),
     settings: job.robust,
@@ -90,7 +97,7 @@ export function aggregateRound(job: AggregationJob): AggregationOutcome {
     strategy: job.strategy.name,
     valuesScanned: job.valuesScanned,
   });
-  const details: OutcomeDetails = { dropped: robust.dropped, clipped: robust.clipped, capped: robust.capped };
+  const details: OutcomeDetails = { dropped: [...own.dropped, ...robust.dropped], clipped: robust.clipped, capped: robust.capped };
   if (!robust.ok) return { ok: false, reason: robust.reason, ...details };
   const sent = new Map(job.updates.map((u) => [u.clientId, u.delta]));
   let combined: AggregateResult;

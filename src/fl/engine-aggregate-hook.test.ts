@@ -8,7 +8,7 @@ import { PROTOCOL_VERSION } from './protocol';
 import { Rng } from './rng';
 import { startTestSession } from './strategies/test-session';
 import type { StrategyConfig } from './strategies/types';
-import { testEngineConfig, testMetrics } from './testing/engine-fixtures';
+import { consistentDeltaC, testEngineConfig, testMetrics } from './testing/engine-fixtures';
 import type { WeightSet } from './weights';
 
 beforeAll(async () => {
@@ -32,13 +32,15 @@ function pseudo(round: number, client: string, salt: number): WeightSet {
 async function engineWith(strategy: StrategyConfig, hooks: EngineHooks = {}) {
   const network = new InMemoryNetwork();
   const events: EngineEvent[] = [];
-  const config = testEngineConfig({ model: mlpSpec([2], 3, []), strategy });
+  // Gross outliers dropped rather than shrunk (the default), so that one screening step of each kind shows.
+  const config = testEngineConfig({ model: mlpSpec([2], 3, []), strategy, robust: { mode: 'clip', outliers: 'drop' } });
   const engine = new RoundEngine(network.endpoint('agg'), config, { weights: initial() }, { ...hooks, onEvent: (e) => events.push(e) });
   for (const [id, n, claimed] of [['a', 10, 10], ['b', 30, 30], ['big', 60, 60], ['liar', 20, 1_000_000]] as const) {
     const ep = network.endpoint(id);
     ep.onMessage((from, m) => {
       if (m.type !== 'round-start') return;
-      ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: pseudo(m.round, id, 1), numSamples: claimed, metrics: testMetrics, extras: { deltaC: pseudo(m.round, id, 2) } });
+      const delta = pseudo(m.round, id, 1);
+      ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta, numSamples: claimed, metrics: testMetrics, extras: { deltaC: consistentDeltaC(m.extras?.c, delta) } });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: n, labelHistogram: [n] });
   }
@@ -74,6 +76,8 @@ describe('aggregation through EngineHooks.aggregate', () => {
       expect(a).not.toBeNull();
       expect(b?.participants).toEqual(a?.participants);
       expect(b?.missing).toEqual(a?.missing);
+      expect(b?.screening).toEqual(a?.screening);
+      expect(a?.screening.some((v) => v.clientId === 'big' && v.action === 'left-out')).toBe(true);
     }
     expect(calls.map((j) => j.round)).toEqual([1, 2, 3]);
     expect(calls[0].declaredSamples).toEqual({ a: 10, b: 30, big: 60, liar: 20 });

@@ -3,6 +3,7 @@ import type { Dataset } from './data/dataset';
 import { datasetSize, labelHistogram } from './data/dataset';
 import type { ModelSpec } from './models';
 import { buildModel, getWeights, setWeights, weightNames } from './models';
+import { LOCAL_OPTIMIZER_DEFAULTS } from './local-optimizer';
 import type { LocalMetrics, TrainConfig } from './protocol';
 import { openClientRound } from './strategies/runtime';
 import type { ClientState, Extras, StrategyConfig } from './strategies/types';
@@ -133,7 +134,9 @@ export async function trainOnModel(model: tf.LayersModel, trainData: Dataset, ev
     const local = await getWeights(model);
     const evaluation = await evaluateModel(model, evalData);
     const delta = subtractWeights(local, req.weights);
-    const finished = !result.cancelled && round.finish ? round.finish({ delta, steps: result.steps, learningRate: req.train.learningRate }) : null;
+    const finished = !result.cancelled && round.finish
+      ? round.finish({ delta, steps: result.steps, learningRate: req.train.learningRate, optimizer: req.train.optimizer ?? LOCAL_OPTIMIZER_DEFAULTS.optimizer, momentum: req.train.momentum ?? LOCAL_OPTIMIZER_DEFAULTS.momentum })
+      : null;
     return {
       delta,
       ...(finished?.extras ? { extras: finished.extras } : {}),

@@ -19,6 +19,7 @@ import type { LocalTrainer, TrainResponse } from '../fl/local-trainer';
 import { buildModel, getWeights, setWeights, type ModelSpec } from '../fl/models';
 import { Rng } from '../fl/rng';
 import { createAggregator } from '../fl/strategies/aggregators';
+import type { Extras } from '../fl/strategies/types';
 import { strategyRuntime } from '../fl/strategies/runtime';
 import { evaluateModel } from '../fl/train';
 import { addScaledWeights, totalParameters, type WeightSet } from '../fl/weights';
@@ -129,6 +130,8 @@ interface Work {
   baseVersion: number;
   base: WeightSet;
   result: TrainResponse;
+  /** What the strategy sent beside the weights (SCAFFOLD's c of the version it started from). */
+  extras?: Extras;
 }
 
 export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, hooks: ClockedHooks = {}): Promise<ClockedResult> {
@@ -184,10 +187,11 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
   let assignments = 0;
   const trainConfig = { localEpochs: cfg.localEpochs, batchSize: cfg.batch, learningRate: cfg.lr, optimizer: cfg.optimizer, momentum: cfg.momentum };
 
-  const train = async (k: number, base: WeightSet, version: number): Promise<TrainResponse> => {
+  const train = async (k: number, base: WeightSet, version: number): Promise<Pick<Work, 'result' | 'extras'>> => {
     // The strategy's plan for this client: what goes beside the weights (SCAFFOLD's c) and training overrides.
     const plan = runtime.planRound({ round: version + 1, candidates: [{ id: String(k), numSamples: trainSizes[k] }], fraction: 1, minClients: 1, seed: cfg.seed, global: base, state: aggregator.state });
-    return trainers[k].train({ round: version, model: spec, strategy: cfg.strategy, train: { ...trainConfig, ...plan.train, seed: cfg.seed * 1_000_003 + assignments++ }, weights: base, ...(plan.extras ? { extras: plan.extras } : {}) });
+    const result = await trainers[k].train({ round: version, model: spec, strategy: cfg.strategy, train: { ...trainConfig, ...plan.train, seed: cfg.seed * 1_000_003 + assignments++ }, weights: base, ...(plan.extras ? { extras: plan.extras } : {}) });
+    return { result, ...(plan.extras ? { extras: plan.extras } : {}) };
   };
 
   const evaluateStep = async (step: StepResult): Promise<Pick<ClockedRecord, 'accuracy' | 'loss' | 'perClass' | 'decomposition'>> => {
@@ -262,6 +266,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
     delta: w.result.delta,
     numSamples: w.result.numSamples,
     ...(w.result.extras ? { extras: w.result.extras } : {}),
+    ...(w.extras ? { sentExtras: w.extras } : {}),
     metrics: w.result.metrics,
     startedAt: w.startedAt,
     arrivedAt,
@@ -288,8 +293,8 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
         const base = core.global;
         const version = core.version;
         for (const k of arrived) {
-          const result = await train(k, base, version);
-          submit({ client: k, startedAt: now - seconds[k], seq: round, baseVersion: version, base, result }, now);
+          const trained = await train(k, base, version);
+          submit({ client: k, startedAt: now - seconds[k], seq: round, baseVersion: version, base, ...trained }, now);
         }
         const done = step(arrived.length);
         if (!done) {
@@ -305,7 +310,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
         const finish = now + seconds[k];
         if (finish > budget) return; // would not arrive within the run
         const base = core.global;
-        queue.push(finish, { client: k, startedAt: now, seq: seqs[k]++, baseVersion: core.version, base, result: await train(k, base, core.version) });
+        queue.push(finish, { client: k, startedAt: now, seq: seqs[k]++, baseVersion: core.version, base, ...(await train(k, base, core.version)) });
       };
       let wallStart = performance.now();
       for (let k = 0; k < cfg.clients; k++) await dispatch(k, 0);

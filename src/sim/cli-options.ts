@@ -4,7 +4,7 @@ import { isWeightCodecName } from '../fl/codec';
 import type { PartitionSpec } from '../fl/data/partition';
 import { isLocalOptimizerName, LOCAL_OPTIMIZER_DEFAULTS, LOCAL_OPTIMIZERS } from '../fl/local-optimizer';
 import { paramFlag, parseParam, rangeText } from '../fl/strategies/params';
-import { configurableParams, defaultStrategyConfig, findStrategy, listStrategies, strategyNames } from '../fl/strategies/registry';
+import { configurableParams, defaultStrategyConfig, findStrategy, listStrategies, localOptimizerProblem, strategyNames } from '../fl/strategies/registry';
 import { SERVER_OPTIMIZER_PARAMS } from '../fl/strategies/server-optimizer';
 import type { HyperParam, ParamValue } from '../fl/strategies/types';
 import { parseStaleness } from '../fl/async/staleness';
@@ -161,6 +161,8 @@ export function parseSimArgs(argv: string[]): CliOptions {
   }
   const optimizer = v.optimizer ?? LOCAL_OPTIMIZER_DEFAULTS.optimizer;
   if (!isLocalOptimizerName(optimizer)) throw new UsageError(`--optimizer must be one of ${LOCAL_OPTIMIZERS.map((o) => o.name).join(', ')}, got "${optimizer}"`);
+  const optimizerProblem = localOptimizerProblem(strategy.name, optimizer);
+  if (optimizerProblem) throw new UsageError(`--optimizer ${optimizer}: ${optimizerProblem}`);
   const alpha = num('alpha', v.alpha, 0.5, (x) => x > 0, 'a positive number');
   const partitionKind = v.partition ?? 'dirichlet';
   let partition: PartitionSpec;

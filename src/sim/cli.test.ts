@@ -24,7 +24,14 @@ describe('simulator options', () => {
     const { config } = parseSimArgs(['--strategy', 'fedld', '--weighting', 'samples', '--step', 'norm', '--server-opt', 'adam', '--server-lr', '0.01', '--optimizer', 'adam']);
     expect(config.strategy).toEqual({ name: 'fedld', lambda: 0.1, rho: 0.8, weighting: 'samples', step: 'norm', serverOpt: 'adam', serverLr: 0.01 });
     expect(config.optimizer).toBe('adam');
-    expect(parseSimArgs(['--strategy', 'scaffold']).config.strategy).toEqual({ name: 'scaffold' });
+    expect(parseSimArgs(['--strategy', 'scaffold']).config.strategy).toEqual({ name: 'scaffold', weighting: 'samples', controlCosine: 0.9 });
+    expect(parseSimArgs(['--strategy', 'scaffold', '--weighting', 'uniform', '--control-cosine=-1']).config.strategy).toEqual({ name: 'scaffold', weighting: 'uniform', controlCosine: -1 });
+  });
+
+  it('refuses a local optimizer the strategy cannot follow (SCAFFOLD with Adam), saying why', () => {
+    expect(() => parseSimArgs(['--strategy', 'scaffold', '--optimizer', 'adam'])).toThrow(UsageError);
+    expect(() => parseSimArgs(['--strategy', 'scaffold', '--optimizer', 'adam'])).toThrow(/--optimizer adam: SCAFFOLD cannot run with the Adam local optimizer/);
+    expect(parseSimArgs(['--strategy', 'scaffold', '--optimizer', 'sgd']).config.optimizer).toBe('sgd');
   });
 
   it('parses the scale and bench options', () => {

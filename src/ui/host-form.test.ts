@@ -44,8 +44,8 @@ describe('hostFormToSettings', () => {
   it('offers every registered strategy with its declared parameters, and the server optimizer', () => {
     const fedld = hostFormToSettings(form({}, { 'fedld.weighting': 'samples', 'server.serverOpt': 'avgm', 'server.serverLr': '0.5' }));
     expect(fedld.ok && fedld.settings.strategy).toEqual({ name: 'fedld', lambda: 0.1, rho: 0.8, weighting: 'samples', step: 'spec', serverOpt: 'avgm', serverLr: 0.5 });
-    const scaffold = hostFormToSettings(form({ strategy: 'scaffold', optimizer: 'adam' }));
-    expect(scaffold.ok && scaffold.settings).toMatchObject({ strategy: { name: 'scaffold' }, optimizer: 'adam' });
+    const scaffold = hostFormToSettings(form({ strategy: 'scaffold', optimizer: 'sgd' }, { 'scaffold.weighting': 'uniform' }));
+    expect(scaffold.ok && scaffold.settings).toMatchObject({ strategy: { name: 'scaffold', weighting: 'uniform', controlCosine: 0.9 }, optimizer: 'sgd' });
     const bad = hostFormToSettings(form({}, { 'server.serverOpt': 'rmsprop' }));
     expect(!bad.ok && bad.errors['param:server.serverOpt']).toMatch(/Server optimizer: expected one of sgd, avgm, adam/);
   });
@@ -80,10 +80,19 @@ describe('descriptions', () => {
     expect(describeStrategy({ name: 'fedld', lambda: 0.1, rho: 0.8, weighting: 'samples', serverOpt: 'adam' })).toBe(
       'FedLD (λ 0.1, ρ 0.8; samples weighting, specified step) + FedAdam (lr 1, β1 0.9, β2 0.99, τ 0.001)',
     );
-    expect(describeStrategy({ name: 'scaffold' })).toBe('SCAFFOLD');
+    expect(describeStrategy({ name: 'scaffold' })).toBe('SCAFFOLD (sample-weighted; delta-c check at cosine 0.9)');
     expect(describeStrategy({ name: 'fedprox', mu: 0.01 })).toBe('FedProx (μ 0.01)');
     expect(describeStrategy({ name: 'fedavg' })).toBe('FedAvg');
     expect(describePartition({ kind: 'dirichlet', alpha: 0.5 })).toBe('Dirichlet α 0.5');
+  });
+});
+
+describe('the local optimizer in the host form', () => {
+  it('refuses one the strategy cannot follow (SCAFFOLD with Adam) on the optimizer field, saying why', () => {
+    const r = hostFormToSettings({ ...DEFAULT_HOST_FORM, strategy: 'scaffold', optimizer: 'adam' });
+    expect(!r.ok && r.errors.optimizer).toMatch(/SCAFFOLD cannot run with the Adam local optimizer/);
+    expect(hostFormToSettings({ ...DEFAULT_HOST_FORM, strategy: 'scaffold', optimizer: 'momentum' }).ok).toBe(true);
+    expect(hostFormToSettings({ ...DEFAULT_HOST_FORM, strategy: 'fedavg', optimizer: 'adam' }).ok).toBe(true);
   });
 });
 

@@ -9,7 +9,7 @@ import { DEFAULT_ROBUST_MODE, type RobustMode } from '../fl/robust/types';
 import type { PartitionKind, PartitionSpec } from '../fl/data/partition';
 import { isLocalOptimizerName, LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from '../fl/local-optimizer';
 import { parseParam } from '../fl/strategies/params';
-import { configurableParams, DEFAULT_STRATEGY, describeStrategyConfig, getStrategy, listStrategies } from '../fl/strategies/registry';
+import { configurableParams, DEFAULT_STRATEGY, describeStrategyConfig, getStrategy, listStrategies, localOptimizerProblem } from '../fl/strategies/registry';
 import type { ParamValue, StrategyConfig, StrategyName } from '../fl/strategies/types';
 import { UI_CONFIG } from './config';
 import type { AggregationMode } from '../fl/async/mode';
@@ -179,6 +179,8 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
 
   const strategy = strategyFromForm(v, errors);
   const optimizer = isLocalOptimizerName(v.optimizer) ? v.optimizer : LOCAL_OPTIMIZER_DEFAULTS.optimizer;
+  const optimizerProblem = localOptimizerProblem(strategy.name, optimizer);
+  if (optimizerProblem) errors.optimizer = `${optimizerProblem}.`;
   const momentum = optimizer === 'momentum' ? take('momentum', numberWhere(v.momentum, (x) => x >= 0 && x <= 1, 'a momentum from 0 to 1')) : LOCAL_OPTIMIZER_DEFAULTS.momentum;
 
   const rounds = take('rounds', integerIn(v.rounds, L.rounds));

@@ -171,9 +171,11 @@ export class AsyncAggregation {
     if (!this.defence) return this.finishStep(p, this.aggregator.aggregate(p.previousGlobal, p.updates, ctx), []);
     // The same screening as a synchronous round (sample caps, norm clipping, outliers), on the staleness-scaled buffer.
     const defence = this.defence;
+    // The strategy's own check of its updates (SCAFFOLD: delta-c against delta-w), before any clipping.
+    const own = defence.settings.mode !== 'off' && this.aggregator.screen ? this.aggregator.screen(p.previousGlobal, p.updates) : { kept: p.updates, dropped: [] };
     const robust = robustAggregate({
       global: p.previousGlobal,
-      updates: p.updates,
+      updates: own.kept,
       declaredSamples: (key) => defence.declaredSamples(p.clientOf.get(key) ?? key),
       ...(defence.declaredLabels ? { declaredLabels: (key: string) => defence.declaredLabels!(p.clientOf.get(key) ?? key) } : {}),
       settings: defence.settings,
@@ -181,8 +183,8 @@ export class AsyncAggregation {
       strategy: defence.strategy,
       valuesScanned: p.valuesScanned,
     });
-    if (!robust.ok) throw new Error(robust.reason);
-    return this.finishStep(p, robust.global, robust.dropped);
+    if (!robust.ok) throw new Error(own.dropped.length ? `${robust.reason}; refused by the strategy: ${own.dropped.map((d) => `${d.clientId}: ${d.reason}`).join('; ')}` : robust.reason);
+    return this.finishStep(p, robust.global, [...own.dropped, ...robust.dropped]);
   }
 
   /**
@@ -210,7 +212,7 @@ export class AsyncAggregation {
       // Extras (e.g. SCAFFOLD's delta-c) go to the strategy as sent; only the model delta is scaled by s(tau).
       // A fast client may have two updates in one step: each is its own row for the strategy (FedLD refuses a
       // client id twice per aggregation), so the strategy sees the update's unique key as its id.
-      scaled.push({ clientId: u.key, numSamples: u.numSamples, delta: weight === 1 ? u.delta : scaleDelta(u.delta, weight), ...(u.extras ? { extras: u.extras } : {}) });
+      scaled.push({ clientId: u.key, numSamples: u.numSamples, delta: weight === 1 ? u.delta : scaleDelta(u.delta, weight), ...(u.extras ? { extras: u.extras } : {}), ...(u.sentExtras ? { sentExtras: u.sentExtras } : {}) });
     }
     if (used.length === 0) return { pending: null, dropped };
     return {

@@ -5,18 +5,20 @@ import type { EngineHooks } from '../engine';
 import { InMemoryNetwork } from '../in-memory-transport';
 import type { LocalTrainer, TrainRequest, TrainResponse } from '../local-trainer';
 import { mlpSpec } from '../models';
+import { consistentDeltaC } from '../testing/engine-fixtures';
 import type { StrategyConfig } from '../strategies/types';
 import type { WeightSet } from '../weights';
 import { AsyncEngine, type AsyncEngineEvent } from './async-engine';
 
 const weights = (x: number, y = x): WeightSet => [{ name: 'w', shape: [2], values: Float32Array.from([x, y]) }];
 
-/** Client i answers every assignment after 50 ms with delta (i + 1, 1 - i) and delta-c 1 when asked for extras. */
+/** Client i answers every assignment after 50 ms with delta (i + 1, 1 - i), and an honest delta-c when sent extras. */
 class Trainer implements LocalTrainer {
   constructor(private readonly i: number) {}
   async train(req: TrainRequest): Promise<TrainResponse> {
     await new Promise((r) => setTimeout(r, 50));
-    return { delta: weights(this.i + 1, 1 - this.i), ...(req.extras ? { extras: { deltaC: weights(1) } } : {}), numSamples: 10 * (this.i + 1), cancelled: false, metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 50, samplesPerSecond: 1 } };
+    const delta = weights(this.i + 1, 1 - this.i);
+    return { delta, ...(req.extras ? { extras: { deltaC: consistentDeltaC(req.extras.c, delta) } } : {}), numSamples: 10 * (this.i + 1), cancelled: false, metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 50, samplesPerSecond: 1 } };
   }
   async evaluate() {
     return { losses: [], accuracies: [], perClassAccuracies: [], predictionCounts: [], numSamples: 0 };

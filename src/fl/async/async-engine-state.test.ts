@@ -3,19 +3,20 @@ import { FlClient } from '../client';
 import { InMemoryNetwork } from '../in-memory-transport';
 import type { LocalTrainer, TrainRequest, TrainResponse } from '../local-trainer';
 import { mlpSpec } from '../models';
+import { consistentDeltaC } from '../testing/engine-fixtures';
 import type { ServerState, StrategyConfig } from '../strategies/types';
 import type { WeightSet } from '../weights';
 import { AsyncEngine, type AsyncEngineConfig, type AsyncEngineEvent } from './async-engine';
 
 const weights = (x: number): WeightSet => [{ name: 'w', shape: [2], values: Float32Array.from([x, x]) }];
 
-/** Trains for 50 ms of fake time, returns delta 1 (and delta-c 1 when the strategy sent extras); records requests. */
+/** Trains for 50 ms of fake time, returns delta 1 (and an honest delta-c, -c - 1, when sent extras); records requests. */
 class RecordingTrainer implements LocalTrainer {
   requests: TrainRequest[] = [];
   async train(req: TrainRequest): Promise<TrainResponse> {
     this.requests.push(req);
     await new Promise((r) => setTimeout(r, 50));
-    return { delta: weights(1), ...(req.extras ? { extras: { deltaC: weights(1) } } : {}), numSamples: 10, cancelled: false, metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 50, samplesPerSecond: 1 } };
+    return { delta: weights(1), ...(req.extras ? { extras: { deltaC: consistentDeltaC(req.extras.c, weights(1)) } } : {}), numSamples: 10, cancelled: false, metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 50, samplesPerSecond: 1 } };
   }
   async evaluate() {
     return { losses: [], accuracies: [], perClassAccuracies: [], predictionCounts: [], numSamples: 0 };
@@ -90,7 +91,7 @@ describe("AsyncEngine keeps the strategy's server state (for checkpoints and han
     expect(first.extras?.c?.[0].values).toEqual(new Float32Array([0, 0]));
     const state = s.engine.serverState!;
     expect(state.strategy).toBe('scaffold');
-    expect(Array.from(state.tensors.c[0].values)).toEqual([1, 1]); // c + sum(delta-c) / N with N = 2 clients
+    expect(Array.from(state.tensors.c[0].values)).toEqual([-1, -1]); // c + sum(delta-c) / N with N = 2 clients, delta-c = -1
     await s.step();
     const later = s.trainers[0].requests.at(-1)!;
     expect(Array.from(later.extras!.c[0].values)).not.toEqual([0, 0]);

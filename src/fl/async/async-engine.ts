@@ -85,6 +85,8 @@ interface Assignment {
   base: WeightSet;
   seq: number;
   sentAt: number;
+  /** What the strategy sent beside the weights (a reference to its state's tensors, shared by one version's assignments). */
+  extras?: Extras;
 }
 
 /**
@@ -260,6 +262,7 @@ export class AsyncEngine {
       const plan = this.runtime.planRound({ round: a.round, candidates: [{ id, numSamples }], fraction: 1, minClients: 1, seed: this.config.seed, global: a.base, state: this.aggregator.state });
       for (const [name, extra] of Object.entries(plan.extras ?? {})) assertSameLayout(this.layout, extra, `round-start extra ${name}`);
       extras = plan.extras;
+      if (extras) a.extras = extras;
       overrides = plan.train;
     } catch (e) {
       this.reject(id, `planning the assignment failed: ${(e as Error).message}`);
@@ -280,7 +283,7 @@ export class AsyncEngine {
         assertSameLayout(this.layout, extra, `update from ${from}: ${name}`);
         assertFinite(extra, `update from ${from}: ${name}`);
       }
-      const outcome = this.core.submit({ clientId: from, key: `${from}#${a.round}`, baseVersion: a.version, base: a.base, delta: msg.delta, numSamples: msg.numSamples, ...(msg.extras ? { extras: msg.extras } : {}), metrics: msg.metrics, startedAt: a.sentAt, arrivedAt: Math.max(Date.now(), a.sentAt) });
+      const outcome = this.core.submit({ clientId: from, key: `${from}#${a.round}`, baseVersion: a.version, base: a.base, delta: msg.delta, numSamples: msg.numSamples, ...(msg.extras ? { extras: msg.extras } : {}), ...(a.extras ? { sentExtras: a.extras } : {}), metrics: msg.metrics, startedAt: a.sentAt, arrivedAt: Math.max(Date.now(), a.sentAt) });
       if (outcome === 'too-stale') this.emit({ kind: 'update-dropped', from, staleness });
       else if (outcome === 'buffered') this.emit({ kind: 'update-received', from, baseVersion: a.version, staleness });
       else this.reject(from, 'duplicate update');

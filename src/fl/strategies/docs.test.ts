@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { strategyListMarkdown, withStrategyList } from './docs';
+import { paramFlag } from './params';
 import { listStrategies } from './registry';
 
 describe('README strategy list', () => {
@@ -13,7 +14,7 @@ describe('README strategy list', () => {
     const text = strategyListMarkdown();
     for (const s of listStrategies()) {
       expect(text).toContain(`--strategy ${s.name}`);
-      for (const p of s.params) expect(text).toContain(`--${p.name}`);
+      for (const p of s.params) expect(text).toContain(`--${paramFlag(p.name)}`);
     }
     expect(text).toContain('--server-opt sgd|avgm|adam');
   });

@@ -2,6 +2,7 @@
  * THE list of strategies. Adding a method: one file exporting a Strategy, one line below, its tests.
  * The wire validator, the host form, the CLI and the README's strategy list are all generated from here.
  */
+import type { LocalOptimizerName } from '../local-optimizer';
 import { fedavg } from './fedavg';
 import { fedld } from './fedld';
 import { fedprox } from './fedprox';
@@ -54,6 +55,11 @@ export function getStrategy(name: string): Strategy {
   const s = findStrategy(name);
   if (!s) throw new Error(`unknown strategy "${name}" (known: ${strategyNames().join(', ')})`);
   return s;
+}
+
+/** Why the named strategy cannot run with this local optimizer (null: it can, or no such strategy). */
+export function localOptimizerProblem(strategy: string, optimizer: LocalOptimizerName): string | null {
+  return findStrategy(strategy)?.localOptimizerProblem?.(optimizer) ?? null;
 }
 
 /** Every hyper-parameter a config of this strategy may carry: its own, then the server optimizer's. */

@@ -36,6 +36,8 @@ export interface StrategyRuntime {
    * returns `proposed` and `state` as they are.
    */
   stepOptimizer(global: WeightSet, proposed: WeightSet, state: ServerState | null): AggregateResult;
+  /** The strategy's own check of the updates as they arrived (StrategyServer.screen); keeps them all when it has none. */
+  screen(global: WeightSet, updates: ClientUpdate[], state: ServerState | null): { kept: ClientUpdate[]; dropped: { clientId: string; reason: string }[] };
   /** The given state when this strategy wrote it, else null (a state of another strategy is ignored). */
   adopt(state: ServerState | null | undefined): ServerState | null;
 }
@@ -81,6 +83,7 @@ export function strategyRuntime(config: StrategyConfig): StrategyRuntime {
         state: { strategy: strategy.name, steps: (state?.steps ?? 0) + 1, tensors: { ...(own?.tensors ?? {}), ...step.tensors }, values: { ...(own?.values ?? {}) } },
       };
     },
+    screen: (global, updates, state) => server.screen?.(global, updates, split(state).own) ?? { kept: updates, dropped: [] },
     adopt: (state) => (state && state.strategy === strategy.name ? state : null),
   };
 }
@@ -111,6 +114,11 @@ export class StrategyAggregator implements Aggregator {
     this.current = result.state;
     this.steps++;
     return result.weights;
+  }
+
+  /** The strategy's own check of the updates (StrategyRuntime.screen) against this aggregator's current state. */
+  screen(global: WeightSet, updates: ClientUpdate[]): { kept: ClientUpdate[]; dropped: { clientId: string; reason: string }[] } {
+    return this.runtime.screen(global, updates, this.current);
   }
 
   /** Takes the state of a step aggregated elsewhere (aggregateRound, e.g. in a worker) as this one's next state. */

@@ -4,6 +4,7 @@ import { InMemoryNetwork } from '../in-memory-transport';
 import { mlpSpec } from '../models';
 import { PROTOCOL_VERSION, type RoundStartMessage } from '../protocol';
 import { Rng } from '../rng';
+import { consistentDeltaC } from '../testing/engine-fixtures';
 import type { WeightSet } from '../weights';
 import type { ServerState, StrategyConfig } from './types';
 
@@ -42,7 +43,8 @@ async function engineWith(strategy: StrategyConfig, start: { weights: WeightSet;
     ep.onMessage((from, m) => {
       if (m.type !== 'round-start') return;
       if (id === 'a') starts.push(m);
-      ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: pseudo(m.round, id, 1), numSamples: n, metrics, extras: { deltaC: pseudo(m.round, id, 2) } });
+      const delta = pseudo(m.round, id, 1);
+      ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta, numSamples: n, metrics, extras: { deltaC: consistentDeltaC(m.extras?.c, delta) } });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: n, labelHistogram: [n] });
   }

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { LocalOptimizerName } from '../local-optimizer';
 import type { TrainConfig } from '../protocol';
 import type { WeightSet } from '../weights';
 
@@ -76,6 +77,12 @@ export interface ClientUpdate {
   numSamples: number;
   /** What the client strategy sent besides the delta (e.g. SCAFFOLD's delta-c). */
   extras?: Extras;
+  /**
+   * What the aggregator sent beside the weights with this update's assignment, when it may differ from what the
+   * strategy's current state would send (asynchronous steps: SCAFFOLD's c of the version the client started from).
+   * Set by the aggregator, never taken from the client.
+   */
+  sentExtras?: Extras;
 }
 
 /** What the client adds to the plain cross-entropy of each mini-batch. */
@@ -109,6 +116,9 @@ export interface ClientFinishContext {
   /** Optimizer steps taken (mini-batches). */
   steps: number;
   learningRate: number;
+  /** The local optimizer that took them, and its momentum (used by 'momentum' only). */
+  optimizer: LocalOptimizerName;
+  momentum: number;
 }
 
 /** The client half of a strategy for one round. Owns the tensors it creates: dispose() frees them. */
@@ -166,6 +176,11 @@ export interface StrategyServer {
   /** Optional; the default samples a seeded `fraction` of the candidates. */
   planRound?(ctx: RoundPlanContext): RoundPlan;
   aggregate(global: WeightSet, updates: ClientUpdate[], state: ServerState | null, ctx: AggregateContext): AggregateResult;
+  /**
+   * Optional: the strategy's own check of the updates as they arrived (before any clipping), run by the robust
+   * aggregation unless its mode is 'off'. Returns the updates kept and the ones refused, each with the reason.
+   */
+  screen?(global: WeightSet, updates: ClientUpdate[], state: ServerState | null): { kept: ClientUpdate[]; dropped: { clientId: string; reason: string }[] };
 }
 
 /** A federated strategy: one object, registered once in registry.ts. */
@@ -180,6 +195,8 @@ export interface Strategy {
   server(params: ResolvedParams): StrategyServer;
   /** Short description of the variant that runs, for the report (default: label and parameters). */
   describe?(params: ResolvedParams): string;
+  /** Why this strategy cannot run with that local optimizer (null or absent: it can); checked by the host form and the CLI. */
+  localOptimizerProblem?(optimizer: LocalOptimizerName): string | null;
   /**
    * Model-shaped weight sets this strategy puts on the wire: beside the weights or the delta (its extras), and in its
    * server state (checkpoints). They size each peer's message limit (src/fl/codec/session-limits.ts); default none.
@@ -191,4 +208,6 @@ export interface Strategy {
 export interface Aggregator {
   /** New global weights from the current global weights and the updates that arrived this round. */
   aggregate(global: WeightSet, updates: ClientUpdate[], ctx?: Partial<AggregateContext>): WeightSet;
+  /** The strategy's own check of the updates as they arrived (StrategyServer.screen), if it has one. */
+  screen?(global: WeightSet, updates: ClientUpdate[]): { kept: ClientUpdate[]; dropped: { clientId: string; reason: string }[] };
 }

@@ -33,7 +33,7 @@ describe('Strategy.wireSets', () => {
           const plan = runtime.planRound({ round, candidates: [{ id: 'a', numSamples: 5 }, { id: 'b', numSamples: 7 }], fraction: 1, minClients: 1, seed: 1, global, state: serverState });
           expect(Object.keys(plan.extras ?? {}).length).toBeLessThanOrEqual(declared.extras);
           const client = openClientRound(config, { tf, global, extras: plan.extras ?? {}, state: clientState, trainableIndex: [0, 1] });
-          const finished = client.finish?.({ delta: ws(0.1 * round), steps: 3, learningRate: 0.1 }) ?? {};
+          const finished = client.finish?.({ delta: ws(0.1 * round), steps: 3, learningRate: 0.1, optimizer: 'sgd', momentum: 0 }) ?? {};
           client.dispose?.();
           expect(Object.keys(finished.extras ?? {}).length).toBeLessThanOrEqual(declared.extras);
           clientState = finished.state ?? null;

@@ -24,3 +24,11 @@ export function testEngineConfig(overrides: Partial<EngineConfig> = {}): EngineC
     ...overrides,
   };
 }
+
+/**
+ * A SCAFFOLD delta-c that follows from `delta` as an honest client's does (K * lr = 1): -c - delta, with c the server
+ * control variate of the round start (zero when absent). SCAFFOLD refuses a delta-c that does not.
+ */
+export function consistentDeltaC(c: WeightSet | undefined, delta: WeightSet): WeightSet {
+  return delta.map((t, ti) => ({ name: t.name, shape: [...t.shape], values: Float32Array.from(t.values, (d, i) => -(c?.[ti].values[i] ?? 0) - d) }));
+}
