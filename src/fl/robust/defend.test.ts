@@ -119,3 +119,27 @@ describe('robust aggregation of a round', () => {
     expect(overflowGlobal.ok).toBe(false);
   });
 });
+
+describe('which direction check a strategy gets', () => {
+  // Four clients of two classes' mixtures and one that alone holds class 4, whose update points away from theirs; its
+  // bias moves towards class 4, as cross-entropy training on its labels makes it.
+  const histograms: Record<string, number[]> = { a: [5, 4, 3, 2, 0], b: [4, 5, 2, 3, 0], c: [3, 2, 5, 4, 0], d: [2, 3, 4, 5, 0], m: [0, 0, 0, 0, 9] };
+  function updates(): ClientUpdate[] {
+    const rng = new Rng(21);
+    return Object.entries(histograms).map(([id, h]) => {
+      const delta = randomDelta(rng, 0.02, id === 'm' ? -0.3 : 0.3);
+      const total = h.reduce((x, y) => x + y, 0);
+      h.forEach((n, c) => (delta[1].values[c] = n / total - 0.2));
+      return update(id, delta);
+    });
+  }
+  const input = (strategy: string) => ({ global: zeros(), updates: updates(), declaredSamples: none, declaredLabels: (id: string) => histograms[id], settings: robustSettings('clip'), aggregator: new FedAvgAggregator(), strategy });
+
+  it('FedAvg, FedProx and FedLD clients are checked by their labels: the minority stays', () => {
+    for (const strategy of ['fedavg', 'fedprox', 'fedld']) expect(robustAggregate(input(strategy)).dropped).toEqual([]);
+  });
+
+  it("SCAFFOLD's drift-corrected clients are checked against the consensus", () => {
+    expect(robustAggregate(input('scaffold')).dropped.map((d) => d.clientId)).toEqual(['m']);
+  });
+});

@@ -25,6 +25,15 @@ import type { CappedSamples, ClippedUpdate, DroppedUpdate, RobustSettings } from
 /** Strategies whose aggregate is the sample-weighted mean of the updates. */
 export const MEAN_BASED_STRATEGIES: readonly string[] = ['fedavg', 'fedprox'];
 
+/**
+ * Strategies whose clients train on their own labels with cross-entropy (plus a term that does not turn the output
+ * bias against them: FedProx's pull towards the global model, FedLD's margin control), so that an honest update moves
+ * the classifier's bias towards its client's labels: the direction check by labels applies to them. SCAFFOLD's
+ * clients correct their gradient by (c - c_k), which cancels exactly that pull, so its updates are checked against the
+ * round's consensus (which drift correction makes a fair reference).
+ */
+export const LABEL_CHECKED_STRATEGIES: readonly string[] = ['fedavg', 'fedprox', 'fedld'];
+
 export interface RobustRoundInput {
   global: WeightSet;
   updates: readonly ClientUpdate[];
@@ -66,7 +75,7 @@ export function robustAggregate(input: RobustRoundInput): RobustRoundResult {
   const { settings } = input;
   let screened;
   try {
-    screened = screenUpdates(layoutOf(input.global), input.updates, input.declaredSamples, settings, { valuesScanned: input.valuesScanned === true, ...(input.declaredLabels ? { declaredLabels: input.declaredLabels } : {}) });
+    screened = screenUpdates(layoutOf(input.global), input.updates, input.declaredSamples, settings, { valuesScanned: input.valuesScanned === true, ...(input.declaredLabels && LABEL_CHECKED_STRATEGIES.includes(input.strategy) ? { declaredLabels: input.declaredLabels } : {}) });
   } catch (e) {
     return { ok: false, reason: `screening the updates failed: ${message(e)}`, dropped: [], clipped: [], capped: [] };
   }
