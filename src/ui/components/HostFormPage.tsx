@@ -20,7 +20,7 @@ const PARTITION_HINT: Record<HostFormValues['partition'], string> = {
 };
 
 const ROBUST_HINT: Record<HostFormValues['robust'], string> = {
-  clip: 'caps sample counts, clips or drops outsized updates, drops those against the majority',
+  clip: 'bounds each update (sample count, norm) and leaves out only those that contradict their own labels; the peers table says who and why',
   'trimmed-mean': 'clip, then a coordinate-wise trimmed mean (FedAvg/FedProx)',
   median: 'clip, then a coordinate-wise median (FedAvg/FedProx)',
   off: 'no defence: one client can ruin the model',
