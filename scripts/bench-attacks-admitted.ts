@@ -3,6 +3,7 @@
  * it sends valid msgpack messages of millions of empty maps. Real code throughout: the decoder, PeerTransport over
  * the fake peer network, AuthenticatedTransport and SessionNodes running rounds with zero-update trainers (no tfjs).
  */
+import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -246,6 +247,8 @@ export interface Row11Measurements {
   pairRatios: number[];
   segmentSeconds: number;
   pairs: number;
+  /** One-minute load averages of the machine when the rounds runs started and ended. */
+  load: [number, number];
 }
 
 export async function measureRow11(segmentSeconds = 5, pairs = 12): Promise<Row11Measurements> {
@@ -253,7 +256,9 @@ export async function measureRow11(segmentSeconds = 5, pairs = 12): Promise<Row1
     await bombCost('8 MB of empty maps (the old per-peer limit)', emptyMapBomb(8 * MB)),
     await bombCost(`empty maps filling the session's limit (${fmt(SESSION_LIMIT / MB)} MB)`, emptyMapBomb(SESSION_LIMIT - 1024)),
   ];
-  return { bombs, ...(await alternatingRounds(segmentSeconds, pairs)), segmentSeconds, pairs };
+  const loadBefore = os.loadavg()[0];
+  const rounds = await alternatingRounds(segmentSeconds, pairs);
+  return { bombs, ...rounds, segmentSeconds, pairs, load: [loadBefore, os.loadavg()[0]] };
 }
 
 const perMinute = (r: RoundsRun) => (60 * r.rounds) / r.seconds;
@@ -288,6 +293,7 @@ export function describeRow11(m: Row11Measurements): { after: string; clean: str
       '',
       `Rounds: a host and two clients (zero-update trainers, SessionNode over AuthenticatedTransport over PeerTransport, all in this process) in one session, ${m.pairs} clean and ${m.pairs} attacked segments of ${m.segmentSeconds} s by turns, in pairs (clean-attacked, attacked-clean, ...): this 2-CPU machine is shared and its load drifts, so each attacked segment is compared with its neighbour, and rounds are also counted per CPU-second this process used (the load of other work on the machine stretches wall-clock time, not that). In attacked segments a fourth peer that knows the secret sends the host a bomb filling the session's limit every 2 s, and reconnects (a new handshake, then ${ADMISSION_WAIT_MS} ms for the host to admit it) whenever its link is closed. A full garbage collection runs once a second and at each segment's start, so the RSS peak (sampled every 50 ms, all four tabs together, over the segment's start) shows what is alive rather than uncollected garbage.`,
       '',
+      `- Machine load (1-minute average) ${fmt(m.load[0])} at the start and ${fmt(m.load[1])} at the end, on ${os.cpus().length} CPUs.`,
       `- Clean: ${run(m.clean)}.`,
       `- Attacked over clean rounds per second, pair by pair (sorted): ${m.pairRatios.map((r) => `${fmt(100 * r)}%`).join(', ')}.`,
       `- One hostile admitted peer: ${run(m.attacked)}; ${m.attacked.bombsSent} bombs sent (${fmt(m.attacked.bombBytesSent / MB)} MB), its link closed ${m.attacked.linksClosed} time(s), ${m.attacked.reports.length} report(s) on the host${m.attacked.reports[0] ? `, e.g. "${m.attacked.reports[0].slice(0, 240)}"` : ''}.`,
