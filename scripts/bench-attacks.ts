@@ -1,5 +1,6 @@
 /**
- * The ten attacks and faults of issue 7, measured after the fixes beside a clean run, in-process against the real code.
+ * The attacks and faults of issue 7 and the reviews after it, measured after the fixes beside a clean run, in-process
+ * against the real code.
  * Usage: npm run bench:attacks [-- --out docs/benchmarks/attacks.md] [--rows 1,2,6] [--skip-sim]
  *
  * Network measurements target loopback only (127.0.0.1 for the real host, 127.0.0.2/127.0.0.3 for the flood and
