@@ -13,6 +13,8 @@ import { parseDevices } from './devices';
 import { isRobustMode, ROBUST_MODES } from '../fl/robust/types';
 import { ATTACK_SYNTAX, attackProblem, parseAttacks, type AttackConfig } from './attacks';
 import { SIM_DEFAULTS, type SimConfig } from './simulation';
+import { privacyProblem, type PrivacySettings } from '../fl/private-aggregation';
+import { robustSettings } from '../fl/robust';
 
 
 function paramUsage(p: HyperParam): string {
@@ -80,6 +82,11 @@ ${STRATEGY_USAGE}
   --robust off|clip|trimmed-mean|median   the aggregator's defence against hostile updates (default clip)
   --attackers N       N clients, chosen by the seed, poison their updates (default 0); needs --attack
   --attack SPEC       ${ATTACK_SYNTAX}
+  --secagg            secure aggregation: the aggregator learns only the sum (FedAvg, FedProx, SCAFFOLD; needs --dp-clip; robust off)
+  --dp-clip C         every client clips its update (delta and extras) to L2 norm C: secure aggregation's and DP's bound
+  --dp-noise S        client-level DP: the sum carries Gaussian noise of std S * C, each client adding its share
+  --dp-delta D        the delta of the (eps, delta) reported (default 1e-5)
+  --dp-budget EPS     stop before a round would take eps past EPS
   --out FILE.json     write the full result as JSON
   --quiet             only the final summary
   --help`;
@@ -136,7 +143,8 @@ export function parseSimArgs(argv: string[]): CliOptions {
         mode: { type: 'string' }, devices: { type: 'string' }, intertwined: { type: 'boolean' }, deadline: { type: 'string' },
         buffer: { type: 'string' }, staleness: { type: 'string' }, 'max-staleness': { type: 'string' }, participation: { type: 'string' },
         'sim-time': { type: 'string' }, 'eval-every': { type: 'string' },
-        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, workers: { type: 'string' }, sigma: { type: 'string' }, validation: { type: 'string' }, 'evaluate-on': { type: 'string' }, robust: { type: 'string' }, attackers: { type: 'string' }, attack: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, workers: { type: 'string' }, sigma: { type: 'string' }, validation: { type: 'string' }, 'evaluate-on': { type: 'string' }, robust: { type: 'string' }, attackers: { type: 'string' }, attack: { type: 'string' },
+        secagg: { type: 'boolean' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-budget': { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -202,11 +210,16 @@ export function parseSimArgs(argv: string[]): CliOptions {
     workers: num('workers', v.workers, d.workers, (x) => Number.isInteger(x) && x >= 1 && x <= 64, 'an integer in 1..64'),
     robust: d.robust,
     attack: null,
+    privacy: privacyOption(v),
   };
   if (v.robust !== undefined) {
     if (!isRobustMode(v.robust)) throw new UsageError(`--robust must be one of ${ROBUST_MODES.join(', ')}, got "${v.robust}"`);
     config.robust = v.robust;
   }
+  // Private rounds replace the aggregator's screening by the clients' own clipping.
+  if (config.privacy && v.robust === undefined) config.robust = 'off';
+  const privacyIssue = config.privacy && privacyProblem(config.privacy, config.strategy, robustSettings(config.robust).mode);
+  if (privacyIssue) throw new UsageError(privacyIssue);
   config.attack = attackOption(v.attackers, v.attack, config.clients);
   const attackIssue = config.attack && attackProblem(config.attack.attacks, config.strategy.name);
   if (attackIssue) throw new UsageError(`--attack: ${attackIssue}`);
@@ -214,8 +227,26 @@ export function parseSimArgs(argv: string[]): CliOptions {
   if (v.out !== undefined && !v.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${v.out}"`);
   const clock = parseClock(v);
   // The simulated clock trains one job at a time in event order (participant.ts's in-process runner).
+  if (clock && config.privacy) throw new UsageError('--secagg and --dp-* apply to plain sync rounds, not to the simulated clock (--mode, --devices, ...)');
   if (clock && config.workers > 1) throw new UsageError('--workers applies to plain sync rounds, not to the simulated clock (--mode, --devices, ...)');
   return { config, clock, out: v.out, quiet: v.quiet ?? false, help: v.help ?? false };
+}
+
+type PrivacyArgs = Partial<Record<'dp-clip' | 'dp-noise' | 'dp-delta' | 'dp-budget', string>> & { secagg?: boolean };
+
+function privacyOption(v: PrivacyArgs): PrivacySettings | null {
+  const dpFlags = (['dp-noise', 'dp-delta', 'dp-budget'] as const).filter((k) => v[k] !== undefined);
+  if (!v.secagg && dpFlags.length === 0 && v['dp-clip'] === undefined) return null;
+  if (v['dp-clip'] === undefined) throw new UsageError(`${v.secagg ? '--secagg' : `--${dpFlags[0]}`} needs --dp-clip C: every client bounds its own update norm`);
+  const noiseMultiplier = num('dp-noise', v['dp-noise'], 0, (x) => x >= 0, 'a non-negative number');
+  if (noiseMultiplier === 0 && (v['dp-budget'] !== undefined || v['dp-delta'] !== undefined)) throw new UsageError(`--${v['dp-budget'] !== undefined ? 'dp-budget' : 'dp-delta'} needs --dp-noise S with S > 0`);
+  return {
+    secureAggregation: v.secagg ?? false,
+    clipNorm: num('dp-clip', v['dp-clip'], 0, (x) => x > 0, 'a positive number'),
+    noiseMultiplier,
+    delta: num('dp-delta', v['dp-delta'], 1e-5, (x) => x > 0 && x < 1, 'in (0, 1)'),
+    budget: v['dp-budget'] === undefined ? null : num('dp-budget', v['dp-budget'], 0, (x) => x > 0, 'a positive number'),
+  };
 }
 
 type ClockArgs = Partial<Record<'mode' | 'devices' | 'deadline' | 'buffer' | 'staleness' | 'max-staleness' | 'participation' | 'sim-time' | 'eval-every', string>> & { intertwined?: boolean };

@@ -4,24 +4,32 @@ import * as tf from '@tensorflow/tfjs';
 import { parseSimArgs, USAGE, UsageError } from './cli-options';
 import { runClockedSimulation } from './async-simulation';
 import { clockedHeader, clockedRow, clockedSummary } from './clocked-report';
-import { runSimulation, type SimRound } from './simulation';
+import { runSimulation, type SimResult, type SimRound } from './simulation';
 import { verdictSummary, type ScreeningAction } from '../fl/robust';
 
 const SCREENING_WORDS: Record<ScreeningAction, string> = { 'left-out': 'left out of', clipped: 'clipped in', capped: 'capped in' };
 
 const fmt = (x: number, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
-function header(): string {
-  return ['round', 'accuracy', 'test loss', 'local', 'shift', 'aggregation', 'global', 'seconds', 'screened'].map((h) => h.padStart(11)).join(' ');
+function header(privacy: boolean): string {
+  return ['round', 'accuracy', 'test loss', 'local', 'shift', 'aggregation', 'global', 'seconds', ...(privacy ? ['eps'] : []), 'screened'].map((h) => h.padStart(11)).join(' ');
 }
 
-function row(r: SimRound): string {
+function row(r: SimRound, privacy: boolean): string {
   const d = r.decomposition;
   const seconds = (r.trainMs + r.aggregateMs + r.evalMs) / 1000;
-  return [String(r.round), fmt(r.accuracy), fmt(r.loss), fmt(d.local), fmt(d.shift), fmt(d.aggregation), fmt(d.global), fmt(seconds, 1)]
+  const eps = privacy ? [r.privacy?.epsilon == null ? '-' : fmt(r.privacy.epsilon, 3)] : [];
+  return [String(r.round), fmt(r.accuracy), fmt(r.loss), fmt(d.local), fmt(d.shift), fmt(d.aggregation), fmt(d.global), fmt(seconds, 1), ...eps]
     .map((c) => c.padStart(11))
     .concat(`  ${verdictSummary(r.screening) || '-'}`)
     .join(' ');
+}
+
+function privacySummary(p: NonNullable<SimResult['privacy']>): string {
+  const s = p.settings;
+  const mode = `${s.secureAggregation ? 'secure aggregation, ' : ''}clip ${s.clipNorm}${s.noiseMultiplier > 0 ? `, noise multiplier ${s.noiseMultiplier}` : ''}`;
+  const spent = p.epsilon === null ? 'no DP noise: no (eps, delta) guarantee' : `(eps ${fmt(p.epsilon, 3)}, delta ${p.delta}) towards whoever sees the models, eps ${fmt(p.epsilonAggregator ?? NaN, 3)} towards the aggregator`;
+  return `privacy: ${mode}; ${spent}${s.budget !== null ? `; budget eps ${s.budget}` : ''}${p.stopped ? `\nstopped early: ${p.stopped}` : ''}`;
 }
 
 async function main(): Promise<number> {
@@ -64,12 +72,13 @@ async function main(): Promise<number> {
     }
     return 0;
   }
-  if (!quiet) process.stdout.write(`${header()}\n`);
+  const privacy = config.privacy !== null;
+  if (!quiet) process.stdout.write(`${header(privacy)}\n`);
   const result = await runSimulation(config, {
     onStatus: status,
     onRound: (r) => {
       if (process.stderr.isTTY && !quiet) process.stderr.write('\r\x1b[2K');
-      if (!quiet) process.stdout.write(`${row(r)}\n`);
+      if (!quiet) process.stdout.write(`${row(r, privacy)}\n`);
       // A collapse is printed even with --quiet: a silently collapsed run looks like a slow one.
       if (r.collapse) process.stdout.write(`  warning, round ${r.round}: ${r.collapse}\n`);
       // Who the defence left out, and why, is printed even with --quiet: no one is silenced unseen. What it scaled
@@ -82,6 +91,7 @@ async function main(): Promise<number> {
     `final accuracy ${fmt(result.final.accuracy)}  best ${fmt(result.final.bestAccuracy)}  ` +
       `(${strategy}, local ${config.optimizer}, ${config.clients} clients, ${config.partition.kind}${'alpha' in config.partition ? ` alpha ${config.partition.alpha}` : ''}, backend ${result.backend.name}, robust ${typeof config.robust === 'string' ? config.robust : config.robust.mode ?? 'clip'}` +
       `${config.attack ? `, ${config.attack.attackers} attacking: ${config.attack.attacks.map((a) => a.kind).join('+')}` : ''})\n` +
+      `${result.privacy ? `${privacySummary(result.privacy)}\n` : ''}` +
       `peak RSS ${result.resources.peakRssMb.toFixed(0)} MB, ${(result.resources.wallMs / 1000).toFixed(1)} s, clients ran ${result.resources.runner}\n`,
   );
   if (options.out) {

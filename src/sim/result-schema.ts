@@ -39,6 +39,24 @@ export const PartitionSpecSchema = v.variant('kind', [
   v.object({ kind: v.literal('sizeskew'), alpha: nonNegative, sigma: v.optional(nonNegative), minPerClient: v.optional(count) }),
 ]);
 
+const epsilon = v.nullable(nonNegative);
+const delta = v.pipe(v.number(), v.gtValue(0), v.maxValue(1));
+
+/** Private rounds: what the round spent ((eps, delta) so far, towards model observers and the aggregator) and cost. */
+export const RoundPrivacySchema = v.object({
+  epsilon,
+  epsilonAggregator: epsilon,
+  delta,
+  samplingRate: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+  noiseMultiplier: nonNegative,
+  survivors: count,
+  clientsClipped: count,
+  clamped: count,
+  secagg: v.nullable(v.object({ maxClientBytes: nonNegative, meanClientMs: nonNegative, serverMs: nonNegative, degree: count, threshold: count })),
+});
+
+export const PrivacySettingsSchema = v.object({ secureAggregation: v.boolean(), clipNorm: v.pipe(v.number(), v.gtValue(0)), noiseMultiplier: nonNegative, delta, budget: v.nullable(v.pipe(v.number(), v.gtValue(0))) });
+
 export const RunRoundSchema = v.object({
   round: positiveInt,
   /** Test accuracy of the global model in [0, 1]; null when the aggregator held no test data. */
@@ -64,6 +82,7 @@ export const RunRoundSchema = v.object({
   predictedShare: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
   /** Collapse warning, or null. */
   collapse: v.optional(v.nullable(v.string())),
+  privacy: v.optional(RoundPrivacySchema),
 });
 
 export const RunConfigSchema = v.object({
@@ -102,6 +121,8 @@ export const RunConfigSchema = v.object({
       }),
     ),
   ),
+  /** Secure aggregation and client-level DP, when on. */
+  privacy: v.optional(v.nullable(PrivacySettingsSchema)),
 });
 
 export const PartitionSummarySchema = v.object({
@@ -128,6 +149,8 @@ export const RunResultSchema = v.object({
   }),
   rounds: v.array(RunRoundSchema),
   final: v.object({ accuracy: v.nullable(finite), bestAccuracy: v.nullable(finite) }),
+  /** Private runs: (eps, delta) spent towards model observers and towards the aggregator, and why the run stopped early. */
+  privacy: v.optional(v.object({ settings: PrivacySettingsSchema, epsilon, epsilonAggregator: epsilon, delta, stopped: v.nullable(v.string()) })),
   /** Simulations: measured, not reproducible (memory, where clients ran, time). */
   resources: v.optional(v.object({ peakRssMb: nonNegative, runner: v.string(), wallMs: nonNegative, cpuMs: nonNegative })),
 });

@@ -20,6 +20,8 @@ import type { RobustMode, RobustSettings, ScreeningVerdict } from '../fl/robust'
 import { armAttackers, type AttackConfig } from './attacks';
 import { buildParticipantTrainer, InProcessRunner, type ParticipantContext, type ParticipantRunner } from './participant';
 import { shareDataset, WorkerPoolRunner } from './worker-pool';
+import type { PrivacySettings } from '../fl/private-aggregation';
+import { PrivateRounds, type PrivacySummary, type RoundPrivacy } from './private-rounds';
 
 export interface SimConfig {
   /** 'mnist', a .npz path (MedMNIST layout) or a .csv path with a label column. */
@@ -61,6 +63,8 @@ export interface SimConfig {
   evaluateOn: 'test' | 'validation';
   /** Train a round's clients on this many worker threads (1 = in this thread). Same numbers either way. */
   workers: number;
+  /** Secure aggregation and client-level DP (src/fl/private-aggregation.ts); null: plain rounds. */
+  privacy: PrivacySettings | null;
 }
 
 export const SIM_DEFAULTS: SimConfig = {
@@ -88,6 +92,7 @@ export const SIM_DEFAULTS: SimConfig = {
   validation: 0,
   evaluateOn: 'test',
   workers: 1,
+  privacy: null,
 };
 
 export interface SimRound {
@@ -108,6 +113,8 @@ export interface SimRound {
   screening: ScreeningVerdict[];
   /** Bytes on the wire this round, all peers together (0 without a codec). */
   bytes: number;
+  /** Private rounds: the (eps, delta) spent so far, the noise the sum carried, secure aggregation's cost. */
+  privacy?: RoundPrivacy;
   trainMs: number;
   aggregateMs: number;
   evalMs: number;
@@ -120,6 +127,8 @@ export interface SimResult {
   partition: { histograms: number[][]; summary: PartitionSummary };
   rounds: SimRound[];
   final: { accuracy: number; bestAccuracy: number };
+  /** Private runs: the settings, the (eps, delta) spent, and why the run stopped early (its budget), if it did. */
+  privacy?: PrivacySummary;
   /** Measured, not reproducible: peak resident memory of this process so far (workers included), and where clients ran. */
   resources: {
     peakRssMb: number;
@@ -261,6 +270,7 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
     (_, k) => new FlClient(network.endpoint(`client-${String(k).padStart(idWidth, '0')}`), aggregatorId, trainerOf(k), { name: `client ${k}` }),
   );
 
+  const privateRounds = cfg.privacy ? new PrivateRounds(cfg.privacy, cfg) : null;
   const globalModel = buildModel(spec, cfg.seed);
   const aggregatorEndpoint = network.endpoint(aggregatorId);
   const engine = new RoundEngine(
@@ -283,7 +293,9 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
         setWeights(globalModel, weights);
         return evaluateModel(globalModel, data.test);
       },
+      ...(privateRounds ? { aggregate: privateRounds.aggregate } : {}),
       onEvent: (e) => {
+        if (e.kind === 'round-started') privateRounds?.roundStarted(e.selected);
         hooks.onEngineEvent?.(e);
         if (e.kind === 'update-received') hooks.onStatus?.(`round ${e.round}: update from ${e.from}`);
         if (e.kind === 'rejected' || e.kind === 'round-failed' || e.kind === 'round-warning') hooks.onStatus?.(`warning: ${JSON.stringify(e)}`);
@@ -296,10 +308,18 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
     const rounds: SimRound[] = [];
     let bytesBefore = totalBytes(aggregatorEndpoint);
     for (let r = 1; r <= cfg.rounds; r++) {
+      // As the default client sampling asks: ceil(fraction * K) of the K clients.
+      const stop = privateRounds?.budgetStop(Math.min(cfg.clients, Math.ceil(cfg.fraction * cfg.clients)));
+      if (stop) {
+        if (r === 1) throw new Error(`${stop}: the budget allows no round`);
+        hooks.onStatus?.(`stopped: ${stop}`);
+        break;
+      }
       const report = await engine.runRound();
       if (!report) throw new Error(`round ${r} failed: no updates arrived`);
       const bytesNow = totalBytes(aggregatorEndpoint);
       const record = toSimRound(report, bytesNow - bytesBefore);
+      if (privateRounds) record.privacy = privateRounds.roundCounted();
       bytesBefore = bytesNow;
       rounds.push(record);
       hooks.onRound?.(record);
@@ -312,6 +332,7 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
       partition: { histograms: partition.histograms, summary: describePartition(partition.histograms) },
       rounds,
       final: { accuracy: accuracies[accuracies.length - 1] ?? NaN, bestAccuracy: Math.max(...accuracies) },
+      ...(privateRounds ? { privacy: privateRounds.summary() } : {}),
       resources: { peakRssMb: peakRssMb(), runner: runner.kind, wallMs: performance.now() - started, cpuMs: cpuMsSince(cpuBefore) },
     };
   } finally {
