@@ -2,7 +2,7 @@
  * The protocol's messages. Their shapes are defined once, as valibot schemas in ./codec/schema.ts; the types here
  * are derived from those schemas (and validateMessage runs the same schemas), so a message or field is added there.
  */
-import type { DECOMPOSITION_MODES, MessageOf, SessionConfigOf, WEIGHT_CODEC_CHOICES } from './codec/schema';
+import type { DECOMPOSITION_MODES, MessageOf, SESSION_PHASES, SessionConfigOf, WEIGHT_CODEC_CHOICES } from './codec/schema';
 
 /** Bumped on any incompatible change of the messages below. */
 export const PROTOCOL_VERSION = 1;
@@ -57,6 +57,10 @@ export type VoteRequestMessage = MessageOf<'vote-request'>;
 /** Answer to a vote-request: granted only when this peer also lost the previous aggregator. */
 export type VoteMessage = MessageOf<'vote'>;
 
+/** Where the session stands, replicated by the aggregator of a term to every member (src/session/session-record.ts). */
+export type SessionStateMessage = MessageOf<'session-state'>;
+export type SessionPhase = (typeof SESSION_PHASES)[number];
+
 /** Hyper-parameters of one round of local training. */
 export type TrainConfig = RoundStartMessage['train'];
 export type LocalMetrics = UpdateMessage['metrics'];
@@ -73,6 +77,7 @@ export type Message =
   | CheckpointMessage
   | VoteRequestMessage
   | VoteMessage
+  | SessionStateMessage
   | RoundStartMessage
   | UpdateMessage
   | ProgressMessage

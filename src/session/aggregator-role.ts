@@ -32,6 +32,8 @@ export interface AggregatorRoleOptions {
   setDecompositionMode: (mode: DecompositionMode) => void;
   /** The session's finished rounds, for the welcome of a late joiner. */
   history?: () => RoundSummary[];
+  /** The session's state record, repeated to every member with each heartbeat. */
+  sessionState?: () => Message | null;
   /** Engine events, after this role has handled them (for the log and the dashboard). */
   onEvent: (event: EngineEvent) => void;
   log: (level: 'info' | 'warn' | 'error', text: string) => void;
@@ -151,7 +153,21 @@ export class AggregatorRole {
     const targets = new Set([...m.roster.map((e) => e.id), ...[...this.pending].filter((id) => !this.unreachable.has(id))]);
     targets.delete(this.o.self.id);
     for (const id of targets) this.o.face.send(id, message);
+    const state = this.o.sessionState?.();
+    if (state) for (const e of m.roster) if (e.id !== this.o.self.id) this.o.face.send(e.id, state);
     this.sendCheckpoints();
+  }
+
+  /** The latest checkpoint to every member that lacks it: once the run ends or stops, every tab holds its last model. */
+  shareLatestCheckpoint(): void {
+    const { weights, round, serverState } = this.latest;
+    let message: Message | null = null;
+    for (const e of this.o.membership.roster) {
+      if (e.id === this.o.self.id || this.checkpointHolders.has(e.id)) continue;
+      this.checkpointHolders.add(e.id);
+      message ??= { type: 'checkpoint', v: PROTOCOL_VERSION, term: this.o.term, round, weights, serverState };
+      this.o.face.send(e.id, message);
+    }
   }
 
   /** The latest checkpoint to those of the next successors that lack it. */

@@ -23,15 +23,16 @@ import { AuthenticatedTransport } from './authenticated-transport';
 import { displayRoundOf } from './async-round-engine';
 import { trainingFraction } from '../fl/progress-report';
 import { LiveStatusTracker } from './live-status';
+import { projectSession } from './session-projection';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 import { LOBBY_RETRY_MS, LobbyKeeper, type LobbyTransport } from './lobby';
 import { randomClientKey, wasAggregating, type HostSnapshot, type HostSnapshotStore, type TabSession, type TabSessionStore } from './resume-store';
 import type { SessionTransport } from './session-transport';
-import { CONTROL_MESSAGE_BYTES } from '../fl/codec/session-limits';
+import { CONTROL_MESSAGE_LIMIT } from '../fl/codec/session-limits';
 import { SwitchableWireCodec } from './switchable-codec';
 import { watchNetwork, withNetworkReason } from './network-monitor';
 import type { NetworkReport } from '../net/connection-watch';
-import { INITIAL_SESSION_STATE, type LogEntry, type SessionController, type SessionSettings, type SessionState, type SessionStatus, type SessionTask } from './types';
+import { INITIAL_SESSION_STATE, type LogEntry, type SessionController, type SessionSettings, type SessionState, type SessionTask } from './types';
 
 /** What the controller asks of the training worker (and of the validation worker, when this tab aggregates). */
 export type ControllerTrainer = Pick<
@@ -214,8 +215,18 @@ export function tappedTransport(inner: SessionTransport, tap: LiveStatusTracker,
     trafficTotals: () => inner.trafficTotals(),
     admit: (peerId) => inner.admit(peerId),
     disconnect: (peerId) => inner.disconnect(peerId),
-    setMessageLimit: (bytes) => inner.setMessageLimit(bytes),
+    setMessageLimit: (bytes, objects) => inner.setMessageLimit(bytes, objects),
   };
+}
+
+/**
+ * The log with `entry` appended; a line already there (same level and text: a repeated condition, such as a round
+ * that cannot run, retried every second) is counted instead, and moves to the end, so it never pushes the others out.
+ */
+export function appendLog(log: readonly LogEntry[], entry: LogEntry): LogEntry[] {
+  const at = log.findIndex((e) => e.level === entry.level && e.text === entry.text);
+  if (at < 0) return [...log, entry].slice(-CONTROLLER_CONFIG.maxLogEntries);
+  return [...log.slice(0, at), ...log.slice(at + 1), { ...entry, count: (log[at].count ?? 1) + 1 }];
 }
 
 /** `next` unless it equals `prev` element by element (shallow): then `prev`, so the UI sees an unchanged reference and skips the render. */
@@ -262,7 +273,6 @@ export class SessionControllerCore implements SessionController {
   private hasData = false;
   private backendPreference = 'auto';
   private live = new LiveStatusTracker();
-  private stopping = false;
   /** The newest global model this tab has seen (round-start, checkpoint, its own training, its node's checkpoint). */
   private global: { round: number; weights: WeightSet } | null = null;
   /** How each round's decomposition was measured, as known when the round's record first appeared. */
@@ -305,8 +315,7 @@ export class SessionControllerCore implements SessionController {
   }
 
   private log(level: LogEntry['level'], text: string): void {
-    const log = [...this.state.log, { time: Date.now(), level, text }].slice(-CONTROLLER_CONFIG.maxLogEntries);
-    this.set({ log });
+    this.set({ log: appendLog(this.state.log, { time: Date.now(), level, text }) });
   }
 
   /** An action failed in a way that concerns that action only (shown next to it by the UI): logged, thrown, not the session's error. */
@@ -362,23 +371,13 @@ export class SessionControllerCore implements SessionController {
     const code = this.state.code;
     const joinUrl = code ? joinLink(this.deps.pageUrl(), code, this.secret, aggregatorId ?? undefined, this.hostId) : null;
     const settings = node.config ? settingsFromConfig(node.config, this.state.settings?.hostTrains ?? true) : this.state.settings;
-    const totalRounds = node.config?.rounds ?? Infinity;
-    let status: SessionStatus;
-    let runningRound: number | null;
-    let currentRound: number;
-    if (node.isAggregator) {
-      currentRound = node.currentRound;
-      // The engine's round counter moves when a round is aggregated; while running, the next one is in progress.
-      runningRound = node.isRunning && currentRound < totalRounds ? currentRound + 1 : null;
-      status = node.isRunning ? 'running' : currentRound >= totalRounds ? 'finished' : this.state.status === 'connecting' ? 'connecting' : 'lobby';
-    } else {
-      const marks = live.marks;
-      currentRound = Math.max(node.currentRound, marks.finished);
-      runningRound = live.activeRound;
-      status =
-        currentRound >= totalRounds ? 'finished' : runningRound !== null || currentRound > 0 ? 'running' : this.state.status === 'connecting' ? 'connecting' : 'lobby';
-    }
-    if (!node.isRunning) this.stopping = false;
+    // Header and buttons come from the session's record (the aggregator's own, or the one it replicated here).
+    const view = projectSession({
+      record: node.sessionRecord,
+      connecting: this.state.status === 'connecting',
+      roundsKnown: node.isAggregator ? node.currentRound : Math.max(node.currentRound, live.marks.finished),
+      totalRounds: node.config?.rounds ?? null,
+    });
     const mode = node.config?.decomposition ?? null;
     for (const r of node.rounds) if (!this.modeByRound.has(r.round)) this.modeByRound.set(r.round, r.decomposition ? mode : null);
     // A finished round is a success: an older session error is stale now.
@@ -395,13 +394,15 @@ export class SessionControllerCore implements SessionController {
         this.state.rounds,
         node.rounds.map((r) => ({ ...r, decompositionMode: this.modeByRound.get(r.round) ?? null })),
       ),
-      currentRound,
-      runningRound,
-      stopping: this.stopping,
+      currentRound: view.currentRound,
+      runningRound: view.runningRound,
+      stopping: view.stopping,
+      phase: view.phase,
+      waitingFor: view.waitingFor,
       selfContributions: sameNumbers(this.state.selfContributions, live.selfContributions) ? this.state.selfContributions : live.selfContributions,
       joinUrl,
       settings,
-      status,
+      status: view.status,
     });
   }
 
@@ -494,7 +495,7 @@ export class SessionControllerCore implements SessionController {
         const t = kept ?? (await this.deps.openTransport({ id: hostId, codec: this.codec, iceServers: this.options.iceServers?.() ?? '', relaySession: hostId }));
         const auth = new AuthenticatedTransport(t, { secret, onSummary: (text) => this.log('warn', `lobby: ${text}`) });
         // Joiners send a lobby nothing but their hello: no model-sized message.
-        auth.setMessageLimit(CONTROL_MESSAGE_BYTES);
+        auth.setMessageLimit(CONTROL_MESSAGE_LIMIT.bytes, CONTROL_MESSAGE_LIMIT.objects);
         const closeAuth = auth.close.bind(auth);
         return Object.assign(auth, {
           close: () => {
@@ -854,7 +855,6 @@ export class SessionControllerCore implements SessionController {
 
   stop(): void {
     this.node?.stop();
-    this.stopping = this.node?.isRunning ?? false;
     this.refresh();
     this.log('info', 'stopping after the current round');
   }
@@ -894,7 +894,6 @@ export class SessionControllerCore implements SessionController {
     this.global = null;
     this.modeByRound.clear();
     this.roundsSeen = 0;
-    this.stopping = false;
     this.set({ ...INITIAL_SESSION_STATE, localData: this.state.localData, backend: this.state.backend, log: this.state.log });
   }
 

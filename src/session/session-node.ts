@@ -3,7 +3,7 @@ import { sessionMessageLimit } from '../fl/codec/session-limits';
 import type { ClientInfo, EngineEvent, EngineHooks } from '../fl/engine';
 import { modelVersionOfRoundStart } from './async-round-engine';
 import type { LocalTrainer } from '../fl/local-trainer';
-import { PROTOCOL_VERSION, WELCOME_HISTORY_MAX, type DecompositionMode, type Message, type RedirectMessage, type RosterEntry, type RosterMessage, type RoundSummary, type SessionConfig } from '../fl/protocol';
+import { PROTOCOL_VERSION, WELCOME_HISTORY_MAX, type DecompositionMode, type Message, type RedirectMessage, type RosterEntry, type RosterMessage, type RoundSummary, type SessionConfig, type SessionStateMessage } from '../fl/protocol';
 import type { TrainProgress } from '../fl/train';
 import type { WeightSet } from '../fl/weights';
 import { AggregatorRole, type Checkpoint } from './aggregator-role';
@@ -16,6 +16,7 @@ import { defaultEngineFactory, type EngineFactory, type ValidationEvaluator } fr
 import { SESSION_TIMING, type SessionTiming } from './session-timing';
 import { LocalLoop, type SessionTransport } from './session-transport';
 import { gatedTransport } from './term-transport';
+import { initialPhase, messageOfRecord, readinessOf, recordOfMessage, SessionRecordKeeper, supersedes, type SessionRecord } from './session-record';
 import type { RoundView } from './types';
 import { yieldToEventLoop } from '../fl/next-task';
 
@@ -69,6 +70,10 @@ export class SessionNode {
   private readonly traffic: RoundTraffic;
   /** Set while this tab aggregates. */
   private aggregating: AggregatorRole | null = null;
+  /** The session's state while this tab aggregates (it owns the record of its term). */
+  private keeper: SessionRecordKeeper | null = null;
+  /** The record of the aggregator this tab follows, as last received (or its own, kept after stepping down). */
+  private followed: SessionRecord | null = null;
   private sessionConfig: SessionConfig | null = null;
   private mySlot: number | null = null;
   private joinTarget: string | null = null;
@@ -168,6 +173,11 @@ export class SessionNode {
     return this.running;
   }
 
+  /** Where the session stands: this tab's own record while it aggregates, else its aggregator's (null before the first). */
+  get sessionRecord(): SessionRecord | null {
+    return this.keeper?.record ?? this.followed;
+  }
+
   /** The aggregator has been silent past the deadline: a takeover may be under way. */
   get inHandover(): boolean {
     return this.election.aggregatorSilent;
@@ -207,6 +217,11 @@ export class SessionNode {
   private becomeAggregator(from: Checkpoint): AggregatorRole {
     // The members as known before this term's roster starts from this tab alone (the role rebuilds it as they join).
     const roster = this.membership.roster;
+    const config = this.requireConfig();
+    this.keeper = new SessionRecordKeeper(
+      { term: this.election.term, aggregatorId: this.selfId, phase: initialPhase(from.round, config.rounds, this.started), round: from.round, totalRounds: config.rounds, ...readinessOf([], config.minClients) },
+      () => this.publishRecord(),
+    );
     const role = new AggregatorRole(
       {
         self: { id: this.selfId, name: this.options.name },
@@ -221,6 +236,7 @@ export class SessionNode {
         aggregate: this.options.aggregate,
         setDecompositionMode: (mode) => this.setDecompositionMode(mode),
         history: () => this.history(),
+        sessionState: () => (this.keeper ? messageOfRecord(this.keeper.record) : null),
         onEvent: (e) => this.onEngineEvent(e),
         log: (level, text) => this.log(level, text),
       },
@@ -244,6 +260,22 @@ export class SessionNode {
   private stopAggregating(): void {
     this.aggregating?.dispose();
     this.aggregating = null;
+    this.followed = this.keeper?.record ?? this.followed;
+    this.keeper = null;
+  }
+
+  /** This term's record to every member, at once (the heartbeat repeats it). */
+  private publishRecord(): void {
+    if (!this.keeper) return;
+    const message = messageOfRecord(this.keeper.record);
+    for (const e of this.membership.roster) if (e.id !== this.selfId) this.options.transport.send(e.id, message);
+    this.changed();
+  }
+
+  private updateRecord(change: Parameters<SessionRecordKeeper['update']>[0]): void {
+    const role = this.aggregating;
+    if (!role || !this.keeper) return;
+    this.keeper.update({ ...change, ...readinessOf(role.engine.connectedClients, this.requireConfig().minClients) });
   }
 
   private onEngineEvent(e: EngineEvent): void {
@@ -262,6 +294,7 @@ export class SessionNode {
         break;
       case 'round-started':
         this.log('info', `round ${e.round} started with ${e.selected.length} clients`);
+        this.updateRecord({ runningRound: e.round, inRound: e.selected });
         break;
       case 'client-progress':
         this.options.onPeerProgress?.(e.clientId, e.round, e.fraction);
@@ -269,6 +302,7 @@ export class SessionNode {
       default:
         break;
     }
+    this.updateRecord({});
     this.changed();
   }
 
@@ -280,17 +314,22 @@ export class SessionNode {
     this.running = true;
     this.started = true;
     this.stopRequested = false;
+    this.updateRecord({ phase: 'running' });
     this.changed();
     try {
       const config = this.requireConfig();
       while (!this.stopRequested && !this.closed && this.aggregating === role && role.engine.currentRound < config.rounds) {
+        if (this.canRunRound(role)) this.updateRecord({ phase: this.stopRequested ? 'stopping' : 'running', runningRound: role.engine.currentRound + 1 });
         const report = await role.engine.runRound();
         if (this.aggregating !== role) break; // stepped down meanwhile: this round belongs to a stale term
         if (!report) {
+          // Too few clients with data: the session waits for them (the record says why); else the round is retried.
+          if (!this.canRunRound(role)) this.updateRecord({ phase: 'waiting', runningRound: null, inRound: [] });
           await new Promise((r) => setTimeout(r, this.timing.retryRoundMs));
           continue;
         }
         this.latest = role.roundDone();
+        this.updateRecord({ round: role.engine.currentRound, runningRound: null, inRound: [] });
         const checkpoint = this.latest;
         const { evaluation, ...measured } = report;
         const record: RoundRecord = { ...measured, participantCount: report.participants.length, ...this.traffic.sinceLast(), aggregatorId: this.selfId };
@@ -311,12 +350,25 @@ export class SessionNode {
       await Promise.all(this.pendingEvaluations);
     } finally {
       this.running = false;
+      if (this.aggregating === role) {
+        const round = role.engine.currentRound;
+        this.updateRecord({ phase: round >= this.requireConfig().rounds ? 'finished' : 'stopped', round, runningRound: null, inRound: [] });
+        // Every member gets the model of the last round, not only the one its last round started from.
+        role.shareLatestCheckpoint();
+      }
       this.changed();
     }
   }
 
+  private canRunRound(role: AggregatorRole): boolean {
+    const ready = readinessOf(role.engine.connectedClients, this.requireConfig().minClients);
+    return ready.withData >= ready.needed;
+  }
+
+  /** Stops after the round in progress; every tab reads "stopping" at once, and "stopped" when it is done. */
   stop(): void {
     this.stopRequested = true;
+    if (this.running) this.updateRecord({ phase: 'stopping' });
   }
 
   setDecompositionMode(mode: DecompositionMode): void {
@@ -400,6 +452,8 @@ export class SessionNode {
       case 'round-result':
         if (this.election.isCurrent(from, m.term)) this.options.onActivity?.('idle');
         return;
+      case 'session-state':
+        return this.onSessionState(from, m);
       case 'vote-request':
         return this.election.onVoteRequest(from, m);
       case 'vote':
@@ -417,6 +471,15 @@ export class SessionNode {
       default:
         return;
     }
+  }
+
+  /** The record of this term's aggregator: kept when it is newer than the one this tab holds. */
+  private onSessionState(from: string, m: SessionStateMessage): void {
+    if (this.isAggregator || m.aggregatorId !== from || !this.election.isCurrent(from, m.term)) return;
+    const record = recordOfMessage(m);
+    if (!supersedes(record, this.followed)) return;
+    this.followed = record;
+    this.changed();
   }
 
   /** A message from an older term: ignored, but an aggregator of a later term tells the sender about itself. */
@@ -567,7 +630,8 @@ export class SessionNode {
    */
   private adoptConfig(config: SessionConfig): void {
     this.sessionConfig = config;
-    this.options.transport.setMessageLimit(sessionMessageLimit(config, { evalModels: this.timing.exactDecompositionMaxParticipants + 1 }));
+    const limit = sessionMessageLimit(config, { evalModels: this.timing.exactDecompositionMaxParticipants + 1 });
+    this.options.transport.setMessageLimit(limit.bytes, limit.objects);
   }
 
   private requireConfig(): SessionConfig {

@@ -3,7 +3,7 @@ import type { ModelSpec } from '../fl/model-spec';
 import type { PredictInput } from '../worker/api';
 import type { ConfusionResult, Prediction, SamplePrediction } from '../worker/inspect';
 import type { LossDecomposition } from '../fl/decomposition';
-import type { DecompositionMode } from '../fl/protocol';
+import type { DecompositionMode, SessionPhase } from '../fl/protocol';
 import type { RobustMode } from '../fl/robust/types';
 import type { ScreeningVerdict } from '../fl/robust/verdicts';
 import type { ClassBalance } from '../fl/collapse';
@@ -134,6 +134,8 @@ export interface LogEntry {
   time: number;
   level: 'info' | 'warn' | 'error';
   text: string;
+  /** How many times this line was logged (absent: once); a repeat moves the line to the end, with `time` its latest. */
+  count?: number;
 }
 
 export type SessionStatus = 'idle' | 'connecting' | 'lobby' | 'running' | 'finished' | 'error';
@@ -161,6 +163,10 @@ export interface SessionState {
   runningRound?: number | null;
   /** Host asked to stop; the round in progress still finishes. */
   stopping?: boolean;
+  /** Where the session stands, from the aggregator's record (null before this tab has one). */
+  phase?: SessionPhase | null;
+  /** Why no round can run now, e.g. "1 of 2 clients have data" (null when one can): Start waits for it. */
+  waitingFor?: string | null;
   /** The session's model (from its config). */
   modelSpec?: ModelSpec | null;
   /** Round of the newest global model this tab holds (null: none yet), for "try the model" and the download. */
@@ -193,6 +199,8 @@ export const INITIAL_SESSION_STATE: SessionState = {
   error: null,
   runningRound: null,
   stopping: false,
+  phase: null,
+  waitingFor: null,
   modelSpec: null,
   globalModelRound: null,
   selfContributions: [],

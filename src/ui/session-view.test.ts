@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { INITIAL_SESSION_STATE, type PeerView, type SessionSettings, type SessionState } from '../session/types';
 import { DEFAULT_HOST_FORM, hostFormToSettings } from './host-form';
-import { aggregatorLabel, canStart, canStop, roleText, roundProgressText, statusText } from './session-view';
+import { aggregatorLabel, canStart, canStop, roleText, roundProgressText, showsStart, statusText } from './session-view';
 
 const parsed = hostFormToSettings(DEFAULT_HOST_FORM);
 if (!parsed.ok) throw new Error('the default host form must be valid');
@@ -34,18 +34,31 @@ describe('session header facts', () => {
     expect(statusText(state({ status: 'running', role: 'client' }))).toBe('Running');
   });
 
+  it('says what a round waits for, on the host and on the students alike', () => {
+    const waiting = { status: 'running' as const, phase: 'waiting' as const, waitingFor: '1 of 2 clients have data' };
+    expect(statusText(state({ ...waiting, role: 'client' }))).toBe('Waiting: 1 of 2 clients have data');
+    expect(statusText(state({ ...waiting, role: 'host', isAggregator: true }))).toBe('Waiting: 1 of 2 clients have data');
+    expect(statusText(state({ status: 'lobby', phase: 'lobby', role: 'client', waitingFor: '0 of 2 clients have data' }))).toBe('Waiting: 0 of 2 clients have data');
+    // A stopped run says so first; the host's Start says what it waits for.
+    expect(statusText(state({ status: 'lobby', phase: 'stopped', role: 'client', currentRound: 3, waitingFor: '1 of 2 clients have data' }))).toBe('Stopped after round 3');
+  });
+
   it('lets only the aggregating tab start from the lobby or resume a stopped run, and stop a running one', () => {
     expect(canStart(state({ role: 'host', isAggregator: true, status: 'lobby', settings }))).toBe(true);
     expect(canStart(state({ role: 'client', status: 'lobby', settings }))).toBe(false);
     expect(canStart(state({ role: 'host', isAggregator: true, status: 'running', settings }))).toBe(false);
     expect(canStart(state({ role: 'host', isAggregator: true, status: 'finished', settings, currentRound: 10 }))).toBe(false);
-    expect(canStart(state({ role: 'host', isAggregator: true, status: 'finished', settings, currentRound: 4 }))).toBe(true);
+    expect(showsStart(state({ role: 'host', isAggregator: true, status: 'finished', settings, currentRound: 10 }))).toBe(false);
+    expect(showsStart(state({ role: 'host', isAggregator: true, status: 'lobby', settings, currentRound: 4 }))).toBe(true);
+    expect(canStart(state({ role: 'host', isAggregator: true, status: 'lobby', settings, currentRound: 4 }))).toBe(true);
+    // Too few clients hold data: Start waits (the reason is shown beside it).
+    expect(canStart(state({ role: 'host', isAggregator: true, status: 'lobby', settings, waitingFor: '1 of 2 clients have data' }))).toBe(false);
     expect(canStop(state({ role: 'host', isAggregator: true, status: 'running' }))).toBe(true);
     expect(canStop(state({ role: 'client', status: 'running' }))).toBe(false);
     expect(canStop(state({ role: 'host', isAggregator: true, status: 'lobby' }))).toBe(false);
     // After a handover the tab that took over has the controls, the former host's role notwithstanding.
     expect(canStop(state({ role: 'client', isAggregator: true, status: 'running' }))).toBe(true);
-    expect(canStart(state({ role: 'client', isAggregator: true, status: 'finished', settings, currentRound: 4 }))).toBe(true);
+    expect(canStart(state({ role: 'client', isAggregator: true, status: 'lobby', settings, currentRound: 4 }))).toBe(true);
     expect(canStop(state({ role: 'host', isAggregator: false, status: 'running' }))).toBe(false);
   });
 });

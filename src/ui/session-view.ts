@@ -10,12 +10,17 @@ export const STATUS_TEXT: Record<SessionStatus, string> = {
   error: 'Error',
 };
 
-type HeaderFacts = Pick<SessionState, 'status' | 'role' | 'aggregatorId' | 'isAggregator' | 'peers' | 'settings' | 'currentRound' | 'runningRound' | 'stopping'>;
+type HeaderFacts = Pick<SessionState, 'status' | 'role' | 'aggregatorId' | 'isAggregator' | 'peers' | 'settings' | 'currentRound' | 'runningRound' | 'stopping' | 'phase' | 'waitingFor'>;
 
-/** The status badge: like STATUS_TEXT, but says "Stopping…" and "Stopped after round N" instead of "Waiting to start". */
+/**
+ * The status badge: like STATUS_TEXT, but says "Stopping…", "Stopped after round N" and what a round waits for
+ * ("Waiting: 1 of 2 clients have data", the same on every tab) instead of "Waiting to start".
+ */
 export function statusText(s: HeaderFacts): string {
   if (s.status === 'running' && s.stopping) return 'Stopping after this round';
+  if (s.status === 'running' && s.phase === 'waiting' && s.waitingFor) return `Waiting: ${s.waitingFor}`;
   if (s.status === 'lobby' && s.currentRound > 0) return `Stopped after round ${s.currentRound}`;
+  if (s.status === 'lobby' && s.waitingFor) return `Waiting: ${s.waitingFor}`;
   if (s.status === 'lobby' && s.role === 'client') return 'Waiting for the host to start';
   return STATUS_TEXT[s.status];
 }
@@ -39,11 +44,17 @@ export function roundProgressText(s: HeaderFacts): string {
   return `${s.currentRound}${total} rounds done`;
 }
 
-/** The aggregating tab (the host, or whoever took over) may start (or resume) from the lobby, or after a stop that left rounds to run. */
+/**
+ * The aggregating tab (the host, or whoever took over) may start from the lobby, or resume after a stop, once a round
+ * can run (enough clients hold data: otherwise waitingFor says what is missing). A finished run has nothing to resume.
+ */
 export function canStart(s: HeaderFacts): boolean {
-  if (!s.isAggregator) return false;
-  if (s.status === 'lobby') return true;
-  return s.status === 'finished' && s.settings !== null && s.currentRound < s.settings.rounds;
+  return s.isAggregator && s.status === 'lobby' && !s.waitingFor;
+}
+
+/** Whether the Start (Resume) button is shown at all: not on a finished run, and only to the aggregating tab. */
+export function showsStart(s: HeaderFacts): boolean {
+  return s.isAggregator && s.status !== 'finished';
 }
 
 export function canStop(s: HeaderFacts): boolean {

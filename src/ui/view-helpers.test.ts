@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogEntry } from '../session/types';
 import { describeSelection } from './file-selection';
 import { describeHistogram, labelBars } from './label-bars';
-import { latestEntries } from './log-view';
+import { entryText, latestEntries } from './log-view';
 import { readDisplayName, readProjectorMode, writeDisplayName, writeProjectorMode } from './preferences';
 
 describe('labelBars', () => {
@@ -27,6 +27,11 @@ describe('latestEntries', () => {
     expect(shown[0].text).toBe('e149');
     expect(shown[99].text).toBe('e50');
     expect(latestEntries(log.slice(0, 2), 100).map((e) => e.text)).toEqual(['e1', 'e0']);
+  });
+
+  it('shows a repeated line once, with its count', () => {
+    expect(entryText({ time: 0, level: 'warn', text: 'round 1 not run: 1 clients with data connected, 2 needed', count: 37 })).toBe('round 1 not run: 1 clients with data connected, 2 needed (x37)');
+    expect(entryText({ time: 0, level: 'info', text: 'joined' })).toBe('joined');
   });
 });
 

@@ -12,6 +12,12 @@ describe("the student's own panel", () => {
     expect(youHeadline({ ...base, self: null, hasData: false })).toMatch(/^No data/);
   });
 
+  it('says when the run stopped or finished, and what the next round waits for, from the session record', () => {
+    expect(youHeadline({ ...base, self: { status: 'uploaded', statusRound: 4 }, sessionStatus: 'lobby', phase: 'stopped', finishedRounds: 4 })).toBe('The host stopped the run after round 4.');
+    expect(youHeadline({ ...base, self: { status: 'uploaded', statusRound: 6 }, sessionStatus: 'finished', phase: 'finished', finishedRounds: 6 })).toBe('The run is finished.');
+    expect(youHeadline({ ...base, self: { status: 'idle' }, phase: 'waiting', waitingFor: '1 of 2 clients have data' })).toBe('Ready: the next round waits until 1 of 2 clients have data.');
+  });
+
   it('measures the round done over all local epochs', () => {
     expect(roundFraction({ round: 1, epoch: 0, batch: 5, batchesPerEpoch: 10, loss: 1, samplesPerSecond: 1 }, 2)).toBeCloseTo(0.25);
     expect(roundFraction({ round: 1, epoch: 1, batch: 10, batchesPerEpoch: 10, loss: 1, samplesPerSecond: 1 }, 2)).toBe(1);

@@ -1,5 +1,6 @@
 /** What the "You" panel says about this tab's own part (display only). */
 import { trainingFraction } from '../fl/progress-report';
+import type { SessionPhase } from '../fl/protocol';
 import type { LocalDataView, LocalProgressView, PeerView, SessionStatus } from '../session/types';
 
 export interface YouFacts {
@@ -8,6 +9,10 @@ export interface YouFacts {
   localEpochs: number | null;
   sessionStatus: SessionStatus;
   hasData: boolean;
+  /** The session's phase and what its next round waits for (from the aggregator's record), and the rounds done. */
+  phase?: SessionPhase | null;
+  waitingFor?: string | null;
+  finishedRounds?: number;
 }
 
 /** One headline sentence: what this device is doing now. */
@@ -15,6 +20,11 @@ export function youHeadline(f: YouFacts): string {
   if (!f.hasData) return 'No data on this device yet: load the demo data or your own files below.';
   const s = f.self;
   const round = s?.statusRound ? ` ${s.statusRound}` : '';
+  const ended = f.sessionStatus === 'finished' || f.phase === 'stopped';
+  if (ended && s?.status !== 'training' && s?.status !== 'evaluating') {
+    return f.sessionStatus === 'finished' ? 'The run is finished.' : `The host stopped the run after round ${f.finishedRounds ?? 0}.`;
+  }
+  if (f.waitingFor && f.sessionStatus !== 'connecting') return `Ready: the next round waits until ${f.waitingFor}.`;
   switch (s?.status) {
     case 'training':
       return `Training round${round}`;

@@ -40,6 +40,8 @@ import { weightSetSchema } from './tensor-schema';
 
 export const DECOMPOSITION_MODES = ['exact', 'proxy', 'off'] as const;
 export const WEIGHT_CODEC_CHOICES = ['float32', 'float16', 'int8'] as const;
+/** Where a session stands (see the session-state message). */
+export const SESSION_PHASES = ['lobby', 'waiting', 'running', 'stopping', 'stopped', 'finished'] as const;
 
 /** Longest client key a hello may carry. */
 export const CLIENT_KEY_MAX_LENGTH = 64;
@@ -314,6 +316,25 @@ function buildMessageSchemas(limits: WireLimits) {
           values: namedMap(finite(), limits.maxMapEntries, tensorName),
         }),
       ),
+    }),
+    /**
+     * Where the session stands, as the aggregator of `term` keeps it; sent to every member on each change and with
+     * each heartbeat. `seq` orders the records of one term. `round`: rounds finished; `runningRound`: the one in
+     * progress; `reason`: why no round can run now (e.g. "1 of 2 clients have data"); `inRound`: who trains in it.
+     */
+    'session-state': record({
+      ...header('session-state'),
+      term,
+      seq: count,
+      phase: oneOf(SESSION_PHASES),
+      round: count,
+      runningRound: v.nullable(count),
+      totalRounds: integer(1),
+      reason: v.nullable(text),
+      aggregatorId: text,
+      withData: count,
+      needed: count,
+      inRound: list(text, limits.maxPeers),
     }),
     /** The deterministic successor asks to aggregate in `term`, replacing the silent aggregator `previous`. */
     'vote-request': record({ ...header('vote-request'), term, previous: text }),

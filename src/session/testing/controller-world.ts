@@ -132,7 +132,8 @@ export async function joinSession(host: SessionControllerCore, deps: ControllerD
   const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
   const client = new SessionControllerCore(deps);
   const joining = client.join(code!, secret, name);
-  await untilFake(() => client.getState().status === 'lobby');
+  // In: the lobby, or a run under way (the session's record says which).
+  await untilFake(() => client.getState().status !== 'idle' && client.getState().status !== 'connecting');
   await joining;
   return { client, code: code!, secret };
 }

@@ -35,6 +35,8 @@ function sessionState(s: SessionStore): SessionState {
     currentRound: s.currentRound,
     runningRound: s.runningRound,
     stopping: s.stopping,
+    phase: s.phase,
+    waitingFor: s.waitingFor,
     selfContributions: s.selfContributions,
     modelSpec: s.modelSpec,
     globalModelRound: s.globalModelRound,
@@ -85,6 +87,8 @@ export function Dashboard() {
       progress={state.localProgress}
       localEpochs={state.settings?.localEpochs ?? null}
       sessionStatus={state.status}
+      phase={state.phase ?? null}
+      waitingFor={state.waitingFor ?? null}
       contributions={state.selfContributions ?? []}
       finishedRounds={state.currentRound}
       data={state.localData}

@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import type { LogEntry } from '../../session/types';
-import { latestEntries } from '../log-view';
+import { entryText, latestEntries } from '../log-view';
 import { formatClock } from '../format';
 
 export const EventLog = memo(function EventLog({ log }: { log: LogEntry[] }) {
@@ -18,7 +18,7 @@ export const EventLog = memo(function EventLog({ log }: { log: LogEntry[] }) {
             <li key={`${e.time}-${log.length - i}`} className={`log-${e.level}`}>
               <time dateTime={new Date(e.time).toISOString()}>{formatClock(e.time)}</time>
               {e.level !== 'info' && <span className="log-level">{e.level}</span>}
-              <span className="log-text">{e.text}</span>
+              <span className="log-text">{entryText(e)}</span>
             </li>
           ))}
         </ol>

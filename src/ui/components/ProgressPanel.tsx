@@ -1,3 +1,4 @@
+import type { SessionPhase } from '../../fl/protocol';
 import type { LocalDataView, LocalProgressView, PeerView, SessionStatus } from '../../session/types';
 import { formatLoss, formatRate } from '../format';
 import { peerStatusTone } from '../peer-status';
@@ -8,6 +9,8 @@ export interface YouPanelProps {
   progress: LocalProgressView | null;
   localEpochs: number | null;
   sessionStatus: SessionStatus;
+  phase: SessionPhase | null;
+  waitingFor: string | null;
   contributions: number[];
   finishedRounds: number;
   data: LocalDataView | null;
@@ -15,7 +18,7 @@ export interface YouPanelProps {
 
 /** This tab's own part, first on a phone: what it is doing, its progress in the round, what it contributed. */
 export function YouPanel(p: YouPanelProps) {
-  const headline = youHeadline({ self: p.self, progress: p.progress, localEpochs: p.localEpochs, sessionStatus: p.sessionStatus, hasData: p.data !== null });
+  const headline = youHeadline({ self: p.self, progress: p.progress, localEpochs: p.localEpochs, sessionStatus: p.sessionStatus, hasData: p.data !== null, phase: p.phase, waitingFor: p.waitingFor, finishedRounds: p.finishedRounds });
   const training = p.self?.status === 'training' && p.progress !== null && p.progress.round === p.self.statusRound;
   const tone = p.self ? peerStatusTone(p.self.status) : 'plain';
   return (

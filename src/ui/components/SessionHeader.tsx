@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { SessionState } from '../../session/types';
 import { describePartition, describeStrategy } from '../host-form';
-import { aggregatorLabel, canStart, canStop, roleText, roundProgressText, statusText } from '../session-view';
+import { aggregatorLabel, canStart, canStop, roleText, roundProgressText, showsStart, statusText } from '../session-view';
 import { useSession } from '../store';
 import { describeTask } from '../../data/task-fit';
 
@@ -47,13 +47,28 @@ export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave
         <div className="controls-block">
           {state.isAggregator && (
             <div className="button-row">
-              <button type="button" className="primary" onClick={() => void actions.start()} disabled={!canStart(state) || pending === 'start'}>
-                {state.currentRound > 0 ? 'Resume' : 'Start'}
-              </button>
-              <button type="button" onClick={() => actions.stop()} disabled={!canStop(state) || state.stopping === true}>
-                Stop after this round
-              </button>
+              {showsStart(state) && (
+                <button
+                  type="button"
+                  className="primary"
+                  onClick={() => void actions.start()}
+                  disabled={!canStart(state) || pending === 'start'}
+                  title={state.waitingFor ? `Waiting: ${state.waitingFor}` : undefined}
+                >
+                  {state.currentRound > 0 ? 'Resume' : 'Start'}
+                </button>
+              )}
+              {state.status !== 'finished' && (
+                <button type="button" onClick={() => actions.stop()} disabled={!canStop(state) || state.stopping === true}>
+                  Stop after this round
+                </button>
+              )}
             </div>
+          )}
+          {state.isAggregator && state.status === 'lobby' && state.waitingFor && (
+            <p className="muted start-waiting" data-testid="start-waiting">
+              Start waits: {state.waitingFor}
+            </p>
           )}
         </div>
         <LeaveButton running={state.status === 'running'} aggregating={state.isAggregator} onLeave={onLeave} />
