@@ -8,12 +8,10 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import os from 'node:os';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   Attr,
   CHANNEL_MAX,
-  MAGIC_COOKIE,
   CHANNEL_MIN,
   MessageClass,
   Method,
@@ -23,17 +21,16 @@ import {
   encodeChannelData,
   getAttribute,
   isChannelData,
-  longTermKey,
   looksLikeStun,
   parseStun,
-  tcpFrameLength,
-  verifyIntegrity,
   type StunMessage,
   type TransportAddress,
 } from './stun-message';
-import { parseRestUsername, turnPassword } from './turn-credentials';
+import { NonceIssuer, authenticate, type Authenticated } from './turn-auth';
 import { TokenBucket } from './token-bucket';
 import { isRelayablePeer } from './peer-address-policy';
+import { ipv4Addresses, listenTurn, type ClientLink } from './turn-transports';
+
 
 export interface TurnLimits {
   maxAllocations: number;
@@ -112,15 +109,6 @@ export interface TurnServer {
   close(): Promise<void>;
 }
 
-interface ClientLink {
-  key: string;
-  transport: 'udp' | 'tcp';
-  remote: TransportAddress;
-  /** The server address the client reached: the relayed address is on it. */
-  localAddress: string;
-  send(data: Buffer): void;
-}
-
 interface Channel {
   peer: TransportAddress;
   expiresAt: number;
@@ -142,19 +130,8 @@ interface Allocation {
   bucket: TokenBucket;
 }
 
-interface Authenticated {
-  username: string;
-  key: Buffer;
-}
 
 const peerKey = (a: { address: string; port: number }) => `${a.address}:${a.port}`;
-const unmapped = (address: string) => address.replace(/^::ffff:/i, '');
-
-export function ipv4Addresses(interfaces = os.networkInterfaces()): string[] {
-  const out: string[] = [];
-  for (const list of Object.values(interfaces)) for (const e of list ?? []) if (e.family === 'IPv4' && !out.includes(e.address)) out.push(e.address);
-  return out;
-}
 
 export async function startTurnServer(options: TurnServerOptions): Promise<TurnServer> {
   const limits: TurnLimits = { ...TURN_LIMITS, ...options.limits };
@@ -162,23 +139,13 @@ export async function startTurnServer(options: TurnServerOptions): Promise<TurnS
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line: string) => console.warn(line));
   const addresses = options.addresses ?? ipv4Addresses();
-  const nonceSecret = randomBytes(32);
+  const nonces = new NonceIssuer(limits.nonceLifetimeS, now);
   const allocations = new Map<string, Allocation>();
   const perUser = new Map<string, number>();
   const counters = { relayedBytes: 0, droppedPackets: 0, rejected: 0 };
-  const tcpSockets = new Set<net.Socket>();
-  const { tcp, udp, port } = await listen(options.port, addresses);
   const ownAddresses = new Set(addresses);
-
-  const nonce = (): string => {
-    const stamp = Math.floor(now() / 1000).toString(36);
-    return `${stamp}.${createHmac('sha256', nonceSecret).update(stamp).digest('base64url').slice(0, 22)}`;
-  };
-  const nonceValid = (value: string): boolean => {
-    const [stamp, mac] = value.split('.');
-    if (!stamp || !mac || mac !== createHmac('sha256', nonceSecret).update(stamp).digest('base64url').slice(0, 22)) return false;
-    return now() / 1000 - parseInt(stamp, 36) < limits.nonceLifetimeS;
-  };
+  // The listening port, once listenTurn has bound it (below; the handlers it calls are defined first).
+  let port = 0;
 
   const reply = (link: ClientLink, request: StunMessage, build: (w: StunWriter) => void, key?: Buffer, cls: 2 | 3 = MessageClass.Success): Buffer => {
     const writer = new StunWriter(request.method, cls, request.transactionId);
@@ -193,40 +160,25 @@ export async function startTurnServer(options: TurnServerOptions): Promise<TurnS
       request,
       (w) => {
         w.addError(code, reason);
-        if (challenge) w.addString(Attr.Realm, realm).addString(Attr.Nonce, nonce());
+        if (challenge) w.addString(Attr.Realm, realm).addString(Attr.Nonce, nonces.issue());
       },
       key,
       MessageClass.Error,
     );
 
-  const authenticate = (link: ClientLink, request: StunMessage): Authenticated | undefined => {
-    const username = getAttribute(request, Attr.Username)?.toString('utf8');
-    const requestRealm = getAttribute(request, Attr.Realm)?.toString('utf8');
-    const requestNonce = getAttribute(request, Attr.Nonce)?.toString('utf8');
-    if (getAttribute(request, Attr.MessageIntegrity) === undefined) {
-      fail(link, request, 401, 'Unauthorized', undefined, true);
-      return undefined;
-    }
-    if (username === undefined || requestRealm === undefined || requestNonce === undefined) {
-      counters.rejected++;
-      fail(link, request, 400, 'Bad Request: USERNAME, REALM and NONCE are required');
-      return undefined;
-    }
-    if (!nonceValid(requestNonce)) {
-      fail(link, request, 438, 'Stale Nonce', undefined, true);
-      return undefined;
-    }
-    const parsed = parseRestUsername(username);
+  const authenticated = (link: ClientLink, request: StunMessage): Authenticated | undefined => {
     const own = allocations.get(link.key);
-    const renewing = request.method !== Method.Allocate && own?.username === username && now() - own.createdAt < limits.maxAllocationAgeS * 1000;
-    const expired = 'error' in parsed || (parsed.expiresAt * 1000 < now() && !renewing);
-    const key = longTermKey(username, realm, turnPassword(options.secret, username));
-    if (expired || requestRealm !== realm || !verifyIntegrity(request, key)) {
-      counters.rejected++;
-      fail(link, request, 401, 'Unauthorized', undefined, true);
-      return undefined;
-    }
-    return { username, key };
+    const result = authenticate(request, {
+      secret: options.secret,
+      realm,
+      nonces,
+      now,
+      renewing: (username) => request.method !== Method.Allocate && own?.username === username && now() - own.createdAt < limits.maxAllocationAgeS * 1000,
+    });
+    if ('username' in result) return result;
+    if (result.rejected) counters.rejected++;
+    fail(link, request, result.code, result.reason, undefined, result.challenge);
+    return undefined;
   };
 
   const dropAllocation = (allocation: Allocation) => {
@@ -351,7 +303,7 @@ export async function startTurnServer(options: TurnServerOptions): Promise<TurnS
     }
     const known: number[] = [Method.Allocate, Method.Refresh, Method.CreatePermission, Method.ChannelBind];
     if (!known.includes(request.method)) return void fail(link, request, 400, `Bad Request: method 0x${request.method.toString(16)} is not served`);
-    const auth = authenticate(link, request);
+    const auth = authenticated(link, request);
     if (!auth) return;
     if (request.method === Method.Allocate) return allocate(link, request, auth);
     const allocation = ownAllocation(link, request, auth);
@@ -432,67 +384,19 @@ export async function startTurnServer(options: TurnServerOptions): Promise<TurnS
     else if (message.cls === MessageClass.Indication && message.method === Method.Send) handleSendIndication(link, message);
   };
 
-  for (const [localAddress, socket] of udp) {
-    socket.on('message', (buf, rinfo) => {
-      const key = `udp:${localAddress}:${rinfo.address}:${rinfo.port}`;
-      const link: ClientLink = allocations.get(key)?.link ?? {
-        key,
-        transport: 'udp',
-        remote: { family: 4, address: rinfo.address, port: rinfo.port },
-        localAddress,
-        send: (data) => socket.send(data, rinfo.port, rinfo.address),
-      };
-      handleClientMessage(link, buf);
-    });
-    socket.on('error', (error) => log(`turn udp ${localAddress}: ${error.message}`));
-  }
-
-  let tcpSerial = 0;
-  tcp.on('connection', (socket) => {
-    if (tcpSockets.size >= limits.maxTcpConnections || !socket.remoteAddress || !socket.localAddress) {
-      socket.destroy();
-      return;
-    }
-    tcpSockets.add(socket);
-    const link: ClientLink = {
-      key: `tcp:${++tcpSerial}`,
-      transport: 'tcp',
-      remote: { family: 4, address: unmapped(socket.remoteAddress), port: socket.remotePort ?? 0 },
-      localAddress: unmapped(socket.localAddress),
-      send: (data) => {
-        if (socket.writableLength > limits.maxTcpQueuedBytes) counters.droppedPackets++;
-        else socket.write(data);
-      },
-    };
-    let pending: Buffer = Buffer.alloc(0);
-    socket.setTimeout(limits.tcpIdleMs, () => {
-      if (!allocations.has(link.key)) socket.destroy();
-    });
-    socket.on('data', (chunk: Buffer) => {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      try {
-        for (;;) {
-          if (!plausibleStreamStart(pending, allocations.get(link.key))) throw new StunParseError('stream is not TURN');
-          const frame = tcpFrameLength(pending);
-          if (frame === undefined || frame > pending.length) break;
-          const message = pending.subarray(0, frame);
-          pending = pending.subarray(frame);
-          // ChannelData over TCP is padded; the message itself is header + declared length.
-          handleClientMessage(link, isChannelData(message) ? message.subarray(0, 4 + message.readUInt16BE(2)) : message);
-        }
-      } catch (error) {
-        if (!(error instanceof StunParseError)) throw error;
-        counters.rejected++;
-        socket.destroy();
-      }
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => {
-      tcpSockets.delete(socket);
+  const transports = await listenTurn(options.port, addresses, limits, log, {
+    onMessage: handleClientMessage,
+    knownLink: (key) => allocations.get(key)?.link,
+    hasAllocation: (key) => allocations.has(key),
+    hasChannel: (key, channel) => allocations.get(key)?.channels.has(channel) ?? false,
+    onClosed: (link) => {
       const allocation = allocations.get(link.key);
       if (allocation) dropAllocation(allocation);
-    });
+    },
+    onRejected: () => counters.rejected++,
+    onDropped: () => counters.droppedPackets++,
   });
+  port = transports.port;
 
   const sweep = () => {
     const t = now();
@@ -513,55 +417,14 @@ export async function startTurnServer(options: TurnServerOptions): Promise<TurnS
   sweeper.unref();
 
   return {
-    port,
+    port: transports.port,
     addresses,
     sweep,
-    stats: () => ({ allocations: allocations.size, tcpConnections: tcpSockets.size, ...counters }),
+    stats: () => ({ allocations: allocations.size, tcpConnections: transports.tcpConnections(), ...counters }),
     close: async () => {
       clearInterval(sweeper);
       for (const allocation of [...allocations.values()]) dropAllocation(allocation);
-      for (const socket of tcpSockets) socket.destroy();
-      await Promise.all([new Promise<void>((resolve) => tcp.close(() => resolve())), ...[...udp.values()].map((s) => new Promise<void>((resolve) => s.close(() => resolve())))]);
+      await transports.close();
     },
   };
-}
-
-/**
- * Whether the front of a TCP stream can still be TURN, judged from its first bytes so that a stranger's bytes
- * (an HTTP request, a TLS hello) close the connection at once instead of waiting for a 64 KB "frame" to fill:
- * ChannelData only on a channel the connection's allocation has bound, STUN only with the magic cookie.
- */
-function plausibleStreamStart(buf: Buffer, allocation: Allocation | undefined): boolean {
-  if (buf.length < 4) return true;
-  if (isChannelData(buf)) return allocation?.channels.has(buf.readUInt16BE(0)) ?? false;
-  return buf.length < 8 || buf.readUInt32BE(4) === MAGIC_COOKIE;
-}
-
-/** TCP on all interfaces and UDP on each address, on one port number (a free one when `port` is 0). */
-async function listen(port: number, addresses: readonly string[]): Promise<{ tcp: net.Server; udp: Map<string, dgram.Socket>; port: number }> {
-  for (let attempt = 0; ; attempt++) {
-    const tcp = net.createServer();
-    const udp = new Map<string, dgram.Socket>();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        tcp.once('error', reject);
-        tcp.listen(port, '0.0.0.0', () => resolve());
-      });
-      const chosen = (tcp.address() as net.AddressInfo).port;
-      for (const address of addresses) {
-        const socket = dgram.createSocket('udp4');
-        udp.set(address, socket);
-        await new Promise<void>((resolve, reject) => {
-          socket.once('error', reject);
-          socket.bind(chosen, address, () => resolve());
-        });
-      }
-      return { tcp, udp, port: chosen };
-    } catch (error) {
-      tcp.close();
-      for (const socket of udp.values()) socket.close();
-      const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
-      if (port !== 0 || !inUse || attempt >= 5) throw new Error(`TURN relay cannot listen on port ${port}: ${(error as Error).message}`);
-    }
-  }
 }
