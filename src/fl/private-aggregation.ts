@@ -10,11 +10,12 @@
  * client's half and the secure-aggregation round in this process, message by message, and the server's half: what
  * the simulator and the benchmarks run.
  */
-import { aggregateRound, type AggregationJob, type AggregationOutcome } from './aggregate-round';
+import type { AggregationJob, AggregationOutcome } from './aggregate-round';
 import { carriedNoiseMultiplier, clipFactor, jointNorm, perClientNoiseStd, type NormalSource } from './dp/clip-noise';
 import { dequantise, fixedPointPlan, quantise } from './secagg/fixed-point';
 import { runSecAggRound } from './secagg/in-process-round';
 import type { RobustMode } from './robust';
+import { strategyRuntime } from './strategies/runtime';
 import type { ClientUpdate, StrategyConfig } from './strategies/types';
 import type { WeightSet } from './weights';
 
@@ -172,9 +173,17 @@ export async function privateAggregateRound(job: AggregationJob, settings: Priva
   const mean = meanOf(sum, job.global, extras);
   const claimed = new Map(job.updates.map((u) => [u.clientId, u.numSamples]));
   const asMean: ClientUpdate[] = survivors.map((clientId) => ({ clientId, delta: mean.delta, numSamples: 1, ...(extras.length ? { extras: mean.extras } : {}) }));
-  const outcome = aggregateRound({ ...job, updates: asMean, robust: { ...job.robust, mode: 'off' } });
-  // The engine measures the decomposition with each client's own sample count, as in any other round.
-  const restored: AggregationOutcome = outcome.ok ? { ...outcome, accepted: outcome.accepted.map((a) => ({ clientId: a.clientId, numSamples: claimed.get(a.clientId)! })) } : outcome;
+  // The strategy's step, with no screening: what screens updates (the robust defence, SCAFFOLD's delta-c check)
+  // needs them one by one, and the sum is all there is.
+  let outcome: AggregationOutcome;
+  try {
+    const step = strategyRuntime(job.strategy).aggregate(job.global, asMean, job.state, { round: job.round, population: job.population });
+    // The engine measures the decomposition with each client's own sample count, as in any other round.
+    const accepted = survivors.map((clientId) => ({ clientId, numSamples: claimed.get(clientId)! }));
+    outcome = { ok: true, global: step.weights, state: step.state, accepted, combiner: settings.secureAggregation ? 'secure sum' : 'sum', dropped: [], clipped: [], capped: [] };
+  } catch (e) {
+    outcome = { ok: false, reason: `the strategy's step on the private sum failed: ${e instanceof Error ? e.message : String(e)}`, dropped: [], clipped: [], capped: [] };
+  }
   const stats: PrivateRoundStats = {
     survivors: survivors.length,
     samplingRate: Math.min(1, ctx.selected / job.population),
@@ -183,5 +192,5 @@ export async function privateAggregateRound(job: AggregationJob, settings: Priva
     clamped,
     secagg,
   };
-  return { outcome: restored, stats };
+  return { outcome, stats };
 }
