@@ -63,6 +63,9 @@ const PEER_CONFIG = resolvePeerTransportConfig({
   timings: { signallingTimeoutMs: 1000, connectTimeoutMs: 5_000, heartbeatIntervalMs: 1000, peerSilenceTimeoutMs: 600_000 },
 });
 const codec = createWireCodec('float32');
+/** The two bombs an admitted peer can send the host that cost it most: one filling the size limit, one decoded. */
+const FILLING_SIZE_LIMIT = () => emptyMapBomb(SESSION_LIMIT.bytes - 1024);
+const UNDER_OBJECT_LIMIT = () => emptyMapBomb(SESSION_LIMIT.objects - 1_000);
 
 const zeros = (): WeightSet => modelLayout(CONFIG.model).map((t) => ({ ...t, values: new Float32Array(sizeOfShape(t.shape)) }));
 
@@ -88,7 +91,7 @@ async function bombCost(name: string, bomb: Uint8Array): Promise<BombCost> {
   });
   const hostPeer = new FakePeerNetwork().createPeer('host');
   const host = new PeerTransport(hostPeer, codec, PEER_CONFIG);
-  host.setMessageLimit(SESSION_LIMIT);
+  host.setMessageLimit(SESSION_LIMIT.bytes, SESSION_LIMIT.objects);
   const reports: string[] = [];
   host.onError((e) => reports.push(e.message));
   const conn = hostPeer.acceptFrom('mallory');
@@ -155,8 +158,9 @@ async function alternatingRounds(segmentSeconds: number, pairs: number): Promise
   const attacked = empty();
   let phase: 'clean' | 'attacked' = 'clean';
   let stop = false;
-  // The attacker's frames are made beforehand: building them is its work, not the host's.
-  const bombs = Array.from({ length: 8 }, () => framesOf(emptyMapBomb(SESSION_LIMIT - 1024)));
+  // The attacker's frames are made beforehand: building them is its work, not the host's. By turns: a bomb filling
+  // the size limit (refused at the object bound), and one just under the object bound (decoded, then refused as invalid).
+  const bombs = Array.from({ length: 8 }, (_, i) => framesOf(i % 2 ? UNDER_OBJECT_LIMIT() : FILLING_SIZE_LIMIT()));
   const mallory = open('mallory');
   let everSent = false;
   const attack = async () => {
@@ -254,7 +258,9 @@ export interface Row11Measurements {
 export async function measureRow11(segmentSeconds = 5, pairs = 12): Promise<Row11Measurements> {
   const bombs = [
     await bombCost('8 MB of empty maps (the old per-peer limit)', emptyMapBomb(8 * MB)),
-    await bombCost(`empty maps filling the session's limit (${fmt(SESSION_LIMIT / MB)} MB)`, emptyMapBomb(SESSION_LIMIT - 1024)),
+    await bombCost(`empty maps filling the session's size limit (${fmt(SESSION_LIMIT.bytes / MB)} MB)`, FILLING_SIZE_LIMIT()),
+    await bombCost(`empty maps just under the protocol's object bound`, emptyMapBomb(WIRE_LIMITS.maxObjects - 20_000)),
+    await bombCost(`empty maps just under the session's object bound (the most that is decoded)`, UNDER_OBJECT_LIMIT()),
   ];
   const loadBefore = os.loadavg()[0];
   const rounds = await alternatingRounds(segmentSeconds, pairs);
@@ -271,7 +277,7 @@ export function describeRow11(m: Row11Measurements): { after: string; clean: str
   const median = m.pairRatios[Math.floor(m.pairRatios.length / 2)];
   const after =
     `8 MB bomb: decoder refuses it in ${fmtMs(m.bombs[0].decoder.ms)}, ${fmtMb(m.bombs[0].decoder.rssGrowthMb)}; ` +
-    `admitted peer's limit is ${fmt(SESSION_LIMIT / MB)} MB (from the model), worst bomb through the transport ${fmtMs(worst.transport.ms)} for 3, ${fmtMb(worst.transport.rssGrowthMb)}, link closed at the 3rd; ` +
+    `admitted peer's limit is ${fmt(SESSION_LIMIT.bytes / MB)} MB and ${SESSION_LIMIT.objects.toLocaleString('en-US')} objects (from the model), worst bomb through the transport ${fmtMs(worst.transport.ms)} for 3, ${fmtMb(worst.transport.rssGrowthMb)}, link closed at the 3rd; ` +
     `bombs every 2 s: ${fmt(perCpuMinute(m.attacked))} rounds per CPU-minute (${fmt((100 * perCpuMinute(m.attacked)) / perCpuMinute(m.clean))}% of clean; wall clock ${fmt(perMinute(m.attacked))} rounds/min, median ${fmt(100 * median)}% of the neighbouring clean segment), peak RSS ${fmtMb(m.attacked.peakRssGrowthMb)}, longest stall ${fmtMs(m.attacked.maxStallMs)}`;
   const clean = `${fmt(perCpuMinute(m.clean))} rounds per CPU-minute; wall clock ${fmt(perMinute(m.clean))} rounds/min (${m.clean.rounds} in ${fmt(m.clean.seconds)} s), peak RSS ${fmtMb(m.clean.peakRssGrowthMb)}, longest stall ${fmtMs(m.clean.maxStallMs)}`;
   const run = (r: RoundsRun) =>
@@ -280,9 +286,9 @@ export function describeRow11(m: Row11Measurements): { after: string; clean: str
     after,
     clean,
     details: [
-      `The host form's default session: ${JSON.stringify(CONFIG.model)}, ${JSON.stringify(CONFIG.strategy)}, ${CONFIG.codec}, decomposition ${CONFIG.decomposition}. Every tab sets its admitted peers' limit from the session config (\`sessionMessageLimit\`): ${SESSION_LIMIT.toLocaleString('en-US')} bytes here (exact decomposition's ${SESSION_TIMING.exactDecompositionMaxParticipants + 1} models per eval-request included), against the fixed ${(WIRE_LIMITS.defaultPeerMessageBytes / MB).toFixed(0)} MB before. The msgpack scan refuses a message holding more objects than any protocol message can (${maxObjectsPerMessage(WIRE_LIMITS).toLocaleString('en-US')} maps, arrays, strings and binaries: \`maxObjectsPerMessage\`) before the decoder builds anything, and a link whose admitted peer had ${PEER_CONFIG.admission.maxRefusedMessages} messages refused within ${PEER_CONFIG.admission.refusedMessagesWindowMs / 1000} s is closed.`,
+      `The host form's default session: ${JSON.stringify(CONFIG.model)}, ${JSON.stringify(CONFIG.strategy)}, ${CONFIG.codec}, decomposition ${CONFIG.decomposition}. Every tab sets its admitted peers' limit from the session config (\`sessionMessageLimit\`): ${SESSION_LIMIT.bytes.toLocaleString('en-US')} bytes and ${SESSION_LIMIT.objects.toLocaleString('en-US')} objects (maps, arrays, strings, binaries) here, exact decomposition's ${SESSION_TIMING.exactDecompositionMaxParticipants + 1} models per eval-request included, against the fixed ${(WIRE_LIMITS.defaultPeerMessageBytes / MB).toFixed(0)} MB and no object bound before. The msgpack scan refuses a message holding more objects than that (or than any protocol message can: ${maxObjectsPerMessage(WIRE_LIMITS).toLocaleString('en-US')}, \`maxObjectsPerMessage\`) before the decoder builds anything, and a link whose admitted peer had ${PEER_CONFIG.admission.maxRefusedMessages} messages refused within ${PEER_CONFIG.admission.refusedMessagesWindowMs / 1000} s is closed.`,
       '',
-      'Each bomb fed to `tryDecodeMessage` at the protocol bound (64 MB), then sent three times by an admitted peer to a `PeerTransport` over the fake peer network whose limit the session set:',
+      `Each bomb fed to \`tryDecodeMessage\` at the protocol's bounds (64 MB, ${WIRE_LIMITS.maxObjects.toLocaleString('en-US')} objects), then sent three times by an admitted peer to a \`PeerTransport\` over the fake peer network whose limits the session set:`,
       '',
       '| bomb | size | tryDecodeMessage | transport, 3 sends | outcome |',
       '|---|---|---|---|---|',
@@ -291,7 +297,7 @@ export function describeRow11(m: Row11Measurements): { after: string; clean: str
           `| ${b.name} | ${b.bytes.toLocaleString('en-US')} B | ${fmtMs(b.decoder.ms)}, ${fmtMb(b.decoder.rssGrowthMb)}: ${b.decoder.value.replace(/\|/g, '\\|')} | ${fmtMs(b.transport.ms)}, ${fmtMb(b.transport.rssGrowthMb)} | ${b.transport.value.replace(/\|/g, '\\|').slice(0, 300)} |`,
       ),
       '',
-      `Rounds: a host and two clients (zero-update trainers, SessionNode over AuthenticatedTransport over PeerTransport, all in this process) in one session, ${m.pairs} clean and ${m.pairs} attacked segments of ${m.segmentSeconds} s by turns, in pairs (clean-attacked, attacked-clean, ...): this 2-CPU machine is shared and its load drifts, so each attacked segment is compared with its neighbour, and rounds are also counted per CPU-second this process used (the load of other work on the machine stretches wall-clock time, not that). In attacked segments a fourth peer that knows the secret sends the host a bomb filling the session's limit every 2 s, and reconnects (a new handshake, then ${ADMISSION_WAIT_MS} ms for the host to admit it) whenever its link is closed. A full garbage collection runs once a second and at each segment's start, so the RSS peak (sampled every 50 ms, all four tabs together, over the segment's start) shows what is alive rather than uncollected garbage.`,
+      `Rounds: a host and two clients (zero-update trainers, SessionNode over AuthenticatedTransport over PeerTransport, all in this process) in one session, ${m.pairs} clean and ${m.pairs} attacked segments of ${m.segmentSeconds} s by turns, in pairs (clean-attacked, attacked-clean, ...): this 2-CPU machine is shared and its load drifts, so each attacked segment is compared with its neighbour, and rounds are also counted per CPU-second this process used (the load of other work on the machine stretches wall-clock time, not that). In attacked segments a fourth peer that knows the secret sends the host a bomb every 2 s (by turns one filling the session's size limit and one just under its object bound), and reconnects (a new handshake, then ${ADMISSION_WAIT_MS} ms for the host to admit it) whenever its link is closed. A full garbage collection runs once a second and at each segment's start, so the RSS peak (sampled every 50 ms, all four tabs together, over the segment's start) shows what is alive rather than uncollected garbage.`,
       '',
       `- Machine load (1-minute average) ${fmt(m.load[0])} at the start and ${fmt(m.load[1])} at the end, on ${os.cpus().length} CPUs.`,
       `- Clean: ${run(m.clean)}.`,

@@ -44,6 +44,8 @@ class Endpoint implements Transport {
   closed = false;
   /** Largest message decoded from a peer (with a codec), once the owner set one (see SessionTransport.setMessageLimit). */
   messageLimitBytes: number | undefined;
+  /** Most objects in one message decoded from a peer, once the owner set it. */
+  messageLimitObjects: number | undefined;
 
   constructor(
     readonly selfId: string,
@@ -83,9 +85,10 @@ class Endpoint implements Transport {
     this.network.cutLink(this.selfId, peerId);
   }
 
-  setMessageLimit(bytes: number): void {
+  setMessageLimit(bytes: number, objects?: number): void {
     this.messageLimitBytes = bytes;
-    for (const decoder of this.decoders.values()) decoder.setMaxMessageBytes?.(bytes);
+    this.messageLimitObjects = objects;
+    for (const decoder of this.decoders.values()) decoder.setMaxMessageBytes?.(bytes, objects);
   }
 
   trafficTotals(): { bytesSent: number; bytesReceived: number } {
@@ -181,7 +184,7 @@ export class InMemoryNetwork {
           return;
         }
         let decoder = target.decoders.get(from);
-        if (!decoder) target.decoders.set(from, (decoder = codec!.createDecoder({ maxMessageBytes: target.messageLimitBytes })));
+        if (!decoder) target.decoders.set(from, (decoder = codec!.createDecoder({ maxMessageBytes: target.messageLimitBytes, maxObjects: target.messageLimitObjects })));
         for (const frame of frames) {
           sender.bytesSent += frame.byteLength;
           target.bytesReceived += frame.byteLength;

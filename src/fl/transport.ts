@@ -30,6 +30,8 @@ export interface WireDecoderOptions {
    * what the decoder buffers: a message declaring more is refused at its first frame.
    */
   maxMessageBytes?: number;
+  /** Most objects (maps, arrays, strings, binaries) in one message this decoder accepts (capped at the codec's own limit). */
+  maxObjects?: number;
 }
 
 /** What a decoder makes of received bytes: whole messages, and reasons for what it discarded. */
@@ -44,6 +46,9 @@ export interface WireDecoder {
    * Never throws: bad input is reported through `errors` and discarded.
    */
   push(frame: Uint8Array): Decoded;
-  /** Changes maxMessageBytes (see WireDecoderOptions); buffered incomplete messages beyond it are dropped. */
-  setMaxMessageBytes?(bytes: number): void;
+  /**
+   * Changes maxMessageBytes, and maxObjects when given (see WireDecoderOptions); buffered incomplete messages beyond
+   * the new size are dropped.
+   */
+  setMaxMessageBytes?(bytes: number, maxObjects?: number): void;
 }

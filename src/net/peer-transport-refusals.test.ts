@@ -127,6 +127,24 @@ describe('PeerTransport closes the link of an admitted peer whose messages keep 
     expect(host.received.map((m) => m.type)).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 ? 'hello' : 'update')));
   });
 
+  it("applies the session's object limit to admitted peers' messages, and the protocol's without one", async () => {
+    const host = setup();
+    transport = host.transport;
+    const mallory = host.admitted('mallory');
+    host.transport.setMessageLimit(100_000, 5_000);
+    expect(host.transport.messageLimitObjects).toBe(5_000);
+    send(mallory, framed(emptyMapBomb(6_000)));
+    await settle();
+    expect(host.errors.at(-1)?.message).toMatch(/msgpack holds more than 5000 objects/);
+    host.transport.setMessageLimit(100_000);
+    await vi.advanceTimersByTimeAsync(10_000); // the next report
+    send(mallory, framed(emptyMapBomb(6_000)));
+    await settle();
+    expect(host.errors.at(-1)?.message).toMatch(/expected an object, got an array/); // decoded, then refused as no message
+    expect(() => host.transport.setMessageLimit(100_000, 0)).toThrow(RangeError);
+    expect(() => host.transport.setMessageLimit(100_000, 10_000_000)).toThrow(RangeError);
+  });
+
   it('takes its threshold and window from the admission settings', async () => {
     expect(() => setup({ maxRefusedMessages: 0 })).toThrow('admission.maxRefusedMessages');
     expect(() => setup({ refusedMessagesWindowMs: 0 })).toThrow('admission.refusedMessagesWindowMs');

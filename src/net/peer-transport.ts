@@ -165,6 +165,8 @@ export class PeerTransport implements Transport {
   private readonly newConnections: RateLimiter;
   private readonly rejected: RejectionCounter;
   private messageLimit: number;
+  /** Most objects in one message from an admitted peer; the codec's own bound until the session sets one. */
+  private objectLimit: number | undefined;
   private readonly outbox: PacedSender;
   /** Malformed messages from admitted peers: one log line per peer per interval, with a count. */
   private readonly decodeReports: ReportThrottle;
@@ -260,7 +262,7 @@ export class PeerTransport implements Transport {
       clearTimeout(link.admissionTimer);
       link.admissionTimer = undefined;
       link.unfinishedBytes = 0;
-      link.decoder.setMaxMessageBytes?.(this.messageLimit);
+      link.decoder.setMaxMessageBytes?.(this.messageLimit, this.objectLimit);
     }
   }
 
@@ -274,21 +276,31 @@ export class PeerTransport implements Transport {
   }
 
   /**
-   * Largest message accepted from an admitted peer (bytes as the codec counts them); the session sets it from
-   * its model size. Also bounds what each admitted connection buffers while reassembling.
+   * Largest message accepted from an admitted peer (bytes as the codec counts them), and optionally the most objects
+   * (maps, arrays, strings, binaries) in one; the session sets both from its model. The size also bounds what each
+   * admitted connection buffers while reassembling.
    */
-  setMessageLimit(bytes: number): void {
+  setMessageLimit(bytes: number, objects?: number): void {
     if (!Number.isInteger(bytes) || bytes < 1 || bytes > WIRE_LIMITS.maxMessageBytes) {
       throw new RangeError(`PeerTransport: message limit must be an integer in 1-${WIRE_LIMITS.maxMessageBytes}, got ${bytes}`);
     }
+    if (objects !== undefined && (!Number.isInteger(objects) || objects < 1 || objects > WIRE_LIMITS.maxObjects)) {
+      throw new RangeError(`PeerTransport: object limit must be an integer in 1-${WIRE_LIMITS.maxObjects}, got ${objects}`);
+    }
     this.messageLimit = bytes;
+    this.objectLimit = objects;
     for (const peerId of this.admitted) {
-      for (const link of this.links.get(peerId) ?? []) link.decoder.setMaxMessageBytes?.(bytes);
+      for (const link of this.links.get(peerId) ?? []) link.decoder.setMaxMessageBytes?.(bytes, objects ?? WIRE_LIMITS.maxObjects);
     }
   }
 
   get messageLimitBytes(): number {
     return this.messageLimit;
+  }
+
+  /** The object limit setMessageLimit set, or undefined while the codec's own applies. */
+  get messageLimitObjects(): number | undefined {
+    return this.objectLimit;
   }
 
   /** Connections closed or refused by the admission and size guards, per reason, since the transport started. */
@@ -490,9 +502,10 @@ export class PeerTransport implements Transport {
     const peerId = conn.peer;
     const admitted = this.admitted.has(peerId);
     const limit = admitted ? this.messageLimit : this.config.admission.maxPreAdmissionBytes;
-    const decoder = this.codec.createDecoder({ maxMessageBytes: limit });
+    const objects = admitted ? this.objectLimit : undefined;
+    const decoder = this.codec.createDecoder({ maxMessageBytes: limit, maxObjects: objects });
     // Also for codecs that wrap another and do not pass the options on.
-    decoder.setMaxMessageBytes?.(limit);
+    decoder.setMaxMessageBytes?.(limit, objects);
     const inbox = new LinkInbox(
       decoder,
       (decoded) => this.deliver(link, decoded),

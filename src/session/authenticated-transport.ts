@@ -250,8 +250,8 @@ export class AuthenticatedTransport implements SessionTransport {
     throw new Error(`AuthenticatedTransport admits peers only after their proof (asked to admit ${peerId})`);
   }
 
-  setMessageLimit(bytes: number): void {
-    this.inner.setMessageLimit(bytes);
+  setMessageLimit(bytes: number, objects?: number): void {
+    this.inner.setMessageLimit(bytes, objects);
   }
 
   disconnect(peerId: string): void {

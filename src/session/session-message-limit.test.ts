@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createWireCodec, encodeMessage } from '../fl/codec';
-import { CONTROL_MESSAGE_BYTES, sessionMessageLimit } from '../fl/codec/session-limits';
-import { InMemoryNetwork } from '../fl/in-memory-transport';
+import { splitIntoFrames } from '../fl/codec/frames';
+import { emptyMapBomb } from '../fl/codec/test-messages';
+import { CONTROL_MESSAGE_LIMIT, sessionMessageLimit } from '../fl/codec/session-limits';
+import { InMemoryNetwork, type InMemoryEndpoint } from '../fl/in-memory-transport';
 import { modelLayout } from '../fl/model-layout';
 import { mlpSpec } from '../fl/model-spec';
 import { PROTOCOL_VERSION, type Message, type SessionConfig } from '../fl/protocol';
@@ -29,13 +31,19 @@ const CONFIG: SessionConfig = {
 const TIMING = { ...TINY_TIMING, exactDecompositionMaxParticipants: 3 };
 const LIMIT = sessionMessageLimit(CONFIG, { evalModels: 4 });
 
+const limitOf = (e: InMemoryEndpoint) => ({ bytes: e.messageLimitBytes, objects: e.messageLimitObjects });
+
 const zeros = (): WeightSet => modelLayout(SPEC).map((t) => ({ ...t, values: new Float32Array(sizeOfShape(t.shape)) }));
+
+/** Messages of this type go on the wire as these frames instead (a hostile sender). */
+const replaced = new Map<string, Uint8Array[]>();
 
 function makeSession(names = ['host', 'ann', 'bob']) {
   const wireErrors: string[] = [];
   const largest = new Map<string, number>();
   const network = new InMemoryNetwork({
     codec: createWireCodec('float32'),
+    plan: (_from, _to, m) => (replaced.has(m.type) ? { frames: () => replaced.get(m.type)! } : undefined),
     onWireError: (from, to, reason) => wireErrors.push(`${from}->${to}: ${reason}`),
     tap: (_from, _to, m) => {
       if (m.type === 'eval-request' || m.type === 'checkpoint' || m.type === 'update' || m.type === 'round-start') {
@@ -65,31 +73,31 @@ describe("each tab's message limit, from the session config", () => {
     const [host, ...members] = nodes;
     expect(endpoints.map((e) => e.messageLimitBytes)).toEqual([undefined, undefined, undefined]);
     await host.host(CONFIG, zeros());
-    expect(endpoints[0].messageLimitBytes).toBe(LIMIT);
+    expect(limitOf(endpoints[0])).toEqual(LIMIT);
     const joined = Promise.all(members.map((m) => m.join('host')));
     await vi.advanceTimersByTimeAsync(50);
     await joined;
-    expect(endpoints.map((e) => e.messageLimitBytes)).toEqual([LIMIT, LIMIT, LIMIT]);
+    expect(endpoints.map(limitOf)).toEqual([LIMIT, LIMIT, LIMIT]);
     void host.start();
     await vi.advanceTimersByTimeAsync(5_000);
     expect(host.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4]);
     expect(host.rounds.every((r) => r.decomposition !== null)).toBe(true);
     expect(wireErrors).toEqual([]);
     // The session did send messages past the 1 MB floor: the limit is what let them through.
-    expect(largest.get('eval-request')).toBeGreaterThan(CONTROL_MESSAGE_BYTES);
-    expect(largest.get('checkpoint')).toBeGreaterThan(CONTROL_MESSAGE_BYTES * 0.75);
-    expect(Math.max(...largest.values())).toBeLessThanOrEqual(LIMIT);
+    expect(largest.get('eval-request')).toBeGreaterThan(CONTROL_MESSAGE_LIMIT.bytes);
+    expect(largest.get('checkpoint')).toBeGreaterThan(CONTROL_MESSAGE_LIMIT.bytes * 0.75);
+    expect(Math.max(...largest.values())).toBeLessThanOrEqual(LIMIT.bytes);
     nodes.forEach((n) => n.leave());
   });
 
-  it('refuses a larger message from an admitted peer', async () => {
+  it('refuses a larger message, or one with more objects, from an admitted peer', async () => {
     const { endpoints, nodes, wireErrors } = makeSession(['host', 'ann']);
     const [host, ann] = nodes;
     await host.host({ ...CONFIG, minClients: 5 }, zeros());
     const joined = ann.join('host');
     await vi.advanceTimersByTimeAsync(50);
     await joined;
-    const huge = Math.ceil(LIMIT / 4);
+    const huge = Math.ceil(LIMIT.bytes / 4);
     const update: Message = {
       type: 'update', v: PROTOCOL_VERSION, round: 1, numSamples: 1,
       delta: [{ name: 'fc1/kernel', shape: [huge], values: new Float32Array(huge) }],
@@ -97,7 +105,14 @@ describe("each tab's message limit, from the session config", () => {
     };
     endpoints[1].send('host', update);
     await vi.advanceTimersByTimeAsync(50);
-    expect(wireErrors).toEqual([expect.stringMatching(new RegExp(`^ann->host: frame rejected: message \\d+: total length \\d+ exceeds the ${LIMIT}-byte message limit$`))]);
+    expect(wireErrors).toEqual([expect.stringMatching(new RegExp(`^ann->host: frame rejected: message \\d+: total length \\d+ exceeds the ${LIMIT.bytes}-byte message limit$`))]);
+    // 20,000 empty maps: far within the bytes and the protocol's object bound, but more objects than this session sends.
+    expect(LIMIT.objects).toBeLessThan(20_000);
+    replaced.set('bye', splitIntoFrames(emptyMapBomb(20_000), 77));
+    endpoints[1].send('host', { type: 'bye', v: PROTOCOL_VERSION, reason: 'x' });
+    await vi.advanceTimersByTimeAsync(50);
+    replaced.clear();
+    expect(wireErrors[1]).toBe(`ann->host: message rejected: message is not valid msgpack: msgpack holds more than ${LIMIT.objects} objects (maps, arrays, strings, binaries)`);
     nodes.forEach((n) => n.leave());
   });
 
@@ -116,9 +131,9 @@ describe("each tab's message limit, from the session config", () => {
     await vi.advanceTimersByTimeAsync(3_000);
     expect(ann.isAggregator).toBe(true);
     // ann aggregates with the limit it set at its welcome; bob (limit forgotten here) set it again at ann's welcome.
-    expect(endpoints[1].messageLimitBytes).toBe(LIMIT);
+    expect(limitOf(endpoints[1])).toEqual(LIMIT);
     expect(bob.aggregatorId).toBe('ann');
-    expect(endpoints[2].messageLimitBytes).toBe(LIMIT);
+    expect(limitOf(endpoints[2])).toEqual(LIMIT);
     expect(wireErrors).toEqual([]);
     nodes.forEach((n) => n.leave());
   });
@@ -126,7 +141,7 @@ describe("each tab's message limit, from the session config", () => {
   it('is set on a host that resumes from its checkpoint', async () => {
     const { endpoints, nodes } = makeSession(['host']);
     await nodes[0].host(CONFIG, zeros(), { checkpoint: { weights: zeros(), round: 3, serverState: null }, records: [], roster: [], term: 2 });
-    expect(endpoints[0].messageLimitBytes).toBe(LIMIT);
+    expect(limitOf(endpoints[0])).toEqual(LIMIT);
     nodes[0].leave();
   });
 

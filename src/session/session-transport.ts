@@ -10,8 +10,11 @@ export interface SessionTransport extends Transport {
   admit(peerId: string): void;
   /** Closes every connection with the peer (reported through onPeerLeft if it was connected). */
   disconnect(peerId: string): void;
-  /** Largest message accepted from an admitted peer: the session sets it from its config (sessionMessageLimit). */
-  setMessageLimit(bytes: number): void;
+  /**
+   * Largest message accepted from an admitted peer, and the most objects (maps, arrays, strings, binaries) in one:
+   * the session sets both from its config (sessionMessageLimit).
+   */
+  setMessageLimit(bytes: number, objects?: number): void;
 }
 
 type Handler = (from: string, message: Message) => void;

@@ -39,9 +39,33 @@ export interface WireLimits {
   maxMapEntries: number;
   /** Peers listed in one roster message. */
   maxPeers: number;
+  /**
+   * Objects (maps, arrays, strings, binaries) in one message: by default what the protocol's messages can hold
+   * (maxObjectsPerMessage); a decoder may be given a smaller bound (the session's, see session-limits.ts).
+   */
+  maxObjects: number;
 }
 
-export const WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({
+/** Objects (map, array, str, bin) in one wire tensor: its map, four keys, name, codec, shape array and data blob. */
+export const OBJECTS_PER_WIRE_TENSOR = 9;
+/** Objects in one roster entry: its map, six keys, id, name, backend and label histogram. */
+export const OBJECTS_PER_ROSTER_ENTRY = 11;
+/** Objects of a message besides its weight sets and roster: type, config, metrics, model spec, their keys. */
+export const ENVELOPE_OBJECTS = 1024;
+
+/**
+ * Most objects (maps, arrays, strings, binaries) any protocol message holds. Tensors travel as binary blobs, so even the
+ * largest message has few: a checkpoint's weights plus a full server state, or an eval-request's models, at most
+ * maxTensorsPerWeightSet wire tensors per weight set; or a roster of maxPeers entries. The msgpack scan refuses more
+ * before anything is built: each object costs the decoder tens of bytes however few bytes it took on the wire.
+ */
+export function maxObjectsPerMessage(limits: Pick<WireLimits, 'maxMapEntries' | 'maxModelsPerEvalRequest' | 'maxTensorsPerWeightSet' | 'maxPeers'>): number {
+  const weightSets = 1 + Math.max(limits.maxMapEntries, limits.maxModelsPerEvalRequest);
+  const tensorObjects = weightSets * limits.maxTensorsPerWeightSet * OBJECTS_PER_WIRE_TENSOR;
+  return Math.max(tensorObjects, limits.maxPeers * OBJECTS_PER_ROSTER_ENTRY) + ENVELOPE_OBJECTS;
+}
+
+const PROTOCOL_LIMITS = {
   maxFrameBytes: 256 * 1024,
   maxMessageBytes: 64 * 1024 * 1024,
   maxPreAdmissionBytes: 4 * 1024,
@@ -61,7 +85,9 @@ export const WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({
   maxModelDimension: 1 << 20,
   maxMapEntries: 64,
   maxPeers: 1024,
-});
+};
+
+export const WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({ ...PROTOCOL_LIMITS, maxObjects: maxObjectsPerMessage(PROTOCOL_LIMITS) });
 
 /** Bounds on connections of peers not yet admitted (see the PeerTransport's admission settings). */
 export const ADMISSION_LIMITS = Object.freeze({
@@ -90,25 +116,6 @@ export function maxArrayEntries(limits: WireLimits): number {
     limits.maxHiddenLayers,
     limits.maxTensorRank,
   );
-}
-
-/** Objects (map, array, str, bin) in one wire tensor: its map, four keys, name, codec, shape array and data blob. */
-export const OBJECTS_PER_WIRE_TENSOR = 9;
-/** Objects in one roster entry: its map, six keys, id, name, backend and label histogram. */
-const OBJECTS_PER_ROSTER_ENTRY = 11;
-/** Objects of a message besides its weight sets and roster: type, config, metrics, model spec, their keys. */
-const ENVELOPE_OBJECTS = 1024;
-
-/**
- * Most objects (maps, arrays, strings, binaries) any protocol message holds. Tensors travel as binary blobs, so even the
- * largest message has few: a checkpoint's weights plus a full server state, or an eval-request's models, at most
- * maxTensorsPerWeightSet wire tensors per weight set; or a roster of maxPeers entries. The msgpack scan refuses more
- * before anything is built: each object costs the decoder tens of bytes however few bytes it took on the wire.
- */
-export function maxObjectsPerMessage(limits: WireLimits): number {
-  const weightSets = 1 + Math.max(limits.maxMapEntries, limits.maxModelsPerEvalRequest);
-  const tensorObjects = weightSets * limits.maxTensorsPerWeightSet * OBJECTS_PER_WIRE_TENSOR;
-  return Math.max(tensorObjects, limits.maxPeers * OBJECTS_PER_ROSTER_ENTRY) + ENVELOPE_OBJECTS;
 }
 
 /** Longest msgpack string in UTF-8 bytes: the string limits count characters, of up to 4 bytes each. */

@@ -31,7 +31,7 @@ export function msgpackBounds(limits: WireLimits): MsgpackBounds {
     maxMapEntries: limits.maxMapEntries,
     maxStrBytes: maxStringBytes(limits),
     maxBinBytes: limits.maxMessageBytes,
-    maxObjects: maxObjectsPerMessage(limits),
+    maxObjects: Math.min(limits.maxObjects, maxObjectsPerMessage(limits)),
   };
 }
 

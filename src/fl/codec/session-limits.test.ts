@@ -7,7 +7,8 @@ import type { StrategyConfig } from '../strategies/types';
 import { sizeOfShape, type WeightSet } from '../weights';
 import { WIRE_LIMITS } from './limits';
 import { encodeMessage } from './message-codec';
-import { CONTROL_MESSAGE_BYTES, sessionMessageLimit } from './session-limits';
+import { msgpackBounds, scanMsgpack } from './msgpack-scan';
+import { CONTROL_MESSAGE_LIMIT, sessionMessageLimit } from './session-limits';
 
 const v = PROTOCOL_VERSION;
 
@@ -68,10 +69,16 @@ describe('sessionMessageLimit', () => {
         it(`admits the largest messages of a ${modelName} session with ${JSON.stringify(strategy)} in ${codec}, with little to spare`, () => {
           const c = config(model, strategy, codec);
           const limit = sessionMessageLimit(c, { evalModels: 11 });
-          const sizes = largestMessages(c, 11).map((m) => encodeMessage(m, codec).length);
-          for (const size of sizes) expect(size).toBeLessThanOrEqual(limit);
-          const largest = Math.max(...sizes);
-          if (limit > CONTROL_MESSAGE_BYTES) expect(limit - largest).toBeLessThan(64 * 1024 + largest / 50);
+          const encoded = largestMessages(c, 11).map((m) => encodeMessage(m, codec));
+          const bounds = { ...msgpackBounds(WIRE_LIMITS), maxObjects: limit.objects };
+          for (const bytes of encoded) {
+            expect(bytes.length).toBeLessThanOrEqual(limit.bytes);
+            expect(scanMsgpack(bytes, bounds)).toBeNull();
+          }
+          const largest = Math.max(...encoded.map((b) => b.length));
+          if (limit.bytes > CONTROL_MESSAGE_LIMIT.bytes) expect(limit.bytes - largest).toBeLessThan(64 * 1024 + largest / 50);
+          // A few objects per tensor: thousands, not the protocol's 600,000.
+          expect(limit.objects).toBeLessThan(20_000);
         });
       }
     }
@@ -80,20 +87,25 @@ describe('sessionMessageLimit', () => {
   it('grows with the models an eval-request may carry and the sets a strategy keeps', () => {
     const wide = mlpSpec([28, 28, 1], 10, [256]);
     const c = config(wide, { name: 'fedavg' }, 'float32');
-    expect(sessionMessageLimit(c, { evalModels: 21 })).toBeGreaterThan(sessionMessageLimit(c, { evalModels: 11 }));
+    expect(sessionMessageLimit(c, { evalModels: 21 }).bytes).toBeGreaterThan(sessionMessageLimit(c, { evalModels: 11 }).bytes);
     const scaffoldAdam = config(wide, { name: 'scaffold', serverOpt: 'adam' }, 'float32');
-    expect(sessionMessageLimit(scaffoldAdam, { evalModels: 1 })).toBeGreaterThan(sessionMessageLimit(c, { evalModels: 1 }));
+    expect(sessionMessageLimit(scaffoldAdam, { evalModels: 1 }).bytes).toBeGreaterThan(sessionMessageLimit(c, { evalModels: 1 }).bytes);
   });
 
   it('is far below the 8 MB default for the MNIST MLP, and never above the protocol bound for huge models', () => {
-    expect(sessionMessageLimit(config(models['MNIST MLP'], { name: 'fedld' }, 'float32'), { evalModels: 11 })).toBeLessThan(WIRE_LIMITS.defaultPeerMessageBytes / 2);
+    expect(sessionMessageLimit(config(models['MNIST MLP'], { name: 'fedld' }, 'float32'), { evalModels: 11 }).bytes).toBeLessThan(WIRE_LIMITS.defaultPeerMessageBytes / 2);
     const huge = mlpSpec([512, 512, 3], 10, [4096]);
-    expect(sessionMessageLimit(config(huge, { name: 'fedavg' }, 'float32'), { evalModels: 11 })).toBe(WIRE_LIMITS.maxMessageBytes);
+    expect(sessionMessageLimit(config(huge, { name: 'fedavg' }, 'float32'), { evalModels: 11 }).bytes).toBe(WIRE_LIMITS.maxMessageBytes);
+    // Many tensors, many models: never more objects than the protocol allows.
+    const deep = mlpSpec([4], 2, new Array(64).fill(4));
+    const many = sessionMessageLimit(config(deep, { name: 'fedavg' }, 'float32'), { evalModels: 1000 });
+    expect(many.objects).toBeLessThanOrEqual(WIRE_LIMITS.maxObjects);
+    expect(many.objects).toBeGreaterThan(CONTROL_MESSAGE_LIMIT.objects);
   });
 
   it('leaves room for the control messages: a welcome with its full history, a roster of 300 tabs, a hello with 10,000 classes', () => {
     const c = config(models.tabular, { name: 'fedld' }, 'int8');
-    expect(sessionMessageLimit(c, { evalModels: 1 })).toBe(CONTROL_MESSAGE_BYTES);
+    expect(sessionMessageLimit(c, { evalModels: 1 })).toEqual(CONTROL_MESSAGE_LIMIT);
     const terms = { local: 0.1234567891, shift: 0.2345678912, aggregation: -0.3456789123, global: 0.4567891234 };
     const welcome: Message = {
       type: 'welcome', v, term: 2 ** 31, slot: 2 ** 31, round: 2 ** 31, config: c,
@@ -104,6 +116,12 @@ describe('sessionMessageLimit', () => {
       peers: Array.from({ length: 300 }, (_, i) => ({ id: `fedtab-${i}`.padEnd(40, 'x'), name: `student tab ${i} ✓`.padEnd(40, 'é'), slot: i, backend: 'webgpu', numSamples: 2 ** 31, labelHistogram: new Array(10).fill(2 ** 31) })),
     };
     const hello: Message = { type: 'hello', v, clientName: 'x'.repeat(100), backend: 'webgpu', numSamples: 2 ** 31, labelHistogram: new Array(10_000).fill(2 ** 31) };
-    for (const m of [welcome, roster, hello]) expect(encodeMessage(m, 'int8').length, m.type).toBeLessThanOrEqual(CONTROL_MESSAGE_BYTES);
+    const fullRoster: Message = { ...roster, peers: Array.from({ length: WIRE_LIMITS.maxPeers }, (_, i) => ({ id: `p${i}`, name: `${i}`, slot: i, backend: 'cpu', numSamples: 1, labelHistogram: [1] })) };
+    const bounds = { ...msgpackBounds(WIRE_LIMITS), maxObjects: CONTROL_MESSAGE_LIMIT.objects };
+    for (const m of [welcome, roster, hello, fullRoster]) {
+      const bytes = encodeMessage(m, 'int8');
+      expect(bytes.length, m.type).toBeLessThanOrEqual(CONTROL_MESSAGE_LIMIT.bytes);
+      expect(scanMsgpack(bytes, bounds), m.type).toBeNull();
+    }
   });
 });

@@ -7,21 +7,37 @@
  *  - checkpoint: the weights plus the strategy's server state and the server optimizer's moments, always float32;
  *  - eval-request: `evalModels` models (exact decomposition: one local model per participant and the new global);
  *    the host may switch to exact decomposition during a run, so this counts whatever the config's mode;
- *  - the messages without tensors (welcome, roster, hello): CONTROL_MESSAGE_BYTES.
+ *  - the messages without tensors (welcome, roster, hello): CONTROL_MESSAGE_LIMIT.
  * Tensors are counted at float32 size in float16 sessions: a tensor that overflows half precision travels as float32.
+ * The same messages bound the objects (maps, arrays, strings, binaries) one message may hold: tensors travel as binary
+ * blobs, so a session's messages hold a few per tensor, far fewer than the protocol allows for the largest models.
  */
 import { modelLayout } from '../model-layout';
 import type { SessionConfig } from '../protocol';
 import { strategyWireSets } from '../strategies/wire-sets';
 import { sizeOfShape, type TensorLayout } from '../weights';
-import { WIRE_LIMITS, type WireLimits } from './limits';
+import { ENVELOPE_OBJECTS, OBJECTS_PER_ROSTER_ENTRY, OBJECTS_PER_WIRE_TENSOR, WIRE_LIMITS, type WireLimits } from './limits';
+import { WELCOME_HISTORY_MAX } from './schema';
 import { INT8_HEADER_BYTES, type WeightCodecName } from './weight-codec';
+
+/** The largest message a peer may send: its bytes, and its objects (maps, arrays, strings, binaries). */
+export interface MessageLimit {
+  bytes: number;
+  objects: number;
+}
+
+/** Objects of one finished round in a welcome's history: its map, five keys, the decomposition's map and four keys. */
+const OBJECTS_PER_ROUND_SUMMARY = 11;
 
 /**
  * Room for the messages that carry no tensors: a welcome with its full history (1,000 rounds take about 160 KB),
- * a roster of several hundred tabs, a hello with a label histogram of thousands of classes.
+ * a roster of several hundred tabs (of the protocol's most, in objects), a hello with a label histogram of thousands
+ * of classes.
  */
-export const CONTROL_MESSAGE_BYTES = 1024 * 1024;
+export const CONTROL_MESSAGE_LIMIT: Readonly<MessageLimit> = Object.freeze({
+  bytes: 1024 * 1024,
+  objects: Math.max(WIRE_LIMITS.maxPeers * OBJECTS_PER_ROSTER_ENTRY, WELCOME_HISTORY_MAX * OBJECTS_PER_ROUND_SUMMARY) + ENVELOPE_OBJECTS,
+});
 
 /** Room for a tensor message's other fields: type, round, metrics, model spec, strategy and training config, ids. */
 const ENVELOPE_BYTES = 64 * 1024;
@@ -53,13 +69,18 @@ export interface SessionMessageSizing {
   evalModels: number;
 }
 
-/** Bytes of the largest message of a session with this config (see the top of this file), within the protocol's bound. */
-export function sessionMessageLimit(config: SessionConfig, sizing: SessionMessageSizing, limits: WireLimits = WIRE_LIMITS): number {
+/** The largest message of a session with this config (see the top of this file), within the protocol's bounds. */
+export function sessionMessageLimit(config: SessionConfig, sizing: SessionMessageSizing, limits: WireLimits = WIRE_LIMITS): MessageLimit {
   const layout = modelLayout(config.model);
   const inCodec = weightSetWireBytes(layout, config.codec);
   const exact = weightSetWireBytes(layout, 'float32');
   const sets = strategyWireSets(config.strategy);
   const evalModels = Math.min(Math.max(1, sizing.evalModels), limits.maxModelsPerEvalRequest);
   const largestTensorMessage = Math.max((1 + sets.extras) * inCodec, inCodec + sets.serverState * exact, evalModels * inCodec);
-  return Math.min(limits.maxMessageBytes, Math.max(CONTROL_MESSAGE_BYTES, largestTensorMessage + ENVELOPE_BYTES));
+  const mostSets = Math.max(1 + sets.extras, 1 + sets.serverState, evalModels);
+  const mostObjects = mostSets * (1 + layout.length * OBJECTS_PER_WIRE_TENSOR) + ENVELOPE_OBJECTS;
+  return {
+    bytes: Math.min(limits.maxMessageBytes, Math.max(CONTROL_MESSAGE_LIMIT.bytes, largestTensorMessage + ENVELOPE_BYTES)),
+    objects: Math.min(limits.maxObjects, Math.max(CONTROL_MESSAGE_LIMIT.objects, mostObjects)),
+  };
 }

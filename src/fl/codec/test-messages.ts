@@ -108,18 +108,20 @@ export function sampleMessages(seed = 1): Message[] {
 const BOMB_ROW = 10_000;
 
 /**
- * About `bytes` bytes of valid msgpack holding one empty map per byte: an array of arrays of BOMB_ROW empty maps
- * each. Every length is true and the nesting is 2 deep, so only an object count refuses it; an unbounded decoder
- * builds one JS object per byte from it (8 MB: 8.4 million objects).
+ * Valid msgpack holding `maps` empty maps (one byte each) in an array of arrays of up to BOMB_ROW: every length is
+ * true and the nesting is 2 deep, so only an object count refuses it; an unbounded decoder builds one JS object per
+ * byte from it (8 MB: 8.4 million objects).
  */
-export function emptyMapBomb(bytes: number): Uint8Array {
-  const rows = Math.max(1, Math.floor((bytes - 3) / (3 + BOMB_ROW)));
-  const out = new Uint8Array(3 + rows * (3 + BOMB_ROW));
+export function emptyMapBomb(maps: number): Uint8Array {
+  const rows = Math.max(1, Math.ceil(maps / BOMB_ROW));
+  const out = new Uint8Array(3 + 3 * rows + maps);
   out.set([0xdc, rows >> 8, rows & 0xff], 0);
+  let at = 3;
   for (let r = 0; r < rows; r++) {
-    const at = 3 + r * (3 + BOMB_ROW);
-    out.set([0xdc, BOMB_ROW >> 8, BOMB_ROW & 0xff], at);
-    out.fill(0x80, at + 3, at + 3 + BOMB_ROW);
+    const n = Math.min(BOMB_ROW, maps - r * BOMB_ROW);
+    out.set([0xdc, n >> 8, n & 0xff], at);
+    out.fill(0x80, at + 3, at + 3 + n);
+    at += 3 + n;
   }
   return out;
 }

@@ -65,7 +65,7 @@ export function isAssemblingDecoder(decoder: WireDecoder): decoder is Assembling
 
 export interface CountingWireDecoder extends AssemblingWireDecoder {
   stats(): DecoderStats;
-  setMaxMessageBytes(bytes: number): void;
+  setMaxMessageBytes(bytes: number, maxObjects?: number): void;
 }
 
 export interface CountingWireCodec extends WireCodec {
@@ -83,14 +83,19 @@ function fromDecodeResult(result: DecodeResult): Decoded {
   return result.ok ? { messages: [result.message], errors: [] } : { messages: [], errors: [`message rejected: ${result.reason}`] };
 }
 
-/** The codec's limits narrowed to one decoder's message limit, which also bounds what it buffers. */
-function decoderLimits(limits: WireLimits, maxMessageBytes: number | undefined): WireLimits {
-  if (maxMessageBytes === undefined) return limits;
-  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1) {
-    throw new RangeError(`maxMessageBytes must be a positive integer, got ${maxMessageBytes}`);
+/** The codec's limits narrowed to one decoder's message limit (which also bounds what it buffers) and object limit. */
+function decoderLimits(limits: WireLimits, maxMessageBytes: number | undefined, maxObjects: number | undefined): WireLimits {
+  if (maxMessageBytes === undefined && maxObjects === undefined) return limits;
+  for (const [name, value] of [['maxMessageBytes', maxMessageBytes], ['maxObjects', maxObjects]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new RangeError(`${name} must be a positive integer, got ${value}`);
   }
-  const bytes = Math.min(maxMessageBytes, limits.maxMessageBytes);
-  return wireLimits({ ...limits, maxMessageBytes: bytes, maxBufferedBytes: Math.min(bytes, limits.maxBufferedBytes) });
+  const bytes = Math.min(maxMessageBytes ?? limits.maxMessageBytes, limits.maxMessageBytes);
+  return wireLimits({
+    ...limits,
+    maxMessageBytes: bytes,
+    maxBufferedBytes: Math.min(bytes, limits.maxBufferedBytes),
+    maxObjects: Math.min(maxObjects ?? limits.maxObjects, limits.maxObjects),
+  });
 }
 
 export function createWireCodec(weightCodec: WeightCodecName, opts: WireCodecOptions = {}): CountingWireCodec {
@@ -115,7 +120,7 @@ export function createWireCodec(weightCodec: WeightCodecName, opts: WireCodecOpt
       return frames;
     },
     createDecoder(options: WireDecoderOptions = {}): CountingWireDecoder {
-      let own = decoderLimits(limits, options.maxMessageBytes);
+      let own = decoderLimits(limits, options.maxMessageBytes, options.maxObjects);
       const assembler = new FrameAssembler(own);
       const received: DecoderStats = { frames: 0, bytes: 0, messages: 0, errors: 0 };
       const counted = (decoded: Decoded): Decoded => {
@@ -165,8 +170,8 @@ export function createWireCodec(weightCodec: WeightCodecName, opts: WireCodecOpt
           }
         },
         stats: () => ({ ...received }),
-        setMaxMessageBytes(bytes: number) {
-          own = decoderLimits(limits, bytes);
+        setMaxMessageBytes(bytes: number, maxObjects?: number) {
+          own = decoderLimits(limits, bytes, maxObjects ?? own.maxObjects);
           received.errors += assembler.setLimits(own).length;
         },
       };
