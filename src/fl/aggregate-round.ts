@@ -83,7 +83,7 @@ export function aggregateRound(job: AggregationJob): AggregationOutcome {
   // The strategy's own check of its updates (SCAFFOLD: delta-c against delta-w) sees them as they arrived.
   let own: ReturnType<StrategyRuntime['screen']>;
   try {
-    own = job.robust.mode === 'off' ? { kept: job.updates, dropped: [] } : runtime.screen(job.global, job.updates, job.state);
+    own = runtime.screen(job.global, job.updates, job.state);
   } catch (e) {
     return { ok: false, reason: `the strategy's check of the updates failed: ${e instanceof Error ? e.message : String(e)}`, dropped: [], clipped: [], capped: [] };
   }

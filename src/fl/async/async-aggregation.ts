@@ -168,11 +168,14 @@ export class AsyncAggregation {
     }
     const p = taken.pending;
     const ctx = p.population !== undefined ? { population: p.population } : {};
-    if (!this.defence) return this.finishStep(p, this.aggregator.aggregate(p.previousGlobal, p.updates, ctx), []);
+    // The strategy's own check of its updates (SCAFFOLD: delta-c against delta-w), before any clipping.
+    const own = this.aggregator.screen ? this.aggregator.screen(p.previousGlobal, p.updates) : { kept: p.updates, dropped: [] };
+    if (!this.defence) {
+      if (own.kept.length === 0) throw new Error(`no usable update left: ${own.dropped.map((d) => `${d.clientId}: ${d.reason}`).join('; ')}`);
+      return this.finishStep(p, this.aggregator.aggregate(p.previousGlobal, own.kept, ctx), own.dropped);
+    }
     // The same screening as a synchronous round (sample caps, norm clipping, outliers), on the staleness-scaled buffer.
     const defence = this.defence;
-    // The strategy's own check of its updates (SCAFFOLD: delta-c against delta-w), before any clipping.
-    const own = defence.settings.mode !== 'off' && this.aggregator.screen ? this.aggregator.screen(p.previousGlobal, p.updates) : { kept: p.updates, dropped: [] };
     const robust = robustAggregate({
       global: p.previousGlobal,
       updates: own.kept,

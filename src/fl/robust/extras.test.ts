@@ -79,8 +79,10 @@ describe('the SCAFFOLD delta-c check in a round', () => {
     expect(attacked.dropped.map((d) => d.clientId)).toEqual(['e']);
     expect(attacked.dropped[0].reason).toMatch(/^SCAFFOLD: deltaC does not follow from delta-w/);
     expect(attacked.accepted.map((u) => u.clientId)).toEqual(['a', 'b', 'c', 'd']);
-    // With robust 'off' nothing is checked: the forged delta-c goes into c.
-    const open = aggregateRound(job([...updates.slice(0, 4), forged(updates[4], 2)], 'off'));
+    // A protocol check, as the layout one: in every robust mode; --control-cosine -1 turns it off.
+    const off = aggregateRound(job([...updates.slice(0, 4), forged(updates[4], 2)], 'off'));
+    expect(off.ok && off.dropped.map((d) => d.clientId)).toEqual(['e']);
+    const open = aggregateRound(job([...updates.slice(0, 4), forged(updates[4], 2)], 'off', { controlCosine: -1 }));
     expect(open.ok && open.dropped).toEqual([]);
   });
 

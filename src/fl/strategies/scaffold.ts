@@ -88,7 +88,7 @@ export const scaffold: Strategy = {
       name: 'controlCosine',
       kind: 'number',
       label: 'delta-c check: minimum cosine',
-      help: 'an update whose delta-c + c has a cosine below this with its -delta-w (1 when honest) is refused by the robust aggregation (-1 = no check)',
+      help: 'an update whose delta-c + c has a cosine below this with its -delta-w (1 when honest) is left out, in every robust mode (-1 = no check)',
       default: 0.9,
       min: -1,
       max: 1,

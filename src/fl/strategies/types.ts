@@ -177,8 +177,8 @@ export interface StrategyServer {
   planRound?(ctx: RoundPlanContext): RoundPlan;
   aggregate(global: WeightSet, updates: ClientUpdate[], state: ServerState | null, ctx: AggregateContext): AggregateResult;
   /**
-   * Optional: the strategy's own check of the updates as they arrived (before any clipping), run by the robust
-   * aggregation unless its mode is 'off'. Returns the updates kept and the ones refused, each with the reason.
+   * Optional: the strategy's own check of the updates as they arrived (before any clipping), run before the robust
+   * aggregation in every mode, as the layout check is. Returns the updates kept and the ones refused, each with the reason.
    */
   screen?(global: WeightSet, updates: ClientUpdate[], state: ServerState | null): { kept: ClientUpdate[]; dropped: { clientId: string; reason: string }[] };
 }
