@@ -139,6 +139,7 @@ export async function privateAggregateRound(job: AggregationJob, settings: Priva
   const dropped = new Set(ctx.dropAfterSharing ?? []);
   const contributions = new Map<string, Float64Array>();
   let clientsClipped = 0;
+  const prepareStart = performance.now();
   for (const u of job.updates) {
     const c = clientContribution(u, spec, ctx.noiseFor(u.clientId));
     contributions.set(u.clientId, c.values);
@@ -158,10 +159,12 @@ export async function privateAggregateRound(job: AggregationJob, settings: Priva
       ring.set(id, q.ring);
       clamped += q.clamped;
     }
+    // Clipping, noise and quantisation are client work too.
+    const prepareMs = (performance.now() - prepareStart) / Math.max(1, contributions.size);
     const result = await runSecAggRound(ring, { sessionId: ctx.sessionId, round: job.round, graphSeed: ctx.graphSeed, dropAfterSharing: [...dropped] });
     sum = dequantise(result.sum, plan);
     survivors = result.survivors;
-    secagg = { maxClientBytes: result.maxClientBytes, meanClientMs: result.meanClientMs, serverMs: result.serverMs, degree: result.degree, threshold: result.threshold };
+    secagg = { maxClientBytes: result.maxClientBytes, meanClientMs: prepareMs + result.meanClientMs, serverMs: result.serverMs, degree: result.degree, threshold: result.threshold };
   } else {
     survivors = [...contributions.keys()].filter((id) => !dropped.has(id));
     sum = new Float64Array(length);
