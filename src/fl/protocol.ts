@@ -60,6 +60,10 @@ export type VoteMessage = MessageOf<'vote'>;
 /** Where the session stands, replicated by the aggregator of a term to every member (src/session/session-record.ts). */
 export type SessionStateMessage = MessageOf<'session-state'>;
 export type SessionPhase = (typeof SESSION_PHASES)[number];
+/** The host tab, back after a reload, asks the aggregator for control with the next link of its key (src/session/host-key.ts). */
+export type ReclaimMessage = MessageOf<'reclaim'>;
+/** The aggregator hands control to the host that reclaimed it. */
+export type HandbackMessage = MessageOf<'handback'>;
 
 /** Hyper-parameters of one round of local training. */
 export type TrainConfig = RoundStartMessage['train'];
@@ -78,6 +82,8 @@ export type Message =
   | VoteRequestMessage
   | VoteMessage
   | SessionStateMessage
+  | ReclaimMessage
+  | HandbackMessage
   | RoundStartMessage
   | UpdateMessage
   | ProgressMessage

@@ -158,6 +158,13 @@ export class AggregatorRole {
     this.sendCheckpoints();
   }
 
+  /** The latest checkpoint to one peer (the host this tab hands control back to). */
+  sendCheckpointTo(id: string): void {
+    const { weights, round, serverState } = this.latest;
+    this.checkpointHolders.add(id);
+    this.o.face.send(id, { type: 'checkpoint', v: PROTOCOL_VERSION, term: this.o.term, round, weights, serverState });
+  }
+
   /** The latest checkpoint to every member that lacks it: once the run ends or stops, every tab holds its last model. */
   shareLatestCheckpoint(): void {
     const { weights, round, serverState } = this.latest;

@@ -20,6 +20,8 @@ export interface TabSession {
    * Absent in what older versions kept: the host did (`role === 'host'`), nobody else.
    */
   aggregating?: boolean;
+  /** The host tab's key seed (src/session/host-key.ts): it takes control of its session back after a reload. Never sent. */
+  hostSeed?: string;
 }
 
 /** Whether the tab aggregated the session when it was last saved (see TabSession.aggregating). */
@@ -75,7 +77,8 @@ export function isTabSession(v: unknown): v is TabSession {
     (s.role === 'host' || s.role === 'client') &&
     typeof s.clientKey === 'string' &&
     typeof s.name === 'string' &&
-    (s.aggregating === undefined || typeof s.aggregating === 'boolean')
+    (s.aggregating === undefined || typeof s.aggregating === 'boolean') &&
+    (s.hostSeed === undefined || typeof s.hostSeed === 'string')
   );
 }
 

@@ -18,6 +18,7 @@ import type { TransportError } from '../net/peer-transport';
 import type { LocalDataInfo, BackendReport, PredictInput } from '../worker/api';
 import type { ConfusionResult, Prediction, SamplePrediction } from '../worker/inspect';
 import type { WorkerTrainer } from '../worker/worker-trainer';
+import { hostCommitment, hostProof, randomHostSeed } from './host-key';
 import { hostPeerId, joinLink, normaliseSessionCode, randomSecret, randomSessionCode } from './session-code';
 import { AuthenticatedTransport } from './authenticated-transport';
 import { displayRoundOf } from './async-round-engine';
@@ -291,6 +292,8 @@ export class SessionControllerCore implements SessionController {
   private tabAggregating: boolean | null = null;
   /** A resuming successor's registration of the host id, handed to its lobby (see resume()). */
   private keptLobby: ControllerTransport | null = null;
+  /** The host's key seed, on the tab that hosted this session (see ./host-key.ts). */
+  private hostSeed: string | null = null;
   private stopNetworkWatch: () => void = () => undefined;
 
   constructor(
@@ -625,6 +628,7 @@ export class SessionControllerCore implements SessionController {
     try {
       this.secret = saved.secret;
       this.clientKey = saved.clientKey;
+      this.hostSeed = saved.hostSeed ?? null;
       const settings = settingsFromConfig(config, hostTrains);
       this.set({ status: 'connecting', role: 'host', code: saved.code, settings, error: null });
       this.codec.use(config.codec);
@@ -646,11 +650,35 @@ export class SessionControllerCore implements SessionController {
     }
   }
 
+  /** The host tab, back in its session as a client: asks the aggregator for control with the next link of its key. */
+  private reclaimControl(node: SessionNode): void {
+    const commitment = node.config?.hostCommitment;
+    if (!this.hostSeed || !commitment) return;
+    const proof = hostProof(this.hostSeed, commitment);
+    if (!proof) {
+      this.log('warn', "this tab's host key does not open this session any more: it stays a client");
+      return;
+    }
+    this.log('info', 'this tab hosts the session: asking the aggregating tab to hand control back');
+    node.reclaim(proof);
+  }
+
   private rememberTab(role: 'host' | 'client', code: string, name: string): string {
     const previous = this.deps.tabSession?.load();
-    const clientKey = previous && previous.code === code && previous.secret === this.secret ? previous.clientKey : randomClientKey();
+    const same = previous !== undefined && previous !== null && previous.code === code && previous.secret === this.secret;
+    const clientKey = same ? previous.clientKey : randomClientKey();
+    const hostSeed = same && previous.hostSeed ? previous.hostSeed : role === 'host' ? this.hostSeed : null;
+    this.hostSeed = hostSeed ?? null;
     this.tabAggregating = role === 'host';
-    this.deps.tabSession?.save({ code, secret: this.secret, role: previous?.code === code && previous.role === 'host' ? 'host' : role, clientKey, name, aggregating: this.tabAggregating });
+    this.deps.tabSession?.save({
+      code,
+      secret: this.secret,
+      role: previous?.code === code && previous.role === 'host' ? 'host' : role,
+      clientKey,
+      name,
+      aggregating: this.tabAggregating,
+      ...(hostSeed ? { hostSeed } : {}),
+    });
     this.clientKey = clientKey;
     return clientKey;
   }
@@ -777,7 +805,8 @@ export class SessionControllerCore implements SessionController {
       const code = randomSessionCode();
       this.secret = randomSecret();
       this.set({ status: 'connecting', role: 'host', code, settings, error: null });
-      const config = sessionConfigFromSettings(settings);
+      this.hostSeed = randomHostSeed();
+      const config: SessionConfig = { ...sessionConfigFromSettings(settings), hostCommitment: hostCommitment(this.hostSeed) };
       this.codec.use(config.codec);
       const validation = demoFits(config.model) ? this.demoValidation() : undefined;
       this.hostId = await hostPeerId(code, this.secret);
@@ -819,6 +848,8 @@ export class SessionControllerCore implements SessionController {
       stillWanted();
       this.set({ status: 'connecting', role: 'client', code, error: null });
       const node = this.createNode(transport ?? (await this.openTransport(undefined, ended)), name, this.demoValidation(), this.rememberTab('client', code, name));
+      // The host tab back as a client (another tab aggregates): it is still the host, and asks for control below.
+      if (this.hostSeed) this.set({ role: 'host' });
       const welcome = await node.join(aggregatorId ?? this.hostId).catch((e: unknown) => {
         // The signalling server knows no tab under the host's id: nobody hosts this code (any more).
         if (/not known|unavailable|could not connect/i.test(message(e))) throw new Error(`no open session has the code ${code} (${message(e)})`);
@@ -835,6 +866,7 @@ export class SessionControllerCore implements SessionController {
       await node.announce();
       stillWanted();
       this.log('info', `joined session ${code} as slot ${welcome.slot}`);
+      this.reclaimControl(node);
       this.set({ status: 'lobby' });
       this.refresh();
     } catch (e) {
@@ -878,6 +910,7 @@ export class SessionControllerCore implements SessionController {
     this.keptLobby?.close();
     this.keptLobby = null;
     this.tabAggregating = null;
+    this.hostSeed = null;
     this.node?.leave();
     this.worker.cancel();
     this.auth?.close();

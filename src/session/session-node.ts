@@ -3,7 +3,7 @@ import { sessionMessageLimit } from '../fl/codec/session-limits';
 import type { ClientInfo, EngineEvent, EngineHooks } from '../fl/engine';
 import { modelVersionOfRoundStart } from './async-round-engine';
 import type { LocalTrainer } from '../fl/local-trainer';
-import { PROTOCOL_VERSION, WELCOME_HISTORY_MAX, type DecompositionMode, type Message, type RedirectMessage, type RosterEntry, type RosterMessage, type RoundSummary, type SessionConfig, type SessionStateMessage } from '../fl/protocol';
+import { PROTOCOL_VERSION, WELCOME_HISTORY_MAX, type DecompositionMode, type Message, type RedirectMessage, type RosterEntry, type RosterMessage, type RoundSummary, type SessionConfig, type SessionStateMessage, type ReclaimMessage, type HandbackMessage } from '../fl/protocol';
 import type { TrainProgress } from '../fl/train';
 import type { WeightSet } from '../fl/weights';
 import { AggregatorRole, type Checkpoint } from './aggregator-role';
@@ -16,6 +16,7 @@ import { defaultEngineFactory, type EngineFactory, type ValidationEvaluator } fr
 import { SESSION_TIMING, type SessionTiming } from './session-timing';
 import { LocalLoop, type SessionTransport } from './session-transport';
 import { gatedTransport } from './term-transport';
+import { opensCommitment } from './host-key';
 import { initialPhase, messageOfRecord, readinessOf, recordOfMessage, SessionRecordKeeper, supersedes, type SessionRecord } from './session-record';
 import type { RoundView } from './types';
 import { yieldToEventLoop } from '../fl/next-task';
@@ -83,6 +84,12 @@ export class SessionNode {
   private readonly records: RoundRecord[] = [];
   private readonly pendingEvaluations: Promise<void>[] = [];
   private running = false;
+  /** The round loop while it runs (see start()). */
+  private runLoop: Promise<void> = Promise.resolve();
+  /** The link of the host's key this tab revealed to take control back; it becomes the commitment once control is back. */
+  private reclaiming: string | null = null;
+  /** This tab hands control to the host that reclaimed it, after the round in progress. */
+  private handingBack = false;
   private started = false;
   private stopRequested = false;
   private welcome: PendingWelcome | null = null;
@@ -310,7 +317,12 @@ export class SessionNode {
   async start(): Promise<void> {
     const role = this.aggregating;
     if (!role) throw new Error('only the aggregating tab can start rounds');
-    if (this.running) return;
+    if (this.running || this.handingBack) return;
+    this.runLoop = this.runRounds(role);
+    return this.runLoop;
+  }
+
+  private async runRounds(role: AggregatorRole): Promise<void> {
     this.running = true;
     this.started = true;
     this.stopRequested = false;
@@ -350,7 +362,7 @@ export class SessionNode {
       await Promise.all(this.pendingEvaluations);
     } finally {
       this.running = false;
-      if (this.aggregating === role) {
+      if (this.aggregating === role && !this.handingBack) {
         const round = role.engine.currentRound;
         this.updateRecord({ phase: round >= this.requireConfig().rounds ? 'finished' : 'stopped', round, runningRound: null, inRound: [] });
         // Every member gets the model of the last round, not only the one its last round started from.
@@ -454,6 +466,10 @@ export class SessionNode {
         return;
       case 'session-state':
         return this.onSessionState(from, m);
+      case 'reclaim':
+        return this.onReclaim(from, m);
+      case 'handback':
+        return this.onHandback(from, m);
       case 'vote-request':
         return this.election.onVoteRequest(from, m);
       case 'vote':
@@ -480,6 +496,59 @@ export class SessionNode {
     if (!supersedes(record, this.followed)) return;
     this.followed = record;
     this.changed();
+  }
+
+  /** The host tab, back as a client (after a reload): asks this term's aggregator for control with the next link of its key. */
+  reclaim(proof: string): void {
+    const aggregator = this.aggregatorId;
+    if (this.isAggregator || !aggregator || this.closed) return;
+    this.reclaiming = proof;
+    this.options.transport.send(aggregator, { type: 'reclaim', v: PROTOCOL_VERSION, term: this.term, proof });
+  }
+
+  private onReclaim(from: string, m: ReclaimMessage): void {
+    const config = this.sessionConfig;
+    if (!this.isAggregator || this.handingBack || from === this.selfId || m.term !== this.term || !config?.hostCommitment) return;
+    if (!opensCommitment(m.proof, config.hostCommitment)) {
+      this.log('warn', `${this.membership.nameOf(from)} asked for control of the session with a key that is not the host's: ignored`);
+      return;
+    }
+    void this.handBack(from, m.proof);
+  }
+
+  /**
+   * Hands control to the host tab that proved its key: after the round in progress (which counts), that tab aggregates
+   * in the next term from this tab's checkpoint, and runs on if the session was running; this tab follows it.
+   */
+  private async handBack(host: string, proof: string): Promise<void> {
+    const role = this.aggregating;
+    if (!role) return;
+    this.handingBack = true;
+    // The revealed link is spent: the next reclaim needs the one before it.
+    this.adoptConfig({ ...this.requireConfig(), hostCommitment: proof });
+    const run = this.running && !this.stopRequested;
+    this.log('info', `the host (${this.membership.nameOf(host)}) is back: handing control to it${this.running ? ' after the round in progress' : ''}`);
+    this.stopRequested = true;
+    await this.runLoop;
+    this.handingBack = false;
+    if (this.aggregating !== role || this.closed) return;
+    const term = this.term + 1;
+    role.sendCheckpointTo(host);
+    this.options.transport.send(host, { type: 'handback', v: PROTOCOL_VERSION, term, run });
+    this.stepDown(host, term);
+    this.election.follow(host, term);
+    this.rejoin(host);
+    this.changed();
+  }
+
+  /** The aggregator handed control back to this tab (it reclaimed it with the host's key). */
+  private onHandback(from: string, m: HandbackMessage): void {
+    const config = this.sessionConfig;
+    if (this.reclaiming === null || from !== this.aggregatorId || m.term <= this.term || !config || this.isAggregator) return;
+    this.adoptConfig({ ...config, hostCommitment: this.reclaiming });
+    this.reclaiming = null;
+    this.election.follow(this.selfId, m.term);
+    this.takeOver(m.term, from, m.run);
   }
 
   /** A message from an older term: ignored, but an aggregator of a later term tells the sender about itself. */
@@ -591,7 +660,7 @@ export class SessionNode {
   }
 
   /** This tab won the election for `term`: it resumes from the latest checkpoint it holds and tells everyone. */
-  private takeOver(term: number, previous: string): void {
+  private takeOver(term: number, previous: string, run = this.wasRunning()): void {
     if (this.closed) return;
     const config = this.sessionConfig;
     if (!config || !this.latest) {
@@ -602,14 +671,21 @@ export class SessionNode {
     this.log('info', `this tab now aggregates (term ${term}), resuming after round ${this.latest.round}`);
     // Everyone, the previous aggregator included (its link may only have flapped), hears of this term until they join.
     this.becomeAggregator(this.latest).announceTo([...others, previous]);
-    if (this.started) void this.start();
+    if (run) void this.start();
+  }
+
+  /** Whether the session ran when its aggregator went silent: a successor runs on, but a stopped session stays stopped. */
+  private wasRunning(): boolean {
+    const phase = this.followed?.phase;
+    return phase === undefined ? this.started : phase === 'running' || phase === 'waiting';
   }
 
   // ---- common -----------------------------------------------------------------------------------
 
   leave(): void {
     if (this.closed) return;
-    this.stop();
+    // Not stop(): leaving ends this tab's part, not the run (a successor runs on).
+    this.stopRequested = true;
     if (this.aggregatorId && !this.isAggregator) this.client.leave('left the session');
     // An aggregator that leaves on purpose says so: its peers then elect a successor without counting it, which lets
     // even a two-tab session hand over (a silent aggregator still counts, so a flapping link cannot split the session).

@@ -280,6 +280,9 @@ describe('a successor tab that reloads: the tab that aggregates is the session\'
     expect(annSnapshots.map.has(code)).toBe(false);
     expect(again.resumable()).toEqual({ code, role: 'client', name: 'Ann' });
 
+    // ann had stopped the run: it stays stopped through the handovers until the aggregator resumes it.
+    expect(bob.getState().phase).toBe('stopped');
+    void bob.start();
     // One session: bob aggregates, every round once.
     await until(() => bob.getState().status === 'finished', 60_000);
     expect([again, cy].map((t) => t.getState().aggregatorId)).toEqual([bob.getState().selfId, bob.getState().selfId]);
@@ -321,6 +324,9 @@ describe('a successor tab that reloads: the tab that aggregates is the session\'
     // Its lobby went with it; bob's takes the host id on its next try.
     await until(() => lobbyLogged(bob), 15_000);
 
+    // ann had stopped the run: it stays stopped through the handovers until the aggregator resumes it.
+    expect(bob.getState().phase).toBe('stopped');
+    void bob.start();
     await until(() => bob.getState().status === 'finished', 60_000);
     expect([again, bob, cy].filter((t) => t.getState().isAggregator)).toEqual([bob]);
     expect([again, cy].map((t) => t.getState().aggregatorId)).toEqual([bob.getState().selfId, bob.getState().selfId]);

@@ -207,6 +207,8 @@ function buildMessageSchemas(limits: WireLimits) {
     demo: record({ partition: partitionSpec, clients: integer(1) }),
     /** Synchronous rounds (also when absent) or asynchronous buffered aggregation. */
     aggregation: v.optional(aggregationSchema),
+    /** The host's key commitment (src/session/host-key.ts): what lets the host tab take control back after a reload. */
+    hostCommitment: v.optional(hex(64)),
   });
 
   const messages = {
@@ -336,6 +338,13 @@ function buildMessageSchemas(limits: WireLimits) {
       needed: count,
       inRound: list(text, limits.maxPeers),
     }),
+    /** The host tab, back as a client of `term`'s aggregator, asks for control: `proof` opens the config's hostCommitment. */
+    reclaim: record({ ...header('reclaim'), term, proof: hex(64) }),
+    /**
+     * The aggregator hands control to the host that reclaimed it: the receiver aggregates in `term` from the checkpoint
+     * sent just before, and runs on when `run` (the session was running).
+     */
+    handback: record({ ...header('handback'), term, run: boolean() }),
     /** The deterministic successor asks to aggregate in `term`, replacing the silent aggregator `previous`. */
     'vote-request': record({ ...header('vote-request'), term, previous: text }),
     /** Granted only when this peer also lost the previous aggregator. */

@@ -100,6 +100,8 @@ export function sampleMessages(seed = 1): Message[] {
     { type: 'hello', v, clientName: 'tab-3', backend: 'cpu', numSamples: 10, labelHistogram: [10], clientKey: 'k'.repeat(32) },
     { type: 'redirect', v, term: 2, aggregatorId: 'p-ann' },
     { type: 'progress', v, round: 3, fraction: 0.4 },
+    { type: 'reclaim', v, term: 3, proof: 'c0'.repeat(32) },
+    { type: 'handback', v, term: 4, run: true },
     { type: 'session-state', v, term: 2, seq: 7, phase: 'waiting', round: 3, runningRound: 4, totalRounds: 10, reason: '1 of 2 clients have data', aggregatorId: 'p-ann', withData: 1, needed: 2, inRound: ['p-ann', 'p-2'] },
   ];
 }
