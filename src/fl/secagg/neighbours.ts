@@ -14,6 +14,9 @@ export interface NeighbourGraph {
   neighbours: Map<string, string[]>;
 }
 
+/** The most clients one round may hold (every party walks the whole list). */
+export const MAX_ROUND_CLIENTS = 10_000;
+
 /** Even degree about 2 log2 K (at least 4), or everyone else for small rounds. */
 export function defaultDegree(clientCount: number): number {
   const target = 2 * Math.ceil(Math.log2(Math.max(2, clientCount)));
@@ -29,6 +32,7 @@ export function neighbourGraph(clients: readonly string[], roundSeed: number, de
   const sorted = [...clients].sort();
   if (new Set(sorted).size !== sorted.length) throw new Error('secagg: a client appears twice in the round');
   if (sorted.length < 2) throw new Error('secagg: a round needs at least 2 clients');
+  if (sorted.length > MAX_ROUND_CLIENTS) throw new Error(`secagg: ${sorted.length} clients in one round, at most ${MAX_ROUND_CLIENTS}`);
   if (!(Number.isInteger(degree) && degree >= 1 && degree <= sorted.length - 1)) throw new Error(`secagg: degree ${degree} for ${sorted.length} clients`);
   if (!(Number.isInteger(threshold) && threshold >= 1 && threshold <= degree)) throw new Error(`secagg: threshold ${threshold} for degree ${degree}`);
   const ring = new Rng(roundSeed).shuffle([...sorted]);

@@ -8,7 +8,7 @@
 import { expandMask, generateKeyPair, openFrom, randomSeed, roundSalt, sealFor, sharedSecret, type EcdhKeyPair } from './crypto';
 import { addInto, subtractInto } from './fixed-point';
 import type { KeyAdvertisement, MaskedInput, RoundSetup, SealedShare, UnmaskRequest, UnmaskResponse } from './messages';
-import { neighbourGraph } from './neighbours';
+import { defaultDegree, MAX_ROUND_CLIENTS, neighbourGraph } from './neighbours';
 import { bigIntToBytes, bytesToBigInt, FIELD_PRIME, SHARE_BYTES, splitSecret } from './shamir';
 
 export function shareContext(from: string, to: string): string {
@@ -54,6 +54,11 @@ export class SecAggClient {
   async shareSecrets(setup: RoundSetup): Promise<SealedShare[]> {
     if (!this.channel || !this.maskKey) throw new Error('secagg: shareSecrets before advertise');
     if (this.setup) throw new Error('secagg: the round was set up twice');
+    // The aggregator picks the graph: a client takes none sparser than the default, nor a threshold a minority reaches.
+    const n = setup.clients.length;
+    if (n > MAX_ROUND_CLIENTS) throw new Error(`secagg: ${n} clients in one round, at most ${MAX_ROUND_CLIENTS}`);
+    if (setup.degree < defaultDegree(n)) throw new Error(`secagg: the setup's degree ${setup.degree} is below ${defaultDegree(n)} for ${n} clients`);
+    if (!(setup.threshold > setup.degree / 2)) throw new Error(`secagg: the setup's threshold ${setup.threshold} is not a majority of ${setup.degree} neighbours`);
     const graph = neighbourGraph(setup.clients, setup.graphSeed, setup.degree, setup.threshold);
     const mine = graph.neighbours.get(this.id);
     if (!mine) throw new Error(`secagg: the round's clients do not include ${this.id}`);

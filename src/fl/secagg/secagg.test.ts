@@ -161,7 +161,7 @@ describe('a secure-aggregation round', () => {
 describe('what secure aggregation refuses', () => {
   it('keys from a client not in the round, shares to a non-neighbour, malformed inputs, a request to reveal both secrets', async () => {
     const clients = ids(8);
-    const server = new SecAggServer({ sessionId: 'S', round: 1, length: 4, invited: clients, graphSeed: 2, degree: 4, threshold: 3 });
+    const server = new SecAggServer({ sessionId: 'S', round: 1, length: 4, invited: clients, graphSeed: 2, degree: 6, threshold: 4 });
     const parties = new Map(clients.map((id) => [id, new SecAggClient(id, 'S', 1, 4)]));
     const outsider = new SecAggClient('mallory', 'S', 1, 4);
     expect(() => server.receiveAdvertisement({ clientId: 'mallory', channelKey: new Uint8Array(65), maskKey: new Uint8Array(65) })).toThrow(/mallory, who is not in the round/);
@@ -174,10 +174,17 @@ describe('what secure aggregation refuses', () => {
     // Each client gets its neighbours' keys and nobody else's.
     for (const [id, setup] of setups) expect(setup.neighbourKeys.map((k) => k.clientId).sort()).toEqual(graph.neighbours.get(id));
     const a = clients[0];
+    // A client takes no graph sparser than the default (6 for 8 clients), nor a threshold a minority of neighbours reaches.
+    const loose = new SecAggClient(a, 'S', 1, 4);
+    await loose.advertise();
+    await expect(loose.shareSecrets({ ...setups.get(a)!, degree: 4 })).rejects.toThrow(/degree 4 is below 6 for 8 clients/);
+    const lax = new SecAggClient(a, 'S', 1, 4);
+    await lax.advertise();
+    await expect(lax.shareSecrets({ ...setups.get(a)!, threshold: 3 })).rejects.toThrow(/threshold 3 is not a majority of 6/);
     const boxes = await parties.get(a)!.shareSecrets(setups.get(a)!);
     expect(boxes.map((b) => b.to).sort()).toEqual(graph.neighbours.get(a));
     const stranger = clients.find((c) => c !== a && !graph.neighbours.get(a)!.includes(c))!;
-    expect(() => server.receiveShares(a, [...boxes.slice(1), { ...boxes[0], to: stranger }])).toThrow(/exactly one share to each of its 4 neighbours/);
+    expect(() => server.receiveShares(a, [...boxes.slice(1), { ...boxes[0], to: stranger }])).toThrow(/exactly one share to each of its 6 neighbours/);
     expect(() => server.receiveShares(a, [{ ...boxes[0], box: new Uint8Array(10) }, ...boxes.slice(1)])).toThrow(/is not 160 bytes/);
     server.receiveShares(a, boxes);
     expect(() => server.receiveShares(a, boxes)).toThrow(/twice/);
