@@ -53,6 +53,11 @@ export class LiveStatusTracker {
 
   constructor(private readonly clock: () => number = Date.now) {}
 
+  /** Rounds this tab contributed to before a reload (kept by the tab's session storage). */
+  restoreContributions(rounds: readonly number[]): void {
+    for (const r of rounds) this.contributed.add(r);
+  }
+
   /** Rounds to which this tab sent an update, ascending. */
   get selfContributions(): number[] {
     return [...this.contributed].sort((a, b) => a - b);

@@ -22,6 +22,8 @@ export interface TabSession {
   aggregating?: boolean;
   /** The host tab's key seed (src/session/host-key.ts): it takes control of its session back after a reload. Never sent. */
   hostSeed?: string;
+  /** Rounds this tab's updates went into, so that its history survives a reload. */
+  contributed?: number[];
 }
 
 /** Whether the tab aggregated the session when it was last saved (see TabSession.aggregating). */
@@ -78,7 +80,8 @@ export function isTabSession(v: unknown): v is TabSession {
     typeof s.clientKey === 'string' &&
     typeof s.name === 'string' &&
     (s.aggregating === undefined || typeof s.aggregating === 'boolean') &&
-    (s.hostSeed === undefined || typeof s.hostSeed === 'string')
+    (s.hostSeed === undefined || typeof s.hostSeed === 'string') &&
+    (s.contributed === undefined || (Array.isArray(s.contributed) && s.contributed.every((r) => Number.isSafeInteger(r) && r > 0)))
   );
 }
 

@@ -383,6 +383,7 @@ export class SessionControllerCore implements SessionController {
     });
     const mode = node.config?.decomposition ?? null;
     for (const r of node.rounds) if (!this.modeByRound.has(r.round)) this.modeByRound.set(r.round, r.decomposition ? mode : null);
+    if (!sameNumbers(this.state.selfContributions, live.selfContributions)) this.keepContributions(live.selfContributions);
     // A finished round is a success: an older session error is stale now.
     const progressed = node.rounds.length > this.roundsSeen;
     this.roundsSeen = node.rounds.length;
@@ -437,6 +438,9 @@ export class SessionControllerCore implements SessionController {
     this.auth = auth;
     const live = new LiveStatusTracker();
     live.selfId = transport.selfId;
+    // The rounds this tab contributed to before a reload of this session.
+    const kept = this.deps.tabSession?.load();
+    if (kept && kept.code === this.state.code && kept.contributed) live.restoreContributions(kept.contributed);
     this.live = live;
     const node: SessionNode = new SessionNode({
       // The live status sees what the node sees: application messages of authenticated peers only.
@@ -650,6 +654,11 @@ export class SessionControllerCore implements SessionController {
     }
   }
 
+  private keepContributions(rounds: number[]): void {
+    const saved = this.deps.tabSession?.load();
+    if (saved && saved.code === this.state.code) this.deps.tabSession?.save({ ...saved, contributed: rounds });
+  }
+
   /** The host tab, back in its session as a client: asks the aggregator for control with the next link of its key. */
   private reclaimControl(node: SessionNode): void {
     const commitment = node.config?.hostCommitment;
@@ -678,6 +687,7 @@ export class SessionControllerCore implements SessionController {
       name,
       aggregating: this.tabAggregating,
       ...(hostSeed ? { hostSeed } : {}),
+      ...(same && previous.contributed ? { contributed: previous.contributed } : {}),
     });
     this.clientKey = clientKey;
     return clientKey;

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionControllerCore } from './session-controller';
 import { untilFake } from './testing/fake-time';
-import { joinSession, makeControllerWorld, openSession, TEST_SETTINGS } from './testing/controller-world';
+import { joinSession, makeControllerWorld, makeSnapshotStore, makeTabStorage, openSession, TEST_SETTINGS } from './testing/controller-world';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -99,5 +99,34 @@ describe('the session state record', () => {
     expect(host.getState()).toMatchObject({ status: 'finished', currentRound: 2, waitingFor: null });
     await untilFake(() => ana.getState().status === 'finished' && ben.getState().status === 'finished', 1_000);
     [ana, ben, host].forEach((t) => t.leave());
+  });
+
+  it('a student who reloads keeps its slot, its shard and the rounds it contributed to', async () => {
+    const world = makeControllerWorld();
+    const host = new SessionControllerCore(world.deps());
+    await openSession(host, { ...TEST_SETTINGS, rounds: 30 });
+    const annTab = makeTabStorage();
+    const annDeps = world.deps(annTab, makeSnapshotStore());
+    const { client: ann } = await joinSession(host, annDeps, 'Ann');
+    await joinSession(host, world.deps(), 'Ben');
+    const run = host.start();
+    await untilFake(() => (ann.getState().selfContributions ?? []).length >= 3);
+    const before = ann.getState().selfContributions!;
+    world.reload(annDeps);
+    const againDeps = world.deps(annTab, makeSnapshotStore());
+    const again = new SessionControllerCore(againDeps);
+    const rejoined = again.rejoinAfterReload();
+    expect(again.getState().rejoining).not.toBeNull();
+    await untilFake(() => again.getState().status === 'running' || again.getState().status === 'finished');
+    expect(await rejoined).toBe(true);
+    expect(againDeps.workers[0].calls).toContain('demo shard 1');
+    // Its earlier rounds are still its own, and it goes on contributing.
+    expect(again.getState().selfContributions!.slice(0, before.length)).toEqual(before);
+    const after = Math.max(...before);
+    await untilFake(() => again.getState().selfContributions!.some((r) => r > after + 1));
+    host.stop();
+    await untilFake(() => host.getState().phase === 'stopped');
+    await run;
+    for (const t of [again, host]) t.leave();
   });
 });

@@ -10,6 +10,8 @@ describe("the student's own panel", () => {
     expect(youHeadline({ ...base, self: { status: 'left-out', statusRound: 2, statusDetail: 'your data has 3 features' } })).toBe('Left out of round 2: your data has 3 features');
     expect(youHeadline({ ...base, self: { status: 'idle' }, sessionStatus: 'lobby' })).toBe('Ready: waiting for the host to start.');
     expect(youHeadline({ ...base, self: null, hasData: false })).toMatch(/^No data/);
+    // Rejoining after a reload: not "no data" (it comes back with the slot).
+    expect(youHeadline({ ...base, self: null, hasData: false, sessionStatus: 'connecting' })).toBe('Connecting to the session…');
   });
 
   it('says when the run stopped or finished, and what the next round waits for, from the session record', () => {

@@ -17,6 +17,8 @@ export interface YouFacts {
 
 /** One headline sentence: what this device is doing now. */
 export function youHeadline(f: YouFacts): string {
+  // Rejoining after a reload: the data comes back with the session (it waits for the slot).
+  if (f.sessionStatus === 'connecting') return 'Connecting to the session…';
   if (!f.hasData) return 'No data on this device yet: load the demo data or your own files below.';
   const s = f.self;
   const round = s?.statusRound ? ` ${s.statusRound}` : '';
@@ -24,7 +26,7 @@ export function youHeadline(f: YouFacts): string {
   if (ended && s?.status !== 'training' && s?.status !== 'evaluating') {
     return f.sessionStatus === 'finished' ? 'The run is finished.' : `The host stopped the run after round ${f.finishedRounds ?? 0}.`;
   }
-  if (f.waitingFor && f.sessionStatus !== 'connecting') return `Ready: the next round waits until ${f.waitingFor}.`;
+  if (f.waitingFor && s?.status !== 'training' && s?.status !== 'evaluating') return `Ready: the next round waits until ${f.waitingFor}.`;
   switch (s?.status) {
     case 'training':
       return `Training round${round}`;
@@ -40,7 +42,7 @@ export function youHeadline(f: YouFacts): string {
       break;
   }
   if (f.sessionStatus === 'finished') return 'The run is finished.';
-  if (f.sessionStatus === 'lobby' || f.sessionStatus === 'connecting') return 'Ready: waiting for the host to start.';
+  if (f.sessionStatus === 'lobby') return 'Ready: waiting for the host to start.';
   return 'Waiting for the next round.';
 }
 
