@@ -271,6 +271,7 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
   );
 
   const privateRounds = cfg.privacy ? new PrivateRounds(cfg.privacy, cfg) : null;
+  let lastFailure: string | null = null;
   const globalModel = buildModel(spec, cfg.seed);
   const aggregatorEndpoint = network.endpoint(aggregatorId);
   const engine = new RoundEngine(
@@ -296,6 +297,7 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
       ...(privateRounds ? { aggregate: privateRounds.aggregate } : {}),
       onEvent: (e) => {
         if (e.kind === 'round-started') privateRounds?.roundStarted(e.selected);
+        if (e.kind === 'round-failed') lastFailure = e.reason;
         hooks.onEngineEvent?.(e);
         if (e.kind === 'update-received') hooks.onStatus?.(`round ${e.round}: update from ${e.from}`);
         if (e.kind === 'rejected' || e.kind === 'round-failed' || e.kind === 'round-warning') hooks.onStatus?.(`warning: ${JSON.stringify(e)}`);
@@ -316,7 +318,7 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
         break;
       }
       const report = await engine.runRound();
-      if (!report) throw new Error(`round ${r} failed: no updates arrived`);
+      if (!report) throw new Error(`round ${r} failed: ${lastFailure ?? 'no updates arrived'}`);
       const bytesNow = totalBytes(aggregatorEndpoint);
       const record = toSimRound(report, bytesNow - bytesBefore);
       if (privateRounds) record.privacy = privateRounds.roundCounted();
