@@ -9,6 +9,7 @@
  * sharing `secret` through its use-auth-secret), or "none" (LAN only).
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import type { RelaySetting } from '../src/net/relay-offer';
 
 export type { RelaySetting };
@@ -17,6 +18,11 @@ export interface AppConfig {
   port?: number;
   host?: string;
   relay?: RelaySetting;
+  /**
+   * Reverse proxies in front of the app (their addresses as the app sees them): requests from them count against the
+   * address they forward (X-Forwarded-For), so that the per-address limits apply to each tab, not to the proxy.
+   */
+  trustedProxies?: string[];
 }
 
 export const DEFAULT_RELAY_PORT = 3478;
@@ -36,12 +42,17 @@ function port(file: string, field: string, value: unknown): number {
 export function parseAppConfig(value: unknown, file: string): AppConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(file, 'must hold a JSON object');
   const v = value as Record<string, unknown>;
-  for (const key of Object.keys(v)) if (!['port', 'host', 'relay'].includes(key)) fail(file, `unknown field "${key}" (expected port, host, relay)`);
+  for (const key of Object.keys(v)) if (!['port', 'host', 'relay', 'trustedProxies'].includes(key)) fail(file, `unknown field "${key}" (expected port, host, relay, trustedProxies)`);
   const config: AppConfig = {};
   if (v.port !== undefined) config.port = port(file, 'port', v.port);
   if (v.host !== undefined) {
     if (typeof v.host !== 'string' || v.host === '') fail(file, 'host must be an address such as 127.0.0.1 or 0.0.0.0');
     config.host = v.host;
+  }
+  if (v.trustedProxies !== undefined) {
+    const t = v.trustedProxies;
+    if (!Array.isArray(t) || t.length > 16 || !t.every((a) => typeof a === 'string' && net.isIP(a) !== 0)) fail(file, 'trustedProxies must list the proxies\' IP addresses (at most 16), e.g. ["127.0.0.1", "::1"]');
+    config.trustedProxies = t as string[];
   }
   if (v.relay !== undefined) {
     const r = v.relay as Record<string, unknown>;

@@ -22,7 +22,7 @@ describe('deployment configuration', () => {
     expect(conf).toMatch(/^total-quota=\d+$/m);
     expect(conf).toMatch(/^max-bps=\d+$/m);
     const app = readAppConfig(files.appConfig);
-    expect(app).toMatchObject({ host: '127.0.0.1', port: 5173, relay: { kind: 'external', secret } });
+    expect(app).toMatchObject({ host: '127.0.0.1', port: 5173, trustedProxies: ['127.0.0.1', '::1'], relay: { kind: 'external', secret } });
     for (const file of Object.values(files)) expect(fs.statSync(file).mode & 0o077).toBe(0);
     // A tab's credentials are what coturn's use-auth-secret checks: HMAC-SHA1(secret, "expiry:label"), base64.
     const relay = app.relay as { secret: string; urls: string[] };
@@ -30,6 +30,15 @@ describe('deployment configuration', () => {
     const turn = ice.iceServers.find((s) => s.username)!;
     expect(turn.urls).toEqual(['turn:turn.school.example:3478?transport=udp', 'turn:turn.school.example:3478?transport=tcp', 'turns:turn.school.example:5349?transport=tcp']);
     expect(turn.credential).toBe(turnPassword(secret, turn.username!));
+  });
+
+  it('reads trustedProxies, and refuses one that is not an address, naming the field', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedtab-app-config-'));
+    const file = path.join(dir, 'app.json');
+    fs.writeFileSync(file, JSON.stringify({ trustedProxies: ['10.0.0.2'] }));
+    expect(readAppConfig(file).trustedProxies).toEqual(['10.0.0.2']);
+    fs.writeFileSync(file, JSON.stringify({ trustedProxies: ['proxy.local'] }));
+    expect(() => readAppConfig(file)).toThrow(/trustedProxies must list the proxies' IP addresses/);
   });
 
   it('makes a new secret each time and refuses bad arguments by name', () => {

@@ -127,6 +127,8 @@ export function appConfig(o: DeployOptions): AppConfig {
   return {
     port: o.appPort,
     host: '127.0.0.1',
+    // The reverse proxy runs on this machine: tabs count by the address it forwards.
+    trustedProxies: ['127.0.0.1', '::1'],
     relay: {
       kind: 'external',
       secret: o.secret,

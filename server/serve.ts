@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { getCertificate } from '@vitejs/plugin-basic-ssl';
 import { attachSignalling } from '../src/net/signalling-server';
+import { clientAddressResolver } from '../src/net/client-address';
 import { listServerUrls, serverUrlsMiddleware } from '../src/net/server-urls';
 import { securityHeadersMiddleware } from '../src/net/security-headers';
 import { plainErrorHandler } from '../src/net/plain-error-handler';
@@ -33,6 +34,8 @@ export interface ServeOptions {
   certDir: string;
   /** The relay tabs are offered: the embedded TURN relay by default. */
   relay: RelaySetting;
+  /** Reverse proxies in front of the app, whose X-Forwarded-For names the tab (none by default). */
+  trustedProxies?: string[];
 }
 
 export interface RunningServer {
@@ -104,7 +107,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     server = http.createServer(app);
   }
   app.use(securityHeadersMiddleware('production'));
-  const signalling = attachSignalling(server, { otherUpgrades: 'refuse' });
+  const signalling = attachSignalling(server, { otherUpgrades: 'refuse', ...(options.trustedProxies?.length ? { clientAddress: clientAddressResolver(options.trustedProxies) } : {}) });
   const relay = await mountRelay(server, options.relay);
   app.use(relay.middleware);
   app.use(signalling.middleware);

@@ -2,6 +2,7 @@
  * Limits of the signalling server against hostile clients. Loopback only: floods come from 127.0.0.2/127.0.0.3
  * (Linux routes all of 127/8 to lo), the real host from 127.0.0.1; every flood is bounded in count and time.
  */
+import { clientAddressResolver, type ClientAddress } from './client-address';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import http from 'node:http';
 import net from 'node:net';
@@ -31,9 +32,9 @@ afterEach(async () => {
   }
 });
 
-async function startSignalling(limits: Partial<SignallingLimits> = {}, now?: () => number): Promise<Running> {
+async function startSignalling(limits: Partial<SignallingLimits> = {}, now?: () => number, clientAddress?: ClientAddress): Promise<Running> {
   const server = http.createServer();
-  const mount = attachSignalling(server, { limits, now, log: () => undefined });
+  const mount = attachSignalling(server, { limits, now, log: () => undefined, ...(clientAddress ? { clientAddress } : {}) });
   server.on('request', (req, res) =>
     mount.middleware(req, res, () => {
       res.statusCode = 404;
@@ -51,8 +52,9 @@ function url(port: number, id: string, token = `t-${id}`): string {
 }
 
 /** Registers `id` from `localAddress`; resolves with what the server answered first. Keeps accepted sockets open. */
-function register(port: number, id: string, localAddress: string, options: { token?: string; origin?: string } = {}): Promise<{ outcome: Outcome; ws: WebSocket }> {
-  const ws = new WebSocket(url(port, id, options.token), { localAddress, headers: options.origin ? { origin: options.origin } : {} });
+function register(port: number, id: string, localAddress: string, options: { token?: string; origin?: string; forwardedFor?: string } = {}): Promise<{ outcome: Outcome; ws: WebSocket }> {
+  const headers = { ...(options.origin ? { origin: options.origin } : {}), ...(options.forwardedFor ? { 'x-forwarded-for': options.forwardedFor } : {}) };
+  const ws = new WebSocket(url(port, id, options.token), { localAddress, headers });
   sockets.push(ws);
   return new Promise((resolve) => {
     const done = (outcome: Outcome) => resolve({ outcome, ws });
@@ -127,6 +129,21 @@ describe('signalling server limits', () => {
     expect(stats.refused.perAddress + stats.refused.registrations).toBe(total - opened);
     expect(stats.refused.global).toBe(0);
   }, 90_000);
+
+  it('behind a trusted proxy, each forwarded address has its own places; the header from anyone else counts for nothing', async () => {
+    const { port } = await startSignalling({ maxConnectionsPerAddress: 2 }, undefined, clientAddressResolver(['127.0.0.1']));
+    // Four tabs through the proxy (127.0.0.1), from four addresses: all in, where the proxy's own address holds 2.
+    const proxied = await Promise.all([0, 1, 2, 3].map((i) => register(port, `p${i}`, '127.0.0.1', { forwardedFor: `10.0.0.${i + 1}` })));
+    expect(proxied.map((r) => r.outcome.kind)).toEqual(['open', 'open', 'open', 'open']);
+    // The same forwarded address a third time: its own cap.
+    await register(port, 'q0', '127.0.0.1', { forwardedFor: '10.0.0.9' });
+    await register(port, 'q1', '127.0.0.1', { forwardedFor: '10.0.0.9' });
+    expect((await register(port, 'q2', '127.0.0.1', { forwardedFor: '6.6.6.6, 10.0.0.9' })).outcome).toEqual({ kind: 'refused', status: 429 });
+    // A client that is not the proxy cannot borrow addresses by sending the header.
+    await register(port, 'x0', '127.0.0.7', { forwardedFor: '10.0.1.1' });
+    await register(port, 'x1', '127.0.0.7', { forwardedFor: '10.0.1.2' });
+    expect((await register(port, 'x2', '127.0.0.7', { forwardedFor: '10.0.1.3' })).outcome).toEqual({ kind: 'refused', status: 429 });
+  });
 
   it('the per-address cap is hit before the global one; a full server gives the address holding most places to one holding fewer', async () => {
     const { port, mount } = await startSignalling({ maxConnections: 6, maxConnectionsPerAddress: 3 });

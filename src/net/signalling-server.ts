@@ -2,6 +2,7 @@
  * Node only: the PeerJS signalling server mounted on the app's own HTTP server (one port, no cloud).
  * Used by the Vite plugin (dev, preview) and by server/serve.ts (production).
  */
+import type { ClientAddress } from './client-address';
 import type http from 'node:http';
 import type https from 'node:https';
 import type http2 from 'node:http2';
@@ -78,6 +79,8 @@ export interface SignallingOptions {
    * (404) where nothing else takes upgrades, so that no such socket stays open unread.
    */
   otherUpgrades?: 'leave' | 'refuse';
+  /** The address a request counts against (default: the socket's peer; behind a reverse proxy see client-address.ts). */
+  clientAddress?: ClientAddress;
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
@@ -198,7 +201,7 @@ export function attachSignalling(httpServer: AppHttpServer, options: SignallingO
       refuseUpgrade(socket, 403, 'Forbidden');
       return;
     }
-    const key = addressKey(req.socket.remoteAddress);
+    const key = addressKey(options.clientAddress ? options.clientAddress(req) : req.socket.remoteAddress);
     const admission = addresses.admit(key, socket);
     if (!admission.admitted) {
       refused[admission.reason]++;
