@@ -1,5 +1,5 @@
 import { FL_TIMING, type FlTiming } from './config';
-import { checkHello } from './hello';
+import { checkHello, type AdmitHello, type ClientInfo } from './hello';
 import type { LossDecomposition } from './decomposition';
 import { exactDecomposition, proxyDecomposition } from './decomposition';
 import type { ModelSpec } from './models';
@@ -39,14 +39,7 @@ export interface EngineConfig {
   robust?: RobustMode | Partial<RobustSettings>;
 }
 
-export interface ClientInfo {
-  id: string;
-  name: string;
-  backend: string;
-  numSamples: number;
-  labelHistogram: number[];
-  joinedAt: number;
-}
+export type { ClientInfo } from './hello';
 
 /** What the aggregator's test-set evaluation of a global model returns. */
 export interface GlobalEvaluation {
@@ -120,7 +113,7 @@ export interface EngineHooks {
   /** Proxy mode: plain-CE losses of the given models on the aggregator's validation set V (local models as base + delta). */
   evaluateOnValidation?: (models: ScoredModel[]) => Promise<number[]>;
   /** Admission check for a hello (e.g. the join secret); return a reason to refuse. */
-  admit?: (hello: HelloMessage, from: string) => string | null;
+  admit?: AdmitHello;
   /**
    * Runs a round's aggregation elsewhere, e.g. `aggregateRound(job)` in a Web Worker, off the main thread. The job and
    * the outcome are plain data (see ./aggregate-round: the job's arrays must be copied, not transferred). Without

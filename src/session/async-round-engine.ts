@@ -11,9 +11,9 @@ import type { ServerState } from '../fl/strategies/types';
 import type { DecompositionMode, SessionConfig } from '../fl/protocol';
 import type { Transport } from '../fl/transport';
 import type { WeightSet } from '../fl/weights';
-import type { AggregatorEngine, SessionEngineConfig } from './session-engine';
+import type { AggregatorEngine, SessionEngineConfig } from './aggregator-engine';
 
-export type { AggregatorEngine } from './session-engine';
+export type { AggregatorEngine } from './aggregator-engine';
 
 /**
  * The global model version a round-start carries: round - 1 in sync mode; in async mode assignments have round

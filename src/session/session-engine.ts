@@ -1,6 +1,6 @@
 import type { ScoredModel } from '../fl/scored-model';
-import type { AggregationMode } from '../fl/async/mode';
-import { RoundEngine, type EngineConfig, type EngineHooks, type EngineStart, type RoundReport } from '../fl/engine';
+import { RoundEngine, type EngineHooks, type EngineStart } from '../fl/engine';
+import type { AggregatorEngine, SessionEngineConfig } from './aggregator-engine';
 import type { ModelSpec } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
 import type { Transport } from '../fl/transport';
@@ -11,16 +11,7 @@ import { AsyncRoundEngine } from './async-round-engine';
 /** Scores models on the aggregating tab's held-out data (local models may come as base + delta: built where scored). */
 export type ValidationEvaluator = (spec: ModelSpec, models: ScoredModel[]) => Promise<{ losses: number[]; accuracies: number[] }>;
 
-/**
- * What the session needs of its aggregator engine: RoundEngine (synchronous rounds) or AsyncRoundEngine (issue 9:
- * asynchronous buffered aggregation, one step reported as one round; its report also carries each update's staleness).
- */
-export type AggregatorEngine = Pick<RoundEngine, 'currentRound' | 'globalWeights' | 'serverState' | 'connectedClients' | 'dispose' | 'setDecompositionMode'> & {
-  runRound(): Promise<(RoundReport & { staleness?: number[] }) | null>;
-};
-
-/** The engine's config plus how the session aggregates (sync rounds when absent). */
-export type SessionEngineConfig = EngineConfig & { aggregation?: AggregationMode };
+export type { AggregatorEngine, SessionEngineConfig } from './aggregator-engine';
 
 export type EngineFactory = (transport: Transport, config: SessionEngineConfig, start: EngineStart, hooks: EngineHooks) => AggregatorEngine;
 

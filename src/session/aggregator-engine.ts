@@ -1,0 +1,13 @@
+import type { AggregationMode } from '../fl/async/mode';
+import type { EngineConfig, RoundEngine, RoundReport } from '../fl/engine';
+
+/**
+ * What the session needs of its aggregator engine: RoundEngine (synchronous rounds) or AsyncRoundEngine
+ * (asynchronous buffered aggregation, one step reported as one round; its report also carries each update's staleness).
+ */
+export type AggregatorEngine = Pick<RoundEngine, 'currentRound' | 'globalWeights' | 'serverState' | 'connectedClients' | 'dispose' | 'setDecompositionMode'> & {
+  runRound(): Promise<(RoundReport & { staleness?: number[] }) | null>;
+};
+
+/** The engine's config plus how the session aggregates (sync rounds when absent). */
+export type SessionEngineConfig = EngineConfig & { aggregation?: AggregationMode };
