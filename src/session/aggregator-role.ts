@@ -83,7 +83,15 @@ export class AggregatorRole {
 
   /** Fewer than half of the session's members are connected: a later term elsewhere may legitimately replace this one. */
   get lostMajority(): boolean {
-    return 2 * this.engine.connectedClients.length <= this.o.membership.memberCount;
+    const { connected, members } = this.reach;
+    return 2 * connected <= members;
+  }
+
+  /** How many live members (see Membership.liveMemberCount) this tab reaches. */
+  get reach(): { connected: number; members: number } {
+    const connected = this.engine.connectedClients.map((c) => c.id);
+    const members = this.o.membership.liveMemberCount(connected, { establishedMs: this.o.timing.memberEstablishedMs, recentMs: this.o.timing.memberRecentMs });
+    return { connected: connected.length, members };
   }
 
   /** After a finished round: the new checkpoint, sent to the next successors. */

@@ -13,6 +13,9 @@ export class Membership {
   private readonly departed = new Set<string>();
   /** Peers that said bye: no longer counted as members until they say hello again. */
   private readonly gone = new Set<string>();
+  /** When this tab first and last had evidence of each peer (a message, a roster, a connection): its liveness. */
+  private readonly firstSeen = new Map<string, number>();
+  private readonly lastSeen = new Map<string, number>();
   /** Client keys (HelloMessage.clientKey) and the slot each was first given (aggregator side; never sent to peers). */
   private readonly keySlots = new Map<string, number>();
 
@@ -63,6 +66,7 @@ export class Membership {
   adopt(entries: RosterEntry[]): void {
     this.entries = [...entries].sort((a, b) => a.slot - b.slot);
     for (const e of entries) {
+      this.seen(e.id);
       this.slots.set(e.id, e.slot);
       this.nextSlot = Math.max(this.nextSlot, e.slot + 1);
     }
@@ -70,6 +74,7 @@ export class Membership {
 
   /** Rebuilds the roster from the engine's clients plus the aggregating tab itself (aggregator side). */
   rebuild(clients: ClientInfo[], self: { id: string; name: string }): RosterEntry[] {
+    for (const c of clients) this.seen(c.id);
     const entries = clients.map((c) => ({ id: c.id, name: c.name, slot: this.slotFor(c.id), backend: c.backend, numSamples: c.numSamples, labelHistogram: c.labelHistogram }));
     if (!entries.some((e) => e.id === self.id)) entries.push({ id: self.id, name: self.name, slot: this.slotFor(self.id), backend: 'none', numSamples: 0, labelHistogram: [] });
     this.entries = entries.sort((a, b) => a.slot - b.slot);
@@ -83,9 +88,11 @@ export class Membership {
 
   markLeft(id: string): void {
     this.departed.add(id);
+    if (this.firstSeen.has(id)) this.seen(id);
   }
 
   markHeard(id: string): void {
+    this.seen(id);
     this.departed.delete(id);
     this.gone.delete(id);
   }
@@ -99,9 +106,23 @@ export class Membership {
     return this.gone.has(id);
   }
 
-  /** Everyone ever given a slot who has not said bye: the base of an aggregator's majority. */
-  get memberCount(): number {
-    return [...this.slots.keys()].filter((id) => !this.gone.has(id)).length;
+  private seen(id: string, now = Date.now()): void {
+    if (!this.firstSeen.has(id)) this.firstSeen.set(id, now);
+    this.lastSeen.set(id, now);
+  }
+
+  /**
+   * The base of an aggregator's majority: the peers connected to it now, and those that were in the session at least
+   * `establishedMs` and were last seen within `recentMs` (a student cut off a moment ago still counts; ids that joined
+   * and vanished, or left long ago, do not). Peers that said bye never count.
+   */
+  liveMemberCount(connected: readonly string[], window: { establishedMs: number; recentMs: number }, now = Date.now()): number {
+    const live = new Set(connected.filter((id) => !this.gone.has(id)));
+    for (const [id, last] of this.lastSeen) {
+      if (live.has(id) || this.gone.has(id) || !this.slots.has(id)) continue;
+      if (now - last <= window.recentMs && last - this.firstSeen.get(id)! >= window.establishedMs) live.add(id);
+    }
+    return live.size;
   }
 
   hasLeft(id: string): boolean {

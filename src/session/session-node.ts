@@ -88,6 +88,8 @@ export class SessionNode {
   private runLoop: Promise<void> = Promise.resolve();
   /** The link of the host's key this tab revealed to take control back; it becomes the commitment once control is back. */
   private reclaiming: string | null = null;
+  /** Why rounds pause other than for readiness (this side of a split reaches no majority), or null. */
+  private hold: string | null = null;
   /** This tab hands control to the host that reclaimed it, after the round in progress. */
   private handingBack = false;
   private started = false;
@@ -269,6 +271,7 @@ export class SessionNode {
     this.aggregating = null;
     this.followed = this.keeper?.record ?? this.followed;
     this.keeper = null;
+    this.hold = null;
   }
 
   /** This term's record to every member, at once (the heartbeat repeats it). */
@@ -282,7 +285,14 @@ export class SessionNode {
   private updateRecord(change: Parameters<SessionRecordKeeper['update']>[0]): void {
     const role = this.aggregating;
     if (!role || !this.keeper) return;
-    this.keeper.update({ ...change, ...readinessOf(role.engine.connectedClients, this.requireConfig().minClients) });
+    this.keeper.update({ ...change, ...readinessOf(role.engine.connectedClients, this.requireConfig().minClients) }, this.hold);
+  }
+
+  /** Why this side of a split session must not commit rounds: it reaches no majority of the live members. */
+  private minorityReason(role: AggregatorRole): string | null {
+    if (!role.lostMajority) return null;
+    const { connected, members } = role.reach;
+    return `this tab reaches ${connected} of ${members} members, no majority`;
   }
 
   private onEngineEvent(e: EngineEvent): void {
@@ -331,6 +341,13 @@ export class SessionNode {
     try {
       const config = this.requireConfig();
       while (!this.stopRequested && !this.closed && this.aggregating === role && role.engine.currentRound < config.rounds) {
+        // Cut off from most of the session: rounds committed here would be discarded when the sides merge.
+        this.hold = this.minorityReason(role);
+        if (this.hold) {
+          this.updateRecord({ phase: 'waiting', runningRound: null, inRound: [] });
+          await new Promise((r) => setTimeout(r, this.timing.retryRoundMs));
+          continue;
+        }
         if (this.canRunRound(role)) this.updateRecord({ phase: this.stopRequested ? 'stopping' : 'running', runningRound: role.engine.currentRound + 1 });
         const report = await role.engine.runRound();
         if (this.aggregating !== role) break; // stepped down meanwhile: this round belongs to a stale term
@@ -362,6 +379,7 @@ export class SessionNode {
       await Promise.all(this.pendingEvaluations);
     } finally {
       this.running = false;
+      this.hold = null;
       if (this.aggregating === role && !this.handingBack) {
         const round = role.engine.currentRound;
         this.updateRecord({ phase: round >= this.requireConfig().rounds ? 'finished' : 'stopped', round, runningRound: null, inRound: [] });

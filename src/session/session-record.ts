@@ -60,10 +60,10 @@ export class SessionRecordKeeper {
     return this.current;
   }
 
-  /** Applies the change; publishes (with the next seq) only when something differs. */
-  update(change: SessionRecordChange): void {
+  /** Applies the change; publishes (with the next seq) only when something differs. `hold`: why rounds pause, if not for readiness. */
+  update(change: SessionRecordChange, hold: string | null = null): void {
     const next = { ...this.current, ...change };
-    next.reason = missingForRound(next);
+    next.reason = hold ?? missingForRound(next);
     if (sameRecord(next, this.current)) return;
     this.current = { ...next, seq: this.current.seq + 1 };
     this.publish(this.current);

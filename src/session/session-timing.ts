@@ -4,6 +4,13 @@ export const SESSION_TIMING = {
   heartbeatMs: 1_000,
   /** Silence of the aggregator after which its deterministic successor asks the others to vote it in. */
   silenceMs: 5_000,
+  /**
+   * Membership by liveness: a peer no longer connected to the aggregator still counts in its majority when it was in the
+   * session at least memberEstablishedMs and was last seen within memberRecentMs (ids that join and vanish never count;
+   * a side cut off for less than memberRecentMs still counts, so the side without a majority pauses and merges back).
+   */
+  memberEstablishedMs: 5_000,
+  memberRecentMs: 60_000,
   /** A candidacy without a majority within this fails; it is retried after the next silence. */
   voteTimeoutMs: 2_000,
   /** Pause before retrying a round that could not run (too few clients). */

@@ -19,7 +19,7 @@ export const TINY_CONFIG: SessionConfig = {
   demo: { partition: { kind: 'iid' }, clients: 4 },
 };
 
-export const TINY_TIMING = { heartbeatMs: 100, silenceMs: 500, voteTimeoutMs: 200, retryRoundMs: 50, welcomeTimeoutMs: 2_000 };
+export const TINY_TIMING = { heartbeatMs: 100, silenceMs: 500, voteTimeoutMs: 200, retryRoundMs: 50, welcomeTimeoutMs: 2_000, memberEstablishedMs: 500, memberRecentMs: 60_000 };
 
 /** A weight set of the tiny model with every value `v`. */
 export const tinyWeights = (v: number): WeightSet => [{ name: 'w', shape: [2], values: new Float32Array([v, v]) }];
