@@ -2,6 +2,7 @@
  * The protocol's messages. Their shapes are defined once, as valibot schemas in ./codec/schema.ts; the types here
  * are derived from those schemas (and validateMessage runs the same schemas), so a message or field is added there.
  */
+import type { TrainOverrides } from './strategies/types';
 import type { DECOMPOSITION_MODES, MessageOf, SESSION_PHASES, SessionConfigOf, WEIGHT_CODEC_CHOICES } from './codec/schema';
 
 /** Bumped on any incompatible change of the messages below. */
@@ -67,6 +68,11 @@ export type HandbackMessage = MessageOf<'handback'>;
 
 /** Hyper-parameters of one round of local training. */
 export type TrainConfig = RoundStartMessage['train'];
+
+/** A strategy's training overrides are exactly the train config less its seed (a compile-time check, both ways). */
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const trainOverridesMatch: SameKeys<TrainOverrides, Partial<Omit<TrainConfig, 'seed'>>> = true;
+void trainOverridesMatch;
 export type LocalMetrics = UpdateMessage['metrics'];
 export type DecompositionMode = (typeof DECOMPOSITION_MODES)[number];
 export type WeightCodecChoice = (typeof WEIGHT_CODEC_CHOICES)[number];

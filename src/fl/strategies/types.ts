@@ -1,6 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { LocalOptimizerName } from '../local-optimizer';
-import type { TrainConfig } from '../protocol';
 import type { WeightSet } from '../weights';
 
 /** A hyper-parameter value: a number, or one option of a choice. */
@@ -147,11 +146,23 @@ export interface RoundPlanContext {
   state: ServerState | null;
 }
 
+/**
+ * What a strategy may set of a round's local training: the round-start's train config less its seed (protocol.ts
+ * checks at compile time that the two agree; this file does not import the protocol, which imports the registry).
+ */
+export interface TrainOverrides {
+  localEpochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  optimizer?: LocalOptimizerName;
+  momentum?: number;
+}
+
 /** Which clients a round asks, what they get besides the weights, and per-round training overrides. */
 export interface RoundPlan {
   selected: string[];
   extras?: Extras;
-  train?: Partial<Omit<TrainConfig, 'seed'>>;
+  train?: TrainOverrides;
   /** Measure the loss decomposition this round (default: every decompositionEvery rounds; mode 'off' wins). */
   measureDecomposition?: boolean;
 }
