@@ -202,7 +202,7 @@ describe('PeerTransport admission', () => {
     expect(host.transport.isAdmitted('nobody')).toBe(false);
   });
 
-  it('caps pending connections and new connections per second; admitted peers are not held back', async () => {
+  it('caps pending connections (the oldest gives way) and new connections per second; admitted peers are not held back', async () => {
     const { make } = setup({ maxPendingConnections: 4, maxNewConnectionsPerSecond: 3 });
     const host = track(make('host'));
     for (let i = 0; i < 3; i++) host.peer.acceptFrom(`a${i}`);
@@ -210,14 +210,36 @@ describe('PeerTransport admission', () => {
     expect(host.transport.rejections()['rate-limit']).toBe(1);
     await vi.advanceTimersByTimeAsync(1000);
     host.peer.acceptFrom('b0');
-    host.peer.acceptFrom('b1'); // four pending now hold the cap
+    host.peer.acceptFrom('b1'); // four pending held the cap: the oldest, a0, gives way
     expect(host.transport.rejections()['pending-limit']).toBe(1);
-    expect(host.transport.connectedPeers()).toHaveLength(4);
-    host.transport.admit('a0');
-    host.peer.acceptFrom('a0'); // a second connection of an admitted peer takes no pending slot
-    host.peer.acceptFrom('a0'); // but a third one is too many
+    expect(host.transport.connectedPeers().sort()).toEqual(['a1', 'a2', 'b0', 'b1']);
+    host.transport.admit('a1');
+    host.peer.acceptFrom('a1'); // a second connection of an admitted peer takes no pending slot
+    host.peer.acceptFrom('a1'); // but a third one is too many
     expect(host.transport.rejections()['too-many-links']).toBe(1);
     expect(totalRejections(host.transport)).toBe(3);
+  });
+
+  it('a real joiner gets in while a flood keeps every pending slot taken: the oldest unproven connection gives way', async () => {
+    const { make } = setup({ maxPendingConnections: 4, maxNewConnectionsPerSecond: 8 });
+    const host = track(make('host'));
+    let n = 0;
+    const flood = () => host.peer.acceptFrom(`squat-${n++}`);
+    for (let i = 0; i < 4; i++) flood();
+    await vi.advanceTimersByTimeAsync(1000);
+    for (let joiner = 0; joiner < 5; joiner++) {
+      host.peer.acceptFrom(`student-${joiner}`);
+      expect(host.transport.connectedPeers()).toContain(`student-${joiner}`);
+      // It proves itself (the join handshake) before the flood, held to its rate, can push it out.
+      flood();
+      host.transport.admit(`student-${joiner}`);
+      for (let i = 0; i < 6; i++) flood();
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    const peers = host.transport.connectedPeers();
+    expect(Array.from({ length: 5 }, (_, i) => `student-${i}`).every((s) => peers.includes(s))).toBe(true);
+    // The flood holds no more than the pending slots.
+    expect(peers.filter((p) => p.startsWith('squat-')).length).toBeLessThanOrEqual(4);
   });
 
   it('bounds an admitted peer by its message limit, which setMessageLimit changes', async () => {

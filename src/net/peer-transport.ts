@@ -100,6 +100,8 @@ interface Link {
   /** Decodes and delivers the admitted peer's frames, in order (the unadmitted ones go to the decoder directly). */
   readonly inbox: LinkInbox;
   readonly outgoing: boolean;
+  /** When the link was taken on (the oldest unproven one gives way to a newcomer when every pending slot is taken). */
+  readonly createdAt: number;
   state: LinkState;
   lastHeardAt: number;
   /** Bytes received since this link last completed (or failed) a message. */
@@ -455,13 +457,15 @@ export class PeerTransport implements Transport {
       return;
     }
     if (!this.admitted.has(peerId)) {
-      if (this.pendingIncoming() >= admission.maxPendingConnections) {
-        this.refuse(conn, 'pending-limit', `refused ${peerId}: ${admission.maxPendingConnections} connections already await admission`);
-        return;
-      }
       if (!this.newConnections.tryTake()) {
         this.refuse(conn, 'rate-limit', `refused ${peerId}: more than ${admission.maxNewConnectionsPerSecond} new connections per second`);
         return;
+      }
+      // Every pending slot taken: the oldest unproven connection gives way, so holding the slots cannot keep a real
+      // joiner out (it proves itself within a handshake, long before the rate limit lets a flood refill them).
+      if (this.pendingIncoming() >= admission.maxPendingConnections) {
+        const oldest = this.oldestPendingIncoming();
+        if (oldest) this.reject(oldest, 'pending-limit', `closed the connection of ${oldest.peerId}, the oldest of ${admission.maxPendingConnections} awaiting admission, for ${peerId}`);
       }
     }
     this.addLink(conn, false);
@@ -475,6 +479,15 @@ export class PeerTransport implements Transport {
       for (const link of links) if (!link.outgoing) n++;
     }
     return n;
+  }
+
+  private oldestPendingIncoming(): Link | null {
+    let oldest: Link | null = null;
+    for (const [peerId, links] of this.links) {
+      if (this.admitted.has(peerId)) continue;
+      for (const link of links) if (!link.outgoing && (!oldest || link.createdAt < oldest.createdAt)) oldest = link;
+    }
+    return oldest;
   }
 
   /** Closes a connection never taken on, counted. */
@@ -512,7 +525,7 @@ export class PeerTransport implements Transport {
       this.decoding.offload,
       this.decoding.maxPendingPerLink ?? MAX_PENDING_DECODES_PER_LINK,
     );
-    const link: Link = { conn, peerId, decoder, inbox, outgoing, state: 'pending', lastHeardAt: Date.now(), unfinishedBytes: 0, waiter };
+    const link: Link = { conn, peerId, decoder, inbox, outgoing, createdAt: Date.now(), state: 'pending', lastHeardAt: Date.now(), unfinishedBytes: 0, waiter };
     const links = this.links.get(peerId) ?? [];
     links.push(link);
     this.links.set(peerId, links);
