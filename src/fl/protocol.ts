@@ -5,16 +5,7 @@
 import type { TrainOverrides } from './strategies/types';
 import type { DECOMPOSITION_MODES, MessageOf, SESSION_PHASES, SessionConfigOf, WEIGHT_CODEC_CHOICES } from './codec/schema';
 
-/** Bumped on any incompatible change of the messages below. */
-export const PROTOCOL_VERSION = 1;
-
-/**
- * Session authentication (src/session/authenticated-transport.ts): a challenge-response that proves both sides
- * know the join secret without sending it. Nonces are AUTH_NONCE_HEX_LENGTH lowercase hex characters, proofs
- * (HMAC-SHA-256) AUTH_PROOF_HEX_LENGTH. No other message passes between two peers before it has succeeded.
- */
-export const AUTH_NONCE_HEX_LENGTH = 32;
-export const AUTH_PROOF_HEX_LENGTH = 64;
+export { AUTH_NONCE_HEX_LENGTH, AUTH_PROOF_HEX_LENGTH, PROTOCOL_VERSION } from './protocol-constants';
 
 export type HelloMessage = MessageOf<'hello'>;
 export type RoundStartMessage = MessageOf<'round-start'>;

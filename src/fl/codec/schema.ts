@@ -11,7 +11,7 @@ import * as v from 'valibot';
 import type { ModelSpec } from '../model-spec';
 import type { PartitionSpec } from '../data/partition';
 import { isLocalOptimizerName, LOCAL_OPTIMIZERS, type LocalOptimizerName } from '../local-optimizer';
-import { AUTH_NONCE_HEX_LENGTH, AUTH_PROOF_HEX_LENGTH, PROTOCOL_VERSION } from '../protocol';
+import { AUTH_NONCE_HEX_LENGTH, AUTH_PROOF_HEX_LENGTH, PROTOCOL_VERSION } from '../protocol-constants';
 import { checkStrategyConfig } from '../strategies/registry';
 import type { StrategyConfig } from '../strategies/types';
 import type { AggregationMode } from '../async/mode';
