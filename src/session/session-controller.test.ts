@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LocalDataInfo } from '../worker/api';
 import { hostPeerId } from './session-code';
-import { SessionControllerCore } from './session-controller';
+import { noSessionFound, SessionControllerCore } from './session-controller';
 import type { SessionState } from './types';
 import { untilFake } from './testing/fake-time';
 import { joinSession, makeControllerWorld, openSession, TEST_LAN_URLS, TEST_SETTINGS } from './testing/controller-world';
@@ -68,8 +68,9 @@ describe('SessionControllerCore', () => {
     const world = makeWorld();
     const lost = new SessionControllerCore(world.deps());
     const nobody = await hostPeerId('ZZZZZZ', 'f00');
-    await expect(lost.join('zzzzzz', 'f00', 'Student')).rejects.toThrow(`peer ${nobody} is not on the network`);
-    expect(lost.getState()).toMatchObject({ status: 'error', error: `peer ${nobody} is not on the network` });
+    await expect(lost.join('zzzzzz', 'f00', 'Student')).rejects.toThrow('no open session has the code ZZZZZZ with the passphrase f00');
+    expect(lost.getState()).toMatchObject({ status: 'error', error: noSessionFound('ZZZZZZ', 'f00') });
+    expect(lost.getState().error).not.toContain(nobody);
     await expect(lost.join('not a code', 'f00', 'Student')).rejects.toThrow(/"not a code" is not a session code/);
 
     const host = new SessionControllerCore(world.deps());
@@ -78,7 +79,8 @@ describe('SessionControllerCore', () => {
     const intruder = new SessionControllerCore(world.deps());
     const code = host.getState().code!;
     const elsewhere = await hostPeerId(code, 'guessed');
-    await expect(intruder.join(code, 'guessed', 'Intruder')).rejects.toThrow(`peer ${elsewhere} is not on the network`);
+    await expect(intruder.join(code, 'guessed', 'Intruder')).rejects.toThrow(`no open session has the code ${code} with the passphrase guessed: check both`);
+    expect(intruder.getState().error).not.toContain(elsewhere);
     expect(intruder.getState().status).toBe('error');
     await until(() => host.getState().peers.length > 0);
     expect(host.getState().peers).toHaveLength(1);
@@ -246,8 +248,8 @@ describe('SessionControllerCore', () => {
     const world = makeWorld();
     const deps = world.deps();
     const c = new SessionControllerCore(deps);
-    await expect(c.join('zzzzzz', 'f00', 'Student')).rejects.toThrow(/not on the network/);
-    expect(c.getState().error).toMatch(/not on the network/);
+    await expect(c.join('zzzzzz', 'f00', 'Student')).rejects.toThrow(/no open session has the code ZZZZZZ/);
+    expect(c.getState().error).toMatch(/no open session has the code ZZZZZZ/);
     c.clearError();
     expect(c.getState().error).toBeNull();
     deps.workers[0].importResult = { info: null, problems: [], refused: ['the session needs 28×28 images'] };

@@ -254,6 +254,11 @@ export class SessionEnded extends Error {
   }
 }
 
+/** Why joining found nobody, in the words of the join form: the code and the passphrase typed. */
+export function noSessionFound(code: string, passphrase: string): string {
+  return `no open session has the code ${code} with the passphrase ${passphrase}: check both against the host's screen (the passphrase is shown beside the code), or ask the host whether the session is still open`;
+}
+
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -861,8 +866,10 @@ export class SessionControllerCore implements SessionController {
       // The host tab back as a client (another tab aggregates): it is still the host, and asks for control below.
       if (this.hostSeed) this.set({ role: 'host' });
       const welcome = await node.join(aggregatorId ?? this.hostId).catch((e: unknown) => {
-        // The signalling server knows no tab under the host's id: nobody hosts this code (any more).
-        if (/not known|unavailable|could not connect/i.test(message(e))) throw new Error(`no open session has the code ${code} (${message(e)})`);
+        // No tab under the id that code and passphrase lead to: nobody hosts this code (any more), or the passphrase is
+        // wrong. Said in the user's words: the peer id is an internal detail.
+        if (/not known|not on the network/i.test(message(e))) throw new Error(noSessionFound(code, secret));
+        if (/unavailable|could not connect/i.test(message(e))) throw new Error(`session ${code} was found but this device could not connect to it`);
         throw e;
       });
       stillWanted();

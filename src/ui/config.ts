@@ -14,13 +14,13 @@ export const UI_CONFIG = {
     projectorHeight: 440,
     /** Projector mode, sized so the decomposition, accuracy and QR fit one 1280x800 screen. */
     projectorDecompositionHeight: 340,
-    projectorAccuracyHeight: 140,
+    projectorAccuracyHeight: 185,
     /** Charts never get narrower than this, even in a tiny container. */
     minWidth: 240,
   },
   qr: {
     size: 176,
-    projectorSize: 176,
+    projectorSize: 140,
   },
   /** How long the copy button says "Copied". */
   copiedFeedbackMs: 2000,

@@ -14,6 +14,11 @@ export function App({ banner }: { banner?: ReactNode }) {
     document.documentElement.classList.toggle('projector', projector);
   }, [projector]);
 
+  // Another page opens at its top: the dashboard after the long host form would otherwise open scrolled down.
+  useEffect(() => {
+    window.scrollTo(0, 0);
+  }, [route.page]);
+
   let page: ReactNode;
   switch (route.page) {
     case 'landing':

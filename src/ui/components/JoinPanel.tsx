@@ -4,6 +4,7 @@ import { UI_CONFIG } from '../config';
 import { useProjector } from '../hooks';
 import { joinLinks } from '../join-links';
 import { formatSecret } from '../../session/session-code';
+import { addressToType } from '../peers-summary';
 import { CopyField } from './CopyField';
 import { QrCode } from './QrCode';
 
@@ -46,13 +47,20 @@ export const JoinPanel = memo(function JoinPanel({ joinUrl, lanUrls, code, compa
         <div className="qr-block">
           <QrCode text={links.primary} size={projector ? UI_CONFIG.qr.projectorSize : UI_CONFIG.qr.size} label="QR code of the join link" />
           <span className="muted">Scan to join</span>
-          {compact && links.secret && (
-            // On the projector the passphrase stays visible: students who type the code on a phone need it too.
-            <span className="secret">
-              passphrase <code>{formatSecret(links.secret)}</code>
-            </span>
-          )}
         </div>
+        {compact && (
+          // On the projector the passphrase stays visible, and the address to type for a laptop that cannot scan.
+          <div className="type-block">
+            {links.secret && (
+              <p className="secret">
+                passphrase <code>{formatSecret(links.secret)}</code>
+              </p>
+            )}
+            <p className="type-address">
+              or open <code data-testid="address-to-type">{addressToType(links.primary)}</code> and type the code{links.secret ? ' and passphrase' : ''}
+            </p>
+          </div>
+        )}
         {!compact && (
           <div className="join-block">
             <CopyField id="join-url" label="Join link (send it, or scan the QR code)" value={links.primary} />

@@ -3,6 +3,8 @@ import type { SessionState } from '../../session/types';
 import { describePartition, describeStrategy } from '../host-form';
 import { aggregatorLabel, canStart, canStop, roleText, roundProgressText, showsStart, statusText } from '../session-view';
 import { useSession } from '../store';
+import { useProjector } from '../hooks';
+import { peersSummary } from '../peers-summary';
 import { describeTask } from '../../data/task-fit';
 
 
@@ -10,6 +12,7 @@ import { describeTask } from '../../data/task-fit';
 export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave: () => void }) {
   const actions = useSession((s) => s.actions);
   const pending = useSession((s) => s.pending);
+  const projector = useProjector();
   const settings = state.settings;
 
   return (
@@ -27,6 +30,11 @@ export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave
             <span className="round-progress" data-testid="round-progress">
               {roundProgressText(state)}
             </span>
+            {projector && (
+              <span className="peers-summary" data-testid="peers-summary">
+                {peersSummary(state.peers)}
+              </span>
+            )}
           </p>
           <p>
             Aggregator: <strong>{aggregatorLabel(state)}</strong>
