@@ -9,8 +9,25 @@ import { FakeConnection, FakePeerNetwork } from './testing/fake-peer-network';
 const FRAME_LIMIT = 256 * 1024;
 const timings: PeerTimings = { signallingTimeoutMs: 1000, connectTimeoutMs: 500, heartbeatIntervalMs: 100, peerSilenceTimeoutMs: 1000 };
 const config = resolvePeerTransportConfig({ signalling: { host: 'test.invalid', port: 1 }, timings });
+/**
+ * For the tests of large messages on real timers: no timeout can fire while a busy machine spends seconds encoding
+ * megabytes (the short timings above are for the tests that run on fake timers).
+ */
+const patientConfig = resolvePeerTransportConfig({
+  signalling: { host: 'test.invalid', port: 1 },
+  timings: { signallingTimeoutMs: 60_000, connectTimeoutMs: 60_000, heartbeatIntervalMs: 10_000, peerSilenceTimeoutMs: 60_000 },
+  admission: { ...DEFAULT_ADMISSION, admissionTimeoutMs: 60_000 },
+});
 
 const flush = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+/**
+ * Flushes until `done()` holds, at most `max` times: large sends are spread over tasks (PacedSender) and the fake
+ * network delivers in later tasks, so how many flushes a delivery takes depends on how the event loop interleaves its
+ * timers and immediates, which a busy machine changes. Counting flushes, not time, keeps the test independent of speed.
+ */
+async function flushUntil(done: () => boolean, max = 500): Promise<void> {
+  for (let i = 0; i < max && !done(); i++) await flush();
+}
 
 function update(floats: number): UpdateMessage {
   const values = new Float32Array(floats);
@@ -27,11 +44,11 @@ function update(floats: number): UpdateMessage {
 
 const bye = (reason: string): Message => ({ type: 'bye', v: 1, reason });
 
-function setup(codec: WireCodec = createJsonWireCodec(FRAME_LIMIT)) {
+function setup(codec: WireCodec = createJsonWireCodec(FRAME_LIMIT), transportConfig = config) {
   const network = new FakePeerNetwork();
   const make = (id: string) => {
     const peer = network.createPeer(id);
-    const transport = new PeerTransport(peer, codec, config);
+    const transport = new PeerTransport(peer, codec, transportConfig);
     const received: Array<{ from: string; message: Message }> = [];
     const left: string[] = [];
     const joined: string[] = [];
@@ -57,11 +74,11 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
   };
 
   it('delivers messages both ways, splitting a 600+ KB message into frames no larger than the limit', async () => {
-    const { make } = setup();
+    const { make } = setup(undefined, patientConfig);
     const host = track(make('host'));
     const client = track(make('client'));
     await client.transport.connect('host');
-    await flush();
+    await flushUntil(() => host.transport.connectedPeers().length === 1 && client.transport.connectedPeers().length === 1);
     expect(host.joined).toEqual(['client']);
     expect(client.joined).toEqual(['host']);
     host.transport.admit('client');
@@ -70,7 +87,7 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     const big = update(60_000); // ~700 KB of JSON
     client.transport.send('host', big);
     host.transport.send('client', bye('round over'));
-    await flush();
+    await flushUntil(() => host.received.length >= 1 && client.received.length >= 1);
 
     expect(host.received).toHaveLength(1);
     expect(host.received[0].from).toBe('client');
@@ -115,12 +132,13 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
   it('encodes a message sent to several peers once, and each peer gets all of it', async () => {
     const codec = createJsonWireCodec(FRAME_LIMIT);
     const encode = vi.spyOn(codec, 'encode');
-    const { make } = setup(codec);
+    const { make } = setup(codec, patientConfig);
     const host = track(make('host'));
     const a = track(make('a'));
     const b = track(make('b'));
     await Promise.all([a.transport.connect('host'), b.transport.connect('host')]);
-    await flush();
+    // Both links open on both sides before anything is sent (a frame for a link that is not open yet is dropped).
+    await flushUntil(() => host.transport.connectedPeers().length === 2 && a.transport.connectedPeers().length === 1 && b.transport.connectedPeers().length === 1);
     for (const id of ['a', 'b']) host.transport.admit(id);
     a.transport.admit('host');
     b.transport.admit('host');
@@ -130,7 +148,7 @@ describe('PeerTransport (over an in-memory peerjs stand-in)', () => {
     host.transport.send('b', message);
     host.transport.send('a', update(10)); // another object: encoded on its own
     // Large sends are spread over tasks (PacedSender): wait for all three to arrive.
-    for (let i = 0; i < 50 && a.received.length + b.received.length < 3; i++) await flush();
+    await flushUntil(() => a.received.length + b.received.length >= 3);
     expect(encode).toHaveBeenCalledTimes(2);
     for (const peer of [a, b]) expect((peer.received[0].message as UpdateMessage).delta[0].values).toEqual(message.delta[0].values);
     expect(a.received).toHaveLength(2);
