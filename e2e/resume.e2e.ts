@@ -1,5 +1,5 @@
 /**
- * Issue 10, "the session outlives its host tab", in real browser tabs over WebRTC (the app's BrowserSessionController,
+ * The session outlives its host tab, in real browser tabs over WebRTC (the app's BrowserSessionController,
  * its worker, demo data and the embedded signalling server): the original code and secret still work after a
  * handover, a reloaded host tab resumes its session at the same round, and so does a reloaded successor (the tab that
  * took over), a reloaded client rejoins by itself with its slot and shard.

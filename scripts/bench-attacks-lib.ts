@@ -30,7 +30,7 @@ export function inHelloField(value: Uint8Array): Uint8Array {
 export const MAX_DATA_CHANNEL_BYTES = 256 * 1024;
 
 /**
- * The msgpack decoder bombs of issue 7 row 1: declared sizes far beyond the bytes sent, and deep nesting.
+ * The msgpack decoder bombs of row 1: declared sizes far beyond the bytes sent, and deep nesting.
  * `frameHeaderBytes` is left free in the 256 KB one so it still fits a single frame once framed.
  */
 export function decoderBombs(frameHeaderBytes = 32): Array<{ name: string; bytes: Uint8Array }> {
@@ -161,13 +161,13 @@ export interface ReportMeta {
 export function renderReport(meta: ReportMeta, rows: RowReport[]): string {
   const sorted = [...rows].sort((a, b) => a.row - b.row);
   const lines: string[] = [
-    '# Attacks and faults of issue 7: before and after the fixes',
+    '# Attacks and faults: before and after the fixes',
     '',
     `Produced by \`${meta.command}\` on ${meta.date} (Node ${meta.node}, ${meta.cpus} CPUs), in ${meta.totalSeconds.toFixed(0)} s.`,
     '',
     'Every "after" and "clean" figure below was measured by that run, in-process against the real code ' +
       '(decoder, PeerTransport over a fake peer network, AuthenticatedTransport and SessionNode over the in-memory network, ' +
-      'the signalling server and server/serve.ts on loopback). "before" quotes the adversarial review of issue 7, measured on the old main. ' +
+      'the signalling server and server/serve.ts on loopback). "before" quotes the adversarial reviews, measured on the old main. ' +
       'Rows marked "not measured" need code that is not on the branch the bench ran on.',
     '',
     ...renderTable(

@@ -1,5 +1,5 @@
 /**
- * The attacks and faults of issue 7 and the reviews after it, measured after the fixes beside a clean run, in-process
+ * The attacks and faults of the adversarial reviews, measured after the fixes beside a clean run, in-process
  * against the real code.
  * Usage: npm run bench:attacks [-- --out docs/benchmarks/attacks.md] [--rows 1,2,6] [--skip-sim]
  *
@@ -31,6 +31,7 @@ import { DEFAULT_HOST_FORM, hostFormToSettings } from '../src/ui/host-form';
 import { row3, ROW3 } from './bench-attacks-poisoning-row';
 import { describeOutcome, register, row12, row13, row14, row15, SIGNALLING_BEFORE, startSignalling, tally, type Outcome, type RunningSignalling } from './bench-attacks-signalling';
 import { describeRow11, measureRow11, ROW11 } from './bench-attacks-admitted';
+import { ROBUST_ROWS, row16, row17, row18 } from './bench-attacks-robust-rows';
 import {
   announcementTrial,
   ELECTION_TIMING,
@@ -62,7 +63,7 @@ import {
   type RowReport,
 } from './bench-attacks-lib';
 
-/** The "before" column: issue 7's figures, measured on the old main. */
+/** The "before" column: the reviews' figures, measured on the old main. */
 export const BEFORE: Record<number, { attack: string; before: string }> = {
   1: {
     attack: 'one msgpack message of nested array16 headers (15 KB) sent before any secret is checked',
@@ -85,6 +86,7 @@ export const BEFORE: Record<number, { attack: string; before: string }> = {
   10: { attack: '`npm start`', before: 'Vite dev server on 0.0.0.0 serves the project folder; /peerjs reflects any Origin; no CSP' },
   ...SIGNALLING_BEFORE,
   11: ROW11,
+  ...ROBUST_ROWS,
 };
 
 function row(n: number, after: string, clean: string, details: string[]): RowReport {
@@ -722,6 +724,9 @@ const RUNNERS: Record<number, () => Promise<RowReport | RowReport[]>> = {
   14: row14,
   15: row15,
   11: row11,
+  16: row16,
+  17: row17,
+  18: row18,
 };
 
 async function main() {
@@ -732,8 +737,8 @@ async function main() {
   for (const n of wanted) {
     const runner = RUNNERS[n];
     if (!runner) continue;
-    if (n === 3 && values['skip-sim']) {
-      reports.push(notMeasured(3, BEFORE[3].attack, BEFORE[3].before, 'skipped (--skip-sim)'));
+    if ([3, 16, 17, 18].includes(n) && values['skip-sim']) {
+      reports.push(notMeasured(n, BEFORE[n].attack, BEFORE[n].before, 'skipped (--skip-sim)'));
       continue;
     }
     const t0 = Date.now();

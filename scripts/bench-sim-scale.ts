@@ -1,5 +1,5 @@
 /**
- * The simulator at scale (issue 8 parts 8-9): peak RSS with many clients, the speed-up of --workers, and FedLD's
+ * The simulator at scale: peak RSS with many clients, the speed-up of --workers, and FedLD's
  * aggregation share of training time at K = 50. Each measurement is its own `npm run sim` process, so peak RSS
  * is that run's own. Usage: npm run bench:sim-scale [-- --only rss|workers|fedld --fedld-rounds 3 --out FILE.md]
  */

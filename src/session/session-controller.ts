@@ -494,7 +494,7 @@ export class SessionControllerCore implements SessionController {
     info: () => this.worker.info(),
   };
 
-  // ---- surviving the host tab and reloads (issue 10) ---------------------------------------------
+  // ---- surviving the host tab and reloads ---------------------------------------------
 
   /** After a takeover this tab also holds the session's host id, so the original code, link and QR code still work. */
   private createLobby(node: SessionNode): LobbyKeeper {

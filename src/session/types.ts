@@ -235,7 +235,7 @@ export interface SessionController {
   /** The newest global model this tab holds, as TensorFlow.js files (model.json + weights.bin). */
   exportModel?(): Promise<{ round: number; modelJson: string; weightsBin: ArrayBuffer }>;
   /**
-   * The session this tab was in before a reload, if it can be resumed (issue 10). role 'host': the tab aggregated it
+   * The session this tab was in before a reload, if it can be resumed. role 'host': the tab aggregated it
    * (its host, or a client that took over: the session's host now), so it offers to resume it; 'client': it rejoins.
    */
   resumable?(): { code: string; role: 'host' | 'client'; name: string } | null;
