@@ -24,6 +24,8 @@ export interface TabSession {
   hostSeed?: string;
   /** Rounds this tab's updates went into, so that its history survives a reload. */
   contributed?: number[];
+  /** The aggregating tab ran rounds (not stopped): resumed after a reload, it runs on. */
+  running?: boolean;
 }
 
 /** Whether the tab aggregated the session when it was last saved (see TabSession.aggregating). */
@@ -81,6 +83,7 @@ export function isTabSession(v: unknown): v is TabSession {
     typeof s.name === 'string' &&
     (s.aggregating === undefined || typeof s.aggregating === 'boolean') &&
     (s.hostSeed === undefined || typeof s.hostSeed === 'string') &&
+    (s.running === undefined || typeof s.running === 'boolean') &&
     (s.contributed === undefined || (Array.isArray(s.contributed) && s.contributed.every((r) => Number.isSafeInteger(r) && r > 0)))
   );
 }

@@ -389,6 +389,7 @@ export class SessionControllerCore implements SessionController {
     const mode = node.config?.decomposition ?? null;
     for (const r of node.rounds) if (!this.modeByRound.has(r.round)) this.modeByRound.set(r.round, r.decomposition ? mode : null);
     if (!sameNumbers(this.state.selfContributions, live.selfContributions)) this.keepContributions(live.selfContributions);
+    if (node.isAggregator) this.keepRunning(view.phase === 'running' || view.phase === 'waiting');
     // A finished round is a success: an older session error is stale now.
     const progressed = node.rounds.length > this.roundsSeen;
     this.roundsSeen = node.rounds.length;
@@ -653,10 +654,21 @@ export class SessionControllerCore implements SessionController {
       this.log('info', `session ${saved.code} resumed after round ${checkpoint.round}${term !== undefined && term > 1 ? ` (term ${term})` : ''}`);
       this.set({ status: 'lobby' });
       this.refresh();
+      // It ran rounds when the tab went away: it runs on (waiting, and saying why, until its members are back).
+      if (saved.running) {
+        this.log('info', 'the run was going when this tab went away: it goes on');
+        void this.start().catch(() => undefined);
+      }
     } catch (e) {
       this.set({ status: 'error' });
       this.fail(e);
     }
+  }
+
+  /** Whether the aggregating tab runs rounds, so that it runs on when resumed after a reload. */
+  private keepRunning(running: boolean): void {
+    const saved = this.deps.tabSession?.load();
+    if (saved && saved.code === this.state.code && (saved.running ?? false) !== running) this.deps.tabSession?.save({ ...saved, running });
   }
 
   private keepContributions(rounds: number[]): void {

@@ -104,4 +104,19 @@ describe('control follows the host', () => {
     expect(again.getState().rounds.map((r) => r.round)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     [again, ...students].forEach((t) => t.leave());
   });
+
+  it('the host reloads while running and resumes before anyone takes over: its run goes on by itself, no round lost', async () => {
+    const { world, host, hostTab, hostSnapshots, hostDeps, students } = await classroom(10);
+    void host.start();
+    await until(() => host.getState().currentRound >= 2);
+    world.reload(hostDeps);
+    const again = new SessionControllerCore(world.deps(hostTab, hostSnapshots));
+    await settle(again.resume());
+    expect(again.getState()).toMatchObject({ role: 'host', isAggregator: true });
+    await until(() => again.getState().phase === 'running', 10_000);
+    expect(students.filter((s) => s.getState().isAggregator)).toEqual([]);
+    await until(() => again.getState().status === 'finished', 120_000);
+    expect(again.getState().rounds.map((r) => r.round)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    [again, ...students].forEach((t) => t.leave());
+  });
 });

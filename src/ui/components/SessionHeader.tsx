@@ -30,12 +30,12 @@ export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave
             <span className="round-progress" data-testid="round-progress">
               {roundProgressText(state)}
             </span>
-            {projector && (
-              <span className="peers-summary" data-testid="peers-summary">
-                {peersSummary(state.peers)}
-              </span>
-            )}
           </p>
+          {projector && (
+            <p className="peers-summary" data-testid="peers-summary">
+              {peersSummary(state.peers)}
+            </p>
+          )}
           <p>
             Aggregator: <strong>{aggregatorLabel(state)}</strong>
             {state.role && <span className="muted"> · {roleText(state)}</span>}
