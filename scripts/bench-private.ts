@@ -7,7 +7,8 @@
  *   and 8 (delta 1e-5), under secure aggregation, against the same run without DP. The noise multiplier for each eps
  *   is found by bisection with the accountant for the run's sampling rate and rounds.
  * Usage: npm run bench:private [-- --only cost|accuracy --rounds 10 --clients 1000 --fraction 0.1 --local-epochs 5 --clip 0.5
- *   --eps none,8,4,1 --repeats 3 --out FILE.md] (--eps: which accuracy rows; none = the run without DP)
+ *   --eps none,clip,8,4,1 --seed 1 --repeats 3 --out FILE.md] (--eps: which accuracy rows; none = the run without DP,
+ *   clip = secure aggregation with the clients' clipping and no noise)
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -28,7 +29,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     rounds: { type: 'string', default: '10' },
     'local-epochs': { type: 'string', default: '5' },
-    eps: { type: 'string', default: 'none,8,4,1' },
+    eps: { type: 'string', default: 'none,clip,8,4,1' },
+    seed: { type: 'string', default: '1' },
     clients: { type: 'string', default: '1000' },
     fraction: { type: 'string', default: '0.1' },
     clip: { type: 'string', default: '0.5' },
@@ -122,7 +124,7 @@ async function accuracy(): Promise<void> {
   const fraction = Number(values.fraction);
   const clip = Number(values.clip);
   const localEpochs = Number(values['local-epochs']);
-  const common = `--clients ${clients} --fraction ${fraction} --limit 60000 --test-limit 2000 --partition iid --strategy fedavg --rounds ${rounds} --local-epochs ${localEpochs} --backend wasm`;
+  const common = `--clients ${clients} --fraction ${fraction} --limit 60000 --test-limit 2000 --partition iid --strategy fedavg --rounds ${rounds} --local-epochs ${localEpochs} --seed ${Number(values.seed)} --backend wasm`;
   say(`## MNIST accuracy under client-level DP (delta 1e-5), with secure aggregation`);
   say();
   say(`${clients} clients holding the 60,000 MNIST training images (iid), ${Math.round(fraction * clients)} asked per round (sampling rate ${fraction}), ${rounds} rounds of FedAvg`);
@@ -143,6 +145,10 @@ async function accuracy(): Promise<void> {
   for (const row of String(values.eps).split(',')) {
     if (row === 'none') {
       await run('no DP (plain FedAvg, robust off)', '--robust off');
+      continue;
+    }
+    if (row === 'clip') {
+      await run(`secure aggregation, clip ${clip}, no noise`, `--secagg --dp-clip ${clip}`);
       continue;
     }
     const eps = Number(row);
