@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RdpAccountant } from '../fl/dp/accountant';
 import { parseSimArgs, UsageError } from './cli-options';
@@ -68,5 +72,20 @@ describe('private rounds in the simulator', () => {
     expect(file.rounds[1].privacy).toMatchObject({ noiseMultiplier: sigma, samplingRate: 1 });
     expect(file.config.privacy).toMatchObject({ budget });
     await expect(runSimulation({ ...small, privacy: { secureAggregation: true, clipNorm: 1, noiseMultiplier: sigma, delta: 1e-5, budget: 0.1 } })).rejects.toThrow(/the budget allows no round/);
+  });
+});
+
+describe('the CLI of a private run', () => {
+  it('prints eps per round and the privacy summary, and writes them to the JSON', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'fedtab-private-')), 'run.json');
+    const args = ['--strategy', 'fedavg', '--clients', '3', '--rounds', '2', '--limit', '400', '--test-limit', '200', '--backend', 'wasm', '--secagg', '--dp-clip', '1', '--dp-noise', '4', '--out', out];
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/sim/cli.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/global\s+seconds\s+eps\s+screened/);
+    expect(r.stdout).toMatch(/privacy: secure aggregation, clip 1, noise multiplier 4; \(eps \d+\.\d{3}, delta 0\.00001\) towards whoever sees the models, eps \d+\.\d{3} towards the aggregator/);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(json.config.privacy).toEqual({ secureAggregation: true, clipNorm: 1, noiseMultiplier: 4, delta: 1e-5, budget: null });
+    expect(json.rounds[1].privacy.epsilon).toBeGreaterThan(json.rounds[0].privacy.epsilon);
+    expect(json.privacy.epsilon).toBe(json.rounds[1].privacy.epsilon);
   });
 });
