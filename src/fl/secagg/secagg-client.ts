@@ -11,6 +11,9 @@ import type { KeyAdvertisement, MaskedInput, RoundSetup, SealedShare, UnmaskRequ
 import { defaultDegree, MAX_ROUND_CLIENTS, neighbourGraph } from './neighbours';
 import { bigIntToBytes, bytesToBigInt, FIELD_PRIME, SHARE_BYTES, splitSecret } from './shamir';
 
+/** A sealed share pair: IV (12) + 2 field elements + GCM tag (16). */
+export const SEALED_SHARE_BYTES = 12 + 2 * SHARE_BYTES + 16;
+
 export function shareContext(from: string, to: string): string {
   return `${from}>${to}`;
 }
@@ -93,6 +96,7 @@ export class SecAggClient {
       if (s.to !== this.id) throw new Error(`secagg: a share for ${s.to} was routed to ${this.id}`);
       if (!this.neighbours.includes(s.from)) throw new Error(`secagg: a share from ${s.from}, who is not a neighbour`);
       if (this.held.has(s.from)) throw new Error(`secagg: two shares from ${s.from}`);
+      if (!(s.box instanceof Uint8Array) || s.box.length !== SEALED_SHARE_BYTES) throw new Error(`secagg: the share from ${s.from} is not ${SEALED_SHARE_BYTES} bytes`);
       const secret = await sharedSecret(this.channel.privateKey, this.neighbourKeys.get(s.from)!.channelKey);
       const plain = await openFrom(secret, this.salt, shareContext(s.from, this.id), s.box);
       if (plain.length !== 2 * SHARE_BYTES) throw new Error(`secagg: the share from ${s.from} has ${plain.length} bytes`);

@@ -9,13 +9,11 @@ import { addInto, subtractInto } from './fixed-point';
 import type { KeyAdvertisement, MaskedInput, RevealedShare, RoundSetup, SealedShare, UnmaskRequest, UnmaskResponse } from './messages';
 import { neighbourGraph, type NeighbourGraph } from './neighbours';
 import { bigIntToBytes, bytesToBigInt, combineShares, SHARE_BYTES, type Share } from './shamir';
-import { holderPoint, pairMask } from './secagg-client';
+import { holderPoint, pairMask, SEALED_SHARE_BYTES } from './secagg-client';
 
 /** A round that cannot complete (too few survivors, a share that does not fit): the sum is not produced. */
 export class SecAggError extends Error {}
 
-/** A sealed share pair: IV (12) + 2 field elements + GCM tag (16). */
-const SEALED_SHARE_BYTES = 12 + 2 * SHARE_BYTES + 16;
 
 export interface SecAggServerOptions {
   sessionId: string;

@@ -196,6 +196,7 @@ describe('what secure aggregation refuses', () => {
     await expect(pb.receiveShares([{ ...boxes[0], from: strangerOfB, to: b }])).rejects.toThrow(/from client-\d+, who is not a neighbour/);
     await expect(pb.receiveShares([{ ...boxes[0], to: stranger }])).rejects.toThrow(/routed to/);
     const forB = boxes.find((x) => x.to === b)!;
+    await expect(pb.receiveShares([{ ...forB, box: new Uint8Array(1 << 20) }])).rejects.toThrow(/is not 160 bytes/);
     const altered = Uint8Array.from(forB.box);
     altered[40] ^= 1;
     await expect(pb.receiveShares([{ ...forB, box: altered }])).rejects.toThrow(/does not open/);
