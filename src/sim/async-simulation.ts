@@ -23,7 +23,7 @@ import type { Extras } from '../fl/strategies/types';
 import { strategyRuntime } from '../fl/strategies/runtime';
 import { evaluateModel } from '../fl/train';
 import { addScaledWeights, totalParameters, type WeightSet } from '../fl/weights';
-import { armAttackers } from './attacks';
+import { armAttackers } from './arm-attackers';
 import { buildClientShards } from './client-shards';
 import { EventQueue } from './clock';
 import { buildParticipantTrainer, InProcessRunner, type ParticipantContext } from './participant';

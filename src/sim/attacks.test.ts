@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../fl/data/dataset';
 import type { LocalTrainer, TrainResponse } from '../fl/local-trainer';
 import { mlpSpec } from '../fl/models';
-import { armAttackers, AttackingTrainer, applyAttacks, chooseAttackers, parseAttacks, poisonTrainingData } from './attacks';
+import { armAttackers } from './arm-attackers';
+import { AttackingTrainer, applyAttacks, chooseAttackers, parseAttacks, poisonTrainingData } from './attacks';
 import { materializeShard } from './client-shards';
 import { parseSimArgs, UsageError } from './cli-options';
 

@@ -13,7 +13,6 @@ import { Rng } from '../fl/rng';
 import { SCAFFOLD_NAMES } from '../fl/strategies/scaffold';
 import type { TrainHooks } from '../fl/train';
 import type { WeightSet } from '../fl/weights';
-import type { ClientShard } from './client-shards';
 
 const MAX_FLOAT32 = 3.4028234663852886e38;
 
@@ -94,30 +93,6 @@ export function chooseAttackers(clients: number, attackers: number, seed: number
   return new Set(new Rng(seed * 7717 + 4243).shuffle(slots).slice(0, attackers));
 }
 
-/** The simulator's clients under an attack: the attackers' shards and how to wrap each client's trainer. */
-export interface ArmedClients {
-  /** The shards, the attackers' carrying their data poisoning (materializeShard applies it). */
-  shards: ClientShard[];
-  attackers: Set<number>;
-  /** Client k's trainer: the honest one, or an attacking wrapper around it. */
-  trainer(k: number, honest: LocalTrainer): LocalTrainer;
-}
-
-/**
- * Arms the attackers of `attack` (chosen by the seed) among the shards; every simulation mode uses this. Throws when
- * the attacks cannot run with this strategy and data (attackProblem).
- */
-export function armAttackers(shards: readonly ClientShard[], attack: AttackConfig | null, run: { seed: number; strategy: string; numClasses: number }): ArmedClients {
-  const problem = attack && attackProblem(attack.attacks, run.strategy, run.numClasses);
-  if (problem) throw new Error(problem);
-  const seed = run.seed;
-  const attackers = attack ? chooseAttackers(shards.length, attack.attackers, seed) : new Set<number>();
-  return {
-    shards: shards.map((s) => (attack && attackers.has(s.index) ? { ...s, poison: attack.attacks } : s)),
-    attackers,
-    trainer: (k, honest) => (attack && attackers.has(k) ? new AttackingTrainer(honest, attack.attacks, seed) : honest),
-  };
-}
 
 /** The attacker's training data: every label replaced by a label-flip's class (the last one wins); else `data` itself. */
 export function poisonTrainingData<T extends Dataset>(data: T, attacks: readonly Attack[] | undefined): T {
