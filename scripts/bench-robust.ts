@@ -138,7 +138,9 @@ async function hostileSide(): Promise<void> {
   lines.push(
     'Target for the default: accuracy within 2 points of the same run with the attackers absent. "Absent" runs give the attackers',
     'NaN updates, which every mode refuses before aggregation, so what is left is exactly the honest clients\' run.',
-    'Async runs take one step per 5 updates (the default buffer), as many steps as sync rounds.',
+    'Async runs take one step per 5 updates (the default buffer), as many steps as sync rounds. There an attacker\'s update',
+    'that the defence leaves out still took a place in the step\'s buffer, while an absent attacker\'s update is refused on',
+    'arrival: a step then aggregates fewer honest updates than in the absent run, which the comparison does not correct for.',
     '',
   );
   lines.push('| attack | clients | attackers | mode | default accuracy | attackers absent | difference (points) | attacker updates accepted | honest updates left out | met |', '|---|---|---|---|---|---|---|---|---|---|');
