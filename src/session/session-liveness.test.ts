@@ -16,10 +16,10 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function classroom(names: string[]) {
+function classroom(names: string[], drop: (from: string, to: string, m: Message) => boolean = () => false) {
   const down = new Set<string>();
   const key = (a: string, b: string) => [a, b].sort().join('|');
-  const network = new InMemoryNetwork({ plan: (from, to) => (down.has(key(from, to)) ? { drop: true } : undefined) });
+  const network = new InMemoryNetwork({ plan: (from, to, m) => (down.has(key(from, to)) || drop(from, to, m) ? { drop: true } : undefined) });
   const logs: string[] = [];
   const endpoints = new Map<string, ReturnType<InMemoryNetwork['endpoint']>>();
   const node = (name: string) => {
@@ -108,6 +108,25 @@ describe('membership by liveness', () => {
     await vi.advanceTimersByTimeAsync(3_000);
     expect(ann.currentRound).toBeGreaterThan(round);
     expect(dan.aggregatorId).toBe('ann');
+    nodes.forEach((n) => n.leave());
+  });
+
+  it('a successor whose checkpoint is ahead of the results it received (the aggregator went away in between) keeps every round', async () => {
+    let lose = 0;
+    const { network, nodes, logs } = classroom(['host', 'ann', 'bob'], (from, _to, m) => m.type === 'round-result' && m.round === lose && from === 'host');
+    const [host, ann] = nodes;
+    await start(nodes, 8);
+    await vi.advanceTimersByTimeAsync(400);
+    // The next round's result never leaves the host; its checkpoint does, then the host is gone.
+    lose = host.currentRound + 1;
+    for (let t = 0; t < 200 && host.currentRound < lose; t++) await vi.advanceTimersByTimeAsync(5);
+    expect(host.currentRound).toBe(lose);
+    network.disconnect('host');
+    host.leave();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(ann.isAggregator).toBe(true);
+    expect(ann.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(logs.some((l) => l.startsWith(`ann warn: 1 round up to round ${lose} committed by host reached this tab without results`))).toBe(true);
     nodes.forEach((n) => n.leave());
   });
 });

@@ -686,10 +686,29 @@ export class SessionNode {
       return;
     }
     const others = this.membership.roster.map((e) => e.id).filter((id) => id !== this.selfId);
+    this.recordRoundsMissedBefore(this.latest.round, previous);
     this.log('info', `this tab now aggregates (term ${term}), resuming after round ${this.latest.round}`);
     // Everyone, the previous aggregator included (its link may only have flapped), hears of this term until they join.
     this.becomeAggregator(this.latest).announceTo([...others, previous]);
     if (run) void this.start();
+  }
+
+  /**
+   * Rounds up to the checkpoint this tab resumes from that it has no record of: the previous aggregator committed them
+   * (the checkpoint says so) but went away before their results reached this tab. They count, without their metrics.
+   */
+  private recordRoundsMissedBefore(round: number, aggregatorId: string): void {
+    const known = new Set(this.records.map((r) => r.round));
+    const first = this.records.length > 0 ? Math.min(...known) : 1;
+    let added = 0;
+    for (let r = first; r <= round; r++) {
+      if (known.has(r)) continue;
+      this.records.push({ round: r, accuracy: null, loss: null, decomposition: null, participants: [], participantCount: 0, missing: [], trainMs: 0, aggregateMs: 0, evalMs: 0, slowestClientMs: 0, bytesSent: 0, bytesReceived: 0, aggregatorId });
+      added++;
+    }
+    if (added === 0) return;
+    this.records.sort((a, b) => a.round - b.round);
+    this.log('warn', `${added} round${added === 1 ? '' : 's'} up to round ${round} committed by ${this.membership.nameOf(aggregatorId)} reached this tab without results: kept without metrics`);
   }
 
   /** Whether the session ran when its aggregator went silent: a successor runs on, but a stopped session stays stopped. */
