@@ -13,13 +13,13 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { createServer as createViteServer } from 'vite';
-import { SIGNALLING_ENDPOINT } from '../src/net/endpoints';
+import { registerSignalling, type Registration, type SignallingOutcome } from '../src/net/testing/signalling-client';
 import { attachSignalling, SIGNALLING_LIMITS, type SignallingLimits, type SignallingStats } from '../src/net/signalling-server';
 import { fedtabSignalling } from '../src/net/signalling-plugin';
 import { DEFAULT_SERVE_OPTIONS, startServer } from '../server/serve';
 import { fmt, fmtMs, measuredRow, perSecond, renderTable, runBounded, type RowReport } from './bench-attacks-lib';
 
-export type Outcome = { kind: 'open' } | { kind: 'id-taken' } | { kind: 'error'; msg: string } | { kind: 'refused'; status: number } | { kind: 'failed'; msg: string };
+export type Outcome = SignallingOutcome;
 
 export interface RunningSignalling {
   port: number;
@@ -53,48 +53,12 @@ export async function startSignalling(limits: Partial<SignallingLimits> = {}, no
   };
 }
 
-function signallingUrl(port: number, id: string, token: string): string {
-  return `ws://127.0.0.1:${port}${SIGNALLING_ENDPOINT.path}/peerjs?key=${SIGNALLING_ENDPOINT.key}&id=${id}&token=${token}`;
-}
-
 /**
  * Registers `id` from `localAddress` (loopback); resolves with the server's first answer. Keeps accepted sockets open.
  * `messages` receives every later message on the socket (from the one after the first answer on).
  */
-export function register(
-  s: { port: number; sockets: WebSocket[] },
-  id: string,
-  localAddress: string,
-  token = `t-${id}`,
-): Promise<{ outcome: Outcome; ws: WebSocket; ms: number; messages: Array<Record<string, unknown>> }> {
-  const started = performance.now();
-  const ws = new WebSocket(signallingUrl(s.port, id, token), { localAddress });
-  s.sockets.push(ws);
-  const messages: Array<Record<string, unknown>> = [];
-  return new Promise((resolve) => {
-    let answered = false;
-    const done = (outcome: Outcome) => {
-      if (answered) return;
-      answered = true;
-      resolve({ outcome, ws, ms: performance.now() - started, messages });
-    };
-    const timer = setTimeout(() => done({ kind: 'failed', msg: 'no answer in 5 s' }), 5000);
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { type: string; payload?: { msg?: string } };
-      if (answered) return void messages.push(m);
-      clearTimeout(timer);
-      done(m.type === 'OPEN' ? { kind: 'open' } : m.type === 'ID-TAKEN' ? { kind: 'id-taken' } : { kind: 'error', msg: m.payload?.msg ?? m.type });
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      clearTimeout(timer);
-      res.resume();
-      done({ kind: 'refused', status: res.statusCode ?? 0 });
-    });
-    ws.once('error', (e) => {
-      clearTimeout(timer);
-      done({ kind: 'failed', msg: e.message });
-    });
-  });
+export function register(s: { port: number; sockets: WebSocket[] }, id: string, localAddress: string, token = `t-${id}`): Promise<Registration> {
+  return registerSignalling(s.port, id, localAddress, s.sockets, { token });
 }
 
 export function describeOutcome(o: Outcome): string {

@@ -9,9 +9,10 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { SIGNALLING_ENDPOINT } from './endpoints';
+import { registerSignalling, signallingUrl, type SignallingOutcome } from './testing/signalling-client';
 import { addressKey, attachSignalling, SIGNALLING_LIMITS, type SignallingLimits } from './signalling-server';
 
-type Outcome = { kind: 'open' } | { kind: 'id-taken' } | { kind: 'error'; msg: string } | { kind: 'refused'; status: number } | { kind: 'failed'; msg: string };
+type Outcome = SignallingOutcome;
 
 interface Running {
   port: number;
@@ -47,33 +48,10 @@ async function startSignalling(limits: Partial<SignallingLimits> = {}, now?: () 
   return r;
 }
 
-function url(port: number, id: string, token = `t-${id}`): string {
-  return `ws://127.0.0.1:${port}${SIGNALLING_ENDPOINT.path}/peerjs?key=${SIGNALLING_ENDPOINT.key}&id=${id}&token=${token}`;
-}
-
 /** Registers `id` from `localAddress`; resolves with what the server answered first. Keeps accepted sockets open. */
-function register(port: number, id: string, localAddress: string, options: { token?: string; origin?: string; forwardedFor?: string } = {}): Promise<{ outcome: Outcome; ws: WebSocket }> {
+function register(port: number, id: string, localAddress: string, options: { token?: string; origin?: string; forwardedFor?: string } = {}) {
   const headers = { ...(options.origin ? { origin: options.origin } : {}), ...(options.forwardedFor ? { 'x-forwarded-for': options.forwardedFor } : {}) };
-  const ws = new WebSocket(url(port, id, options.token), { localAddress, headers });
-  sockets.push(ws);
-  return new Promise((resolve) => {
-    const done = (outcome: Outcome) => resolve({ outcome, ws });
-    const timer = setTimeout(() => done({ kind: 'failed', msg: 'no answer in 5 s' }), 5000);
-    ws.once('message', (data) => {
-      clearTimeout(timer);
-      const m = JSON.parse(String(data)) as { type: string; payload?: { msg?: string } };
-      done(m.type === 'OPEN' ? { kind: 'open' } : m.type === 'ID-TAKEN' ? { kind: 'id-taken' } : { kind: 'error', msg: m.payload?.msg ?? m.type });
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      clearTimeout(timer);
-      res.resume();
-      done({ kind: 'refused', status: res.statusCode ?? 0 });
-    });
-    ws.once('error', (e) => {
-      clearTimeout(timer);
-      done({ kind: 'failed', msg: e.message });
-    });
-  });
+  return registerSignalling(port, id, localAddress, sockets, { ...(options.token ? { token: options.token } : {}), headers });
 }
 
 /** Sends a WebSocket upgrade request for `path` on a raw socket; resolves with the first bytes answered. */
@@ -92,7 +70,7 @@ function rawUpgrade(port: number, path: string): Promise<string> {
 
 /** Registers `id` from `localAddress` on a socket that records every message from the first one on. */
 function collecting(port: number, id: string, localAddress: string): { ws: WebSocket; messages: Array<Record<string, unknown>> } {
-  const ws = new WebSocket(url(port, id), { localAddress });
+  const ws = new WebSocket(signallingUrl(port, id), { localAddress });
   sockets.push(ws);
   const messages: Array<Record<string, unknown>> = [];
   ws.on('message', (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
