@@ -383,7 +383,8 @@ export class SessionControllerCore implements SessionController {
     const view = projectSession({
       record: node.sessionRecord,
       connecting: this.state.status === 'connecting',
-      roundsKnown: node.isAggregator ? node.currentRound : Math.max(node.currentRound, live.marks.finished),
+      // The aggregator's own header reads its record too (its engine counts a round a moment before the record does).
+      roundsKnown: node.isAggregator ? 0 : Math.max(node.currentRound, live.marks.finished),
       totalRounds: node.config?.rounds ?? null,
     });
     const mode = node.config?.decomposition ?? null;
