@@ -36,7 +36,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<void> {
   const out = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : null;
   await tf.setBackend('cpu');
-  const spec = mlpSpec([28, 28, 1], 10, [8]);
+  const hidden = [8];
+  const spec = mlpSpec([28, 28, 1], 10, hidden);
   const seed = randomHostSeed();
   const config: SessionConfig = {
     model: spec,
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
     return true;
   };
   let hostGone = false;
-  let stopPhase: 'none' | 'stopping' | 'resumed' = 'none';
+  let stopped = false;
   const students = () => [...tabs.keys()].filter((id) => slotOf(id) !== 0 && !tabs.get(id)!.isAggregator);
   const pick = (ids: string[]) => ids[Math.floor(Math.random() * ids.length)];
 
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
     if (round > lastRound) {
       lastRound = round;
       lastProgressAt = now;
-    } else if (stopPhase !== 'stopping' && now - lastProgressAt > STUCK_MS) {
+    } else if (now - lastProgressAt > STUCK_MS) {
       stuck++;
       events.push(`stuck at round ${round}: ${agg.sessionRecord?.phase} (${agg.sessionRecord?.reason ?? 'no reason'})`);
       lastProgressAt = now;
@@ -190,8 +191,8 @@ async function main(): Promise<void> {
         events.push(`the host rejoined ${now.selfId} and asked for control`);
       }
     }
-    if (round >= 30 && stopPhase === 'none' && agg.isRunning) {
-      stopPhase = 'stopping';
+    if (round >= 30 && !stopped && agg.isRunning) {
+      stopped = true;
       agg.stop();
       events.push(`round ${round}: Stop`);
       while (aggregator()?.isRunning) await sleep(20);
@@ -200,7 +201,6 @@ async function main(): Promise<void> {
       const stoppedTabs = [...tabs.values()].filter((n) => n.config && n.sessionRecord?.phase === 'stopped').length;
       events.push(`stopped after round ${current.currentRound}: ${stoppedTabs} of ${tabs.size} tabs read "stopped"; Resume`);
       void current.start();
-      stopPhase = 'resumed';
       lastProgressAt = Date.now();
     }
   }
@@ -213,7 +213,7 @@ async function main(): Promise<void> {
   const report = [
     `# bench:classroom`,
     ``,
-    `${TABS} tabs' session stacks (\`SessionNode\`) in one process over the in-memory network, a ${spec.hidden.join('x')}-hidden MLP trained on`,
+    `${TABS} tabs' session stacks (\`SessionNode\`) in one process over the in-memory network, a ${hidden.join('x')}-hidden MLP trained on`,
     `40 MNIST images per tab, ${ROUNDS} rounds, fraction ${config.fraction}; session timings a tenth of the app's (heartbeat`,
     `${TIMING.heartbeatMs} ms, silence ${TIMING.silenceMs} ms, vote ${TIMING.voteTimeoutMs} ms). Every 5 rounds a student reloads (same key, new id),`,
     `every 4 rounds one leaves without a goodbye, every 7 rounds a student's link to the aggregator flaps for 300 ms; at round 20`,
