@@ -104,6 +104,9 @@ describe('membership by liveness', () => {
     expect(nodes.filter((n) => n.isAggregator)).toEqual([ann]);
     expect(nodes.map((n) => n.aggregatorId)).toEqual(['ann', 'ann', 'ann', 'ann', 'ann']);
     expect(new Set(nodes.map((n) => n.term)).size).toBe(1);
+    // The host's record of the run is the majority's: each round once (any it committed alone is reported as discarded).
+    const hostRounds = host.rounds.map((r) => r.round);
+    expect(new Set(hostRounds).size).toBe(hostRounds.length);
     const round = ann.currentRound;
     await vi.advanceTimersByTimeAsync(3_000);
     expect(ann.currentRound).toBeGreaterThan(round);

@@ -266,6 +266,19 @@ export class SessionNode {
     this.log('warn', `${this.membership.nameOf(successor)} aggregates in a later term (${term}); this tab follows it`);
   }
 
+  /**
+   * This tab aggregated rounds after `round` on its side of a split, and the later term that replaced it goes on from
+   * `round`: those rounds are not part of the session's run. Reported, and dropped from this tab's record of the run.
+   */
+  private discardRoundsAfter(round: number, term: number, aggregatorId: string): void {
+    const discarded = this.records.filter((r) => r.round > round && r.aggregatorId === this.selfId).map((r) => r.round);
+    if (discarded.length === 0) return;
+    const kept = this.records.filter((r) => !(r.round > round && r.aggregatorId === this.selfId));
+    this.records.splice(0, this.records.length, ...kept);
+    this.log('warn', `round${discarded.length === 1 ? '' : 's'} ${discarded.join(', ')} committed on this side of a split ${discarded.length === 1 ? 'is' : 'are'} discarded: ${this.membership.nameOf(aggregatorId)} goes on from round ${round} in term ${term}`);
+    this.changed();
+  }
+
   private stopAggregating(): void {
     this.aggregating?.dispose();
     this.aggregating = null;
@@ -640,7 +653,10 @@ export class SessionNode {
       return;
     }
     const previous = this.aggregatorId;
-    if (this.isAggregator) this.stepDown(from, m.term);
+    if (this.isAggregator) {
+      this.stepDown(from, m.term);
+      this.discardRoundsAfter(m.round, m.term, from);
+    }
     // Tells the previous aggregator, should it still run, that one of its clients now follows a later term.
     else if (previous && previous !== from) this.options.transport.send(previous, { type: 'bye', v: PROTOCOL_VERSION, reason: `following term ${m.term}`, term: m.term });
     this.election.follow(from, m.term);
