@@ -1,10 +1,11 @@
 /**
  * Direct vs relayed: a host tab and 5 student tabs (6 trainers) run rounds over WebRTC, once on a flat LAN (direct)
- * and once with client isolation (every connection through the TURN relay). The relay runs as a process of its own
+ * and once with client isolation (every connection through the TURN relay), for the MNIST CNN with float32 and with
+ * int8 updates. The relay runs as a process of its own
  * (server/relay-cli.ts, offered to the tabs as an external relay), so its CPU time and memory are its own.
  * Measured per round: round time, bytes through the server (the bridge interface the server sits on, both
  * directions), relay CPU time; and the relay's resident memory. Extrapolated linearly to 30 and 100 students.
- *   npm run bench:relay   (= bash e2e/run-netns.sh npx tsx scripts/bench-relay.ts [--rounds N] [--no-write])
+ *   npm run bench:relay   (= bash e2e/run-netns.sh npx tsx scripts/bench-relay.ts [--rounds N] [--model mlp|cnn] [--no-write])
  * Writes docs/benchmarks/relay.md.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -23,12 +24,14 @@ import type { SessionSettings } from '../src/session/types';
 
 const STUDENTS = 5;
 const RELAY_PORT = 3478;
-const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 8;
+const model: SessionSettings['model'] = process.argv.includes('--model') && process.argv[process.argv.indexOf('--model') + 1] === 'mlp' ? 'mlp' : 'cnn';
+const CODECS: ReadonlyArray<SessionSettings['codec']> = ['float32', 'int8'];
 const write = !process.argv.includes('--no-write');
 const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
 
-const settings: SessionSettings = {
-  model: 'mlp',
+const baseSettings: SessionSettings = {
+  model,
   strategy: { name: 'fedavg' },
   rounds,
   localEpochs: 1,
@@ -84,6 +87,7 @@ function bridgeBytes(): number {
 }
 
 interface Run {
+  codec: SessionSettings['codec'];
   mode: 'direct' | 'relayed';
   relayedConnections: number;
   roundSeconds: number[];
@@ -94,7 +98,8 @@ interface Run {
   relayAllocations: number;
 }
 
-async function runOnce(server: AppServer, relay: RelayProcess, isolated: boolean): Promise<Run> {
+async function runOnce(server: AppServer, relay: RelayProcess, isolated: boolean, codec: SessionSettings['codec']): Promise<Run> {
+  const settings: SessionSettings = { ...baseSettings, codec };
   const namespaces: Namespace[] = [];
   const browsers: Browser[] = [];
   try {
@@ -139,6 +144,7 @@ async function runOnce(server: AppServer, relay: RelayProcess, isolated: boolean
     });
     const roundSeconds = finished.map((t, i) => (t - (i === 0 ? t0 : finished[i - 1])) / 1000);
     return {
+      codec,
       mode: isolated ? 'relayed' : 'direct',
       relayedConnections: Object.values(network.routes).filter((r) => r.relayed).length,
       roundSeconds,
@@ -157,8 +163,14 @@ async function runOnce(server: AppServer, relay: RelayProcess, isolated: boolean
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
 function report(runs: Run[]): string {
-  const relayed = runs.find((r) => r.mode === 'relayed')!;
+  const relayed = runs.find((r) => r.mode === 'relayed' && r.codec === 'float32')!;
+  const ratios = CODECS.map((codec) => {
+    const of = (mode: Run['mode']) => median(runs.find((r) => r.codec === codec && r.mode === mode)!.roundSeconds);
+    return { codec, direct: of('direct'), relayed: of('relayed') };
+  });
   const perStudentBytes = relayed.serverBytesPerRound / STUDENTS;
   const perStudentCpu = relayed.relayCpuMsPerRound / STUDENTS;
   const roundS = mean(relayed.roundSeconds);
@@ -166,21 +178,30 @@ function report(runs: Run[]): string {
     '# Relay: direct vs relayed (bench:relay)',
     '',
     `\`npm run bench:relay\` (scripts/bench-relay.ts), ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), shared with the tabs.`,
-    `A host tab and ${STUDENTS} student tabs (6 trainers, MLP on the demo data, float32 updates, FedAvg, ${rounds} rounds), each side`,
+    `A host tab and ${STUDENTS} student tabs (6 trainers, the ${model.toUpperCase()} on the demo data, FedAvg, ${rounds} rounds, float32 and int8 updates), each side`,
     'in a Chromium of its own network namespace on a bridge with the server; "relayed" isolates the bridge ports',
     '(client isolation), so every connection goes through the TURN relay, a process of its own (server/relay-cli.ts).',
     '"Bytes through the server" are the bridge interface\'s received + sent bytes during the rounds (relayed traffic',
     'enters and leaves the server, so it counts twice; signalling and page traffic are in it too); "relay payload" is',
     "what the relay itself counted (payload, both directions). CPU is the relay process's user + system time.",
     '',
-    '| mode | relayed connections | round time (s, each round) | bytes through the server / round | relay payload / round | relay CPU / round | relay RSS | allocations |',
-    '|---|---|---|---|---|---|---|---|',
+    '| updates | mode | relayed connections | round time (s, each round) | bytes through the server / round | relay payload / round | relay CPU / round | relay RSS | allocations |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...runs.map(
       (r) =>
-        `| ${r.mode} | ${r.relayedConnections} of ${STUDENTS} | ${r.roundSeconds.map((s) => s.toFixed(1)).join(', ')} | ${mb(r.serverBytesPerRound)} | ${mb(r.relayPayloadBytesPerRound)} | ${r.relayCpuMsPerRound.toFixed(0)} ms | ${mb(r.relayRssBytes)} | ${r.relayAllocations} |`,
+        `| ${r.codec} | ${r.mode} | ${r.relayedConnections} of ${STUDENTS} | ${r.roundSeconds.map((s) => s.toFixed(1)).join(', ')} | ${mb(r.serverBytesPerRound)} | ${mb(r.relayPayloadBytesPerRound)} | ${r.relayCpuMsPerRound.toFixed(0)} ms | ${mb(r.relayRssBytes)} | ${r.relayAllocations} |`,
     ),
     '',
-    '## Extrapolation (relayed, linear in the students)',
+    '## Relayed against direct (target: a relayed round at most 1.2x a direct one)',
+    '',
+    '| updates | median direct round | median relayed round | ratio | met |',
+    '|---|---|---|---|---|',
+    ...ratios.map((r) => `| ${r.codec} | ${r.direct.toFixed(1)} s | ${r.relayed.toFixed(1)} s | ${(r.relayed / r.direct).toFixed(2)} | ${r.relayed <= 1.2 * r.direct ? 'yes' : 'no'} |`),
+    '',
+    'The tabs share the 2 cores with each other and with the relay, so round times carry their noise; the median of the',
+    'rounds is robust to one slow round (the first one warms up: shader compilation, a connection\'s first large transfer).',
+    '',
+    '## Extrapolation (relayed float32, linear in the students)',
     '',
     `Every student's model download and update cross the relay: per student and round ${mb(perStudentBytes)} through the`,
     `server and ${perStudentCpu.toFixed(0)} ms of relay CPU. Assuming the same model and round time (${roundS.toFixed(1)} s here),`,
@@ -214,7 +235,8 @@ async function main(): Promise<void> {
   });
   const server = await startAppServer({ mode: 'dev', host: '0.0.0.0', browserHost: SERVER_ADDRESS, entries: [PAGE, 'src/worker/training.worker.ts'] });
   try {
-    const runs = [await runOnce(server, relay, false), await runOnce(server, relay, true)];
+    const runs: Run[] = [];
+    for (const codec of CODECS) runs.push(await runOnce(server, relay, false, codec), await runOnce(server, relay, true, codec));
     const text = report(runs);
     console.log(text);
     if (write) fs.writeFileSync(path.join(REPO_ROOT, 'docs/benchmarks/relay.md'), text);
