@@ -26,7 +26,7 @@ export function startWorkerTestServer(): Promise<AppServer> {
   return startAppServer({ host: '127.0.0.1', entries: DEP_SCAN_ENTRIES });
 }
 
-/** Chromium with the stack-notes flags; `webgpu: false` leaves out --enable-unsafe-webgpu (no WebGPU adapter then). */
+/** Chromium with the browser-test flags (e2e/harness/browser.ts); `webgpu: false` leaves out --enable-unsafe-webgpu (no WebGPU adapter then). */
 export function launchChromium(opts: { webgpu: boolean }): Promise<Browser> {
   const args = CHROMIUM_FLAGS.filter((f) => f !== WEBGPU_FLAG);
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: opts.webgpu ? [...args, WEBGPU_FLAG] : args });

@@ -1,4 +1,4 @@
-/** Headless Chromium for browser tests, launched with the flags stack-notes found to work here. */
+/** Headless Chromium for browser tests, launched with the flags that work on a closed network (see README: browser tests). */
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';

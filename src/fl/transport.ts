@@ -15,7 +15,7 @@ export interface Transport {
 
 /**
  * Turns messages into wire frames and back. The WebRTC transport sends each frame as one DataChannel
- * message (at most 256 KB, see stack-notes); a decoder is kept per peer and reassembles frames.
+ * message (at most 256 KB, the DataChannel message limit); a decoder is kept per peer and reassembles frames.
  */
 export interface WireCodec {
   /** Encodes one message into one or more frames, each at most maxFrameBytes long. */

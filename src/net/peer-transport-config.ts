@@ -95,7 +95,7 @@ export interface PeerTransportOptions {
   pacing?: Partial<PacedSenderOptions>;
 }
 
-/** SCTP message size limit Chromium announces for DataChannels (see stack-notes). */
+/** SCTP message size limit Chromium announces for DataChannels (a larger message closes the channel). */
 export const DATA_CHANNEL_MAX_MESSAGE_BYTES = 262_144;
 
 export const DEFAULT_PEER_TIMINGS: Readonly<PeerTimings> = {

@@ -140,7 +140,7 @@ function evict(victim: Duplex, webSocket: WebSocket | undefined, then: () => voi
 }
 
 /**
- * Mounts ExpressPeerServer on `httpServer`. Two details matter (see stack-notes):
+ * Mounts ExpressPeerServer on `httpServer`. Two details matter:
  * ExpressPeerServer initialises only on express's `mount` event, hence the small outer express app;
  * and its default WebSocket server answers 400 to every other upgrade (which kills Vite's HMR socket),
  * hence a `noServer` WebSocketServer that takes only its own path.

@@ -3,7 +3,7 @@
  * A decoder never allocates or accepts more than these allow, whatever a peer sends.
  */
 export interface WireLimits {
-  /** Largest frame, header included. WebRTC DataChannels close on messages above 256 KB (stack-notes). */
+  /** Largest frame, header included. WebRTC DataChannels close on messages above 256 KB (peerjs maxMessageSize). */
   maxFrameBytes: number;
   /** Largest reassembled message (msgpack bytes): the protocol's absolute bound. Transports apply a smaller per-peer limit. */
   maxMessageBytes: number;
