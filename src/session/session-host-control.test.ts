@@ -4,17 +4,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionControllerCore } from './session-controller';
-import { untilFake } from './testing/fake-time';
+import { settleFake, untilFake } from './testing/fake-time';
 import { makeControllerWorld, makeSnapshotStore, makeTabStorage, TEST_SETTINGS } from './testing/controller-world';
 
 const until = untilFake;
 
-async function settle<T>(p: Promise<T>, maxMs = 30_000): Promise<T> {
-  let done = false;
-  const watched = p.finally(() => (done = true));
-  await until(() => done, maxMs);
-  return watched;
-}
+const settle = settleFake;
 
 beforeEach(() => {
   vi.useFakeTimers();

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionControllerCore } from './session-controller';
 import type { SessionSettings } from './types';
 import type { HostSnapshotStore, TabSessionStore } from './resume-store';
-import { untilFake } from './testing/fake-time';
+import { settleFake, untilFake } from './testing/fake-time';
 import { makeControllerWorld, makeSnapshotStore, makeTabStorage, TEST_SETTINGS } from './testing/controller-world';
 import { hostPeerId } from './session-code';
 
@@ -17,12 +17,7 @@ function makeWorld() {
 
 const until = untilFake;
 
-async function settle<T>(p: Promise<T>, maxMs = 30_000): Promise<T> {
-  let done = false;
-  const watched = p.finally(() => (done = true));
-  await until(() => done, maxMs);
-  return watched;
-}
+const settle = settleFake;
 
 beforeEach(() => {
   vi.useFakeTimers();

@@ -15,3 +15,11 @@ export async function untilFake(done: () => boolean, maxMs = 30_000): Promise<vo
   }
   expect(done()).toBe(true);
 }
+
+/** Runs fake time (as untilFake) until `p` settles, then gives its outcome. */
+export async function settleFake<T>(p: Promise<T>, maxMs = 30_000): Promise<T> {
+  let done = false;
+  const watched = p.finally(() => (done = true));
+  await untilFake(() => done, maxMs);
+  return watched;
+}
