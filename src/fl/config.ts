@@ -1,7 +1,9 @@
+import { numberDefault } from './settings';
+
 /** Every timing constant of a federated session, in one place. */
 export const FL_TIMING = {
-  /** How long the aggregator waits for the selected clients' updates before aggregating what arrived. */
-  roundDeadlineMs: 120_000,
+  /** How long the aggregator waits for the selected clients' updates before aggregating what arrived (the declared deadline). */
+  roundDeadlineMs: numberDefault('deadline') * 1000,
   /** How long it waits for cross-evaluation results (exact decomposition). */
   evalDeadlineMs: 60_000,
   /** How long waitForClients waits by default. */

@@ -3,7 +3,8 @@ import type { TensorLayout, WeightSet } from '../weights';
 import { assertFinite, assertSameLayout, layoutOf } from '../weights';
 import { robustAggregate, type RobustSettings } from '../robust';
 import { UpdateBuffer, type BufferedUpdate } from './buffer';
-import { stalenessProblem, stalenessWeight, type StalenessConfig } from './staleness';
+import { numberDefault, numberSetting, textSetting } from '../settings';
+import { parseStaleness, stalenessProblem, stalenessWeight, type StalenessConfig } from './staleness';
 
 export interface AsyncAggregationConfig {
   /** M: an aggregation step is due once this many updates wait. */
@@ -22,7 +23,11 @@ export interface AsyncAggregationConfig {
 
 export const DURATION_WEIGHT_CAP = 10;
 
-export const ASYNC_DEFAULTS: AsyncAggregationConfig = { bufferSize: 5, staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null };
+export const ASYNC_DEFAULTS: AsyncAggregationConfig = {
+  bufferSize: numberDefault('bufferSize'),
+  staleness: parseStaleness(textSetting('staleness').default),
+  maxStaleness: numberSetting('maxStaleness').default,
+};
 
 /** One update as an aggregation step used it. */
 export interface StepContribution {

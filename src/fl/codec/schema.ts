@@ -2,6 +2,7 @@
  * The messages peers exchange, defined once. src/fl/protocol.ts derives every message type from these schemas
  * (v.InferOutput) and validateMessage (./validate.ts) runs them, so a field added here is typed and checked at
  * once. Every bound comes from WireLimits; schemas are built per limits object (messageSchemas caches them).
+ * A run setting's bounds (rounds, learning rate, ...) come from its declaration in src/fl/settings.
  *
  * To add a field: add it to the message's entries below (v.optional(...) when older peers may omit it). To add a
  * message: add an entry to `messageSchemas`, then `export type XMessage = MessageOf<'x'>` and the union member in
@@ -18,6 +19,7 @@ import type { AggregationMode } from '../async/mode';
 import type { StalenessConfig } from '../async/staleness';
 import { ROBUST_MODES } from '../robust/types';
 import { quoteForReason } from './errors';
+import { numberSettingSchema as setting } from './setting-schema';
 import { WIRE_LIMITS, type WireLimits } from './limits';
 import {
   boolean,
@@ -107,8 +109,8 @@ function modelSpec(limits: WireLimits): v.GenericSchema<unknown, ModelSpec> {
 
 const partitionSpec = byKind<PartitionSpec>('partition', {
   iid: record({ kind: v.literal('iid') }),
-  dirichlet: record({ kind: v.literal('dirichlet'), alpha: inRange(Number.MIN_VALUE, Number.MAX_VALUE) }),
-  shards: record({ kind: v.literal('shards') }),
+  dirichlet: record({ kind: v.literal('dirichlet'), alpha: setting('alpha') }),
+  shards: record({ kind: v.literal('shards'), shardsPerClient: v.optional(setting('shardsPerClient')) }),
 });
 
 const stalenessSchema = byKind<StalenessConfig>('staleness function', {
@@ -124,9 +126,9 @@ const aggregationSchema = byKind<AggregationMode>(
     sync: record({ mode: v.literal('sync') }),
     async: record({
       mode: v.literal('async'),
-      bufferSize: integer(1, 1_000_000),
+      bufferSize: setting('bufferSize'),
       staleness: stalenessSchema,
-      maxStaleness: v.nullable(integer()),
+      maxStaleness: v.nullable(setting('maxStaleness')),
     }),
   },
   'mode',
@@ -146,15 +148,15 @@ export const strategyConfigSchema = v.pipe(
 );
 
 const trainEntries = {
-  localEpochs: integer(1),
-  batchSize: integer(1),
-  learningRate: inRange(Number.MIN_VALUE, Number.MAX_VALUE),
+  localEpochs: setting('localEpochs'),
+  batchSize: setting('batchSize'),
+  learningRate: setting('learningRate'),
   /** Local optimizer (default LOCAL_OPTIMIZER_DEFAULTS.optimizer). */
   optimizer: v.optional(
     v.custom<LocalOptimizerName>(isLocalOptimizerName, (issue) => `expected one of ${LOCAL_OPTIMIZERS.map((o) => o.name).join(', ')}, got ${quoteForReason(issue.input)}`),
   ),
   /** Momentum of the 'momentum' optimizer (default LOCAL_OPTIMIZER_DEFAULTS.momentum). */
-  momentum: v.optional(inRange(0, 1)),
+  momentum: v.optional(setting('momentum')),
 };
 
 const localMetrics = record({
@@ -193,18 +195,18 @@ function buildMessageSchemas(limits: WireLimits) {
     model,
     strategy: strategyConfigSchema,
     train: record(trainEntries),
-    rounds: integer(1),
-    minClients: integer(1),
-    fraction: inRange(Number.MIN_VALUE, 1),
-    roundDeadlineMs: integer(1),
+    rounds: setting('rounds'),
+    minClients: setting('minClients'),
+    fraction: setting('fraction'),
+    roundDeadlineMs: setting('deadline'),
     decomposition: oneOf(DECOMPOSITION_MODES),
-    decompositionEvery: integer(1),
+    decompositionEvery: setting('decompositionEvery'),
     codec: oneOf(WEIGHT_CODEC_CHOICES),
-    seed: integer(),
+    seed: setting('seed'),
     /** The aggregator's defence against hostile updates (src/fl/robust); absent means the default, 'clip'. */
     robust: v.optional(oneOf(ROBUST_MODES)),
     /** How the built-in demo data is split: client slot k gets part k of this partition. */
-    demo: record({ partition: partitionSpec, clients: integer(1) }),
+    demo: record({ partition: partitionSpec, clients: setting('demoClients') }),
     /** Synchronous rounds (also when absent) or asynchronous buffered aggregation. */
     aggregation: v.optional(aggregationSchema),
     /** The host's key commitment (src/session/host-key.ts): what lets the host tab take control back after a reload. */
