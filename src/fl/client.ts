@@ -1,7 +1,9 @@
 import type { LocalTrainer } from './local-trainer';
 import type { EvalRequestMessage, Message, RoundResultMessage, RoundStartMessage } from './protocol';
 import { PROTOCOL_VERSION } from './protocol';
+import { assertNever } from './exhaustive';
 import { ProgressReporter, trainingFraction } from './progress-report';
+import { isFor } from './routing';
 import type { TrainHooks, TrainProgress } from './train';
 import type { Transport } from './transport';
 
@@ -62,7 +64,7 @@ export class FlClient {
   }
 
   private handle(from: string, message: Message): void {
-    if (from !== this.aggregatorId) return;
+    if (from !== this.aggregatorId || !isFor(message, 'client')) return;
     switch (message.type) {
       case 'round-start':
         this.latestRound = Math.max(this.latestRound, message.round);
@@ -78,7 +80,7 @@ export class FlClient {
         this.options.onError?.(message.reason);
         return;
       default:
-        return;
+        return assertNever(message, 'client message');
     }
   }
 

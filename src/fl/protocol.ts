@@ -24,7 +24,6 @@ export type AuthHelloMessage = MessageOf<'auth-hello'>;
 export type AuthChallengeMessage = MessageOf<'auth-challenge'>;
 /** The connecting side's proof (role 'client') over both nonces and both peer ids. */
 export type AuthProofMessage = MessageOf<'auth-proof'>;
-export type AuthMessage = AuthHelloMessage | AuthChallengeMessage | AuthProofMessage;
 /** The aggregator's answer to an admitted hello. */
 export type WelcomeMessage = MessageOf<'welcome'>;
 

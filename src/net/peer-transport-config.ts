@@ -27,13 +27,12 @@ export interface PeerTimings {
 
 /**
  * What a connection may do before the session admits its peer (after the peer proved it knows the join secret),
- * and the bounds on such connections. A connection that breaks a rule is closed and counted, never logged per message.
+ * and the bounds on such connections. Which message types it may carry is the routing table's (src/fl/routing.ts).
+ * A connection that breaks a rule is closed and counted, never logged per message.
  */
 export interface AdmissionConfig {
   /** Largest DataChannel message an unadmitted peer may send; it must hold one whole message. */
   maxPreAdmissionBytes: number;
-  /** Message types an unadmitted peer may send, or be sent; anything else it sends closes its connection. */
-  preAdmissionTypes: readonly string[];
   /** Incoming connections from unadmitted peers held at once; more are closed at once. */
   maxPendingConnections: number;
   /** New incoming connections from unadmitted peers accepted per second (bursts of as many). */
@@ -54,18 +53,8 @@ export interface AdmissionConfig {
   rejectionReportIntervalMs: number;
 }
 
-export const DEFAULT_PRE_ADMISSION_TYPES: readonly string[] = Object.freeze([
-  'auth-hello',
-  'auth-challenge',
-  'auth-proof',
-  'hello',
-  'error',
-  'bye',
-]);
-
 export const DEFAULT_ADMISSION: Readonly<AdmissionConfig> = Object.freeze({
   maxPreAdmissionBytes: WIRE_LIMITS.maxPreAdmissionBytes,
-  preAdmissionTypes: DEFAULT_PRE_ADMISSION_TYPES,
   ...ADMISSION_LIMITS,
   messageLimitBytes: WIRE_LIMITS.defaultPeerMessageBytes,
   maxRefusedMessages: 3,
@@ -150,10 +139,7 @@ function resolveAdmission(options: Partial<AdmissionConfig> = {}, maxFrameBytes:
   requirePositive('admission.rejectionReportIntervalMs', a.rejectionReportIntervalMs);
   requireInteger('admission.maxRefusedMessages', a.maxRefusedMessages, 1, 1_000);
   requirePositive('admission.refusedMessagesWindowMs', a.refusedMessagesWindowMs);
-  if (!Array.isArray(a.preAdmissionTypes) || a.preAdmissionTypes.some((t) => typeof t !== 'string')) {
-    throw new Error('PeerTransport config: admission.preAdmissionTypes must be a list of message type names');
-  }
-  return { ...a, preAdmissionTypes: Object.freeze([...a.preAdmissionTypes]) };
+  return a;
 }
 
 /** Fills in defaults and checks the result; throws an error naming the first bad setting. */

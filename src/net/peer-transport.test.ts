@@ -391,9 +391,6 @@ describe('PeerTransport config', () => {
     expect(() => resolvePeerTransportConfig({ ...base, admission: { maxPreAdmissionBytes: 300_000 } })).toThrow('admission.maxPreAdmissionBytes');
     expect(() => resolvePeerTransportConfig({ ...base, admission: { messageLimitBytes: 2 ** 30 } })).toThrow('admission.messageLimitBytes');
     expect(() => resolvePeerTransportConfig({ ...base, admission: { maxPendingConnections: 0 } })).toThrow('admission.maxPendingConnections');
-    expect(() => resolvePeerTransportConfig({ ...base, admission: { preAdmissionTypes: [7] as unknown as string[] } })).toThrow(
-      'admission.preAdmissionTypes',
-    );
     expect(resolvePeerTransportConfig(base).admission).toMatchObject({ maxPreAdmissionBytes: 4096, messageLimitBytes: 8 * 1024 * 1024 });
   });
 });

@@ -6,7 +6,7 @@
  *
  * Admission: every peer starts unadmitted. Until the session calls admit(peerId) (once the peer proved it knows the
  * join secret), a connection may carry only single-frame messages of at most admission.maxPreAdmissionBytes whose
- * type is in admission.preAdmissionTypes, both ways; anything else it sends closes it. Unadmitted connections are
+ * type the routing table allows before admission (src/fl/routing.ts), both ways; anything else it sends closes it. Unadmitted connections are
  * capped, rate-limited and time out. Closed connections are counted per reason (rejections()) and reported through
  * onError at most once per reason and interval. An admitted peer's messages are bounded by setMessageLimit.
  *
@@ -16,6 +16,7 @@
  */
 import type { Message } from '../fl/protocol';
 import { WIRE_LIMITS } from '../fl/codec/limits';
+import { allowedBeforeAdmission } from '../fl/routing';
 import type { DecodeOffload } from '../fl/codec/wire-codec';
 import type { Decoded, Transport, WireCodec, WireDecoder } from '../fl/transport';
 import { RateLimiter, RejectionCounter, type RejectionCounts, type RejectionReason } from './admission-guard';
@@ -163,7 +164,6 @@ export class PeerTransport implements Transport {
   private signallingLost = false;
   /** Peers admitted by the session; an admission ends when the peer's last connection closes. */
   private readonly admitted = new Set<string>();
-  private readonly allowedBeforeAdmission: ReadonlySet<string>;
   private readonly newConnections: RateLimiter;
   private readonly rejected: RejectionCounter;
   private messageLimit: number;
@@ -182,7 +182,6 @@ export class PeerTransport implements Transport {
     private readonly decoding: PeerTransportDecoding = {},
   ) {
     this.selfId = peer.id;
-    this.allowedBeforeAdmission = new Set(config.admission.preAdmissionTypes);
     this.newConnections = new RateLimiter(config.admission.maxNewConnectionsPerSecond);
     this.rejected = new RejectionCounter(config.admission.rejectionReportIntervalMs);
     this.messageLimit = config.admission.messageLimitBytes;
@@ -403,7 +402,7 @@ export class PeerTransport implements Transport {
 
   /** False (and the message counted as dropped) when `to` is unadmitted and `message` is not for such peers. */
   private mayReceive(to: string, message: Message): boolean {
-    if (this.admitted.has(to) || this.allowedBeforeAdmission.has(message.type)) return true;
+    if (this.admitted.has(to) || allowedBeforeAdmission(message.type)) return true;
     this.trafficOf(to).messagesDropped++;
     return false;
   }
@@ -624,7 +623,7 @@ export class PeerTransport implements Transport {
       return;
     }
     const [message] = messages;
-    if (!this.allowedBeforeAdmission.has(message.type)) {
+    if (!allowedBeforeAdmission(message.type)) {
       this.reject(link, 'forbidden-type', `${peerId} sent '${String(message.type).slice(0, 40)}' before admission`);
       return;
     }

@@ -26,10 +26,11 @@ import {
   PROTOCOL_VERSION,
   type AuthChallengeMessage,
   type AuthHelloMessage,
-  type AuthMessage,
   type AuthProofMessage,
   type Message,
 } from '../fl/protocol';
+import { assertNever } from '../fl/exhaustive';
+import { isFor, type MessageFor } from '../fl/routing';
 import type { SessionTransport } from './session-transport';
 import { hmacSha256Key, type HmacKey } from './sha256';
 
@@ -113,12 +114,6 @@ interface PeerState {
 }
 
 const ENCODER = new TextEncoder();
-const AUTH_TYPES = new Set<string>(['auth-hello', 'auth-challenge', 'auth-proof']);
-
-function isAuth(m: Message): m is AuthMessage {
-  return AUTH_TYPES.has(m.type);
-}
-
 function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -214,7 +209,7 @@ export class AuthenticatedTransport implements SessionTransport {
 
   send(to: string, message: Message): void {
     if (this.closed) return;
-    if (isAuth(message)) throw new Error('AuthenticatedTransport: auth messages are its own business');
+    if (isFor(message, 'auth')) throw new Error('AuthenticatedTransport: auth messages are its own business');
     const state = this.peers.get(to);
     if (state?.proven) {
       this.inner.send(to, message);
@@ -280,7 +275,7 @@ export class AuthenticatedTransport implements SessionTransport {
 
   private receive(from: string, message: Message): void {
     if (this.closed) return;
-    if (isAuth(message)) {
+    if (isFor(message, 'auth')) {
       void this.onAuth(from, message);
       return;
     }
@@ -312,7 +307,7 @@ export class AuthenticatedTransport implements SessionTransport {
     for (const h of [...this.handlers]) h(from, message);
   }
 
-  private async onAuth(from: string, message: AuthMessage): Promise<void> {
+  private async onAuth(from: string, message: MessageFor<'auth'>): Promise<void> {
     switch (message.type) {
       case 'auth-hello':
         return this.onHello(from, message);
@@ -320,6 +315,8 @@ export class AuthenticatedTransport implements SessionTransport {
         return this.onChallenge(from, message);
       case 'auth-proof':
         return this.onProof(from, message);
+      default:
+        return assertNever(message, 'auth message');
     }
   }
 

@@ -20,6 +20,8 @@ import { opensCommitment } from './host-key';
 import { initialPhase, messageOfRecord, readinessOf, recordOfMessage, SessionRecordKeeper, supersedes, type SessionRecord } from './session-record';
 import type { RoundView } from './types';
 import { yieldToEventLoop } from '../fl/next-task';
+import { assertNever } from '../fl/exhaustive';
+import { isFor, routeOf, termToCheck } from '../fl/routing';
 
 export { SESSION_TIMING, type SessionTiming } from './session-timing';
 export type { EngineFactory, ValidationEvaluator } from './session-engine';
@@ -439,24 +441,25 @@ export class SessionNode {
     if (target) await this.client.join(target);
   }
 
-  /** The term gate in front of the local FL client: round messages only from this term's aggregator. */
+  /**
+   * The gate in front of the local FL client: only what the routing table gives the client, and what it says only
+   * this term's aggregator sends only from that aggregator (in that term, when the message carries one).
+   */
   private forLocalClient(from: string, m: Message): boolean {
-    switch (m.type) {
-      case 'round-start':
-      case 'round-result':
-        return this.election.isCurrent(from, m.term);
-      case 'eval-request':
-        return from === this.aggregatorId;
-      default:
-        return true;
-    }
+    if (!isFor(m, 'client')) return false;
+    const route = routeOf(m.type);
+    if (route.from !== 'aggregator') return true;
+    if (route.term === 'none') return from === this.aggregatorId;
+    return this.election.isCurrent(from, 'term' in m ? m.term : undefined);
   }
 
   private handleSessionMessage(from: string, m: Message): void {
     if (this.closed) return;
     if (from !== this.selfId) this.membership.markHeard(from);
-    if ('term' in m && m.term !== undefined && m.type !== 'vote' && m.type !== 'vote-request' && this.election.isStale(m.term)) return this.onStale(from);
+    const term = termToCheck(m);
+    if (term !== undefined && this.election.isStale(term)) return this.onStale(from);
     this.election.heard(from);
+    if (!isFor(m, 'session')) return;
     switch (m.type) {
       case 'welcome':
         this.onWelcome(from, m.term, m.slot, m.config);
@@ -516,7 +519,7 @@ export class SessionNode {
         else this.log('error', `aggregator: ${m.reason}`);
         return;
       default:
-        return;
+        return assertNever(m, 'session message');
     }
   }
 
