@@ -17,15 +17,15 @@ describe('simulated-clock options', () => {
   });
 
   it.each([
-    [['--mode', 'fast'], /--mode must be sync or async/],
+    [['--mode', 'fast'], /--mode expected one of sync, async/],
     [['--devices', 'phones'], /devices must be uniform, classroom or lognormal/],
     [['--devices', 'lognormal:-1'], /devices must be/],
-    [['--mode', 'async', '--staleness', 'poly'], /staleness must be constant, poly:A or hinge:A:B/],
-    [['--mode', 'async', '--buffer', '0'], /--buffer must be a positive integer/],
+    [['--mode', 'async', '--staleness', 'poly'], /--staleness expected constant, poly:A \(e.g. poly:0.5\) or hinge:A:B/],
+    [['--mode', 'async', '--buffer', '0'], /--buffer must be in \[1, 256\]/],
     [['--mode', 'async', '--deadline', '3'], /--deadline applies to --mode sync only/],
-    [['--mode', 'sync', '--buffer', '3'], /--buffer applies to --mode async only/],
-    [['--deadline', '0'], /--deadline must be a positive number/],
-    [['--mode', 'async', '--max-staleness', '1.5'], /--max-staleness must be a non-negative integer/],
+    [['--mode', 'sync', '--buffer', '3'], /--buffer-size applies to --mode async only/],
+    [['--deadline', '0'], /--deadline must be in \(0, 3600\]/],
+    [['--mode', 'async', '--max-staleness', '1.5'], /--max-staleness expected a whole number in \[0, 100000\]/],
     [['--mode', 'async', '--participation', 'fair'], /--participation must be none or duration/],
     [['--mode', 'async', '--workers', '2'], /--workers applies to plain sync rounds/],
   ])('rejects %j', (args, message) => {

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { isBackendPreference } from '../fl/backend/node-backend';
-import { isWeightCodecName } from '../fl/codec';
+import type { WeightCodecName } from '../fl/codec';
 import type { PartitionSpec } from '../fl/data/partition';
-import { isLocalOptimizerName, LOCAL_OPTIMIZER_DEFAULTS, LOCAL_OPTIMIZERS } from '../fl/local-optimizer';
+import type { LocalOptimizerName } from '../fl/local-optimizer';
+import { settingsOn } from '../fl/settings';
 import { paramFlag, parseParam, rangeText } from '../fl/strategies/params';
 import { configurableParams, defaultStrategyConfig, findStrategy, listStrategies, localOptimizerProblem, strategyNames } from '../fl/strategies/registry';
 import { SERVER_OPTIMIZER_PARAMS } from '../fl/strategies/server-optimizer';
@@ -10,12 +11,14 @@ import type { HyperParam, ParamValue } from '../fl/strategies/types';
 import { parseStaleness } from '../fl/async/staleness';
 import { CLOCK_DEFAULTS, type ClockOptions } from './async-simulation';
 import { parseDevices } from './devices';
-import { isRobustMode, ROBUST_MODES } from '../fl/robust/types';
+import type { RobustMode } from '../fl/robust/types';
 import { ATTACK_SYNTAX, attackProblem, parseAttacks, type AttackConfig } from './attacks';
 import { SIM_DEFAULTS, type SimConfig } from './simulation';
 import { privacyProblem, type PrivacySettings } from '../fl/private-aggregation';
 import { robustSettings } from '../fl/robust';
+import { readCliSettings, settingArgOptions, settingUsage, UsageError, type CliSettings } from './cli-settings';
 
+export { UsageError } from './cli-settings';
 
 function paramUsage(p: HyperParam): string {
   const value = p.kind === 'choice' ? p.options.map((o) => o.value).join('|') : 'X';
@@ -43,43 +46,34 @@ function strategyFlags(): Map<string, string> {
 
 const STRATEGY_USAGE = strategyUsage();
 
+/** The declared settings' flags, in declaration order. */
+const SETTINGS_USAGE = settingsOn('cli').map(settingUsage).join('\n');
+
 export const USAGE = `Usage: npm run sim -- [options]
 
+Run settings (the same as the host form's; declared once in src/fl/settings):
+${SETTINGS_USAGE}
+  On the simulated clock (--mode async, or any of --deadline, --devices, --intertwined, --sim-time) clients run one job at a time
+  (not with --workers), and the table shows simulated seconds.
+
+Strategy (${strategyNames().join('|')}; default ${SIM_DEFAULTS.strategy.name}) and its hyper-parameters:
+  --strategy NAME
+${STRATEGY_USAGE}
+
+Simulator:
   --data mnist|mnist:D,D,...|PATH.npz|PATH.csv   training data (default mnist; mnist:3,5 keeps those digits, relabelled 0,1; npz in the MedMNIST layout; csv with a label column)
   --limit N           use the first N training samples (default ${SIM_DEFAULTS.limit}; 0 = all)
   --test-limit N      evaluate on at most N test samples (default ${SIM_DEFAULTS.testLimit})
   --model mlp|cnn     model (default ${SIM_DEFAULTS.model})
-  --clients K         number of clients (default ${SIM_DEFAULTS.clients})
-  --partition iid|dirichlet|shards|sizeskew   how data is split (default dirichlet; sizeskew: unequal client sizes too)
-  --alpha A           Dirichlet concentration (default 0.5; small = strongly non-IID)
-  --sigma S           sizeskew: spread of the log client sizes (default 1)
-  --strategy ${strategyNames().join('|')}    (default ${SIM_DEFAULTS.strategy.name})
-  --rounds R          (default ${SIM_DEFAULTS.rounds})
-  --local-epochs E    (default ${SIM_DEFAULTS.localEpochs})
-  --batch B           (default ${SIM_DEFAULTS.batch})
-  --lr LR             local learning rate (default ${SIM_DEFAULTS.lr})
-  --optimizer ${LOCAL_OPTIMIZERS.map((o) => o.name).join('|')}   local optimizer (default ${LOCAL_OPTIMIZER_DEFAULTS.optimizer})
-  --momentum M        momentum of the momentum optimizer (default ${LOCAL_OPTIMIZER_DEFAULTS.momentum})
-${STRATEGY_USAGE}
-  --fraction F        share of clients per round, in (0, 1] (default ${SIM_DEFAULTS.fraction})
-  --seed S            (default ${SIM_DEFAULTS.seed}); same seed, same numbers
   --backend auto|wasm|cpu   tfjs backend (default auto: a short timed probe on the model)
-  --codec float32|float16|int8   send every message through the real wire format with this weight codec
   --validation F      hold out this share of the training data as a validation set (default 0)
   --evaluate-on test|validation   what the global model is scored on each round (default test)
   --workers N         train a round's clients on N worker threads (default ${SIM_DEFAULTS.workers}; same numbers as 1)
-  --mode sync|async   sync rounds (default) or asynchronous buffered aggregation on a simulated clock
   --devices uniform|classroom|lognormal:SIGMA   simulated device speeds (classroom: ~30% of devices 5x slower)
   --intertwined       the slow devices are the ones holding particular classes
-  --deadline S        sync: a round aggregates what arrived within S simulated seconds
-  --buffer M          async: an aggregation step every M updates (default ${CLOCK_DEFAULTS.async.bufferSize})
-  --staleness constant|poly:A|hinge:A:B   async: weight of an update tau steps stale (default poly:0.5)
-  --max-staleness T   async: drop updates more than T steps stale
   --participation none|duration   async: also weight each update by its client's time for it (default none)
   --sim-time S        stop after S simulated seconds (then --rounds does not apply)
   --eval-every N      async: evaluate every N steps (default 1)
-  Any of these runs the simulator on a simulated clock (one job at a time: not with --workers); the table then shows simulated seconds.
-  --robust off|clip|trimmed-mean|median   the aggregator's defence against hostile updates (default clip)
   --attackers N       N clients, chosen by the seed, poison their updates (default 0); needs --attack
   --attack SPEC       ${ATTACK_SYNTAX}
   --secagg            secure aggregation: the aggregator learns only the sum (FedAvg, FedProx, SCAFFOLD; needs --dp-clip; robust off)
@@ -91,7 +85,6 @@ ${STRATEGY_USAGE}
   --quiet             only the final summary
   --help`;
 
-export class UsageError extends Error {}
 
 function num(name: string, raw: string | undefined, fallback: number, check: (x: number) => boolean, what: string): number {
   if (raw === undefined) return fallback;
@@ -135,15 +128,11 @@ export function parseSimArgs(argv: string[]): CliOptions {
       strict: true,
       allowPositionals: false,
       options: {
-        data: { type: 'string' }, limit: { type: 'string' }, 'test-limit': { type: 'string' }, model: { type: 'string' },
-        clients: { type: 'string' }, partition: { type: 'string' }, alpha: { type: 'string' }, strategy: { type: 'string' },
-        rounds: { type: 'string' }, 'local-epochs': { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-        optimizer: { type: 'string' }, momentum: { type: 'string' }, fraction: { type: 'string' },
+        ...settingArgOptions(),
+        data: { type: 'string' }, limit: { type: 'string' }, 'test-limit': { type: 'string' }, model: { type: 'string' }, strategy: { type: 'string' },
         ...Object.fromEntries([...paramFlags.keys()].map((flag) => [flag, { type: 'string' as const }])),
-        mode: { type: 'string' }, devices: { type: 'string' }, intertwined: { type: 'boolean' }, deadline: { type: 'string' },
-        buffer: { type: 'string' }, staleness: { type: 'string' }, 'max-staleness': { type: 'string' }, participation: { type: 'string' },
-        'sim-time': { type: 'string' }, 'eval-every': { type: 'string' },
-        seed: { type: 'string' }, backend: { type: 'string' }, codec: { type: 'string' }, workers: { type: 'string' }, sigma: { type: 'string' }, validation: { type: 'string' }, 'evaluate-on': { type: 'string' }, robust: { type: 'string' }, attackers: { type: 'string' }, attack: { type: 'string' },
+        devices: { type: 'string' }, intertwined: { type: 'boolean' }, participation: { type: 'string' }, 'sim-time': { type: 'string' }, 'eval-every': { type: 'string' },
+        backend: { type: 'string' }, workers: { type: 'string' }, validation: { type: 'string' }, 'evaluate-on': { type: 'string' }, attackers: { type: 'string' }, attack: { type: 'string' },
         secagg: { type: 'boolean' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-budget': { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
@@ -152,6 +141,8 @@ export function parseSimArgs(argv: string[]): CliOptions {
   }
   const v = parsed.values;
   const d = SIM_DEFAULTS;
+  const settings = readCliSettings(v);
+  const set = settings.values;
   const model = v.model ?? d.model;
   if (model !== 'mlp' && model !== 'cnn') throw new UsageError(`--model must be mlp or cnn, got "${model}"`);
   const strategy = findStrategy(v.strategy ?? d.strategy.name);
@@ -167,18 +158,15 @@ export function parseSimArgs(argv: string[]): CliOptions {
     if (!parsedValue.ok) throw new UsageError(`--${flag} ${parsedValue.error}, got "${raw}"`);
     overrides[name] = parsedValue.value;
   }
-  const optimizer = v.optimizer ?? LOCAL_OPTIMIZER_DEFAULTS.optimizer;
-  if (!isLocalOptimizerName(optimizer)) throw new UsageError(`--optimizer must be one of ${LOCAL_OPTIMIZERS.map((o) => o.name).join(', ')}, got "${optimizer}"`);
+  const optimizer = set.optimizer as LocalOptimizerName;
   const optimizerProblem = localOptimizerProblem(strategy.name, optimizer);
   if (optimizerProblem) throw new UsageError(`--optimizer ${optimizer}: ${optimizerProblem}`);
-  const alpha = num('alpha', v.alpha, 0.5, (x) => x > 0, 'a positive number');
-  const partitionKind = v.partition ?? 'dirichlet';
+  const alpha = set.alpha as number;
   let partition: PartitionSpec;
-  if (partitionKind === 'iid') partition = { kind: 'iid' };
-  else if (partitionKind === 'dirichlet') partition = { kind: 'dirichlet', alpha };
-  else if (partitionKind === 'shards') partition = { kind: 'shards' };
-  else if (partitionKind === 'sizeskew') partition = { kind: 'sizeskew', alpha, sigma: num('sigma', v.sigma, 1, (x) => x >= 0, 'a non-negative number') };
-  else throw new UsageError(`--partition must be iid, dirichlet, shards or sizeskew, got "${partitionKind}"`);
+  if (set.partition === 'iid') partition = { kind: 'iid' };
+  else if (set.partition === 'dirichlet') partition = { kind: 'dirichlet', alpha };
+  else if (set.partition === 'shards') partition = { kind: 'shards', shardsPerClient: set.shardsPerClient as number };
+  else partition = { kind: 'sizeskew', alpha, sigma: set.sigma as number };
   const evaluateOn = v['evaluate-on'] ?? d.evaluateOn;
   if (evaluateOn !== 'test' && evaluateOn !== 'validation') throw new UsageError(`--evaluate-on must be test or validation, got "${evaluateOn}"`);
   const validation = num('validation', v.validation, d.validation, (x) => x >= 0 && x < 1, 'in [0, 1)');
@@ -190,42 +178,37 @@ export function parseSimArgs(argv: string[]): CliOptions {
     limit: num('limit', v.limit, d.limit, nonNegativeInt, 'a non-negative integer'),
     testLimit: num('test-limit', v['test-limit'], d.testLimit, positiveInt, 'a positive integer'),
     model,
-    clients: num('clients', v.clients, d.clients, positiveInt, 'a positive integer'),
+    clients: set.clients as number,
     partition,
     strategy: defaultStrategyConfig(strategy.name, overrides),
-    rounds: num('rounds', v.rounds, d.rounds, positiveInt, 'a positive integer'),
-    localEpochs: num('local-epochs', v['local-epochs'], d.localEpochs, positiveInt, 'a positive integer'),
-    batch: num('batch', v.batch, d.batch, positiveInt, 'a positive integer'),
-    lr: num('lr', v.lr, d.lr, (x) => x > 0, 'a positive number'),
+    rounds: set.rounds as number,
+    localEpochs: set.localEpochs as number,
+    batch: set.batchSize as number,
+    lr: set.learningRate as number,
     optimizer,
-    momentum: num('momentum', v.momentum, LOCAL_OPTIMIZER_DEFAULTS.momentum, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
-    fraction: num('fraction', v.fraction, d.fraction, (x) => x > 0 && x <= 1, 'in (0, 1]'),
-    seed: num('seed', v.seed, d.seed, nonNegativeInt, 'a non-negative integer'),
+    momentum: set.momentum as number,
+    fraction: set.fraction as number,
+    seed: set.seed as number,
     backend,
     evalFraction: d.evalFraction,
     evalMax: d.evalMax,
-    codec: v.codec !== undefined && isWeightCodecName(v.codec) ? v.codec : null,
+    codec: set.codec as WeightCodecName | null,
     validation,
     evaluateOn,
     workers: num('workers', v.workers, d.workers, (x) => Number.isInteger(x) && x >= 1 && x <= 64, 'an integer in 1..64'),
-    robust: d.robust,
+    robust: set.robust as RobustMode,
     attack: null,
     privacy: privacyOption(v),
   };
-  if (v.robust !== undefined) {
-    if (!isRobustMode(v.robust)) throw new UsageError(`--robust must be one of ${ROBUST_MODES.join(', ')}, got "${v.robust}"`);
-    config.robust = v.robust;
-  }
   // Private rounds replace the aggregator's screening by the clients' own clipping.
-  if (config.privacy && v.robust === undefined) config.robust = 'off';
+  if (config.privacy && !settings.given.has('robust')) config.robust = 'off';
   const privacyIssue = config.privacy && privacyProblem(config.privacy, config.strategy, robustSettings(config.robust).mode);
   if (privacyIssue) throw new UsageError(privacyIssue);
   config.attack = attackOption(v.attackers, v.attack, config.clients);
   const attackIssue = config.attack && attackProblem(config.attack.attacks, config.strategy.name);
   if (attackIssue) throw new UsageError(`--attack: ${attackIssue}`);
-  if (v.codec !== undefined && !isWeightCodecName(v.codec)) throw new UsageError(`--codec must be float32, float16 or int8, got "${v.codec}"`);
   if (v.out !== undefined && !v.out.endsWith('.json')) throw new UsageError(`--out must name a .json file, got "${v.out}"`);
-  const clock = parseClock(v);
+  const clock = parseClock(v, settings);
   // The simulated clock trains one job at a time in event order (participant.ts's in-process runner).
   if (clock && config.privacy) throw new UsageError('--secagg and --dp-* apply to plain sync rounds, not to the simulated clock (--mode, --devices, ...)');
   if (clock && config.workers > 1) throw new UsageError('--workers applies to plain sync rounds, not to the simulated clock (--mode, --devices, ...)');
@@ -249,14 +232,16 @@ function privacyOption(v: PrivacyArgs): PrivacySettings | null {
   };
 }
 
-type ClockArgs = Partial<Record<'mode' | 'devices' | 'deadline' | 'buffer' | 'staleness' | 'max-staleness' | 'participation' | 'sim-time' | 'eval-every', string>> & { intertwined?: boolean };
+type ClockArgs = Partial<Record<'devices' | 'participation' | 'sim-time' | 'eval-every', string>> & { intertwined?: boolean };
 
-function parseClock(v: ClockArgs): ClockOptions | null {
-  const given = ['mode', 'devices', 'deadline', 'buffer', 'staleness', 'max-staleness', 'participation', 'sim-time', 'eval-every', 'intertwined'].some((k) => v[k as keyof ClockArgs] !== undefined);
-  if (!given) return null;
+/** The simulated clock's options, when any of them was given (the declared mode, deadline, buffer, ... included). */
+function parseClock(v: ClockArgs, settings: CliSettings): ClockOptions | null {
+  const declared = ['mode', 'deadline', 'bufferSize', 'staleness', 'maxStaleness'].some((name) => settings.given.has(name));
+  const own = (['devices', 'participation', 'sim-time', 'eval-every', 'intertwined'] as const).filter((k) => v[k] !== undefined);
+  if (!declared && own.length === 0) return null;
   const d = CLOCK_DEFAULTS;
-  const mode = v.mode ?? 'sync';
-  if (mode !== 'sync' && mode !== 'async') throw new UsageError(`--mode must be sync or async, got "${mode}"`);
+  const set = settings.values;
+  const mode = set.mode as 'sync' | 'async';
   const wrap = <T>(f: () => T): T => {
     try {
       return f();
@@ -265,13 +250,11 @@ function parseClock(v: ClockArgs): ClockOptions | null {
     }
   };
   const devices = wrap(() => parseDevices(v.devices ?? 'uniform'));
-  const staleness = wrap(() => parseStaleness(v.staleness ?? 'poly:0.5'));
   const participation = v.participation ?? 'none';
   if (participation !== 'none' && participation !== 'duration') throw new UsageError(`--participation must be none or duration, got "${participation}"`);
-  const positive = (x: number) => x > 0;
-  const deadline = v.deadline === undefined ? null : num('deadline', v.deadline, 0, positive, 'a positive number of simulated seconds');
+  const deadline = set.deadline as number | null;
   if (mode === 'async' && deadline !== null) throw new UsageError('--deadline applies to --mode sync only');
-  const asyncOnly = (['buffer', 'staleness', 'max-staleness', 'participation', 'eval-every'] as const).filter((k) => v[k] !== undefined);
+  const asyncOnly = (['participation', 'eval-every'] as const).filter((k) => v[k] !== undefined);
   if (mode === 'sync' && asyncOnly.length > 0) throw new UsageError(`--${asyncOnly[0]} applies to --mode async only`);
   return {
     mode,
@@ -279,12 +262,12 @@ function parseClock(v: ClockArgs): ClockOptions | null {
     intertwined: v.intertwined ?? false,
     deadline,
     async: {
-      bufferSize: num('buffer', v.buffer, d.async.bufferSize, positiveInt, 'a positive integer'),
-      staleness,
-      maxStaleness: v['max-staleness'] === undefined ? null : num('max-staleness', v['max-staleness'], 0, nonNegativeInt, 'a non-negative integer'),
+      bufferSize: set.bufferSize as number,
+      staleness: parseStaleness(set.staleness as string),
+      maxStaleness: set.maxStaleness as number | null,
       participation,
     },
-    simTime: v['sim-time'] === undefined ? null : num('sim-time', v['sim-time'], 0, positive, 'a positive number of simulated seconds'),
+    simTime: v['sim-time'] === undefined ? null : num('sim-time', v['sim-time'], 0, (x) => x > 0, 'a positive number of simulated seconds'),
     evalEvery: num('eval-every', v['eval-every'], d.evalEvery, positiveInt, 'a positive integer'),
     validationSize: d.validationSize,
   };

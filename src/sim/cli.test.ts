@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { numberSetting } from '../fl/settings';
 import { parseSimArgs, UsageError } from './cli-options';
 
 const runCli = (args: string[]) =>
@@ -18,6 +19,21 @@ describe('simulator options', () => {
     expect(config).toMatchObject({ limit: 500, model: 'cnn', clients: 4, partition: { kind: 'dirichlet', alpha: 0.1 }, strategy: { name: 'fedprox', mu: 0.5 }, rounds: 2, localEpochs: 3, batch: 16, lr: 0.01, fraction: 0.5, seed: 9, backend: 'cpu' });
     expect(out).toBe('x.json');
     expect(parseSimArgs(['--strategy', 'fedld', '--lambda', '0', '--rho', '0.5']).config.strategy).toEqual({ name: 'fedld', lambda: 0, rho: 0.5, weighting: 'uniform', step: 'spec' });
+  });
+
+  it('takes the declared flag names as well as the older spellings', () => {
+    const { config } = parseSimArgs(['--batch-size', '64', '--learning-rate', '0.02', '--partition', 'shards', '--shards-per-client', '3']);
+    expect(config).toMatchObject({ batch: 64, lr: 0.02, partition: { kind: 'shards', shardsPerClient: 3 } });
+    expect(parseSimArgs(['--batch', '64', '--lr', '0.02']).config).toMatchObject({ batch: 64, lr: 0.02 });
+  });
+
+  it('gives each local optimizer its own default learning rate unless one is given', () => {
+    const adam = numberSetting('learningRate').defaultBy!.values.adam;
+    expect(adam).toBeLessThan(numberSetting('learningRate').defaultBy!.values.sgd);
+    expect(parseSimArgs(['--optimizer', 'adam']).config.lr).toBe(adam);
+    expect(parseSimArgs(['--optimizer', 'sgd']).config.lr).toBe(numberSetting('learningRate').defaultBy!.values.sgd);
+    expect(parseSimArgs([]).config.lr).toBe(numberSetting('learningRate').defaultBy!.values.momentum);
+    expect(parseSimArgs(['--optimizer', 'adam', '--lr', '0.05']).config.lr).toBe(0.05);
   });
 
   it('takes every strategy and server-optimizer flag from the registry', () => {
@@ -41,21 +57,26 @@ describe('simulator options', () => {
   });
 
   it.each([
-    [['--clients', '0'], /--clients must be a positive integer/],
-    [['--alpha=-1'], /--alpha must be a positive number/],
-    [['--alpha', '0'], /--alpha must be a positive number/],
+    [['--clients', '0'], /--clients must be in \[1, 100000\], got "0"/],
+    [['--alpha=-1'], /--alpha must be in \(0, 10000\]/],
+    [['--alpha', '0'], /--alpha must be in \(0, 10000\]/],
+    [['--partition', 'iid', '--alpha', '0.3'], /--alpha applies to --partition dirichlet or sizeskew only/],
+    [['--optimizer', 'adam', '--momentum', '0.9'], /--momentum applies to --optimizer momentum only/],
+    [['--lr', '0.01', '--learning-rate', '0.02'], /--learning-rate and --lr are the same option/],
+    [['--lr', '0'], /--lr must be in \[0.000001, 10\]/],
+    [['--batch-size', '5000'], /--batch-size must be in \[1, 4096\]/],
     [['--fraction', '1.5'], /--fraction must be in \(0, 1\]/],
     [['--strategy', 'fedsgd'], /--strategy must be one of fedavg, fedprox, fedld, scaffold/],
     [['--strategy', 'fedld', '--mu', '0.1'], /--mu does not apply to --strategy fedld/],
     [['--rho', '0'], /--rho must be in \(0, 1\]/],
     [['--weighting', 'heavy'], /--weighting expected one of uniform, samples/],
     [['--server-opt', 'rmsprop'], /--server-opt expected one of sgd, avgm, adam/],
-    [['--optimizer', 'lbfgs'], /--optimizer must be one of sgd, momentum, adam/],
-    [['--partition', 'weird'], /--partition must be iid, dirichlet, shards or sizeskew/],
+    [['--optimizer', 'lbfgs'], /--optimizer expected one of sgd, momentum, adam, got "lbfgs"/],
+    [['--partition', 'weird'], /--partition expected one of iid, dirichlet, shards, sizeskew/],
     [['--workers', '0'], /--workers must be an integer in 1..64/],
     [['--evaluate-on', 'validation'], /needs --validation/],
     [['--validation', '1'], /--validation must be in \[0, 1\)/],
-    [['--rounds', 'many'], /--rounds must be a positive integer/],
+    [['--rounds', 'many'], /--rounds expected a whole number in \[1, 1000\]/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['--out', 'result.txt'], /--out must name a .json file/],
   ])('rejects %j with a clear message', (args, message) => {
@@ -66,7 +87,7 @@ describe('simulator options', () => {
   it('exits non-zero with the usage text on a bad option', () => {
     const r = runCli(['--clients', 'zero']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--clients must be a positive integer');
+    expect(r.stderr).toContain('--clients expected a whole number in [1, 100000]');
     expect(r.stderr).toContain('Usage: npm run sim');
   });
 
