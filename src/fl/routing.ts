@@ -75,8 +75,6 @@ export type TypesFor<H extends Handler> = { [T in MessageType]: H extends Routes
 /** The messages a handler gets: a switch over them ending in assertNever must have a case for each. */
 export type MessageFor<H extends Handler> = Extract<Message, { type: TypesFor<H> }>;
 
-export const MESSAGE_TYPES = Object.keys(ROUTES) as MessageType[];
-
 export function routeOf(type: MessageType): Route {
   return ROUTES[type];
 }

@@ -9,6 +9,7 @@
  * Client tab: a round-start from the aggregator means round r runs; a round-result, a roster or a welcome tell which
  * rounds are done (a late joiner learns the round from them).
  */
+import { assertNever } from '../fl/exhaustive';
 import type { Message } from '../fl/protocol';
 import type { ScreeningVerdict } from '../fl/robust';
 import type { PeerStatus } from './types';
@@ -48,14 +49,17 @@ export class LiveStatusTracker {
   private finished = 0;
   private seenFinished = 0;
   private readonly contributed = new Set<number>();
+  /** Peer ids this tab had before a reload: a round that went on with an update sent under one is its contribution too. */
+  private readonly formerIds = new Set<string>();
   /** This tab's peer id (its own updates are counted as its contribution). */
   selfId: string | null = null;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
-  /** Rounds this tab contributed to before a reload (kept by the tab's session storage). */
-  restoreContributions(rounds: readonly number[]): void {
+  /** Rounds this tab contributed to before a reload, and the peer ids it had then (kept by the tab's session storage). */
+  restoreContributions(rounds: readonly number[], formerIds: readonly string[] = []): void {
     for (const r of rounds) this.contributed.add(r);
+    for (const id of formerIds) this.formerIds.add(id);
   }
 
   /** Rounds to which this tab sent an update, ascending. */
@@ -98,8 +102,26 @@ export class LiveStatusTracker {
       case 'error':
         if (this.selfId) this.setPeer(this.selfId, 'left-out', this.started, m.reason);
         return;
-      default:
+      case 'hello':
+      case 'welcome':
+      case 'redirect':
+      case 'roster':
+      case 'checkpoint':
+      case 'vote-request':
+      case 'vote':
+      case 'session-state':
+      case 'reclaim':
+      case 'handback':
+      case 'progress':
+      case 'eval-result':
+      case 'round-result':
+      case 'bye':
+      case 'auth-hello':
+      case 'auth-challenge':
+      case 'auth-proof':
         return;
+      default:
+        return assertNever(m, 'message');
     }
   }
 
@@ -135,8 +157,22 @@ export class LiveStatusTracker {
         this.finished = Math.max(this.finished, m.round);
         this.started = Math.max(this.started, m.round);
         return;
-      default:
+      case 'hello':
+      case 'redirect':
+      case 'checkpoint':
+      case 'vote-request':
+      case 'vote':
+      case 'session-state':
+      case 'reclaim':
+      case 'handback':
+      case 'progress':
+      case 'eval-request':
+      case 'auth-hello':
+      case 'auth-challenge':
+      case 'auth-proof':
         return;
+      default:
+        return assertNever(m, 'message');
     }
   }
 
@@ -157,7 +193,7 @@ export class LiveStatusTracker {
       if (r.round <= this.seenFinished) continue;
       this.seenFinished = r.round;
       for (const id of r.participants) {
-        if (id === this.selfId) this.contributed.add(r.round);
+        if (id === this.selfId || this.formerIds.has(id)) this.contributed.add(r.round);
         const prev = this.peers.get(id);
         if (prev && prev.round === r.round && (prev.status === 'training' || prev.status === 'evaluating')) this.setPeer(id, 'uploaded', r.round);
       }

@@ -15,13 +15,13 @@ import { RoundTraffic } from './round-traffic';
 import { defaultEngineFactory, type EngineFactory, type ValidationEvaluator } from './session-engine';
 import { SESSION_TIMING, type SessionTiming } from './session-timing';
 import { LocalLoop, type SessionTransport } from './session-transport';
-import { gatedTransport } from './term-transport';
+import { forClient, gatedTransport } from './term-transport';
 import { opensCommitment } from './host-key';
 import { initialPhase, messageOfRecord, readinessOf, recordOfMessage, SessionRecordKeeper, supersedes, type SessionRecord } from './session-record';
 import type { RoundView } from './types';
 import { yieldToEventLoop } from '../fl/next-task';
 import { assertNever } from '../fl/exhaustive';
-import { isFor, routeOf, termToCheck } from '../fl/routing';
+import { isFor, termToCheck } from '../fl/routing';
 
 export { SESSION_TIMING, type SessionTiming } from './session-timing';
 export type { EngineFactory, ValidationEvaluator } from './session-engine';
@@ -119,7 +119,7 @@ export class SessionNode {
       onSilent: (id) => this.reachAggregator(id),
       log: (level, text) => this.log(level, text),
     });
-    this.client = new FlClient(gatedTransport(this.loop.clientFace, (from, m) => this.forLocalClient(from, m)), '', deferredTrainer(options.trainer), {
+    this.client = new FlClient(gatedTransport(this.loop.clientFace, (from, m) => forClient(from, m, this.election)), '', deferredTrainer(options.trainer), {
       name: options.name,
       clientKey: options.clientKey,
       // Async mode: assignment rounds encode the model version (modelVersionOfRoundStart); sync: round - 1.
@@ -439,18 +439,6 @@ export class SessionNode {
   async announce(): Promise<void> {
     const target = this.aggregatorId ?? this.joinTarget;
     if (target) await this.client.join(target);
-  }
-
-  /**
-   * The gate in front of the local FL client: only what the routing table gives the client, and what it says only
-   * this term's aggregator sends only from that aggregator (in that term, when the message carries one).
-   */
-  private forLocalClient(from: string, m: Message): boolean {
-    if (!isFor(m, 'client')) return false;
-    const route = routeOf(m.type);
-    if (route.from !== 'aggregator') return true;
-    if (route.term === 'none') return from === this.aggregatorId;
-    return this.election.isCurrent(from, 'term' in m ? m.term : undefined);
   }
 
   private handleSessionMessage(from: string, m: Message): void {

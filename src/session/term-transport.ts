@@ -1,5 +1,5 @@
 import type { Message } from '../fl/protocol';
-import { isFor, stampTerm } from '../fl/routing';
+import { isFor, routeOf, stampTerm } from '../fl/routing';
 import type { Transport } from '../fl/transport';
 
 /**
@@ -25,7 +25,26 @@ export function engineTransport(face: Transport, term: number): Transport {
   };
 }
 
-/** A transport whose incoming messages are first checked by `accept` (the client's term gate). */
+/** Who aggregates in this tab's current term (the election knows). */
+export interface CurrentAggregator {
+  readonly aggregatorId: string | null;
+  /** Whether `from` aggregates in the current term and `term` is that term. */
+  isCurrent(from: string, term: number | undefined): boolean;
+}
+
+/**
+ * The gate in front of the local FL client: only what the routing table gives the client, and what the table says
+ * only this term's aggregator sends only from that aggregator (and of that term, when the message carries one).
+ */
+export function forClient(from: string, m: Message, current: CurrentAggregator): boolean {
+  if (!isFor(m, 'client')) return false;
+  const route = routeOf(m.type);
+  if (route.from !== 'aggregator') return true;
+  if (route.term === 'none') return from === current.aggregatorId;
+  return current.isCurrent(from, 'term' in m ? m.term : undefined);
+}
+
+/** A transport whose incoming messages are first checked by `accept` (the client's gate, forClient). */
 export function gatedTransport(face: Transport, accept: (from: string, m: Message) => boolean): Transport {
   return {
     selfId: face.selfId,

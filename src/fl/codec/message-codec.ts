@@ -5,6 +5,7 @@
  * Decoding always yields Float32Array tensors and a message that passed validateMessage.
  */
 import { decode, encode } from '@msgpack/msgpack';
+import { assertNever } from '../exhaustive';
 import type { Message } from '../protocol';
 import type { WeightSet } from '../weights';
 import { quoteForReason, WireFormatError } from './errors';
@@ -65,8 +66,26 @@ function toWireForm(message: Message, codec: WeightCodecName): object {
       };
     case 'eval-request':
       return { ...message, models: message.models.map((w) => encodeWeightSet(w, codec)) };
+    case 'hello':
+    case 'welcome':
+    case 'redirect':
+    case 'roster':
+    case 'vote-request':
+    case 'vote':
+    case 'session-state':
+    case 'reclaim':
+    case 'handback':
+    case 'progress':
+    case 'eval-result':
+    case 'round-result':
+    case 'bye':
+    case 'error':
+    case 'auth-hello':
+    case 'auth-challenge':
+    case 'auth-proof':
+      return message; // no weights
     default:
-      return message;
+      return assertNever(message, 'message');
   }
 }
 
