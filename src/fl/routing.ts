@@ -11,8 +11,10 @@ import type { Message, MessageType } from './protocol';
 export type Direction = 'aggregator->client' | 'client->aggregator' | 'any';
 
 /**
- * Who may send it. 'aggregator': the aggregator of the receiver's current term (a client drops one from anyone else);
- * 'member': a peer the session admitted (it proved it knows the join secret); 'stranger': any peer, admitted or not.
+ * Who may send it. 'aggregator': an aggregator, of the receiver's current term for what the FL client gets (forClient
+ * in src/session drops the rest); the session node checks its own ones case by case, since a roster or welcome of a
+ * later term is how a new aggregator makes itself known. 'member': a peer the session admitted (it proved it knows
+ * the join secret). 'stranger': any peer, admitted or not.
  */
 export type Sender = 'aggregator' | 'member' | 'stranger';
 
