@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { numberDefault } from '../fl/settings';
 import { sessionConfigFromSettings } from '../session/controller';
 import { DEFAULT_HOST_FORM, hostFormToSettings, type HostFormValues } from './host-form';
 
@@ -19,7 +20,7 @@ describe('host form: synchronous or asynchronous', () => {
     expect(r.settings.aggregation).toEqual(expected);
     expect(sessionConfigFromSettings(r.settings).aggregation).toEqual(expected);
     const open = hostFormToSettings(form({ mode: 'async', maxStaleness: ' ' }));
-    expect(open.ok && open.settings.aggregation).toEqual({ mode: 'async', bufferSize: 3, staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null });
+    expect(open.ok && open.settings.aggregation).toEqual({ mode: 'async', bufferSize: numberDefault('bufferSize'), staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null });
   });
 
   it('names the bad async fields', () => {

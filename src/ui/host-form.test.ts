@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HOST_FORM, describePartition, describeStrategy, hostFormToSettings, type HostFormValues } from './host-form';
+import { numberSetting } from '../fl/settings';
+import { DEFAULT_HOST_FORM, describePartition, describeStrategy, hostFormToSettings, withOptimizer, type HostFormValues } from './host-form';
 
 const form = (patch: Partial<HostFormValues> = {}, params: Record<string, string> = {}): HostFormValues => ({
   ...DEFAULT_HOST_FORM,
@@ -32,7 +33,7 @@ describe('hostFormToSettings', () => {
   });
 
   it('converts seconds to milliseconds and keeps only the chosen strategy parameters', () => {
-    const r = hostFormToSettings(form({ strategy: 'fedprox', deadlineSeconds: '2.5' }, { 'fedprox.mu': '0.05', 'fedld.lambda': 'garbage' }));
+    const r = hostFormToSettings(form({ strategy: 'fedprox', deadline: '2.5' }, { 'fedprox.mu': '0.05', 'fedld.lambda': 'garbage' }));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.settings.strategy).toEqual({ name: 'fedprox', mu: 0.05 });
@@ -59,13 +60,25 @@ describe('hostFormToSettings', () => {
 
   it('names every bad field', () => {
     const r = hostFormToSettings(
-      form({ name: '  ', rounds: '2.5', batchSize: '0', fraction: '1.5', learningRate: '', alpha: '-1', deadlineSeconds: 'soon', seed: '-3' }, { 'fedld.rho': '0' }),
+      form({ name: '  ', rounds: '2.5', batchSize: '0', fraction: '1.5', learningRate: '', alpha: '-1', deadline: 'soon', seed: '-3' }, { 'fedld.rho': '0' }),
     );
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(Object.keys(r.errors).sort()).toEqual(['alpha', 'batchSize', 'deadlineSeconds', 'fraction', 'learningRate', 'name', 'param:fedld.rho', 'rounds', 'seed'].sort());
+    expect(Object.keys(r.errors).sort()).toEqual(['alpha', 'batchSize', 'deadline', 'fraction', 'learningRate', 'name', 'param:fedld.rho', 'rounds', 'seed'].sort());
     expect(r.errors.rounds).toMatch(/whole number from 1 to 1000/);
     expect(r.errors.batchSize).toMatch(/from 1 to 4096/);
+  });
+
+  it('checks each run setting against its declared bounds, and only where it applies', () => {
+    const r = hostFormToSettings(form({ rounds: '1001', learningRate: '11', alpha: '0', momentum: '2', bufferSize: '0' }));
+    expect(!r.ok && r.errors).toEqual({
+      rounds: 'Enter a whole number from 1 to 1000.',
+      learningRate: 'Enter a number from 0.000001 to 10.',
+      alpha: 'Enter a number above 0 and at most 10000.',
+      momentum: 'Enter a number from 0 to 1.',
+    });
+    const off = hostFormToSettings(form({ decomposition: 'off', decompositionEvery: 'x', optimizer: 'sgd', momentum: 'x' }));
+    expect(off.ok && off.settings).toMatchObject({ decompositionEvery: 1, momentum: 0.5 });
   });
 
   it('rejects over-long names', () => {
@@ -88,6 +101,18 @@ describe('descriptions', () => {
 });
 
 describe('the local optimizer in the host form', () => {
+  it("shows each optimizer's own default learning rate, and keeps one the host typed", () => {
+    const rates = numberSetting('learningRate').defaultBy!.values;
+    expect(DEFAULT_HOST_FORM.learningRate).toBe(String(rates[DEFAULT_HOST_FORM.optimizer]));
+    const adam = withOptimizer(DEFAULT_HOST_FORM, 'adam');
+    expect(adam).toMatchObject({ optimizer: 'adam', learningRate: String(rates.adam) });
+    expect(withOptimizer(adam, 'sgd').learningRate).toBe(String(rates.sgd));
+    const typed = withOptimizer({ ...DEFAULT_HOST_FORM, learningRate: '0.2' }, 'adam');
+    expect(typed).toMatchObject({ optimizer: 'adam', learningRate: '0.2' });
+    const r = hostFormToSettings(adam);
+    expect(r.ok && r.settings).toMatchObject({ optimizer: 'adam', learningRate: rates.adam });
+  });
+
   it('refuses one the strategy cannot follow (SCAFFOLD with Adam) on the optimizer field, saying why', () => {
     const r = hostFormToSettings({ ...DEFAULT_HOST_FORM, strategy: 'scaffold', optimizer: 'adam' });
     expect(!r.ok && r.errors.optimizer).toMatch(/SCAFFOLD cannot run with the Adam local optimizer/);

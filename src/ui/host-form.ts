@@ -1,19 +1,21 @@
 /**
  * The host settings form: its editable values (strings, as typed), the defaults, and the validation that turns
- * them into SessionSettings with one message per bad field.
+ * them into SessionSettings with one message per bad field. The run settings' defaults, bounds and messages come
+ * from their declarations (src/fl/settings); a form field has the name of the setting it edits.
  */
 import type { SessionSettings } from '../session/types';
 import type { DecompositionMode } from '../fl/protocol';
 import type { WeightCodecName } from '../fl/codec';
-import { DEFAULT_ROBUST_MODE, type RobustMode } from '../fl/robust/types';
+import type { RobustMode } from '../fl/robust/types';
 import type { PartitionKind, PartitionSpec } from '../fl/data/partition';
-import { isLocalOptimizerName, LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from '../fl/local-optimizer';
+import type { LocalOptimizerName } from '../fl/local-optimizer';
+import { choiceValues, formatSetting, getSetting, parseSetting, settingApplies, settingDefault, settingsOn, type SettingDecl, type SettingValue } from '../fl/settings';
 import { parseParam } from '../fl/strategies/params';
 import { configurableParams, DEFAULT_STRATEGY, describeStrategyConfig, getStrategy, listStrategies, localOptimizerProblem } from '../fl/strategies/registry';
 import type { ParamValue, StrategyConfig, StrategyName } from '../fl/strategies/types';
 import { UI_CONFIG } from './config';
 import type { AggregationMode } from '../fl/async/mode';
-import { parseStaleness, type StalenessConfig } from '../fl/async/staleness';
+import { parseStaleness } from '../fl/async/staleness';
 
 export interface HostFormValues {
   name: string;
@@ -37,7 +39,8 @@ export interface HostFormValues {
   momentum: string;
   minClients: string;
   fraction: string;
-  deadlineSeconds: string;
+  /** Seconds. */
+  deadline: string;
   decomposition: DecompositionMode;
   decompositionEvery: string;
   codec: WeightCodecName;
@@ -73,6 +76,18 @@ function defaultStrategyParams(): Record<string, string> {
   return out;
 }
 
+/** The form's fields for the declared run settings (src/fl/settings), by setting name. */
+export type HostFormSetting = Extract<keyof HostFormValues, string> & ('rounds' | 'localEpochs' | 'batchSize' | 'learningRate' | 'optimizer' | 'momentum' | 'minClients' | 'fraction' | 'deadline' | 'decomposition' | 'decompositionEvery' | 'codec' | 'robust' | 'partition' | 'alpha' | 'shardsPerClient' | 'demoClients' | 'seed' | 'mode' | 'bufferSize' | 'staleness' | 'maxStaleness');
+
+/** Every declared form setting at its default, as the form shows it (a dependent default follows what it depends on). */
+function declaredDefaults(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const values: Record<string, SettingValue> = {};
+  for (const s of settingsOn('form')) values[s.name] = s.default;
+  for (const s of settingsOn('form')) out[s.name] = formatSetting(settingDefault(s, values));
+  return out;
+}
+
 export const DEFAULT_HOST_FORM: HostFormValues = {
   name: 'Host',
   task: 'mnist',
@@ -85,50 +100,39 @@ export const DEFAULT_HOST_FORM: HostFormValues = {
   model: 'mlp',
   strategy: DEFAULT_STRATEGY,
   strategyParams: defaultStrategyParams(),
-  rounds: '10',
-  localEpochs: '1',
-  batchSize: '32',
-  learningRate: '0.05',
-  optimizer: LOCAL_OPTIMIZER_DEFAULTS.optimizer,
-  momentum: String(LOCAL_OPTIMIZER_DEFAULTS.momentum),
-  minClients: '2',
-  fraction: '1',
-  deadlineSeconds: '60',
-  // Private by default: proxy mode never sends a local model to another client (exact mode is an explicit choice).
-  decomposition: 'proxy',
-  decompositionEvery: '1',
-  codec: 'float16',
-  robust: DEFAULT_ROBUST_MODE,
-  partition: 'dirichlet',
-  alpha: '0.5',
-  shardsPerClient: '2',
-  demoClients: '10',
-  seed: '1',
   hostTrains: true,
-  mode: 'sync',
-  bufferSize: '3',
-  staleness: 'poly:0.5',
-  maxStaleness: '',
+  ...(declaredDefaults() as Pick<HostFormValues, HostFormSetting>),
 };
 
+/** Bounds of the task fields (the run settings' bounds are declared in src/fl/settings). */
 export const HOST_FORM_LIMITS = {
-  rounds: [1, 1000],
-  localEpochs: [1, 100],
-  batchSize: [1, 4096],
-  learningRate: [1e-6, 10],
-  minClients: [1, 256],
-  deadlineSeconds: [1, 3600],
-  decompositionEvery: [1, 1000],
-  demoClients: [1, 1000],
-  shardsPerClient: [1, 100],
-  bufferSize: [1, 256],
-  maxStaleness: [0, 100_000],
   imageSide: [4, 128],
   classes: [2, 1000],
   features: [1, 10_000],
   hiddenUnits: [1, 4096],
   hiddenLayers: [0, 6],
 } as const;
+
+/** What the form says under a field whose value the setting's declaration refuses. */
+export function settingFieldError(s: SettingDecl, problem: string): string {
+  if (s.kind === 'choice') return `Choose one of ${choiceValues(s, 'form').join(', ')}.`;
+  if (s.kind === 'text') return `Enter ${problem.replace(/^expected /, '')}.`;
+  const empty = s.default === null ? ' (or leave it empty)' : '';
+  if (s.integer) return `Enter a whole number from ${s.min} to ${s.max}${empty}.`;
+  if (s.minExclusive) return `Enter a number above ${s.min} and at most ${s.max}${empty}.`;
+  return `Enter a number from ${s.min} to ${s.max}${empty}.`;
+}
+
+/**
+ * The form with another local optimizer. Its learning rate follows the optimizer's default unless the host typed
+ * one (a value other than the previous optimizer's default).
+ */
+export function withOptimizer(v: HostFormValues, optimizer: LocalOptimizerName): HostFormValues {
+  const lr = getSetting('learningRate');
+  const previousDefault = formatSetting(settingDefault(lr, { optimizer: v.optimizer }));
+  const typed = v.learningRate.trim() !== '' && Number(v.learningRate) !== Number(previousDefault);
+  return { ...v, optimizer, learningRate: typed ? v.learningRate : formatSetting(settingDefault(lr, { optimizer })) };
+}
 
 /** "128, 64" -> [128, 64]; an error text for anything else. */
 export function parseHiddenLayers(raw: string): { ok: true; value: number[] } | { ok: false; error: string } {
@@ -156,11 +160,6 @@ function integerIn(raw: string, [min, max]: readonly [number, number]): Check {
   return { ok: true, value: x };
 }
 
-function numberWhere(raw: string, test: (x: number) => boolean, what: string): Check {
-  const x = parseNumber(raw);
-  if (x === null || !test(x)) return { ok: false, error: `Enter ${what}.` };
-  return { ok: true, value: x };
-}
 
 export type HostFormResult = { ok: true; settings: SessionSettings; name: string } | { ok: false; errors: HostFormErrors };
 
@@ -172,27 +171,40 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
     return NaN;
   };
   const L = HOST_FORM_LIMITS;
+  const choices = v as unknown as Readonly<Record<string, unknown>>;
+  /** A declared setting's value: as typed when it applies (an error noted when refused), else its default. */
+  const setting = (field: HostFormSetting): SettingValue => {
+    const s = getSetting(field);
+    if (!settingApplies(s, choices)) return settingDefault(s, choices);
+    const parsed = parseSetting(s, v[field], 'form');
+    if (parsed.ok) return parsed.value;
+    errors[field] = settingFieldError(s, parsed.error);
+    return s.kind === 'number' ? NaN : null;
+  };
+  const num = (field: HostFormSetting) => setting(field) as number;
 
   const name = v.name.trim();
   if (name === '') errors.name = 'Enter a name the others will see.';
   else if (name.length > UI_CONFIG.displayNameMaxLength) errors.name = `At most ${UI_CONFIG.displayNameMaxLength} characters.`;
 
   const strategy = strategyFromForm(v, errors);
-  const optimizer = isLocalOptimizerName(v.optimizer) ? v.optimizer : LOCAL_OPTIMIZER_DEFAULTS.optimizer;
-  const optimizerProblem = localOptimizerProblem(strategy.name, optimizer);
+  const optimizer = setting('optimizer') as LocalOptimizerName;
+  const optimizerProblem = optimizer && localOptimizerProblem(strategy.name, optimizer);
   if (optimizerProblem) errors.optimizer = `${optimizerProblem}.`;
-  const momentum = optimizer === 'momentum' ? take('momentum', numberWhere(v.momentum, (x) => x >= 0 && x <= 1, 'a momentum from 0 to 1')) : LOCAL_OPTIMIZER_DEFAULTS.momentum;
-
-  const rounds = take('rounds', integerIn(v.rounds, L.rounds));
-  const localEpochs = take('localEpochs', integerIn(v.localEpochs, L.localEpochs));
-  const batchSize = take('batchSize', integerIn(v.batchSize, L.batchSize));
-  const learningRate = take('learningRate', numberWhere(v.learningRate, (x) => x >= L.learningRate[0] && x <= L.learningRate[1], `a learning rate from ${L.learningRate[0]} to ${L.learningRate[1]}`));
-  const minClients = take('minClients', integerIn(v.minClients, L.minClients));
-  const fraction = take('fraction', numberWhere(v.fraction, (x) => x > 0 && x <= 1, 'a share above 0 and at most 1'));
-  const deadlineSeconds = take('deadlineSeconds', numberWhere(v.deadlineSeconds, (x) => x >= L.deadlineSeconds[0] && x <= L.deadlineSeconds[1], `seconds from ${L.deadlineSeconds[0]} to ${L.deadlineSeconds[1]}`));
-  const decompositionEvery = take('decompositionEvery', integerIn(v.decompositionEvery, L.decompositionEvery));
-  const demoClients = take('demoClients', integerIn(v.demoClients, L.demoClients));
-  const seed = take('seed', numberWhere(v.seed, (x) => Number.isInteger(x) && x >= 0 && x <= 2 ** 31 - 1, 'a whole number from 0 to 2147483647'));
+  const momentum = num('momentum');
+  const rounds = num('rounds');
+  const localEpochs = num('localEpochs');
+  const batchSize = num('batchSize');
+  const learningRate = num('learningRate');
+  const minClients = num('minClients');
+  const fraction = num('fraction');
+  const deadline = num('deadline');
+  const decomposition = setting('decomposition') as DecompositionMode;
+  const decompositionEvery = num('decompositionEvery');
+  const codec = setting('codec') as WeightCodecName;
+  const robust = setting('robust') as RobustMode;
+  const demoClients = num('demoClients');
+  const seed = num('seed');
 
   let task: NonNullable<SessionSettings['task']>;
   if (v.task === 'images') {
@@ -216,27 +228,17 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
   }
 
   let demoPartition: PartitionSpec;
-  if (v.partition === 'dirichlet') {
-    const alpha = take('alpha', numberWhere(v.alpha, (x) => x > 0 && x <= 10_000, 'a concentration above 0 (0.1 = very skewed, 100 = almost IID)'));
-    demoPartition = { kind: 'dirichlet', alpha };
-  } else if (v.partition === 'shards') {
-    const shardsPerClient = take('shardsPerClient', integerIn(v.shardsPerClient, L.shardsPerClient));
-    demoPartition = { kind: 'shards', shardsPerClient };
-  } else {
-    demoPartition = { kind: 'iid' };
-  }
+  const partition = setting('partition');
+  if (partition === 'dirichlet') demoPartition = { kind: 'dirichlet', alpha: num('alpha') };
+  else if (partition === 'shards') demoPartition = { kind: 'shards', shardsPerClient: num('shardsPerClient') };
+  else demoPartition = { kind: 'iid' };
 
   let aggregation: AggregationMode = { mode: 'sync' };
-  if (v.mode === 'async') {
-    const bufferSize = take('bufferSize', integerIn(v.bufferSize, L.bufferSize));
-    let staleness: StalenessConfig = { kind: 'constant' };
-    try {
-      staleness = parseStaleness(v.staleness);
-    } catch {
-      errors.staleness = 'Enter constant, poly:A (e.g. poly:0.5) or hinge:A:B (e.g. hinge:10:4).';
-    }
-    const maxStaleness = v.maxStaleness.trim() === '' ? null : take('maxStaleness', integerIn(v.maxStaleness, L.maxStaleness));
-    aggregation = { mode: 'async', bufferSize, staleness, maxStaleness };
+  if (setting('mode') === 'async') {
+    const bufferSize = num('bufferSize');
+    const staleness = setting('staleness');
+    const maxStaleness = setting('maxStaleness') as number | null;
+    aggregation = { mode: 'async', bufferSize, staleness: typeof staleness === 'string' ? parseStaleness(staleness) : { kind: 'constant' }, maxStaleness };
   }
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
@@ -256,11 +258,11 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
       momentum,
       minClients,
       fraction,
-      roundDeadlineMs: Math.round(deadlineSeconds * 1000),
-      decomposition: v.decomposition,
+      roundDeadlineMs: Math.round(deadline * 1000),
+      decomposition,
       decompositionEvery,
-      codec: v.codec,
-      robust: v.robust,
+      codec,
+      robust,
       demoPartition,
       demoClients,
       seed,

@@ -75,7 +75,7 @@ const deadline: NumberSetting = {
 };
 
 const decomposition: ChoiceSetting = {
-  name: 'decomposition', kind: 'choice', label: 'Mode', help: 'how the loss decomposition is measured: exact (local models travel to every peer), proxy (the aggregator estimates it on its own data) or off',
+  name: 'decomposition', kind: 'choice', label: 'Decomposition mode', help: 'how the loss decomposition is measured: exact (local models travel to every peer), proxy (the aggregator estimates it on its own data) or off',
   surfaces: ['form'], default: 'proxy', wire: { path: ['decomposition'] },
   options: [
     { value: 'exact', label: 'exact' },

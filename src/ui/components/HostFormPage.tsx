@@ -1,10 +1,11 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { navigate } from '../hooks';
-import { LOCAL_OPTIMIZERS } from '../../fl/local-optimizer';
+import type { LocalOptimizerName } from '../../fl/local-optimizer';
+import { getSetting } from '../../fl/settings';
 import { getStrategy, listStrategies } from '../../fl/strategies/registry';
 import { SERVER_OPTIMIZER_PARAMS } from '../../fl/strategies/server-optimizer';
 import type { HyperParam } from '../../fl/strategies/types';
-import { DEFAULT_HOST_FORM, hostFormToSettings, strategyParamKey, type HostFormErrors, type HostFormField, type HostFormValues } from '../host-form';
+import { DEFAULT_HOST_FORM, hostFormToSettings, strategyParamKey, withOptimizer, type HostFormErrors, type HostFormField, type HostFormSetting, type HostFormValues } from '../host-form';
 import { readDisplayName, writeDisplayName } from '../preferences';
 import { useSession } from '../store';
 
@@ -94,6 +95,40 @@ export function HostFormPage() {
     </Field>
   );
 
+  /** A declared run setting's field: its label, hint, options, input kind and step come from its declaration. */
+  const setting = (name: HostFormSetting, hint: string | null = getSetting(name).help) => {
+    const s = getSetting(name);
+    const error = errors[name];
+    const shown = hint ?? undefined;
+    const change = (value: string) => (name === 'optimizer' ? setValues((v) => withOptimizer(v, value as LocalOptimizerName)) : update(name, value as HostFormValues[typeof name]));
+    return (
+      <Field field={name} label={s.label} hint={shown} error={error}>
+        {s.kind === 'choice' ? (
+          <select id={`host-${name}`} aria-describedby={describedBy(name, shown, error)} value={values[name]} onChange={(e) => change(e.target.value)}>
+            {s.options
+              .filter((o) => !o.surfaces || o.surfaces.includes('form'))
+              .map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
+                </option>
+              ))}
+          </select>
+        ) : (
+          <input
+            id={`host-${name}`}
+            type={s.kind === 'number' ? 'number' : 'text'}
+            inputMode={s.kind === 'number' ? 'decimal' : undefined}
+            step={s.kind === 'number' ? (s.integer ? '1' : 'any') : undefined}
+            value={values[name]}
+            onChange={(e) => change(e.target.value)}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={describedBy(name, shown, error)}
+          />
+        )}
+      </Field>
+    );
+  };
+
   return (
     <form className="host-form" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="host-form-title">
       <h2 id="host-form-title">Host a session</h2>
@@ -142,79 +177,45 @@ export function HostFormPage() {
 
         <fieldset>
           <legend>Training</legend>
-          {num('rounds', 'Rounds', undefined, '1')}
-          {num('localEpochs', 'Local epochs per round', undefined, '1')}
-          {num('batchSize', 'Batch size', undefined, '1')}
-          {num('learningRate', 'Learning rate')}
-          <Field field="optimizer" label="Local optimizer">
-            <select id="host-optimizer" value={values.optimizer} onChange={(e) => update('optimizer', e.target.value as HostFormValues['optimizer'])}>
-              {LOCAL_OPTIMIZERS.map((o) => (
-                <option key={o.name} value={o.name}>
-                  {o.label}
-                </option>
-              ))}
-            </select>
-          </Field>
-          {values.optimizer === 'momentum' && num('momentum', 'Momentum')}
+          {setting('rounds')}
+          {setting('localEpochs')}
+          {setting('batchSize')}
+          {setting('optimizer')}
+          {setting('learningRate')}
+          {values.optimizer === 'momentum' && setting('momentum')}
         </fieldset>
 
         <fieldset>
           <legend>Synchronous or asynchronous</legend>
-          <Field field="mode" label="Aggregation" hint={values.mode === 'sync' ? 'rounds: everyone starts together, the round waits for the deadline' : 'no rounds: each device trains again as soon as it has sent; a step every few updates'}>
-            <select id="host-mode" aria-describedby="host-mode-hint" value={values.mode} onChange={(e) => update('mode', e.target.value as HostFormValues['mode'])}>
-              <option value="sync">synchronous rounds</option>
-              <option value="async">asynchronous (mixed devices)</option>
-            </select>
-          </Field>
+          {setting('mode', values.mode === 'sync' ? 'rounds: everyone starts together, the round waits for the deadline' : 'no rounds: each device trains again as soon as it has sent; a step every few updates')}
           {values.mode === 'async' && (
             <>
-              {num('bufferSize', 'Updates per aggregation step (buffer)', undefined, '1')}
-              <Field field="staleness" label="Staleness weighting" hint="constant, poly:A = (1+τ)^-A, hinge:A:B" error={errors.staleness}>
-                <input id="host-staleness" type="text" value={values.staleness} onChange={(e) => update('staleness', e.target.value)} aria-invalid={errors.staleness ? true : undefined} aria-describedby={describedBy('staleness', 'x', errors.staleness)} />
-              </Field>
-              {num('maxStaleness', 'Maximum staleness (steps)', 'empty = no maximum', '1')}
+              {setting('bufferSize')}
+              {setting('staleness')}
+              {setting('maxStaleness')}
             </>
           )}
         </fieldset>
 
         <fieldset>
           <legend>Rounds and clients</legend>
-          {num('minClients', 'Minimum clients to start a round', undefined, '1')}
-          {num('fraction', 'Share of clients asked per round', '1 = everyone')}
-          {num('deadlineSeconds', 'Round deadline (seconds)', 'late updates are left out of the round')}
-          <Field field="codec" label="Weight encoding on the wire">
-            <select id="host-codec" value={values.codec} onChange={(e) => update('codec', e.target.value as HostFormValues['codec'])}>
-              <option value="float32">float32: exact, largest</option>
-              <option value="float16">float16: half the bytes</option>
-              <option value="int8">int8: a quarter, lossy</option>
-            </select>
-          </Field>
-          <Field field="robust" label="Defence against poisoned updates" hint={ROBUST_HINT[values.robust]}>
-            <select id="host-robust" aria-describedby="host-robust-hint" value={values.robust} onChange={(e) => update('robust', e.target.value as HostFormValues['robust'])}>
-              <option value="clip">clip (default)</option>
-              <option value="trimmed-mean">trimmed mean</option>
-              <option value="median">median</option>
-              <option value="off">off</option>
-            </select>
-          </Field>
+          {setting('minClients')}
+          {setting('fraction')}
+          {setting('deadline', 'late updates are left out of the round')}
+          {setting('codec', null)}
+          {setting('robust', ROBUST_HINT[values.robust])}
         </fieldset>
 
         <fieldset>
           <legend>Loss decomposition</legend>
-          <Field field="decomposition" label="Mode">
-            <select id="host-decomposition" aria-describedby="decomposition-note" value={values.decomposition} onChange={(e) => update('decomposition', e.target.value as HostFormValues['decomposition'])}>
-              <option value="exact">exact</option>
-              <option value="proxy">proxy</option>
-              <option value="off">off</option>
-            </select>
-          </Field>
+          {setting('decomposition', null)}
           <p id="decomposition-note" className={values.decomposition === 'exact' ? 'note warn' : 'note'}>
             {values.decomposition === 'exact' &&
               'In EXACT mode the local models travel between peers: every client evaluates the others’ local models on its own held-out data and reports only the loss values. Data never leaves a device, but local models are shared.'}
             {values.decomposition === 'proxy' && 'Local models go only to the aggregator, which estimates the terms on its own validation data.'}
             {values.decomposition === 'off' && 'No decomposition is measured; rounds are a little faster.'}
           </p>
-          {values.decomposition !== 'off' && num('decompositionEvery', 'Measure every N rounds', undefined, '1')}
+          {values.decomposition !== 'off' && setting('decompositionEvery')}
         </fieldset>
 
         {values.task !== 'mnist' && (
@@ -227,17 +228,11 @@ export function HostFormPage() {
         {values.task === 'mnist' && (
           <fieldset>
             <legend>Demo data</legend>
-            <Field field="partition" label="How the demo data is split" hint={PARTITION_HINT[values.partition]}>
-              <select id="host-partition" aria-describedby="host-partition-hint" value={values.partition} onChange={(e) => update('partition', e.target.value as HostFormValues['partition'])}>
-                <option value="iid">IID</option>
-                <option value="dirichlet">Dirichlet (label skew)</option>
-                <option value="shards">Shards</option>
-              </select>
-            </Field>
-            {values.partition === 'dirichlet' && num('alpha', 'α: concentration', '0.1 = very skewed, 100 = almost IID')}
-            {values.partition === 'shards' && num('shardsPerClient', 'Shards per client', undefined, '1')}
-            {num('demoClients', 'Demo slots (clients the demo data is split among)', 'slot = join order', '1')}
-            {num('seed', 'Random seed', 'same seed, same split', '1')}
+            {setting('partition', PARTITION_HINT[values.partition])}
+            {values.partition === 'dirichlet' && setting('alpha')}
+            {values.partition === 'shards' && setting('shardsPerClient')}
+            {setting('demoClients')}
+            {setting('seed')}
           </fieldset>
         )}
       </div>
