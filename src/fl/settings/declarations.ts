@@ -112,7 +112,7 @@ const robust: ChoiceSetting = {
 };
 
 const partition: ChoiceSetting = {
-  name: 'partition', kind: 'choice', label: 'How the demo data is split', help: 'how the training data is split among the clients (sizeskew: unequal client sizes too; simulator only)',
+  name: 'partition', kind: 'choice', label: 'How the demo data is split', help: 'how the training data is split among the clients (sizeskew: unequal client sizes too)',
   surfaces: FORM_AND_CLI, default: 'dirichlet', wire: { path: ['demo', 'partition', 'kind'] },
   options: [
     { value: 'iid', label: 'IID' },

@@ -33,7 +33,7 @@ export function settingsListMarkdown(): string {
 
 /** `text` with its generated block replaced by the current list. */
 export function withSettingsList(text: string): string {
-  const start = text.indexOf(SETTINGS_DOCS_BEGIN);
+  const start = text.indexOf(SETTINGS_DOCS_BEGIN.slice(0, SETTINGS_DOCS_BEGIN.indexOf(' (')));
   const end = text.indexOf(SETTINGS_DOCS_END);
   if (start < 0 || end < start) throw new Error('README: run settings markers not found');
   return text.slice(0, start) + settingsListMarkdown() + text.slice(end + SETTINGS_DOCS_END.length);
