@@ -144,6 +144,8 @@ export class RoundEngine {
   private state: ServerState | null;
   private readonly robust: RobustSettings;
   private updateWaiter: (Waiter<UpdateMessage> & { round: number }) | null = null;
+  /** The running round's round-start, while the round waits for updates (see addToRunningRound). */
+  private runningStart: Message | null = null;
   private evalWaiter: (Waiter<EvalResultMessage> & { round: number; requestId: string }) | null = null;
   private clientWaiters: Array<() => void> = [];
   private readonly unsubscribe: Array<() => void> = [];
@@ -350,6 +352,24 @@ export class RoundEngine {
     clearTimeout(timer);
   }
 
+  /**
+   * Asks a connected client with data that the running round did not ask (one that joined, or came back under a new
+   * id, after the round started) to train it too, while the round still waits for updates; the round's deadline
+   * stays. Who is asked is the caller's choice. Returns whether it was asked.
+   */
+  addToRunningRound(id: string): boolean {
+    const w = this.updateWaiter;
+    const start = this.runningStart;
+    if (!w || !start || w.expected.size === 0 || w.expected.has(id) || w.received.has(id) || !((this.clients.get(id)?.numSamples ?? 0) > 0)) return false;
+    try {
+      this.transport.send(id, start);
+    } catch {
+      return false;
+    }
+    w.expected.add(id);
+    return true;
+  }
+
   /** Clients with data to train on (a hello with 0 samples joins the session without training yet). */
   private trainableIds(): string[] {
     return [...this.clients.values()].filter((c) => c.numSamples > 0).map((c) => c.id).sort();
@@ -390,6 +410,7 @@ export class RoundEngine {
     const train: TrainConfig = { ...this.config.train, ...plan.train, seed: this.config.seed * 1_000_003 + roundNumber };
     // One message object for every selected client, so a transport can encode it once.
     const roundStart: Message = { type: 'round-start', v: PROTOCOL_VERSION, round: roundNumber, model: this.config.model, strategy: this.config.strategy, train, weights: previousGlobal, ...(plan.extras ? { extras: plan.extras } : {}) };
+    this.runningStart = roundStart;
     for (const id of selected) {
       try {
         this.transport.send(id, roundStart);
@@ -400,6 +421,7 @@ export class RoundEngine {
     }
     await this.awaitWaiter(waiter, updatesDone, this.timing.roundDeadlineMs);
     this.updateWaiter = null;
+    this.runningStart = null;
     const trainMs = performance.now() - trainStart;
 
     // The accepted updates, final: the one place to filter them further (robust aggregation) before aggregating.

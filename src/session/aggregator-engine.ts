@@ -7,6 +7,8 @@ import type { EngineConfig, RoundEngine, RoundReport } from '../fl/engine';
  */
 export type AggregatorEngine = Pick<RoundEngine, 'currentRound' | 'globalWeights' | 'serverState' | 'connectedClients' | 'dispose' | 'setDecompositionMode'> & {
   runRound(): Promise<(RoundReport & { staleness?: number[] }) | null>;
+  /** Synchronous rounds: asks a client the running round did not ask to train it too (see RoundEngine). */
+  addToRunningRound?(id: string): boolean;
 };
 
 /** The engine's config plus how the session aggregates (sync rounds when absent). */

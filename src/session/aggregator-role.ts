@@ -55,6 +55,8 @@ export class AggregatorRole {
   /** Successors that hold the latest checkpoint. */
   private readonly checkpointHolders = new Set<string>();
   private disposed = false;
+  /** The running round: the slots it asked to train, with the peer id that held each then, and who delivered. */
+  private running: { round: number; asked: Map<number, string>; delivered: Set<string> } | null = null;
 
   constructor(
     private readonly o: AggregatorRoleOptions,
@@ -198,6 +200,9 @@ export class AggregatorRole {
   }
 
   private onEngineEvent(e: EngineEvent): void {
+    if (e.kind === 'round-started') this.running = { round: e.round, asked: new Map(e.selected.map((id) => [this.o.membership.slotFor(id), id])), delivered: new Set() };
+    if (e.kind === 'update-received') this.running?.delivered.add(e.from);
+    if (e.kind === 'round-finished' || e.kind === 'round-failed') this.running = null;
     if (e.kind === 'client-joined') {
       const slot = this.o.membership.slotFor(e.client.id);
       this.stopAnnouncing(e.client.id);
@@ -205,9 +210,23 @@ export class AggregatorRole {
         this.o.face.send(e.client.id, { type: 'welcome', v: PROTOCOL_VERSION, term: this.o.term, slot, round: this.engine.currentRound, config: this.o.config(), ...(this.o.history ? { history: this.o.history() } : {}) });
       }
       this.capExactDecomposition();
+      if (e.client.numSamples > 0) this.backInRunningRound(e.client.id);
     }
     if (e.kind === 'client-joined' || e.kind === 'client-left') this.broadcastRoster();
     this.o.onEvent(e);
+  }
+
+  /**
+   * A member back under a new peer id with its data (a reloaded tab: its client key gave it its old id's slot) while a
+   * round that asked its old id, and got nothing from it, still runs: the round asks it again instead of going on
+   * without it.
+   */
+  private backInRunningRound(id: string): void {
+    const r = this.running;
+    if (!r || !this.engine.addToRunningRound) return;
+    const before = r.asked.get(this.o.membership.slotFor(id));
+    if (before === undefined || before === id || r.delivered.has(before)) return;
+    if (this.engine.addToRunningRound(id)) this.o.log('info', `${id} is back in its place (a reload): it trains round ${r.round} after all`);
   }
 
   /** Exact decomposition moves every local model to every participant: only for small sessions. */

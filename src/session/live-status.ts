@@ -49,17 +49,14 @@ export class LiveStatusTracker {
   private finished = 0;
   private seenFinished = 0;
   private readonly contributed = new Set<number>();
-  /** Peer ids this tab had before a reload: a round that went on with an update sent under one is its contribution too. */
-  private readonly formerIds = new Set<string>();
   /** This tab's peer id (its own updates are counted as its contribution). */
   selfId: string | null = null;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
-  /** Rounds this tab contributed to before a reload, and the peer ids it had then (kept by the tab's session storage). */
-  restoreContributions(rounds: readonly number[], formerIds: readonly string[] = []): void {
+  /** Rounds this tab contributed to before a reload (kept by the tab's session storage). */
+  restoreContributions(rounds: readonly number[]): void {
     for (const r of rounds) this.contributed.add(r);
-    for (const id of formerIds) this.formerIds.add(id);
   }
 
   /** Rounds to which this tab sent an update, ascending. */
@@ -193,7 +190,7 @@ export class LiveStatusTracker {
       if (r.round <= this.seenFinished) continue;
       this.seenFinished = r.round;
       for (const id of r.participants) {
-        if (id === this.selfId || this.formerIds.has(id)) this.contributed.add(r.round);
+        if (id === this.selfId) this.contributed.add(r.round);
         const prev = this.peers.get(id);
         if (prev && prev.round === r.round && (prev.status === 'training' || prev.status === 'evaluating')) this.setPeer(id, 'uploaded', r.round);
       }

@@ -19,12 +19,21 @@ export class FakeWorker {
     return { source: 'demo', name, trainSamples: 40, evalSamples: 10, numClasses: 2, labelHistogram: histogram, inputShape: [28, 28, 1] };
   }
 
+  /** How long choosing the backend and loading data take (fake time): a real worker probes and decodes meanwhile. */
+  loadMs = 0;
+
+  private async loading(): Promise<void> {
+    if (this.loadMs > 0) await new Promise((r) => setTimeout(r, this.loadMs));
+  }
+
   async selectBackend(preference: string) {
     this.calls.push(`backend ${preference}`);
+    await this.loading();
     return { backend: 'cpu' as const, preference, reason: 'fake probe', notices: [], probes: [{ backend: 'cpu' as const, ok: true, samplesPerSecond: 100 }], adapter: null, selectionMs: 1 };
   }
   async loadDemoShard(shard: { slot: number }) {
     this.calls.push(`demo shard ${shard.slot}`);
+    await this.loading();
     return (this.data = this.info_(`demo shard ${shard.slot}`, [30, 10]));
   }
   async loadStoredData() {
