@@ -12,6 +12,7 @@ import { RoundEngine, type EngineEvent, type RoundReport } from '../fl/engine';
 import { createWireCodec, type WeightCodecName } from '../fl/codec';
 import { InMemoryNetwork, type InMemoryEndpoint } from '../fl/in-memory-transport';
 import { LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from '../fl/local-optimizer';
+import { numberDefault } from '../fl/settings';
 import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type ModelSpec } from '../fl/models';
 import type { StrategyConfig } from '../fl/strategies/types';
 import { evaluateModel } from '../fl/train';
@@ -73,17 +74,17 @@ export const SIM_DEFAULTS: SimConfig = {
   limit: 6000,
   testLimit: 2000,
   model: 'mlp',
-  clients: 10,
-  partition: { kind: 'dirichlet', alpha: 0.5 },
+  clients: numberDefault('clients'),
+  partition: { kind: 'dirichlet', alpha: numberDefault('alpha') },
   strategy: { name: 'fedld', lambda: 0.1, rho: 0.8 },
-  rounds: 10,
-  localEpochs: 1,
-  batch: 32,
-  lr: 0.05,
+  rounds: numberDefault('rounds'),
+  localEpochs: numberDefault('localEpochs'),
+  batch: numberDefault('batchSize'),
+  lr: numberDefault('learningRate'),
   optimizer: LOCAL_OPTIMIZER_DEFAULTS.optimizer,
   momentum: LOCAL_OPTIMIZER_DEFAULTS.momentum,
-  fraction: 1,
-  seed: 1,
+  fraction: numberDefault('fraction'),
+  seed: numberDefault('seed'),
   backend: 'auto',
   evalFraction: 0.2,
   evalMax: 200,

@@ -3,6 +3,7 @@
  * label-sorted shards (McMahan et al. 2017). Deterministic under a seed.
  */
 import { Rng } from '../rng';
+import { numberDefault } from '../settings';
 
 export type PartitionSpec =
   | { kind: 'iid' }
@@ -44,9 +45,9 @@ export const PARTITION_CONFIG = {
   /** Dirichlet: how many full proportion draws to try before giving up on minPerClient. */
   dirichletMaxTries: 1000,
   /** Size skew: standard deviation of the log client weights when the spec does not say. */
-  defaultSizeSigma: 1,
+  defaultSizeSigma: numberDefault('sigma'),
   /** Shards: shards per client when the spec does not say. */
-  defaultShardsPerClient: 2,
+  defaultShardsPerClient: numberDefault('shardsPerClient'),
 } as const;
 
 export function isPartitionSpec(value: unknown): value is PartitionSpec {

@@ -1,3 +1,4 @@
+import { choiceSetting } from '../settings';
 import type { ClientUpdate } from '../strategies/types';
 
 /**
@@ -13,7 +14,7 @@ export type RobustMode = 'off' | 'clip' | 'trimmed-mean' | 'median';
 
 export const ROBUST_MODES: readonly RobustMode[] = ['off', 'clip', 'trimmed-mean', 'median'];
 
-export const DEFAULT_ROBUST_MODE: RobustMode = 'clip';
+export const DEFAULT_ROBUST_MODE = choiceSetting('robust').default as RobustMode;
 
 export function isRobustMode(x: unknown): x is RobustMode {
   return typeof x === 'string' && (ROBUST_MODES as readonly string[]).includes(x);

@@ -43,7 +43,7 @@ const learningRate: NumberSetting = {
   name: 'learningRate', kind: 'number', label: 'Learning rate', cliValue: 'LR', cliAliases: ['lr'],
   help:
     "local learning rate; its default depends on the local optimizer (Adam diverges at SGD's rate), each chosen on a validation split, never the test set (docs/benchmarks/strategies.md)",
-  surfaces: FORM_AND_CLI, min: 1e-6, max: 10, default: LEARNING_RATE_BY_OPTIMIZER.momentum, defaultBy: { setting: 'optimizer', values: LEARNING_RATE_BY_OPTIMIZER },
+  surfaces: FORM_AND_CLI, min: 1e-6, max: 10, default: LEARNING_RATE_BY_OPTIMIZER[optimizer.default], defaultBy: { setting: 'optimizer', values: LEARNING_RATE_BY_OPTIMIZER },
   wire: { path: ['train', 'learningRate'] },
 };
 
