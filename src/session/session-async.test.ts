@@ -1,6 +1,6 @@
 import { materialize } from '../fl/scored-model';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createWireCodec } from '../fl/codec';
 import { subsetDataset } from '../fl/data/dataset';
 import { loadMnistNode } from '../fl/data/node-loaders';
@@ -12,10 +12,17 @@ import { buildModel, getWeights, mlpSpec } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
 import { evaluateWeightSets } from '../fl/train';
 import { SessionNode, type ValidationEvaluator } from './session-node';
-import { waitFor } from './testing/wait-for';
+import { RealWork, REAL_WORK_FAKES, settleFake, untilFake } from './testing/fake-time';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
+});
+// Simulated time: the session's timers run on the fake clock, which stands still while a tab trains or evaluates.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: REAL_WORK_FAKES });
+});
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 const spec = mlpSpec([28, 28, 1], 10, [16]);
@@ -42,10 +49,12 @@ function makeSession() {
   const parts = partitionIndices(train.labels, 10, 7, { kind: 'iid' }, 1);
   const network = new InMemoryNetwork({ codec: createWireCodec('float16') });
   const validationModel = buildModel(spec, 9);
-  const validation: ValidationEvaluator = async (_spec, ws) => {
-    const r = await evaluateWeightSets(validationModel, ws.map(materialize), test);
-    return { losses: r.map((x) => x.loss), accuracies: r.map((x) => x.accuracy) };
-  };
+  const work = new RealWork();
+  const validation: ValidationEvaluator = (_spec, ws) =>
+    work.run(async () => {
+      const r = await evaluateWeightSets(validationModel, ws.map(materialize), test);
+      return { losses: r.map((x) => x.loss), accuracies: r.map((x) => x.accuracy) };
+    });
   const logs: string[] = [];
   /** Every peer-progress report a tab's node passed on (only the aggregating tab's should). */
   const progress: Array<{ at: string; from: string; round: number; fraction: number }> = [];
@@ -53,7 +62,7 @@ function makeSession() {
   const nodes = ['host', 'ann', 'bob', 'cy'].map((name, k) => {
     const indices = Int32Array.from(shards[k].flatMap((p) => Array.from(parts.clients[p])));
     const local = splitTrainEval(subsetDataset(train, indices), 0.2, k);
-    const trainer = new TfLocalTrainer(local.train, local.eval, () => 'cpu');
+    const trainer = work.trainer(new TfLocalTrainer(local.train, local.eval, () => 'cpu'));
     return new SessionNode({
       transport: network.endpoint(`peer-${name}`),
       name,
@@ -64,18 +73,21 @@ function makeSession() {
       onPeerProgress: (from, round, fraction) => progress.push({ at: `peer-${name}`, from, round, fraction }),
     });
   });
-  return { network, nodes, logs, progress };
+  /** Fake time until `done` (at most maxMs of it), standing still while a tab trains or evaluates. */
+  const until = (done: () => boolean, maxMs = 30_000) => untilFake(done, maxMs, work.busy);
+  const settle = <T>(p: Promise<T>, maxMs = 30_000) => settleFake(p, maxMs, work.busy);
+  return { network, nodes, logs, progress, until, settle };
 }
 
 describe('session in async mode (in-memory transport, real wire frames)', () => {
   it('runs aggregation steps of M updates; every step records each update\'s staleness; the slow tab is included', async () => {
-    const { nodes, progress } = makeSession();
+    const { nodes, progress, until, settle } = makeSession();
     const [host, ...members] = nodes;
-    await host.host(config, await getWeights(buildModel(spec, 4)));
-    const welcomes = await Promise.all(members.map((m) => m.join(host.selfId)));
+    await settle(host.host(config, await getWeights(buildModel(spec, 4))));
+    const welcomes = await settle(Promise.all(members.map((m) => m.join(host.selfId))));
     expect(welcomes[0].config.aggregation).toEqual(config.aggregation);
-    await waitFor(() => host.clients.filter((c) => c.numSamples > 0).length === 4);
-    await host.start();
+    await until(() => host.clients.filter((c) => c.numSamples > 0).length === 4);
+    await settle(host.start(), 60_000);
     expect(host.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     for (const r of host.rounds) {
       expect(r.participantCount).toBe(2);
@@ -91,24 +103,24 @@ describe('session in async mode (in-memory transport, real wire frames)', () => 
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.every((p) => p.at === host.selfId && p.fraction > 0 && p.fraction <= 1)).toBe(true);
     expect(new Set(progress.map((p) => p.from))).toEqual(new Set(nodes.map((n) => n.selfId)));
-    await waitFor(() => members.every((m) => m.rounds.length >= 8));
+    await until(() => members.every((m) => m.rounds.length >= 8));
     nodes.forEach((n) => n.leave());
   });
 
   it('when the aggregator vanishes, the earliest-joined tab takes over and the steps go on with the others', async () => {
-    const { nodes, network, logs } = makeSession();
+    const { nodes, network, logs, until, settle } = makeSession();
     const [host, ann, bob, cy] = nodes;
-    await host.host({ ...config, rounds: 10 }, await getWeights(buildModel(spec, 4)));
+    await settle(host.host({ ...config, rounds: 10 }, await getWeights(buildModel(spec, 4))));
     // Ann joins first, so she holds the lowest slot after the host's (concurrent joins get slots in completion order).
-    await ann.join(host.selfId);
-    await Promise.all([bob, cy].map((m) => m.join(host.selfId)));
-    await waitFor(() => host.clients.filter((c) => c.numSamples > 0).length === 4);
+    await settle(ann.join(host.selfId));
+    await settle(Promise.all([bob, cy].map((m) => m.join(host.selfId))));
+    await until(() => host.clients.filter((c) => c.numSamples > 0).length === 4);
     void host.start();
-    await waitFor(() => host.rounds.length >= 3 && ann.currentRound >= 3);
+    await until(() => host.rounds.length >= 3 && ann.currentRound >= 3);
     network.disconnect(host.selfId);
     host.leave();
-    await waitFor(() => ann.isAggregator, 10_000);
-    await waitFor(() => ann.rounds.length > 0 && ann.rounds[ann.rounds.length - 1].round === 10 && !ann.isRunning, 60_000).catch((e) => {
+    await until(() => ann.isAggregator, 10_000);
+    await until(() => ann.rounds.length > 0 && ann.rounds[ann.rounds.length - 1].round === 10 && !ann.isRunning, 60_000).catch((e) => {
       throw new Error(`${e.message}\n${logs.join('\n')}\nann rounds: ${ann.rounds.map((r) => r.round)}`);
     });
     const after = ann.rounds.filter((r) => r.aggregatorId === ann.selfId);
