@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createWireCodec } from '../fl/codec';
 import { subsetDataset } from '../fl/data/dataset';
 import { loadMnistNode } from '../fl/data/node-loaders';
@@ -12,9 +12,17 @@ import type { SessionConfig } from '../fl/protocol';
 import { AttackingTrainer, parseAttacks } from '../sim/attacks';
 import { AuthenticatedTransport } from './authenticated-transport';
 import { SessionNode } from './session-node';
+import { RealWork, REAL_WORK_FAKES, settleFake, untilFake } from './testing/fake-time';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
+});
+// Simulated time: the session's timers run on the fake clock, which stands still while a tab trains.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: REAL_WORK_FAKES });
+});
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 const spec = mlpSpec([28, 28, 1], 10, [16]);
@@ -40,19 +48,20 @@ describe('a session with a client sending max-float updates', () => {
     const test = loadMnistNode('test', 300);
     const parts = partitionIndices(train.labels, 10, 4, { kind: 'iid' }, 1);
     const network = new InMemoryNetwork({ codec: createWireCodec('float32') });
+    const work = new RealWork();
     const nodes = ['host', 'ann', 'bob', 'evil'].map((name, k) => {
       const local = splitTrainEval(subsetDataset(train, parts.clients[k]), 0.2, k);
       const honest = new TfLocalTrainer(local.train, local.eval, () => 'cpu');
       // The simulator's attack objects around a real client's trainer: trains honestly, reports every value as
       // +-float32 max and a billion samples.
-      const trainer = name === 'evil' ? new AttackingTrainer(honest, parseAttacks('max-float,inflate-samples:1000000000')) : honest;
+      const trainer = work.trainer(name === 'evil' ? new AttackingTrainer(honest, parseAttacks('max-float,inflate-samples:1000000000')) : honest);
       return new SessionNode({ transport: new AuthenticatedTransport(network.endpoint(`peer-${name}`), { secret: 'secret-1' }), name, trainer: () => trainer, timing: { heartbeatMs: 100, silenceMs: 600, voteTimeoutMs: 400, retryRoundMs: 50, welcomeTimeoutMs: 2_000 } });
     });
     const [host, ...members] = nodes;
-    await host.host(config, await getWeights(buildModel(spec, 4)));
-    await Promise.all(members.map((m) => m.join(host.selfId)));
-    while (host.clients.filter((c) => c.numSamples > 0).length < 4) await new Promise((r) => setTimeout(r, 10));
-    await host.start();
+    await settleFake(host.host(config, await getWeights(buildModel(spec, 4))), 30_000, work.busy);
+    await settleFake(Promise.all(members.map((m) => m.join(host.selfId))), 30_000, work.busy);
+    await untilFake(() => host.clients.filter((c) => c.numSamples > 0).length === 4, 30_000, work.busy);
+    await settleFake(host.start(), 60_000, work.busy);
     expect(host.rounds.map((r) => r.round)).toEqual([1, 2, 3]);
     // A gross outlier is shrunk to the round's norm (its size carries no information), never left to overflow.
     for (const { screening = [] } of host.rounds) {
