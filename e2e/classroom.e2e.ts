@@ -33,7 +33,10 @@ describe('a classroom through the app', () => {
   async function hostSession(rounds: number): Promise<{ host: OpenedPage; joinUrl: string }> {
     const host = await openPage(browser, `${server.origin}/#/host`);
     await host.page.setViewportSize({ width: 1280, height: 800 });
-    await host.page.getByLabel('Your name (shown to the others)').fill('Teacher');
+    await host.page.getByLabel('Your name (shown to the others)').fill('Teacher').catch(async (e) => {
+      await host.page.screenshot({ path: `${SHOTS}/classroom-host-form-failed.png`, fullPage: true });
+      throw new Error(`${(e as Error).message}\nhost console:\n${host.console.slice(-40).join('\n')}`);
+    });
     await host.page.getByLabel('Rounds', { exact: true }).fill(String(rounds));
     await host.page.getByLabel('Minimum clients to start a round').fill('2');
     await host.page.getByRole('button', { name: 'Create session' }).click();
@@ -98,11 +101,13 @@ describe('a classroom through the app', () => {
     await resume.click();
     const clickedAt = Date.now();
     const stop = host.page.getByRole('button', { name: 'Stop after this round' });
-    await waitUntil('Stop back on the host, enabled', async () => ((await stop.isVisible().catch(() => false)) && (await stop.isEnabled()) ? true : undefined), 60_000).catch(async (e) => {
-      await host.page.screenshot({ path: `${SHOTS}/classroom-host-reload-failed.png`, fullPage: true });
-      const logs = await Promise.all([host, ...students].map((t) => t.page.locator('.log-list').innerText().catch(() => '(no log)')));
-      throw new Error(`${(e as Error).message}\n${logs.map((l) => l.split('\n').slice(0, 40).join('\n')).join('\n----\n')}\nhost console:\n${host.console.slice(-40).join('\n')}`);
-    });
+    const stopUsable = (what: string) =>
+      waitUntil(what, async () => ((await stop.isVisible().catch(() => false)) && (await stop.isEnabled()) ? true : undefined), 60_000).catch(async (e) => {
+        await host.page.screenshot({ path: `${SHOTS}/classroom-host-reload-failed.png`, fullPage: true });
+        const logs = await Promise.all([host, ...students].map((t) => t.page.locator('.log-list').innerText().catch(() => '(no log)')));
+        throw new Error(`${(e as Error).message}\n${logs.map((l) => l.split('\n').slice(0, 40).join('\n')).join('\n----\n')}\nhost console:\n${host.console.slice(-40).join('\n')}`);
+      });
+    await stopUsable('Stop back on the host, enabled');
     console.log(`the host had Start/Stop back ${Date.now() - clickedAt} ms after clicking Resume`);
     expect(await host.page.getByText('you are the host', { exact: false }).first().isVisible()).toBe(true);
     const roundsBefore = Number((await host.page.getByTestId('round-progress').innerText()).match(/\d+/)?.[0] ?? 0);
@@ -110,6 +115,7 @@ describe('a classroom through the app', () => {
       const n = Number((await host.page.getByTestId('round-progress').innerText()).match(/\d+/)?.[0] ?? 0);
       return n > roundsBefore ? true : undefined;
     }, 120_000);
+    await stopUsable('Stop on the host, enabled, a round later');
     await stop.click();
     const stopped = await waitUntil('the host stopped', async () => {
       const text = await badge(host);

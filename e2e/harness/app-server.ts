@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { createServer, preview, type InlineConfig } from 'vite';
+import { createServer, preview, type InlineConfig, type ViteDevServer } from 'vite';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -57,5 +57,24 @@ export async function startAppServer(options: AppServerOptions = {}): Promise<Ap
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('Vite dev server did not report a TCP address');
+  await warmUp(server, options.entries ?? []);
   return { origin: `http://${browserHost}:${address.port}`, port: address.port, close: () => server.close() };
+}
+
+/**
+ * Before the first page loads: the dependency optimiser finishes its scan and bundle, and the entry modules are
+ * transformed, so a test's first page does not wait for (or reload after) either on a slow machine.
+ */
+async function warmUp(server: ViteDevServer, entries: string[]): Promise<void> {
+  const optimizer = server.environments.client.depsOptimizer;
+  await optimizer?.scanProcessing;
+  const modules = entries.flatMap((entry) => (entry.endsWith('.html') ? htmlModules(path.join(REPO_ROOT, entry)) : [`/${entry}`]));
+  await Promise.all(modules.map((url) => server.warmupRequest(url).catch(() => undefined)));
+  await server.waitForRequestsIdle();
+}
+
+/** The module scripts an HTML entry loads (src="/..."). */
+function htmlModules(file: string): string[] {
+  const html = fs.readFileSync(file, 'utf8');
+  return [...html.matchAll(/<script[^>]*type="module"[^>]*src="([^"]+)"/g)].map((m) => m[1]);
 }

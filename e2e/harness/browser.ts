@@ -29,6 +29,8 @@ export interface OpenedPage {
 /** Opens `url` in a fresh context (its own storage), recording errors the page reports. */
 export async function openPage(browser: Browser, url: string): Promise<OpenedPage> {
   const context = await browser.newContext();
+  // These tests assert behaviour, not speed: a busy machine may need more than Playwright's default 30 s per action.
+  context.setDefaultTimeout(90_000);
   const page = await context.newPage();
   const problems: string[] = [];
   const lines: string[] = [];
