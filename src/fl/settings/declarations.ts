@@ -9,10 +9,11 @@ import type { ChoiceSetting, NumberSetting, SettingDecl, TextSetting } from './t
 const FORM_AND_CLI = ['form', 'cli'] as const;
 
 /**
- * Local learning rate per local optimizer, chosen on a validation split (never the test set): MNIST CNN, 3 clients x
- * 2,000 IID samples, batch 64, 5 rounds of FedAvg, and the default MLP run; docs/benchmarks/strategies.md has the sweep.
+ * Local learning rate per local optimizer. Adam's was chosen on a validation split, never the test set (MNIST CNN,
+ * 3 clients x 2,000 IID samples, batch 64, 5 rounds of FedAvg, and the default MLP run); SGD's is the one
+ * bench:strategies tuned. docs/benchmarks/local-optimizer.md has the sweep.
  */
-export const LEARNING_RATE_BY_OPTIMIZER: Readonly<Record<string, number>> = { sgd: 0.05, momentum: 0.05, adam: 0.002 };
+export const LEARNING_RATE_BY_OPTIMIZER: Readonly<Record<string, number>> = { sgd: 0.05, momentum: 0.05, adam: 0.01 };
 
 const rounds: NumberSetting = {
   name: 'rounds', kind: 'number', label: 'Rounds', help: 'rounds to run (the host can stop earlier)', cliValue: 'R',
@@ -42,7 +43,7 @@ const optimizer: ChoiceSetting = {
 const learningRate: NumberSetting = {
   name: 'learningRate', kind: 'number', label: 'Learning rate', cliValue: 'LR', cliAliases: ['lr'],
   help:
-    "local learning rate; its default depends on the local optimizer (Adam diverges at SGD's rate), each chosen on a validation split, never the test set (docs/benchmarks/strategies.md)",
+    "local learning rate; its default depends on the local optimizer (Adam diverges at SGD's rate), each chosen on a validation split, never the test set (docs/benchmarks/local-optimizer.md)",
   surfaces: FORM_AND_CLI, min: 1e-6, max: 10, default: LEARNING_RATE_BY_OPTIMIZER[optimizer.default], defaultBy: { setting: 'optimizer', values: LEARNING_RATE_BY_OPTIMIZER },
   wire: { path: ['train', 'learningRate'] },
 };
