@@ -76,7 +76,7 @@ describe('simulator options', () => {
     [['--workers', '0'], /--workers must be an integer in 1..64/],
     [['--evaluate-on', 'validation'], /needs --validation/],
     [['--validation', '1'], /--validation must be in \[0, 1\)/],
-    [['--rounds', 'many'], /--rounds expected a whole number in \[1, 1000\]/],
+    [['--rounds', 'many'], /--rounds expected a whole number in \[1, 1000000\]/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['--out', 'result.txt'], /--out must name a .json file/],
   ])('rejects %j with a clear message', (args, message) => {

@@ -17,7 +17,7 @@ export const LEARNING_RATE_BY_OPTIMIZER: Readonly<Record<string, number>> = { sg
 
 const rounds: NumberSetting = {
   name: 'rounds', kind: 'number', label: 'Rounds', help: 'rounds to run (the host can stop earlier)', cliValue: 'R',
-  surfaces: FORM_AND_CLI, integer: true, min: 1, max: 1000, default: 10, wire: { path: ['rounds'] },
+  surfaces: FORM_AND_CLI, integer: true, min: 1, max: 1_000_000, default: 10, wire: { path: ['rounds'] },
 };
 
 const localEpochs: NumberSetting = {

@@ -28,9 +28,9 @@ describe('parseSetting', () => {
   it('checks whole numbers, ranges and open ends', () => {
     const rounds = getSetting('rounds');
     expect(parseSetting(rounds, ' 12 ')).toEqual({ ok: true, value: 12 });
-    expect(parseSetting(rounds, '2.5')).toEqual({ ok: false, error: 'expected a whole number in [1, 1000]' });
-    expect(parseSetting(rounds, '0')).toEqual({ ok: false, error: 'must be in [1, 1000]' });
-    expect(parseSetting(rounds, '')).toEqual({ ok: false, error: 'expected a whole number in [1, 1000]' });
+    expect(parseSetting(rounds, '2.5')).toEqual({ ok: false, error: 'expected a whole number in [1, 1000000]' });
+    expect(parseSetting(rounds, '0')).toEqual({ ok: false, error: 'must be in [1, 1000000]' });
+    expect(parseSetting(rounds, '')).toEqual({ ok: false, error: 'expected a whole number in [1, 1000000]' });
     const fraction = getSetting('fraction');
     expect(settingRangeText(fraction)).toBe('(0, 1]');
     expect(parseSetting(fraction, '0').ok).toBe(false);
