@@ -53,8 +53,8 @@ export const USAGE = `Usage: npm run sim -- [options]
 
 Run settings (the same as the host form's; declared once in src/fl/settings):
 ${SETTINGS_USAGE}
-  On the simulated clock (--mode async, or any of --deadline, --devices, --intertwined, --sim-time) clients run one job at a time
-  (not with --workers), and the table shows simulated seconds.
+  Any of --mode, --deadline, --buffer-size, --staleness, --max-staleness (or --devices, --intertwined, --participation, --sim-time,
+  --eval-every below) runs on a simulated clock: one job at a time (not with --workers), the table in simulated seconds.
 
 Strategy (${strategyNames().join('|')}; default ${SIM_DEFAULTS.strategy.name}) and its hyper-parameters:
   --strategy NAME

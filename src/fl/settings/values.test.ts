@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { paramFlag } from '../strategies/params';
+import { configurableParams, listStrategies } from '../strategies/registry';
 import { RUN_SETTINGS } from './declarations';
 import { choiceValues, getSetting, parseSetting, settingApplies, settingDefault, settingFlag, settingProblem, settingRangeText } from './values';
 
@@ -13,6 +15,12 @@ describe('run setting declarations', () => {
       if (s.kind === 'number' && s.defaultBy) for (const x of Object.values(s.defaultBy.values)) expect(settingProblem(s, x), s.name).toBeNull();
       if (s.appliesWhen) expect(names, s.name).toContain(s.appliesWhen.setting);
     }
+  });
+
+  it('share no CLI flag with a strategy or server-optimizer hyper-parameter', () => {
+    const settingFlags = new Set(RUN_SETTINGS.flatMap((s) => [settingFlag(s), ...(s.cliAliases ?? [])]));
+    const clashes = listStrategies().flatMap((st) => configurableParams(st).map((p) => paramFlag(p.name)).filter((f) => settingFlags.has(f)));
+    expect(clashes).toEqual([]);
   });
 
   it('give the learning rate a default per local optimizer, falling back to the default optimizer', () => {
