@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       const points = grid({ clientLr: clientLrs, serverLr: strategy.serverLr ? serverLrs : [1] });
       const tuning: Cell['tuning'] = [];
       for (const point of points) {
-        const r = await run({ ...base, partition, strategy: strategy.config(point), lr: point.clientLr, rounds: tuneRounds, seed: seeds[0], evaluateOn: 'validation' });
+        const r = await run({ ...base, partition, strategy: strategy.config(point), learningRate: point.clientLr, rounds: tuneRounds, seed: seeds[0], evaluateOn: 'validation' });
         const validationAccuracy = r ? tailAccuracy(r.rounds, lastRounds) : -Infinity;
         tuning.push({ point, validationAccuracy });
         process.stderr.write(`${partitionLabel(partition)} ${strategy.name} lr ${point.clientLr} server ${point.serverLr}: validation ${pct(validationAccuracy)}% (${minutes().toFixed(1)} min)\n`);
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
       const chosen = pickBest(tuning, (t) => t.validationAccuracy).best.point;
       const results: SimResult[] = [];
       for (const seed of seeds) {
-        const r = await run({ ...base, partition, strategy: strategy.config(chosen), lr: chosen.clientLr, rounds, seed, evaluateOn: 'test' });
+        const r = await run({ ...base, partition, strategy: strategy.config(chosen), learningRate: chosen.clientLr, rounds, seed, evaluateOn: 'test' });
         if (r) results.push(r);
         process.stderr.write(`  seed ${seed}: ${r ? `test ${pct(tailAccuracy(r.rounds, lastRounds))}%` : 'diverged'} (${minutes().toFixed(1)} min)\n`);
       }
@@ -145,7 +145,7 @@ function report(cells: Cell[], stoppedEarly: boolean): string {
   lines.push(
     `Setup: first ${base.limit} MNIST training images; ${pct(base.validation)}% of them (stratified, the same for every seed) held out as the validation set; ` +
       `the rest split over ${base.clients} clients (each keeps 20%, at most ${base.evalMax}, as its evaluation subset E_k); ${pct(base.fraction)}% of the clients per round, ` +
-      `1 local epoch, batch ${base.batch}, SGD momentum 0.5. ` +
+      `1 local epoch, batch ${base.batchSize}, SGD momentum 0.5. ` +
       `Tuning: client lr in {${clientLrs.join(', ')}}${strategies.some((x) => x.serverLr) ? `, server lr in {${serverLrs.join(', ')}} for strategies that have one` : ''}, ${tuneRounds} rounds, seed ${seeds[0]}, ` +
       `scored by the mean validation accuracy of the last ${lastRounds} rounds. Final: the chosen point, ${rounds} rounds, seeds ${seeds.join(', ')}, ` +
       `accuracy on ${base.testLimit} MNIST test images (mean of the last ${lastRounds} rounds per seed), mean ± standard deviation over seeds.`,

@@ -63,7 +63,7 @@ describe('the host form', () => {
 function cliValue(name: string, { config, clock }: CliOptions): SettingValue {
   const p = config.partition as Record<string, unknown>;
   const values: Record<string, unknown> = {
-    rounds: config.rounds, localEpochs: config.localEpochs, batchSize: config.batch, learningRate: config.lr, optimizer: config.optimizer,
+    rounds: config.rounds, localEpochs: config.localEpochs, batchSize: config.batchSize, learningRate: config.learningRate, optimizer: config.optimizer,
     momentum: config.momentum, clients: config.clients, fraction: config.fraction, seed: config.seed, codec: config.codec, robust: config.robust,
     partition: p.kind, alpha: p.alpha, shardsPerClient: p.shardsPerClient, sigma: p.sigma,
     mode: clock?.mode ?? 'sync', deadline: clock?.deadline ?? null, bufferSize: clock?.async.bufferSize,

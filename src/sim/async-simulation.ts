@@ -185,7 +185,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
   let refused: ClockedRecord['refused'] = [];
   let refusedUpdates = 0;
   let assignments = 0;
-  const trainConfig = { localEpochs: cfg.localEpochs, batchSize: cfg.batch, learningRate: cfg.lr, optimizer: cfg.optimizer, momentum: cfg.momentum };
+  const trainConfig = { localEpochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, optimizer: cfg.optimizer, momentum: cfg.momentum };
 
   const train = async (k: number, base: WeightSet, version: number): Promise<Pick<Work, 'result' | 'extras'>> => {
     // The strategy's plan for this client: what goes beside the weights (SCAFFOLD's c) and training overrides.

@@ -16,24 +16,24 @@ describe('simulator options', () => {
       '--strategy', 'fedprox', '--rounds', '2', '--local-epochs', '3', '--batch', '16', '--lr', '0.01', '--mu', '0.5',
       '--fraction', '0.5', '--seed', '9', '--out', 'x.json', '--backend', 'cpu',
     ]);
-    expect(config).toMatchObject({ limit: 500, model: 'cnn', clients: 4, partition: { kind: 'dirichlet', alpha: 0.1 }, strategy: { name: 'fedprox', mu: 0.5 }, rounds: 2, localEpochs: 3, batch: 16, lr: 0.01, fraction: 0.5, seed: 9, backend: 'cpu' });
+    expect(config).toMatchObject({ limit: 500, model: 'cnn', clients: 4, partition: { kind: 'dirichlet', alpha: 0.1 }, strategy: { name: 'fedprox', mu: 0.5 }, rounds: 2, localEpochs: 3, batchSize: 16, learningRate: 0.01, fraction: 0.5, seed: 9, backend: 'cpu' });
     expect(out).toBe('x.json');
     expect(parseSimArgs(['--strategy', 'fedld', '--lambda', '0', '--rho', '0.5']).config.strategy).toEqual({ name: 'fedld', lambda: 0, rho: 0.5, weighting: 'uniform', step: 'spec' });
   });
 
   it('takes the declared flag names as well as the older spellings', () => {
     const { config } = parseSimArgs(['--batch-size', '64', '--learning-rate', '0.02', '--partition', 'shards', '--shards-per-client', '3']);
-    expect(config).toMatchObject({ batch: 64, lr: 0.02, partition: { kind: 'shards', shardsPerClient: 3 } });
-    expect(parseSimArgs(['--batch', '64', '--lr', '0.02']).config).toMatchObject({ batch: 64, lr: 0.02 });
+    expect(config).toMatchObject({ batchSize: 64, learningRate: 0.02, partition: { kind: 'shards', shardsPerClient: 3 } });
+    expect(parseSimArgs(['--batch', '64', '--lr', '0.02']).config).toMatchObject({ batchSize: 64, learningRate: 0.02 });
   });
 
   it('gives each local optimizer its own default learning rate unless one is given', () => {
     const adam = numberSetting('learningRate').defaultBy!.values.adam;
     expect(adam).toBeLessThan(numberSetting('learningRate').defaultBy!.values.sgd);
-    expect(parseSimArgs(['--optimizer', 'adam']).config.lr).toBe(adam);
-    expect(parseSimArgs(['--optimizer', 'sgd']).config.lr).toBe(numberSetting('learningRate').defaultBy!.values.sgd);
-    expect(parseSimArgs([]).config.lr).toBe(numberSetting('learningRate').defaultBy!.values.momentum);
-    expect(parseSimArgs(['--optimizer', 'adam', '--lr', '0.05']).config.lr).toBe(0.05);
+    expect(parseSimArgs(['--optimizer', 'adam']).config.learningRate).toBe(adam);
+    expect(parseSimArgs(['--optimizer', 'sgd']).config.learningRate).toBe(numberSetting('learningRate').defaultBy!.values.sgd);
+    expect(parseSimArgs([]).config.learningRate).toBe(numberSetting('learningRate').defaultBy!.values.momentum);
+    expect(parseSimArgs(['--optimizer', 'adam', '--lr', '0.05']).config.learningRate).toBe(0.05);
   });
 
   it('takes every strategy and server-optimizer flag from the registry', () => {

@@ -38,8 +38,8 @@ export interface SimConfig {
   strategy: StrategyConfig;
   rounds: number;
   localEpochs: number;
-  batch: number;
-  lr: number;
+  batchSize: number;
+  learningRate: number;
   /** Local optimizer and its momentum (used by 'momentum' only). */
   optimizer: LocalOptimizerName;
   momentum: number;
@@ -79,8 +79,8 @@ export const SIM_DEFAULTS: SimConfig = {
   strategy: { name: 'fedld', lambda: 0.1, rho: 0.8 },
   rounds: numberDefault('rounds'),
   localEpochs: numberDefault('localEpochs'),
-  batch: numberDefault('batchSize'),
-  lr: numberDefault('learningRate'),
+  batchSize: numberDefault('batchSize'),
+  learningRate: numberDefault('learningRate'),
   optimizer: LOCAL_OPTIMIZER_DEFAULTS.optimizer,
   momentum: LOCAL_OPTIMIZER_DEFAULTS.momentum,
   fraction: numberDefault('fraction'),
@@ -281,7 +281,7 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
     {
       model: spec,
       strategy: cfg.strategy,
-      train: { localEpochs: cfg.localEpochs, batchSize: cfg.batch, learningRate: cfg.lr, optimizer: cfg.optimizer, momentum: cfg.momentum },
+      train: { localEpochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, optimizer: cfg.optimizer, momentum: cfg.momentum },
       minClients: 1,
       fraction: cfg.fraction,
       decomposition: 'exact',
