@@ -181,7 +181,7 @@ export function HostFormPage() {
           {setting('localEpochs')}
           {setting('batchSize')}
           {setting('optimizer')}
-          {setting('learningRate')}
+          {setting('learningRate', 'follows the local optimizer (each has its own default) until you type one')}
           {values.optimizer === 'momentum' && setting('momentum')}
         </fieldset>
 
