@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { aggregateRound, type AggregationJob, type AggregationOutcome } from './aggregate-round';
 import { RoundEngine, type EngineEvent, type EngineHooks } from './engine';
 import { InMemoryNetwork } from './in-memory-transport';
@@ -10,6 +10,7 @@ import { startTestSession } from './strategies/test-session';
 import type { StrategyConfig } from './strategies/types';
 import { consistentDeltaC, testEngineConfig, testMetrics } from './testing/engine-fixtures';
 import type { WeightSet } from './weights';
+import { settleFake } from './testing/fake-time';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -44,7 +45,7 @@ async function engineWith(strategy: StrategyConfig, hooks: EngineHooks = {}) {
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: n, labelHistogram: [n] });
   }
-  await engine.waitForClients(4, 1000);
+  await settleFake(engine.waitForClients(4, 1000));
   return { engine, events };
 }
 
@@ -59,6 +60,14 @@ const workerLike = (calls: AggregationJob[], outcomes: AggregationOutcome[] = []
 
 const failures = (events: EngineEvent[]) => events.flatMap((e) => (e.kind === 'round-failed' ? [e.reason] : []));
 
+// The engine's deadlines and the in-memory network's deliveries run on fake time: no outcome depends on the machine's speed.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('aggregation through EngineHooks.aggregate', () => {
   it.each<[string, StrategyConfig]>([
     ['FedAvg', { name: 'fedavg' }],
@@ -71,8 +80,8 @@ describe('aggregation through EngineHooks.aggregate', () => {
     const outcomes: AggregationOutcome[] = [];
     const hooked = await engineWith(strategy, { aggregate: workerLike(calls, outcomes) });
     for (let round = 1; round <= 3; round++) {
-      const a = await inProcess.engine.runRound();
-      const b = await hooked.engine.runRound();
+      const a = await settleFake(inProcess.engine.runRound());
+      const b = await settleFake(hooked.engine.runRound());
       expect(a).not.toBeNull();
       expect(b?.participants).toEqual(a?.participants);
       expect(b?.missing).toEqual(a?.missing);
@@ -103,13 +112,13 @@ describe('aggregation through EngineHooks.aggregate', () => {
         return aggregateRound(job);
       },
     });
-    expect(await engine.runRound()).toBeNull();
+    expect(await settleFake(engine.runRound())).toBeNull();
     expect(failures(events)).toEqual(['aggregation failed: aggregation worker died']);
     expect(engine.currentRound).toBe(0);
     expect(engine.serverState).toBeNull();
     expect(engine.globalWeights).toEqual(initial());
     fail = false;
-    expect((await engine.runRound())?.round).toBe(1);
+    expect((await settleFake(engine.runRound()))?.round).toBe(1);
     expect(engine.serverState?.steps).toBe(1);
   });
 
@@ -131,7 +140,7 @@ describe('aggregation through EngineHooks.aggregate', () => {
           return corrupt(o) as AggregationOutcome;
         },
       });
-      expect(await engine.runRound()).toBeNull();
+      expect(await settleFake(engine.runRound())).toBeNull();
       expect(failures(events)).toHaveLength(1);
       expect(failures(events)[0]).toMatch(/^aggregation failed: /);
       expect(failures(events)[0]).toMatch(reason);
@@ -144,8 +153,8 @@ describe('aggregation through EngineHooks.aggregate', () => {
   it('the job is plain data: it survives a structured clone unchanged, and its robust settings are the engine\'s', async () => {
     const calls: AggregationJob[] = [];
     const { engine } = await engineWith({ name: 'scaffold' }, { aggregate: workerLike(calls) });
-    await engine.runRound();
-    await engine.runRound();
+    await settleFake(engine.runRound());
+    await settleFake(engine.runRound());
     const job = calls[1];
     expect(structuredClone(job)).toEqual(job);
     expect(job).toMatchObject({ strategy: { name: 'scaffold' }, round: 2, population: 4, valuesScanned: true, robust: { mode: 'clip' } });
@@ -155,6 +164,8 @@ describe('aggregation through EngineHooks.aggregate', () => {
   });
 
   it('with real tfjs clients (FedLD), the hook path trains as before and the tensor count stays flat', async () => {
+    // Real training: real time, with deadlines (60 s) that only bound a hang.
+    vi.useRealTimers();
     const calls: AggregationJob[] = [];
     const session = await startTestSession({ strategy: { name: 'fedld', rho: 0.67 }, hooks: { aggregate: workerLike(calls) } });
     try {

@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RoundEngine, type EngineConfig, type EngineEvent, type EngineHooks } from './engine';
 import { testEngineConfig, testMetrics, tinyWeights } from './testing/engine-fixtures';
 import { InMemoryNetwork } from './in-memory-transport';
 import { PROTOCOL_VERSION, type RoundStartMessage } from './protocol';
 import { registerStrategy } from './strategies/registry';
+import { settleFake } from './testing/fake-time';
 
 const layout = tinyWeights;
 const metrics = testMetrics;
@@ -24,11 +25,19 @@ async function setup(hooks: EngineHooks, patch: Partial<EngineConfig> = {}) {
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });
   }
-  await engine.waitForClients(2, 1000);
+  await settleFake(engine.waitForClients(2, 1000));
   return { engine, events, starts };
 }
 
 const warnings = (events: EngineEvent[]) => events.flatMap((e) => (e.kind === 'round-warning' ? [e.reason] : []));
+
+// The engine's deadlines and the in-memory network's deliveries run on fake time: no outcome depends on the machine's speed.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('atomic rounds', () => {
   let unregister: (() => void) | null = null;
@@ -46,14 +55,14 @@ describe('atomic rounds', () => {
       },
       { decomposition: 'proxy' },
     );
-    const first = await engine.runRound();
+    const first = await settleFake(engine.runRound());
     expect(first).not.toBeNull();
     expect(first?.decomposition).toBeNull();
     expect(first?.warnings).toEqual(['measuring the loss decomposition failed: validation worker died']);
     expect(warnings(events)).toEqual(first?.warnings);
     expect(engine.currentRound).toBe(1);
     expect(Array.from(engine.globalWeights[0].values)).toEqual([1, 1, 1, 1]);
-    const second = await engine.runRound();
+    const second = await settleFake(engine.runRound());
     expect(second?.round).toBe(2);
     expect(Array.from(engine.globalWeights[0].values)).toEqual([3, 3, 3, 3]);
   });
@@ -65,17 +74,17 @@ describe('atomic rounds', () => {
       },
     };
     const fg = await setup(failing);
-    const report = await fg.engine.runRound();
+    const report = await settleFake(fg.engine.runRound());
     expect(report?.accuracy).toBeNull();
     expect(report?.warnings).toEqual(['evaluating the global model failed: out of memory']);
     expect(fg.engine.currentRound).toBe(1);
 
     const bg = await setup(failing, { evaluateInBackground: true });
-    const later = await bg.engine.runRound();
+    const later = await settleFake(bg.engine.runRound());
     expect(later).not.toBeNull();
     await expect(later!.evaluation).resolves.toBeNull();
     expect(warnings(bg.events)).toEqual(['evaluating the global model failed: out of memory']);
-    expect((await bg.engine.runRound())?.round).toBe(2);
+    expect((await settleFake(bg.engine.runRound()))?.round).toBe(2);
   });
 
   it('while a round is measured, the model, round and state are still the previous ones', async () => {
@@ -89,7 +98,7 @@ describe('atomic rounds', () => {
       },
       { decomposition: 'proxy' },
     );
-    await engine.runRound();
+    await settleFake(engine.runRound());
     expect(seen).toEqual([{ round: 0, value: 0 }]);
     expect(engine.currentRound).toBe(1);
   });
@@ -113,12 +122,12 @@ describe('atomic rounds', () => {
       }),
     });
     const { engine, events } = await setup({}, { strategy: { name: 'test-flaky' } });
-    expect(await engine.runRound()).toBeNull();
+    expect(await settleFake(engine.runRound())).toBeNull();
     expect(events.some((e) => e.kind === 'round-failed' && e.reason === 'aggregation failed: numerical trouble')).toBe(true);
     expect(engine.currentRound).toBe(0);
     expect(engine.serverState).toBeNull();
     expect(Array.from(engine.globalWeights[0].values)).toEqual([0, 0, 0, 0]);
-    const retry = await engine.runRound();
+    const retry = await settleFake(engine.runRound());
     expect(retry?.round).toBe(1);
     expect(engine.serverState?.steps).toBe(1);
   });
@@ -146,8 +155,8 @@ describe('robustness', () => {
       });
       ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });
     }
-    await engine.waitForClients(2, 1000);
-    const report = await engine.runRound();
+    await settleFake(engine.waitForClients(2, 1000));
+    const report = await settleFake(engine.runRound());
     expect(report?.participants).toEqual(['a']);
     expect(report?.missing).toEqual(['b']);
     engine.dispose();
@@ -178,8 +187,8 @@ describe('round plans', () => {
         },
         { strategy: { name: 'test-planner' }, decomposition: 'proxy' },
       );
-      const one = await engine.runRound();
-      const two = await engine.runRound();
+      const one = await settleFake(engine.runRound());
+      const two = await settleFake(engine.runRound());
       expect(one?.participants).toEqual(['a']);
       expect(starts.map((m) => m.train.learningRate)).toEqual([0.1, 0.05]);
       expect([one?.decomposition, measured]).toEqual([null, 1]);
@@ -200,7 +209,7 @@ describe('round plans', () => {
     });
     try {
       const { engine, events } = await setup({}, { strategy: { name: 'test-bad-plan' } });
-      expect(await engine.runRound()).toBeNull();
+      expect(await settleFake(engine.runRound())).toBeNull();
       expect(events.some((e) => e.kind === 'round-failed' && e.reason === 'planning the round failed: selected client ghost is not a candidate')).toBe(true);
       expect(engine.currentRound).toBe(0);
     } finally {
@@ -214,7 +223,7 @@ describe('collapse warning', () => {
     const { engine, events } = await setup({
       evaluateGlobal: async () => ({ loss: 2, accuracy: 0.5, perClassAccuracy: [1, 0], predictionCounts: [100, 0] }),
     });
-    const report = await engine.runRound();
+    const report = await settleFake(engine.runRound());
     expect(report?.classes).toMatchObject({ perClassAccuracy: [1, 0], predictedShare: 1, predictedClass: 0 });
     expect(report?.classes?.collapse).toBe('collapse: the global model predicts class 0 for 100.0% of the evaluated samples; class 1 never predicted');
     expect(warnings(events)).toEqual([report?.classes?.collapse]);
@@ -224,7 +233,7 @@ describe('collapse warning', () => {
     const { engine, events } = await setup({
       evaluateGlobal: async () => ({ loss: 0.3, accuracy: 0.85, perClassAccuracy: [0.9, 0.8], predictionCounts: [55, 45] }),
     });
-    const report = await engine.runRound();
+    const report = await settleFake(engine.runRound());
     expect(report?.classes).toMatchObject({ predictedShare: 0.55, collapse: null });
     expect(warnings(events)).toEqual([]);
   });

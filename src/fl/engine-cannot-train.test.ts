@@ -1,15 +1,24 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RoundEngine, type EngineEvent } from './engine';
 import { testEngineConfig, testMetrics } from './testing/engine-fixtures';
 import { InMemoryNetwork } from './in-memory-transport';
 import { mlpSpec } from './models';
 import { PROTOCOL_VERSION } from './protocol';
 import type { WeightSet } from './weights';
+import { settleFake } from './testing/fake-time';
 
 const weights = (fill: number): WeightSet => [{ name: 'w', shape: [4, 2], values: new Float32Array(8).fill(fill) }];
 const metrics = testMetrics;
 
 const config = testEngineConfig({ model: mlpSpec([4], 2, []), timing: { roundDeadlineMs: 30_000, evalDeadlineMs: 30_000 } });
+
+// The engine's deadlines and the in-memory network's deliveries run on fake time: no outcome depends on the machine's speed.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("a client's 'cannot train' report", () => {
   it('leaves that client out of the round at once instead of waiting for the deadline', async () => {
@@ -25,9 +34,9 @@ describe("a client's 'cannot train' report", () => {
       });
       ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });
     }
-    await engine.waitForClients(2, 2000);
+    await settleFake(engine.waitForClients(2, 2000));
     const started = Date.now();
-    const report = await engine.runRound();
+    const report = await settleFake(engine.runRound());
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(report?.participants).toEqual(['good']);
     expect(report?.missing).toEqual(['bad']);
@@ -45,9 +54,9 @@ describe("a client's 'cannot train' report", () => {
       if (m.type === 'round-start') ep.send(from, { type: 'error', v: PROTOCOL_VERSION, reason: 'no' });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'bad', backend: 'test', numSamples: 10, labelHistogram: [10] });
-    await engine.waitForClients(1, 2000);
+    await settleFake(engine.waitForClients(1, 2000));
     const started = Date.now();
-    expect(await engine.runRound()).toBeNull();
+    expect(await settleFake(engine.runRound())).toBeNull();
     expect(Date.now() - started).toBeLessThan(1_000);
     engine.dispose();
   });

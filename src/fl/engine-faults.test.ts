@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createWireCodec, wireLimits } from './codec';
 import { RoundEngine, type EngineConfig, type EngineEvent } from './engine';
 import { InMemoryNetwork, type DeliveryPlan } from './in-memory-transport';
 import { mlpSpec } from './models';
 import { PROTOCOL_VERSION, type Message } from './protocol';
 import type { WeightSet } from './weights';
+import { settleFake } from './testing/fake-time';
 
 // A model big enough that an update spans several 256 KB frames (600 x 256 floats = 600 KB in float32).
 const layout = (fill: number): WeightSet => [{ name: 'big/kernel', shape: [600, 256], values: new Float32Array(600 * 256).fill(fill) }];
@@ -43,13 +44,21 @@ async function runWith(plan: Plan | ((network: InMemoryNetwork) => Plan), opts: 
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [10] });
   }
-  await engine.waitForClients(3, 2000);
+  await settleFake(engine.waitForClients(3, 2000));
   const started = Date.now();
-  const report = await engine.runRound();
+  const report = await settleFake(engine.runRound());
   return { report, engine, events, wireErrors, network, ms: Date.now() - started };
 }
 
 const fromClient = (id: string) => (from: string, _to: string, m: Message) => from === id && m.type === 'update';
+
+// The engine's deadlines and the in-memory network's deliveries run on fake time: no outcome depends on the machine's speed.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('round engine over real wire frames with injected faults', () => {
   it('no faults: every update arrives through several frames and is aggregated', async () => {
@@ -69,7 +78,7 @@ describe('round engine over real wire frames with injected faults', () => {
   it('a delayed update within the deadline still counts; one past it is rejected as stale later', async () => {
     const late = await runWith((f, t, m) => (fromClient('c')(f, t, m) ? { delayMs: 1000 } : undefined));
     expect(late.report?.participants).toEqual(['a', 'b']);
-    await new Promise((r) => setTimeout(r, 800));
+    await vi.advanceTimersByTimeAsync(800);
     expect(late.events.some((e) => e.kind === 'rejected' && e.from === 'c' && e.reason.includes('stale update for round 1'))).toBe(true);
     const onTime = await runWith((f, t, m) => (fromClient('c')(f, t, m) ? { delayMs: 100 } : undefined));
     expect(onTime.report?.participants).toEqual(['a', 'b', 'c']);
@@ -77,7 +86,7 @@ describe('round engine over real wire frames with injected faults', () => {
 
   it('a duplicated update is counted once (the wire layer drops the replayed frames)', async () => {
     const { report, engine, wireErrors } = await runWith((f, t, m) => (fromClient('a')(f, t, m) ? { copies: 2 } : undefined));
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.advanceTimersByTimeAsync(50);
     expect(report?.participants).toEqual(['a', 'b', 'c']);
     expect(engine.globalWeights[0].values[0]).toBe(1);
     expect(wireErrors.some((e) => e.startsWith('a:') && /duplicate|already/i.test(e))).toBe(true);

@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RoundEngine, type EngineConfig, type EngineEvent } from './engine';
 import { testEngineConfig, testMetrics, tinyWeights } from './testing/engine-fixtures';
 import { InMemoryNetwork } from './in-memory-transport';
 import { PROTOCOL_VERSION, type RoundStartMessage } from './protocol';
 import { ROBUST_DEFAULTS } from './robust';
+import { settleFake } from './testing/fake-time';
 
 const MAX_FLOAT = 3.4028234663852886e38;
 const layout = tinyWeights;
@@ -27,7 +28,7 @@ async function session(replies: Record<string, Reply>, overrides: Partial<Engine
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });
   }
-  await engine.waitForClients(Object.keys(replies).length, 1000);
+  await settleFake(engine.waitForClients(Object.keys(replies).length, 1000));
   return { engine, events };
 }
 
@@ -35,10 +36,18 @@ const honest: Reply = () => ({ delta: [1, 1, 1, 1], numSamples: 10 });
 const maxFloat: Reply = () => ({ delta: [MAX_FLOAT, MAX_FLOAT, MAX_FLOAT, MAX_FLOAT], numSamples: 1_000_000_000 });
 const dropped = (events: EngineEvent[]) => events.filter((e) => e.kind === 'rejected' && e.reason.startsWith('update dropped by the robust aggregation'));
 
+// The engine's deadlines and the in-memory network's deliveries run on fake time: no outcome depends on the machine's speed.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('round engine with robust aggregation', () => {
   it("by default ('clip') a sample count above the client's hello is capped at it", async () => {
     const { engine } = await session({ a: honest, b: () => ({ delta: [1.5, 1.5, 1.5, 1.5], numSamples: 30 }) }, {});
-    await engine.runRound();
+    await settleFake(engine.runRound());
     expect(Array.from(engine.globalWeights[0].values)).toEqual([1.25, 1.25, 1.25, 1.25]); // (10*1 + 10*1.5) / 20, not 1.375
   });
 
@@ -52,7 +61,7 @@ describe('round engine with robust aggregation', () => {
     for (const mode of Object.keys(settings)) {
       const { engine, events } = await session({ a: honest, b: honest, c: honest, evil: maxFloat }, { robust: settings[mode] });
       const reports = [];
-      for (let i = 0; i < 4; i++) reports.push(await engine.runRound());
+      for (let i = 0; i < 4; i++) reports.push(await settleFake(engine.runRound()));
       expect(reports.every((r) => r !== null)).toBe(true);
       expect(engine.currentRound).toBe(4);
       expect(events.some((e) => e.kind === 'round-failed')).toBe(false);

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createWireCodec } from './codec';
 import { RoundEngine, type EngineConfig } from './engine';
 import { InMemoryNetwork } from './in-memory-transport';
@@ -7,6 +7,7 @@ import { PROTOCOL_VERSION } from './protocol';
 import type { StrategyConfig } from './strategies/types';
 import * as weights from './weights';
 import type { WeightSet } from './weights';
+import { settleFake } from './testing/fake-time';
 
 // Every importer of ./weights (engine, strategies, aggregators, the codec's validation) gets these spied scans.
 vi.mock('./weights', async (importOriginal) => {
@@ -66,11 +67,19 @@ async function scansPerDelta(strategy: StrategyConfig, clients: number, rounds: 
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: `c${k}`, backend: 'test', numSamples: 10 + k, labelHistogram: [5, 5, 5] });
   }
-  await engine.waitForClients(clients, 2000);
-  for (let r = 0; r < rounds; r++) expect((await engine.runRound())?.participants).toHaveLength(clients);
+  await settleFake(engine.waitForClients(clients, 2000));
+  for (let r = 0; r < rounds; r++) expect((await settleFake(engine.runRound()))?.participants).toHaveLength(clients);
   const scanned = scannedArrays();
   return received.map((values) => scanned.filter((s) => s === values).length);
 }
+
+// The engine's deadlines and the in-memory network's deliveries run on fake time: no outcome depends on the machine's speed.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('one trust boundary for updates', () => {
   const strategies: StrategyConfig[] = [{ name: 'fedavg' }, { name: 'fedld' }, { name: 'fedavg', serverOpt: 'adam' }];
@@ -111,8 +120,8 @@ describe('one trust boundary for updates', () => {
       if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: w(NaN), numSamples: 1, metrics });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'c', backend: 'test', numSamples: 1, labelHistogram: [1, 1] });
-    await engine.waitForClients(1, 2000);
-    expect(await engine.runRound()).toBeNull();
+    await settleFake(engine.waitForClients(1, 2000));
+    expect(await settleFake(engine.runRound())).toBeNull();
     expect(rejected).toEqual([expect.stringMatching(/update from c: tensor "fc1\/kernel" has a non-finite value \(NaN\) at index 1/)]);
   });
 });
@@ -139,8 +148,8 @@ describe('the aggregated model is still checked', () => {
       if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: big(), numSamples: 1, metrics });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'c', backend: 'test', numSamples: 1, labelHistogram: [1, 1] });
-    await engine.waitForClients(1, 2000);
-    expect(await engine.runRound()).toBeNull();
+    await settleFake(engine.waitForClients(1, 2000));
+    expect(await settleFake(engine.runRound())).toBeNull();
     // The robust aggregation (on by default) drops the update that made the aggregate non-finite; nothing is left.
     expect(events).toEqual([expect.stringMatching(/aggregation failed: (.*non-finite|no usable update left)/)]);
     expect(Array.from(engine.globalWeights[0].values)).toEqual([3e38, 3e38, 3e38, 3e38].map(Math.fround));

@@ -1,10 +1,11 @@
 import { materialize, type ScoredModel } from './scored-model';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RoundEngine, type EngineConfig, type EngineEvent } from './engine';
 import { testEngineConfig, testMetrics, tinyWeights } from './testing/engine-fixtures';
 import { InMemoryNetwork } from './in-memory-transport';
 import { PROTOCOL_VERSION, type Message, type RoundStartMessage, type UpdateMessage } from './protocol';
 import type { Transport } from './transport';
+import { settleFake } from './testing/fake-time';
 
 const layout = tinyWeights;
 
@@ -38,12 +39,20 @@ function setup(behaviours: Record<string, Behaviour>, config: Partial<EngineConf
   return { network, engine, events, received, endpoints, join, rejections };
 }
 
+// The engine's deadlines and the in-memory network's deliveries run on fake time: no outcome depends on the machine's speed.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('round engine', () => {
   it('aggregates the updates of all clients', async () => {
     // robust 'off': b claims 30 samples after joining with 10, which the default defence would cap (engine-robust.test.ts).
     const { engine } = setup({ a: honest, b: (r, send) => send(update(r.round, [3, 3, 3, 3], 30)) }, { robust: 'off' });
-    await engine.waitForClients(2, 1000);
-    const report = await engine.runRound();
+    await settleFake(engine.waitForClients(2, 1000));
+    const report = await settleFake(engine.runRound());
     expect(report?.participants).toEqual(['a', 'b']);
     expect(Array.from(engine.globalWeights[0].values)).toEqual([2.5, 2.5, 2.5, 2.5]); // (10*1 + 30*3) / 40
     expect(engine.currentRound).toBe(1);
@@ -51,9 +60,9 @@ describe('round engine', () => {
 
   it('does not wait past the deadline for a silent client and aggregates what arrived', async () => {
     const { engine } = setup({ a: honest, b: silent });
-    await engine.waitForClients(2, 1000);
+    await settleFake(engine.waitForClients(2, 1000));
     const started = Date.now();
-    const report = await engine.runRound();
+    const report = await settleFake(engine.runRound());
     expect(Date.now() - started).toBeLessThan(2000);
     expect(report?.participants).toEqual(['a']);
     expect(report?.missing).toEqual(['b']);
@@ -61,9 +70,9 @@ describe('round engine', () => {
 
   it('drops a client that vanishes mid-round without waiting for the deadline', async () => {
     const { engine, network } = setup({ a: honest, b: () => setTimeout(() => network.disconnect('b'), 10) }, { timing: { roundDeadlineMs: 60_000 } });
-    await engine.waitForClients(2, 1000);
+    await settleFake(engine.waitForClients(2, 1000));
     const started = Date.now();
-    const report = await engine.runRound();
+    const report = await settleFake(engine.runRound());
     expect(Date.now() - started).toBeLessThan(5000);
     expect(report?.participants).toEqual(['a']);
     expect(engine.connectedClients.map((c) => c.id)).toEqual(['a']);
@@ -79,8 +88,8 @@ describe('round engine', () => {
       nan: (r, send) => send(update(r.round, [NaN, 0, 0, 0])),
       shape: (r, send) => send({ ...update(r.round, [0]), delta: [{ name: 'fc1/kernel', shape: [1], values: new Float32Array(1) }] }),
     });
-    await engine.waitForClients(4, 1000);
-    const report = await engine.runRound();
+    await settleFake(engine.waitForClients(4, 1000));
+    const report = await settleFake(engine.runRound());
     expect(report?.participants).toEqual(['dup']);
     expect(Array.from(engine.globalWeights[0].values)).toEqual([1, 1, 1, 1]);
     const reasons = rejections().map((r) => `${r.from}: ${r.reason}`);
@@ -92,8 +101,8 @@ describe('round engine', () => {
 
   it('with too few updates the round is not lost: the global model stays and the round is retried', async () => {
     const { engine, events } = setup({ a: honest, b: silent }, { minClients: 2 });
-    await engine.waitForClients(2, 1000);
-    expect(await engine.runRound()).toBeNull();
+    await settleFake(engine.waitForClients(2, 1000));
+    expect(await settleFake(engine.runRound())).toBeNull();
     expect(engine.currentRound).toBe(0);
     expect(Array.from(engine.globalWeights[0].values)).toEqual([0, 0, 0, 0]);
     expect(events.some((e) => e.kind === 'round-failed' && e.reason.includes('only 1 of 2'))).toBe(true);
@@ -101,18 +110,18 @@ describe('round engine', () => {
 
   it('refuses to start a round below the minimum number of clients', async () => {
     const { engine, events } = setup({ a: honest }, { minClients: 3 });
-    await engine.waitForClients(1, 1000);
-    expect(await engine.runRound()).toBeNull();
+    await settleFake(engine.waitForClients(1, 1000));
+    expect(await settleFake(engine.runRound())).toBeNull();
     expect(events.some((e) => e.kind === 'round-failed' && e.reason.includes('3 needed'))).toBe(true);
   });
 
   it('a late joiner enters at the next round with the current global model', async () => {
     const { engine, join, received } = setup({ a: honest });
-    await engine.waitForClients(1, 1000);
-    await engine.runRound();
+    await settleFake(engine.waitForClients(1, 1000));
+    await settleFake(engine.runRound());
     join('late', honest);
-    await engine.waitForClients(2, 1000);
-    const report = await engine.runRound();
+    await settleFake(engine.waitForClients(2, 1000));
+    const report = await settleFake(engine.runRound());
     expect(report?.participants).toEqual(['a', 'late']);
     const start = received.late.find((m): m is RoundStartMessage => m.type === 'round-start')!;
     expect(start.round).toBe(2);
@@ -124,8 +133,8 @@ describe('round engine', () => {
     const selections: string[][] = [];
     for (let trial = 0; trial < 2; trial++) {
       const { engine } = setup(Object.fromEntries(ids.map((id) => [id, honest])), { fraction: 0.5 });
-      await engine.waitForClients(6, 1000);
-      const report = await engine.runRound();
+      await settleFake(engine.waitForClients(6, 1000));
+      const report = await settleFake(engine.runRound());
       selections.push(report!.participants);
     }
     expect(selections[0]).toHaveLength(3);
@@ -141,8 +150,8 @@ describe('round engine', () => {
     stranger.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'x', backend: 'cpu', numSamples: 5, labelHistogram: [5] });
     const friend = network.endpoint('friend');
     friend.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'y', backend: 'cpu', numSamples: 5, labelHistogram: [5] });
-    await engine.waitForClients(1, 1000);
-    await new Promise((r) => setTimeout(r, 20));
+    await settleFake(engine.waitForClients(1, 1000));
+    await vi.advanceTimersByTimeAsync(20);
     expect(engine.connectedClients.map((c) => c.id)).toEqual(['friend']);
     expect(got).toEqual([{ type: 'error', v: PROTOCOL_VERSION, reason: 'not on the list' }]);
   });
@@ -166,8 +175,8 @@ describe('round engine', () => {
       });
       ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 't', numSamples: n, labelHistogram: [n] });
     }
-    await engine.waitForClients(2, 1000);
-    const d = (await engine.runRound())!.decomposition!;
+    await settleFake(engine.waitForClients(2, 1000));
+    const d = (await settleFake(engine.runRound()))!.decomposition!;
     expect(validationCalls).toEqual([3]);
     // The two local models go as the round's starting model plus each delta (built where they are scored), then the new global model.
     const [a, b, global] = models[0];
@@ -200,8 +209,8 @@ describe('round engine', () => {
       });
       ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 't', numSamples: 10, labelHistogram: [10] });
     }
-    await engine.waitForClients(3, 1000);
-    const report = await engine.runRound();
+    await settleFake(engine.waitForClients(3, 1000));
+    const report = await settleFake(engine.runRound());
     expect(requests).toEqual({ a: 4, b: 4, c: 4 }); // 3 local models + the new global one
     const d = report!.decomposition!;
     // Rows/columns of a and b only: C = [[1, 2], [2, 3]] (C[i][j] = model i on client j), G = [4, 5], p = [0.5, 0.5]
@@ -222,11 +231,11 @@ describe('round engine', () => {
       },
       b: honest,
     });
-    await engine.waitForClients(2, 1000);
+    await settleFake(engine.waitForClients(2, 1000));
     endpoints.b.send('agg', progress(1, 0.2)); // before the round runs
-    await new Promise((r) => setTimeout(r, 5));
+    await vi.advanceTimersByTimeAsync(5);
     network.endpoint('stranger').send('agg', progress(1, 0.3)); // arrives during the round: never selected
-    const report = await engine.runRound();
+    const report = await settleFake(engine.runRound());
     expect(report?.participants).toEqual(['a', 'b']);
     const reported = events.filter((e) => e.kind === 'client-progress');
     expect(reported).toEqual([{ kind: 'client-progress', round: 1, clientId: 'a', fraction: 0.4 }]);

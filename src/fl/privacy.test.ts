@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FlClient } from './client';
 import { subsetDataset, type ImageDataset } from './data/dataset';
 import { loadMnistNode } from './data/node-loaders';
@@ -10,6 +10,7 @@ import { InMemoryNetwork } from './in-memory-transport';
 import { TfLocalTrainer } from './local-trainer';
 import { buildModel, getWeights, mlpSpec } from './models';
 import type { Message } from './protocol';
+import { settleFake } from './testing/fake-time';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -28,6 +29,14 @@ function messageBytes(message: Message): Buffer {
   return Buffer.concat(parts);
 }
 
+// The engine's deadlines and the in-memory network's deliveries run on fake time: no outcome depends on the machine's speed.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('data privacy', () => {
   it('raw samples never enter the transport: not as bytes, not as scaled floats; hello carries counts only', async () => {
     const all = loadMnistNode('train', 600);
@@ -45,8 +54,8 @@ describe('data privacy', () => {
     );
     const clients = locals.map((d, k) => new FlClient(network.endpoint(`c${k}`), 'agg', new TfLocalTrainer(d.train, d.eval, () => 'cpu'), { name: `c${k}` }));
     await Promise.all(clients.map((c) => c.join()));
-    await engine.waitForClients(3, 5000);
-    const report = await engine.runRound();
+    await settleFake(engine.waitForClients(3, 5000));
+    const report = await settleFake(engine.runRound());
     expect(report?.decomposition).not.toBeNull();
 
     const allowed = new Set(['hello', 'round-start', 'update', 'progress', 'eval-request', 'eval-result', 'round-result']);

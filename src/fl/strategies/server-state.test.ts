@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RoundEngine, type EngineConfig } from '../engine';
 import { InMemoryNetwork } from '../in-memory-transport';
 import { mlpSpec } from '../models';
@@ -7,6 +7,7 @@ import { Rng } from '../rng';
 import { consistentDeltaC } from '../testing/engine-fixtures';
 import type { WeightSet } from '../weights';
 import type { ServerState, StrategyConfig } from './types';
+import { settleFake } from '../testing/fake-time';
 
 const metrics = { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 5, samplesPerSecond: 100 };
 const shapes = [
@@ -48,12 +49,12 @@ async function engineWith(strategy: StrategyConfig, start: { weights: WeightSet;
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: n, labelHistogram: [n] });
   }
-  await engine.waitForClients(3, 1000);
+  await settleFake(engine.waitForClients(3, 1000));
   return { engine, starts };
 }
 
 async function rounds(engine: RoundEngine, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) expect(await engine.runRound()).not.toBeNull();
+  for (let i = 0; i < count; i++) expect(await settleFake(engine.runRound())).not.toBeNull();
 }
 
 describe.each<[string, StrategyConfig]>([
@@ -84,6 +85,14 @@ describe.each<[string, StrategyConfig]>([
     expect([amnesiac.engine.globalWeights, amnesiac.starts[0].extras]).not.toEqual([straight.engine.globalWeights, straight.starts[2].extras]);
     [straight, first, second, amnesiac].forEach((s) => s.engine.dispose());
   });
+});
+
+// The engine's deadlines and the in-memory network's deliveries run on fake time: no outcome depends on the machine's speed.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 describe('restoring', () => {
