@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INITIAL_SESSION_STATE, type SessionController, type SessionState } from '../session/types';
 import { NO_CONTROLLER_MESSAGE, bindController, createSessionStore } from './store';
 
@@ -40,6 +40,10 @@ class ScriptedController implements SessionController {
   setDecomposition = (m: string) => this.callSync(`decomposition ${m}`);
   cancelRejoin = () => this.callSync('cancel rejoin');
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('session store', () => {
   it('mirrors the controller state from binding on, and stops after unbinding', () => {
@@ -118,6 +122,7 @@ describe('session store', () => {
   });
 
   it('coalesces a burst of controller updates into one store update when asked to', async () => {
+    vi.useFakeTimers();
     const store = createSessionStore();
     const c = new ScriptedController();
     let updates = 0;
@@ -125,7 +130,9 @@ describe('session store', () => {
     store.subscribe(() => updates++);
     for (let i = 1; i <= 50; i++) c.emit({ currentRound: i });
     expect(updates).toBe(0);
-    await new Promise((r) => setTimeout(r, 60));
+    await vi.advanceTimersByTimeAsync(29);
+    expect(updates).toBe(0);
+    await vi.advanceTimersByTimeAsync(31);
     expect(updates).toBe(1);
     expect(store.getState().currentRound).toBe(50);
   });
