@@ -49,6 +49,13 @@ async function startSignalling(limits: Partial<SignallingLimits> = {}, now?: () 
 }
 
 /** Registers `id` from `localAddress`; resolves with what the server answered first. Keeps accepted sockets open. */
+/** Real sockets: waits until `condition` holds, polling; the 10 s bound only stops a hang, whatever the machine's load. */
+async function eventually(condition: () => boolean, what: string): Promise<void> {
+  for (const started = Date.now(); !condition(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() - started > 10_000) throw new Error(`never happened: ${what}`);
+  }
+}
+
 function register(port: number, id: string, localAddress: string, options: { token?: string; origin?: string; forwardedFor?: string } = {}) {
   const headers = { ...(options.origin ? { origin: options.origin } : {}), ...(options.forwardedFor ? { 'x-forwarded-for': options.forwardedFor } : {}) };
   return registerSignalling(port, id, localAddress, sockets, { ...(options.token ? { token: options.token } : {}), headers });
@@ -136,13 +143,13 @@ describe('signalling server limits', () => {
     expect((await register(port, 'c2', '127.0.0.4')).outcome).toEqual({ kind: 'refused', status: 503 });
     expect((await register(port, 'd0', '127.0.0.5')).outcome).toEqual({ kind: 'open' });
     expect((await register(port, 'd1', '127.0.0.5')).outcome).toEqual({ kind: 'refused', status: 503 });
-    await new Promise((r) => setTimeout(r, 50));
     const stillOpen = (rs: typeof a) => rs.filter((r) => r.ws.readyState === WebSocket.OPEN).length;
+    await eventually(() => stillOpen(a) + stillOpen(b) <= 3, 'the evicted sockets to close');
     expect([stillOpen(a), stillOpen(b)]).toEqual([1, 2]);
     expect(mount.stats()).toMatchObject({ openConnections: 6, evicted: 3, refused: { perAddress: 1, global: 2 } });
     // A closed socket frees its place.
     b.find((r) => r.ws.readyState === WebSocket.OPEN)!.ws.close();
-    await new Promise((r) => setTimeout(r, 100));
+    await eventually(() => mount.stats().openConnections === 5, 'the server to see the socket close');
     expect((await register(port, 'c3', '127.0.0.4')).outcome).toEqual({ kind: 'open' });
   });
 
@@ -227,7 +234,7 @@ describe('signalling server limits', () => {
     expect(mount.stats().openConnections).toBe(5000);
     const host = await register(port, 'fedtab-0123456789abcdef0123', '127.0.0.1');
     expect(host.outcome).toEqual({ kind: 'open' });
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => flood.some((r) => r.ws.readyState !== WebSocket.OPEN), 'the evicted socket to close');
     expect(flood.filter((r) => r.ws.readyState !== WebSocket.OPEN)).toHaveLength(1);
     expect(mount.stats()).toMatchObject({ openConnections: 5000, evicted: 1, refused: { global: 0 } });
   }, 90_000);
@@ -249,7 +256,7 @@ describe('signalling server limits', () => {
       const r = mount.stats().relay;
       return r.queued.messages + r.dropped.destination + r.dropped.probes;
     };
-    for (let waited = 0; seen() < 205 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => seen() >= 205, 'every offer to be queued or dropped');
     const held = mount.stats().relay;
     expect(held.queued.bytes).toBeLessThanOrEqual(SIGNALLING_LIMITS.queuedBytesPerDestination + 2 * 100);
     expect(held.queued.messages).toBeGreaterThanOrEqual(3);
@@ -257,7 +264,7 @@ describe('signalling server limits', () => {
     expect(held.dropped.destination).toBe(200 - (held.queued.messages - 2));
 
     const late = collecting(port, 'late', '127.0.0.3');
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(() => late.messages.length >= held.queued.messages - 1, 'the held offers to arrive');
     expect(late.messages[0]).toEqual({ type: 'OPEN' });
     expect(late.messages.slice(1).map((m) => (m.payload as { i: number }).i)).toEqual(Array.from({ length: held.queued.messages - 2 }, (_, i) => i));
 
@@ -268,7 +275,7 @@ describe('signalling server limits', () => {
     clock += 1;
     vi.advanceTimersByTime(1000);
     expect(mount.stats().relay.expired).toBe(2);
-    for (let waited = 0; received.length < 2 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => received.length >= 2, 'both EXPIRE answers');
     expect(received).toEqual([
       { type: 'EXPIRE', src: 'ghost0', dst: 'sender' },
       { type: 'EXPIRE', src: 'ghost1', dst: 'sender' },
