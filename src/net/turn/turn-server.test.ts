@@ -122,6 +122,13 @@ class TestClient {
   }
 }
 
+/** Real sockets: waits until `condition` holds, polling; the 10 s bound only stops a hang, whatever the machine's load. */
+async function eventually(condition: () => boolean, what: string): Promise<void> {
+  for (const started = Date.now(); !condition(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() - started > 10_000) throw new Error(`never happened: ${what}`);
+  }
+}
+
 function errorCode(message: StunMessage): number | undefined {
   const value = getAttribute(message, Attr.ErrorCode);
   return value ? value[2] * 100 + value[3] : undefined;
@@ -232,7 +239,7 @@ describe('TURN relay', () => {
     expect(frame.subarray(4, 5).toString()).toBe('x');
     expect(server.stats()).toMatchObject({ allocations: 1, tcpConnections: 1 });
     client.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually(() => server.stats().tcpConnections === 0, 'the server to see the connection close');
     expect(server.stats()).toMatchObject({ allocations: 0, tcpConnections: 0 });
   });
 
@@ -275,11 +282,11 @@ describe('TURN relay', () => {
     client.send(encodeChannelData(0x4000, Buffer.alloc(900), false));
     client.send(encodeChannelData(0x4000, Buffer.alloc(900), false)); // over the 1000-byte burst: dropped
     expect((await peer.received).data.length).toBe(900);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually(() => server.stats().droppedPackets === 1, 'the second packet to be dropped');
     expect(server.stats()).toMatchObject({ relayedBytes: 900, droppedPackets: 1 });
     clock += 1000; // a second later the budget is back
     client.send(encodeChannelData(0x4000, Buffer.alloc(900), false));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually(() => server.stats().relayedBytes + server.stats().droppedPackets > 900 + 1, 'the third packet to be relayed or dropped');
     expect(server.stats().relayedBytes).toBe(1800);
   });
 
