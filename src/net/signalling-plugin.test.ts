@@ -26,7 +26,8 @@ function openSocket(url: string, protocol?: string) {
     ws.once('unexpected-response', (_req, res) => resolve({ ok: false, status: res.statusCode ?? 'none' }));
     ws.once('error', (e) => resolve({ ok: false, status: e.message }));
   });
-  async function nextMessage(predicate: (m: Frame) => boolean, timeoutMs = 3000): Promise<Frame> {
+  /** Waits for a matching message; the 10 s bound only stops a hang, whatever the machine's load. */
+  async function nextMessage(predicate: (m: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = messages.find(predicate);
@@ -104,7 +105,7 @@ describe('signalling plugin in the Vite dev server', () => {
     const pong = new Promise<boolean>((resolve) => {
       hmr.ws.once('pong', () => resolve(true));
       hmr.ws.once('close', () => resolve(false));
-      setTimeout(() => resolve(false), 2000);
+      setTimeout(() => resolve(false), 10_000);
     });
     hmr.ws.ping();
     expect(await pong).toBe(true);
