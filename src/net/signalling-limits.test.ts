@@ -9,6 +9,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { SIGNALLING_ENDPOINT } from './endpoints';
+import { eventually } from './testing/eventually';
 import { registerSignalling, signallingUrl, type SignallingOutcome } from './testing/signalling-client';
 import { addressKey, attachSignalling, SIGNALLING_LIMITS, type SignallingLimits } from './signalling-server';
 
@@ -49,13 +50,6 @@ async function startSignalling(limits: Partial<SignallingLimits> = {}, now?: () 
 }
 
 /** Registers `id` from `localAddress`; resolves with what the server answered first. Keeps accepted sockets open. */
-/** Real sockets: waits until `condition` holds, polling; the 10 s bound only stops a hang, whatever the machine's load. */
-async function eventually(condition: () => boolean, what: string): Promise<void> {
-  for (const started = Date.now(); !condition(); await new Promise((r) => setTimeout(r, 10))) {
-    if (Date.now() - started > 10_000) throw new Error(`never happened: ${what}`);
-  }
-}
-
 function register(port: number, id: string, localAddress: string, options: { token?: string; origin?: string; forwardedFor?: string } = {}) {
   const headers = { ...(options.origin ? { origin: options.origin } : {}), ...(options.forwardedFor ? { 'x-forwarded-for': options.forwardedFor } : {}) };
   return registerSignalling(port, id, localAddress, sockets, { ...(options.token ? { token: options.token } : {}), headers });

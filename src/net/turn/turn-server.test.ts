@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../testing/eventually';
 import { startTurnServer, type TurnLimits, type TurnServer } from './turn-server';
 import { mintTurnCredentials } from './turn-credentials';
 import {
@@ -119,13 +120,6 @@ class TestClient {
   close() {
     this.udp?.close();
     this.tcp?.destroy();
-  }
-}
-
-/** Real sockets: waits until `condition` holds, polling; the 10 s bound only stops a hang, whatever the machine's load. */
-async function eventually(condition: () => boolean, what: string): Promise<void> {
-  for (const started = Date.now(); !condition(); await new Promise((r) => setTimeout(r, 10))) {
-    if (Date.now() - started > 10_000) throw new Error(`never happened: ${what}`);
   }
 }
 
