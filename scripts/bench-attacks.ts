@@ -126,7 +126,7 @@ function updateMessage(floats: number): UpdateMessage {
   return {
     type: 'update',
     v: PROTOCOL_VERSION,
-    round: 1,
+    assignment: 1,
     delta: [{ name: 'dense/kernel', shape: [floats], values }],
     numSamples: 120,
     metrics: { trainLoss: 0.5, evalLoss: 0.6, evalAccuracy: 0.8, trainMs: 10, samplesPerSecond: 100 },

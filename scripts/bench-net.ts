@@ -54,8 +54,8 @@ async function wireSizes(spec: ModelSpec, name: string): Promise<void> {
   const raw = totalParameters(weights) * 4;
   const metrics = { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 1, samplesPerSecond: 1 };
   out(`| ${name} | ${totalParameters(weights).toLocaleString('en')} | ${kb(raw)} | ${WEIGHT_CODEC_NAMES.map((codec) => {
-    const down: Message = { type: 'round-start', v: PROTOCOL_VERSION, round: 1, model: spec, strategy: { name: 'fedavg' }, train: { localEpochs: 1, batchSize: 32, learningRate: 0.05, seed: 1 }, weights };
-    const up: Message = { type: 'update', v: PROTOCOL_VERSION, round: 1, delta: weights, numSamples: 100, metrics };
+    const down: Message = { type: 'round-start', v: PROTOCOL_VERSION, version: 0, assignment: 1, model: spec, strategy: { name: 'fedavg' }, train: { localEpochs: 1, batchSize: 32, learningRate: 0.05, seed: 1 }, weights };
+    const up: Message = { type: 'update', v: PROTOCOL_VERSION, assignment: 1, delta: weights, numSamples: 100, metrics };
     const perClient = encodedSizeOf(down, codec) + encodedSizeOf(up, codec);
     if (codec === 'int8') int8Ratios.push(perClient / (2 * raw));
     return `${kb(perClient)} (${(perClient / (2 * raw)).toFixed(3)}x)`;

@@ -49,7 +49,7 @@ const api: NetSmokeApi = {
     const message: UpdateMessage = {
       type: 'update',
       v: 1,
-      round: 1,
+      assignment: 1,
       delta: [{ name: 'dense/kernel', shape: [floats], values }],
       numSamples: 100,
       metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 1, samplesPerSecond: 1 },

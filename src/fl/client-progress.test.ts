@@ -39,13 +39,13 @@ describe('FlClient progress reports', () => {
     network.endpoint('other');
     const client = new FlClient(network.endpoint('me'), 'agg', new SteppingTrainer(), { name: 'me' });
     await client.join();
-    agg.send('me', { type: 'round-start', v: PROTOCOL_VERSION, round: 4, model: mlpSpec([2], 2, []), strategy: { name: 'fedavg' }, train: { localEpochs: 2, batchSize: 8, learningRate: 0.1, seed: 1 }, weights });
+    agg.send('me', { type: 'round-start', v: PROTOCOL_VERSION, version: 3, assignment: 4, model: mlpSpec([2], 2, []), strategy: { name: 'fedavg' }, train: { localEpochs: 2, batchSize: 8, learningRate: 0.1, seed: 1 }, weights });
     await vi.advanceTimersByTimeAsync(5_000);
 
     const fromMe = seen.filter((s) => s.from === 'me');
     expect(fromMe.every((s) => s.to === 'agg')).toBe(true);
     const reports = fromMe.filter((s) => s.message.type === 'progress').map((s) => s.message as Extract<Message, { type: 'progress' }>);
-    expect(reports.every((m) => m.round === 4)).toBe(true);
+    expect(reports.every((m) => m.assignment === 4)).toBe(true);
     // 2 s of training with 20 batch reports: the first at once, then one per interval.
     expect(reports.length).toBeLessThanOrEqual(1 + Math.ceil(2000 / PROGRESS_REPORT.intervalMs));
     expect(reports.length).toBeGreaterThanOrEqual(2);

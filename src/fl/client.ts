@@ -23,7 +23,8 @@ export interface FlClientOptions {
  */
 export class FlClient {
   private aggregatorId: string;
-  private latestRound = 0;
+  /** The newest assignment number seen from the current aggregator: an older round-start still queued is skipped. */
+  private latestAssignment = 0;
   private busy: Promise<void> = Promise.resolve();
   private readonly unsubscribe: Array<() => void> = [];
 
@@ -43,8 +44,8 @@ export class FlClient {
 
   /** Announces this client to the aggregator (again, after a handover). */
   async join(aggregatorId = this.aggregatorId): Promise<void> {
-    // A new aggregator may resume from an earlier checkpoint: the old one's round numbers no longer count.
-    if (aggregatorId !== this.aggregatorId) this.latestRound = 0;
+    // An aggregator (a new one, or the same tab after a reload) numbers its assignments afresh from this hello on.
+    this.latestAssignment = 0;
     this.aggregatorId = aggregatorId;
     const info = await this.trainer.info();
     this.transport.send(aggregatorId, {
@@ -67,7 +68,7 @@ export class FlClient {
     if (from !== this.aggregatorId || !isFor(message, 'client')) return;
     switch (message.type) {
       case 'round-start':
-        this.latestRound = Math.max(this.latestRound, message.round);
+        this.latestAssignment = Math.max(this.latestAssignment, message.assignment);
         this.enqueue(() => this.train(message));
         return;
       case 'eval-request':
@@ -94,16 +95,18 @@ export class FlClient {
   }
 
   private async train(msg: RoundStartMessage): Promise<void> {
-    if (msg.round < this.latestRound) return; // superseded while queued
-    const reporter = this.progressReporter(msg.round);
+    if (msg.assignment < this.latestAssignment) return; // superseded while queued
+    // The round this work is for, as people see it: the one after the version it trains from.
+    const round = msg.version + 1;
+    const reporter = this.progressReporter(msg.assignment);
     const hooks: TrainHooks = {
       onProgress: (p) => {
-        this.options.onProgress?.(msg.round, p);
+        this.options.onProgress?.(round, p);
         reporter.report(trainingFraction(p, msg.train.localEpochs));
       },
-      shouldCancel: () => this.latestRound > msg.round,
+      shouldCancel: () => this.latestAssignment > msg.assignment,
     };
-    const request = { round: msg.round, model: msg.model, strategy: msg.strategy, train: msg.train, weights: msg.weights, ...(msg.extras ? { extras: msg.extras } : {}) };
+    const request = { round, model: msg.model, strategy: msg.strategy, train: msg.train, weights: msg.weights, ...(msg.extras ? { extras: msg.extras } : {}) };
     let result;
     try {
       result = await this.trainer.train(request, hooks);
@@ -114,7 +117,7 @@ export class FlClient {
     this.transport.send(this.aggregatorId, {
       type: 'update',
       v: PROTOCOL_VERSION,
-      round: msg.round,
+      assignment: msg.assignment,
       delta: result.delta,
       numSamples: result.numSamples,
       metrics: result.metrics,
@@ -122,12 +125,12 @@ export class FlClient {
     });
   }
 
-  /** Progress of `round`, throttled, to the aggregator that asked for it (never to anyone else). Best effort. */
-  private progressReporter(round: number): ProgressReporter {
+  /** Progress on `assignment`, throttled, to the aggregator that asked for it (never to anyone else). Best effort. */
+  private progressReporter(assignment: number): ProgressReporter {
     const aggregatorId = this.aggregatorId;
     return new ProgressReporter((fraction) => {
       try {
-        this.transport.send(aggregatorId, { type: 'progress', v: PROTOCOL_VERSION, round, fraction });
+        this.transport.send(aggregatorId, { type: 'progress', v: PROTOCOL_VERSION, assignment, fraction });
       } catch {
         // The link is down: the update, sent the same way, meets the same fate and is what counts.
       }

@@ -40,8 +40,8 @@ async function engineWith(strategy: StrategyConfig, hooks: EngineHooks = {}) {
     const ep = network.endpoint(id);
     ep.onMessage((from, m) => {
       if (m.type !== 'round-start') return;
-      const delta = pseudo(m.round, id, 1);
-      ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta, numSamples: claimed, metrics: testMetrics, extras: { deltaC: consistentDeltaC(m.extras?.c, delta) } });
+      const delta = pseudo(m.version + 1, id, 1);
+      ep.send(from, { type: 'update', v: PROTOCOL_VERSION, assignment: m.assignment, delta, numSamples: claimed, metrics: testMetrics, extras: { deltaC: consistentDeltaC(m.extras?.c, delta) } });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: n, labelHistogram: [n] });
   }

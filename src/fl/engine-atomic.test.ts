@@ -21,7 +21,7 @@ async function setup(hooks: EngineHooks, patch: Partial<EngineConfig> = {}) {
     const ep = network.endpoint(id);
     ep.onMessage((from, m) => {
       if (m.type === 'round-start' && id === 'a') starts.push(m);
-      if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: layout([m.round, m.round, m.round, m.round]), numSamples: 10, metrics });
+      if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, assignment: m.assignment, delta: layout([m.version + 1, m.version + 1, m.version + 1, m.version + 1]), numSamples: 10, metrics });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });
   }
@@ -151,7 +151,7 @@ describe('robustness', () => {
     for (const id of ['a', 'b']) {
       const ep = network.endpoint(id);
       ep.onMessage((from, m) => {
-        if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: layout([1, 1, 1, 1]), numSamples: 10, metrics });
+        if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, assignment: m.assignment, delta: layout([1, 1, 1, 1]), numSamples: 10, metrics });
       });
       ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });
     }

@@ -29,7 +29,7 @@ describe("a client's 'cannot train' report", () => {
       const ep = network.endpoint(id);
       ep.onMessage((from, m) => {
         if (m.type !== 'round-start') return;
-        if (id === 'good') setTimeout(() => ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: weights(1), numSamples: 10, metrics }), 50);
+        if (id === 'good') setTimeout(() => ep.send(from, { type: 'update', v: PROTOCOL_VERSION, assignment: m.assignment, delta: weights(1), numSamples: 10, metrics }), 50);
         else ep.send(from, { type: 'error', v: PROTOCOL_VERSION, reason: 'my data has 3 features, the model expects 4' });
       });
       ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });

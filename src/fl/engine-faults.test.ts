@@ -40,7 +40,7 @@ async function runWith(plan: Plan | ((network: InMemoryNetwork) => Plan), opts: 
   for (const id of ['a', 'b', 'c']) {
     const ep = network.endpoint(id);
     ep.onMessage((from, m) => {
-      if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: layout(1), numSamples: 10, metrics });
+      if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, assignment: m.assignment, delta: layout(1), numSamples: 10, metrics });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [10] });
   }
@@ -79,7 +79,7 @@ describe('round engine over real wire frames with injected faults', () => {
     const late = await runWith((f, t, m) => (fromClient('c')(f, t, m) ? { delayMs: 1000 } : undefined));
     expect(late.report?.participants).toEqual(['a', 'b']);
     await vi.advanceTimersByTimeAsync(800);
-    expect(late.events.some((e) => e.kind === 'rejected' && e.from === 'c' && e.reason.includes('stale update for round 1'))).toBe(true);
+    expect(late.events.some((e) => e.kind === 'rejected' && e.from === 'c' && e.reason.includes('stale update for assignment 1'))).toBe(true);
     const onTime = await runWith((f, t, m) => (fromClient('c')(f, t, m) ? { delayMs: 100 } : undefined));
     expect(onTime.report?.participants).toEqual(['a', 'b', 'c']);
   });

@@ -35,7 +35,7 @@ describe('a private round in the engine', () => {
     ids.forEach((id, k) => {
       const ep = network.endpoint(id);
       ep.onMessage((from, m) => {
-        if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: tinyWeights(deltaOf(m.round, k)), numSamples: 10, metrics: testMetrics });
+        if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, assignment: m.assignment, delta: tinyWeights(deltaOf(m.version + 1, k)), numSamples: 10, metrics: testMetrics });
       });
       ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });
     });

@@ -24,7 +24,7 @@ async function session(replies: Record<string, Reply>, overrides: Partial<Engine
     ep.onMessage((from, m) => {
       if (m.type !== 'round-start') return;
       const r = reply(m);
-      ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: layout(r.delta), numSamples: r.numSamples, metrics });
+      ep.send(from, { type: 'update', v: PROTOCOL_VERSION, assignment: m.assignment, delta: layout(r.delta), numSamples: r.numSamples, metrics });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 'test', numSamples: 10, labelHistogram: [5, 5] });
   }

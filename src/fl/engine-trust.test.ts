@@ -63,7 +63,7 @@ async function scansPerDelta(strategy: StrategyConfig, clients: number, rounds: 
       if (m.type !== 'round-start') return;
       // Updates that roughly agree in direction, as honest ones do: the robust aggregation (on by default) keeps them.
       const delta = layout(() => 0.05 + Math.abs(rng()));
-      ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta, numSamples: 10 + k, metrics });
+      ep.send(from, { type: 'update', v: PROTOCOL_VERSION, assignment: m.assignment, delta, numSamples: 10 + k, metrics });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: `c${k}`, backend: 'test', numSamples: 10 + k, labelHistogram: [5, 5, 5] });
   }
@@ -117,7 +117,7 @@ describe('one trust boundary for updates', () => {
     const engine = new RoundEngine(network.endpoint('agg'), config, { weights: w(0) }, { onEvent: (e) => e.kind === 'rejected' && rejected.push(e.reason) });
     const ep = network.endpoint('c');
     ep.onMessage((from, m) => {
-      if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: w(NaN), numSamples: 1, metrics });
+      if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, assignment: m.assignment, delta: w(NaN), numSamples: 1, metrics });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'c', backend: 'test', numSamples: 1, labelHistogram: [1, 1] });
     await settleFake(engine.waitForClients(1, 2000));
@@ -145,7 +145,7 @@ describe('the aggregated model is still checked', () => {
     const engine = new RoundEngine(network.endpoint('agg'), config, { weights: big() }, { onEvent: (e) => e.kind === 'round-failed' && events.push(e.reason) });
     const ep = network.endpoint('c');
     ep.onMessage((from, m) => {
-      if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, round: m.round, delta: big(), numSamples: 1, metrics });
+      if (m.type === 'round-start') ep.send(from, { type: 'update', v: PROTOCOL_VERSION, assignment: m.assignment, delta: big(), numSamples: 1, metrics });
     });
     ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: 'c', backend: 'test', numSamples: 1, labelHistogram: [1, 1] });
     await settleFake(engine.waitForClients(1, 2000));

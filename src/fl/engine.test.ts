@@ -14,8 +14,8 @@ const baseConfig = testEngineConfig();
 type Behaviour = (round: RoundStartMessage, send: (m: Message) => void, endpoint: Transport) => void;
 
 const metrics = testMetrics;
-const update = (round: number, delta: number[], numSamples = 10): UpdateMessage => ({ type: 'update', v: PROTOCOL_VERSION, round, delta: layout(delta), numSamples, metrics });
-const honest: Behaviour = (r, send) => send(update(r.round, [1, 1, 1, 1]));
+const update = (assignment: number, delta: number[], numSamples = 10): UpdateMessage => ({ type: 'update', v: PROTOCOL_VERSION, assignment, delta: layout(delta), numSamples, metrics });
+const honest: Behaviour = (r, send) => send(update(r.assignment, [1, 1, 1, 1]));
 const silent: Behaviour = () => {};
 
 function setup(behaviours: Record<string, Behaviour>, config: Partial<EngineConfig> = {}) {
@@ -50,7 +50,7 @@ afterEach(() => {
 describe('round engine', () => {
   it('aggregates the updates of all clients', async () => {
     // robust 'off': b claims 30 samples after joining with 10, which the default defence would cap (engine-robust.test.ts).
-    const { engine } = setup({ a: honest, b: (r, send) => send(update(r.round, [3, 3, 3, 3], 30)) }, { robust: 'off' });
+    const { engine } = setup({ a: honest, b: (r, send) => send(update(r.assignment, [3, 3, 3, 3], 30)) }, { robust: 'off' });
     await settleFake(engine.waitForClients(2, 1000));
     const report = await settleFake(engine.runRound());
     expect(report?.participants).toEqual(['a', 'b']);
@@ -80,20 +80,20 @@ describe('round engine', () => {
 
   it('rejects stale, duplicate, NaN, wrong-shape and unsolicited updates with reasons, and keeps going', async () => {
     const { engine, rejections } = setup({
-      stale: (r, send) => send(update(r.round - 1, [9, 9, 9, 9])),
+      stale: (r, send) => send(update(r.assignment - 1, [9, 9, 9, 9])),
       dup: (r, send) => {
-        send(update(r.round, [1, 1, 1, 1]));
-        send(update(r.round, [5, 5, 5, 5]));
+        send(update(r.assignment, [1, 1, 1, 1]));
+        send(update(r.assignment, [5, 5, 5, 5]));
       },
-      nan: (r, send) => send(update(r.round, [NaN, 0, 0, 0])),
-      shape: (r, send) => send({ ...update(r.round, [0]), delta: [{ name: 'fc1/kernel', shape: [1], values: new Float32Array(1) }] }),
+      nan: (r, send) => send(update(r.assignment, [NaN, 0, 0, 0])),
+      shape: (r, send) => send({ ...update(r.assignment, [0]), delta: [{ name: 'fc1/kernel', shape: [1], values: new Float32Array(1) }] }),
     });
     await settleFake(engine.waitForClients(4, 1000));
     const report = await settleFake(engine.runRound());
     expect(report?.participants).toEqual(['dup']);
     expect(Array.from(engine.globalWeights[0].values)).toEqual([1, 1, 1, 1]);
     const reasons = rejections().map((r) => `${r.from}: ${r.reason}`);
-    expect(reasons.some((r) => r.startsWith('stale: stale update for round 0'))).toBe(true);
+    expect(reasons.some((r) => r.startsWith('stale: stale update for assignment 0'))).toBe(true);
     expect(reasons.some((r) => r.startsWith('dup: duplicate update'))).toBe(true);
     expect(reasons.some((r) => r.startsWith('nan:') && r.includes('non-finite'))).toBe(true);
     expect(reasons.some((r) => r.startsWith('shape:') && r.includes('shape [1]'))).toBe(true);
@@ -171,7 +171,7 @@ describe('round engine', () => {
     for (const [id, ownLoss, n] of [['a', 0.5, 10], ['b', 0.25, 30]] as const) {
       const ep = network.endpoint(id);
       ep.onMessage((from, m) => {
-        if (m.type === 'round-start') ep.send(from, { ...update(m.round, [1, 1, 1, 1], n), metrics: { ...metrics, evalLoss: ownLoss } });
+        if (m.type === 'round-start') ep.send(from, { ...update(m.assignment, [1, 1, 1, 1], n), metrics: { ...metrics, evalLoss: ownLoss } });
       });
       ep.send('agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: id, backend: 't', numSamples: n, labelHistogram: [n] });
     }
@@ -199,7 +199,7 @@ describe('round engine', () => {
     for (const id of ['a', 'b', 'c']) {
       const ep = network.endpoint(id);
       ep.onMessage((from, m) => {
-        if (m.type === 'round-start') ep.send(from, update(m.round, [1, 1, 1, 1]));
+        if (m.type === 'round-start') ep.send(from, update(m.assignment, [1, 1, 1, 1]));
         if (m.type === 'eval-request') {
           requests[id] = m.models.length;
           if (id === 'c') return; // never answers
@@ -219,15 +219,15 @@ describe('round engine', () => {
     expect(d.local + d.shift + d.aggregation).toBeCloseTo(d.global, 12);
   });
   it('progress of a client training the running round becomes an event; any other progress is dropped without a word', async () => {
-    const progress = (round: number, fraction: number): Message => ({ type: 'progress', v: PROTOCOL_VERSION, round, fraction });
+    const progress = (round: number, fraction: number): Message => ({ type: 'progress', v: PROTOCOL_VERSION, assignment: round, fraction });
     const { engine, events, endpoints, network, rejections } = setup({
       a: (r, send) => {
-        send(progress(r.round, 0.4));
-        send(progress(r.round - 1, 0.5)); // a stale round
-        send(progress(r.round, NaN)); // in memory nothing refused it on the wire
-        send(progress(r.round, 1.5));
-        send(update(r.round, [1, 1, 1, 1]));
-        send(progress(r.round, 0.9)); // after its update
+        send(progress(r.assignment, 0.4));
+        send(progress(r.assignment - 1, 0.5)); // a stale round
+        send(progress(r.assignment, NaN)); // in memory nothing refused it on the wire
+        send(progress(r.assignment, 1.5));
+        send(update(r.assignment, [1, 1, 1, 1]));
+        send(progress(r.assignment, 0.9)); // after its update
       },
       b: honest,
     });

@@ -65,7 +65,7 @@ describe('data privacy', () => {
         expect(Object.keys(m).sort()).toEqual(['backend', 'clientName', 'labelHistogram', 'numSamples', 'type', 'v']);
         expect(m.labelHistogram.reduce((a, b) => a + b, 0)).toBe(m.numSamples);
       }
-      if (m.type === 'progress') expect(Object.keys(m).sort()).toEqual(['fraction', 'round', 'type', 'v']);
+      if (m.type === 'progress') expect(Object.keys(m).sort()).toEqual(['assignment', 'fraction', 'type', 'v']);
     }
     // Progress reports (the first of each round goes out at once) reach the aggregator alone.
     expect([...progressTo]).toEqual(['agg']);

@@ -18,7 +18,7 @@ function update(floats: number): UpdateMessage {
   return {
     type: 'update',
     v: PROTOCOL_VERSION,
-    round: 3,
+    assignment: 3,
     delta: [{ name: 'dense/kernel', shape: [floats], values }],
     numSamples: 120,
     metrics: { trainLoss: 0.5, evalLoss: 0.6, evalAccuracy: 0.8, trainMs: 10, samplesPerSecond: 100 },

@@ -21,7 +21,7 @@ const MIN_BYTES = 32 * 1024;
 const bigUpdate = (round: number): UpdateMessage => ({
   type: 'update',
   v: PROTOCOL_VERSION,
-  round,
+  assignment: round,
   delta: randomWeights(MLP_50K_SHAPES, round),
   numSamples: 120,
   metrics: { trainLoss: 0.5, evalLoss: 0.6, evalAccuracy: 0.8, trainMs: 10, samplesPerSecond: 100 },
@@ -48,7 +48,7 @@ class ControlledOffload implements DecodeOffload {
   }
 }
 
-const describeMessages = (messages: Message[]) => messages.map((m) => (m.type === 'update' ? `update ${m.round}` : m.type));
+const describeMessages = (messages: Message[]) => messages.map((m) => (m.type === 'update' ? `update ${m.assignment}` : m.type));
 
 function setup(offload: DecodeOffload) {
   const network = new FakePeerNetwork();
@@ -133,9 +133,9 @@ describe('PeerTransport with a decode offload', () => {
     const { host, client } = await admittedPair();
     // A well-framed large update with a field validation refuses.
     const raw = decodeMsgpack(encodeMessage(bigUpdate(3), 'float16')) as Record<string, unknown>;
-    const frames = splitIntoFrames(encodeMsgpack({ ...raw, round: -1 }), 7);
+    const frames = splitIntoFrames(encodeMsgpack({ ...raw, assignment: -1 }), 7);
     const rejectedHere = codec.createDecoder().push(frames[0]);
-    expect(rejectedHere.errors).toEqual([expect.stringMatching(/^message rejected: update\.round/)]);
+    expect(rejectedHere.errors).toEqual([expect.stringMatching(/^message rejected: update\.assignment/)]);
 
     for (const frame of frames) hostConnection(host.transport, 'client').inject(frame.slice().buffer);
     client.transport.send('host', bye('next'));

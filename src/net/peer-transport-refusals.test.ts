@@ -17,7 +17,7 @@ function update(floats: number): UpdateMessage {
   return {
     type: 'update',
     v: PROTOCOL_VERSION,
-    round: 1,
+    assignment: 1,
     delta: [{ name: 'dense/kernel', shape: [floats], values: new Float32Array(floats) }],
     numSamples: 10,
     metrics: { trainLoss: 0.5, evalLoss: 0.6, evalAccuracy: 0.8, trainMs: 10, samplesPerSecond: 100 },
@@ -35,7 +35,7 @@ const REFUSED: Record<string, () => unknown[]> = {
   // 700 KB of empty maps: valid msgpack that the object count refuses before decoding.
   undecodable: () => framed(emptyMapBomb(700_000)),
   // Decodes, but is no protocol message.
-  invalid: () => framed(encode({ type: 'update', v: PROTOCOL_VERSION, round: 'one' })),
+  invalid: () => framed(encode({ type: 'update', v: PROTOCOL_VERSION, assignment: 'one' })),
   'not binary': () => ['{"type":"update"}'],
 };
 

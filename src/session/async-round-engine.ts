@@ -4,32 +4,16 @@
  * loop, checkpoints (with the strategy's server state), handover and dashboard records work unchanged.
  * Each aggregation step is reported as a round; its record also carries the staleness of each update it used.
  */
-import { AsyncEngine, ROUNDS_PER_VERSION, type AsyncEngineEvent } from '../fl/async/async-engine';
+import { AsyncEngine, type AsyncEngineEvent } from '../fl/async/async-engine';
 import type { EngineEvent, EngineHooks, EngineStart, RoundEvaluation, RoundReport } from '../fl/engine';
 import { describeStrategyConfig } from '../fl/strategies/registry';
 import type { ServerState } from '../fl/strategies/types';
-import type { DecompositionMode, SessionConfig } from '../fl/protocol';
+import type { DecompositionMode } from '../fl/protocol';
 import type { Transport } from '../fl/transport';
 import type { WeightSet } from '../fl/weights';
 import type { AggregatorEngine, SessionEngineConfig } from './aggregator-engine';
 
 export type { AggregatorEngine } from './aggregator-engine';
-
-/**
- * The global model version a round-start carries: round - 1 in sync mode; in async mode assignments have round
- * numbers of their own, version * ROUNDS_PER_VERSION + a counter.
- */
-export function modelVersionOfRoundStart(config: Pick<SessionConfig, 'aggregation'> | null, round: number): number {
-  return config?.aggregation?.mode === 'async' ? Math.floor(round / ROUNDS_PER_VERSION) : round - 1;
-}
-
-/**
- * The round people see for a round-start's or update's round number: itself in sync mode; in async mode the step its
- * work goes into (the model version it trained from, plus one), as the dashboard numbers the steps.
- */
-export function displayRoundOf(config: Pick<SessionConfig, 'aggregation'> | null, round: number): number {
-  return config?.aggregation?.mode === 'async' && round >= ROUNDS_PER_VERSION ? modelVersionOfRoundStart(config, round) + 1 : round;
-}
 
 export class AsyncRoundEngine implements AggregatorEngine {
   private readonly engine: AsyncEngine;

@@ -5,8 +5,8 @@ import { LiveStatusTracker } from './live-status';
 
 const v = PROTOCOL_VERSION;
 const spec = mlpSpec([4], 2, []);
-const roundStart = (round: number): Message => ({ type: 'round-start', v, round, model: spec, strategy: { name: 'fedavg' }, train: { localEpochs: 1, batchSize: 8, learningRate: 0.1, seed: 1 }, weights: [] });
-const update = (round: number): Message => ({ type: 'update', v, round, delta: [], numSamples: 10, metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 5, samplesPerSecond: 1 } });
+const roundStart = (round: number): Message => ({ type: 'round-start', v, version: round - 1, assignment: round, model: spec, strategy: { name: 'fedavg' }, train: { localEpochs: 1, batchSize: 8, learningRate: 0.1, seed: 1 }, weights: [] });
+const update = (round: number): Message => ({ type: 'update', v, assignment: round, delta: [], numSamples: 10, metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 5, samplesPerSecond: 1 } });
 
 describe('live status on the aggregating tab', () => {
   it('follows each peer through a round: training, update sent, missing, left out with its reason', () => {
@@ -97,6 +97,7 @@ describe('live status on the aggregating tab', () => {
     expect(t.view('me', 5).status).toBe('training');
     t.roundsFinished([{ round: 1, participants: ['me'], missing: [] }]);
     expect(t.view('me', 5).status).toBe('uploaded');
+    t.received('agg', roundStart(2));
     t.sent('agg', update(2));
     expect(t.selfContributions).toEqual([1, 2]);
   });

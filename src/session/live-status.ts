@@ -49,6 +49,7 @@ export class LiveStatusTracker {
   private finished = 0;
   private seenFinished = 0;
   private readonly contributed = new Set<number>();
+  private readonly assignmentRounds = new Map<number, number>();
   /** This tab's peer id (its own updates are counted as its contribution). */
   selfId: string | null = null;
 
@@ -82,20 +83,37 @@ export class LiveStatusTracker {
     this.peers.set(id, { status, round, since: this.clock(), detail });
   }
 
+  /** The round a round-start's work goes into (the one after the version it carries), remembered by assignment. */
+  private noteAssignment(m: { version: number; assignment: number }): number {
+    const round = m.version + 1;
+    this.assignmentRounds.set(m.assignment, round);
+    // Only the latest few matter: an update answers one of the newest assignments.
+    if (this.assignmentRounds.size > 64) this.assignmentRounds.delete(this.assignmentRounds.keys().next().value!);
+    return round;
+  }
+
+  private roundOfAssignment(assignment: number): number {
+    return this.assignmentRounds.get(assignment) ?? this.started;
+  }
+
   /** A message this tab sent to `to`. */
   sent(to: string, m: Message): void {
     switch (m.type) {
-      case 'round-start':
-        this.started = Math.max(this.started, m.round);
-        this.setPeer(to, 'training', m.round);
+      case 'round-start': {
+        const round = this.noteAssignment(m);
+        this.started = Math.max(this.started, round);
+        this.setPeer(to, 'training', round);
         return;
+      }
       case 'eval-request':
         this.setPeer(to, 'evaluating', m.round);
         return;
-      case 'update':
-        this.contributed.add(m.round);
-        if (this.selfId) this.setPeer(this.selfId, 'uploaded', m.round);
+      case 'update': {
+        const round = this.roundOfAssignment(m.assignment);
+        this.contributed.add(round);
+        if (this.selfId) this.setPeer(this.selfId, 'uploaded', round);
         return;
+      }
       case 'error':
         if (this.selfId) this.setPeer(this.selfId, 'left-out', this.started, m.reason);
         return;
@@ -126,8 +144,9 @@ export class LiveStatusTracker {
   received(from: string, m: Message): void {
     switch (m.type) {
       case 'update': {
+        const round = this.roundOfAssignment(m.assignment);
         const prev = this.peers.get(from);
-        if (!prev || prev.round <= m.round) this.setPeer(from, 'uploaded', m.round);
+        if (!prev || prev.round <= round) this.setPeer(from, 'uploaded', round);
         return;
       }
       case 'eval-result':
@@ -141,10 +160,12 @@ export class LiveStatusTracker {
       case 'bye':
         this.setPeer(from, 'left', this.started);
         return;
-      case 'round-start':
-        this.started = Math.max(this.started, m.round);
-        this.finished = Math.max(this.finished, m.round - 1);
+      case 'round-start': {
+        const round = this.noteAssignment(m);
+        this.started = Math.max(this.started, round);
+        this.finished = Math.max(this.finished, m.version);
         return;
+      }
       case 'round-result':
         this.finished = Math.max(this.finished, m.round);
         this.started = Math.max(this.started, m.round);

@@ -21,7 +21,6 @@ import type { WorkerTrainer } from '../worker/worker-trainer';
 import { hostCommitment, hostProof, randomHostSeed } from './host-key';
 import { hostPeerId, joinLink, normaliseSessionCode, randomSecret, randomSessionCode } from './session-code';
 import { AuthenticatedTransport } from './authenticated-transport';
-import { displayRoundOf } from './async-round-engine';
 import { trainingFraction } from '../fl/progress-report';
 import { LiveStatusTracker } from './live-status';
 import { projectSession } from './session-projection';
@@ -193,7 +192,7 @@ function settingsFromConfig(c: SessionConfig, hostTrains: boolean): SessionSetti
 export function tappedTransport(inner: SessionTransport, tap: LiveStatusTracker, onGlobal?: (round: number, weights: WeightSet) => void): SessionTransport {
   const seeGlobal = (m: Message) => {
     // A round-start carries the global model after the previous round; a checkpoint the one after its round.
-    if (m.type === 'round-start') onGlobal?.(m.round - 1, m.weights);
+    if (m.type === 'round-start') onGlobal?.(m.version, m.weights);
     else if (m.type === 'checkpoint') onGlobal?.(m.round, m.weights);
   };
   inner.onMessage((from, m) => {
@@ -363,7 +362,7 @@ export class SessionControllerCore implements SessionController {
     const ownFraction = (round: number) => (own && own.round === round ? trainingFraction(own, node.config?.train.localEpochs ?? null) : null);
     const peers = base.map((p) => {
       const s = live.view(p.id, p.numSamples);
-      const round = displayRoundOf(node.config, s.round);
+      const round = s.round;
       return {
         ...p,
         isAggregator: p.id === aggregatorId,

@@ -346,7 +346,7 @@ describe('one aggregator at a time', () => {
     agg.send('me', { type: 'welcome', v: PROTOCOL_VERSION, term: 3, slot: 1, round: 0, config });
     await vi.advanceTimersByTimeAsync(1);
     await joined;
-    const roundStart = (term: number, round: number): Message => ({ type: 'round-start', v: PROTOCOL_VERSION, term, round, model: config.model, strategy: config.strategy, train: { ...config.train, seed: 1 }, weights: weights(0) });
+    const roundStart = (term: number, round: number): Message => ({ type: 'round-start', v: PROTOCOL_VERSION, term, version: round - 1, assignment: round, model: config.model, strategy: config.strategy, train: { ...config.train, seed: 1 }, weights: weights(0) });
     agg.send('me', roundStart(2, 1));
     await vi.advanceTimersByTimeAsync(100);
     expect(trainCalls.me ?? []).toEqual([]);
@@ -363,7 +363,7 @@ describe('a client across terms', () => {
     const network = new InMemoryNetwork();
     const [oldAgg, newAgg] = [network.endpoint('old'), network.endpoint('new')];
     const member = new SessionNode({ transport: network.endpoint('me'), name: 'me', trainer: () => fakeTrainer(trainCalls), timing });
-    const roundStart = (term: number, round: number): Message => ({ type: 'round-start', v: PROTOCOL_VERSION, term, round, model: config.model, strategy: config.strategy, train: { ...config.train, seed: 1 }, weights: weights(0) });
+    const roundStart = (term: number, round: number): Message => ({ type: 'round-start', v: PROTOCOL_VERSION, term, version: round - 1, assignment: round, model: config.model, strategy: config.strategy, train: { ...config.train, seed: 1 }, weights: weights(0) });
     const joined = member.join('old');
     await vi.advanceTimersByTimeAsync(1);
     oldAgg.send('me', { type: 'welcome', v: PROTOCOL_VERSION, term: 3, slot: 1, round: 9, config });

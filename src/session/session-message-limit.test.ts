@@ -99,7 +99,7 @@ describe("each tab's message limit, from the session config", () => {
     await joined;
     const huge = Math.ceil(LIMIT.bytes / 4);
     const update: Message = {
-      type: 'update', v: PROTOCOL_VERSION, round: 1, numSamples: 1,
+      type: 'update', v: PROTOCOL_VERSION, assignment: 1, numSamples: 1,
       delta: [{ name: 'fc1/kernel', shape: [huge], values: new Float32Array(huge) }],
       metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 1, samplesPerSecond: 1 },
     };

@@ -1,7 +1,6 @@
 import { FlClient } from '../fl/client';
 import { sessionMessageLimit } from '../fl/codec/session-limits';
 import type { ClientInfo, EngineEvent, EngineHooks } from '../fl/engine';
-import { modelVersionOfRoundStart } from './async-round-engine';
 import type { LocalTrainer } from '../fl/local-trainer';
 import { PROTOCOL_VERSION, WELCOME_HISTORY_MAX, type DecompositionMode, type Message, type RedirectMessage, type RosterEntry, type RosterMessage, type RoundSummary, type SessionConfig, type SessionStateMessage, type ReclaimMessage, type HandbackMessage } from '../fl/protocol';
 import type { TrainProgress } from '../fl/train';
@@ -122,8 +121,7 @@ export class SessionNode {
     this.client = new FlClient(gatedTransport(this.loop.clientFace, (from, m) => forClient(from, m, this.election)), '', deferredTrainer(options.trainer), {
       name: options.name,
       clientKey: options.clientKey,
-      // Async mode: assignment rounds encode the model version (modelVersionOfRoundStart); sync: round - 1.
-      onProgress: (round, p) => options.onProgress?.(modelVersionOfRoundStart(this.sessionConfig, round) + 1, p),
+      onProgress: (round, p) => options.onProgress?.(round, p),
       onRoundResult: (r) => {
         if (this.isAggregator) return; // the aggregator records its own report
         this.records.push({
@@ -474,7 +472,7 @@ export class SessionNode {
       case 'round-start':
         if (this.election.isCurrent(from, m.term)) {
           this.started = true;
-          const version = modelVersionOfRoundStart(this.sessionConfig, m.round); // m.round - 1 in sync mode
+          const version = m.version;
           if (version > 0 && !this.records.some((r) => r.round === version)) this.traffic.close(version);
           this.remember({ weights: m.weights, round: version, serverState: this.latest?.round === version ? this.latest.serverState : null });
           this.options.onActivity?.('training');

@@ -25,7 +25,7 @@ import { evaluateModel } from '../fl/train';
 import { addScaledWeights, totalParameters, type WeightSet } from '../fl/weights';
 import { armAttackers } from './arm-attackers';
 import { buildClientShards } from './client-shards';
-import { EventQueue } from './clock';
+import { EventQueue } from '../fl/coordinator/event-queue';
 import { buildParticipantTrainer, InProcessRunner, type ParticipantContext } from './participant';
 import { deviceProfiles, slowClientIds, workSeconds, type DeviceProfile, type DeviceSpec } from './devices';
 import { intertwinedPartition } from './intertwined';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventQueue } from './clock';
+import { EventQueue } from '../fl/coordinator/event-queue';
 import { DEVICE_CONFIG, deviceProfiles, parseDevices, slowClientIds, workSeconds } from './devices';
 import { intertwinedPartition, slowClassesFor } from './intertwined';
 import { Rng } from '../fl/rng';

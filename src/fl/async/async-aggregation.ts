@@ -138,11 +138,16 @@ export class AsyncAggregation {
     return Math.min(DURATION_WEIGHT_CAP, Math.max(1 / DURATION_WEIGHT_CAP, (u.arrivedAt - u.startedAt) / mean));
   }
 
-  /** Validates and buffers one update; throws on a malformed one (wrong layout, non-finite, bad count or version). */
-  submit(update: BufferedUpdate): SubmitOutcome {
+  /**
+   * Validates and buffers one update; throws on a malformed one (wrong layout, non-finite, bad count or version).
+   * `checked`: the caller has checked the delta's layout and values already (the coordinator's trust boundary).
+   */
+  submit(update: BufferedUpdate, checked = false): SubmitOutcome {
     if (this.buffer.has(update.key)) return 'duplicate';
-    assertSameLayout(this.layout, update.delta, `update from ${update.clientId}`);
-    assertFinite(update.delta, `update from ${update.clientId}`);
+    if (!checked) {
+      assertSameLayout(this.layout, update.delta, `update from ${update.clientId}`);
+      assertFinite(update.delta, `update from ${update.clientId}`);
+    }
     if (!(Number.isInteger(update.numSamples) && update.numSamples > 0)) throw new Error(`update from ${update.clientId}: invalid sample count ${update.numSamples}`);
     if (!(Number.isInteger(update.baseVersion) && update.baseVersion >= 0 && update.baseVersion <= this.steps)) {
       throw new Error(`update from ${update.clientId}: started from version ${update.baseVersion}, the newest is ${this.steps}`);

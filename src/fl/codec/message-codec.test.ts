@@ -90,7 +90,7 @@ describe('encodeMessage / decodeMessage', () => {
     const delta = update.delta.map((t) => ({ ...t, values: new Float32Array(t.values) }));
     delta[0].values[5] = NaN;
     expect(() => encodeMessage({ ...update, delta }, 'int8')).toThrow(/cannot encode update: update.delta\[0\] "fc1\/kernel": non-finite value NaN at index 5/);
-    expect(() => encodeMessage({ ...update, round: -2 }, 'float32')).toThrow(/update.round/);
+    expect(() => encodeMessage({ ...update, assignment: -2 }, 'float32')).toThrow(/update.assignment/);
     expect(() => encodeMessage(update, 'bfloat16' as WeightCodecName)).toThrow(/unknown weight codec "bfloat16"/);
     expect(() => encodeMessage(update, 'float32', wireLimits({ maxMessageBytes: 1000 }))).toThrow(/exceeds the 1000-byte message limit/);
   });
@@ -125,7 +125,7 @@ describe('encodeMessage / decodeMessage', () => {
   });
 
   it('rejects unknown protocol versions before looking at the body', () => {
-    const bytes = encode({ type: 'update', v: 99, round: 'whatever', delta: 'not tensors' });
+    const bytes = encode({ type: 'update', v: 99, assignment: 'whatever', delta: 'not tensors' });
     expect(tryDecodeMessage(bytes)).toEqual({
       ok: false,
       reason: `update.v: unsupported protocol version 99 (this build speaks ${PROTOCOL_VERSION})`,

@@ -227,7 +227,10 @@ function buildMessageSchemas(limits: WireLimits) {
       ...header('round-start'),
       /** The aggregation term (see src/session/election.ts); stamped by the session layer. */
       term: v.optional(term),
-      round: count,
+      /** The global model version the weights are (0: the initial model); the work goes into round version + 1 or later. */
+      version: count,
+      /** This piece of work's number, unique and increasing per aggregator: the update and progress echo it. */
+      assignment: count,
       model,
       strategy: strategyConfigSchema,
       train: record({ ...trainEntries, seed: integer(Number.MIN_SAFE_INTEGER) }),
@@ -237,7 +240,8 @@ function buildMessageSchemas(limits: WireLimits) {
     }),
     update: record({
       ...header('update'),
-      round: count,
+      /** The round-start's assignment this update answers. */
+      assignment: count,
       /** w_k - w_g */
       delta: weights,
       numSamples: count,
@@ -248,10 +252,10 @@ function buildMessageSchemas(limits: WireLimits) {
     /** Asks a client for plain-CE losses of the given models on its own evaluation subset. */
     /**
      * A selected client's share of its local training done (0..1), sent to its aggregator only, a few times a second
-     * at most: the host's peers table shows it. Carries no data; the aggregator drops one that is not for the round it
-     * asked this client to train.
+     * at most: the host's peers table shows it. Carries no data; the aggregator drops one that is not about the assignment
+     * it has open for this client.
      */
-    progress: record({ ...header('progress'), round: count, fraction: inRange(0, 1) }),
+    progress: record({ ...header('progress'), assignment: count, fraction: inRange(0, 1) }),
     'eval-request': record({
       ...header('eval-request'),
       round: count,

@@ -47,8 +47,8 @@ function largestMessages(c: SessionConfig, evalModels: number): Message[] {
   const extras = sets.extras > 0 ? { extras: named('x', sets.extras, w) } : {};
   const metrics = { trainLoss: 0.123456789, evalLoss: 0.987654321, evalAccuracy: 0.5, trainMs: 123456.789, samplesPerSecond: 9876.54321 };
   return [
-    { type: 'round-start', v, term: 2 ** 31, round: 2 ** 31, model: c.model, strategy: c.strategy, train: { ...c.train, seed: -(2 ** 40) }, weights: w(), ...extras },
-    { type: 'update', v, round: 2 ** 31, delta: w(), numSamples: 2 ** 40, metrics, ...extras },
+    { type: 'round-start', v, term: 2 ** 31, version: 2 ** 31 - 1, assignment: 2 ** 31, model: c.model, strategy: c.strategy, train: { ...c.train, seed: -(2 ** 40) }, weights: w(), ...extras },
+    { type: 'update', v, assignment: 2 ** 31, delta: w(), numSamples: 2 ** 40, metrics, ...extras },
     { type: 'checkpoint', v, term: 2 ** 31, round: 2 ** 31, weights: w(), serverState: { strategy: c.strategy.name, steps: 2 ** 31, tensors: named('s', sets.serverState, w), values: {} } },
     { type: 'eval-request', v, round: 2 ** 31, requestId: 'r'.repeat(WIRE_LIMITS.maxStringLength), model: c.model, models: Array.from({ length: evalModels }, w) },
   ];

@@ -29,7 +29,8 @@ export function sampleMessages(seed = 1): Message[] {
     {
       type: 'round-start',
       v,
-      round: 3,
+      version: 2,
+      assignment: 3,
       model: { kind: 'mlp', inputShape: [28, 28, 1], hidden: [64], numClasses: 10 },
       strategy: { name: 'fedld', lambda: 0.1, rho: 0.8 },
       train: { localEpochs: 1, batchSize: 32, learningRate: 0.05, seed: -7 },
@@ -38,7 +39,7 @@ export function sampleMessages(seed = 1): Message[] {
     {
       type: 'update',
       v,
-      round: 3,
+      assignment: 3,
       delta: randomWeights(MLP_50K_SHAPES, seed + 1, 0.01),
       numSamples: 600,
       metrics: { trainLoss: 0.71, evalLoss: 0.8, evalAccuracy: 0.75, trainMs: 1234.5, samplesPerSecond: 486.2 },
@@ -99,7 +100,7 @@ export function sampleMessages(seed = 1): Message[] {
     { type: 'auth-proof', v, proof: '09'.repeat(32) },
     { type: 'hello', v, clientName: 'tab-3', backend: 'cpu', numSamples: 10, labelHistogram: [10], clientKey: 'k'.repeat(32) },
     { type: 'redirect', v, term: 2, aggregatorId: 'p-ann' },
-    { type: 'progress', v, round: 3, fraction: 0.4 },
+    { type: 'progress', v, assignment: 3, fraction: 0.4 },
     { type: 'reclaim', v, term: 3, proof: 'c0'.repeat(32) },
     { type: 'handback', v, term: 4, run: true },
     { type: 'session-state', v, term: 2, seq: 7, phase: 'waiting', round: 3, runningRound: 4, totalRounds: 10, reason: '1 of 2 clients have data', aggregatorId: 'p-ann', withData: 1, needed: 2, inRound: ['p-ann', 'p-2'] },

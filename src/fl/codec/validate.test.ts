@@ -102,8 +102,8 @@ describe('validateMessage', () => {
 
   it('rejects bad numbers: negative or fractional rounds and counts, non-finite metrics', () => {
     const update = byType('update');
-    expect(reasonFor({ ...update, round: -1 })).toMatch(/update.round: -1 is outside/);
-    expect(reasonFor({ ...update, round: 1.5 })).toMatch(/update.round: expected an integer, got 1.5/);
+    expect(reasonFor({ ...update, assignment: -1 })).toMatch(/update.assignment: -1 is outside/);
+    expect(reasonFor({ ...update, assignment: 1.5 })).toMatch(/update.assignment: expected an integer, got 1.5/);
     expect(reasonFor({ ...update, numSamples: '600' })).toMatch(/update.numSamples: expected an integer, got a string/);
     expect(reasonFor({ ...update, metrics: { ...update.metrics, evalLoss: NaN } })).toMatch(/update.metrics.evalLoss: expected a finite number, got NaN/);
     expect(reasonFor({ ...update, metrics: { ...update.metrics, evalAccuracy: 1.2 } })).toMatch(/evalAccuracy: 1.2 is outside \[0, 1\]/);
@@ -116,8 +116,8 @@ describe('validateMessage', () => {
     expect(reasonFor({ ...progress, fraction: NaN })).toMatch(/progress.fraction: expected a finite number, got NaN/);
     expect(reasonFor({ ...progress, fraction: 1.01 })).toMatch(/progress.fraction: 1.01 is outside \[0, 1\]/);
     expect(reasonFor({ ...progress, fraction: -0.5 })).toMatch(/progress.fraction/);
-    expect(reasonFor({ ...progress, round: -1 })).toMatch(/progress.round/);
-    expect(reasonFor({ type: 'progress', v: PROTOCOL_VERSION, round: 1 })).toMatch(/progress.fraction/);
+    expect(reasonFor({ ...progress, assignment: -1 })).toMatch(/progress.assignment/);
+    expect(reasonFor({ type: 'progress', v: PROTOCOL_VERSION, assignment: 1 })).toMatch(/progress.fraction/);
     const start = byType('round-start');
     expect(reasonFor({ ...start, train: { ...start.train, batchSize: 0 } })).toMatch(/train.batchSize: 0 is outside/);
     expect(reasonFor({ ...start, train: { ...start.train, learningRate: 0 } })).toMatch(/learningRate/);

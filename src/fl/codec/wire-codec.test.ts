@@ -23,7 +23,7 @@ function feed(decoder: CountingWireDecoder, frames: Uint8Array[]) {
 
 const largeUpdate = (seed: number): UpdateMessage => ({
   ...(sampleMessages()[3] as UpdateMessage),
-  round: seed,
+  assignment: seed,
   delta: randomWeights(LARGE_SHAPES, seed),
 });
 
@@ -66,7 +66,7 @@ describe('createWireCodec', () => {
     const interleaved = a.flatMap((f, i) => (b[i] ? [f, b[i]] : [f]));
     const { messages, errors } = feed(codec.createDecoder(), interleaved);
     expect(errors).toEqual([]);
-    expect(messages.map((m) => m.type === 'update' && m.round)).toEqual([2, 3]);
+    expect(messages.map((m) => m.type === 'update' && m.assignment)).toEqual([2, 3]);
   });
 
   it('respects a custom maxFrameBytes and refuses one above the limit', () => {
@@ -270,7 +270,7 @@ describe('decoder fuzz', () => {
     const junkCodec = createWireCodec('float16', { maxFrameBytes: 2048, firstMessageId: 5000 });
     const junkSource = sampleMessages(7)
       .filter((m) => m.type === 'update' || m.type === 'round-start')
-      .flatMap((m) => junkCodec.encode({ ...m, round: 9999 } as Message));
+      .flatMap((m) => junkCodec.encode({ ...m, assignment: 9999 } as Message));
     expect(junkSource.length).toBeGreaterThan(40);
     const sent = sampleMessages(3);
     const valid: Uint8Array[][] = sent.map((m) => codec.encode(m));

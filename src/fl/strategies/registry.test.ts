@@ -82,7 +82,7 @@ describe('strategy registry', () => {
   });
 
   it('the wire validator follows the registry', () => {
-    const start = (strategy: object) => ({ type: 'round-start', v: PROTOCOL_VERSION, round: 1, model: { kind: 'tabular', features: 2, hidden: [], numClasses: 2 }, strategy, train: { localEpochs: 1, batchSize: 8, learningRate: 0.1, seed: 1 }, weights: [] });
+    const start = (strategy: object) => ({ type: 'round-start', v: PROTOCOL_VERSION, version: 0, assignment: 1, model: { kind: 'tabular', features: 2, hidden: [], numClasses: 2 }, strategy, train: { localEpochs: 1, batchSize: 8, learningRate: 0.1, seed: 1 }, weights: [] });
     expect(validateMessage(start({ name: 'test-median' })).ok).toBe(false);
     unregister = registerStrategy(medianStrategy);
     expect(validateMessage(start({ name: 'test-median', scale: 2 })).ok).toBe(true);

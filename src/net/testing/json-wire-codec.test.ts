@@ -5,7 +5,8 @@ import { createJsonWireCodec } from './json-wire-codec';
 const roundStart = (floats: number): RoundStartMessage => ({
   type: 'round-start',
   v: 1,
-  round: 1,
+  version: 0,
+  assignment: 1,
   model: { kind: 'mlp' } as unknown as RoundStartMessage['model'],
   strategy: { kind: 'fedavg' } as unknown as RoundStartMessage['strategy'],
   train: { localEpochs: 1, batchSize: 32, learningRate: 0.01, seed: 7 },

@@ -1,5 +1,5 @@
 /**
- * Simulated time for the simulator: a priority queue of events keyed by simulated seconds. Ties pop in the order
+ * A priority queue of events keyed by time (SimulatedClock's timers). Ties pop in the order
  * they were pushed, so a run is deterministic.
  */
 export class EventQueue<T> {
@@ -46,6 +46,12 @@ export class EventQueue<T> {
 
   peekTime(): number | undefined {
     return this.heap[0]?.time;
+  }
+
+  /** The earliest event without removing it, or undefined. */
+  peek(): { time: number; item: T } | undefined {
+    const top = this.heap[0];
+    return top ? { time: top.time, item: top.item } : undefined;
   }
 
   private before(a: number, b: number): boolean {
