@@ -111,6 +111,8 @@ interface Waiter<T> {
 export class RoundEngine {
   private readonly coordinator: Coordinator;
   private readonly startRound: number;
+  /** The running round's assignment while it waits for updates (see addToRunningRound). */
+  private running: number | null = null;
 
   constructor(
     transport: Transport,
@@ -157,6 +159,17 @@ export class RoundEngine {
 
   dispose(): void {
     this.coordinator.dispose();
+  }
+
+  /**
+   * Asks a connected client with data that the running round did not ask (one that joined, or came back under a new
+   * id, after the round started) to train it too, while the round still waits for updates; the round's deadline
+   * stays. Who is asked is the caller's choice. Returns whether it was asked.
+   */
+  addToRunningRound(id: string): boolean {
+    const c = this.coordinator;
+    if (this.running === null || c.openFor(this.running).length === 0 || !((c.client(id)?.numSamples ?? 0) > 0)) return false;
+    return c.extend(this.running, id);
   }
 
   /** Resolves once at least `count` clients with data have joined; rejects after timeoutMs. */
@@ -224,7 +237,9 @@ export class RoundEngine {
 
     const trainStart = performance.now();
     const assignment = c.assign(selected, plan);
+    this.running = assignment;
     await c.waitUntil(() => c.openFor(assignment).length === 0, c.timing.roundDeadlineMs);
+    this.running = null;
     c.close(assignment);
     const trainMs = performance.now() - trainStart;
     if (c.isDisposed) return null;

@@ -178,6 +178,8 @@ export class Coordinator {
   readonly timing: FlTiming;
   private state: ServerState | null = null;
   private lastAssignment = 0;
+  /** The latest assignment and its message (extend() sends it again). */
+  private latest: { record: Assignment; message: Message } | null = null;
   /** The assignment each client answered last (to tell a duplicate from a stale update). */
   private readonly answered = new Map<string, number>();
   private evalWaiter: EvalWaiter | null = null;
@@ -378,19 +380,35 @@ export class Coordinator {
     const base = this.global;
     const train: TrainConfig = { ...this.config.train, ...plan.train, seed: (this.config.seed * 1_000_003 + assignment) >>> 0 };
     const message: Message = { type: 'round-start', v: PROTOCOL_VERSION, version, assignment, model: this.config.model, strategy: this.config.strategy, train, weights: base, ...(plan.extras ? { extras: plan.extras } : {}) };
-    const sentAt = this.clock.now();
-    for (const id of ids) {
-      this.assignments.set(id, { assignment, version, base, sentAt, ...(plan.extras ? { extras: plan.extras } : {}) });
-      try {
-        this.transport.send(id, message);
-        this.emit({ kind: 'assigned', clientId: id, version, assignment });
-      } catch (e) {
-        this.assignments.delete(id);
-        this.emit({ kind: 'warning', reason: `could not send round-start to ${id}: ${errorText(e)}` });
-      }
-    }
+    const record: Assignment = { assignment, version, base, sentAt: this.clock.now(), ...(plan.extras ? { extras: plan.extras } : {}) };
+    this.latest = { record, message };
+    for (const id of ids) this.send(id, record, message);
     this.changed();
     return assignment;
+  }
+
+  /**
+   * Sends one more client the latest assignment as it was sent (same number, model and plan): a client that joined,
+   * or came back under a new id, while a synchronous round still waits. False when that is not the latest one.
+   */
+  extend(assignment: number, id: string): boolean {
+    if (this.latest?.record.assignment !== assignment || this.assignments.has(id) || this.answered.get(id) === assignment) return false;
+    const sent = this.send(id, this.latest.record, this.latest.message);
+    this.changed();
+    return sent;
+  }
+
+  private send(id: string, record: Assignment, message: Message): boolean {
+    this.assignments.set(id, record);
+    try {
+      this.transport.send(id, message);
+      this.emit({ kind: 'assigned', clientId: id, version: record.version, assignment: record.assignment });
+      return true;
+    } catch (e) {
+      this.assignments.delete(id);
+      this.emit({ kind: 'warning', reason: `could not send round-start to ${id}: ${errorText(e)}` });
+      return false;
+    }
   }
 
   /** Clients whose assignment `assignment` is still open. */
