@@ -8,6 +8,7 @@ import type { RobustMode, RobustSettings, ScreeningVerdict } from './robust';
 import type { Transport } from './transport';
 import type { WeightSet } from './weights';
 import { wallClock, type Clock } from './coordinator/clock';
+import { assertNever } from './exhaustive';
 import { Coordinator, errorText, stateProblem, type CoordinatorEvent, type CoordinatorHooks, type RoundEvaluation } from './coordinator/coordinator';
 
 import type { ClientInfo } from './hello';
@@ -207,7 +208,7 @@ export class RoundEngine {
       case 'assigned':
         return;
       default:
-        return assertNever(e);
+        return assertNever(e, 'coordinator event');
     }
   }
 
@@ -327,7 +328,3 @@ export class RoundEngine {
 const SYNC_BUFFER = { bufferSize: 1, staleness: { kind: 'constant' }, maxStaleness: null } as const;
 
 export { stateProblem };
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
-}

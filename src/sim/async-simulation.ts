@@ -1,35 +1,36 @@
 /**
  * The simulator on a simulated clock: every client runs on a simulated device (devices.ts), so a piece of work takes
- * epochs * samples / speed + bytes / bandwidth simulated seconds. Two modes, both through the same FL code as the app
- * (TfLocalTrainer, the strategies' aggregators, fl/async's buffered aggregation):
+ * epochs * samples / speed + bytes / bandwidth simulated seconds. The round loop is the app's own: RoundEngine (sync
+ * rounds) or AsyncEngine (buffered asynchronous steps) over the Coordinator, on a SimulatedClock, its messages carried
+ * by SimulatedLinks:
  * - sync: rounds; with a deadline, a round aggregates what arrived by then and late work is thrown away;
  * - async: a client trains again as soon as it has sent its update, from the newest global model; an aggregation
- *   step every M updates, each weighted by its staleness (fl/async).
+ *   step every M updates, each weighted by its staleness.
  * Training runs for real; only time is simulated, so a run is deterministic under its seed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { robustSettings } from '../fl/robust';
 import { setupNodeBackend } from '../fl/backend/node-backend';
-import { AsyncAggregation, type AsyncAggregationConfig, type StepContribution, type StepResult } from '../fl/async/async-aggregation';
-import type { BufferedUpdate } from '../fl/async/buffer';
-import { subsetDataset, datasetSize, type Dataset } from '../fl/data/dataset';
+import type { AsyncAggregationConfig } from '../fl/async/async-aggregation';
+import { AsyncEngine } from '../fl/async/async-engine';
+import { SimulatedClock } from '../fl/coordinator/clock';
+import type { CoordinatorHooks } from '../fl/coordinator/coordinator';
+import { subsetDataset, datasetSize } from '../fl/data/dataset';
 import { describePartition, partitionIndices, type Partition, type PartitionSummary } from '../fl/data/partition';
-import { proxyDecomposition, type LossDecomposition } from '../fl/decomposition';
-import type { LocalTrainer, TrainResponse } from '../fl/local-trainer';
+import type { LossDecomposition } from '../fl/decomposition';
+import { RoundEngine } from '../fl/engine';
+import type { LocalTrainer } from '../fl/local-trainer';
 import { buildModel, getWeights, setWeights, type ModelSpec } from '../fl/models';
-import { Rng } from '../fl/rng';
-import { createAggregator } from '../fl/strategies/aggregators';
-import type { Extras } from '../fl/strategies/types';
-import { strategyRuntime } from '../fl/strategies/runtime';
+import { PROTOCOL_VERSION } from '../fl/protocol';
+import { materialize, type ScoredModel } from '../fl/scored-model';
 import { evaluateModel } from '../fl/train';
-import { addScaledWeights, totalParameters, type WeightSet } from '../fl/weights';
+import { totalParameters } from '../fl/weights';
 import { armAttackers } from './arm-attackers';
 import { buildClientShards } from './client-shards';
-import { EventQueue } from '../fl/coordinator/event-queue';
 import { buildParticipantTrainer, InProcessRunner, type ParticipantContext } from './participant';
 import { deviceProfiles, slowClientIds, workSeconds, type DeviceProfile, type DeviceSpec } from './devices';
 import { intertwinedPartition } from './intertwined';
 import { evaluatePerClass } from './per-class';
+import { drive, PendingWork, runDue, simulatedClient, SimulatedLinks } from './simulated-links';
 import { loadData, modelSpecFor, type SimConfig } from './simulation';
 
 export type SimMode = 'sync' | 'async';
@@ -123,17 +124,6 @@ export function timeToAccuracy(records: readonly ClockedRecord[], target: number
   return hit ? hit.simTime : null;
 }
 
-interface Work {
-  client: number;
-  startedAt: number;
-  seq: number;
-  baseVersion: number;
-  base: WeightSet;
-  result: TrainResponse;
-  /** What the strategy sent beside the weights (SCAFFOLD's c of the version it started from). */
-  extras?: Extras;
-}
-
 export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, hooks: ClockedHooks = {}): Promise<ClockedResult> {
   if (clock.mode === 'async' && clock.deadline !== null) throw new Error('a deadline applies to sync mode only');
   if (!(Number.isInteger(clock.evalEvery) && clock.evalEvery >= 1)) throw new Error(`evalEvery must be a positive integer, got ${clock.evalEvery}`);
@@ -167,181 +157,144 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
   const modelBytes = totalParameters(initial) * 4;
   const seconds = devices.map((d, k) => workSeconds(d, trainSizes[k], cfg.localEpochs, modelBytes));
 
-  const aggregator = createAggregator(cfg.strategy);
-  const runtime = strategyRuntime(cfg.strategy);
-  // The defence applies as in sync rounds; a simulated client declares its training-set size when it joins.
-  const defence = {
-    settings: robustSettings(cfg.robust),
-    strategy: cfg.strategy.name,
-    declaredSamples: (id: string) => trainSizes[Number(id)],
-    // ...and its label histogram, as a tab's hello does.
-    declaredLabels: (id: string) => shards[Number(id)]?.labelHistogram,
+  // The aggregator's test and validation sets, scored on one model of the session's shape.
+  let lastPerClass: number[] | null = null;
+  const pending = new PendingWork();
+  const aggregatorHooks: CoordinatorHooks = {
+    evaluateGlobal: (weights) =>
+      pending.track(
+        (async () => {
+          setWeights(evalModel, weights);
+          const onTest = await evaluatePerClass(evalModel, test);
+          lastPerClass = onTest.perClass;
+          return { accuracy: onTest.accuracy, loss: onTest.loss };
+        })(),
+      ),
+    ...(datasetSize(validation) > 0
+      ? {
+          evaluateOnValidation: (models: ScoredModel[]) =>
+            pending.track(
+              (async () => {
+                const losses: number[] = [];
+                for (const m of models) {
+                  setWeights(evalModel, materialize(m));
+                  losses.push((await evaluateModel(evalModel, validation)).loss);
+                }
+                return losses;
+              })(),
+            ),
+        }
+      : {}),
   };
-  const core = new AsyncAggregation(aggregator, clock.mode === 'async' ? clock.async : { ...clock.async, maxStaleness: null, participation: 'none' }, initial, 0, defence);
+
+  const clockMs = new SimulatedClock();
+  const links = new SimulatedLinks(clockMs);
+  const budgetMs = clock.simTime === null ? Infinity : clock.simTime * 1000;
+  const maxSteps = clock.simTime === null ? cfg.rounds : Infinity;
+  const trainConfig = { localEpochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, optimizer: cfg.optimizer, momentum: cfg.momentum };
+  const common = { model: spec, strategy: cfg.strategy, train: trainConfig, seed: cfg.seed, robust: cfg.robust, decomposition: datasetSize(validation) > 0 ? ('proxy' as const) : ('off' as const) };
+
+  // The simulated clients: each answers a round-start seconds[k] later on the clock (work that would arrive after the
+  // run's end, or after a sync round's deadline, is not even computed).
+  for (let k = 0; k < cfg.clients; k++) {
+    const late = () => clockMs.now() + seconds[k] * 1000 > budgetMs || (clock.mode === 'sync' && clock.deadline !== null && seconds[k] > clock.deadline);
+    simulatedClient(links, clockMs, pending, String(k), trainers[k], seconds[k] * 1000, late);
+  }
   const records: ClockedRecord[] = [];
   const contributions = new Array<number>(cfg.clients).fill(0);
   const stalenessHistogram: number[] = [];
   let droppedUpdates = 0;
+  let pendingDropped = 0;
   let refused: ClockedRecord['refused'] = [];
   let refusedUpdates = 0;
-  let assignments = 0;
-  const trainConfig = { localEpochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, optimizer: cfg.optimizer, momentum: cfg.momentum };
-
-  const train = async (k: number, base: WeightSet, version: number): Promise<Pick<Work, 'result' | 'extras'>> => {
-    // The strategy's plan for this client: what goes beside the weights (SCAFFOLD's c) and training overrides.
-    const plan = runtime.planRound({ round: version + 1, candidates: [{ id: String(k), numSamples: trainSizes[k] }], fraction: 1, minClients: 1, seed: cfg.seed, global: base, state: aggregator.state });
-    const result = await trainers[k].train({ round: version, model: spec, strategy: cfg.strategy, train: { ...trainConfig, ...plan.train, seed: cfg.seed * 1_000_003 + assignments++ }, weights: base, ...(plan.extras ? { extras: plan.extras } : {}) });
-    return { result, ...(plan.extras ? { extras: plan.extras } : {}) };
-  };
-
-  const evaluateStep = async (step: StepResult): Promise<Pick<ClockedRecord, 'accuracy' | 'loss' | 'perClass' | 'decomposition'>> => {
-    setWeights(evalModel, step.global);
-    const onTest = await evaluatePerClass(evalModel, test);
-    let decomposition: LossDecomposition | null = null;
-    if (datasetSize(validation) > 0 && step.updates.every((u) => u.base && u.metrics)) {
-      const locals = step.updates.map((u) => addScaledWeights(u.base!, u.delta));
-      const onV: number[] = [];
-      for (const w of [...locals, step.global]) {
-        setWeights(evalModel, w);
-        onV.push((await evaluateModel(evalModel, validation)).loss);
-      }
-      // A local model as its client sent it can be non-finite (a max-float update the defence shrank before it went
-      // in): the step still counts, its decomposition is then not measured, as in sync rounds.
-      try {
-        decomposition = proxyDecomposition(step.updates.map((u) => u.metrics!.evalLoss), onV.slice(0, locals.length), onV[locals.length], step.updates.map((u) => u.numSamples));
-      } catch (e) {
-        hooks.onStatus?.(`step ${step.version}: measuring the loss decomposition failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
-    return { accuracy: onTest.accuracy, loss: onTest.loss, perClass: onTest.perClass, decomposition };
-  };
-
-  const refuse = (client: number, reason: string) => {
-    refused.push({ client, reason });
+  const refuse = (from: string, reason: string) => {
+    refused.push({ client: Number(from), reason });
     refusedUpdates++;
-    hooks.onStatus?.(`refused an update from client ${client}: ${reason}`);
+    hooks.onStatus?.(`refused an update from client ${from}: ${reason}`);
   };
-
-  /** Buffers an arrived update as the app's async engine does: a malformed one is refused with the reason. */
-  const submit = (w: Work, arrivedAt: number): ReturnType<AsyncAggregation['submit']> | 'refused' => {
-    try {
-      return core.submit(toBuffered(w, arrivedAt));
-    } catch (e) {
-      refuse(w.client, (e as Error).message);
-      return 'refused';
-    }
-  };
-
-  /** An aggregation step; updates the robust aggregation dropped are refused with the reason, a failed step changes nothing. */
-  const step = (count: number | undefined, onDropped?: (d: StepContribution[]) => void): StepResult | null => {
-    const pending = core.nextClients(count);
-    let result: StepResult | null;
-    try {
-      result = core.step(count, onDropped, cfg.clients);
-    } catch (e) {
-      for (const id of pending) refuse(Number(id), `the aggregation step failed: ${(e as Error).message}`);
-      return null;
-    }
-    for (const r of result?.rejected ?? []) refuse(Number(r.clientId), `dropped by the robust aggregation: ${r.reason}`);
-    return result;
-  };
-
-  const record = async (step: StepResult, simTime: number, dropped: number, evaluate: boolean, wallStart: number) => {
-    for (const u of step.used) {
-      contributions[Number(u.clientId)]++;
-      stalenessHistogram[u.staleness] = (stalenessHistogram[u.staleness] ?? 0) + 1;
-    }
-    const measured = evaluate ? await evaluateStep(step) : { accuracy: null, loss: null, perClass: null, decomposition: null };
-    const r: ClockedRecord = { step: step.version, simTime, clients: step.used.map((u) => Number(u.clientId)), staleness: step.used.map((u) => u.staleness), dropped, refused, ...measured, wallMs: performance.now() - wallStart };
+  const record = (step: number, clients: number[], staleness: number[], dropped: number, measured: Pick<ClockedRecord, 'accuracy' | 'loss' | 'decomposition'>, wallStart: number) => {
+    clients.forEach((k, i) => {
+      contributions[k]++;
+      stalenessHistogram[staleness[i]] = (stalenessHistogram[staleness[i]] ?? 0) + 1;
+    });
+    const r: ClockedRecord = { step, simTime: clockMs.now() / 1000, clients, staleness, dropped, refused, ...measured, perClass: measured.accuracy !== null ? lastPerClass : null, wallMs: performance.now() - wallStart };
     refused = [];
     records.push(r);
     hooks.onRecord?.(r);
   };
+  const hello = (k: number) => links.deliver(String(k), 'agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: `client ${k}`, backend: backend.backend, numSamples: trainSizes[k], labelHistogram: shards[k].labelHistogram }, 0);
 
-  const toBuffered = (w: Work, arrivedAt: number): BufferedUpdate => ({
-    clientId: String(w.client),
-    key: `${w.client}#${w.seq}`,
-    baseVersion: w.baseVersion,
-    base: w.base,
-    delta: w.result.delta,
-    numSamples: w.result.numSamples,
-    ...(w.result.extras ? { extras: w.result.extras } : {}),
-    ...(w.extras ? { sentExtras: w.extras } : {}),
-    metrics: w.result.metrics,
-    startedAt: w.startedAt,
-    arrivedAt,
-  });
-
-  const budget = clock.simTime ?? Infinity;
-  const maxSteps = clock.simTime === null ? cfg.rounds : Infinity;
   try {
     if (clock.mode === 'sync') {
-      let now = 0;
-      for (let round = 1; round <= maxSteps; round++) {
-        const wallStart = performance.now();
-        const selected = selectClients(cfg, round);
-        const late = clock.deadline === null ? [] : selected.filter((k) => seconds[k] > clock.deadline!);
-        const arrived = selected.filter((k) => !late.includes(k));
-        const end = now + (late.length > 0 ? clock.deadline! : Math.max(...selected.map((k) => seconds[k])));
-        if (end > budget) break;
-        now = end;
-        if (arrived.length === 0) {
-          hooks.onStatus?.(`round ${round}: no update arrived by the deadline`);
-          continue;
+      const engine = new RoundEngine(
+        links.endpoint('agg'),
+        { ...common, minClients: 1, fraction: cfg.fraction, decompositionEvery: 1, timing: { roundDeadlineMs: clock.deadline === null ? Infinity : clock.deadline * 1000, joinWaitMs: Infinity } },
+        { weights: initial },
+        {
+          ...aggregatorHooks,
+          onEvent: (e) => {
+            if (e.kind === 'rejected') refuse(e.from, e.reason);
+            else if (e.kind === 'round-failed') hooks.onStatus?.(`round ${e.round}: ${e.reason}`);
+          },
+        },
+        clockMs,
+      );
+      for (let k = 0; k < cfg.clients; k++) hello(k);
+      await runDue(clockMs, pending);
+      try {
+        for (let round = 1; round <= maxSteps; round++) {
+          const wallStart = performance.now();
+          const run = await drive(engine.runRound(), clockMs, pending, budgetMs);
+          if (!run.done) break;
+          const report = run.value;
+          if (!report) continue;
+          record(report.round, report.participants.map(Number), report.participants.map(() => 0), report.missing.length, { accuracy: report.accuracy, loss: report.loss, decomposition: report.decomposition }, wallStart);
         }
-        // Late clients' work would be thrown away: it is not even computed.
-        const base = core.global;
-        const version = core.version;
-        for (const k of arrived) {
-          const trained = await train(k, base, version);
-          submit({ client: k, startedAt: now - seconds[k], seq: round, baseVersion: version, base, ...trained }, now);
-        }
-        const done = step(arrived.length);
-        if (!done) {
-          hooks.onStatus?.(`round ${round}: no usable update`);
-          continue;
-        }
-        await record(done, now, late.length, true, wallStart);
+      } finally {
+        engine.dispose();
       }
     } else {
-      const queue = new EventQueue<Work>();
-      const seqs = new Array<number>(cfg.clients).fill(0);
-      const dispatch = async (k: number, now: number) => {
-        const finish = now + seconds[k];
-        if (finish > budget) return; // would not arrive within the run
-        const base = core.global;
-        queue.push(finish, { client: k, startedAt: now, seq: seqs[k]++, baseVersion: core.version, base, ...(await train(k, base, core.version)) });
-      };
-      let wallStart = performance.now();
-      for (let k = 0; k < cfg.clients; k++) await dispatch(k, 0);
-      let pendingDropped = 0;
-      while (queue.size > 0 && core.version < maxSteps) {
-        const { time, item } = queue.pop()!;
-        if (submit(item, time) === 'too-stale') {
-          pendingDropped++;
-          droppedUpdates++;
+      const engine = new AsyncEngine(
+        links.endpoint('agg'),
+        { ...common, async: clock.async, decompositionEvery: clock.evalEvery, evaluateEvery: clock.evalEvery, timing: { roundDeadlineMs: Infinity, joinWaitMs: Infinity } },
+        initial,
+        {
+          ...aggregatorHooks,
+          onEvent: (e) => {
+            if (e.kind === 'rejected') refuse(e.from, e.reason);
+            else if (e.kind === 'update-dropped') {
+              pendingDropped++;
+              droppedUpdates++;
+            } else if (e.kind === 'step-failed') hooks.onStatus?.(`step ${e.step}: ${e.reason}`);
+            else if (e.kind === 'warning') hooks.onStatus?.(e.reason);
+          },
+        },
+        0,
+        null,
+        clockMs,
+      );
+      for (let k = 0; k < cfg.clients; k++) hello(k);
+      try {
+        await runDue(clockMs, pending);
+        engine.start();
+        while (engine.version < maxSteps) {
+          const wallStart = performance.now();
+          const run = await drive(engine.nextStep(), clockMs, pending, budgetMs);
+          if (!run.done) break;
+          const report = run.value;
+          if (!report) continue;
+          record(report.step, report.used.map((u) => Number(u.clientId)), report.used.map((u) => u.staleness), pendingDropped, { accuracy: report.accuracy, loss: report.loss, decomposition: report.decomposition }, wallStart);
+          pendingDropped = 0;
         }
-        if (core.ready) {
-          const done = step(undefined, (d) => {
-            pendingDropped += d.length;
-            droppedUpdates += d.length;
-          });
-          if (done) {
-            pendingDropped += done.dropped.length;
-            droppedUpdates += done.dropped.length;
-            await record(done, time, pendingDropped, done.version % clock.evalEvery === 0 || core.version >= maxSteps, wallStart);
-            pendingDropped = 0;
-            wallStart = performance.now();
-          }
+        // The final model is evaluated, whatever evalEvery skipped.
+        const last = records[records.length - 1];
+        if (last && last.accuracy === null) {
+          setWeights(evalModel, engine.globalWeights);
+          const onTest = await evaluatePerClass(evalModel, test);
+          Object.assign(last, { accuracy: onTest.accuracy, loss: onTest.loss, perClass: onTest.perClass });
         }
-        await dispatch(item.client, time);
-      }
-      // Make sure the final model is evaluated.
-      const last = records[records.length - 1];
-      if (last && last.accuracy === null) {
-        setWeights(evalModel, core.global);
-        const onTest = await evaluatePerClass(evalModel, test);
-        Object.assign(last, { accuracy: onTest.accuracy, loss: onTest.loss, perClass: onTest.perClass });
+      } finally {
+        engine.dispose();
       }
     }
     const evaluated = records.filter((r) => r.accuracy !== null);
@@ -376,12 +329,4 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
 
 function range(from: number, to: number): Int32Array {
   return Int32Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
-}
-
-/** Sync rounds: the share `fraction` of the clients, chosen per round under the seed (all of them at 1). */
-function selectClients(cfg: SimConfig, round: number): number[] {
-  const ids = Array.from({ length: cfg.clients }, (_, k) => k);
-  const count = Math.min(cfg.clients, Math.max(1, Math.ceil(cfg.fraction * cfg.clients)));
-  if (count === cfg.clients) return ids;
-  return new Rng(cfg.seed * 7919 + round).shuffle(ids).slice(0, count).sort((a, b) => a - b);
 }

@@ -9,6 +9,7 @@ import type { Transport } from '../transport';
 import type { WeightSet } from '../weights';
 import type { AsyncAggregationConfig, StepContribution } from './async-aggregation';
 import { wallClock, type Clock } from '../coordinator/clock';
+import { assertNever } from '../exhaustive';
 import { Coordinator, errorText, type CoordinatorEvent, type CoordinatorHooks } from '../coordinator/coordinator';
 
 export interface AsyncEngineConfig {
@@ -28,6 +29,8 @@ export interface AsyncEngineConfig {
    * and a client whose assignment is older than this is sent the newest model again (its old work is then refused).
    */
   timing?: Partial<FlTiming>;
+  /** Evaluate the new global model on the test set every N steps (default 1: every step). */
+  evaluateEvery?: number;
   /** The defence against hostile updates, applied to every step's buffer (default 'clip', as in sync rounds). */
   robust?: RobustMode | Partial<RobustSettings>;
 }
@@ -199,7 +202,7 @@ export class AsyncEngine {
       case 'warning':
         return this.emit({ kind: 'warning', reason: e.reason });
       default:
-        return assertNever(e);
+        return assertNever(e, 'coordinator event');
     }
   }
 
@@ -254,7 +257,7 @@ export class AsyncEngine {
     for (const reason of measured.warnings) this.emit({ kind: 'warning', reason: `step ${step.version}: ${reason}` });
     let test = null;
     try {
-      test = await c.evaluate(step.global);
+      if (step.version % Math.max(1, this.config.evaluateEvery ?? 1) === 0) test = await c.evaluate(step.global);
     } catch (e) {
       this.emit({ kind: 'warning', reason: `step ${step.version}: evaluating the global model failed: ${errorText(e)}` });
     }
@@ -277,8 +280,4 @@ export class AsyncEngine {
     this.emit({ kind: 'step-finished', report });
     return report;
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
 }

@@ -32,6 +32,8 @@ import type { TensorLayout, WeightSet } from '../weights';
 import { addScaledWeights, assertFinite, assertSameLayout, layoutOf } from '../weights';
 import type { ScoredModel } from '../scored-model';
 import { wasValidated } from '../codec/validate';
+import { isFor, routeOf } from '../routing';
+import { assertNever } from '../exhaustive';
 import type { Clock } from './clock';
 
 export interface CoordinatorConfig {
@@ -301,6 +303,11 @@ export class Coordinator {
   }
 
   private handle(from: string, message: Message): void {
+    // The routing table says which messages are the aggregator's; one meant for a client is a peer's mistake.
+    if (!isFor(message, 'engine')) {
+      if (routeOf(message.type).direction !== 'aggregator->client') return; // a session-level message: not the coordinator's
+      return this.reject(from, `unexpected message "${message.type}" for the aggregator`);
+    }
     switch (message.type) {
       case 'hello':
         return this.addClient(from, message);
@@ -314,12 +321,8 @@ export class Coordinator {
         return this.removeClient(from);
       case 'error':
         return this.clientCannotContinue(from, message.reason);
-      case 'welcome':
-      case 'roster':
-      case 'checkpoint':
-        return; // session-level messages, handled by the session layer
       default:
-        return this.reject(from, `unexpected message "${message.type}" for the aggregator`);
+        return assertNever(message, 'message for the aggregator');
     }
   }
 
