@@ -124,7 +124,7 @@ describe('round engine', () => {
     const report = await settleFake(engine.runRound());
     expect(report?.participants).toEqual(['a', 'late']);
     const start = received.late.find((m): m is RoundStartMessage => m.type === 'round-start')!;
-    expect(start.round).toBe(2);
+    expect(start.version).toBe(1);
     expect(Array.from(start.weights[0].values)).toEqual([1, 1, 1, 1]);
   });
 
