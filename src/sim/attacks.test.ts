@@ -75,7 +75,7 @@ describe('simulator attacks', () => {
     expect(config.attack).toEqual({ attackers: 1, attacks: [{ kind: 'signflip', factor: 4 }, { kind: 'inflate-samples', samples: 1e9 }] });
     expect(parseSimArgs([]).config).toMatchObject({ robust: 'clip', attack: null });
     for (const [args, message] of [
-      [['--robust', 'krum'], /--robust must be one of off, clip, trimmed-mean, median/],
+      [['--robust', 'krum'], /--robust expected one of (?=.*\boff\b)(?=.*\bclip\b)(?=.*trimmed-mean)(?=.*median)/],
       [['--attackers', '1'], /--attackers needs --attack/],
       [['--attack', 'nan'], /--attack needs --attackers/],
       [['--clients', '3', '--attackers', '4', '--attack', 'nan'], /--attackers must be an integer from 0 to --clients \(3\)/],
