@@ -178,3 +178,66 @@ describe('one round loop for the app and the simulator', () => {
     },
   );
 });
+
+/** A client whose update is always the same delta (one number per weight), answering after `delayMs`. */
+class FixedTrainer implements LocalTrainer {
+  constructor(private readonly value: number) {}
+  async train(req: TrainRequest): Promise<TrainResponse> {
+    return { delta: req.weights.map((t) => ({ name: t.name, shape: t.shape, values: new Float32Array(t.values.length).fill(this.value) })), numSamples: 10, cancelled: false, metrics: { trainLoss: 1, evalLoss: 1, evalAccuracy: 0.5, trainMs: 1, samplesPerSecond: 1 } };
+  }
+  async evaluate() {
+    return { losses: [], accuracies: [], perClassAccuracies: [], predictionCounts: [], numSamples: 0 };
+  }
+  async info() {
+    return { backend: 'test', numSamples: 10, labelHistogram: [5, 5] };
+  }
+}
+
+/** The simulator's driving of an engine with three clients sending deltas 1, 2 and 3 (one round or one step of 3). */
+async function probe(mode: 'sync' | 'async', strategy: StrategyConfig, robust: RobustMode, hooks: { evaluateGlobal?: () => Promise<never>; onEvent?: (e: { kind: string }) => void } = {}) {
+  const clock = new SimulatedClock();
+  const links = new SimulatedLinks(clock);
+  const pending = new PendingWork();
+  const zero = (): WeightSet => LAYOUT.map((l) => ({ name: l.name, shape: l.shape, values: new Float32Array(l.shape.reduce((a, b) => a * b, 1)) }));
+  const config = { model: mlpSpec([3], 2, []), strategy, train: { localEpochs: 1, batchSize: 8, learningRate: 0.1 }, seed: 1, robust, decomposition: 'off' as const, decompositionEvery: 1, timing: { roundDeadlineMs: 60_000 } };
+  const engine =
+    mode === 'sync'
+      ? new RoundEngine(links.endpoint('agg'), { ...config, minClients: 1, fraction: 1 }, { weights: zero() }, hooks, clock)
+      : new AsyncEngine(links.endpoint('agg'), { ...config, async: { bufferSize: 3, staleness: { kind: 'constant' }, maxStaleness: null } }, zero(), hooks, 0, null, clock);
+  [1, 2, 3].forEach((value, k) => {
+    simulatedClient(links, clock, pending, String(k), new FixedTrainer(value), 100 + k);
+    links.deliver(String(k), 'agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: String(k), backend: 'test', numSamples: 10, labelHistogram: [5, 5] }, 0);
+  });
+  await runDue(clock, pending);
+  const run = await drive<unknown>(engine instanceof RoundEngine ? engine.runRound() : engine.nextStep(), clock, pending);
+  const weights = engine.globalWeights;
+  engine.dispose();
+  return { run, value: weights[0].values[0] };
+}
+
+describe('what the simulator on a simulated clock used to do differently from the app', () => {
+  it.each(['sync', 'async'] as const)('%s: a coordinate-wise median goes through the server optimizer (FedAvg, server lr 0.5: 1, not 2)', async (mode) => {
+    const { value } = await probe(mode, { name: 'fedavg', serverLr: 0.5 }, 'median');
+    expect(value).toBeCloseTo(1, 6);
+  });
+
+  it('async: a failing test-set evaluation is a warning; the step still counts and the next one runs', async () => {
+    const events: Array<{ kind: string }> = [];
+    const { run } = await probe('async', { name: 'fedavg' }, 'off', {
+      evaluateGlobal: () => Promise.reject(new Error('the test set is gone')),
+      onEvent: (e) => events.push(e),
+    });
+    expect(run.done && run.value !== null).toBe(true);
+    expect(events.some((e) => e.kind === 'warning' && /evaluating the global model failed: the test set is gone/.test((e as { reason?: string }).reason ?? ''))).toBe(true);
+  });
+
+  it('async: an observer that throws does not stop a step', async () => {
+    const { run, value } = await probe('async', { name: 'fedavg' }, 'off', {
+      onEvent: () => {
+        throw new Error('a broken dashboard');
+      },
+    });
+    expect(run.done && run.value !== null).toBe(true);
+    expect(value).toBeCloseTo(2, 6);
+  });
+});
