@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mlpSpec } from '../fl/model-spec';
-import { runSimulation, SIM_DEFAULTS, type SimResult } from '../sim/simulation';
-import { parseRunResult, type RunResult } from '../sim/result-schema';
+import { parseRunResult } from '../fl/result-schema';
 import { metricsCsv, partitionCsv, runResultJson } from './run-export';
 import type { PeerView, RoundView, SessionSettings } from './types';
-
-// Compile-time: every simulator result is a run result (one schema for both).
-const simIsRun = (s: SimResult): RunResult => s;
-void simIsRun;
 
 const round = (n: number, patch: Partial<RoundView> = {}): RoundView => ({
   round: n,
@@ -48,12 +43,6 @@ const settings: SessionSettings = {
 };
 
 describe('run exports', () => {
-  it('a real simulator result (run now, written as the CLI writes it) validates against the run schema', async () => {
-    const sim = await runSimulation({ ...SIM_DEFAULTS, limit: 400, testLimit: 200, clients: 2, rounds: 1, backend: 'cpu', codec: 'float32' });
-    const written = JSON.parse(JSON.stringify(sim));
-    expect(parseRunResult(written)).toEqual(written);
-  }, 60_000);
-
   it("the browser's metrics JSON follows the same schema, with unmeasured values as null", () => {
     const screening = [{ clientId: 'b', action: 'left-out' as const, reason: 'points away from the others (cosine -0.40)' }];
     const rounds = [round(1, { screening }), round(2, { decomposition: null, accuracy: null, loss: null, trainMs: 0, aggregateMs: 0, evalMs: 0 })];

@@ -4,7 +4,7 @@
  */
 import { describePartition } from '../fl/data/partition';
 import type { ModelSpec } from '../fl/model-spec';
-import { parseRunResult, type RunResult } from '../sim/result-schema';
+import { parseRunResult, type RunResult } from '../fl/result-schema';
 import type { PeerView, RoundView, SessionState } from './types';
 
 const byRound = (rounds: readonly RoundView[]) => [...new Map(rounds.map((r) => [r.round, r])).values()].sort((a, b) => a.round - b.round);

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { parseRunResult } from './result-schema';
+import { parseRunResult } from '../fl/result-schema';
 import * as tf from '@tensorflow/tfjs';
 import { parseSimArgs, USAGE, UsageError } from './cli-options';
 import { runClockedSimulation } from './async-simulation';

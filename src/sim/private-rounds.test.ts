@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RdpAccountant } from '../fl/dp/accountant';
 import { parseSimArgs, UsageError } from './cli-options';
-import { parseRunResult } from './result-schema';
+import { parseRunResult } from '../fl/result-schema';
 import { runSimulation, SIM_DEFAULTS, type SimConfig } from './simulation';
 
 describe('private-round options', () => {

@@ -5,7 +5,7 @@
  * nullable; the simulator's result is a special case and validates as it is.
  */
 import * as v from 'valibot';
-import { ROBUST_MODES } from '../fl/robust/types';
+import { ROBUST_MODES } from './robust/types';
 
 const finite = v.pipe(v.number(), v.finite());
 const nonNegative = v.pipe(v.number(), v.finite(), v.minValue(0));
