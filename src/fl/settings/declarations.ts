@@ -75,9 +75,19 @@ const deadline: NumberSetting = {
   wire: { path: ['roundDeadlineMs'], scale: 1000 },
 };
 
+/**
+ * Not a setting but a fact of the task, which the decomposition's default depends on: whether the aggregating tab
+ * holds validation data for it ('aggregator': the demo's test split fits the task) or not ('none': every other task).
+ * The proxy estimator measures on that data, so without it the default is exact (the clients cross-evaluate).
+ */
+export const VALIDATION_DATA = 'validationData';
+export type ValidationData = 'aggregator' | 'none';
+
 const decomposition: ChoiceSetting = {
-  name: 'decomposition', kind: 'choice', label: 'Decomposition mode', help: 'how the loss decomposition is measured: exact (local models travel to every peer), proxy (the aggregator estimates it on its own data) or off',
-  surfaces: ['form'], default: 'proxy', wire: { path: ['decomposition'] },
+  name: 'decomposition', kind: 'choice', label: 'Decomposition mode',
+  help: 'how the loss decomposition is measured: exact (local models travel to every peer), proxy (the aggregator estimates it on its validation data, which it holds only for the MNIST demo task; without it the default is exact) or off',
+  surfaces: ['form'], default: 'proxy', defaultBy: { setting: VALIDATION_DATA, values: { none: 'exact' } satisfies Partial<Record<ValidationData, string>> },
+  wire: { path: ['decomposition'] },
   options: [
     { value: 'exact', label: 'exact' },
     { value: 'proxy', label: 'proxy' },

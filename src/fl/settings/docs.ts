@@ -12,6 +12,9 @@ function defaultText(s: SettingDecl): string {
   if (s.kind === 'number' && s.defaultBy) {
     return Object.entries(s.defaultBy.values).map(([by, value]) => `${value} with ${s.defaultBy!.setting} ${by}`).join(', ');
   }
+  if (s.kind === 'choice' && s.defaultBy) {
+    return `${s.default}; ${Object.entries(s.defaultBy.values).map(([by, value]) => `${value} with ${s.defaultBy!.setting} ${by}`).join(', ')}`;
+  }
   const value = s.default === null ? 'none' : String(s.default);
   return s.cliUnsetByDefault ? `${value}; unset in the simulator` : value;
 }

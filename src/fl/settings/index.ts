@@ -1,4 +1,4 @@
-export { LEARNING_RATE_BY_OPTIMIZER, RUN_SETTINGS } from './declarations';
+export { LEARNING_RATE_BY_OPTIMIZER, RUN_SETTINGS, VALIDATION_DATA, type ValidationData } from './declarations';
 export type { ChoiceOption, ChoiceSetting, NumberSetting, SettingCondition, SettingDecl, SettingSurface, SettingValue, TextSetting } from './types';
 export {
   choiceSetting,

@@ -57,7 +57,13 @@ export interface ChoiceOption {
 export interface ChoiceSetting extends SettingBase {
   kind: 'choice';
   options: readonly ChoiceOption[];
+  /** The fallback where `defaultBy` names no other value. */
   default: string;
+  /**
+   * A default that depends on another setting or on a fact of the task (e.g. the decomposition mode on whether the
+   * aggregating tab holds validation data: see VALIDATION_DATA in ./declarations.ts).
+   */
+  defaultBy?: { setting: string; values: Readonly<Record<string, string>> };
 }
 
 /** A small textual spec such as a staleness function "poly:0.5"; `problem` says why a text is not one. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { paramFlag } from '../strategies/params';
 import { configurableParams, listStrategies } from '../strategies/registry';
-import { RUN_SETTINGS } from './declarations';
+import { RUN_SETTINGS, VALIDATION_DATA, type ValidationData } from './declarations';
 import { choiceValues, getSetting, parseSetting, settingApplies, settingDefault, settingFlag, settingProblem, settingRangeText } from './values';
 
 describe('run setting declarations', () => {
@@ -12,7 +12,7 @@ describe('run setting declarations', () => {
     expect(new Set(flags).size).toBe(flags.length);
     for (const s of RUN_SETTINGS) {
       expect(settingProblem(s, s.default), s.name).toBeNull();
-      if (s.kind === 'number' && s.defaultBy) for (const x of Object.values(s.defaultBy.values)) expect(settingProblem(s, x), s.name).toBeNull();
+      if ((s.kind === 'number' || s.kind === 'choice') && s.defaultBy) for (const x of Object.values(s.defaultBy.values)) expect(settingProblem(s, x), s.name).toBeNull();
       if (s.appliesWhen) expect(names, s.name).toContain(s.appliesWhen.setting);
     }
   });
@@ -21,6 +21,13 @@ describe('run setting declarations', () => {
     const settingFlags = new Set(RUN_SETTINGS.flatMap((s) => [settingFlag(s), ...(s.cliAliases ?? [])]));
     const clashes = listStrategies().flatMap((st) => configurableParams(st).map((p) => paramFlag(p.name)).filter((f) => settingFlags.has(f)));
     expect(clashes).toEqual([]);
+  });
+
+  it('default the decomposition to exact where the aggregating tab holds no validation data for the task, else to proxy', () => {
+    const d = getSetting('decomposition');
+    expect(settingDefault(d, { [VALIDATION_DATA]: 'none' satisfies ValidationData })).toBe('exact');
+    expect(settingDefault(d, { [VALIDATION_DATA]: 'aggregator' satisfies ValidationData })).toBe('proxy');
+    expect(settingDefault(d, {})).toBe('proxy');
   });
 
   it('give the learning rate a default per local optimizer, falling back to the default optimizer', () => {

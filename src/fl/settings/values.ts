@@ -45,9 +45,12 @@ export function choiceValues(s: ChoiceSetting, surface?: SettingSurface): string
   return s.options.filter((o) => !surface || !o.surfaces || o.surfaces.includes(surface)).map((o) => o.value);
 }
 
-/** The setting's default, given the values of the settings it depends on (e.g. the learning rate for Adam). */
+/**
+ * The setting's default, given the values of the settings (or task facts) it depends on: the learning rate for Adam,
+ * the decomposition mode without validation data.
+ */
 export function settingDefault(s: SettingDecl, others: Readonly<Record<string, unknown>> = {}): SettingValue {
-  if (s.kind === 'number' && s.defaultBy) {
+  if ((s.kind === 'number' || s.kind === 'choice') && s.defaultBy) {
     const by = others[s.defaultBy.setting];
     if (typeof by === 'string' && Object.hasOwn(s.defaultBy.values, by)) return s.defaultBy.values[by];
   }
