@@ -1,7 +1,21 @@
-/** The aggregating tab's session state after each round, in IndexedDB, so that tab can resume it after a reload (src/session/resume-store.ts). */
+/**
+ * The aggregating tab's session state after each round, in IndexedDB, so that tab can resume it after a reload. The
+ * snapshot record and its check are the session's (src/session/resume-store.ts); this store only needs its code.
+ */
 import { openDB, type IDBPDatabase } from 'idb';
 import { yieldToEventLoop } from '../fl/next-task';
-import type { HostSnapshot, HostSnapshotStore } from '../session/resume-store';
+
+/** What the store needs of a snapshot: the session code it is kept under. */
+export interface StoredSnapshot {
+  code: string;
+}
+
+/** Per origin (IndexedDB in the browser: model weights are too large for sessionStorage). */
+export interface SnapshotStore<S extends StoredSnapshot> {
+  load(code: string): Promise<S | null>;
+  save(snapshot: S): Promise<void>;
+  forget(code: string): Promise<void>;
+}
 
 const DB_NAME = 'fedtab-sessions';
 const STORE = 'hosted';
@@ -37,38 +51,23 @@ async function withDb<T>(fn: (db: IDBPDatabase) => Promise<T>): Promise<T> {
   }
 }
 
-function isHostSnapshot(v: unknown): v is HostSnapshot {
-  if (typeof v !== 'object' || v === null) return false;
-  const s = v as Record<string, unknown>;
-  const c = s.checkpoint as Record<string, unknown> | undefined;
-  const optional = (key: string, type: 'number' | 'string') => s[key] === undefined || typeof s[key] === type;
-  return (
-    typeof s.code === 'string' &&
-    typeof s.config === 'object' &&
-    s.config !== null &&
-    Array.isArray(s.records) &&
-    Array.isArray(s.roster) &&
-    typeof c === 'object' &&
-    c !== null &&
-    Array.isArray(c.weights) &&
-    typeof c.round === 'number' &&
-    optional('term', 'number') &&
-    optional('peerId', 'string') &&
-    optional('clientKey', 'string')
-  );
+/** Saves `snapshot` under its code. */
+export async function saveSnapshot(snapshot: StoredSnapshot): Promise<void> {
+  // In a task of its own: the snapshot is saved when a round ends, where the tab has the next round to start.
+  await yieldToEventLoop();
+  await withDb((db) => db.put(STORE, snapshot, snapshot.code));
 }
 
-export const idbHostSnapshots: HostSnapshotStore = {
-  load: async (code) => {
-    const v = await withDb((db) => db.get(STORE, code));
-    return isHostSnapshot(v) ? v : null;
-  },
-  save: async (snapshot) => {
-    // In a task of its own: the snapshot is saved when a round ends, where the tab has the next round to start.
-    await yieldToEventLoop();
-    await withDb((db) => db.put(STORE, snapshot, snapshot.code));
-  },
-  forget: async (code) => {
-    await withDb((db) => db.delete(STORE, code));
-  },
-};
+/** The IndexedDB snapshot store; what it loads back is `isSnapshot`'s to accept (else: no snapshot). */
+export function idbSnapshots<S extends StoredSnapshot>(isSnapshot: (v: unknown) => v is S): SnapshotStore<S> {
+  return {
+    load: async (code) => {
+      const v = await withDb((db) => db.get(STORE, code));
+      return isSnapshot(v) ? v : null;
+    },
+    save: saveSnapshot,
+    forget: async (code) => {
+      await withDb((db) => db.delete(STORE, code));
+    },
+  };
+}

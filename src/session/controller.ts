@@ -9,9 +9,9 @@ import { openPeerTransport, type OpenedPeerTransport } from '../net/create-peer'
 import { fetchServerUrls } from '../net/endpoints';
 import { WorkerTrainer } from '../worker/worker-trainer';
 import { startAggregationWorker } from '../worker/worker-aggregator';
-import { idbHostSnapshots } from '../data/session-store';
+import { idbSnapshots } from '../data/session-store';
 import { withSnapshotWorker } from '../worker/worker-snapshots';
-import { storageTabSessions } from './resume-store';
+import { isHostSnapshot, storageTabSessions } from './resume-store';
 import { SessionControllerCore, type ControllerDeps, type ControllerTransport, type SessionControllerOptions } from './session-controller';
 
 export { CONTROLLER_CONFIG, demoFits, keepIfSame, modelSpecForSettings, sessionConfigFromSettings, taskOfSpec } from './session-controller';
@@ -31,7 +31,7 @@ export function browserControllerDeps(): ControllerDeps {
     },
     pageUrl: () => location.origin + location.pathname,
     tabSession: storageTabSessions(sessionStorage),
-    hostSnapshots: withSnapshotWorker(idbHostSnapshots),
+    hostSnapshots: withSnapshotWorker(idbSnapshots(isHostSnapshot)),
     createAggregator: startAggregationWorker,
   };
 }

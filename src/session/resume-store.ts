@@ -3,6 +3,7 @@
  * role, client key, whether it aggregated; per tab) and, for the aggregating tab (the host, or a client that took
  * over from it: whichever aggregates is the session's host now), the session's state after its last round (per code).
  */
+import type { SnapshotStore } from '../data/session-store';
 import type { RosterEntry, SessionConfig } from '../fl/protocol';
 import type { Checkpoint } from './aggregator-role';
 import type { RoundRecord } from './session-node';
@@ -62,10 +63,28 @@ export interface TabSessionStore {
 }
 
 /** Per origin (IndexedDB in the browser: model weights are too large for sessionStorage). */
-export interface HostSnapshotStore {
-  load(code: string): Promise<HostSnapshot | null>;
-  save(snapshot: HostSnapshot): Promise<void>;
-  forget(code: string): Promise<void>;
+export type HostSnapshotStore = SnapshotStore<HostSnapshot>;
+
+/** Whether what a snapshot store loaded back is a HostSnapshot (older snapshots lack the optional fields). */
+export function isHostSnapshot(v: unknown): v is HostSnapshot {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  const c = s.checkpoint as Record<string, unknown> | undefined;
+  const optional = (key: string, type: 'number' | 'string') => s[key] === undefined || typeof s[key] === type;
+  return (
+    typeof s.code === 'string' &&
+    typeof s.config === 'object' &&
+    s.config !== null &&
+    Array.isArray(s.records) &&
+    Array.isArray(s.roster) &&
+    typeof c === 'object' &&
+    c !== null &&
+    Array.isArray(c.weights) &&
+    typeof c.round === 'number' &&
+    optional('term', 'number') &&
+    optional('peerId', 'string') &&
+    optional('clientKey', 'string')
+  );
 }
 
 export function randomClientKey(): string {

@@ -1,29 +1,36 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HostSnapshot, HostSnapshotStore } from '../session/resume-store';
+import type { SnapshotStore, StoredSnapshot } from '../data/session-store';
+import type { ServerState } from '../fl/strategies/types';
+import type { WeightSet } from '../fl/weights';
 import type { SnapshotWorkerApi } from './snapshot-api';
 import { copyForTransfer } from './transferables';
 import { snapshotsSavedInWorker } from './worker-snapshots';
 import { closeInProcessWorkers, inProcessWorker } from './testing/in-process-worker';
 
-function memoryStore(): HostSnapshotStore & { saved: HostSnapshot[] } {
-  const saved: HostSnapshot[] = [];
+/** A snapshot shaped as the session's (src/session/resume-store.ts), down to what these tests look at. */
+interface Snapshot extends StoredSnapshot {
+  checkpoint: { round: number; weights: WeightSet; serverState: ServerState | null };
+}
+type Store = SnapshotStore<Snapshot>;
+
+function memoryStore(): Store & { saved: Snapshot[] } {
+  const saved: Snapshot[] = [];
   return { saved, load: async (code) => saved.filter((s) => s.code === code).at(-1) ?? null, save: async (s) => void saved.push(s), forget: async () => undefined };
 }
 
-function snapshot(): HostSnapshot {
+function snapshot(): Snapshot {
   return {
     code: 'ABCD',
-    config: {} as HostSnapshot['config'],
     hostTrains: true,
     checkpoint: { round: 3, weights: [{ name: 'w', shape: [3], values: Float32Array.of(1, 2, 3) }], serverState: { strategy: 'fedld', steps: 3, tensors: { history: [{ name: 'w', shape: [3], values: Float32Array.of(4, 5, 6) }] }, values: {} } },
     records: [],
     roster: [],
     savedAt: 1,
-  } as HostSnapshot;
+  } as Snapshot;
 }
 
 /** A snapshot worker, in-process, saving into `into`. */
-function snapshotWorker(into: HostSnapshotStore, save: SnapshotWorkerApi['save'] = (s) => into.save(s)) {
+function snapshotWorker(into: Store, save: SnapshotWorkerApi['save'] = (s) => into.save(s as Snapshot)) {
   const api: SnapshotWorkerApi = { save, ping: () => true };
   return inProcessWorker(api);
 }
@@ -68,7 +75,7 @@ describe('snapshots saved in a worker', () => {
     };
     const slowWorker = () => snapshotWorker(device, async (x) => {
       await new Promise((r) => setTimeout(r, 30));
-      await device.save(x);
+      await device.save(x as Snapshot);
     });
     const store = snapshotsSavedInWorker({ ...device, forget }, slowWorker);
     await Promise.all([store.save(snapshot()), store.forget('ABCD')]);
