@@ -4,6 +4,7 @@ import { openPeerTransport } from '../../src/net/create-peer';
 import { fetchServerUrls } from '../../src/net/endpoints';
 import type { PeerTransport, TransportError } from '../../src/net/peer-transport';
 import { createJsonWireCodec } from '../../src/net/testing/json-wire-codec';
+import { sharedDecodeOffload } from '../../src/worker/worker-decoder';
 import { updateValue, weightedChecksum, type NetSmokeApi, type ReceivedSummary } from './net-smoke-api';
 
 let transport: PeerTransport | null = null;
@@ -31,6 +32,7 @@ const api: NetSmokeApi = {
     transport = await openPeerTransport({
       id,
       codec: createJsonWireCodec(),
+      decodeOffload: sharedDecodeOffload(),
       // Short enough that a vanished tab is noticed within the test's patience either way.
       timings: { heartbeatIntervalMs: 500, peerSilenceTimeoutMs: 5_000 },
     });

@@ -2,7 +2,6 @@
 import { Peer } from 'peerjs';
 import type { DecodeOffload } from '../fl/codec/wire-codec';
 import type { WireCodec } from '../fl/transport';
-import { sharedDecodeOffload } from '../worker/worker-decoder';
 import { PeerTransport } from './peer-transport';
 import { resolvePeerTransportConfig, type PeerTransportConfig, type PeerTransportOptions } from './peer-transport-config';
 import { keepRelayServers, type RelayStatus } from './relay-servers';
@@ -162,8 +161,8 @@ export interface OpenPeerTransportOptions extends PeerTransportOptions {
    * at once instead of waiting for the heartbeat silence timeout.
    */
   closeOnPageHide?: boolean;
-  /** Decodes peers' large messages off the main thread. Default: the page's decode worker; null: on the main thread. */
-  decodeOffload?: DecodeOffload | null;
+  /** Decodes peers' large messages off the main thread (the app: the page's decode worker); undefined: on the main thread. */
+  decodeOffload: DecodeOffload | undefined;
   /**
    * The session this tab belongs to (its host's signalling id): the app server's relay (STUN/TURN with credentials
    * minted for this tab) is fetched for it and added to `iceServers`. Absent: only `iceServers`.
@@ -192,8 +191,7 @@ export async function openPeerTransport(options: OpenPeerTransportOptions): Prom
     if (connection) watch.track(connection as unknown as WatchedConnection);
     return connection;
   };
-  const offload = options.decodeOffload === undefined ? sharedDecodeOffload() : (options.decodeOffload ?? undefined);
-  const transport = new PeerTransport(peer, options.codec, config, { offload });
+  const transport = new PeerTransport(peer, options.codec, config, { offload: options.decodeOffload });
   if (options.reclaimId) keepPeerId(peer, options.reclaimId === true ? {} : options.reclaimId);
   if ((options.closeOnPageHide ?? true) && typeof window !== 'undefined') {
     window.addEventListener('pagehide', () => transport.close(), { once: true });

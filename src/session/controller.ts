@@ -7,6 +7,7 @@ import { filesFromInput, type LocalFile } from '../data/pickers';
 import { forgetLocalData, loadLocalData } from '../data/store';
 import { openPeerTransport, type OpenedPeerTransport } from '../net/create-peer';
 import { fetchServerUrls } from '../net/endpoints';
+import { sharedDecodeOffload } from '../worker/worker-decoder';
 import { WorkerTrainer } from '../worker/worker-trainer';
 import { startAggregationWorker } from '../worker/worker-aggregator';
 import { idbSnapshots } from '../data/session-store';
@@ -20,7 +21,7 @@ export function browserControllerDeps(): ControllerDeps {
   return {
     createTrainer: () => new WorkerTrainer(),
     openTransport: ({ onSignallingState, ...options }): Promise<ControllerTransport> =>
-      openPeerTransport({ ...options, reclaimId: onSignallingState ? { onState: onSignallingState } : false }),
+      openPeerTransport({ ...options, reclaimId: onSignallingState ? { onState: onSignallingState } : false, decodeOffload: sharedDecodeOffload() }),
     lanUrls: async () => (await fetchServerUrls()).urls,
     demoTestSplit: async () => (await fetchDemoData(demoDataUrl(new URL(import.meta.env.BASE_URL, location.href).href), ['test'])).test!,
     storedData: {
