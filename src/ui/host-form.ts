@@ -9,13 +9,14 @@ import type { WeightCodecName } from '../fl/codec';
 import type { RobustMode } from '../fl/robust/types';
 import type { PartitionKind, PartitionSpec } from '../fl/data/partition';
 import type { LocalOptimizerName } from '../fl/local-optimizer';
-import { choiceValues, formatSetting, getSetting, parseSetting, settingApplies, settingDefault, settingsOn, type SettingDecl, type SettingValue } from '../fl/settings';
+import { choiceValues, formatSetting, getSetting, parseSetting, settingApplies, settingDefault, settingsOn, VALIDATION_DATA, type SettingDecl, type SettingValue, type ValidationData } from '../fl/settings';
 import { parseParam } from '../fl/strategies/params';
 import { configurableParams, DEFAULT_STRATEGY, describeStrategyConfig, getStrategy, listStrategies, localOptimizerProblem } from '../fl/strategies/registry';
 import type { ParamValue, StrategyConfig, StrategyName } from '../fl/strategies/types';
 import { UI_CONFIG } from './config';
 import type { AggregationMode } from '../fl/async/mode';
 import { parseStaleness } from '../fl/async/staleness';
+import { decompositionAdvice, validationDataFor, type DecompositionAdvice, type TaskFields } from './decomposition-choice';
 
 export interface HostFormValues {
   name: string;
@@ -79,29 +80,29 @@ function defaultStrategyParams(): Record<string, string> {
 /** The form's fields for the declared run settings (src/fl/settings), by setting name. */
 export type HostFormSetting = Extract<keyof HostFormValues, string> & ('rounds' | 'localEpochs' | 'batchSize' | 'learningRate' | 'optimizer' | 'momentum' | 'minClients' | 'fraction' | 'deadline' | 'decomposition' | 'decompositionEvery' | 'codec' | 'robust' | 'partition' | 'alpha' | 'shardsPerClient' | 'demoClients' | 'seed' | 'mode' | 'bufferSize' | 'staleness' | 'maxStaleness');
 
-/** Every declared form setting at its default, as the form shows it (a dependent default follows what it depends on). */
-function declaredDefaults(): Record<string, string> {
+/**
+ * Every declared form setting at its default, as the form shows it, for a task whose aggregating tab holds
+ * `validation` data (a dependent default follows what it depends on).
+ */
+function declaredDefaults(validation: ValidationData): Record<string, string> {
   const out: Record<string, string> = {};
-  const values: Record<string, SettingValue> = {};
+  const values: Record<string, SettingValue> = { [VALIDATION_DATA]: validation };
   for (const s of settingsOn('form')) values[s.name] = s.default;
   for (const s of settingsOn('form')) out[s.name] = formatSetting(settingDefault(s, values));
   return out;
 }
 
+const DEFAULT_TASK: TaskFields = { task: 'mnist', imageHeight: '28', imageWidth: '28', imageChannels: '1', classes: '10', features: '4' };
+
 export const DEFAULT_HOST_FORM: HostFormValues = {
   name: 'Host',
-  task: 'mnist',
-  imageHeight: '28',
-  imageWidth: '28',
-  imageChannels: '1',
-  classes: '10',
-  features: '4',
+  ...DEFAULT_TASK,
   hidden: '64',
   model: 'mlp',
   strategy: DEFAULT_STRATEGY,
   strategyParams: defaultStrategyParams(),
   hostTrains: true,
-  ...(declaredDefaults() as Pick<HostFormValues, HostFormSetting>),
+  ...(declaredDefaults(validationDataFor(DEFAULT_TASK)) as Pick<HostFormValues, HostFormSetting>),
 };
 
 /** Bounds of the task fields (the run settings' bounds are declared in src/fl/settings). */
@@ -132,6 +133,23 @@ export function withOptimizer(v: HostFormValues, optimizer: LocalOptimizerName):
   const previousDefault = formatSetting(settingDefault(lr, { optimizer: v.optimizer }));
   const typed = v.learningRate.trim() !== '' && Number(v.learningRate) !== Number(previousDefault);
   return { ...v, optimizer, learningRate: typed ? v.learningRate : formatSetting(settingDefault(lr, { optimizer })) };
+}
+
+/**
+ * The form with other task fields. The decomposition mode follows its default for the new task (exact where the
+ * aggregating tab holds no validation data for it) unless the host chose another one than the previous default.
+ */
+export function withTaskFields(v: HostFormValues, patch: Partial<TaskFields>): HostFormValues {
+  const d = getSetting('decomposition');
+  const next = { ...v, ...patch };
+  const previousDefault = settingDefault(d, { [VALIDATION_DATA]: validationDataFor(v) });
+  if (v.decomposition !== previousDefault) return next;
+  return { ...next, decomposition: settingDefault(d, { [VALIDATION_DATA]: validationDataFor(next) }) as DecompositionMode };
+}
+
+/** Why the form's decomposition mode would measure nothing for its task and aggregation, and what would (null: it measures). */
+export function formDecompositionAdvice(v: HostFormValues): DecompositionAdvice | null {
+  return decompositionAdvice(v.decomposition, v.mode, validationDataFor(v));
 }
 
 /** "128, 64" -> [128, 64]; an error text for anything else. */

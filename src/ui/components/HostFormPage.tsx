@@ -5,7 +5,8 @@ import { getSetting } from '../../fl/settings';
 import { getStrategy, listStrategies } from '../../fl/strategies/registry';
 import { SERVER_OPTIMIZER_PARAMS } from '../../fl/strategies/server-optimizer';
 import type { HyperParam } from '../../fl/strategies/types';
-import { DEFAULT_HOST_FORM, hostFormToSettings, strategyParamKey, withOptimizer, type HostFormErrors, type HostFormField, type HostFormSetting, type HostFormValues } from '../host-form';
+import { DEFAULT_HOST_FORM, formDecompositionAdvice, hostFormToSettings, strategyParamKey, withOptimizer, withTaskFields, type HostFormErrors, type HostFormField, type HostFormSetting, type HostFormValues } from '../host-form';
+import type { TaskFields } from '../decomposition-choice';
 import { readDisplayName, writeDisplayName } from '../preferences';
 import { useSession } from '../store';
 
@@ -30,6 +31,8 @@ const ROBUST_HINT: Record<HostFormValues['robust'], string> = {
 type PlainField = Exclude<keyof HostFormValues, 'strategyParams'>;
 type Update = <K extends PlainField>(field: K, value: HostFormValues[K]) => void;
 
+const TASK_FIELDS: ReadonlySet<PlainField> = new Set<keyof TaskFields>(['task', 'imageHeight', 'imageWidth', 'imageChannels', 'classes', 'features']);
+
 function initialValues(): HostFormValues {
   const name = readDisplayName();
   return name ? { ...DEFAULT_HOST_FORM, name } : DEFAULT_HOST_FORM;
@@ -40,7 +43,8 @@ export function HostFormPage() {
   const pending = useSession((s) => s.pending === 'host');
   const [values, setValues] = useState<HostFormValues>(initialValues);
   const [errors, setErrors] = useState<HostFormErrors>({});
-  const update: Update = (field, value) => setValues((v) => ({ ...v, [field]: value }));
+  // A task field goes through withTaskFields: the decomposition mode's default depends on the task.
+  const update: Update = (field, value) => setValues((v) => (TASK_FIELDS.has(field) ? withTaskFields(v, { [field]: value }) : { ...v, [field]: value }));
   const updateParam = (key: string, value: string) => setValues((v) => ({ ...v, strategyParams: { ...v.strategyParams, [key]: value } }));
 
   const submit = async (e: FormEvent) => {
@@ -79,6 +83,7 @@ export function HostFormPage() {
     );
   };
   const strategy = getStrategy(values.strategy);
+  const advice = formDecompositionAdvice(values);
 
   const num = (field: PlainField, label: string, hint?: string, step = 'any') => (
     <Field field={field} label={label} hint={hint} error={errors[field]}>
@@ -215,14 +220,21 @@ export function HostFormPage() {
             {values.decomposition === 'proxy' && 'Local models go only to the aggregator, which estimates the terms on its own validation data.'}
             {values.decomposition === 'off' && 'No decomposition is measured; rounds are a little faster.'}
           </p>
+          {advice && (
+            <p id="decomposition-advice" className="note warn" role="status">
+              {advice.problem}{' '}
+              <button type="button" onClick={() => setValues((v) => ({ ...v, ...advice.fix }))}>
+                {advice.fixLabel}
+              </button>
+            </p>
+          )}
           {values.decomposition !== 'off' && setting('decompositionEvery')}
         </fieldset>
 
         {values.task !== 'mnist' && (
           <p className="note">
             The demo data (MNIST digits) does not fit this task: everyone imports their own {values.task === 'images' ? 'image folder (one sub-folder per class) or .npz file' : 'CSV file (feature columns and a label column)'}, and each joining
-            tab checks its data against the task. There is no common test set, so the dashboard shows no accuracy, and the decomposition only in exact mode
-            {values.decomposition === 'proxy' ? ' (proxy mode estimates it on the aggregating tab’s MNIST test split, so with this task it measures nothing)' : ''}.
+            tab checks its data against the task. There is no common test set, so the dashboard shows no accuracy.
           </p>
         )}
         {values.task === 'mnist' && (
