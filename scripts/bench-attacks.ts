@@ -433,7 +433,8 @@ async function row8(): Promise<RowReport> {
 
 // ---- row 7: unauthenticated links and wrong hellos ---------------------------------------------------------
 
-async function transportFlood(admission: Partial<AdmissionConfig>, attackers: number) {
+/** Row 7's flood of unadmitted connections; bench:hostile times it against its target too. */
+export async function transportFlood(admission: Partial<AdmissionConfig>, attackers: number) {
   const codec = createWireCodec('float32');
   const network = new FakePeerNetwork();
   const config = peerTransportConfig(admission);

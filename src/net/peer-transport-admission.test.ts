@@ -288,8 +288,8 @@ describe('PeerTransport under a flood of unadmitted connections', () => {
     ['default limits', {}],
     ['no effective rate limit, so the pending cap holds', { maxNewConnectionsPerSecond: 10_000 }],
   ];
-  for (const [label, admission] of variants) it(`stays responsive with bounded memory and logging: 10,000 hostile frames and 1,000 silent pending connections (${label})`, async () => {
-    // Real performance clock: the test measures how long the flood takes to handle.
+  for (const [label, admission] of variants) it(`keeps the admitted peer served and logging bounded: 10,000 hostile frames and 1,000 silent pending connections (${label})`, async () => {
+    // How long the flood takes and how much memory it costs: npm run bench:hostile (docs/benchmarks/hostile.md).
     vi.useFakeTimers(FAKED_TIMERS);
     const consoleCalls = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) => vi.spyOn(console, level).mockImplementation(() => {}));
     const { make, config } = setup(admission);
@@ -301,8 +301,6 @@ describe('PeerTransport under a flood of unadmitted connections', () => {
     host.transport.admit('client');
     client.transport.admit('host');
 
-    const rssBefore = process.memoryUsage().rss;
-    const started = performance.now();
     const hostile = Object.values(HOSTILE);
     let maxHeld = 0;
     let delivered = 0;
@@ -322,8 +320,6 @@ describe('PeerTransport under a flood of unadmitted connections', () => {
     }
     const simulatedMs = (attackers / 20) * 1000;
     await vi.advanceTimersByTimeAsync(config.admission.admissionTimeoutMs);
-    const elapsedMs = performance.now() - started;
-    const rssGrowthMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
 
     // The admitted peer got every message through, all along.
     expect(delivered).toBe(attackers / 20);
@@ -340,8 +336,6 @@ describe('PeerTransport under a flood of unadmitted connections', () => {
     expect(host.errors.length).toBeLessThanOrEqual(REJECTION_REASONS.length * intervals);
     expect(host.errors.length).toBeLessThan(300);
     for (const spy of consoleCalls) expect(spy).not.toHaveBeenCalled();
-    expect(rssGrowthMb).toBeLessThan(200);
-    expect(elapsedMs).toBeLessThan(20_000);
     host.transport.close();
     client.transport.close();
   });
