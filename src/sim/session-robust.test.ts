@@ -9,10 +9,10 @@ import { InMemoryNetwork } from '../fl/in-memory-transport';
 import { TfLocalTrainer } from '../fl/local-trainer';
 import { buildModel, getWeights, mlpSpec } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
-import { AttackingTrainer, parseAttacks } from '../sim/attacks';
-import { AuthenticatedTransport } from './authenticated-transport';
-import { SessionNode } from './session-node';
-import { RealWork, REAL_WORK_FAKES, settleFake, untilFake } from './testing/fake-time';
+import { AttackingTrainer, parseAttacks } from './attacks';
+import { AuthenticatedTransport } from '../session/authenticated-transport';
+import { SessionNode } from '../session/session-node';
+import { RealWork, REAL_WORK_FAKES, settleFake, untilFake } from '../session/testing/fake-time';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
