@@ -4,20 +4,21 @@
  * that needs a browser (worker, WebRTC, IndexedDB, fetch, location) comes in through ControllerDeps.
  */
 import type { WireCodec } from '../fl/transport';
-import type { Dataset } from '../fl/data/dataset';
 import type { ModelSpec } from '../fl/model-spec';
 import { cnnSpec, mlpSpec, tabularSpec } from '../fl/model-spec';
 import type { DecompositionMode, Message, SessionConfig } from '../fl/protocol';
 import type { LocalTrainer } from '../fl/local-trainer';
 import type { WeightSet } from '../fl/weights';
 import type { EngineHooks } from '../fl/engine';
-import { aggregateRound, type AggregationJob, type AggregationOutcome } from '../fl/aggregate-round';
+import type { AggregationJob } from '../fl/aggregate-round';
 import type { LocalFile } from '../data/pickers';
-import { dataFitProblems, demoDataFits, describeTask } from '../data/task-fit';
+import { demoDataFits } from '../data/task-fit';
 import type { TransportError } from '../net/peer-transport';
-import type { LocalDataInfo, BackendReport, PredictInput } from '../worker/api';
+import type { PredictInput } from '../worker/api';
 import type { ConfusionResult, Prediction, SamplePrediction } from '../worker/inspect';
-import type { WorkerTrainer } from '../worker/worker-trainer';
+import { TabWorkers, type WorkerFactories } from './controller/tab-workers';
+import { LocalData, type StoredData } from './controller/local-data';
+import { GlobalModel } from './controller/global-model';
 import { hostCommitment, hostProof, randomHostSeed } from './host-key';
 import { hostPeerId, joinLink, normaliseSessionCode, randomSecret, randomSessionCode } from './session-code';
 import { AuthenticatedTransport } from './authenticated-transport';
@@ -34,25 +35,7 @@ import { watchNetwork, withNetworkReason } from './network-monitor';
 import type { NetworkReport } from '../net/connection-watch';
 import { INITIAL_SESSION_STATE, type LogEntry, type SessionController, type SessionSettings, type SessionState, type SessionTask } from './types';
 
-/** What the controller asks of the training worker (and of the validation worker, when this tab aggregates). */
-export type ControllerTrainer = Pick<
-  WorkerTrainer,
-  | 'train'
-  | 'evaluate'
-  | 'info'
-  | 'selectBackend'
-  | 'loadStoredData'
-  | 'loadDemoShard'
-  | 'loadDatasets'
-  | 'initialWeights'
-  | 'importFiles'
-  | 'predict'
-  | 'confusion'
-  | 'exportModel'
-  | 'cancel'
-  | 'terminate'
-  | 'memory'
->;
+export type { ControllerTrainer } from './controller/tab-workers';
 
 /** The peer transport as the controller uses it. */
 export interface ControllerTransport extends SessionTransport {
@@ -64,8 +47,7 @@ export interface ControllerTransport extends SessionTransport {
 }
 
 /** Everything browser-bound the controller needs; src/session/controller.ts has the real ones. */
-export interface ControllerDeps {
-  createTrainer(): ControllerTrainer;
+export interface ControllerDeps extends WorkerFactories {
   /** `onSignallingState`: given for the host, whose id must be kept (and reclaimed after a signalling drop). */
   openTransport(options: {
     id?: string;
@@ -77,29 +59,14 @@ export interface ControllerDeps {
   }): Promise<ControllerTransport>;
   /** Addresses other devices of the LAN can open. */
   lanUrls(): Promise<string[]>;
-  /** The demo test split: the aggregating tab's held-out data. */
-  demoTestSplit(): Promise<Dataset>;
-  /**
-   * The user's data stored in this browser (IndexedDB). Importing happens in the training worker
-   * (ControllerTrainer.importFiles: decode, check against the task, store, load); `files` only turns what the page
-   * was handed (an <input>'s File list or picked LocalFiles) into LocalFiles for it.
-   */
-  storedData: {
-    load(): Promise<{ problems: string[] } | null>;
-    files(files: File[] | LocalFile[]): LocalFile[];
-    forget(): Promise<void>;
-  };
+  /** The user's data stored in this browser (IndexedDB); importing happens in the training worker. */
+  storedData: StoredData;
   /** This page's address without its hash: the base of join links. */
   pageUrl(): string;
   /** Which session this tab is in, kept across reloads (absent: a reload ends participation). */
   tabSession?: TabSessionStore;
   /** The aggregating tab's session after each round (the host's, or a successor's), so that tab resumes it after a reload. */
   hostSnapshots?: HostSnapshotStore;
-  /**
-   * Where this tab aggregates when it does (the browser: a worker, started on first use); absent or undefined:
-   * in-process, on this thread.
-   */
-  createAggregator?: () => { aggregate: NonNullable<EngineHooks['aggregate']>; terminate(): void } | undefined;
 }
 
 export interface SessionControllerOptions {
@@ -265,21 +232,15 @@ function message(e: unknown): string {
 export class SessionControllerCore implements SessionController {
   private state: SessionState = INITIAL_SESSION_STATE;
   private readonly listeners = new Set<(s: SessionState) => void>();
-  private readonly worker: ControllerTrainer;
-  private validationWorker: ControllerTrainer | null = null;
-  /** The aggregation worker (see ControllerDeps.createAggregator), started on this tab's first aggregation. */
-  private aggregator: ReturnType<NonNullable<ControllerDeps['createAggregator']>> | null = null;
-  /** The aggregating tab's validation worker with the demo test split loaded (started on first use). */
-  private validationReady: Promise<ControllerTrainer> | null = null;
+  private readonly workers: TabWorkers;
+  private readonly data: LocalData;
+  /** The newest global model this tab has seen (round-start, checkpoint, its own training, its node's checkpoint). */
+  private readonly model = new GlobalModel();
   private transport: ControllerTransport | null = null;
   private auth: AuthenticatedTransport | null = null;
   private readonly codec = new SwitchableWireCodec();
   private node: SessionNode | null = null;
-  private hasData = false;
-  private backendPreference = 'auto';
   private live = new LiveStatusTracker();
-  /** The newest global model this tab has seen (round-start, checkpoint, its own training, its node's checkpoint). */
-  private global: { round: number; weights: WeightSet } | null = null;
   /** How each round's decomposition was measured, as known when the round's record first appeared. */
   private readonly modeByRound = new Map<number, DecompositionMode | null>();
   private roundsSeen = 0;
@@ -304,7 +265,8 @@ export class SessionControllerCore implements SessionController {
     private readonly deps: ControllerDeps,
     private readonly options: SessionControllerOptions = {},
   ) {
-    this.worker = deps.createTrainer();
+    this.workers = new TabWorkers(deps);
+    this.data = new LocalData(this.workers.trainer, deps.storedData, (level, text) => this.log(level, text), (localData) => this.set({ localData }));
   }
 
   getState(): SessionState {
@@ -452,9 +414,9 @@ export class SessionControllerCore implements SessionController {
       // The live status sees what the node sees: application messages of authenticated peers only.
       transport: tappedTransport(auth, live, (round, weights) => this.rememberGlobal(round, weights)),
       name,
-      trainer: () => (this.hasData ? this.observedTrainer : null),
+      trainer: () => (this.data.has ? this.observedTrainer : null),
       validation,
-      ...(this.deps.createAggregator ? { aggregate: (job: AggregationJob) => this.aggregateElsewhere(job) } : {}),
+      ...(this.workers.aggregatesElsewhere ? { aggregate: (job: AggregationJob) => this.workers.aggregate(job) } : {}),
       clientKey,
       onCheckpoint: (checkpoint, records, roster) => this.saveHostSnapshot(checkpoint, records, roster),
       onChange: () => this.refresh(),
@@ -474,25 +436,18 @@ export class SessionControllerCore implements SessionController {
     return node;
   }
 
-  private aggregateElsewhere(job: AggregationJob): Promise<AggregationOutcome> {
-    this.aggregator ??= this.deps.createAggregator?.() ?? null;
-    return this.aggregator ? this.aggregator.aggregate(job) : Promise.resolve(aggregateRound(job));
-  }
-
   private rememberGlobal(round: number, weights: WeightSet): void {
-    if (round < 0 || (this.global && this.global.round >= round)) return;
-    this.global = { round, weights };
-    if (this.state.globalModelRound !== round) this.set({ globalModelRound: round });
+    if (this.model.remember(round, weights) && this.state.globalModelRound !== round) this.set({ globalModelRound: round });
   }
 
   /** The training worker, seen by the session: each round's request carries the global model it starts from. */
   private readonly observedTrainer: LocalTrainer = {
     train: (req, hooks) => {
       this.rememberGlobal(req.round - 1, req.weights);
-      return this.worker.train(req, hooks);
+      return this.workers.trainer.train(req, hooks);
     },
-    evaluate: (spec, weights) => this.worker.evaluate(spec, weights),
-    info: () => this.worker.info(),
+    evaluate: (spec, weights) => this.workers.trainer.evaluate(spec, weights),
+    info: () => this.workers.trainer.info(),
   };
 
   // ---- surviving the host tab and reloads ---------------------------------------------
@@ -642,13 +597,13 @@ export class SessionControllerCore implements SessionController {
       const settings = settingsFromConfig(config, hostTrains);
       this.set({ status: 'connecting', role: 'host', code: saved.code, settings, error: null });
       this.codec.use(config.codec);
-      const validation = this.demoValidation();
+      const validation = this.workers.demoValidation();
       this.hostId = await hostPeerId(saved.code, saved.secret);
       this.set({ lanUrls: await this.lanUrls() });
       await this.chooseBackend(config.model);
       const node = this.createNode(transport, saved.name, validation, saved.clientKey);
       // Its own slot's data: 0 for the host, a successor's slot from when it joined.
-      if (hostTrains) await this.loadInitialData(config, roster.find((e) => e.id === transport.selfId)?.slot ?? 0);
+      if (hostTrains) await this.data.loadInitial(config, roster.find((e) => e.id === transport.selfId)?.slot ?? 0);
       validation(config.model, [checkpoint.weights]).catch((e) => this.log('warn', `validation data: ${message(e)}`));
       await node.host(config, checkpoint.weights, { checkpoint, records, roster, ...(term !== undefined ? { term } : {}) });
       this.log('info', `session ${saved.code} resumed after round ${checkpoint.round}${term !== undefined && term > 1 ? ` (term ${term})` : ''}`);
@@ -755,76 +710,10 @@ export class SessionControllerCore implements SessionController {
     }
   }
 
-  private async chooseBackend(model: ModelSpec): Promise<void> {
-    const report: BackendReport = await this.worker.selectBackend(this.backendPreference, model);
-    this.set({
-      backend: {
-        name: report.backend,
-        adapter: report.adapter ? { vendor: report.adapter.vendor, architecture: report.adapter.architecture, isFallbackAdapter: report.adapter.isFallbackAdapter } : null,
-        probe: report.probes.map((p) => ({ backend: p.backend, samplesPerSecond: p.samplesPerSecond ?? null, error: p.error })),
-        message: [report.reason, ...report.notices].join(' '),
-      },
-    });
-    report.notices.forEach((n) => this.log('warn', n));
-  }
-
-  private showData(info: LocalDataInfo, source: 'demo' | 'own', problems: string[] = []): void {
-    this.hasData = true;
-    this.set({ localData: { source, description: info.name, numSamples: info.trainSamples, numEval: info.evalSamples, labelHistogram: info.labelHistogram, problems } });
-  }
-
-  /** The user's stored data if there is any (a reload keeps it), else the demo shard of this slot. */
-  private async loadInitialData(config: SessionConfig, slot: number): Promise<void> {
-    const stored = await this.deps.storedData.load().catch(() => null);
-    if (stored) {
-      try {
-        const info = await this.worker.loadStoredData();
-        const shape = info.inputShape.length === 3 ? { kind: 'image' as const, shape: info.inputShape as [number, number, number] } : { kind: 'tabular' as const, features: info.inputShape[0] };
-        const misfit = dataFitProblems(config.model, shape, info.numClasses);
-        if (misfit.length === 0) {
-          this.showData(info, 'own', stored.problems);
-          return;
-        }
-        this.log('warn', `your stored data (${info.name}) does not fit this session: ${misfit.join('; ')}${demoFits(config.model) ? '; using the demo data' : ''}`);
-      } catch (e) {
-        this.log('warn', `your stored data does not fit this session's model (${message(e)}); using the demo data`);
-      }
-    }
-    if (!demoFits(config.model)) {
-      this.log('info', `this session's task is ${describeTask(config.model)}: import data of that kind to take part (the demo data does not fit)`);
-      return;
-    }
-    await this.loadDemo(config, slot);
-  }
-
-  private async loadDemo(config: SessionConfig, slot: number): Promise<void> {
-    if (!demoFits(config.model)) {
-      throw new Error(`the demo data (MNIST digits: 28×28 images with 1 channel, 10 classes) does not fit this session's task (${describeTask(config.model)}): import your own data`);
-    }
-    const info = await this.worker.loadDemoShard({ partition: config.demo.partition, seed: config.seed, numClients: config.demo.clients, slot: slot % config.demo.clients });
-    this.showData(info, 'demo');
-  }
-
-  /**
-   * Held-out data of the aggregating tab: the demo test split, evaluated in a second worker. Lazy: the worker and
-   * the download start on the first evaluation, so a client tab pays for them only if it ever aggregates.
-   */
-  private demoValidation(): ValidationEvaluator {
-    const start = async () => {
-      const worker = this.deps.createTrainer();
-      this.validationWorker = worker;
-      const test = await this.deps.demoTestSplit();
-      await worker.loadDatasets('demo test split', test, test);
-      return worker;
-    };
-    return async (spec, models) => {
-      if (!demoFits(spec)) throw new Error(`no test set for this task on the aggregating tab (its test data is the MNIST demo split), so no accuracy is measured`);
-      // (The new global model reaches rememberGlobal through the node's checkpoint: when this runs, the engine has
-      // not committed the round yet, so its round counter would be one behind.)
-      this.validationReady ??= start();
-      const r = await (await this.validationReady).evaluate(spec, models);
-      return { losses: r.losses, accuracies: r.accuracies };
-    };
+  private async chooseBackend(model: ModelSpec, preference?: string): Promise<void> {
+    const { backend, notices } = await this.workers.chooseBackend(model, preference);
+    this.set({ backend });
+    notices.forEach((n) => this.log('warn', n));
   }
 
   async host(settings: SessionSettings, name: string): Promise<void> {
@@ -835,14 +724,14 @@ export class SessionControllerCore implements SessionController {
       this.hostSeed = randomHostSeed();
       const config: SessionConfig = { ...sessionConfigFromSettings(settings), hostCommitment: hostCommitment(this.hostSeed) };
       this.codec.use(config.codec);
-      const validation = demoFits(config.model) ? this.demoValidation() : undefined;
+      const validation = demoFits(config.model) ? this.workers.demoValidation() : undefined;
       this.hostId = await hostPeerId(code, this.secret);
       const [transport, lanUrls] = await Promise.all([this.openTransport(this.hostId), this.lanUrls()]);
       this.set({ lanUrls });
       await this.chooseBackend(config.model);
       const node = this.createNode(transport, name, validation, this.rememberTab('host', code, name));
-      if (settings.hostTrains) await this.loadInitialData(config, 0);
-      const initialWeights = await this.worker.initialWeights(config.model, config.seed);
+      if (settings.hostTrains) await this.data.loadInitial(config, 0);
+      const initialWeights = await this.workers.trainer.initialWeights(config.model, config.seed);
       // Start the validation worker and warm its backend now, not during round 1.
       validation?.(config.model, [initialWeights]).catch((e) => this.log('warn', `validation data: ${message(e)}`));
       if (!validation) this.log('info', `no test set for this task on this tab: the rounds show the decomposition (exact mode) but no accuracy`);
@@ -874,7 +763,7 @@ export class SessionControllerCore implements SessionController {
       this.hostId = await hostPeerId(code, secret);
       stillWanted();
       this.set({ status: 'connecting', role: 'client', code, error: null });
-      const node = this.createNode(transport ?? (await this.openTransport(undefined, ended)), name, this.demoValidation(), this.rememberTab('client', code, name));
+      const node = this.createNode(transport ?? (await this.openTransport(undefined, ended)), name, this.workers.demoValidation(), this.rememberTab('client', code, name));
       // The host tab back as a client (another tab aggregates): it is still the host, and asks for control below.
       if (this.hostSeed) this.set({ role: 'host' });
       const welcome = await node.join(aggregatorId ?? this.hostId).catch((e: unknown) => {
@@ -890,7 +779,7 @@ export class SessionControllerCore implements SessionController {
       stillWanted();
       await this.chooseBackend(welcome.config.model);
       stillWanted();
-      await this.loadInitialData(welcome.config, welcome.slot);
+      await this.data.loadInitial(welcome.config, welcome.slot);
       stillWanted();
       await node.announce();
       stillWanted();
@@ -941,19 +830,14 @@ export class SessionControllerCore implements SessionController {
     this.tabAggregating = null;
     this.hostSeed = null;
     this.node?.leave();
-    this.worker.cancel();
+    this.workers.endSession();
     this.auth?.close();
     this.auth = null;
     this.stopNetworkWatch();
     this.transport?.close();
-    this.validationWorker?.terminate();
-    this.validationWorker = null;
-    this.validationReady = null;
-    this.aggregator?.terminate();
-    this.aggregator = null;
     this.node = null;
     this.transport = null;
-    this.global = null;
+    this.model.clear();
     this.modeByRound.clear();
     this.roundsSeen = 0;
     this.set({ ...INITIAL_SESSION_STATE, localData: this.state.localData, backend: this.state.backend, log: this.state.log });
@@ -962,39 +846,23 @@ export class SessionControllerCore implements SessionController {
   async useDemoData(): Promise<void> {
     const node = this.node;
     if (!node?.config) throw new Error('join or host a session first: the demo shard depends on the session');
-    await this.loadDemo(node.config, node.slot ?? 0).catch((e) => this.failAction(e));
+    await this.data.loadDemo(node.config, node.slot ?? 0).catch((e) => this.failAction(e));
     await node.announce();
   }
 
   async importFiles(files: File[] | LocalFile[]): Promise<void> {
-    const local = this.deps.storedData.files(files);
-    if (local.length === 0) this.failAction(new Error('no files selected'));
-    // Decoding, checking against the session's task and storing all happen in the training worker, off this thread.
-    const spec = this.node?.config?.model ?? null;
-    const result = await this.worker.importFiles(local, spec).catch((e: unknown) => this.failAction(e));
-    result.problems.forEach((p) => this.log('warn', p));
-    if (result.refused.length > 0) {
-      this.failAction(new Error(`Your data does not fit this session, so it was not loaded: ${result.refused.join('; ')}.${this.hasData ? ' This device keeps training on its previous data.' : ''}`));
-    }
-    if (!result.info) this.failAction(new Error(`nothing could be loaded: ${result.problems.join('; ')}`));
-    const info = result.info;
-    this.showData(info, 'own', result.problems);
-    this.log('info', `loaded ${info.trainSamples + info.evalSamples} samples of your own data (they stay on this device)`);
+    await this.data.importFiles(files, this.node?.config?.model ?? null).catch((e: unknown) => this.failAction(e));
     await this.node?.announce();
   }
 
   async forgetData(): Promise<void> {
-    await this.deps.storedData.forget();
-    this.hasData = false;
-    this.set({ localData: null });
-    this.log('info', 'your stored data was deleted from this browser');
+    await this.data.forget();
     await this.node?.announce();
   }
 
   async setBackend(preference: string): Promise<void> {
-    this.backendPreference = preference;
     const spec = this.node?.config?.model ?? (this.state.settings ? modelSpecForSettings(this.state.settings) : null);
-    if (spec) await this.chooseBackend(spec).catch((e) => this.failAction(e));
+    if (spec) await this.chooseBackend(spec, preference).catch((e) => this.failAction(e));
   }
 
   clearError(): void {
@@ -1005,30 +873,21 @@ export class SessionControllerCore implements SessionController {
   async predict(input: PredictInput): Promise<(Prediction | SamplePrediction) & { round: number }> {
     const spec = this.node?.config?.model;
     if (!spec) throw new Error('join or host a session first');
-    if (!this.global) throw new Error('this tab has not received a global model yet (it arrives with the first round)');
-    const { round, weights } = this.global;
-    if (input.kind === 'sample' && !this.hasData) throw new Error('this device holds no data: load some first');
-    return { round, ...(await this.worker.predict(spec, weights, input)) };
+    return this.model.predict(this.workers.trainer, spec, input, this.data.has);
   }
 
   /** Aggregating tab: per-class accuracy and the confusion matrix of the newest global model on its test set (validation worker). */
   async confusion(): Promise<ConfusionResult & { round: number }> {
     const spec = this.node?.config?.model;
     if (!spec || !this.node?.isAggregator) throw new Error('only the aggregating tab holds the test set');
-    if (!this.validationReady) throw new Error('this tab holds no test set for this task');
-    if (!this.global) throw new Error('no global model yet');
-    const { round, weights } = this.global;
-    return { round, ...(await (await this.validationReady).confusion(spec, weights)) };
+    return this.model.confusion(this.workers.validation, spec);
   }
 
   /** The newest global model this tab holds, as TensorFlow.js files (model.json + weights.bin), from the training worker. */
   async exportModel(): Promise<{ round: number; modelJson: string; weightsBin: ArrayBuffer }> {
     const spec = this.node?.config?.model;
     if (!spec) throw new Error('join or host a session first');
-    if (!this.global) throw new Error('this tab has not received a global model yet (it arrives with the first round)');
-    const { round, weights } = this.global;
-    const files = await this.worker.exportModel(spec, weights, { round, session: this.state.code ?? '' });
-    return { round, ...files };
+    return this.model.export(this.workers.trainer, spec, this.state.code ?? '');
   }
 
   setDecomposition(mode: DecompositionMode): void {
@@ -1038,6 +897,6 @@ export class SessionControllerCore implements SessionController {
 
   /** Test hook: tensors held by the training worker. */
   workerMemory() {
-    return this.worker.memory();
+    return this.workers.memory();
   }
 }
