@@ -75,3 +75,29 @@ export function importCycles(graph: ImportGraph): string[][] {
   for (const v of graph.keys()) if (!index.has(v)) visit(v);
   return cycles;
 }
+
+/** For each layer, the other layers its files may import (a layer may always import itself). */
+export type LayerTable = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * Every import in `graph` that `allowed` forbids, as "from -> to (why)", sorted; a file that `layerOf` puts in no
+ * layer of the table is reported once as such.
+ */
+export function forbiddenImports(graph: ImportGraph, layerOf: (file: string) => string | undefined, allowed: LayerTable): string[] {
+  const inTable = (layer: string | undefined): layer is string => layer !== undefined && Object.hasOwn(allowed, layer);
+  const out: string[] = [];
+  for (const [file, deps] of graph) {
+    const from = layerOf(file);
+    if (!inTable(from)) {
+      out.push(`${file} is in no layer of the table`);
+      continue;
+    }
+    for (const dep of deps) {
+      const to = layerOf(dep);
+      if (!inTable(to) || to === from || allowed[from].includes(to)) continue;
+      const may = allowed[from].length ? allowed[from].join(', ') : 'nothing outside itself';
+      out.push(`${file} -> ${dep} (${from} may import only ${may})`);
+    }
+  }
+  return out.sort();
+}
