@@ -22,7 +22,7 @@ import { AuthenticatedTransport } from '../src/session/authenticated-transport';
 import { randomSecret } from '../src/session/session-code';
 import { sessionConfigFromSettings } from '../src/session/session-controller';
 import { SessionNode, SESSION_TIMING } from '../src/session/session-node';
-import { DEFAULT_HOST_FORM, hostFormToSettings } from '../src/ui/host-form';
+import { DEFAULT_HOST_FORM, hostFormToSettings } from '../src/session/host-form';
 import { zeroTrainer } from './bench-attacks-election';
 import { fmt, fmtMb, fmtMs, measure, type Measured } from './bench-attacks-lib';
 

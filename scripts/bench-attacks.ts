@@ -27,7 +27,7 @@ import { FakePeerNetwork } from '../src/net/testing/fake-peer-network';
 import { AUTH_CONFIG, AuthenticatedTransport } from '../src/session/authenticated-transport';
 import { HOST_ID_HEX_LENGTH, hostPeerId, normaliseSessionCode, randomSecret, randomSessionCode, SESSION_CODE_LENGTH } from '../src/session/session-code';
 import { SessionNode } from '../src/session/session-node';
-import { DEFAULT_HOST_FORM, hostFormToSettings } from '../src/ui/host-form';
+import { DEFAULT_HOST_FORM, hostFormToSettings } from '../src/session/host-form';
 import { row3, ROW3 } from './bench-attacks-poisoning-row';
 import { describeOutcome, register, row12, row13, row14, row15, SIGNALLING_BEFORE, startSignalling, tally, type Outcome, type RunningSignalling } from './bench-attacks-signalling';
 import { describeRow11, measureRow11, ROW11 } from './bench-attacks-admitted';

@@ -11,7 +11,7 @@ import { withSettingsList } from '../src/fl/settings/docs';
 import { choiceValues, formatSetting, RUN_SETTINGS, settingDefault, settingFlag, settingsOn, type SettingDecl, type SettingSurface, type SettingValue } from '../src/fl/settings';
 import { sessionConfigFromSettings } from '../src/session/controller';
 import { parseSimArgs, USAGE, type CliOptions } from '../src/sim/cli-options';
-import { DEFAULT_HOST_FORM, hostFormToSettings, type HostFormValues } from '../src/ui/host-form';
+import { DEFAULT_HOST_FORM, hostFormToSettings, type HostFormValues } from '../src/session/host-form';
 
 /** A value inside the declared range other than the default, and values just outside it. */
 function inAndOut(s: SettingDecl): { inside: string[]; outside: string[] } {

@@ -6,8 +6,8 @@
 import type { DecompositionMode } from '../fl/protocol';
 import type { ValidationData } from '../fl/settings';
 import type { AggregationMode } from '../fl/async/mode';
-import { demoFits, modelSpecForSettings } from '../session/controller';
-import type { SessionTask } from '../session/types';
+import { demoFits, modelSpecForSettings } from './controller';
+import type { SessionTask } from './types';
 
 /** The task fields of the host form, as typed. */
 export interface TaskFields {

@@ -3,7 +3,7 @@
  * them into SessionSettings with one message per bad field. The run settings' defaults, bounds and messages come
  * from their declarations (src/fl/settings); a form field has the name of the setting it edits.
  */
-import type { SessionSettings } from '../session/types';
+import type { SessionSettings } from './types';
 import type { DecompositionMode } from '../fl/protocol';
 import type { WeightCodecName } from '../fl/codec';
 import type { RobustMode } from '../fl/robust/types';
@@ -13,7 +13,7 @@ import { choiceValues, formatSetting, getSetting, parseSetting, settingApplies, 
 import { parseParam } from '../fl/strategies/params';
 import { configurableParams, DEFAULT_STRATEGY, describeStrategyConfig, getStrategy, listStrategies, localOptimizerProblem } from '../fl/strategies/registry';
 import type { ParamValue, StrategyConfig, StrategyName } from '../fl/strategies/types';
-import { UI_CONFIG } from './config';
+import { DISPLAY_NAME_MAX_LENGTH } from './display-name';
 import type { AggregationMode } from '../fl/async/mode';
 import { parseStaleness } from '../fl/async/staleness';
 import { decompositionAdvice, validationDataFor, type DecompositionAdvice, type TaskFields } from './decomposition-choice';
@@ -203,7 +203,7 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
 
   const name = v.name.trim();
   if (name === '') errors.name = 'Enter a name the others will see.';
-  else if (name.length > UI_CONFIG.displayNameMaxLength) errors.name = `At most ${UI_CONFIG.displayNameMaxLength} characters.`;
+  else if (name.length > DISPLAY_NAME_MAX_LENGTH) errors.name = `At most ${DISPLAY_NAME_MAX_LENGTH} characters.`;
 
   const strategy = strategyFromForm(v, errors);
   const optimizer = setting('optimizer') as LocalOptimizerName;

@@ -35,5 +35,4 @@ export const UI_CONFIG = {
     labelBar: '#0072B2',
   },
   backendChoices: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const,
-  displayNameMaxLength: 40,
 } as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INITIAL_SESSION_STATE, type PeerView, type SessionSettings, type SessionState } from '../session/types';
-import { DEFAULT_HOST_FORM, hostFormToSettings } from './host-form';
+import { DEFAULT_HOST_FORM, hostFormToSettings } from '../session/host-form';
 import { aggregatorLabel, canStart, canStop, roleText, roundProgressText, showsStart, statusText } from './session-view';
 
 const parsed = hostFormToSettings(DEFAULT_HOST_FORM);

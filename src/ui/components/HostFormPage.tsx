@@ -5,8 +5,8 @@ import { getSetting } from '../../fl/settings';
 import { getStrategy, listStrategies } from '../../fl/strategies/registry';
 import { SERVER_OPTIMIZER_PARAMS } from '../../fl/strategies/server-optimizer';
 import type { HyperParam } from '../../fl/strategies/types';
-import { DEFAULT_HOST_FORM, formDecompositionAdvice, hostFormToSettings, strategyParamKey, withOptimizer, withTaskFields, type HostFormErrors, type HostFormField, type HostFormSetting, type HostFormValues } from '../host-form';
-import type { TaskFields } from '../decomposition-choice';
+import { DEFAULT_HOST_FORM, formDecompositionAdvice, hostFormToSettings, strategyParamKey, withOptimizer, withTaskFields, type HostFormErrors, type HostFormField, type HostFormSetting, type HostFormValues } from '../../session/host-form';
+import type { TaskFields } from '../../session/decomposition-choice';
 import { readDisplayName, writeDisplayName } from '../preferences';
 import { useSession } from '../store';
 

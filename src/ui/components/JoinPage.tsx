@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { UI_CONFIG } from '../config';
+import { DISPLAY_NAME_MAX_LENGTH } from '../../session/display-name';
 import { navigate } from '../hooks';
 import { readDisplayName, writeDisplayName } from '../preferences';
 import { useSession } from '../store';
@@ -14,7 +14,7 @@ export function JoinPage({ code, secret, aggregatorId }: { code: string; secret:
     e.preventDefault();
     const trimmed = name.trim();
     if (trimmed === '') return setError('Enter a name the others will see.');
-    if (trimmed.length > UI_CONFIG.displayNameMaxLength) return setError(`At most ${UI_CONFIG.displayNameMaxLength} characters.`);
+    if (trimmed.length > DISPLAY_NAME_MAX_LENGTH) return setError(`At most ${DISPLAY_NAME_MAX_LENGTH} characters.`);
     if (secret === null) return;
     setError(null);
     writeDisplayName(trimmed);
@@ -38,7 +38,7 @@ export function JoinPage({ code, secret, aggregatorId }: { code: string; secret:
               id="display-name"
               type="text"
               autoComplete="nickname"
-              maxLength={UI_CONFIG.displayNameMaxLength}
+              maxLength={DISPLAY_NAME_MAX_LENGTH}
               value={name}
               onChange={(e) => setName(e.target.value)}
               aria-describedby={error ? 'display-name-error' : undefined}

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { SessionState } from '../../session/types';
-import { describePartition, describeStrategy } from '../host-form';
+import { describePartition, describeStrategy } from '../../session/host-form';
 import { aggregatorLabel, canStart, canStop, roleText, roundProgressText, showsStart, statusText } from '../session-view';
 import { useSession } from '../store';
 import { useProjector } from '../hooks';
