@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decompositionAdvice, validationDataFor } from './decomposition-choice';
+import { SESSION_TIMING } from './session-timing';
 import { DEFAULT_HOST_FORM, formDecompositionAdvice, hostFormToSettings, withTaskFields } from './host-form';
 
 const tabular = () => withTaskFields(DEFAULT_HOST_FORM, { task: 'tabular', features: '4', classes: '3' });
@@ -33,18 +34,25 @@ describe('the decomposition mode a task can measure', () => {
 
   it('says before Start why proxy measures nothing for a tabular task, and offers exact', () => {
     expect(formDecompositionAdvice(DEFAULT_HOST_FORM)).toBeNull();
-    expect(formDecompositionAdvice(tabular())).toBeNull();
     const advice = formDecompositionAdvice({ ...tabular(), decomposition: 'proxy' });
     expect(advice?.problem).toMatch(/Not measured in any round: the proxy estimator needs validation data, and the aggregating tab holds no validation data for this task/);
     expect(advice?.fix).toEqual({ decomposition: 'exact' });
-    expect(formDecompositionAdvice({ ...tabular(), ...advice!.fix })).toBeNull();
+    expect(formDecompositionAdvice({ ...tabular(), ...advice!.fix })?.fix).toBeUndefined();
+  });
+
+  it('says where exact stops measuring a task without validation data: above the participants exact is capped at', () => {
+    const cap = SESSION_TIMING.exactDecompositionMaxParticipants;
+    const advice = formDecompositionAdvice(tabular());
+    expect(advice?.problem).toBe(`Measured while at most ${cap} clients take part: with more, local models stop travelling to every peer and the aggregator falls back to proxy, which measures nothing for this task.`);
+    expect(advice?.fix).toBeUndefined();
+    expect(formDecompositionAdvice({ ...DEFAULT_HOST_FORM, decomposition: 'exact' })).toBeNull();
   });
 
   it('says that asynchronous aggregation measures nothing without validation data, and offers synchronous rounds with exact', () => {
     const advice = formDecompositionAdvice({ ...tabular(), mode: 'async' });
     expect(advice?.problem).toMatch(/asynchronous aggregation estimates the decomposition with the proxy estimator only/);
     expect(advice?.fix).toEqual({ mode: 'sync', decomposition: 'exact' });
-    expect(formDecompositionAdvice({ ...tabular(), mode: 'async', ...advice!.fix })).toBeNull();
+    expect(formDecompositionAdvice({ ...tabular(), mode: 'async', ...advice!.fix })?.fix).toBeUndefined();
     // With validation data, or turned off, there is nothing to say.
     expect(formDecompositionAdvice({ ...DEFAULT_HOST_FORM, mode: 'async' })).toBeNull();
     expect(decompositionAdvice('off', 'async', 'none')).toBeNull();

@@ -7,6 +7,7 @@ import type { DecompositionMode } from '../fl/protocol';
 import type { ValidationData } from '../fl/settings';
 import type { AggregationMode } from '../fl/async/mode';
 import { demoFits, modelSpecForSettings } from './controller';
+import { SESSION_TIMING } from './session-timing';
 import type { SessionTask } from './types';
 
 /** The task fields of the host form, as typed. */
@@ -26,16 +27,19 @@ export function validationDataFor(f: TaskFields): ValidationData {
   return demoFits(modelSpecForSettings({ task, model: 'mlp' })) ? 'aggregator' : 'none';
 }
 
-/** What the form says next to the decomposition field when the choice would measure nothing, and the choice that would. */
+/**
+ * What the form says next to the decomposition field when the choice would measure nothing, and the choice that
+ * would; or (no fix) where the choice stops measuring.
+ */
 export interface DecompositionAdvice {
   problem: string;
-  fix: { decomposition: DecompositionMode; mode?: AggregationMode['mode'] };
-  fixLabel: string;
+  fix?: { decomposition: DecompositionMode; mode?: AggregationMode['mode'] };
+  fixLabel?: string;
 }
 
 const NO_VALIDATION = 'the aggregating tab holds no validation data for this task (only the MNIST demo task has a test split)';
 
-/** Null when the choice measures the decomposition (or the host turned it off). */
+/** Null when the choice measures the decomposition however many join (or the host turned it off). */
 export function decompositionAdvice(decomposition: DecompositionMode, mode: AggregationMode['mode'], validation: ValidationData): DecompositionAdvice | null {
   if (decomposition === 'off' || validation === 'aggregator') return null;
   if (mode === 'async') {
@@ -52,5 +56,6 @@ export function decompositionAdvice(decomposition: DecompositionMode, mode: Aggr
       fixLabel: 'Use exact',
     };
   }
-  return null;
+  const cap = SESSION_TIMING.exactDecompositionMaxParticipants;
+  return { problem: `Measured while at most ${cap} clients take part: with more, local models stop travelling to every peer and the aggregator falls back to proxy, which measures nothing for this task.` };
 }

@@ -221,11 +221,16 @@ export function HostFormPage() {
             {values.decomposition === 'off' && 'No decomposition is measured; rounds are a little faster.'}
           </p>
           {advice && (
-            <p id="decomposition-advice" className="note warn" role="status">
-              {advice.problem}{' '}
-              <button type="button" onClick={() => setValues((v) => ({ ...v, ...advice.fix }))}>
-                {advice.fixLabel}
-              </button>
+            <p id="decomposition-advice" className={advice.fix ? 'note warn' : 'note'} role="status">
+              {advice.problem}
+              {advice.fix && (
+                <>
+                  {' '}
+                  <button type="button" onClick={() => setValues((v) => ({ ...v, ...advice.fix }))}>
+                    {advice.fixLabel}
+                  </button>
+                </>
+              )}
             </p>
           )}
           {values.decomposition !== 'off' && setting('decompositionEvery')}
