@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decompositionAdvice, validationDataFor } from './decomposition-choice';
+import { decompositionAdvice, validationDataFor, validationDataOf } from './decomposition-choice';
 import { SESSION_TIMING } from './session-timing';
 import { DEFAULT_HOST_FORM, formDecompositionAdvice, hostFormToSettings, withTaskFields } from './host-form';
 
@@ -12,6 +12,8 @@ describe('the decomposition mode a task can measure', () => {
     expect(validationDataFor({ ...DEFAULT_HOST_FORM, task: 'images', imageHeight: '32', imageWidth: '32', imageChannels: '3', classes: '10' })).toBe('none');
     expect(validationDataFor({ ...DEFAULT_HOST_FORM, task: 'images', classes: '4' })).toBe('none');
     expect(validationDataFor({ ...DEFAULT_HOST_FORM, task: 'tabular', features: '784', classes: '10' })).toBe('none');
+    expect(validationDataOf(undefined)).toBe('aggregator');
+    expect(validationDataOf({ kind: 'tabular', features: 4, classes: 3 })).toBe('none');
   });
 
   it('defaults to proxy for the demo task and to exact for a tabular one, which reaches the session settings', () => {

@@ -20,11 +20,15 @@ export interface TaskFields {
   features: string;
 }
 
-/** Whether the aggregating tab will hold validation data for this task: the controller's rule (demoFits) on it. */
+/** Whether the aggregating tab holds validation data for this task: the controller's rule (demoFits) on it. */
+export function validationDataOf(task: SessionTask | undefined): ValidationData {
+  return demoFits(modelSpecForSettings({ task, model: 'mlp' })) ? 'aggregator' : 'none';
+}
+
+/** validationDataOf the task the form's fields define. */
 export function validationDataFor(f: TaskFields): ValidationData {
   if (f.task === 'tabular') return 'none';
-  const task: SessionTask = f.task === 'mnist' ? { kind: 'mnist' } : { kind: 'images', height: Number(f.imageHeight), width: Number(f.imageWidth), channels: f.imageChannels === '3' ? 3 : 1, classes: Number(f.classes) };
-  return demoFits(modelSpecForSettings({ task, model: 'mlp' })) ? 'aggregator' : 'none';
+  return validationDataOf(f.task === 'mnist' ? { kind: 'mnist' } : { kind: 'images', height: Number(f.imageHeight), width: Number(f.imageWidth), channels: f.imageChannels === '3' ? 3 : 1, classes: Number(f.classes) });
 }
 
 /**

@@ -5,6 +5,7 @@ import { UI_CONFIG } from '../config';
 import { useProjector } from '../hooks';
 import { useSession } from '../store';
 import type { DecompositionMode } from '../../fl/protocol';
+import { decompositionAdvice, validationDataOf } from '../../session/decomposition-choice';
 import { UPlotChart, type ChartSeries } from './UPlotChart';
 
 const C = UI_CONFIG.colors;
@@ -52,6 +53,12 @@ export const DecompositionPanel = memo(function DecompositionPanel({ rounds, set
   const collapsed = useMemo(() => [...rounds].reverse().find((r) => r.classes?.collapse), [rounds]);
   const projector = useProjector();
   const [openTerms] = useState(() => !narrowScreen());
+  // The host chose a mode that cannot measure this task (e.g. proxy on a tabular task): say so, not just "—".
+  const unmeasurable = useMemo(() => {
+    if (!settings) return null;
+    const advice = decompositionAdvice(settings.decomposition, settings.aggregation?.mode ?? 'sync', validationDataOf(settings.task));
+    return advice?.fix ? advice.problem : null;
+  }, [settings]);
   return (
     <section className="panel decomposition" aria-labelledby="decomposition-title">
       <div className="panel-title-row">
@@ -82,6 +89,11 @@ export const DecompositionPanel = memo(function DecompositionPanel({ rounds, set
         </ul>
       </details>
       {settings && <p className="note">{MODE_NOTE[settings.decomposition]}{settings.decomposition !== 'off' && settings.decompositionEvery > 1 ? ` Measured every ${settings.decompositionEvery} rounds.` : ''}</p>}
+      {unmeasurable && (
+        <p className="note warn" role="status">
+          {unmeasurable}
+        </p>
+      )}
       {!anyValue && <p className="empty">{rounds.length === 0 ? 'No round has finished yet.' : 'The decomposition was not measured in any finished round yet.'}</p>}
       {/* The chart is there, empty, before its first values: built while the session waits, not when results arrive. */}
       {(anyValue || rounds.length === 0 || settings?.decomposition !== 'off') && (
