@@ -19,6 +19,7 @@ import type { ConfusionResult, Prediction, SamplePrediction } from '../worker/in
 import { TabWorkers, type WorkerFactories } from './controller/tab-workers';
 import { LocalData, type StoredData } from './controller/local-data';
 import { GlobalModel } from './controller/global-model';
+import { TabMemory } from './controller/tab-memory';
 import { hostCommitment, hostProof, randomHostSeed } from './host-key';
 import { hostPeerId, joinLink, normaliseSessionCode, randomSecret, randomSessionCode } from './session-code';
 import { AuthenticatedTransport } from './authenticated-transport';
@@ -27,7 +28,7 @@ import { LiveStatusTracker } from './live-status';
 import { projectSession } from './session-projection';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 import { LOBBY_RETRY_MS, LobbyKeeper, type LobbyTransport } from './lobby';
-import { randomClientKey, wasAggregating, type HostSnapshot, type HostSnapshotStore, type TabSession, type TabSessionStore } from './resume-store';
+import { wasAggregating, type HostSnapshot, type HostSnapshotStore, type TabSession, type TabSessionStore } from './resume-store';
 import type { SessionTransport } from './session-transport';
 import { CONTROL_MESSAGE_LIMIT } from '../fl/codec/session-limits';
 import { SwitchableWireCodec } from './switchable-codec';
@@ -251,14 +252,10 @@ export class SessionControllerCore implements SessionController {
   private lobby: LobbyKeeper | null = null;
   /** Counts the sessions this tab ended (left, or a rejoin cancelled): a join begun before one stops instead of reviving it. */
   private ended = 0;
-  /** This tab's key in its session (TabSession.clientKey), once it is in one. */
-  private clientKey = '';
-  /** Whether the TabSession says this tab aggregates (null: not written in this session yet). */
-  private tabAggregating: boolean | null = null;
+  /** What this tab keeps of its session across a reload. */
+  private readonly memory: TabMemory;
   /** A resuming successor's registration of the host id, handed to its lobby (see resume()). */
   private keptLobby: ControllerTransport | null = null;
-  /** The host's key seed, on the tab that hosted this session (see ./host-key.ts). */
-  private hostSeed: string | null = null;
   private stopNetworkWatch: () => void = () => undefined;
 
   constructor(
@@ -266,6 +263,7 @@ export class SessionControllerCore implements SessionController {
     private readonly options: SessionControllerOptions = {},
   ) {
     this.workers = new TabWorkers(deps);
+    this.memory = new TabMemory(deps.tabSession, deps.hostSnapshots, (text) => this.log('warn', text));
     this.data = new LocalData(this.workers.trainer, deps.storedData, (level, text) => this.log(level, text), (localData) => this.set({ localData }));
   }
 
@@ -305,7 +303,7 @@ export class SessionControllerCore implements SessionController {
   private refresh(): void {
     const node = this.node;
     if (!node) return;
-    if (node.isAggregator !== this.tabAggregating) this.rememberAggregating(node.isAggregator);
+    this.memory.aggregates(this.state.code, node.isAggregator);
     this.lobby?.update();
     const aggregatorId = node.aggregatorId;
     const roster = node.roster;
@@ -350,8 +348,8 @@ export class SessionControllerCore implements SessionController {
     });
     const mode = node.config?.decomposition ?? null;
     for (const r of node.rounds) if (!this.modeByRound.has(r.round)) this.modeByRound.set(r.round, r.decomposition ? mode : null);
-    if (!sameNumbers(this.state.selfContributions, live.selfContributions)) this.keepContributions(live.selfContributions);
-    if (node.isAggregator) this.keepRunning(view.phase === 'running' || view.phase === 'waiting');
+    if (!sameNumbers(this.state.selfContributions, live.selfContributions)) this.memory.keepContributions(this.state.code, live.selfContributions);
+    if (node.isAggregator) this.memory.keepRunning(this.state.code, view.phase === 'running' || view.phase === 'waiting');
     // A finished round is a success: an older session error is stale now.
     const progressed = node.rounds.length > this.roundsSeen;
     this.roundsSeen = node.rounds.length;
@@ -407,8 +405,7 @@ export class SessionControllerCore implements SessionController {
     const live = new LiveStatusTracker();
     live.selfId = transport.selfId;
     // The rounds this tab contributed to before a reload of this session.
-    const kept = this.deps.tabSession?.load();
-    if (kept && kept.code === this.state.code && kept.contributed) live.restoreContributions(kept.contributed);
+    live.restoreContributions(this.memory.contributions(this.state.code));
     this.live = live;
     const node: SessionNode = new SessionNode({
       // The live status sees what the node sees: application messages of authenticated peers only.
@@ -484,8 +481,7 @@ export class SessionControllerCore implements SessionController {
    * which a reload offers to resume; 'client' otherwise, which rejoins by itself.
    */
   resumable(): Pick<TabSession, 'code' | 'role' | 'name'> | null {
-    const saved = this.deps.tabSession?.load() ?? null;
-    return saved ? { code: saved.code, role: wasAggregating(saved) ? 'host' : 'client', name: saved.name } : null;
+    return this.memory.resumable();
   }
 
   /**
@@ -495,9 +491,9 @@ export class SessionControllerCore implements SessionController {
    * (see reopenAsAggregator), when it joins as a client.
    */
   async resume(): Promise<void> {
-    const saved = this.deps.tabSession?.load();
+    const saved = this.memory.load();
     if (!saved) throw new Error('no session to resume in this tab');
-    const snapshot = wasAggregating(saved) ? await this.ownSnapshot(saved) : null;
+    const snapshot = wasAggregating(saved) ? await this.memory.ownSnapshot(saved) : null;
     if (snapshot) {
       this.codec.use(snapshot.config.codec);
       const reopened = await this.reopenAsAggregator(saved, snapshot);
@@ -505,16 +501,10 @@ export class SessionControllerCore implements SessionController {
       this.log('info', `session ${saved.code} went on without this tab: joining it as a client`);
       await this.joinOn(saved.code, saved.secret, saved.name, undefined, reopened.joinOn ?? undefined);
       // In as a client: the snapshot is stale (kept until then, should joining fail and the session turn out gone).
-      await this.deps.hostSnapshots?.forget(saved.code).catch(() => undefined);
+      await this.memory.forgetSnapshot(saved.code);
       return;
     }
     return this.join(saved.code, saved.secret, saved.name);
-  }
-
-  /** This tab's snapshot of the session, if there is one (older snapshots carry no key: the host's). */
-  private async ownSnapshot(saved: TabSession): Promise<HostSnapshot | null> {
-    const snapshot = await this.deps.hostSnapshots?.load(saved.code).catch(() => null);
-    return snapshot && (snapshot.clientKey === undefined || snapshot.clientKey === saved.clientKey) ? snapshot : null;
   }
 
   /**
@@ -563,7 +553,7 @@ export class SessionControllerCore implements SessionController {
    * session's error.
    */
   async rejoinAfterReload(): Promise<boolean> {
-    const saved = this.deps.tabSession?.load();
+    const saved = this.memory.load();
     if (!saved || wasAggregating(saved) || this.node || this.state.status !== 'idle') return false;
     this.set({ rejoining: { code: saved.code } });
     this.log('info', `rejoining session ${saved.code} after the reload`);
@@ -592,8 +582,7 @@ export class SessionControllerCore implements SessionController {
     const { config, hostTrains, checkpoint, records, roster, term } = snapshot;
     try {
       this.secret = saved.secret;
-      this.clientKey = saved.clientKey;
-      this.hostSeed = saved.hostSeed ?? null;
+      this.memory.adopt(saved);
       const settings = settingsFromConfig(config, hostTrains);
       this.set({ status: 'connecting', role: 'host', code: saved.code, settings, error: null });
       this.codec.use(config.codec);
@@ -620,22 +609,12 @@ export class SessionControllerCore implements SessionController {
     }
   }
 
-  /** Whether the aggregating tab runs rounds, so that it runs on when resumed after a reload. */
-  private keepRunning(running: boolean): void {
-    const saved = this.deps.tabSession?.load();
-    if (saved && saved.code === this.state.code && (saved.running ?? false) !== running) this.deps.tabSession?.save({ ...saved, running });
-  }
-
-  private keepContributions(rounds: number[]): void {
-    const saved = this.deps.tabSession?.load();
-    if (saved && saved.code === this.state.code) this.deps.tabSession?.save({ ...saved, contributed: rounds });
-  }
-
   /** The host tab, back in its session as a client: asks the aggregator for control with the next link of its key. */
   private reclaimControl(node: SessionNode): void {
     const commitment = node.config?.hostCommitment;
-    if (!this.hostSeed || !commitment) return;
-    const proof = hostProof(this.hostSeed, commitment);
+    const seed = this.memory.hostSeed;
+    if (!seed || !commitment) return;
+    const proof = hostProof(seed, commitment);
     if (!proof) {
       this.log('warn', "this tab's host key does not open this session any more: it stays a client");
       return;
@@ -644,50 +623,13 @@ export class SessionControllerCore implements SessionController {
     node.reclaim(proof);
   }
 
-  private rememberTab(role: 'host' | 'client', code: string, name: string): string {
-    const previous = this.deps.tabSession?.load();
-    const same = previous !== undefined && previous !== null && previous.code === code && previous.secret === this.secret;
-    const clientKey = same ? previous.clientKey : randomClientKey();
-    const hostSeed = same && previous.hostSeed ? previous.hostSeed : role === 'host' ? this.hostSeed : null;
-    this.hostSeed = hostSeed ?? null;
-    this.tabAggregating = role === 'host';
-    this.deps.tabSession?.save({
-      code,
-      secret: this.secret,
-      role: previous?.code === code && previous.role === 'host' ? 'host' : role,
-      clientKey,
-      name,
-      aggregating: this.tabAggregating,
-      ...(hostSeed ? { hostSeed } : {}),
-      ...(same && previous.contributed ? { contributed: previous.contributed } : {}),
-    });
-    this.clientKey = clientKey;
-    return clientKey;
-  }
-
-  /**
-   * The TabSession follows whether this tab aggregates: a tab that took over resumes the session after a reload, as a
-   * host does; one that stopped aggregating (a later term replaced it) rejoins as a client, and its snapshot, stale
-   * now, goes.
-   */
-  private rememberAggregating(aggregating: boolean): void {
-    const was = this.tabAggregating;
-    this.tabAggregating = aggregating;
-    const saved = this.deps.tabSession?.load();
-    if (!saved || saved.code !== this.state.code) return;
-    if (saved.aggregating !== aggregating) this.deps.tabSession?.save({ ...saved, aggregating });
-    if (was && !aggregating) {
-      void this.ownSnapshot(saved).then((s) => (s && this.tabAggregating === false ? this.deps.hostSnapshots?.forget(saved.code) : undefined)).catch(() => undefined);
-    }
-  }
-
   /** Keeps the session as this tab aggregates it (host or successor), for a reload: see resume(). */
   private saveHostSnapshot(checkpoint: HostSnapshot['checkpoint'], records: HostSnapshot['records'], roster: HostSnapshot['roster']): void {
     const code = this.state.code;
     const node = this.node;
     const config = node?.config;
-    if (!code || !node || !config || !this.deps.hostSnapshots) return;
-    const snapshot: HostSnapshot = {
+    if (!code || !node || !config || !this.memory.keepsSnapshots) return;
+    this.memory.saveSnapshot({
       code,
       config,
       hostTrains: this.state.settings?.hostTrains ?? true,
@@ -696,10 +638,7 @@ export class SessionControllerCore implements SessionController {
       roster: roster.map((e) => ({ ...e, labelHistogram: [] })),
       term: node.term,
       peerId: node.selfId,
-      clientKey: this.clientKey,
-      savedAt: Date.now(),
-    };
-    this.deps.hostSnapshots.save(snapshot).catch((e) => this.log('warn', `could not keep the session for a reload: ${message(e)}`));
+    });
   }
 
   private async lanUrls(): Promise<string[]> {
@@ -721,15 +660,16 @@ export class SessionControllerCore implements SessionController {
       const code = randomSessionCode();
       this.secret = randomSecret();
       this.set({ status: 'connecting', role: 'host', code, settings, error: null });
-      this.hostSeed = randomHostSeed();
-      const config: SessionConfig = { ...sessionConfigFromSettings(settings), hostCommitment: hostCommitment(this.hostSeed) };
+      const hostSeed = randomHostSeed();
+      this.memory.hostSeed = hostSeed;
+      const config: SessionConfig = { ...sessionConfigFromSettings(settings), hostCommitment: hostCommitment(hostSeed) };
       this.codec.use(config.codec);
       const validation = demoFits(config.model) ? this.workers.demoValidation() : undefined;
       this.hostId = await hostPeerId(code, this.secret);
       const [transport, lanUrls] = await Promise.all([this.openTransport(this.hostId), this.lanUrls()]);
       this.set({ lanUrls });
       await this.chooseBackend(config.model);
-      const node = this.createNode(transport, name, validation, this.rememberTab('host', code, name));
+      const node = this.createNode(transport, name, validation, this.memory.remember('host', code, this.secret, name));
       if (settings.hostTrains) await this.data.loadInitial(config, 0);
       const initialWeights = await this.workers.trainer.initialWeights(config.model, config.seed);
       // Start the validation worker and warm its backend now, not during round 1.
@@ -763,9 +703,9 @@ export class SessionControllerCore implements SessionController {
       this.hostId = await hostPeerId(code, secret);
       stillWanted();
       this.set({ status: 'connecting', role: 'client', code, error: null });
-      const node = this.createNode(transport ?? (await this.openTransport(undefined, ended)), name, this.workers.demoValidation(), this.rememberTab('client', code, name));
+      const node = this.createNode(transport ?? (await this.openTransport(undefined, ended)), name, this.workers.demoValidation(), this.memory.remember('client', code, this.secret, name));
       // The host tab back as a client (another tab aggregates): it is still the host, and asks for control below.
-      if (this.hostSeed) this.set({ role: 'host' });
+      if (this.memory.hostSeed) this.set({ role: 'host' });
       const welcome = await node.join(aggregatorId ?? this.hostId).catch((e: unknown) => {
         // No tab under the id that code and passphrase lead to: nobody hosts this code (any more), or the passphrase is
         // wrong. Said in the user's words: the peer id is an internal detail.
@@ -811,12 +751,7 @@ export class SessionControllerCore implements SessionController {
 
   leave(): void {
     // Leaving on purpose (also while joining or rejoining): nothing to resume or rejoin after a reload.
-    const saved = this.deps.tabSession?.load();
-    if (saved && (this.node || this.state.status !== 'idle')) {
-      this.deps.tabSession?.clear();
-      // The aggregating tab (host or successor) keeps the session's snapshot; it goes with the tab.
-      if (wasAggregating(saved)) this.deps.hostSnapshots?.forget(saved.code).catch(() => undefined);
-    }
+    if (this.node || this.state.status !== 'idle') this.memory.forget();
     this.endSession();
   }
 
@@ -827,8 +762,7 @@ export class SessionControllerCore implements SessionController {
     this.lobby = null;
     this.keptLobby?.close();
     this.keptLobby = null;
-    this.tabAggregating = null;
-    this.hostSeed = null;
+    this.memory.endSession();
     this.node?.leave();
     this.workers.endSession();
     this.auth?.close();

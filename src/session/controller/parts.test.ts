@@ -9,6 +9,8 @@ import type { SessionState } from '../types';
 import { GlobalModel } from './global-model';
 import { LocalData, type StoredData } from './local-data';
 import { TabWorkers, type ControllerTrainer } from './tab-workers';
+import { TabMemory } from './tab-memory';
+import { makeSnapshotStore, makeTabStorage } from '../testing/controller-world';
 
 const mnist = cnnSpec([28, 28, 1], 10);
 const config = (model = mnist) => ({ model, seed: 3, demo: { partition: { kind: 'iid' }, clients: 4 } }) as unknown as SessionConfig;
@@ -135,5 +137,43 @@ describe('GlobalModel', () => {
     expect((await model.confusion(Promise.resolve(trainer), mnist)).round).toBe(2);
     model.clear();
     await expect(model.export(trainer, mnist, 'ABC123')).rejects.toThrow(/has not received a global model yet/);
+  });
+});
+
+describe('TabMemory', () => {
+  const snapshot = (code: string) => ({ code, config: config(), hostTrains: true, checkpoint: { round: 3, weights: weights(3), serverState: null }, records: [], roster: [], term: 2, peerId: 'p-ann' }) as never;
+
+  it('keeps the key, host seed and contributions of the same session; another session gets a new key', () => {
+    const tabs = makeTabStorage();
+    const memory = new TabMemory(tabs, makeSnapshotStore(), () => undefined);
+    memory.hostSeed = 'seed';
+    const key = memory.remember('host', 'ABC123', 's3cret', 'Teacher');
+    memory.keepContributions('ABC123', [1, 2]);
+    memory.keepContributions('OTHER1', [9]); // not this tab's session: ignored
+    const back = new TabMemory(tabs, makeSnapshotStore(), () => undefined);
+    expect(back.resumable()).toEqual({ code: 'ABC123', role: 'host', name: 'Teacher' });
+    expect(back.remember('client', 'ABC123', 's3cret', 'Teacher')).toBe(key);
+    expect(back.hostSeed).toBe('seed');
+    expect(back.contributions('ABC123')).toEqual([1, 2]);
+    expect(back.remember('client', 'XYZ789', 'other', 'Teacher')).not.toBe(key);
+    expect(back.contributions('XYZ789')).toEqual([]);
+  });
+
+  it('a tab that stops aggregating loses its snapshot and comes back as a client; leaving forgets everything', async () => {
+    const tabs = makeTabStorage();
+    const snapshots = makeSnapshotStore();
+    const memory = new TabMemory(tabs, snapshots, () => undefined);
+    memory.remember('client', 'ABC123', 's', 'Ann');
+    memory.aggregates('ABC123', true);
+    memory.saveSnapshot(snapshot('ABC123'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(memory.resumable()?.role).toBe('host');
+    expect(await memory.ownSnapshot(memory.load()!)).not.toBeNull();
+    memory.aggregates('ABC123', false);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(memory.resumable()?.role).toBe('client');
+    expect(snapshots.map.has('ABC123')).toBe(false);
+    memory.forget();
+    expect(memory.resumable()).toBeNull();
   });
 });
