@@ -68,13 +68,14 @@ export async function startAppServer(options: AppServerOptions = {}): Promise<Ap
 async function warmUp(server: ViteDevServer, entries: string[]): Promise<void> {
   const optimizer = server.environments.client.depsOptimizer;
   await optimizer?.scanProcessing;
-  const modules = entries.flatMap((entry) => (entry.endsWith('.html') ? htmlModules(path.join(REPO_ROOT, entry)) : [`/${entry}`]));
+  const modules = entries.flatMap((entry) => (entry.endsWith('.html') ? htmlModules(entry) : [`/${entry}`]));
   await Promise.all(modules.map((url) => server.warmupRequest(url).catch(() => undefined)));
   await server.waitForRequestsIdle();
 }
 
-/** The module scripts an HTML entry loads (src="/..."). */
-function htmlModules(file: string): string[] {
-  const html = fs.readFileSync(file, 'utf8');
-  return [...html.matchAll(/<script[^>]*type="module"[^>]*src="([^"]+)"/g)].map((m) => m[1]);
+/** The module scripts an HTML entry (a path from the repository root) loads, as URLs from the root. */
+function htmlModules(entry: string): string[] {
+  const html = fs.readFileSync(path.join(REPO_ROOT, entry), 'utf8');
+  const dir = path.posix.dirname(`/${entry}`);
+  return [...html.matchAll(/<script[^>]*type="module"[^>]*src="([^"]+)"/g)].map((m) => (m[1].startsWith('/') ? m[1] : path.posix.join(dir, m[1])));
 }
