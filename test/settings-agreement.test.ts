@@ -18,12 +18,16 @@ function inAndOut(s: SettingDecl): { inside: string[]; outside: string[] } {
   if (s.kind === 'choice') return { inside: s.options.map((o) => o.value), outside: ['nope'] };
   if (s.kind === 'text') return { inside: ['constant', 'hinge:10:4'], outside: ['poly:x'] };
   const below = s.minExclusive ? s.min : s.min - (s.integer ? 1 : s.min === 0 ? 0.5 : s.min / 2);
-  return { inside: [String(s.max), String(s.minExclusive ? s.max / 2 : s.min)], outside: [String(below), String(s.integer ? s.max + 1 : s.max * 1.5)] };
+  const above = s.maxExclusive ? s.max : s.integer ? s.max + 1 : s.max * 1.5;
+  return { inside: [String(s.maxExclusive ? s.max / 2 : s.max), String(s.minExclusive ? s.max / 2 : s.min)], outside: [String(below), String(above)] };
 }
+
+/** Other settings' values that each of these settings' values needs beyond its declared condition. */
+const NEEDS: Record<string, Record<string, string>> = { evaluateOn: { validation: '0.2' } };
 
 /** The other settings' values under which `s` applies. */
 function context(s: SettingDecl): Record<string, string> {
-  return s.appliesWhen ? { [s.appliesWhen.setting]: s.appliesWhen.oneOf[0] } : {};
+  return { ...(s.appliesWhen ? { [s.appliesWhen.setting]: s.appliesWhen.oneOf[0] } : {}), ...NEEDS[s.name] };
 }
 
 const offered = (s: SettingDecl, surface: SettingSurface, value: string) => s.kind !== 'choice' || choiceValues(s, surface).includes(value);
@@ -68,6 +72,8 @@ function cliValue(name: string, { config, clock }: CliOptions): SettingValue {
     partition: p.kind, alpha: p.alpha, shardsPerClient: p.shardsPerClient, sigma: p.sigma,
     mode: clock?.mode ?? 'sync', deadline: clock?.deadline ?? null, bufferSize: clock?.async.bufferSize,
     staleness: clock ? formatStaleness(clock.async.staleness) : undefined, maxStaleness: clock?.async.maxStaleness,
+    limit: config.limit, testLimit: config.testLimit, validation: config.validation, evaluateOn: config.evaluateOn, workers: config.workers,
+    participation: clock?.async.participation, evalEvery: clock?.evalEvery, simTime: clock ? clock.simTime : null,
   };
   if (!(name in values)) throw new Error(`the test does not know where the simulator keeps "${name}"`);
   return values[name] as SettingValue;

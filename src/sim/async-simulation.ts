@@ -22,6 +22,7 @@ import type { LocalTrainer } from '../fl/local-trainer';
 import { buildModel, getWeights, setWeights, type ModelSpec } from '../fl/models';
 import { PROTOCOL_VERSION } from '../fl/protocol';
 import { materialize, type ScoredModel } from '../fl/scored-model';
+import { numberDefault } from '../fl/settings';
 import { evaluateModel } from '../fl/train';
 import { totalParameters } from '../fl/weights';
 import { armAttackers } from './arm-attackers';
@@ -58,7 +59,7 @@ export const CLOCK_DEFAULTS: ClockOptions = {
   deadline: null,
   async: { bufferSize: 5, staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null },
   simTime: null,
-  evalEvery: 1,
+  evalEvery: numberDefault('evalEvery'),
   validationSize: 500,
 };
 

@@ -26,7 +26,7 @@ describe('simulated-clock options', () => {
     [['--mode', 'sync', '--buffer', '3'], /--buffer-size applies to --mode async only/],
     [['--deadline', '0'], /--deadline must be in \(0, 3600\]/],
     [['--mode', 'async', '--max-staleness', '1.5'], /--max-staleness expected a whole number in \[0, 100000\]/],
-    [['--mode', 'async', '--participation', 'fair'], /--participation must be none or duration/],
+    [['--mode', 'async', '--participation', 'fair'], /--participation expected one of none, duration, got "fair"/],
     [['--mode', 'async', '--workers', '2'], /--workers applies to plain sync rounds/],
   ])('rejects %j', (args, message) => {
     expect(() => parseSimArgs(args as string[])).toThrow(UsageError);

@@ -53,8 +53,8 @@ export const USAGE = `Usage: npm run sim -- [options]
 
 Run settings (the same as the host form's; declared once in src/fl/settings):
 ${SETTINGS_USAGE}
-  Any of --mode, --deadline, --buffer-size, --staleness, --max-staleness (or --devices, --intertwined, --participation, --sim-time,
-  --eval-every below) runs on a simulated clock: one job at a time (not with --workers), the table in simulated seconds.
+  Any of --mode, --deadline, --buffer-size, --staleness, --max-staleness, --participation, --eval-every, --sim-time (or --devices,
+  --intertwined below) runs on a simulated clock: one job at a time (not with --workers), the table in simulated seconds.
 
 Strategy (${strategyNames().join('|')}; default ${SIM_DEFAULTS.strategy.name}) and its hyper-parameters:
   --strategy NAME
@@ -62,18 +62,10 @@ ${STRATEGY_USAGE}
 
 Simulator:
   --data mnist|mnist:D,D,...|PATH.npz|PATH.csv   training data (default mnist; mnist:3,5 keeps those digits, relabelled 0,1; npz in the MedMNIST layout; csv with a label column)
-  --limit N           use the first N training samples (default ${SIM_DEFAULTS.limit}; 0 = all)
-  --test-limit N      evaluate on at most N test samples (default ${SIM_DEFAULTS.testLimit})
   --model mlp|cnn     model (default ${SIM_DEFAULTS.model})
   --backend auto|wasm|cpu   tfjs backend (default auto: a short timed probe on the model)
-  --validation F      hold out this share of the training data as a validation set (default 0)
-  --evaluate-on test|validation   what the global model is scored on each round (default test)
-  --workers N         train a round's clients on N worker threads (default ${SIM_DEFAULTS.workers}; same numbers as 1)
   --devices uniform|classroom|lognormal:SIGMA   simulated device speeds (classroom: ~30% of devices 5x slower)
   --intertwined       the slow devices are the ones holding particular classes
-  --participation none|duration   async: also weight each update by its client's time for it (default none)
-  --sim-time S        stop after S simulated seconds (then --rounds does not apply)
-  --eval-every N      async: evaluate every N steps (default 1)
   --attackers N       N clients, chosen by the seed, poison their updates (default 0); needs --attack
   --attack SPEC       ${ATTACK_SYNTAX}
   --secagg            secure aggregation: the aggregator learns only the sum (FedAvg, FedProx, SCAFFOLD; needs --dp-clip; robust off)
@@ -93,7 +85,6 @@ function num(name: string, raw: string | undefined, fallback: number, check: (x:
   return x;
 }
 
-const positiveInt = (x: number) => Number.isInteger(x) && x > 0;
 const nonNegativeInt = (x: number) => Number.isInteger(x) && x >= 0;
 
 export interface CliOptions {
@@ -129,10 +120,10 @@ export function parseSimArgs(argv: string[]): CliOptions {
       allowPositionals: false,
       options: {
         ...settingArgOptions(),
-        data: { type: 'string' }, limit: { type: 'string' }, 'test-limit': { type: 'string' }, model: { type: 'string' }, strategy: { type: 'string' },
+        data: { type: 'string' }, model: { type: 'string' }, strategy: { type: 'string' },
         ...Object.fromEntries([...paramFlags.keys()].map((flag) => [flag, { type: 'string' as const }])),
-        devices: { type: 'string' }, intertwined: { type: 'boolean' }, participation: { type: 'string' }, 'sim-time': { type: 'string' }, 'eval-every': { type: 'string' },
-        backend: { type: 'string' }, workers: { type: 'string' }, validation: { type: 'string' }, 'evaluate-on': { type: 'string' }, attackers: { type: 'string' }, attack: { type: 'string' },
+        devices: { type: 'string' }, intertwined: { type: 'boolean' },
+        backend: { type: 'string' }, attackers: { type: 'string' }, attack: { type: 'string' },
         secagg: { type: 'boolean' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-budget': { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
@@ -167,16 +158,15 @@ export function parseSimArgs(argv: string[]): CliOptions {
   else if (set.partition === 'dirichlet') partition = { kind: 'dirichlet', alpha };
   else if (set.partition === 'shards') partition = { kind: 'shards', shardsPerClient: set.shardsPerClient as number };
   else partition = { kind: 'sizeskew', alpha, sigma: set.sigma as number };
-  const evaluateOn = v['evaluate-on'] ?? d.evaluateOn;
-  if (evaluateOn !== 'test' && evaluateOn !== 'validation') throw new UsageError(`--evaluate-on must be test or validation, got "${evaluateOn}"`);
-  const validation = num('validation', v.validation, d.validation, (x) => x >= 0 && x < 1, 'in [0, 1)');
+  const evaluateOn = set.evaluateOn as SimConfig['evaluateOn'];
+  const validation = set.validation as number;
   if (evaluateOn === 'validation' && validation === 0) throw new UsageError('--evaluate-on validation needs --validation F with F > 0');
   const backend = v.backend ?? d.backend;
   if (!isBackendPreference(backend)) throw new UsageError(`--backend must be auto, wasm or cpu, got "${backend}"`);
   const config: SimConfig = {
     data: v.data ?? d.data,
-    limit: num('limit', v.limit, d.limit, nonNegativeInt, 'a non-negative integer'),
-    testLimit: num('test-limit', v['test-limit'], d.testLimit, positiveInt, 'a positive integer'),
+    limit: set.limit as number,
+    testLimit: set.testLimit as number,
     model,
     clients: set.clients as number,
     partition,
@@ -195,7 +185,7 @@ export function parseSimArgs(argv: string[]): CliOptions {
     codec: set.codec as WeightCodecName | null,
     validation,
     evaluateOn,
-    workers: num('workers', v.workers, d.workers, (x) => Number.isInteger(x) && x >= 1 && x <= 64, 'an integer in 1..64'),
+    workers: set.workers as number,
     robust: set.robust as RobustMode,
     attack: null,
     privacy: privacyOption(v),
@@ -232,14 +222,15 @@ function privacyOption(v: PrivacyArgs): PrivacySettings | null {
   };
 }
 
-type ClockArgs = Partial<Record<'devices' | 'participation' | 'sim-time' | 'eval-every', string>> & { intertwined?: boolean };
+type ClockArgs = { devices?: string; intertwined?: boolean };
+
+/** The declared settings that run the simulator on its simulated clock when given. */
+const CLOCK_SETTINGS = ['mode', 'deadline', 'bufferSize', 'staleness', 'maxStaleness', 'participation', 'evalEvery', 'simTime'];
 
 /** The simulated clock's options, when any of them was given (the declared mode, deadline, buffer, ... included). */
 function parseClock(v: ClockArgs, settings: CliSettings): ClockOptions | null {
-  const declared = ['mode', 'deadline', 'bufferSize', 'staleness', 'maxStaleness'].some((name) => settings.given.has(name));
-  const own = (['devices', 'participation', 'sim-time', 'eval-every', 'intertwined'] as const).filter((k) => v[k] !== undefined);
-  if (!declared && own.length === 0) return null;
-  const d = CLOCK_DEFAULTS;
+  const declared = CLOCK_SETTINGS.some((name) => settings.given.has(name));
+  if (!declared && v.devices === undefined && v.intertwined === undefined) return null;
   const set = settings.values;
   const mode = set.mode as 'sync' | 'async';
   const wrap = <T>(f: () => T): T => {
@@ -250,12 +241,9 @@ function parseClock(v: ClockArgs, settings: CliSettings): ClockOptions | null {
     }
   };
   const devices = wrap(() => parseDevices(v.devices ?? 'uniform'));
-  const participation = v.participation ?? 'none';
-  if (participation !== 'none' && participation !== 'duration') throw new UsageError(`--participation must be none or duration, got "${participation}"`);
+  const participation = set.participation as ClockOptions['async']['participation'];
   const deadline = set.deadline as number | null;
   if (mode === 'async' && deadline !== null) throw new UsageError('--deadline applies to --mode sync only');
-  const asyncOnly = (['participation', 'eval-every'] as const).filter((k) => v[k] !== undefined);
-  if (mode === 'sync' && asyncOnly.length > 0) throw new UsageError(`--${asyncOnly[0]} applies to --mode async only`);
   return {
     mode,
     devices,
@@ -267,8 +255,8 @@ function parseClock(v: ClockArgs, settings: CliSettings): ClockOptions | null {
       maxStaleness: set.maxStaleness as number | null,
       participation,
     },
-    simTime: v['sim-time'] === undefined ? null : num('sim-time', v['sim-time'], 0, (x) => x > 0, 'a positive number of simulated seconds'),
-    evalEvery: num('eval-every', v['eval-every'], d.evalEvery, positiveInt, 'a positive integer'),
-    validationSize: d.validationSize,
+    simTime: set.simTime as number | null,
+    evalEvery: set.evalEvery as number,
+    validationSize: CLOCK_DEFAULTS.validationSize,
   };
 }

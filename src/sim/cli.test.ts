@@ -73,7 +73,7 @@ describe('simulator options', () => {
     [['--server-opt', 'rmsprop'], /--server-opt expected one of sgd, avgm, adam/],
     [['--optimizer', 'lbfgs'], /--optimizer expected one of sgd, momentum, adam, got "lbfgs"/],
     [['--partition', 'weird'], /--partition expected one of iid, dirichlet, shards, sizeskew/],
-    [['--workers', '0'], /--workers must be an integer in 1..64/],
+    [['--workers', '0'], /--workers must be in \[1, 64\]/],
     [['--evaluate-on', 'validation'], /needs --validation/],
     [['--validation', '1'], /--validation must be in \[0, 1\)/],
     [['--rounds', 'many'], /--rounds expected a whole number in \[1, 1000000\]/],

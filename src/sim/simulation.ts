@@ -12,7 +12,7 @@ import { RoundEngine, type EngineEvent, type RoundReport } from '../fl/engine';
 import { createWireCodec, type WeightCodecName } from '../fl/codec';
 import { InMemoryNetwork, type InMemoryEndpoint } from '../fl/in-memory-transport';
 import { LOCAL_OPTIMIZER_DEFAULTS, type LocalOptimizerName } from '../fl/local-optimizer';
-import { numberDefault } from '../fl/settings';
+import { choiceSetting, numberDefault } from '../fl/settings';
 import { buildModel, cnnSpec, getWeights, mlpSpec, setWeights, tabularSpec, type ModelSpec } from '../fl/models';
 import type { StrategyConfig } from '../fl/strategies/types';
 import { evaluateModel } from '../fl/train';
@@ -71,8 +71,8 @@ export interface SimConfig {
 
 export const SIM_DEFAULTS: SimConfig = {
   data: 'mnist',
-  limit: 6000,
-  testLimit: 2000,
+  limit: numberDefault('limit'),
+  testLimit: numberDefault('testLimit'),
   model: 'mlp',
   clients: numberDefault('clients'),
   partition: { kind: 'dirichlet', alpha: numberDefault('alpha') },
@@ -91,9 +91,9 @@ export const SIM_DEFAULTS: SimConfig = {
   codec: null,
   robust: 'clip',
   attack: null,
-  validation: 0,
-  evaluateOn: 'test',
-  workers: 1,
+  validation: numberDefault('validation'),
+  evaluateOn: choiceSetting('evaluateOn').default as SimConfig['evaluateOn'],
+  workers: numberDefault('workers'),
   privacy: null,
 };
 

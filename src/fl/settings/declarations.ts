@@ -194,10 +194,62 @@ const maxStaleness: NumberSetting = {
   surfaces: FORM_AND_CLI, integer: true, min: 0, max: 100_000, default: null, appliesWhen: ASYNC_ONLY, wire: { path: ['aggregation', 'maxStaleness'] },
 };
 
+/** The simulator's own run settings: what it trains on, how it evaluates, and its simulated clock. */
+const SIMULATOR = ['cli'] as const;
+
+const limit: NumberSetting = {
+  name: 'limit', kind: 'number', label: 'Training samples', help: 'use the first N training samples (0 = all)', cliValue: 'N',
+  surfaces: SIMULATOR, integer: true, min: 0, max: 10_000_000, default: 6000,
+};
+
+const testLimit: NumberSetting = {
+  name: 'testLimit', kind: 'number', label: 'Test samples', help: 'evaluate on at most N test samples', cliValue: 'N',
+  surfaces: SIMULATOR, integer: true, min: 1, max: 10_000_000, default: 2000,
+};
+
+const validation: NumberSetting = {
+  name: 'validation', kind: 'number', label: 'Validation share', help: 'hold out this share of the training data as a validation set', cliValue: 'F',
+  surfaces: SIMULATOR, min: 0, max: 1, maxExclusive: true, default: 0,
+};
+
+const evaluateOn: ChoiceSetting = {
+  name: 'evaluateOn', kind: 'choice', label: 'Scored on', help: 'what the global model is scored on each round (validation needs a validation share above 0)',
+  surfaces: SIMULATOR, default: 'test',
+  options: [
+    { value: 'test', label: 'test set' },
+    { value: 'validation', label: 'validation set' },
+  ],
+};
+
+const workers: NumberSetting = {
+  name: 'workers', kind: 'number', label: 'Worker threads', help: "train a round's clients on N worker threads (the same numbers as 1; plain sync rounds only)", cliValue: 'N',
+  surfaces: SIMULATOR, integer: true, min: 1, max: 64, default: 1,
+};
+
+const participation: ChoiceSetting = {
+  name: 'participation', kind: 'choice', label: 'Participation weighting', help: "async: also weight each update by its client's time for it",
+  surfaces: SIMULATOR, default: 'none', appliesWhen: ASYNC_ONLY,
+  options: [
+    { value: 'none', label: 'none' },
+    { value: 'duration', label: "the client's time" },
+  ],
+};
+
+const evalEvery: NumberSetting = {
+  name: 'evalEvery', kind: 'number', label: 'Evaluate every N steps', help: 'async: evaluate the global model every N aggregation steps', cliValue: 'N',
+  surfaces: SIMULATOR, integer: true, min: 1, max: 100_000, default: 1, appliesWhen: ASYNC_ONLY,
+};
+
+const simTime: NumberSetting = {
+  name: 'simTime', kind: 'number', label: 'Simulated time (seconds)', help: 'stop after S simulated seconds, on the simulated clock (then rounds do not apply; unset: run the rounds)', cliValue: 'S',
+  surfaces: SIMULATOR, min: 0, max: 10_000_000, minExclusive: true, default: null,
+};
+
 /** In the order the README and `--help` list them. */
 export const RUN_SETTINGS: readonly SettingDecl[] = [
   rounds, localEpochs, batchSize, optimizer, learningRate, momentum, clients, minClients, fraction, seed,
   partition, alpha, shardsPerClient, sigma, demoClients,
   codec, robust, decomposition, decompositionEvery,
   mode, deadline, bufferSize, staleness, maxStaleness,
+  limit, testLimit, validation, evaluateOn, workers, participation, evalEvery, simTime,
 ];

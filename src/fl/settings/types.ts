@@ -41,6 +41,8 @@ export interface NumberSetting extends SettingBase {
   max: number;
   /** The range excludes min: (min, max]. */
   minExclusive?: boolean;
+  /** The range excludes max: [min, max). */
+  maxExclusive?: boolean;
   /** null: none unless given (the field may be left empty). */
   default: number | null;
   /** A default that depends on another setting (e.g. the learning rate per local optimizer); `default` is the fallback. */

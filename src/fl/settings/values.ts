@@ -61,7 +61,7 @@ export function settingDefault(s: SettingDecl, others: Readonly<Record<string, u
 export function settingRangeText(s: SettingDecl, surface?: SettingSurface): string {
   if (s.kind === 'choice') return choiceValues(s, surface).join('|');
   if (s.kind === 'text') return s.syntax;
-  return `${s.minExclusive ? '(' : '['}${s.min}, ${s.max}]`;
+  return `${s.minExclusive ? '(' : '['}${s.min}, ${s.max}${s.maxExclusive ? ')' : ']'}`;
 }
 
 /** Why a value is not acceptable for the setting (null: it is). `null` is acceptable only where the default is none. */
@@ -74,7 +74,7 @@ export function settingProblem(s: SettingDecl, value: unknown, surface?: Setting
   if (value === null && s.default === null) return null;
   if (typeof value !== 'number' || !Number.isFinite(value)) return s.integer ? `expected a whole number in ${settingRangeText(s)}` : `expected a number in ${settingRangeText(s)}`;
   if (s.integer && !Number.isInteger(value)) return `expected a whole number in ${settingRangeText(s)}`;
-  if (value < s.min || value > s.max || (s.minExclusive && value === s.min)) return `must be in ${settingRangeText(s)}`;
+  if (value < s.min || value > s.max || (s.minExclusive && value === s.min) || (s.maxExclusive && value === s.max)) return `must be in ${settingRangeText(s)}`;
   return null;
 }
 
