@@ -206,6 +206,8 @@ describe('the fedtab app in two tabs', () => {
     await host.page.getByLabel('MLP hidden layers').fill('16');
     await host.page.getByLabel('Rounds', { exact: true }).fill('2');
     await host.page.getByLabel('Minimum clients to start a round').fill('1');
+    // Nobody holds validation data for this task, so the decomposition defaults to exact (the clients cross-evaluate).
+    expect(await host.page.getByLabel('Decomposition mode').inputValue()).toBe('exact');
     await host.page.getByRole('button', { name: 'Create session' }).click();
     await host.page.waitForURL(/#\/session/, { timeout: 60_000 });
     const joinUrl = await host.page.locator('#join-url').inputValue({ timeout: 60_000 });
@@ -236,6 +238,13 @@ describe('the fedtab app in two tabs', () => {
     // No common test set for this task: the dashboard says so instead of showing a made-up accuracy.
     expect(await host.page.locator('section.accuracy').innerText()).toMatch(/holds no test data/);
     expect(await host.page.locator('.rounds-table tbody tr').count()).toBe(2);
+    // Both rounds measured the decomposition (columns: Global, Local, Shift, Aggregation, Mode).
+    const roundRows = host.page.locator('.rounds-table tbody tr');
+    for (let i = 0; i < 2; i++) {
+      const cells = await roundRows.nth(i).locator('td').allInnerTexts();
+      expect(cells.slice(0, 4).every((c) => /^[-+−]?\d/.test(c.trim())), cells.join(' | ')).toBe(true);
+      expect(cells[4]).toBe('exact');
+    }
     await waitUntil('the student\'s contribution', async () => (/Your updates went into 2 of 2 rounds/.test(await student.page.getByTestId('you-panel').innerText()) ? true : undefined), 30_000);
     await host.page.screenshot({ path: `${SHOTS}/tabular-host.png`, fullPage: true });
     expect(host.problems).toEqual([]);
