@@ -22,12 +22,19 @@ function inAndOut(s: SettingDecl): { inside: string[]; outside: string[] } {
   return { inside: [String(s.maxExclusive ? s.max / 2 : s.max), String(s.minExclusive ? s.max / 2 : s.min)], outside: [String(below), String(above)] };
 }
 
-/** Other settings' values that each of these settings' values needs beyond its declared condition. */
-const NEEDS: Record<string, Record<string, string>> = { evaluateOn: { validation: '0.2' } };
+/** The simulator's flags that each of these settings' values needs beyond its declared condition. */
+const PRIVATE = ['--strategy', 'fedavg', '--dp-clip', '1'];
+const NEEDS: Record<string, string[]> = {
+  evaluateOn: ['--validation', '0.2'],
+  dpClip: ['--strategy', 'fedavg'],
+  dpNoise: PRIVATE,
+  dpDelta: [...PRIVATE, '--dp-noise', '1'],
+  dpBudget: [...PRIVATE, '--dp-noise', '1'],
+};
 
 /** The other settings' values under which `s` applies. */
 function context(s: SettingDecl): Record<string, string> {
-  return { ...(s.appliesWhen ? { [s.appliesWhen.setting]: s.appliesWhen.oneOf[0] } : {}), ...NEEDS[s.name] };
+  return s.appliesWhen ? { [s.appliesWhen.setting]: s.appliesWhen.oneOf[0] } : {};
 }
 
 const offered = (s: SettingDecl, surface: SettingSurface, value: string) => s.kind !== 'choice' || choiceValues(s, surface).includes(value);
@@ -74,17 +81,19 @@ function cliValue(name: string, { config, clock }: CliOptions): SettingValue {
     staleness: clock ? formatStaleness(clock.async.staleness) : undefined, maxStaleness: clock?.async.maxStaleness,
     limit: config.limit, testLimit: config.testLimit, validation: config.validation, evaluateOn: config.evaluateOn, workers: config.workers,
     participation: clock?.async.participation, evalEvery: clock?.evalEvery, simTime: clock ? clock.simTime : null,
+    dpClip: config.privacy ? config.privacy.clipNorm : null, dpNoise: config.privacy?.noiseMultiplier, dpDelta: config.privacy?.delta, dpBudget: config.privacy?.budget,
   };
   if (!(name in values)) throw new Error(`the test does not know where the simulator keeps "${name}"`);
   return values[name] as SettingValue;
 }
 
 describe('the simulator', () => {
-  const args = (o: Record<string, string>) => Object.entries(o).flatMap(([name, value]) => [`--${settingFlag(RUN_SETTINGS.find((x) => x.name === name)!)}`, value]);
+  const flags = (o: Record<string, string>) => Object.entries(o).flatMap(([name, value]) => [`--${settingFlag(RUN_SETTINGS.find((x) => x.name === name)!)}`, value]);
 
   it.each(settingsOn('cli').map((s) => [s.name, s] as const))('%s: the declared flag, default and bounds', (_, s) => {
     expect(USAGE).toContain(`--${settingFlag(s)} `);
     const ctx = context(s);
+    const args = (o: Record<string, string>) => [...(NEEDS[s.name] ?? []), ...flags(o)];
     const plain = parseSimArgs(args(ctx));
     const contextValues: Record<string, SettingValue> = { ...ctx };
     expect(cliValue(s.name, plain)).toEqual(s.cliUnsetByDefault ? null : settingDefault(s, contextValues));

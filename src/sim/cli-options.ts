@@ -3,7 +3,7 @@ import { isBackendPreference } from '../fl/backend/node-backend';
 import type { WeightCodecName } from '../fl/codec';
 import type { PartitionSpec } from '../fl/data/partition';
 import type { LocalOptimizerName } from '../fl/local-optimizer';
-import { settingsOn } from '../fl/settings';
+import { getSetting, settingFlag, settingsOn } from '../fl/settings';
 import { paramFlag, parseParam, rangeText } from '../fl/strategies/params';
 import { configurableParams, defaultStrategyConfig, findStrategy, listStrategies, localOptimizerProblem, strategyNames } from '../fl/strategies/registry';
 import { SERVER_OPTIMIZER_PARAMS } from '../fl/strategies/server-optimizer';
@@ -51,7 +51,7 @@ const SETTINGS_USAGE = settingsOn('cli').map(settingUsage).join('\n');
 
 export const USAGE = `Usage: npm run sim -- [options]
 
-Run settings (the same as the host form's; declared once in src/fl/settings):
+Run settings (declared once in src/fl/settings, with the host form's; the README's list says which the form offers too):
 ${SETTINGS_USAGE}
   Any of --mode, --deadline, --buffer-size, --staleness, --max-staleness, --participation, --eval-every, --sim-time (or --devices,
   --intertwined below) runs on a simulated clock: one job at a time (not with --workers), the table in simulated seconds.
@@ -69,10 +69,6 @@ Simulator:
   --attackers N       N clients, chosen by the seed, poison their updates (default 0); needs --attack
   --attack SPEC       ${ATTACK_SYNTAX}
   --secagg            secure aggregation: the aggregator learns only the sum (FedAvg, FedProx, SCAFFOLD; needs --dp-clip; robust off)
-  --dp-clip C         every client clips its update (delta and extras) to L2 norm C: secure aggregation's and DP's bound
-  --dp-noise S        client-level DP: the sum carries Gaussian noise of std S * C, each client adding its share
-  --dp-delta D        the delta of the (eps, delta) reported (default 1e-5)
-  --dp-budget EPS     stop before a round would take eps past EPS
   --out FILE.json     write the full result as JSON
   --quiet             only the final summary
   --help`;
@@ -124,7 +120,7 @@ export function parseSimArgs(argv: string[]): CliOptions {
         ...Object.fromEntries([...paramFlags.keys()].map((flag) => [flag, { type: 'string' as const }])),
         devices: { type: 'string' }, intertwined: { type: 'boolean' },
         backend: { type: 'string' }, attackers: { type: 'string' }, attack: { type: 'string' },
-        secagg: { type: 'boolean' }, 'dp-clip': { type: 'string' }, 'dp-noise': { type: 'string' }, 'dp-delta': { type: 'string' }, 'dp-budget': { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+        secagg: { type: 'boolean' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -188,7 +184,7 @@ export function parseSimArgs(argv: string[]): CliOptions {
     workers: set.workers as number,
     robust: set.robust as RobustMode,
     attack: null,
-    privacy: privacyOption(v),
+    privacy: privacyOption(v.secagg ?? false, settings),
   };
   // Private rounds replace the aggregator's screening by the clients' own clipping.
   if (config.privacy && !settings.given.has('robust')) config.robust = 'off';
@@ -205,21 +201,17 @@ export function parseSimArgs(argv: string[]): CliOptions {
   return { config, clock, out: v.out, quiet: v.quiet ?? false, help: v.help ?? false };
 }
 
-type PrivacyArgs = Partial<Record<'dp-clip' | 'dp-noise' | 'dp-delta' | 'dp-budget', string>> & { secagg?: boolean };
-
-function privacyOption(v: PrivacyArgs): PrivacySettings | null {
-  const dpFlags = (['dp-noise', 'dp-delta', 'dp-budget'] as const).filter((k) => v[k] !== undefined);
-  if (!v.secagg && dpFlags.length === 0 && v['dp-clip'] === undefined) return null;
-  if (v['dp-clip'] === undefined) throw new UsageError(`${v.secagg ? '--secagg' : `--${dpFlags[0]}`} needs --dp-clip C: every client bounds its own update norm`);
-  const noiseMultiplier = num('dp-noise', v['dp-noise'], 0, (x) => x >= 0, 'a non-negative number');
-  if (noiseMultiplier === 0 && (v['dp-budget'] !== undefined || v['dp-delta'] !== undefined)) throw new UsageError(`--${v['dp-budget'] !== undefined ? 'dp-budget' : 'dp-delta'} needs --dp-noise S with S > 0`);
-  return {
-    secureAggregation: v.secagg ?? false,
-    clipNorm: num('dp-clip', v['dp-clip'], 0, (x) => x > 0, 'a positive number'),
-    noiseMultiplier,
-    delta: num('dp-delta', v['dp-delta'], 1e-5, (x) => x > 0 && x < 1, 'in (0, 1)'),
-    budget: v['dp-budget'] === undefined ? null : num('dp-budget', v['dp-budget'], 0, (x) => x > 0, 'a positive number'),
-  };
+/** Secure aggregation and client-level DP, from --secagg and the declared --dp-* settings (null: neither given). */
+function privacyOption(secureAggregation: boolean, settings: CliSettings): PrivacySettings | null {
+  const set = settings.values;
+  const dpGiven = ['dpNoise', 'dpDelta', 'dpBudget'].filter((name) => settings.given.has(name));
+  const clipNorm = set.dpClip as number | null;
+  if (!secureAggregation && dpGiven.length === 0 && clipNorm === null) return null;
+  if (clipNorm === null) throw new UsageError(`${secureAggregation ? '--secagg' : `--${settingFlag(getSetting(dpGiven[0]))}`} needs --dp-clip C: every client bounds its own update norm`);
+  const noiseMultiplier = set.dpNoise as number;
+  const needNoise = ['dpBudget', 'dpDelta'].find((name) => settings.given.has(name));
+  if (noiseMultiplier === 0 && needNoise) throw new UsageError(`--${settingFlag(getSetting(needNoise))} needs --dp-noise S with S > 0`);
+  return { secureAggregation, clipNorm, noiseMultiplier, delta: set.dpDelta as number, budget: set.dpBudget as number | null };
 }
 
 type ClockArgs = { devices?: string; intertwined?: boolean };

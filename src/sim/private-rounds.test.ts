@@ -21,7 +21,7 @@ describe('private-round options', () => {
     refused(['--strategy', 'fedavg', '--secagg'], /--secagg needs --dp-clip C/);
     refused(['--strategy', 'fedavg', '--dp-noise', '1'], /--dp-noise needs --dp-clip C/);
     refused(['--strategy', 'fedavg', '--dp-clip', '1', '--dp-budget', '3'], /--dp-budget needs --dp-noise S/);
-    refused(['--strategy', 'fedavg', '--dp-clip', '0', '--secagg'], /--dp-clip must be a positive number/);
+    refused(['--strategy', 'fedavg', '--dp-clip', '0', '--secagg'], /--dp-clip must be in \(0, 1000000\]/);
     refused(['--strategy', 'fedavg', '--secagg', '--dp-clip', '1', '--mode', 'async'], /plain sync rounds/);
     expect(() => parseSimArgs(['--strategy', 'fedavg', '--secagg'])).toThrow(UsageError);
   });

@@ -245,6 +245,28 @@ const simTime: NumberSetting = {
   surfaces: SIMULATOR, min: 0, max: 10_000_000, minExclusive: true, default: null,
 };
 
+/** Client-level privacy (src/fl/private-aggregation.ts); --secagg, a switch, stays with the simulator's own flags. */
+const dpClip: NumberSetting = {
+  name: 'dpClip', kind: 'number', label: 'Clip norm', cliValue: 'C',
+  help: "every client clips its update (delta and extras) to L2 norm C: secure aggregation's and DP's bound (unset: no private aggregation)",
+  surfaces: SIMULATOR, min: 0, max: 1_000_000, minExclusive: true, default: null,
+};
+
+const dpNoise: NumberSetting = {
+  name: 'dpNoise', kind: 'number', label: 'DP noise multiplier', help: 'client-level DP: the sum carries Gaussian noise of std S * C, each client adding its share (needs a clip norm)', cliValue: 'S',
+  surfaces: SIMULATOR, min: 0, max: 1000, default: 0,
+};
+
+const dpDelta: NumberSetting = {
+  name: 'dpDelta', kind: 'number', label: 'DP delta', help: 'the delta of the (eps, delta) reported (needs DP noise)', cliValue: 'D',
+  surfaces: SIMULATOR, min: 0, max: 1, minExclusive: true, maxExclusive: true, default: 1e-5,
+};
+
+const dpBudget: NumberSetting = {
+  name: 'dpBudget', kind: 'number', label: 'DP budget (epsilon)', help: 'stop before a round would take eps past EPS (needs DP noise; unset: no budget)', cliValue: 'EPS',
+  surfaces: SIMULATOR, min: 0, max: 1_000_000, minExclusive: true, default: null,
+};
+
 /** In the order the README and `--help` list them. */
 export const RUN_SETTINGS: readonly SettingDecl[] = [
   rounds, localEpochs, batchSize, optimizer, learningRate, momentum, clients, minClients, fraction, seed,
@@ -252,4 +274,5 @@ export const RUN_SETTINGS: readonly SettingDecl[] = [
   codec, robust, decomposition, decompositionEvery,
   mode, deadline, bufferSize, staleness, maxStaleness,
   limit, testLimit, validation, evaluateOn, workers, participation, evalEvery, simTime,
+  dpClip, dpNoise, dpDelta, dpBudget,
 ];
