@@ -17,6 +17,7 @@ import { DEFAULT_HOST_FORM, hostFormToSettings, type HostFormValues } from '../s
 function inAndOut(s: SettingDecl): { inside: string[]; outside: string[] } {
   if (s.kind === 'choice') return { inside: s.options.map((o) => o.value), outside: ['nope'] };
   if (s.kind === 'text') return { inside: ['constant', 'hinge:10:4'], outside: ['poly:x'] };
+  if (s.kind === 'flag') return { inside: ['on'], outside: [] };
   const below = s.minExclusive ? s.min : s.min - (s.integer ? 1 : s.min === 0 ? 0.5 : s.min / 2);
   const above = s.maxExclusive ? s.max : s.integer ? s.max + 1 : s.max * 1.5;
   return { inside: [String(s.maxExclusive ? s.max / 2 : s.max), String(s.minExclusive ? s.max / 2 : s.min)], outside: [String(below), String(above)] };
@@ -27,6 +28,7 @@ const PRIVATE = ['--strategy', 'fedavg', '--dp-clip', '1'];
 const NEEDS: Record<string, string[]> = {
   evaluateOn: ['--validation', '0.2'],
   dpClip: ['--strategy', 'fedavg'],
+  secagg: PRIVATE,
   dpNoise: PRIVATE,
   dpDelta: [...PRIVATE, '--dp-noise', '1'],
   dpBudget: [...PRIVATE, '--dp-noise', '1'],
@@ -81,6 +83,7 @@ function cliValue(name: string, { config, clock }: CliOptions): SettingValue {
     staleness: clock ? formatStaleness(clock.async.staleness) : undefined, maxStaleness: clock?.async.maxStaleness,
     limit: config.limit, testLimit: config.testLimit, validation: config.validation, evaluateOn: config.evaluateOn, workers: config.workers,
     participation: clock?.async.participation, evalEvery: clock?.evalEvery, simTime: clock ? clock.simTime : null,
+    intertwined: clock ? clock.intertwined : false, secagg: config.privacy ? config.privacy.secureAggregation : false,
     dpClip: config.privacy ? config.privacy.clipNorm : null, dpNoise: config.privacy?.noiseMultiplier, dpDelta: config.privacy?.delta, dpBudget: config.privacy?.budget,
   };
   if (!(name in values)) throw new Error(`the test does not know where the simulator keeps "${name}"`);
@@ -88,7 +91,11 @@ function cliValue(name: string, { config, clock }: CliOptions): SettingValue {
 }
 
 describe('the simulator', () => {
-  const flags = (o: Record<string, string>) => Object.entries(o).flatMap(([name, value]) => [`--${settingFlag(RUN_SETTINGS.find((x) => x.name === name)!)}`, value]);
+  const flags = (o: Record<string, string>) =>
+    Object.entries(o).flatMap(([name, value]) => {
+      const s = RUN_SETTINGS.find((x) => x.name === name)!;
+      return s.kind === 'flag' ? [`--${settingFlag(s)}`] : [`--${settingFlag(s)}`, value];
+    });
 
   it.each(settingsOn('cli').map((s) => [s.name, s] as const))('%s: the declared flag, default and bounds', (_, s) => {
     expect(USAGE).toContain(`--${settingFlag(s)} `);
@@ -100,7 +107,7 @@ describe('the simulator', () => {
     const { inside, outside } = inAndOut(s);
     for (const value of inside.filter((x) => offered(s, 'cli', x))) {
       const options = parseSimArgs(args({ ...ctx, [s.name]: value }));
-      expect(cliValue(s.name, options), `${s.name} = ${value}`).toEqual(s.kind === 'number' ? Number(value) : value);
+      expect(cliValue(s.name, options), `${s.name} = ${value}`).toEqual(s.kind === 'number' ? Number(value) : s.kind === 'flag' ? true : value);
     }
     for (const value of outside) expect(() => parseSimArgs(args({ ...ctx, [s.name]: value })), `${s.name} = ${value}`).toThrow(`--${settingFlag(s)}`);
   });

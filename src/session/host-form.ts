@@ -118,6 +118,7 @@ export const HOST_FORM_LIMITS = {
 export function settingFieldError(s: SettingDecl, problem: string): string {
   if (s.kind === 'choice') return `Choose one of ${choiceValues(s, 'form').join(', ')}.`;
   if (s.kind === 'text') return `Enter ${problem.replace(/^expected /, '')}.`;
+  if (s.kind === 'flag') return 'Turn it on or off.';
   const empty = s.default === null ? ' (or leave it empty)' : '';
   if (s.integer) return `Enter a whole number from ${s.min} to ${s.max}${empty}.`;
   if (s.minExclusive) return `Enter a number above ${s.min} and at most ${s.max}${empty}.`;

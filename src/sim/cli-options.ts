@@ -53,8 +53,8 @@ export const USAGE = `Usage: npm run sim -- [options]
 
 Run settings (declared once in src/fl/settings, with the host form's; the README's list says which the form offers too):
 ${SETTINGS_USAGE}
-  Any of --mode, --deadline, --buffer-size, --staleness, --max-staleness, --participation, --eval-every, --sim-time (or --devices,
-  --intertwined below) runs on a simulated clock: one job at a time (not with --workers), the table in simulated seconds.
+  Any of --mode, --deadline, --buffer-size, --staleness, --max-staleness, --participation, --eval-every, --sim-time, --intertwined
+  (or --devices below) runs on a simulated clock: one job at a time (not with --workers), the table in simulated seconds.
 
 Strategy (${strategyNames().join('|')}; default ${SIM_DEFAULTS.strategy.name}) and its hyper-parameters:
   --strategy NAME
@@ -65,10 +65,8 @@ Simulator:
   --model mlp|cnn     model (default ${SIM_DEFAULTS.model})
   --backend auto|wasm|cpu   tfjs backend (default auto: a short timed probe on the model)
   --devices uniform|classroom|lognormal:SIGMA   simulated device speeds (classroom: ~30% of devices 5x slower)
-  --intertwined       the slow devices are the ones holding particular classes
   --attackers N       N clients, chosen by the seed, poison their updates (default 0); needs --attack
   --attack SPEC       ${ATTACK_SYNTAX}
-  --secagg            secure aggregation: the aggregator learns only the sum (FedAvg, FedProx, SCAFFOLD; needs --dp-clip; robust off)
   --out FILE.json     write the full result as JSON
   --quiet             only the final summary
   --help`;
@@ -118,9 +116,9 @@ export function parseSimArgs(argv: string[]): CliOptions {
         ...settingArgOptions(),
         data: { type: 'string' }, model: { type: 'string' }, strategy: { type: 'string' },
         ...Object.fromEntries([...paramFlags.keys()].map((flag) => [flag, { type: 'string' as const }])),
-        devices: { type: 'string' }, intertwined: { type: 'boolean' },
+        devices: { type: 'string' },
         backend: { type: 'string' }, attackers: { type: 'string' }, attack: { type: 'string' },
-        secagg: { type: 'boolean' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+        out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -184,7 +182,7 @@ export function parseSimArgs(argv: string[]): CliOptions {
     workers: set.workers as number,
     robust: set.robust as RobustMode,
     attack: null,
-    privacy: privacyOption(v.secagg ?? false, settings),
+    privacy: privacyOption(settings),
   };
   // Private rounds replace the aggregator's screening by the clients' own clipping.
   if (config.privacy && !settings.given.has('robust')) config.robust = 'off';
@@ -201,9 +199,10 @@ export function parseSimArgs(argv: string[]): CliOptions {
   return { config, clock, out: v.out, quiet: v.quiet ?? false, help: v.help ?? false };
 }
 
-/** Secure aggregation and client-level DP, from --secagg and the declared --dp-* settings (null: neither given). */
-function privacyOption(secureAggregation: boolean, settings: CliSettings): PrivacySettings | null {
+/** Secure aggregation and client-level DP, from the declared --secagg and --dp-* settings (null: neither given). */
+function privacyOption(settings: CliSettings): PrivacySettings | null {
   const set = settings.values;
+  const secureAggregation = set.secagg as boolean;
   const dpGiven = ['dpNoise', 'dpDelta', 'dpBudget'].filter((name) => settings.given.has(name));
   const clipNorm = set.dpClip as number | null;
   if (!secureAggregation && dpGiven.length === 0 && clipNorm === null) return null;
@@ -214,15 +213,15 @@ function privacyOption(secureAggregation: boolean, settings: CliSettings): Priva
   return { secureAggregation, clipNorm, noiseMultiplier, delta: set.dpDelta as number, budget: set.dpBudget as number | null };
 }
 
-type ClockArgs = { devices?: string; intertwined?: boolean };
+type ClockArgs = { devices?: string };
 
 /** The declared settings that run the simulator on its simulated clock when given. */
-const CLOCK_SETTINGS = ['mode', 'deadline', 'bufferSize', 'staleness', 'maxStaleness', 'participation', 'evalEvery', 'simTime'];
+const CLOCK_SETTINGS = ['mode', 'deadline', 'bufferSize', 'staleness', 'maxStaleness', 'participation', 'evalEvery', 'simTime', 'intertwined'];
 
 /** The simulated clock's options, when any of them was given (the declared mode, deadline, buffer, ... included). */
 function parseClock(v: ClockArgs, settings: CliSettings): ClockOptions | null {
   const declared = CLOCK_SETTINGS.some((name) => settings.given.has(name));
-  if (!declared && v.devices === undefined && v.intertwined === undefined) return null;
+  if (!declared && v.devices === undefined) return null;
   const set = settings.values;
   const mode = set.mode as 'sync' | 'async';
   const wrap = <T>(f: () => T): T => {
@@ -239,7 +238,7 @@ function parseClock(v: ClockArgs, settings: CliSettings): ClockOptions | null {
   return {
     mode,
     devices,
-    intertwined: v.intertwined ?? false,
+    intertwined: set.intertwined as boolean,
     deadline,
     async: {
       bufferSize: set.bufferSize as number,

@@ -7,29 +7,31 @@ import { parseSetting, settingApplies, settingDefault, settingFlag, settingRange
 export class UsageError extends Error {}
 
 /** The `parseArgs` option of every declared flag and alias. */
-export function settingArgOptions(): Record<string, { type: 'string' }> {
-  const out: Record<string, { type: 'string' }> = {};
-  for (const s of settingsOn('cli')) for (const flag of [settingFlag(s), ...(s.cliAliases ?? [])]) out[flag] = { type: 'string' };
+export function settingArgOptions(): Record<string, { type: 'string' | 'boolean' }> {
+  const out: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const s of settingsOn('cli')) for (const flag of [settingFlag(s), ...(s.cliAliases ?? [])]) out[flag] = { type: s.kind === 'flag' ? 'boolean' : 'string' };
   return out;
 }
 
 function defaultWords(s: SettingDecl): string {
   if (s.kind === 'number' && s.defaultBy) return `default per ${s.defaultBy.setting}: ${Object.entries(s.defaultBy.values).map(([k, x]) => `${k} ${x}`).join(', ')}`;
+  if (s.kind === 'flag') return 'default off';
   if (s.cliUnsetByDefault || s.default === null) return 'default unset';
   return `default ${s.default}`;
 }
 
 /** `--help` line of a declared setting. */
 export function settingUsage(s: SettingDecl): string {
-  const value = s.kind === 'number' ? (s.cliValue ?? 'X') : settingRangeText(s, 'cli');
+  const value = s.kind === 'number' ? ` ${s.cliValue ?? 'X'}` : s.kind === 'flag' ? '' : ` ${settingRangeText(s, 'cli')}`;
   const aliases = s.cliAliases?.length ? ` (or ${s.cliAliases.map((a) => `--${a}`).join(', ')})` : '';
   const range = s.kind === 'number' ? `; ${settingRangeText(s)}` : '';
-  return `  --${settingFlag(s)} ${value}${aliases}`.padEnd(34) + ` ${s.help} (${defaultWords(s)}${range})`;
+  return `  --${settingFlag(s)}${value}${aliases}`.padEnd(34) + ` ${s.help} (${defaultWords(s)}${range})`;
 }
 
-/** The raw text given for a setting, under its flag or one alias; `used` is the spelling, for messages. */
+/** The raw text given for a setting, under its flag or one alias ("on" for a flag); `used` is the spelling, for messages. */
 function given(s: SettingDecl, values: Readonly<Record<string, unknown>>): { raw: string; used: string } | null {
-  const spellings = [settingFlag(s), ...(s.cliAliases ?? [])].filter((f) => typeof values[f] === 'string');
+  const spellings = [settingFlag(s), ...(s.cliAliases ?? [])].filter((f) => typeof values[f] === 'string' || values[f] === true);
+  if (s.kind === 'flag') return spellings.length > 0 ? { raw: 'on', used: spellings[0] } : null;
   if (spellings.length > 1) throw new UsageError(`--${spellings[0]} and --${spellings[1]} are the same option: give one`);
   return spellings.length === 1 ? { raw: values[spellings[0]] as string, used: spellings[0] } : null;
 }

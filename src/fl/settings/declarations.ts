@@ -4,7 +4,7 @@
  * Strategy hyper-parameters are declared with their strategy (src/fl/strategies), not here.
  */
 import { parseStaleness } from '../async/staleness';
-import type { ChoiceSetting, NumberSetting, SettingDecl, TextSetting } from './types';
+import type { ChoiceSetting, FlagSetting, NumberSetting, SettingDecl, TextSetting } from './types';
 
 const FORM_AND_CLI = ['form', 'cli'] as const;
 
@@ -245,7 +245,17 @@ const simTime: NumberSetting = {
   surfaces: SIMULATOR, min: 0, max: 10_000_000, minExclusive: true, default: null,
 };
 
-/** Client-level privacy (src/fl/private-aggregation.ts); --secagg, a switch, stays with the simulator's own flags. */
+const intertwined: FlagSetting = {
+  name: 'intertwined', kind: 'flag', label: 'Slow devices hold particular classes', help: 'the slow devices are the ones holding particular classes (on the simulated clock)',
+  surfaces: SIMULATOR, default: false,
+};
+
+/** Secure aggregation and client-level privacy (src/fl/private-aggregation.ts). */
+const secagg: FlagSetting = {
+  name: 'secagg', kind: 'flag', label: 'Secure aggregation', help: 'secure aggregation: the aggregator learns only the sum (FedAvg, FedProx, SCAFFOLD; needs a clip norm; robust off)',
+  surfaces: SIMULATOR, default: false,
+};
+
 const dpClip: NumberSetting = {
   name: 'dpClip', kind: 'number', label: 'Clip norm', cliValue: 'C',
   help: "every client clips its update (delta and extras) to L2 norm C: secure aggregation's and DP's bound (unset: no private aggregation)",
@@ -274,5 +284,5 @@ export const RUN_SETTINGS: readonly SettingDecl[] = [
   codec, robust, decomposition, decompositionEvery,
   mode, deadline, bufferSize, staleness, maxStaleness,
   limit, testLimit, validation, evaluateOn, workers, participation, evalEvery, simTime,
-  dpClip, dpNoise, dpDelta, dpBudget,
+  intertwined, secagg, dpClip, dpNoise, dpDelta, dpBudget,
 ];

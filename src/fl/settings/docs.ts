@@ -15,12 +15,14 @@ function defaultText(s: SettingDecl): string {
   if (s.kind === 'choice' && s.defaultBy) {
     return `${s.default}; ${Object.entries(s.defaultBy.values).map(([by, value]) => `${value} with ${s.defaultBy!.setting} ${by}`).join(', ')}`;
   }
+  if (s.kind === 'flag') return 'off';
   const value = s.default === null ? 'none' : String(s.default);
   return s.cliUnsetByDefault ? `${value}; unset in the simulator` : value;
 }
 
 export function settingLine(s: SettingDecl): string {
-  const flag = s.surfaces.includes('cli') ? ` \`--${settingFlag(s)} ${s.kind === 'number' ? (s.cliValue ?? 'X') : settingRangeText(s, 'cli')}\`` : '';
+  const value = s.kind === 'number' ? ` ${s.cliValue ?? 'X'}` : s.kind === 'flag' ? '' : ` ${settingRangeText(s, 'cli')}`;
+  const flag = s.surfaces.includes('cli') ? ` \`--${settingFlag(s)}${value}\`` : '';
   const aliases = s.cliAliases?.length ? ` (or ${s.cliAliases.map((a) => `\`--${a}\``).join(', ')})` : '';
   const range = s.kind === 'number' ? `, ${settingRangeText(s)}` : '';
   const formOnly = s.kind === 'choice' && s.surfaces.includes('form') ? s.options.filter((o) => o.surfaces && !o.surfaces.includes('form')).map((o) => o.value) : [];

@@ -77,6 +77,12 @@ export interface TextSetting extends SettingBase {
   problem: (text: string) => string | null;
 }
 
-export type SettingDecl = NumberSetting | ChoiceSetting | TextSetting;
+/** A switch, off unless given (the simulator's flags without a value, such as --secagg). */
+export interface FlagSetting extends SettingBase {
+  kind: 'flag';
+  default: false;
+}
 
-export type SettingValue = number | string | null;
+export type SettingDecl = NumberSetting | ChoiceSetting | TextSetting | FlagSetting;
+
+export type SettingValue = number | string | boolean | null;

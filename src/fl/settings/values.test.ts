@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { paramFlag } from '../strategies/params';
 import { configurableParams, listStrategies } from '../strategies/registry';
 import { RUN_SETTINGS, VALIDATION_DATA, type ValidationData } from './declarations';
-import { choiceValues, getSetting, parseSetting, settingApplies, settingDefault, settingFlag, settingProblem, settingRangeText } from './values';
+import { choiceValues, formatSetting, getSetting, parseSetting, settingApplies, settingDefault, settingFlag, settingProblem, settingRangeText } from './values';
 
 describe('run setting declarations', () => {
   it('have unique names and flags, and defaults inside their own bounds', () => {
@@ -70,6 +70,18 @@ describe('parseSetting', () => {
     const staleness = getSetting('staleness');
     expect(parseSetting(staleness, 'hinge:10:4')).toEqual({ ok: true, value: 'hinge:10:4' });
     expect(parseSetting(staleness, 'poly:x').ok).toBe(false);
+  });
+
+  it('reads a switch as on or off, and an open maximum as excluded', () => {
+    const secagg = getSetting('secagg');
+    expect(parseSetting(secagg, 'on')).toEqual({ ok: true, value: true });
+    expect(parseSetting(secagg, 'off')).toEqual({ ok: true, value: false });
+    expect(parseSetting(secagg, 'yes')).toEqual({ ok: false, error: 'expected on or off' });
+    expect(formatSetting(true)).toBe('on');
+    const validation = getSetting('validation');
+    expect(settingRangeText(validation)).toBe('[0, 1)');
+    expect(settingProblem(validation, 0.99)).toBeNull();
+    expect(settingProblem(validation, 1)).toBe('must be in [0, 1)');
   });
 });
 

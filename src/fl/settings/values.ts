@@ -61,6 +61,7 @@ export function settingDefault(s: SettingDecl, others: Readonly<Record<string, u
 export function settingRangeText(s: SettingDecl, surface?: SettingSurface): string {
   if (s.kind === 'choice') return choiceValues(s, surface).join('|');
   if (s.kind === 'text') return s.syntax;
+  if (s.kind === 'flag') return 'on|off';
   return `${s.minExclusive ? '(' : '['}${s.min}, ${s.max}${s.maxExclusive ? ')' : ']'}`;
 }
 
@@ -71,6 +72,7 @@ export function settingProblem(s: SettingDecl, value: unknown, surface?: Setting
     return typeof value === 'string' && values.includes(value) ? null : `expected one of ${values.join(', ')}`;
   }
   if (s.kind === 'text') return typeof value === 'string' ? s.problem(value.trim()) : `expected ${s.syntax}`;
+  if (s.kind === 'flag') return typeof value === 'boolean' ? null : 'expected on or off';
   if (value === null && s.default === null) return null;
   if (typeof value !== 'number' || !Number.isFinite(value)) return s.integer ? `expected a whole number in ${settingRangeText(s)}` : `expected a number in ${settingRangeText(s)}`;
   if (s.integer && !Number.isInteger(value)) return `expected a whole number in ${settingRangeText(s)}`;
@@ -85,12 +87,14 @@ export function parseSetting(s: SettingDecl, raw: string, surface?: SettingSurfa
   const text = raw.trim();
   let value: SettingValue = text;
   if (s.kind === 'number') value = text === '' ? (s.default === null ? null : NaN) : Number(text);
+  if (s.kind === 'flag' && (text === 'on' || text === 'off')) value = text === 'on';
   const problem = settingProblem(s, value, surface);
   return problem ? { ok: false, error: problem } : { ok: true, value };
 }
 
 /** The setting's value as a form field shows it ("" for none). */
 export function formatSetting(value: SettingValue): string {
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
   return value === null ? '' : String(value);
 }
 
