@@ -2,29 +2,9 @@
  * Pure helpers of scripts/bench-attacks.ts: the hostile inputs, the measuring harness and the report.
  * Nothing here knows a result; every figure in the report comes from a measurement passed in.
  */
-import { encode } from '@msgpack/msgpack';
+import { concatBytes, inHelloField, repeatBytes } from '../src/fl/codec/test-bombs';
 
-export function concatBytes(...parts: ArrayLike<number>[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** `pattern` repeated `times` times. */
-export function repeatBytes(pattern: readonly number[], times: number): Uint8Array {
-  const out = new Uint8Array(pattern.length * times);
-  for (let i = 0; i < times; i++) out.set(pattern, i * pattern.length);
-  return out;
-}
-
-/** A valid-looking message map { type: 'hello', v: 1, x: <value> }: the bomb sits in a field. */
-export function inHelloField(value: Uint8Array): Uint8Array {
-  return concatBytes([0x83], encode('type'), encode('hello'), encode('v'), [1], encode('x'), value);
-}
+export { concatBytes, inHelloField, repeatBytes };
 
 /** Largest DataChannel message (a frame); the 256 KB bomb fills one. */
 export const MAX_DATA_CHANNEL_BYTES = 256 * 1024;

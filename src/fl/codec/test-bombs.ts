@@ -18,14 +18,15 @@ export function concatBytes(...parts: ArrayLike<number>[]): Uint8Array {
   return out;
 }
 
-export function repeatBytes(pattern: number[], times: number): Uint8Array {
+/** `pattern` repeated `times` times. */
+export function repeatBytes(pattern: readonly number[], times: number): Uint8Array {
   const out = new Uint8Array(pattern.length * times);
   for (let i = 0; i < times; i++) out.set(pattern, i * pattern.length);
   return out;
 }
 
 /** A valid-looking message map { type: 'hello', v: 1, x: <value> }: the bomb sits in a field. */
-function inMessage(value: Uint8Array): Uint8Array {
+export function inHelloField(value: Uint8Array): Uint8Array {
   return concatBytes([0x83], encode('type'), encode('hello'), encode('v'), [1], encode('x'), value);
 }
 
@@ -39,11 +40,11 @@ export const DECODER_BOMBS: Readonly<Record<string, Uint8Array>> = {
   'map32 declaring 2^32-1 entries': concatBytes([0xdf, 0xff, 0xff, 0xff, 0xff], [0xc0, 0xc0]),
   'str32 declaring 4 GB': concatBytes([0xdb, 0xff, 0xff, 0xff, 0xff], [0x61]),
   'bin32 declaring 4 GB': concatBytes([0xc6, 0xff, 0xff, 0xff, 0xff], [0x61]),
-  'bin32 declaring 60 MB, in a message field': inMessage(concatBytes([0xc6, 0x03, 0x93, 0x87, 0x00], [1, 2, 3])),
+  'bin32 declaring 60 MB, in a message field': inHelloField(concatBytes([0xc6, 0x03, 0x93, 0x87, 0x00], [1, 2, 3])),
   'ext32 declaring 4 GB': concatBytes([0xc9, 0xff, 0xff, 0xff, 0xff, 0x01], [0x61]),
   'array16 of 65,535 nils (more than any protocol list)': concatBytes([0xdc, 0xff, 0xff], new Uint8Array(65535).fill(0xc0)),
   'deep nesting of one-element arrays (1,000 levels)': concatBytes(new Uint8Array(1000).fill(0x91), [0xc0]),
-  'nesting one level deeper than the limit, in a message field': inMessage(concatBytes(new Uint8Array(WIRE_LIMITS.maxNestingDepth).fill(0x91), [0xc0])),
+  'nesting one level deeper than the limit, in a message field': inHelloField(concatBytes(new Uint8Array(WIRE_LIMITS.maxNestingDepth).fill(0x91), [0xc0])),
   // A 256 KB frame (the largest a DataChannel carries) of nested array16 headers: it aborted the tab.
   '256 KB of nested array16 headers': repeatBytes([0xdc, 0xff, 0xff], Math.floor((256 * 1024 - 32) / 3)),
 };
