@@ -17,11 +17,10 @@ import { splitIntoFrames } from '../src/fl/codec/frames';
 import { WIRE_LIMITS } from '../src/fl/codec/limits';
 import { InMemoryNetwork } from '../src/fl/in-memory-transport';
 import { mlpSpec } from '../src/fl/model-spec';
-import { PROTOCOL_VERSION, type HelloMessage, type Message, type RosterMessage, type SessionConfig, type UpdateMessage } from '../src/fl/protocol';
+import { PROTOCOL_VERSION, type HelloMessage, type Message, type RosterMessage, type SessionConfig } from '../src/fl/protocol';
 import type { WeightSet } from '../src/fl/weights';
 import { SIGNALLING_ENDPOINT } from '../src/net/endpoints';
-import { PeerTransport, type TransportError } from '../src/net/peer-transport';
-import { resolvePeerTransportConfig, type AdmissionConfig } from '../src/net/peer-transport-config';
+import { PeerTransport } from '../src/net/peer-transport';
 import { SIGNALLING_LIMITS } from '../src/net/signalling-server';
 import { FakePeerNetwork } from '../src/net/testing/fake-peer-network';
 import { AUTH_CONFIG, AuthenticatedTransport } from '../src/session/authenticated-transport';
@@ -46,6 +45,7 @@ import {
   type FlapOutcome,
 } from './bench-attacks-election';
 import { DEFAULT_SERVE_OPTIONS, parseServeArgs, startServer } from '../server/serve';
+import { peerTransportConfig, transportFlood, updateMessage } from './bench-attacks-flood';
 import {
   countConsoleLines,
   decoderBombs,
@@ -105,12 +105,6 @@ async function waitUntil(condition: () => boolean, ms: number): Promise<boolean>
   return true;
 }
 
-const PEER_TIMINGS = { signallingTimeoutMs: 1000, connectTimeoutMs: 5_000, heartbeatIntervalMs: 1000, peerSilenceTimeoutMs: 600_000 };
-
-function peerTransportConfig(admission: Partial<AdmissionConfig> = {}) {
-  return resolvePeerTransportConfig({ signalling: { host: 'test.invalid', port: 1 }, timings: PEER_TIMINGS, admission });
-}
-
 const helloMessage = (name: string, histogram = [5, 5]): HelloMessage => ({
   type: 'hello',
   v: PROTOCOL_VERSION,
@@ -119,19 +113,6 @@ const helloMessage = (name: string, histogram = [5, 5]): HelloMessage => ({
   numSamples: histogram.reduce((a, b) => a + b, 0),
   labelHistogram: histogram,
 });
-
-function updateMessage(floats: number): UpdateMessage {
-  const values = new Float32Array(floats);
-  for (let i = 0; i < floats; i++) values[i] = Math.fround(Math.sin(i));
-  return {
-    type: 'update',
-    v: PROTOCOL_VERSION,
-    assignment: 1,
-    delta: [{ name: 'dense/kernel', shape: [floats], values }],
-    numSamples: 120,
-    metrics: { trainLoss: 0.5, evalLoss: 0.6, evalAccuracy: 0.8, trainMs: 10, samplesPerSecond: 100 },
-  };
-}
 
 // ---- row 1: decoder bombs -----------------------------------------------------------------------------------
 
@@ -432,61 +413,6 @@ async function row8(): Promise<RowReport> {
 }
 
 // ---- row 7: unauthenticated links and wrong hellos ---------------------------------------------------------
-
-/** Row 7's flood of unadmitted connections; bench:hostile times it against its target too. */
-export async function transportFlood(admission: Partial<AdmissionConfig>, attackers: number) {
-  const codec = createWireCodec('float32');
-  const network = new FakePeerNetwork();
-  const config = peerTransportConfig(admission);
-  const hostPeer = network.createPeer('host');
-  const host = new PeerTransport(hostPeer, codec, config);
-  const client = new PeerTransport(network.createPeer('client'), codec, config);
-  const errors: TransportError[] = [];
-  host.onError((e) => errors.push(e));
-  const received: string[] = [];
-  host.onMessage((from) => received.push(from));
-  await client.connect('host');
-  host.admit('client');
-  client.admit('host');
-  // What an attacker would send: 256 KB frames (the old transport buffered up to 128 MB per link from them),
-  // a bomb small enough to pass the size check, the first 1 KB frame of a larger message, and a valid update
-  // (a type it may not send before admission).
-  const big = new Uint8Array(256 * 1024).fill(0xdc);
-  const fragment = createWireCodec('float32', { maxFrameBytes: 1024 }).encode(updateMessage(2_000))[0];
-  const hostile = [big, splitIntoFrames(new Uint8Array(3000).fill(0xdc), 9)[0], fragment, codec.encode(updateMessage(16))[0]];
-  let maxHeld = 0;
-  let sentBytes = 0;
-  const { value: m, lines } = await countConsoleLines(() =>
-    measure(async () => {
-      for (let i = 0; i < attackers; i++) {
-        const conn = hostPeer.acceptFrom(`evil${i}`);
-        for (let k = 0; k < 8; k++) {
-          const frame = hostile[(i + k) % hostile.length];
-          sentBytes += frame.length;
-          conn.inject(frame.slice().buffer);
-        }
-        maxHeld = Math.max(maxHeld, host.connectedPeers().length - 1);
-        if (i % 100 === 99) {
-          client.send('host', updateMessage(64));
-          await sleep(0);
-        }
-      }
-      await sleep(10);
-    }),
-  );
-  const held = host.connectedPeers().filter((p) => p !== 'client').length;
-  // Silent connections: opened, then nothing sent. Held until the pending cap, then closed by the admission timeout.
-  const silent = 1000;
-  for (let i = 0; i < silent; i++) hostPeer.acceptFrom(`silent${i}`);
-  const silentHeld = host.connectedPeers().length - 1;
-  await sleep(config.admission.admissionTimeoutMs + 500);
-  const silentLeft = host.connectedPeers().length - 1;
-  const rejections = Object.fromEntries(Object.entries(host.rejections()).filter(([, n]) => n > 0));
-  const admittedDelivered = received.filter((f) => f === 'client').length;
-  host.close();
-  client.close();
-  return { m, lines, maxHeld, held, silent, silentHeld, silentLeft, sentBytes, rejections, errors: errors.length, admittedDelivered, expected: Math.floor(attackers / 100) };
-}
 
 async function wrongHellos(total: number, deadlineMs: number) {
   const secret = randomSecret();

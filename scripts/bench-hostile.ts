@@ -1,7 +1,7 @@
 /**
  * Time and memory of refusing hostile input, against their targets: each decoder bomb (src/fl/codec/test-bombs.ts),
  * the wire decoder given all of them as frames, 20,000 mutated messages, and a flood of unadmitted connections
- * (bench:attacks row 7's). The unit tests check only that these are refused; the figures live here.
+ * (bench:attacks row 7's, scripts/bench-attacks-flood.ts). The unit tests check only that these are refused; the figures live here.
  * Usage: npm run bench:hostile [-- --out docs/benchmarks/hostile.md]
  */
 import { writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { createWireCodec, tryDecodeMessage } from '../src/fl/codec';
 import { splitIntoFrames } from '../src/fl/codec/frames';
 import { DECODER_BOMBS, mutateMessage, mutationSources } from '../src/fl/codec/test-bombs';
 import { Rng } from '../src/fl/rng';
-import { transportFlood } from './bench-attacks';
+import { transportFlood } from './bench-attacks-flood';
 import { fmt, measure, renderTable } from './bench-attacks-lib';
 
 /** The targets: a bomb refused within a frame's budget, without the gigabytes the unguarded decoder allocated. */
