@@ -10,7 +10,6 @@ import type { DecompositionMode, Message, SessionConfig } from '../fl/protocol';
 import type { LocalTrainer } from '../fl/local-trainer';
 import type { WeightSet } from '../fl/weights';
 import type { EngineHooks } from '../fl/engine';
-import type { AggregationJob } from '../fl/aggregate-round';
 import type { LocalFile } from '../data/pickers';
 import { demoDataFits } from '../data/task-fit';
 import type { TransportError } from '../net/peer-transport';
@@ -413,7 +412,7 @@ export class SessionControllerCore implements SessionController {
       name,
       trainer: () => (this.data.has ? this.observedTrainer : null),
       validation,
-      ...(this.workers.aggregatesElsewhere ? { aggregate: (job: AggregationJob) => this.workers.aggregate(job) } : {}),
+      ...(this.workers.aggregatesElsewhere ? { aggregate: this.workers.aggregate } : {}),
       clientKey,
       onCheckpoint: (checkpoint, records, roster) => this.saveHostSnapshot(checkpoint, records, roster),
       onChange: () => this.refresh(),

@@ -53,11 +53,14 @@ export class TabWorkers {
     this.trainer = factories.createTrainer();
   }
 
-  /** One step's aggregation, in the aggregation worker when the page has one (else in-process). */
-  aggregate(job: AggregationJob): Promise<AggregationOutcome> {
+  /**
+   * One step's aggregation, in the aggregation worker when the page has one (else in-process). Bound, so that it is
+   * handed to the round engine as its aggregate hook as is.
+   */
+  readonly aggregate = (job: AggregationJob): Promise<AggregationOutcome> => {
     this.aggregator ??= this.factories.createAggregator?.() ?? null;
     return this.aggregator ? this.aggregator.aggregate(job) : Promise.resolve(aggregateRound(job));
-  }
+  };
 
   /** Whether the page runs aggregation in a worker (else the engine aggregates in-process). */
   get aggregatesElsewhere(): boolean {
