@@ -6,7 +6,7 @@
 import type { DecompositionMode } from '../fl/protocol';
 import type { ValidationData } from '../fl/settings';
 import type { AggregationMode } from '../fl/async/mode';
-import { demoFits, modelSpecForSettings } from './controller';
+import { demoFits, modelSpecForSettings } from './session-controller';
 import { SESSION_TIMING } from './session-timing';
 import type { SessionTask } from './types';
 

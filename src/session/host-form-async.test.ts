@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { numberDefault } from '../fl/settings';
-import { sessionConfigFromSettings } from './controller';
+import { sessionConfigFromSettings } from './session-controller';
 import { DEFAULT_HOST_FORM, hostFormToSettings, type HostFormValues } from './host-form';
 
 const form = (patch: Partial<HostFormValues> = {}): HostFormValues => ({ ...DEFAULT_HOST_FORM, ...patch });
