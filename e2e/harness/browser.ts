@@ -39,7 +39,22 @@ export async function openPage(browser: Browser, url: string): Promise<OpenedPag
     if (message.type() === 'error') problems.push(`console.error: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.goto(url, { waitUntil: 'load' });
+  // The kernel tears down another test's namespaces, bridge and veths in the background after that test ended; the
+  // browser sees the interfaces change and aborts the page's requests (ERR_NETWORK_CHANGED). Such a page is loaded
+  // again once the network is quiet.
+  const networkChanges = () => lines.filter((l) => l.includes('ERR_NETWORK_CHANGED')).length;
+  for (let attempt = 1; ; attempt++) {
+    const before = networkChanges();
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForLoadState('networkidle').catch(() => undefined);
+    if (networkChanges() === before) {
+      // Loaded cleanly: the aborted attempts' errors are explained, not the app's.
+      if (attempt > 1) problems.splice(0, problems.length, ...problems.filter((p) => !p.includes('ERR_NETWORK_CHANGED')));
+      break;
+    }
+    if (attempt === 5) break;
+    await page.waitForTimeout(1000);
+  }
   return { page, problems, console: lines };
 }
 
