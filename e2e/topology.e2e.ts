@@ -13,7 +13,7 @@ import { assertInsideNetns } from './harness/netns';
 import { startAppServer, type AppServer } from './harness/app-server';
 import { openPage, waitUntil, type OpenedPage } from './harness/browser';
 import { SESSION_PAGE as PAGE, stateOf, type SessionPageApi as Api } from './harness/session-page';
-import { Namespace, SERVER_ADDRESS, attachBehindNat, attachToBridge, blockRelayFrom, blockUdpWithServer, createBridge, removeBridge } from './harness/topology';
+import { Namespace, SERVER_ADDRESS, attachBehindNat, attachToBridge, blockRelayFrom, blockUdpWithServer, createBridge, removeBridge, waitForQuietNetwork } from './harness/topology';
 import type { SessionSettings, SessionState } from '../src/session/types';
 import type { ConnectionRoute } from '../src/net/connection-route';
 
@@ -60,6 +60,7 @@ describe('sessions across classroom networks (namespaces, bridge, NAT, iptables)
   afterAll(async () => {
     await server?.close();
     removeBridge();
+    await waitForQuietNetwork();
   });
 
   async function device(name: string): Promise<Namespace> {

@@ -39,6 +39,28 @@ export function removeBridge(): void {
   }
 }
 
+/**
+ * Resolves once the kernel has removed every device port and the bridge from this namespace (a closed device's
+ * namespace, with its veth pair, goes in the background) and the links have stayed as they are for a second:
+ * until then a browser started by the next test sees the network change and aborts its page loads.
+ */
+export async function waitForQuietNetwork(timeoutMs = 60_000): Promise<void> {
+  const ours = () => run('ip', ['-o', 'link', 'show']).split('\n').filter((line) => /\b(fedp\d+|fedbr0)[@:]/.test(line));
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  let quietSince = Date.now();
+  for (;;) {
+    const links = run('ip', ['-o', 'link', 'show']);
+    if (links !== last) {
+      last = links;
+      quietSince = Date.now();
+    }
+    if (ours().length === 0 && Date.now() - quietSince >= 1000) return;
+    if (Date.now() > deadline) throw new Error(`the test network did not settle within ${timeoutMs} ms: ${ours().join('; ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** One device's network namespace, held by a sleeping process. */
 export class Namespace {
   private constructor(
