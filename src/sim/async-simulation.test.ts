@@ -8,6 +8,11 @@ const cfg: SimConfig = { ...SIM_DEFAULTS, limit: 900, testLimit: 300, clients: 6
 const clock: ClockOptions = { ...CLOCK_DEFAULTS, devices: { kind: 'classroom' }, intertwined: true, validationSize: 100 };
 
 describe('simulator on a simulated clock (real MNIST)', () => {
+  it('refuses secure aggregation and DP, which run in plain sync rounds, instead of ignoring them', async () => {
+    const privacy = { secureAggregation: true, clipNorm: 1, noiseMultiplier: 0, delta: 1e-5, budget: null };
+    await expect(runClockedSimulation({ ...cfg, privacy }, { ...CLOCK_DEFAULTS, mode: 'sync' })).rejects.toThrow(/not on the simulated clock/);
+  });
+
   it('sync with a deadline: the slow devices never make it, each round lasts the deadline, their classes are not learned', async () => {
     const r = await runClockedSimulation(cfg, { ...clock, mode: 'sync', deadline: 0.5 });
     const slow = r.devices.map((d, k) => (d.slow ? k : -1)).filter((k) => k >= 0);

@@ -127,6 +127,7 @@ export function timeToAccuracy(records: readonly ClockedRecord[], target: number
 
 export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, hooks: ClockedHooks = {}): Promise<ClockedResult> {
   if (clock.mode === 'async' && clock.deadline !== null) throw new Error('a deadline applies to sync mode only');
+  if (cfg.privacy) throw new Error('secure aggregation and DP run in plain sync rounds (runSimulation), not on the simulated clock');
   if (!(Number.isInteger(clock.evalEvery) && clock.evalEvery >= 1)) throw new Error(`evalEvery must be a positive integer, got ${clock.evalEvery}`);
   const data = loadData({ ...cfg, testLimit: cfg.testLimit + clock.validationSize });
   const nTest = Math.min(cfg.testLimit, datasetSize(data.test));
