@@ -3,6 +3,7 @@
  * robust screening + strategy aggregation, timed per stage (median of interleaved repetitions in one process).
  * Usage: npx tsx scripts/bench-aggregate.ts [--clients 50] [--reps 9] [--strategy fedld]
  */
+import { getStrategy } from '../src/fl/strategies/registry';
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/fl/rng';
 import { robustAggregate, robustSettings, screenUpdates } from '../src/fl/robust';
@@ -39,8 +40,8 @@ const layout = layoutOf(global);
 const stages: Record<string, () => unknown> = {
   'strategy aggregate': () => runtime.aggregate(global, updates, state, { round: 2, population: K }),
   'screen (clip)': () => screenUpdates(layout, updates, () => undefined, robustSettings('clip'), { valuesScanned: true }),
-  'robust off + strategy': () => robustAggregate({ global, updates, declaredSamples: () => undefined, settings: robustSettings('off'), aggregator: { aggregate: (g, u) => runtime.aggregate(g, u, state, { round: 2, population: K }).weights }, strategy: values.strategy!, valuesScanned: true }),
-  'robust clip + strategy': () => robustAggregate({ global, updates, declaredSamples: () => undefined, settings: robustSettings('clip'), aggregator: { aggregate: (g, u) => runtime.aggregate(g, u, state, { round: 2, population: K }).weights }, strategy: values.strategy!, valuesScanned: true }),
+  'robust off + strategy': () => robustAggregate({ global, updates, declaredSamples: () => undefined, settings: robustSettings('off'), aggregator: { aggregate: (g, u) => runtime.aggregate(g, u, state, { round: 2, population: K }).weights }, traits: getStrategy(values.strategy!).traits, valuesScanned: true }),
+  'robust clip + strategy': () => robustAggregate({ global, updates, declaredSamples: () => undefined, settings: robustSettings('clip'), aggregator: { aggregate: (g, u) => runtime.aggregate(g, u, state, { round: 2, population: K }).weights }, traits: getStrategy(values.strategy!).traits, valuesScanned: true }),
 };
 // Wall-clock and CPU time (all threads of the process: on a shared machine, CPU time is the steadier of the two).
 const times: Record<string, { wall: number[]; cpu: number[] }> = Object.fromEntries(Object.keys(stages).map((k) => [k, { wall: [], cpu: [] }]));

@@ -94,7 +94,7 @@ export function aggregateRound(job: AggregationJob): AggregationOutcome {
     declaredLabels: (id) => (job.declaredLabels && Object.hasOwn(job.declaredLabels, id) && Array.isArray(job.declaredLabels[id]) ? job.declaredLabels[id] : undefined),
     settings: job.robust,
     aggregator: { aggregate: (g, u) => (last.result = runtime.aggregate(g, u, job.state, ctx)).weights },
-    strategy: job.strategy.name,
+    traits: getStrategy(job.strategy.name).traits,
     valuesScanned: job.valuesScanned,
   });
   const details: OutcomeDetails = { dropped: [...own.dropped, ...robust.dropped], clipped: robust.clipped, capped: robust.capped };

@@ -108,7 +108,7 @@ describe('atomic rounds', () => {
     unregister = registerStrategy({
       name: 'test-flaky',
       label: 'Flaky',
-      summary: 'fails its first aggregation',
+      summary: 'fails its first aggregation', traits: { weightedMean: false, labelDirected: false },
       params: [],
       client: () => ({ extraLoss: () => null }),
       server: () => ({
@@ -168,7 +168,7 @@ describe('round plans', () => {
     const unregister = registerStrategy({
       name: 'test-planner',
       label: 'Planner',
-      summary: 'asks client a only, with a round-dependent learning rate, and measures every other round',
+      summary: 'asks client a only, with a round-dependent learning rate, and measures every other round', traits: { weightedMean: false, labelDirected: false },
       params: [],
       client: () => ({ extraLoss: () => null }),
       server: () => ({
@@ -202,7 +202,7 @@ describe('round plans', () => {
     const unregister = registerStrategy({
       name: 'test-bad-plan',
       label: 'Bad plan',
-      summary: 'asks a ghost',
+      summary: 'asks a ghost', traits: { weightedMean: false, labelDirected: false },
       params: [],
       client: () => ({ extraLoss: () => null }),
       server: () => ({ planRound: () => ({ selected: ['ghost'] }), aggregate: (global) => ({ weights: global, state: null }) }),

@@ -1,3 +1,4 @@
+import { getStrategy } from '../strategies/registry';
 import type { Aggregator, ClientUpdate } from '../strategies/types';
 import type { TensorLayout, WeightSet } from '../weights';
 import { assertFinite, assertSameLayout, layoutOf } from '../weights';
@@ -193,7 +194,7 @@ export class AsyncAggregation {
       ...(defence.declaredLabels ? { declaredLabels: (key: string) => defence.declaredLabels!(p.clientOf.get(key) ?? key) } : {}),
       settings: defence.settings,
       aggregator: { aggregate: (g, u) => this.aggregator.aggregate(g, u, ctx) },
-      strategy: defence.strategy,
+      traits: getStrategy(defence.strategy).traits,
       valuesScanned: p.valuesScanned,
     });
     if (!robust.ok) throw new Error(own.dropped.length ? `${robust.reason}; refused by the strategy: ${own.dropped.map((d) => `${d.clientId}: ${d.reason}`).join('; ')}` : robust.reason);

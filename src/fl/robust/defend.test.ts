@@ -1,3 +1,4 @@
+import { getStrategy } from '../strategies/registry';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng';
 import { FedAvgAggregator } from '../strategies/fedavg-aggregator';
@@ -11,7 +12,7 @@ const MAX_FLOAT = 3.4028234663852886e38;
 const none = () => undefined;
 
 function run(mode: RobustMode | Partial<RobustSettings>, updates: ClientUpdate[], aggregator: Aggregator = new FedAvgAggregator(), strategy = 'fedavg') {
-  return robustAggregate({ global: zeros(), updates, declaredSamples: none, settings: robustSettings(mode), aggregator, strategy });
+  return robustAggregate({ global: zeros(), updates, declaredSamples: none, settings: robustSettings(mode), aggregator, traits: getStrategy(strategy).traits });
 }
 
 function maxFloat(rng: Rng) {
@@ -65,7 +66,7 @@ describe('robust aggregation of a round', () => {
     const global = zeros().map((t) => ({ ...t, values: t.values.fill(1e38) }));
     const allMax = () => zeros().map((t) => ({ ...t, values: t.values.fill(MAX_FLOAT) }));
     const honest = Array.from({ length: 3 }, (_, k) => update(`h${k}`, randomDelta(rng, 0.1)));
-    const r = robustAggregate({ global, updates: [...honest, update('max', allMax(), 1e9), update('max2', allMax(), 1e9)], declaredSamples: none, settings: robustSettings('off'), aggregator: new FedAvgAggregator(), strategy: 'fedavg' });
+    const r = robustAggregate({ global, updates: [...honest, update('max', allMax(), 1e9), update('max2', allMax(), 1e9)], declaredSamples: none, settings: robustSettings('off'), aggregator: new FedAvgAggregator(), traits: getStrategy('fedavg').traits });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.accepted.map((u) => u.clientId)).toEqual(['h0', 'h1', 'h2']);
@@ -115,7 +116,7 @@ describe('robust aggregation of a round', () => {
     const r = run('clip', [update('nan', nan)]);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toMatch(/no usable update/);
-    const overflowGlobal = robustAggregate({ global: maxFloat(rng), updates: [update('m', maxFloat(rng))], declaredSamples: none, settings: robustSettings('off'), aggregator: new FedAvgAggregator(), strategy: 'fedavg' });
+    const overflowGlobal = robustAggregate({ global: maxFloat(rng), updates: [update('m', maxFloat(rng))], declaredSamples: none, settings: robustSettings('off'), aggregator: new FedAvgAggregator(), traits: getStrategy('fedavg').traits });
     expect(overflowGlobal.ok).toBe(false);
   });
 });
@@ -133,7 +134,7 @@ describe('which direction check a strategy gets', () => {
       return update(id, delta);
     });
   }
-  const input = (strategy: string) => ({ global: zeros(), updates: updates(), declaredSamples: none, declaredLabels: (id: string) => histograms[id], settings: robustSettings('clip'), aggregator: new FedAvgAggregator(), strategy });
+  const input = (strategy: string) => ({ global: zeros(), updates: updates(), declaredSamples: none, declaredLabels: (id: string) => histograms[id], settings: robustSettings('clip'), aggregator: new FedAvgAggregator(), traits: getStrategy(strategy).traits });
 
   it('FedAvg, FedProx and FedLD clients are checked by their labels: the minority stays', () => {
     for (const strategy of ['fedavg', 'fedprox', 'fedld']) expect(robustAggregate(input(strategy)).dropped).toEqual([]);

@@ -14,7 +14,7 @@
  * combination fails for another reason (which no update can be blamed for), the round fails with the reason and the
  * caller keeps its global model.
  */
-import type { Aggregator, ClientUpdate } from '../strategies/types';
+import type { Aggregator, ClientUpdate, StrategyTraits } from '../strategies/types';
 import type { WeightSet } from '../weights';
 import { layoutOf } from '../weights';
 import { screenUpdates, type DeclaredSamples } from './screen';
@@ -22,17 +22,6 @@ import type { DeclaredLabels } from './label-evidence';
 import { allFinite, coordinateStatistic, normOf } from './stats';
 import type { CappedSamples, ClippedUpdate, DroppedUpdate, RobustSettings } from './types';
 
-/** Strategies whose aggregate is the sample-weighted mean of the updates. */
-export const MEAN_BASED_STRATEGIES: readonly string[] = ['fedavg', 'fedprox'];
-
-/**
- * Strategies whose clients train on their own labels with cross-entropy (plus a term that does not turn the output
- * bias against them: FedProx's pull towards the global model, FedLD's margin control), so that an honest update moves
- * the classifier's bias towards its client's labels: the direction check by labels applies to them. SCAFFOLD's
- * clients correct their gradient by (c - c_k), which cancels exactly that pull, so its updates are checked against the
- * round's consensus (which drift correction makes a fair reference).
- */
-export const LABEL_CHECKED_STRATEGIES: readonly string[] = ['fedavg', 'fedprox', 'fedld'];
 
 export interface RobustRoundInput {
   global: WeightSet;
@@ -42,8 +31,11 @@ export interface RobustRoundInput {
   declaredLabels?: DeclaredLabels;
   settings: RobustSettings;
   aggregator: Aggregator;
-  /** The strategy's name: decides whether a coordinate-wise statistic replaces its mean (MEAN_BASED_STRATEGIES). */
-  strategy: string;
+  /**
+   * The strategy's traits: whether a coordinate-wise statistic may replace its weighted mean, and whether its honest
+   * updates point towards their clients' labels (then the direction check by labels applies; else the consensus check).
+   */
+  traits: StrategyTraits;
   /**
    * The caller has scanned the updates' values for NaN/Infinity already (the round engines do, once, on receipt),
    * so screening skips that scan (ScreenOptions.valuesScanned). Default false.
@@ -75,7 +67,7 @@ export function robustAggregate(input: RobustRoundInput): RobustRoundResult {
   const { settings } = input;
   let screened;
   try {
-    screened = screenUpdates(layoutOf(input.global), input.updates, input.declaredSamples, settings, { valuesScanned: input.valuesScanned === true, ...(input.declaredLabels && LABEL_CHECKED_STRATEGIES.includes(input.strategy) ? { declaredLabels: input.declaredLabels } : {}) });
+    screened = screenUpdates(layoutOf(input.global), input.updates, input.declaredSamples, settings, { valuesScanned: input.valuesScanned === true, ...(input.declaredLabels && input.traits.labelDirected ? { declaredLabels: input.declaredLabels } : {}) });
   } catch (e) {
     return { ok: false, reason: `screening the updates failed: ${message(e)}`, dropped: [], clipped: [], capped: [] };
   }
@@ -83,7 +75,7 @@ export function robustAggregate(input: RobustRoundInput): RobustRoundResult {
   const strategy: Combiner = { name: 'strategy', combine: (g, u) => input.aggregator.aggregate(g, u) };
   const statistic: Combiner | null =
     settings.mode === 'trimmed-mean' || settings.mode === 'median' ? { name: settings.mode, combine: (g, u) => coordinateCombine(g, u, settings) } : null;
-  const combiners = statistic === null ? [strategy] : MEAN_BASED_STRATEGIES.includes(input.strategy) ? [statistic] : [strategy, { ...statistic, name: `${statistic.name} (fallback)` }];
+  const combiners = statistic === null ? [strategy] : input.traits.weightedMean ? [statistic] : [strategy, { ...statistic, name: `${statistic.name} (fallback)` }];
 
   let kept = screened.kept;
   while (kept.length > 0) {

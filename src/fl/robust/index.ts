@@ -1,6 +1,6 @@
 export * from './types';
 export { screenUpdates, type DeclaredSamples, type ScreenOptions } from './screen';
-export { robustAggregate, coordinateCombine, LABEL_CHECKED_STRATEGIES, MEAN_BASED_STRATEGIES, type RobustRoundInput, type RobustRoundResult } from './defend';
+export { robustAggregate, coordinateCombine, type RobustRoundInput, type RobustRoundResult } from './defend';
 export { normOf, median, coordinateStatistic, cosineWith, medianConsensus, type MedianConsensus } from './stats';
 export { labelVerdicts, outputBiasIndex, type DeclaredLabels, type LabelVerdict } from './label-evidence';
 export { screeningVerdicts, verdictSummary, type ScreeningAction, type ScreeningVerdict } from './verdicts';

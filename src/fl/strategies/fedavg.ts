@@ -4,6 +4,7 @@ import type { Strategy } from './types';
 export const fedavg: Strategy = {
   name: 'fedavg',
   label: 'FedAvg',
+  traits: { weightedMean: true, labelDirected: true },
   summary: 'sample-count-weighted mean of the local models',
   params: [],
   client: () => ({ extraLoss: () => null }),

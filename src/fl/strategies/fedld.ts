@@ -6,6 +6,8 @@ import type { Strategy } from './types';
 export const fedld: Strategy = {
   name: 'fedld',
   label: 'FedLD',
+  // Aggregates along principal directions, not by a mean; its margin control keeps the pull towards the own labels.
+  traits: { weightedMean: false, labelDirected: true },
   // The per-tensor history in the server state.
   wireSets: { extras: 0, serverState: 1 },
   summary: 'principal-gradient aggregation with margin control (Zeng et al., MICCAI 2024)',

@@ -7,6 +7,8 @@ import type { Strategy } from './types';
 export const fedprox: Strategy = {
   name: 'fedprox',
   label: 'FedProx',
+  // The proximal pull towards the global model does not turn the output bias against the client's labels.
+  traits: { weightedMean: true, labelDirected: true },
   summary: 'FedAvg plus a proximal term (μ/2)·||w − w_g||² in local training',
   params: [{ name: 'mu', kind: 'number', label: 'μ: proximal weight', help: 'pulls local models towards the global one (0 = FedAvg)', default: 0.01, min: 0, max: 100 }],
   client: ({ tf, params }) => {

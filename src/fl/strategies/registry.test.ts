@@ -17,7 +17,7 @@ const aggregatedBy: ClientUpdate[][] = [];
 const medianStrategy: Strategy = {
   name: 'test-median',
   label: 'Median',
-  summary: 'coordinate-wise median of the updates (test plug-in)',
+  summary: 'coordinate-wise median of the updates (test plug-in)', traits: { weightedMean: false, labelDirected: false },
   params: [{ name: 'scale', kind: 'number', label: 'scale', help: 'step scale', default: 1, min: 0, max: 10, minExclusive: true }],
   client: ({ global, state }) => {
     const rounds = (state?.values.rounds ?? 0) + 1;

@@ -71,6 +71,9 @@ export const scaffold: Strategy = {
   // c beside the weights, delta-c beside the delta; c in the server state.
   wireSets: { extras: 1, serverState: 1 },
   label: 'SCAFFOLD',
+  // Clients correct their gradient by (c - c_k), which cancels the pull towards their own labels: checked against the
+  // round's consensus instead. Its server step is a mean of the deltas with a drift term: not replaceable by a statistic.
+  traits: { weightedMean: false, labelDirected: false },
   summary: 'control variates c and c_k correct client drift; clients send delta-c beside delta-w',
   params: [
     {

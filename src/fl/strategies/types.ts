@@ -194,6 +194,17 @@ export interface StrategyServer {
   screen?(global: WeightSet, updates: ClientUpdate[], state: ServerState | null): { kept: ClientUpdate[]; dropped: { clientId: string; reason: string }[] };
 }
 
+/** What the robust aggregation needs to know of a strategy (src/fl/robust). */
+export interface StrategyTraits {
+  /** The server's aggregate is the sample-weighted mean of the updates, so a coordinate-wise statistic can take its place. */
+  weightedMean: boolean;
+  /**
+   * An honest client's update moves the classifier's output bias towards its own labels (it trains with cross-entropy
+   * on them, plus at most a term that does not turn the bias against them), so the direction check by labels applies.
+   */
+  labelDirected: boolean;
+}
+
 /** A federated strategy: one object, registered once in registry.ts. */
 export interface Strategy {
   name: string;
@@ -202,6 +213,8 @@ export interface Strategy {
   /** One line for the host form, the CLI help and the README. */
   summary: string;
   params: readonly HyperParam[];
+  /** How the robust aggregation treats its updates. */
+  traits: StrategyTraits;
   client(ctx: ClientRoundContext): ClientRound;
   server(params: ResolvedParams): StrategyServer;
   /** Short description of the variant that runs, for the report (default: label and parameters). */
