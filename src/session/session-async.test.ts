@@ -12,18 +12,10 @@ import { buildModel, getWeights, mlpSpec } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
 import { evaluateWeightSets } from '../fl/train';
 import { SessionNode, type ValidationEvaluator } from './session-node';
-import { RealWork, REAL_WORK_FAKES, settleFake, untilFake } from './testing/fake-time';
+import { RealWork, useSimulatedTimeWithTraining, settleFake, untilFake } from './testing/fake-time';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
 // Simulated time: the session's timers run on the fake clock, which stands still while a tab trains or evaluates.
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: REAL_WORK_FAKES });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useSimulatedTimeWithTraining();
 
 const spec = mlpSpec([28, 28, 1], 10, [16]);
 const config: SessionConfig = {

@@ -16,17 +16,9 @@ import { separableData, TEST_CLASSES, TEST_FEATURES } from '../fl/strategies/tes
 import { AuthenticatedTransport } from './authenticated-transport';
 import { demoFits } from './session-controller';
 import { SessionNode, type ValidationEvaluator } from './session-node';
-import { RealWork, REAL_WORK_FAKES, settleFake, untilFake } from './testing/fake-time';
+import { RealWork, useSimulatedTimeWithTraining, settleFake, untilFake } from './testing/fake-time';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: REAL_WORK_FAKES });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useSimulatedTimeWithTraining();
 
 const spec = tabularSpec(TEST_FEATURES, TEST_CLASSES, [8]);
 const noValidation: ValidationData = 'none';

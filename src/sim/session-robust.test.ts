@@ -12,18 +12,10 @@ import type { SessionConfig } from '../fl/protocol';
 import { AttackingTrainer, parseAttacks } from './attacks';
 import { AuthenticatedTransport } from '../session/authenticated-transport';
 import { SessionNode } from '../session/session-node';
-import { RealWork, REAL_WORK_FAKES, settleFake, untilFake } from '../session/testing/fake-time';
+import { RealWork, useSimulatedTimeWithTraining, settleFake, untilFake } from '../session/testing/fake-time';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
 // Simulated time: the session's timers run on the fake clock, which stands still while a tab trains.
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: REAL_WORK_FAKES });
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useSimulatedTimeWithTraining();
 
 const spec = mlpSpec([28, 28, 1], 10, [16]);
 // float32 on the wire: float16 would turn max-float into Infinity, which is refused on receipt anyway.

@@ -1,4 +1,5 @@
-import { expect, vi } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import type { LocalTrainer } from '../local-trainer';
 
 /** The real setTimeout, taken before any test fakes timers. */
@@ -66,3 +67,19 @@ export class RealWork {
 
 /** What tests with real work fake: the timers and the clock, not setImmediate (see RealWork). */
 export const REAL_WORK_FAKES: NonNullable<Parameters<typeof vi.useFakeTimers>[0]>['toFake'] = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'];
+
+/**
+ * The hooks of a test file whose tabs train with TensorFlow.js on simulated time: the CPU backend, and before each
+ * test the fake clock of REAL_WORK_FAKES (which stands still while a tab trains, with RealWork).
+ */
+export function useSimulatedTimeWithTraining(): void {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: REAL_WORK_FAKES });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+}
