@@ -36,6 +36,11 @@ export interface AggregationJob {
   declaredLabels?: Record<string, number[]>;
   /** The defence against hostile updates (src/fl/robust). */
   robust: RobustSettings;
+  /**
+   * The server's own weight of each update, by client id (asynchronous steps: staleness times participation weight;
+   * absent: 1), applied after screening, so screening judges the updates as their clients sent them.
+   */
+  weights?: Record<string, number>;
   /** The updates' values were scanned for NaN/Infinity on receipt (the engines do), so screening skips that scan. */
   valuesScanned: boolean;
 }
@@ -95,6 +100,7 @@ export function aggregateRound(job: AggregationJob): AggregationOutcome {
     settings: job.robust,
     aggregator: { aggregate: (g, u) => (last.result = runtime.aggregate(g, u, job.state, ctx)).weights },
     traits: getStrategy(job.strategy.name).traits,
+    ...(job.weights ? { weightOf: (u: ClientUpdate) => (Object.hasOwn(job.weights!, u.clientId) && Number.isFinite(job.weights![u.clientId]) ? job.weights![u.clientId] : 1) } : {}),
     valuesScanned: job.valuesScanned,
   });
   const details: OutcomeDetails = { dropped: [...own.dropped, ...robust.dropped], clipped: robust.clipped, capped: robust.capped };

@@ -171,7 +171,8 @@ export class AsyncAggregation {
    * The same as takeStep, the aggregation in-process, then finishStep.
    */
   step(count = this.config.bufferSize, onDropped?: (dropped: StepContribution[]) => void, population?: number): StepResult | null {
-    const taken = this.takeStep(count, population);
+    // The deltas as sent: the strategy's check and the screening judge them so; the weights apply after.
+    const taken = this.takeStep(count, population, false);
     if (taken === null) return null;
     if (!taken.pending) {
       onDropped?.(taken.dropped);
@@ -179,13 +180,18 @@ export class AsyncAggregation {
     }
     const p = taken.pending;
     const ctx = p.population !== undefined ? { population: p.population } : {};
+    const weightOf = new Map(p.updates.map((u, i) => [u.clientId, p.used[i].weight]));
+    const weigh = (u: ClientUpdate): ClientUpdate => {
+      const w = weightOf.get(u.clientId) ?? 1;
+      return w === 1 ? u : { ...u, delta: scaleDelta(u.delta, w) };
+    };
     // The strategy's own check of its updates (SCAFFOLD: delta-c against delta-w), before any clipping.
     const own = this.aggregator.screen ? this.aggregator.screen(p.previousGlobal, p.updates) : { kept: p.updates, dropped: [] };
     if (!this.defence) {
       if (own.kept.length === 0) throw new Error(`no usable update left: ${own.dropped.map((d) => `${d.clientId}: ${d.reason}`).join('; ')}`);
-      return this.finishStep(p, this.aggregator.aggregate(p.previousGlobal, own.kept, ctx), own.dropped);
+      return this.finishStep(p, this.aggregator.aggregate(p.previousGlobal, own.kept.map(weigh), ctx), own.dropped);
     }
-    // The same screening as a synchronous round (sample caps, norm clipping, outliers), on the staleness-scaled buffer.
+    // The same screening as a synchronous round (sample caps, norm clipping, outliers), then the staleness weights.
     const defence = this.defence;
     const robust = robustAggregate({
       global: p.previousGlobal,
@@ -195,6 +201,7 @@ export class AsyncAggregation {
       settings: defence.settings,
       aggregator: { aggregate: (g, u) => this.aggregator.aggregate(g, u, ctx) },
       traits: getStrategy(defence.strategy).traits,
+      weightOf: (u) => weightOf.get(u.clientId) ?? 1,
       valuesScanned: p.valuesScanned,
     });
     if (!robust.ok) throw new Error(own.dropped.length ? `${robust.reason}; refused by the strategy: ${own.dropped.map((d) => `${d.clientId}: ${d.reason}`).join('; ')}` : robust.reason);
@@ -203,10 +210,11 @@ export class AsyncAggregation {
 
   /**
    * The first half of a step: takes the oldest `count` waiting updates (default M) out of the buffer and scales each
-   * delta by its weight. Returns the step to aggregate, or (nothing usable: every update taken was past the maximum
+   * delta by its weight (with `scale` false, the deltas stay as sent and the weights are only in `used`, for a caller
+   * that applies them after screening). Returns the step to aggregate, or (nothing usable: every update taken was past the maximum
    * staleness) only the dropped ones, or null when none wait. The taken updates are gone from the buffer either way.
    */
-  takeStep(count = this.config.bufferSize, population?: number): { pending: PendingStep; dropped: StepContribution[] } | { pending: null; dropped: StepContribution[] } | null {
+  takeStep(count = this.config.bufferSize, population?: number, scale = true): { pending: PendingStep; dropped: StepContribution[] } | { pending: null; dropped: StepContribution[] } | null {
     const taken = this.buffer.take(count);
     if (taken.length === 0) return null;
     const used: StepContribution[] = [];
@@ -226,7 +234,7 @@ export class AsyncAggregation {
       // Extras (e.g. SCAFFOLD's delta-c) go to the strategy as sent; only the model delta is scaled by s(tau).
       // A fast client may have two updates in one step: each is its own row for the strategy (FedLD refuses a
       // client id twice per aggregation), so the strategy sees the update's unique key as its id.
-      scaled.push({ clientId: u.key, numSamples: u.numSamples, delta: weight === 1 ? u.delta : scaleDelta(u.delta, weight), ...(u.extras ? { extras: u.extras } : {}), ...(u.sentExtras ? { sentExtras: u.sentExtras } : {}) });
+      scaled.push({ clientId: u.key, numSamples: u.numSamples, delta: weight === 1 || !scale ? u.delta : scaleDelta(u.delta, weight), ...(u.extras ? { extras: u.extras } : {}), ...(u.sentExtras ? { sentExtras: u.sentExtras } : {}) });
     }
     if (used.length === 0) return { pending: null, dropped };
     return {
@@ -240,7 +248,7 @@ export class AsyncAggregation {
         population: population !== undefined ? Math.max(population, scaled.length) : undefined,
         clientOf: new Map(kept.map((u) => [u.key, u.clientId])),
         // submit() scanned every delta; a weight above 1 (participation 'duration') can still overflow float32.
-        valuesScanned: used.every((u) => u.weight <= 1),
+        valuesScanned: !scale || used.every((u) => u.weight <= 1),
       },
       dropped,
     };

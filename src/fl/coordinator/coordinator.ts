@@ -502,7 +502,8 @@ export class Coordinator {
    */
   async aggregate(options: { count?: number; population: number; order: 'arrival' | 'client' }): Promise<StepAttempt> {
     const started = performance.now();
-    const taken = this.ledger.takeStep(options.count ?? this.ledger.waiting, options.population);
+    // The deltas stay as sent: screening judges them so, and the staleness weights apply after it (job.weights).
+    const taken = this.ledger.takeStep(options.count ?? this.ledger.waiting, options.population, false);
     for (const d of taken?.dropped ?? []) this.emit({ kind: 'update-dropped', from: d.clientId, staleness: d.staleness });
     if (!taken) return { ok: false, reason: 'no update waits', dropped: [] };
     if (!taken.pending) return { ok: false, reason: 'every update taken was past the maximum staleness', dropped: taken.dropped };
@@ -526,6 +527,7 @@ export class Coordinator {
       declaredSamples,
       declaredLabels,
       robust: this.robustConfig,
+      ...(pending.used.some((u) => u.weight !== 1) ? { weights: Object.fromEntries(pending.updates.map((u, i) => [u.clientId, pending.used[i].weight])) } : {}),
       valuesScanned: pending.valuesScanned,
     };
     let outcome: AggregationOutcome;
@@ -542,8 +544,8 @@ export class Coordinator {
     const rows = new Map(pending.kept.map((u, i) => [pending.updates[i].clientId, { kept: u, used: pending.used[i] }]));
     const updates: StepUpdate[] = outcome.accepted.map((a) => {
       const { kept, used } = rows.get(a.clientId)!;
-      // What screening changed went in staleness-scaled: the client's local model is base plus the unscaled delta.
-      const delta = a.delta ? (used.weight === 1 ? a.delta : scaleWeights(a.delta, 1 / used.weight)) : kept.delta;
+      // What screening changed (clipped or shrunk, before any weighting), else the delta as sent.
+      const delta = a.delta ?? kept.delta;
       return { clientId: kept.clientId, key: kept.key, baseVersion: kept.baseVersion, base: kept.base!, delta, numSamples: a.numSamples, staleness: used.staleness, weight: used.weight, metrics: kept.metrics! };
     });
     return {
@@ -657,12 +659,4 @@ function asClients(p: PendingStep): PendingStep & { keyOf: Map<string, string> }
     clientOf: new Map(ids.map((id) => [id, id])),
     keyOf: new Map(p.kept.map((u) => [u.clientId, u.key])),
   };
-}
-
-function scaleWeights(weights: WeightSet, factor: number): WeightSet {
-  return weights.map((t) => {
-    const out = new Float32Array(t.values.length);
-    for (let i = 0; i < out.length; i++) out[i] = t.values[i] * factor;
-    return { name: t.name, shape: [...t.shape], values: out };
-  });
 }

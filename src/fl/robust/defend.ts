@@ -37,6 +37,12 @@ export interface RobustRoundInput {
    */
   traits: StrategyTraits;
   /**
+   * The server's own weight of an update (asynchronous steps: its staleness weight, times its participation weight),
+   * applied after screening and before combining: screening judges each update as its client sent it, so a weight
+   * the server chose (a slow device's update counting 5x) is not mistaken for an outlier. Default 1.
+   */
+  weightOf?: (update: ClientUpdate) => number;
+  /**
    * The caller has scanned the updates' values for NaN/Infinity already (the round engines do, once, on receipt),
    * so screening skips that scan (ScreenOptions.valuesScanned). Default false.
    */
@@ -80,10 +86,11 @@ export function robustAggregate(input: RobustRoundInput): RobustRoundResult {
   let kept = screened.kept;
   while (kept.length > 0) {
     const overflows: string[] = [];
+    const weighed = input.weightOf ? kept.map((u) => weighUpdate(u, input.weightOf!(u))) : kept;
     for (const c of combiners) {
       let next: WeightSet;
       try {
-        next = c.combine(input.global, kept);
+        next = c.combine(input.global, weighed);
       } catch (e) {
         // A failure that is not about non-finite numbers cannot be pinned on an update: try the next combiner, or
         // fail the round as it is (the caller keeps its model and may retry).
@@ -104,6 +111,12 @@ export function robustAggregate(input: RobustRoundInput): RobustRoundResult {
     kept = kept.filter((_, i) => i !== worst);
   }
   return { ok: false, reason: `no usable update left (${details.dropped.length} dropped)`, ...details };
+}
+
+/** The update with its delta scaled by `weight` (extras, such as SCAFFOLD's delta-c, as sent). */
+function weighUpdate(u: ClientUpdate, weight: number): ClientUpdate {
+  if (weight === 1) return u;
+  return { ...u, delta: u.delta.map((t) => ({ name: t.name, shape: t.shape, values: t.values.map((v) => v * weight) })) };
 }
 
 /** How the weights module (assertFinite) and the strategies word a non-finite result. */
