@@ -17,6 +17,7 @@ import type { CoordinatorHooks } from '../fl/coordinator/coordinator';
 import { subsetDataset, datasetSize } from '../fl/data/dataset';
 import { describePartition, partitionIndices, type Partition, type PartitionSummary } from '../fl/data/partition';
 import type { LossDecomposition } from '../fl/decomposition';
+import type { ScreeningVerdict } from '../fl/robust';
 import { RoundEngine } from '../fl/engine';
 import type { LocalTrainer } from '../fl/local-trainer';
 import { buildModel, getWeights, setWeights, type ModelSpec } from '../fl/models';
@@ -78,6 +79,8 @@ export interface ClockedRecord {
    * or dropped by the robust aggregation.
    */
   refused: Array<{ client: number; reason: string }>;
+  /** What the robust aggregation clipped, capped or left out in this step, with the reason (as in sync rounds). */
+  screening: ScreeningVerdict[];
   accuracy: number | null;
   loss: number | null;
   perClass: number[] | null;
@@ -214,12 +217,12 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
     refusedUpdates++;
     hooks.onStatus?.(`refused an update from client ${from}: ${reason}`);
   };
-  const record = (step: number, clients: number[], staleness: number[], dropped: number, measured: Pick<ClockedRecord, 'accuracy' | 'loss' | 'decomposition'>, wallStart: number) => {
+  const record = (step: number, clients: number[], staleness: number[], dropped: number, screening: ScreeningVerdict[], measured: Pick<ClockedRecord, 'accuracy' | 'loss' | 'decomposition'>, wallStart: number) => {
     clients.forEach((k, i) => {
       contributions[k]++;
       stalenessHistogram[staleness[i]] = (stalenessHistogram[staleness[i]] ?? 0) + 1;
     });
-    const r: ClockedRecord = { step, simTime: clockMs.now() / 1000, clients, staleness, dropped, refused, ...measured, perClass: measured.accuracy !== null ? lastPerClass : null, wallMs: performance.now() - wallStart };
+    const r: ClockedRecord = { step, simTime: clockMs.now() / 1000, clients, staleness, dropped, refused, screening, ...measured, perClass: measured.accuracy !== null ? lastPerClass : null, wallMs: performance.now() - wallStart };
     refused = [];
     records.push(r);
     hooks.onRecord?.(r);
@@ -250,7 +253,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
           if (!run.done) break;
           const report = run.value;
           if (!report) continue;
-          record(report.round, report.participants.map(Number), report.participants.map(() => 0), report.missing.length, { accuracy: report.accuracy, loss: report.loss, decomposition: report.decomposition }, wallStart);
+          record(report.round, report.participants.map(Number), report.participants.map(() => 0), report.missing.length, report.screening, { accuracy: report.accuracy, loss: report.loss, decomposition: report.decomposition }, wallStart);
         }
       } finally {
         engine.dispose();
@@ -285,7 +288,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
           if (!run.done) break;
           const report = run.value;
           if (!report) continue;
-          record(report.step, report.used.map((u) => Number(u.clientId)), report.used.map((u) => u.staleness), pendingDropped, { accuracy: report.accuracy, loss: report.loss, decomposition: report.decomposition }, wallStart);
+          record(report.step, report.used.map((u) => Number(u.clientId)), report.used.map((u) => u.staleness), pendingDropped, report.screening, { accuracy: report.accuracy, loss: report.loss, decomposition: report.decomposition }, wallStart);
           pendingDropped = 0;
         }
         // The final model is evaluated, whatever evalEvery skipped.

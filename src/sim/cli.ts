@@ -63,6 +63,8 @@ async function main(): Promise<number> {
         if (!quiet) process.stdout.write(`${clockedRow(r)}\n`);
         // Refused updates are printed even with --quiet, as collapses are: an attack must never pass unseen.
         for (const x of r.refused) process.stdout.write(`  refused, step ${r.step}: client ${x.client}: ${x.reason}\n`);
+        // As in sync rounds: who was left out is printed even with --quiet, what was scaled down unless --quiet.
+        for (const v of r.screening) if (v.action === 'clipped' || v.action === 'capped') if (!quiet) process.stdout.write(`  ${SCREENING_WORDS[v.action]} step ${r.step}: client ${v.clientId}: ${v.reason}\n`);
       },
     });
     process.stdout.write(`${clockedSummary(clocked)}\n`);

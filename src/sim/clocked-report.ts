@@ -1,12 +1,13 @@
 import type { ClockedRecord, ClockedResult } from './async-simulation';
 import { formatDevices } from './devices';
 import { formatStaleness } from '../fl/async/staleness';
+import { verdictSummary } from '../fl/robust';
 
 const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === undefined ? '-' : Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
 /** Table header for the simulated-clock runs: accuracy against simulated time. */
 export function clockedHeader(): string {
-  return ['step', 'sim s', 'accuracy', 'test loss', 'updates', 'mean tau', 'max tau', 'dropped', 'local', 'shift', 'aggregation', 'global']
+  return ['step', 'sim s', 'accuracy', 'test loss', 'updates', 'mean tau', 'max tau', 'dropped', 'local', 'shift', 'aggregation', 'global', 'screened']
     .map((h) => h.padStart(11))
     .join(' ');
 }
@@ -16,7 +17,8 @@ export function clockedRow(r: ClockedRecord): string {
   const d = r.decomposition;
   return [String(r.step), fmt(r.simTime, 2), fmt(r.accuracy), fmt(r.loss), String(r.clients.length), fmt(mean, 2), String(Math.max(0, ...r.staleness)), String(r.dropped), fmt(d?.local), fmt(d?.shift), fmt(d?.aggregation), fmt(d?.global)]
     .map((c) => c.padStart(11))
-    .join(' ');
+    .join(' ')
+    .concat(`  ${verdictSummary(r.screening) || '-'}`);
 }
 
 export function clockedSummary(result: ClockedResult): string {
