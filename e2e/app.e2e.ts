@@ -206,7 +206,10 @@ describe('the fedtab app in two tabs', () => {
     await host.page.getByLabel('MLP hidden layers').fill('16');
     await host.page.getByLabel('Rounds', { exact: true }).fill('2');
     await host.page.getByLabel('Minimum clients to start a round').fill('1');
-    // Nobody holds validation data for this task, so the decomposition defaults to exact (the clients cross-evaluate).
+    // Nobody holds validation data for this task: before Start the form says proxy measures nothing, and offers exact
+    // (which sends local models to every peer: the host opts in).
+    expect(await host.page.getByLabel('Decomposition mode').inputValue()).toBe('proxy');
+    await host.page.getByRole('button', { name: 'Use exact' }).click();
     expect(await host.page.getByLabel('Decomposition mode').inputValue()).toBe('exact');
     await host.page.getByRole('button', { name: 'Create session' }).click();
     await host.page.waitForURL(/#\/session/, { timeout: 60_000 });

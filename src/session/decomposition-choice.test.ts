@@ -16,14 +16,12 @@ describe('the decomposition mode a task can measure', () => {
     expect(validationDataOf({ kind: 'tabular', features: 4, classes: 3 })).toBe('none');
   });
 
-  it('defaults to proxy for the demo task and to exact for a tabular one, which reaches the session settings', () => {
+  it('defaults to proxy for every task (exact, which sends local models to every peer, is the host\'s choice), which reaches the session settings', () => {
     expect(DEFAULT_HOST_FORM.decomposition).toBe('proxy');
     const table = tabular();
-    expect(table.decomposition).toBe('exact');
-    const r = hostFormToSettings(table);
+    expect(table.decomposition).toBe('proxy');
+    const r = hostFormToSettings({ ...table, decomposition: 'exact' });
     expect(r.ok && r.settings).toMatchObject({ task: { kind: 'tabular', features: 4, classes: 3 }, decomposition: 'exact' });
-    // Back to the demo task: the default follows again.
-    expect(withTaskFields(table, { task: 'mnist' }).decomposition).toBe('proxy');
   });
 
   it('keeps a mode the host chose when the task changes', () => {
@@ -31,20 +29,23 @@ describe('the decomposition mode a task can measure', () => {
     expect(withTaskFields({ ...DEFAULT_HOST_FORM, decomposition: 'exact' }, { task: 'tabular' }).decomposition).toBe('exact');
     expect(withTaskFields({ ...tabular(), decomposition: 'proxy' }, { features: '5' }).decomposition).toBe('proxy');
     // Changing a field that leaves the validation data as it was keeps the mode too.
-    expect(withTaskFields(tabular(), { classes: '4' }).decomposition).toBe('exact');
+    expect(withTaskFields({ ...tabular(), decomposition: 'exact' }, { classes: '4' }).decomposition).toBe('exact');
   });
 
   it('says before Start why proxy measures nothing for a tabular task, and offers exact', () => {
     expect(formDecompositionAdvice(DEFAULT_HOST_FORM)).toBeNull();
     const advice = formDecompositionAdvice({ ...tabular(), decomposition: 'proxy' });
     expect(advice?.problem).toMatch(/Not measured in any round: the proxy estimator needs validation data, and the aggregating tab holds no validation data for this task/);
+    expect(advice?.problem).toMatch(/sends every client's local model to every participant/);
+    // The default form for such a task shows it before Start.
+    expect(formDecompositionAdvice(tabular())?.fix).toEqual({ decomposition: 'exact' });
     expect(advice?.fix).toEqual({ decomposition: 'exact' });
     expect(formDecompositionAdvice({ ...tabular(), ...advice!.fix })?.fix).toBeUndefined();
   });
 
   it('says where exact stops measuring a task without validation data: above the participants exact is capped at', () => {
     const cap = SESSION_TIMING.exactDecompositionMaxParticipants;
-    const advice = formDecompositionAdvice(tabular());
+    const advice = formDecompositionAdvice({ ...tabular(), decomposition: 'exact' });
     expect(advice?.problem).toBe(`Measured while at most ${cap} clients take part: with more, local models stop travelling to every peer and the aggregator falls back to proxy, which measures nothing for this task.`);
     expect(advice?.fix).toBeUndefined();
     expect(formDecompositionAdvice({ ...DEFAULT_HOST_FORM, decomposition: 'exact' })).toBeNull();

@@ -55,7 +55,7 @@ export function decompositionAdvice(decomposition: DecompositionMode, mode: Aggr
   }
   if (decomposition === 'proxy') {
     return {
-      problem: `Not measured in any round: the proxy estimator needs validation data, and ${NO_VALIDATION}. Exact mode measures it on the clients' own data.`,
+      problem: `Not measured in any round: the proxy estimator needs validation data, and ${NO_VALIDATION}. Exact mode measures it on the clients' own data, but sends every client's local model to every participant.`,
       fix: { decomposition: 'exact' },
       fixLabel: 'Use exact',
     };

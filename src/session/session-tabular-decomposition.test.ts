@@ -1,6 +1,6 @@
 /**
  * A tabular session as a teacher runs it: nobody holds the demo data, so the aggregating tab has no validation data,
- * and the decomposition's default for such a task must still measure every round, after a handover too.
+ * and exact mode, which the host form offers for such a task before Start, measures every round, after a handover too.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -31,7 +31,8 @@ const config: SessionConfig = {
   fraction: 1,
   roundDeadlineMs: 5_000,
   // What the host form defaults to for a task the aggregating tab holds no validation data for.
-  decomposition: settingDefault(getSetting('decomposition'), { [VALIDATION_DATA]: noValidation }) as DecompositionMode,
+  // What the host opts into when the form says proxy measures nothing for this task (the default stays proxy).
+  decomposition: 'exact' as DecompositionMode,
   decompositionEvery: 1,
   codec: 'float32',
   seed: 2,
@@ -73,9 +74,9 @@ function expectAddsUp(d: LossDecomposition | null, round: number): void {
   expect(Math.abs(d!.local + d!.shift + d!.aggregation - d!.global), `round ${round}`).toBeLessThan(1e-6);
 }
 
-describe('a tabular session (no validation data on any tab) with the default decomposition', () => {
-  it('defaults to exact, and every round carries a decomposition that adds up, before and after a handover', async () => {
-    expect(config.decomposition).toBe('exact');
+describe('a tabular session (no validation data on any tab) in exact mode', () => {
+  it('every round carries a decomposition that adds up, before and after a handover', async () => {
+    expect(settingDefault(getSetting('decomposition'), { [VALIDATION_DATA]: noValidation })).toBe('proxy');
     const { nodes, network, logs, until, settle } = makeSession();
     const [host, ann, bob] = nodes;
     await settle(host.host(config, await getWeights(buildModel(spec, 2))));

@@ -76,17 +76,18 @@ const deadline: NumberSetting = {
 };
 
 /**
- * Not a setting but a fact of the task, which the decomposition's default depends on: whether the aggregating tab
- * holds validation data for it ('aggregator': the demo's test split fits the task) or not ('none': every other task).
- * The proxy estimator measures on that data, so without it the default is exact (the clients cross-evaluate).
+ * Not a setting but a fact of the task: whether the aggregating tab holds validation data for it ('aggregator': the
+ * demo's test split fits the task) or not ('none': every other task). The proxy estimator measures on that data, so
+ * without it proxy measures nothing; the host form says so before Start and offers exact. Exact is never the default:
+ * it sends every local model to every participant, which a host opts into.
  */
 export const VALIDATION_DATA = 'validationData';
 export type ValidationData = 'aggregator' | 'none';
 
 const decomposition: ChoiceSetting = {
   name: 'decomposition', kind: 'choice', label: 'Decomposition mode',
-  help: 'how the loss decomposition is measured: exact (local models travel to every peer), proxy (the aggregator estimates it on its validation data, which it holds only for the MNIST demo task; without it the default is exact) or off',
-  surfaces: ['form'], default: 'proxy', defaultBy: { setting: VALIDATION_DATA, values: { none: 'exact' } satisfies Partial<Record<ValidationData, string>> },
+  help: 'how the loss decomposition is measured: exact (opt-in: local models travel to every peer), proxy (the aggregator estimates it on its validation data, which it holds only for the MNIST demo task) or off',
+  surfaces: ['form'], default: 'proxy',
   wire: { path: ['decomposition'] },
   options: [
     { value: 'exact', label: 'exact' },

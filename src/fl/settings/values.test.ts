@@ -23,9 +23,9 @@ describe('run setting declarations', () => {
     expect(clashes).toEqual([]);
   });
 
-  it('default the decomposition to exact where the aggregating tab holds no validation data for the task, else to proxy', () => {
+  it('default the decomposition to proxy whatever the task: exact sends local models to every peer, so a host opts into it', () => {
     const d = getSetting('decomposition');
-    expect(settingDefault(d, { [VALIDATION_DATA]: 'none' satisfies ValidationData })).toBe('exact');
+    expect(settingDefault(d, { [VALIDATION_DATA]: 'none' satisfies ValidationData })).toBe('proxy');
     expect(settingDefault(d, { [VALIDATION_DATA]: 'aggregator' satisfies ValidationData })).toBe('proxy');
     expect(settingDefault(d, {})).toBe('proxy');
   });
