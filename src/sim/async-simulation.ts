@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setupNodeBackend } from '../fl/backend/node-backend';
-import type { AsyncAggregationConfig } from '../fl/async/async-aggregation';
+import { ASYNC_DEFAULTS, type AsyncAggregationConfig } from '../fl/async/async-aggregation';
 import { AsyncEngine } from '../fl/async/async-engine';
 import { SimulatedClock } from '../fl/coordinator/clock';
 import type { CoordinatorHooks } from '../fl/coordinator/coordinator';
@@ -58,7 +58,7 @@ export const CLOCK_DEFAULTS: ClockOptions = {
   devices: { kind: 'uniform' },
   intertwined: false,
   deadline: null,
-  async: { bufferSize: 5, staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null },
+  async: ASYNC_DEFAULTS,
   simTime: null,
   evalEvery: numberDefault('evalEvery'),
   validationSize: 500,
