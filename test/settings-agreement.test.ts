@@ -34,6 +34,16 @@ const NEEDS: Record<string, string[]> = {
   dpBudget: [...PRIVATE, '--dp-noise', '1'],
 };
 
+/** The host form's fields that each of these settings' values needs beyond its declared condition (as NEEDS). */
+const PRIVATE_FORM = { strategy: 'fedavg', dpClip: '1' };
+const FORM_NEEDS: Record<string, Record<string, string>> = {
+  dpClip: { strategy: 'fedavg' },
+  secagg: PRIVATE_FORM,
+  dpNoise: PRIVATE_FORM,
+  dpDelta: { ...PRIVATE_FORM, dpNoise: '1' },
+  dpBudget: { ...PRIVATE_FORM, dpNoise: '1' },
+};
+
 /** The other settings' values under which `s` applies. */
 function context(s: SettingDecl): Record<string, string> {
   return s.appliesWhen ? { [s.appliesWhen.setting]: s.appliesWhen.oneOf[0] } : {};
@@ -55,13 +65,14 @@ describe('the host form', () => {
   it.each(settingsOn('form').map((s) => [s.name, s] as const))('%s: the declared default and bounds', (_, s) => {
     expect((DEFAULT_HOST_FORM as unknown as Record<string, string>)[s.name]).toBe(formatSetting(settingDefault(s, defaults)));
     const { inside, outside } = inAndOut(s);
+    const ctx = { ...FORM_NEEDS[s.name], ...context(s) };
     for (const value of inside.filter((x) => offered(s, 'form', x))) {
-      const r = hostFormToSettings(form({ ...context(s), [s.name]: value }));
+      const r = hostFormToSettings(form({ ...ctx, [s.name]: value }));
       expect(r.ok ? null : r.errors, `${s.name} = ${value}`).toBeNull();
     }
     const refused = [...outside, ...(s.kind === 'choice' ? s.options.map((o) => o.value).filter((x) => !offered(s, 'form', x)) : [])];
     for (const value of refused) {
-      const r = hostFormToSettings(form({ ...context(s), [s.name]: value }));
+      const r = hostFormToSettings(form({ ...ctx, [s.name]: value }));
       expect(!r.ok && Object.keys(r.errors), `${s.name} = ${value}`).toEqual([s.name]);
     }
   });
@@ -114,14 +125,15 @@ describe('the simulator', () => {
 });
 
 describe('the wire schema', () => {
-  const base = () => {
-    const r = hostFormToSettings({ ...DEFAULT_HOST_FORM, mode: 'async', optimizer: 'momentum' });
-    if (!r.ok) throw new Error('the default form does not validate');
+  /** A private session runs in sync rounds; every other setting is checked in an async one (its settings on the wire). */
+  const base = (privacy = false) => {
+    const r = hostFormToSettings({ ...DEFAULT_HOST_FORM, optimizer: 'momentum', ...(privacy ? { ...PRIVATE_FORM, dpNoise: '1', dpBudget: '4' } : { mode: 'async' }) });
+    if (!r.ok) throw new Error('the form does not validate');
     return sessionConfigFromSettings(r.settings) as unknown as Record<string, unknown>;
   };
   const welcome = (config: unknown) => ({ type: 'welcome', v: PROTOCOL_VERSION, term: 1, slot: 0, round: 0, config, history: [] });
   const withValue = (path: readonly string[], value: unknown, shards: boolean) => {
-    const config = structuredClone(base());
+    const config = structuredClone(base(path[0] === 'privacy'));
     if (shards) (config.demo as Record<string, unknown>).partition = { kind: 'shards' };
     let at = config as Record<string, unknown>;
     for (const key of path.slice(0, -1)) at = at[key] as Record<string, unknown>;
@@ -129,15 +141,16 @@ describe('the wire schema', () => {
     return welcome(config);
   };
 
-  it('accepts the session config of the default form', () => {
+  it('accepts the session config of the default form, and of a private one', () => {
     expect(validateMessage(welcome(base())).ok).toBe(true);
+    expect(validateMessage(welcome(base(true))).ok).toBe(true);
   });
 
   it.each(RUN_SETTINGS.filter((s) => s.wire).map((s) => [s.name, s] as const))('%s: the declared bounds', (_, s) => {
     const { path, scale = 1 } = s.wire!;
     const shards = s.name === 'shardsPerClient';
     const { inside, outside } = inAndOut(s);
-    const toWire = (value: string) => (s.kind === 'number' ? Number(value) * scale : value);
+    const toWire = (value: string) => (s.kind === 'number' ? Number(value) * scale : s.kind === 'flag' ? value === 'on' : value);
     for (const value of inside.filter((x) => offered(s, 'form', x))) {
       const r = validateMessage(withValue(path, toWire(value), shards));
       expect(r.ok ? null : r.reason, `${s.name} = ${value}`).toBeNull();

@@ -17,6 +17,7 @@ import { DISPLAY_NAME_MAX_LENGTH } from './display-name';
 import type { AggregationMode } from '../fl/async/mode';
 import { parseStaleness } from '../fl/async/staleness';
 import { decompositionAdvice, validationDataFor, type DecompositionAdvice, type TaskFields } from './decomposition-choice';
+import { privacyProblem, SUM_STRATEGIES, type PrivacySettings } from '../fl/private-aggregation';
 
 export interface HostFormValues {
   name: string;
@@ -60,6 +61,14 @@ export interface HostFormValues {
   staleness: string;
   /** Empty: no maximum. */
   maxStaleness: string;
+  /** Private aggregation (on when dpClip is set): 'on' or 'off'. */
+  secagg: string;
+  /** Empty: no private aggregation. */
+  dpClip: string;
+  dpNoise: string;
+  dpDelta: string;
+  /** Empty: no budget. */
+  dpBudget: string;
 }
 
 /** A form field: a plain setting, or a strategy hyper-parameter (see strategyParamKey). */
@@ -78,7 +87,7 @@ function defaultStrategyParams(): Record<string, string> {
 }
 
 /** The form's fields for the declared run settings (src/fl/settings), by setting name. */
-export type HostFormSetting = Extract<keyof HostFormValues, string> & ('rounds' | 'localEpochs' | 'batchSize' | 'learningRate' | 'optimizer' | 'momentum' | 'minClients' | 'fraction' | 'deadline' | 'decomposition' | 'decompositionEvery' | 'codec' | 'robust' | 'partition' | 'alpha' | 'shardsPerClient' | 'demoClients' | 'seed' | 'mode' | 'bufferSize' | 'staleness' | 'maxStaleness');
+export type HostFormSetting = Extract<keyof HostFormValues, string> & ('rounds' | 'localEpochs' | 'batchSize' | 'learningRate' | 'optimizer' | 'momentum' | 'minClients' | 'fraction' | 'deadline' | 'decomposition' | 'decompositionEvery' | 'codec' | 'robust' | 'partition' | 'alpha' | 'shardsPerClient' | 'demoClients' | 'seed' | 'mode' | 'bufferSize' | 'staleness' | 'maxStaleness' | 'secagg' | 'dpClip' | 'dpNoise' | 'dpDelta' | 'dpBudget');
 
 /**
  * Every declared form setting at its default, as the form shows it, for a task whose aggregating tab holds
@@ -148,8 +157,17 @@ export function withTaskFields(v: HostFormValues, patch: Partial<TaskFields>): H
   return { ...next, decomposition: settingDefault(d, { [VALIDATION_DATA]: validationDataFor(next) }) as DecompositionMode };
 }
 
-/** Why the form's decomposition mode would measure nothing for its task and aggregation, and what would (null: it measures). */
+/** Whether the form asks for private aggregation: it does when the clip norm is set. */
+export function formIsPrivate(v: Pick<HostFormValues, 'dpClip'>): boolean {
+  return v.dpClip.trim() !== '';
+}
+
+/**
+ * Why the form's decomposition mode would measure nothing for its task and aggregation, and what would (null: it
+ * measures, or the session is private and measures none).
+ */
 export function formDecompositionAdvice(v: HostFormValues): DecompositionAdvice | null {
+  if (formIsPrivate(v)) return null;
   return decompositionAdvice(v.decomposition, v.mode, validationDataFor(v));
 }
 
@@ -260,6 +278,8 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
     aggregation = { mode: 'async', bufferSize, staleness: typeof staleness === 'string' ? parseStaleness(staleness) : { kind: 'constant' }, maxStaleness };
   }
 
+  const privacy = privacyFromForm(v, setting, strategy, errors);
+
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -278,17 +298,52 @@ export function hostFormToSettings(v: HostFormValues): HostFormResult {
       minClients,
       fraction,
       roundDeadlineMs: Math.round(deadline * 1000),
-      decomposition,
+      // A private session's aggregating tab sees no local model to decompose, and no update to screen: the clients
+      // clip their own.
+      decomposition: privacy ? 'off' : decomposition,
       decompositionEvery,
       codec,
-      robust,
+      robust: privacy ? 'off' : robust,
       demoPartition,
       demoClients,
       seed,
       hostTrains: v.hostTrains,
       aggregation,
+      ...(privacy ? { privacy } : {}),
     },
   };
+}
+
+const sentence = (text: string) => `${text[0].toUpperCase()}${text.slice(1)}.`;
+
+/**
+ * The privacy settings (undefined: off, the clip norm is empty), with an error on the field at fault for what cannot
+ * run: DP fields without a clip norm, a budget without noise, a strategy that needs individual updates, async mode.
+ */
+function privacyFromForm(v: HostFormValues, setting: (field: HostFormSetting) => SettingValue, strategy: StrategyConfig, errors: HostFormErrors): PrivacySettings | undefined {
+  const clipNorm = setting('dpClip') as number | null;
+  const p: PrivacySettings = {
+    secureAggregation: setting('secagg') === true,
+    clipNorm: clipNorm ?? NaN,
+    noiseMultiplier: setting('dpNoise') as number,
+    delta: setting('dpDelta') as number,
+    budget: setting('dpBudget') as number | null,
+  };
+  if (clipNorm === null) {
+    const needsClip = ' needs a clip norm: every client bounds its own update by it.';
+    if (p.secureAggregation) errors.secagg ??= `Secure aggregation${needsClip}`;
+    if (p.noiseMultiplier > 0) errors.dpNoise ??= `DP noise${needsClip}`;
+    if (p.budget !== null) errors.dpBudget ??= `A privacy budget${needsClip}`;
+    return undefined;
+  }
+  if (v.mode === 'async') errors.mode = 'Private aggregation runs in synchronous rounds.';
+  if ((['dpClip', 'dpNoise', 'dpDelta', 'dpBudget'] as const).some((f) => errors[f])) return undefined;
+  // The values' own problem (a budget without noise), whatever the strategy, then the strategy's.
+  const valuesProblem = privacyProblem(p, { name: SUM_STRATEGIES[0] }, 'off');
+  if (valuesProblem) errors.dpBudget = sentence(valuesProblem);
+  const strategyProblem = privacyProblem({ ...p, budget: null }, strategy, 'off');
+  if (strategyProblem) errors.strategy = sentence(strategyProblem);
+  return p;
 }
 
 /**

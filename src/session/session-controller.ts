@@ -120,6 +120,7 @@ export function sessionConfigFromSettings(s: SessionSettings): SessionConfig {
     ...(s.robust ? { robust: s.robust } : {}),
     demo: { partition: s.demoPartition, clients: s.demoClients },
     ...(s.aggregation && s.aggregation.mode !== 'sync' ? { aggregation: s.aggregation } : {}),
+    ...(s.privacy ? { privacy: s.privacy } : {}),
   };
 }
 
@@ -147,6 +148,7 @@ function settingsFromConfig(c: SessionConfig, hostTrains: boolean): SessionSetti
     seed: c.seed,
     hostTrains,
     ...(c.aggregation ? { aggregation: c.aggregation } : {}),
+    ...(c.privacy ? { privacy: c.privacy } : {}),
   };
 }
 
