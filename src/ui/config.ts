@@ -15,6 +15,8 @@ export const UI_CONFIG = {
     /** Projector mode, sized so the decomposition, accuracy and QR fit one 1280x800 screen. */
     projectorDecompositionHeight: 340,
     projectorAccuracyHeight: 185,
+    /** The privacy panel's epsilon per round: a small chart beside the numbers. */
+    privacyHeight: 140,
     /** Charts never get narrower than this, even in a tiny container. */
     minWidth: 240,
   },
@@ -33,6 +35,7 @@ export const UI_CONFIG = {
     accuracy: '#0072B2',
     testLoss: '#CC79A7',
     labelBar: '#0072B2',
+    epsilon: '#E69F00',
   },
   backendChoices: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const,
 } as const;

@@ -15,6 +15,7 @@ import { TryModelPanel } from './TryModelPanel';
 import { JoinPanel } from './JoinPanel';
 import { LocalDataPanel } from './LocalDataPanel';
 import { PeersTable } from './PeersTable';
+import { PrivacyPanel } from './PrivacyPanel';
 import { YouPanel } from './ProgressPanel';
 import { RoundsPanel } from './RoundsTable';
 import { SessionHeader } from './SessionHeader';
@@ -109,6 +110,7 @@ export function Dashboard() {
         </div>
       </div>
       <RoundsPanel rounds={state.rounds} settings={state.settings} />
+      {state.settings?.privacy && <PrivacyPanel privacy={state.settings.privacy} rounds={state.rounds} totalRounds={state.settings.rounds} />}
       {isHost && you}
       <div className="two-columns">
         {state.modelSpec && <TryModelPanel spec={state.modelSpec} modelRound={state.globalModelRound ?? null} heldOut={state.localData?.numEval ?? 0} />}
@@ -116,7 +118,7 @@ export function Dashboard() {
       </div>
       {state.settings?.aggregation?.mode === 'async' && <AsyncPanel rounds={state.rounds} peers={state.peers} />}
       {!trains && <p className="note">This tab aggregates and does not train (the host chose not to train).</p>}
-      <PeersTable peers={state.peers} knowsStatus={state.isAggregator} network={state.network} aggregatorId={state.aggregatorId} />
+      <PeersTable peers={state.peers} knowsStatus={state.isAggregator} network={state.network} aggregatorId={state.aggregatorId} privacy={state.settings?.privacy ?? null} />
       <div className="three-columns">
         <LocalDataPanel data={state.localData} modelSpec={state.modelSpec ?? null} />
         <BackendPanel backend={state.backend} />

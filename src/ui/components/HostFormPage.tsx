@@ -5,10 +5,11 @@ import { getSetting } from '../../fl/settings';
 import { getStrategy, listStrategies } from '../../fl/strategies/registry';
 import { SERVER_OPTIMIZER_PARAMS } from '../../fl/strategies/server-optimizer';
 import type { HyperParam } from '../../fl/strategies/types';
-import { DEFAULT_HOST_FORM, formDecompositionAdvice, hostFormToSettings, strategyParamKey, withOptimizer, withTaskFields, type HostFormErrors, type HostFormField, type HostFormSetting, type HostFormValues } from '../../session/host-form';
+import { DEFAULT_HOST_FORM, formDecompositionAdvice, formIsPrivate, hostFormToSettings, strategyParamKey, withOptimizer, withTaskFields, type HostFormErrors, type HostFormField, type HostFormSetting, type HostFormValues } from '../../session/host-form';
 import type { TaskFields } from '../../session/decomposition-choice';
 import { readDisplayName, writeDisplayName } from '../preferences';
 import { useSession } from '../store';
+import { PrivacyFieldset } from './PrivacyFieldset';
 
 const MODEL_HINT: Record<HostFormValues['model'], string> = {
   mlp: 'small and fast on every backend',
@@ -84,6 +85,7 @@ export function HostFormPage() {
   };
   const strategy = getStrategy(values.strategy);
   const advice = formDecompositionAdvice(values);
+  const isPrivate = formIsPrivate(values);
 
   const num = (field: PlainField, label: string, hint?: string, step = 'any') => (
     <Field field={field} label={label} hint={hint} error={errors[field]}>
@@ -107,8 +109,17 @@ export function HostFormPage() {
     const shown = hint ?? undefined;
     const change = (value: string) => (name === 'optimizer' ? setValues((v) => withOptimizer(v, value as LocalOptimizerName)) : update(name, value as HostFormValues[typeof name]));
     return (
-      <Field field={name} label={s.label} hint={shown} error={error}>
-        {s.kind === 'choice' ? (
+      <Field field={name} label={s.label} hint={shown} error={error} checkbox={s.kind === 'flag'}>
+        {s.kind === 'flag' ? (
+          <input
+            id={`host-${name}`}
+            type="checkbox"
+            checked={values[name] === 'on'}
+            onChange={(e) => change(e.target.checked ? 'on' : 'off')}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={describedBy(name, shown, error)}
+          />
+        ) : s.kind === 'choice' ? (
           <select id={`host-${name}`} aria-describedby={describedBy(name, shown, error)} value={values[name]} onChange={(e) => change(e.target.value)}>
             {s.options
               .filter((o) => !o.surfaces || o.surfaces.includes('form'))
@@ -164,8 +175,8 @@ export function HostFormPage() {
               <option value="cnn">CNN</option>
             </select>
           </Field>
-          <Field field="strategy" label="Strategy" hint={strategy.summary}>
-            <select id="host-strategy" aria-describedby="host-strategy-hint" value={values.strategy} onChange={(e) => update('strategy', e.target.value)}>
+          <Field field="strategy" label="Strategy" hint={strategy.summary} error={errors.strategy}>
+            <select id="host-strategy" aria-describedby={describedBy('strategy', strategy.summary, errors.strategy)} aria-invalid={errors.strategy ? true : undefined} value={values.strategy} onChange={(e) => update('strategy', e.target.value)}>
               {listStrategies().map((s) => (
                 <option key={s.name} value={s.name}>
                   {s.label}
@@ -208,18 +219,25 @@ export function HostFormPage() {
           {setting('fraction')}
           {setting('deadline', 'late updates are left out of the round')}
           {setting('codec', null)}
-          {setting('robust', ROBUST_HINT[values.robust])}
+          {isPrivate ? (
+            <Fixed field="robust" label={getSetting('robust').label} value="off: clients clip their own updates" why="private aggregation replaces the aggregator’s screening, which would need each update" />
+          ) : (
+            setting('robust', ROBUST_HINT[values.robust])
+          )}
         </fieldset>
+
+        <PrivacyFieldset setting={setting} active={isPrivate} />
 
         <fieldset>
           <legend>Loss decomposition</legend>
-          {setting('decomposition', null)}
-          <p id="decomposition-note" className={values.decomposition === 'exact' ? 'note warn' : 'note'}>
-            {values.decomposition === 'exact' &&
-              'In EXACT mode the local models travel between peers: every client evaluates the others’ local models on its own held-out data and reports only the loss values. Data never leaves a device, but local models are shared.'}
-            {values.decomposition === 'proxy' && 'Local models go only to the aggregator, which estimates the terms on its own validation data.'}
-            {values.decomposition === 'off' && 'No decomposition is measured; rounds are a little faster.'}
-          </p>
+          {isPrivate ? (
+            <Fixed field="decomposition" label={getSetting('decomposition').label} value="off in private sessions" why="the aggregating tab does not see the local models, so nothing measures the terms" />
+          ) : (
+            <>
+              {setting('decomposition', null)}
+              <DecompositionNote mode={values.decomposition} />
+            </>
+          )}
           {advice && (
             <p id="decomposition-advice" className={advice.fix ? 'note warn' : 'note'} role="status">
               {advice.problem}
@@ -233,7 +251,7 @@ export function HostFormPage() {
               )}
             </p>
           )}
-          {values.decomposition !== 'off' && setting('decompositionEvery')}
+          {!isPrivate && values.decomposition !== 'off' && setting('decompositionEvery')}
         </fieldset>
 
         {values.task !== 'mnist' && (
@@ -311,16 +329,55 @@ function TaskFieldset({ values, errors, update, num }: { values: HostFormValues;
   );
 }
 
+function DecompositionNote({ mode }: { mode: HostFormValues['decomposition'] }) {
+  return (
+    <p id="decomposition-note" className={mode === 'exact' ? 'note warn' : 'note'}>
+      {mode === 'exact' &&
+        'In EXACT mode the local models travel between peers: every client evaluates the others’ local models on its own held-out data and reports only the loss values. Data never leaves a device, but local models are shared.'}
+      {mode === 'proxy' && 'Local models go only to the aggregator, which estimates the terms on its own validation data.'}
+      {mode === 'off' && 'No decomposition is measured; rounds are a little faster.'}
+    </p>
+  );
+}
+
+/** A setting another one decides (private aggregation), shown with its value and why instead of a control. */
+function Fixed({ field, label, value, why }: { field: HostFormField; label: string; value: string; why: string }) {
+  return (
+    <div className="field fixed">
+      <span className="fixed-label" id={`host-${field}-label`}>
+        {label}
+      </span>
+      <output id={`host-${field}`} aria-labelledby={`host-${field}-label`} aria-describedby={`host-${field}-hint`}>
+        {value}
+      </output>
+      <span id={`host-${field}-hint`} className="hint">
+        {why}
+      </span>
+    </div>
+  );
+}
+
 function describedBy(field: HostFormField, hint: string | undefined, error: string | undefined): string | undefined {
   const ids = [hint ? `host-${field}-hint` : '', error ? `host-${field}-error` : ''].filter(Boolean);
   return ids.length > 0 ? ids.join(' ') : undefined;
 }
 
-function Field({ field, label, hint, error, children }: { field: HostFormField; label: string; hint?: string; error?: string; children: ReactNode }) {
+/** A labelled field; `checkbox`: the control before its label, on one line. */
+function Field({ field, label, hint, error, checkbox = false, children }: { field: HostFormField; label: string; hint?: string; error?: string; checkbox?: boolean; children: ReactNode }) {
+  const labelled = <label htmlFor={`host-${field}`}>{label}</label>;
   return (
     <div className={error ? 'field invalid' : 'field'}>
-      <label htmlFor={`host-${field}`}>{label}</label>
-      {children}
+      {checkbox ? (
+        <div className="checkbox">
+          {children}
+          {labelled}
+        </div>
+      ) : (
+        <>
+          {labelled}
+          {children}
+        </>
+      )}
       {hint && (
         <span id={`host-${field}-hint`} className="hint">
           {hint}

@@ -1,9 +1,11 @@
 import { useEffect, useState, memo } from 'react';
 import type { PeerView } from '../../session/types';
+import type { PrivacySettings } from '../../fl/private-aggregation';
 import type { NetworkReport } from '../../net/connection-watch';
 import { connectionLine, connectionMeaning, networkSummary } from '../connection-view';
 import { useProjector } from '../hooks';
 import { peerStatusLine, peerStatusTone } from '../peer-status';
+import { peersPrivacyNote } from '../privacy-view';
 import { LabelBars } from './LabelBars';
 
 export { PEER_STATUS_TEXT } from '../peer-status';
@@ -24,12 +26,15 @@ export const PeersTable = memo(function PeersTable({
   knowsStatus,
   network = null,
   aggregatorId = null,
+  privacy = null,
 }: {
   peers: PeerView[];
   knowsStatus: boolean;
   /** This tab's connections (direct or relayed, RTT), attempts that never opened and why. */
   network?: NetworkReport | null;
   aggregatorId?: string | null;
+  /** A private session's settings: the table then shows no per-update detail (there is none to show). */
+  privacy?: PrivacySettings | null;
 }) {
   const projector = useProjector();
   const summary = networkSummary(network, peers, knowsStatus, aggregatorId);
@@ -46,6 +51,11 @@ export const PeersTable = memo(function PeersTable({
           {line}
         </p>
       ))}
+      {privacy && (
+        <p className="note" data-testid="peers-privacy">
+          {peersPrivacyNote(privacy)}
+        </p>
+      )}
       {!knowsStatus && peers.length > 0 && <p className="note">What the others are doing and their label counts are known to the aggregating tab; here you see your own.</p>}
       {peers.length === 0 ? (
         <p className="empty">Nobody has joined yet.</p>
@@ -86,7 +96,7 @@ export const PeersTable = memo(function PeersTable({
                   </td>
                   <td>
                     {knowsStatus || p.isSelf ? (
-                      <span className={`peer-status status-${p.status} tone-${peerStatusTone(p.status)}`}>{peerStatusLine(p, now)}</span>
+                      <span className={`peer-status status-${p.status} tone-${peerStatusTone(p.status)}`}>{peerStatusLine(privacy && p.status === 'uploaded' ? { ...p, statusDetail: undefined } : p, now)}</span>
                     ) : (
                       <span className="muted">—</span>
                     )}

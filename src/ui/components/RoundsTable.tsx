@@ -1,7 +1,8 @@
 import { memo } from 'react';
 import type { RoundView, SessionSettings } from '../../session/types';
 import { orderedRounds } from '../chart-series';
-import { formatBytes, formatDuration, formatLoss, formatPercent, formatSignedLoss } from '../format';
+import { formatBytes, formatDuration, formatLoss, formatPercent, formatSignedLoss, MISSING } from '../format';
+import { formatEpsilon } from '../privacy-view';
 
 export const GLOBAL_LOSS_NOTE =
   "Global: the new global model's loss on the clients' held-out data mixture (exact mode) or on the aggregator's proxy validation set (proxy mode); it is the sum of local + shift + aggregation.";
@@ -13,6 +14,7 @@ const MODE_TEXT = { exact: 'exact', proxy: 'proxy', off: 'off' } as const;
 export function RoundsTable({ rounds, evaluating }: { rounds: RoundView[]; evaluating: boolean }) {
   if (rounds.length === 0) return null;
   const rows = orderedRounds(rounds).reverse();
+  const isPrivate = rows.some((r) => r.privacy);
   return (
     <div className="table-scroll" tabIndex={0} role="region" aria-label="Numbers per round">
       <table className="numbers rounds-table">
@@ -40,6 +42,11 @@ export function RoundsTable({ rounds, evaluating }: { rounds: RoundView[]; evalu
               Test loss<sup aria-hidden="true">2</sup>
             </th>
             <th scope="col">Clients</th>
+            {isPrivate && (
+              <th scope="col" className="col-extra" title="The epsilon spent after this round (private sessions with DP noise)">
+                Epsilon
+              </th>
+            )}
             <th scope="col" className="col-extra">
               Sent
             </th>
@@ -70,6 +77,7 @@ export function RoundsTable({ rounds, evaluating }: { rounds: RoundView[]; evalu
                   {r.participantCount}
                   {r.missing.length > 0 && <span className="warn-text"> ({r.missing.length} missing)</span>}
                 </td>
+                {isPrivate && <td className="col-extra">{r.privacy && r.privacy.epsilon !== null ? formatEpsilon(r.privacy.epsilon) : MISSING}</td>}
                 <td className="col-extra">{formatBytes(r.bytesSent)}</td>
                 <td className="col-extra">{formatBytes(r.bytesReceived)}</td>
                 {total > 0 ? (

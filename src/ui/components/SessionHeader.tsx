@@ -6,6 +6,7 @@ import { useSession } from '../store';
 import { useProjector } from '../hooks';
 import { peersSummary } from '../peers-summary';
 import { describeTask } from '../../data/task-fit';
+import { describePrivacy, latestPrivacy, privacySpentText } from '../privacy-view';
 
 
 /** The session's status line and the host's controls. How to join lives in JoinPanel. */
@@ -14,6 +15,7 @@ export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave
   const pending = useSession((s) => s.pending);
   const projector = useProjector();
   const settings = state.settings;
+  const spent = settings?.privacy ? latestPrivacy(state.rounds) : null;
 
   return (
     <section className="panel session-header" aria-label="Session">
@@ -40,6 +42,11 @@ export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave
             Aggregator: <strong>{aggregatorLabel(state)}</strong>
             {state.role && <span className="muted"> · {roleText(state)}</span>}
           </p>
+          {settings?.privacy && (
+            <p data-testid="privacy-summary">
+              Privacy: <strong>{spent ? privacySpentText(spent) : 'no round yet'}</strong>
+            </p>
+          )}
           {settings && (
             <details className="settings-summary">
               <summary>Session settings</summary>
@@ -48,6 +55,7 @@ export function SessionHeader({ state, onLeave }: { state: SessionState; onLeave
                 {describeStrategy(settings.strategy)} · {settings.model.toUpperCase()} · {settings.localEpochs} local epoch
                 {settings.localEpochs === 1 ? '' : 's'} · batch {settings.batchSize} · lr {settings.learningRate} · {settings.codec} · demo split{' '}
                 {describePartition(settings.demoPartition)}
+                {settings.privacy && ` · ${describePrivacy(settings.privacy)}`}
               </p>
             </details>
           )}
