@@ -42,17 +42,22 @@ export const PartitionSpecSchema = v.variant('kind', [
 const epsilon = v.nullable(nonNegative);
 const delta = v.pipe(v.number(), v.gtValue(0), v.maxValue(1));
 
-/** Private rounds: what the round spent ((eps, delta) so far, towards model observers and the aggregator) and cost. */
+/**
+ * Private rounds: what the round spent ((eps, delta) so far, towards model observers and the aggregator) and cost.
+ * A browser run records what its aggregating tab reported: no eps towards the aggregator, no client-side facts
+ * (clipping), no secure-aggregation cost; it says whether the round's sum was secure instead.
+ */
 export const RoundPrivacySchema = v.object({
   epsilon,
-  epsilonAggregator: epsilon,
+  epsilonAggregator: v.optional(epsilon),
   delta,
   samplingRate: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
   noiseMultiplier: nonNegative,
   survivors: count,
-  clientsClipped: count,
-  clamped: count,
-  secagg: v.nullable(v.object({ maxClientBytes: nonNegative, meanClientMs: nonNegative, serverMs: nonNegative, degree: count, threshold: count })),
+  secure: v.optional(v.boolean()),
+  clientsClipped: v.optional(count),
+  clamped: v.optional(count),
+  secagg: v.optional(v.nullable(v.object({ maxClientBytes: nonNegative, meanClientMs: nonNegative, serverMs: nonNegative, degree: count, threshold: count }))),
 });
 
 export const PrivacySettingsSchema = v.object({ secureAggregation: v.boolean(), clipNorm: v.pipe(v.number(), v.gtValue(0)), noiseMultiplier: nonNegative, delta, budget: v.nullable(v.pipe(v.number(), v.gtValue(0))) });
@@ -149,8 +154,11 @@ export const RunResultSchema = v.object({
   }),
   rounds: v.array(RunRoundSchema),
   final: v.object({ accuracy: v.nullable(finite), bestAccuracy: v.nullable(finite) }),
-  /** Private runs: (eps, delta) spent towards model observers and towards the aggregator, and why the run stopped early. */
-  privacy: v.optional(v.object({ settings: PrivacySettingsSchema, epsilon, epsilonAggregator: epsilon, delta, stopped: v.nullable(v.string()) })),
+  /**
+   * Private runs: (eps, delta) spent towards model observers and towards the aggregator, and why the run stopped
+   * early (simulations; a browser run records the settings and the eps of its last private round).
+   */
+  privacy: v.optional(v.object({ settings: PrivacySettingsSchema, epsilon, epsilonAggregator: v.optional(epsilon), delta, stopped: v.optional(v.nullable(v.string())) })),
   /** Simulations: measured, not reproducible (memory, where clients ran, time). */
   resources: v.optional(v.object({ peakRssMb: nonNegative, runner: v.string(), wallMs: nonNegative, cpuMs: nonNegative })),
 });

@@ -71,9 +71,32 @@ describe('run exports', () => {
   it('metrics CSV: one row per round, empty cells for what was not measured, quoted where needed', () => {
     const text = metricsCsv([round(2, { decomposition: null, accuracy: null, missing: ['x', 'y'] }), round(1)]);
     const lines = text.trim().split('\n');
-    expect(lines[0]).toBe('round,accuracy,test_loss,global_loss,local_loss,shift_loss,aggregation_loss,decomposition_mode,participants,missing,train_ms,aggregate_ms,eval_ms,bytes_sent,bytes_received');
-    expect(lines[1]).toBe('1,0.51,1.2,0.6,0.4,0.3,-0.1,exact,2,,1000,20,300,1000,2000');
-    expect(lines[2]).toBe('2,,1.2,,,,,not measured,2,x y,1000,20,300,1000,2000');
+    expect(lines[0]).toBe('round,accuracy,test_loss,global_loss,local_loss,shift_loss,aggregation_loss,decomposition_mode,participants,missing,train_ms,aggregate_ms,eval_ms,bytes_sent,bytes_received,epsilon,delta,noise_multiplier,sampling_rate,survivors');
+    expect(lines[1]).toBe('1,0.51,1.2,0.6,0.4,0.3,-0.1,exact,2,,1000,20,300,1000,2000,,,,,');
+    expect(lines[2]).toBe('2,,1.2,,,,,not measured,2,x y,1000,20,300,1000,2000,,,,,');
+  });
+
+  it("metrics CSV: a private round's epsilon, delta, noise multiplier, sampling rate and survivors", () => {
+    const lines = metricsCsv([round(1, { decomposition: null, privacy: { secure: true, epsilon: 0.81, delta: 1e-5, budget: 4, noiseMultiplier: 1.1, samplingRate: 0.5, survivors: 3 } })]).trim().split('\n');
+    expect(lines[1]).toBe('1,0.51,1.2,,,,,not measured,2,,1000,20,300,1000,2000,0.81,0.00001,1.1,0.5,3');
+  });
+
+  it("the metrics JSON of a private session: its privacy settings, each round's privacy, the epsilon spent", () => {
+    const privacy = { secureAggregation: true, clipNorm: 1, noiseMultiplier: 1.1, delta: 1e-5, budget: 4 };
+    const spent = (epsilon: number) => ({ secure: true, epsilon, delta: 1e-5, budget: 4, noiseMultiplier: 1.1, samplingRate: 1, survivors: 2 });
+    const rounds = [round(1, { decomposition: null, privacy: spent(0.8) }), round(2, { decomposition: null, privacy: spent(1.3) })];
+    const json = runResultJson({ code: 'ABC123', role: 'host', settings: { ...settings, strategy: { name: 'fedavg' }, robust: 'off', decomposition: 'off', privacy }, rounds, peers: [peer('a', [3, 1]), peer('b', [0, 5])], backend: null, modelSpec: mlpSpec([28, 28, 1], 10) });
+    expect(json.config).toMatchObject({ privacy, robust: 'off' });
+    expect(json.rounds.map((r) => r.privacy)).toEqual([
+      { epsilon: 0.8, delta: 1e-5, noiseMultiplier: 1.1, samplingRate: 1, survivors: 2, secure: true },
+      { epsilon: 1.3, delta: 1e-5, noiseMultiplier: 1.1, samplingRate: 1, survivors: 2, secure: true },
+    ]);
+    expect(json.privacy).toEqual({ settings: privacy, epsilon: 1.3, delta: 1e-5 });
+    expect(parseRunResult(JSON.parse(JSON.stringify(json)))).toEqual(json);
+    const plain = runResultJson({ code: 'ABC123', role: 'host', settings, rounds: [round(1)], peers: [peer('a', [3, 1])], backend: null, modelSpec: mlpSpec([28, 28, 1], 10) });
+    expect(plain.privacy).toBeUndefined();
+    expect(plain.config.privacy).toBeUndefined();
+    expect(plain.rounds[0].privacy).toBeUndefined();
   });
 
   it('partition CSV: label counts per peer', () => {

@@ -5,7 +5,7 @@
 import { describePartition } from '../fl/data/partition';
 import type { ModelSpec } from '../fl/model-spec';
 import { parseRunResult, type RunResult } from '../fl/result-schema';
-import type { PeerView, RoundView, SessionState } from './types';
+import type { PeerView, RoundPrivacyView, RoundView, SessionState } from './types';
 
 const byRound = (rounds: readonly RoundView[]) => [...new Map(rounds.map((r) => [r.round, r])).values()].sort((a, b) => a.round - b.round);
 
@@ -35,6 +35,13 @@ export const METRICS_CSV_COLUMNS = [
   'eval_ms',
   'bytes_sent',
   'bytes_received',
+  // Private sessions: the (epsilon, delta) spent so far, the round's noise multiplier and sampling rate, and how
+  // many contributions its sum holds.
+  'epsilon',
+  'delta',
+  'noise_multiplier',
+  'sampling_rate',
+  'survivors',
 ];
 
 /** One row per round; an empty cell is a value that was not measured (never 0). */
@@ -44,6 +51,7 @@ export function metricsCsv(rounds: readonly RoundView[]): string {
     byRound(rounds).map((r) => {
       const d = r.decomposition;
       const known = r.trainMs + r.aggregateMs + r.evalMs > 0; // timings are known to the aggregating tab only
+      const p = r.privacy;
       return [
         r.round,
         r.accuracy,
@@ -60,6 +68,11 @@ export function metricsCsv(rounds: readonly RoundView[]): string {
         known ? Math.round(r.evalMs) : null,
         r.bytesSent,
         r.bytesReceived,
+        p?.epsilon,
+        p?.delta,
+        p?.noiseMultiplier,
+        p?.samplingRate,
+        p?.survivors,
       ];
     }),
   );
@@ -91,6 +104,7 @@ export function runResultJson(s: ExportFacts): RunResult {
   const rows = dataPeers(s.peers);
   const rounds = byRound(s.rounds);
   const accuracies = rounds.map((r) => r.accuracy).filter((a): a is number => a !== null);
+  const lastPrivate = [...rounds].reverse().find((r) => r.privacy)?.privacy;
   const result = {
     source: 'browser' as const,
     config: {
@@ -108,6 +122,8 @@ export function runResultJson(s: ExportFacts): RunResult {
       fraction: st.fraction,
       seed: st.seed,
       codec: st.codec,
+      ...(st.robust ? { robust: st.robust } : {}),
+      ...(st.privacy ? { privacy: st.privacy } : {}),
     },
     backend: { name: s.backend?.name ?? 'unknown', reason: `this tab (${s.role ?? 'no role'}): ${s.backend?.message ?? 'no backend report'}` },
     model: s.modelSpec,
@@ -130,10 +146,17 @@ export function runResultJson(s: ExportFacts): RunResult {
       ...(r.classes ? { perClassAccuracy: r.classes.perClassAccuracy, predictedShare: r.classes.predictedShare, collapse: r.classes.collapse } : {}),
       // The aggregating tab's record of what its defence left out, clipped or capped, and why.
       ...(r.screening && r.screening.length > 0 ? { screening: r.screening } : {}),
+      ...(r.privacy ? { privacy: roundPrivacy(r.privacy) } : {}),
     })),
     final: { accuracy: rounds.at(-1)?.accuracy ?? null, bestAccuracy: accuracies.length > 0 ? Math.max(...accuracies) : null },
+    ...(st.privacy ? { privacy: { settings: st.privacy, epsilon: lastPrivate?.epsilon ?? null, delta: st.privacy.delta } } : {}),
   };
   return parseRunResult(result);
+}
+
+/** A private round as the file records it (the budget is in the settings). */
+function roundPrivacy(p: RoundPrivacyView) {
+  return { epsilon: p.epsilon, delta: p.delta, noiseMultiplier: p.noiseMultiplier, samplingRate: p.samplingRate, survivors: p.survivors, secure: p.secure };
 }
 
 /** File names for the downloads, e.g. "fedtab-ABC123-metrics.csv". */
