@@ -1,5 +1,8 @@
 import type { LocalTrainer } from './local-trainer';
-import type { EvalRequestMessage, Message, RoundResultMessage, RoundStartMessage } from './protocol';
+import type { EvalRequestMessage, Message, RoundResultMessage, RoundStartMessage, SecAggRoundMessage } from './protocol';
+import type { PrivateParty } from './private-party';
+import { contributionLength } from './private-aggregation';
+import { strategyWireSets } from './strategies/wire-sets';
 import { PROTOCOL_VERSION } from './protocol';
 import { assertNever } from './exhaustive';
 import { ProgressReporter, trainingFraction } from './progress-report';
@@ -14,6 +17,18 @@ export interface FlClientOptions {
   onProgress?: (round: number, progress: TrainProgress) => void;
   onRoundResult?: (result: RoundResultMessage) => void;
   onError?: (reason: string) => void;
+  /**
+   * Takes part in private sessions: clips and noises this client's updates and, with secure aggregation, masks them
+   * (in the browser: in the training worker). Without one, a private session's round-start is answered with an error.
+   */
+  party?: PrivateParty;
+}
+
+/** The secure round this client takes part in: its shares are in once `inbox` resolves true (false: given up). */
+interface SecureRound {
+  assignment: number;
+  inbox: Promise<boolean>;
+  settle: (received: boolean) => void;
 }
 
 /**
@@ -26,6 +41,9 @@ export class FlClient {
   /** The newest assignment number seen from the current aggregator: an older round-start still queued is skipped. */
   private latestAssignment = 0;
   private busy: Promise<void> = Promise.resolve();
+  /** Secure-aggregation steps run in order among themselves, not behind training (the setup comes while it trains). */
+  private secureBusy: Promise<void> = Promise.resolve();
+  private secure: SecureRound | null = null;
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(
@@ -69,7 +87,11 @@ export class FlClient {
     switch (message.type) {
       case 'round-start':
         this.latestAssignment = Math.max(this.latestAssignment, message.assignment);
+        if (this.secure && this.secure.assignment < message.assignment) this.endSecureRound();
         this.enqueue(() => this.train(message));
+        return;
+      case 'secagg-round':
+        this.secureBusy = this.secureBusy.then(() => this.secureStep(message)).catch((e: unknown) => this.fail(e));
         return;
       case 'eval-request':
         this.enqueue(() => this.evaluate(message));
@@ -87,11 +109,58 @@ export class FlClient {
 
   /** One job at a time: the trainer holds one model. */
   private enqueue(job: () => Promise<void>): void {
-    this.busy = this.busy.then(job).catch((e: unknown) => {
-      const reason = e instanceof Error ? e.message : String(e);
-      this.options.onError?.(reason);
-      this.transport.send(this.aggregatorId, { type: 'error', v: PROTOCOL_VERSION, reason });
-    });
+    this.busy = this.busy.then(job).catch((e: unknown) => this.fail(e));
+  }
+
+  private fail(e: unknown): void {
+    const reason = e instanceof Error ? e.message : String(e);
+    this.endSecureRound();
+    this.options.onError?.(reason);
+    this.transport.send(this.aggregatorId, { type: 'error', v: PROTOCOL_VERSION, reason });
+  }
+
+  private endSecureRound(): void {
+    this.secure?.settle(false);
+    this.secure = null;
+  }
+
+  /** The aggregator's steps of the open secure round; a step for another round is ignored (it was superseded). */
+  private async secureStep(m: SecAggRoundMessage): Promise<void> {
+    const round = this.secure;
+    const party = this.options.party;
+    if (!round || round.assignment !== m.assignment || !party) return;
+    switch (m.step) {
+      case 'setup': {
+        const shares = await party.share(m);
+        this.transport.send(this.aggregatorId, { type: 'secagg', v: PROTOCOL_VERSION, assignment: m.assignment, step: 'shares', shares });
+        return;
+      }
+      case 'inbox':
+        await party.receive(m.assignment, m.shares);
+        round.settle(true);
+        return;
+      case 'unmask': {
+        const revealed = await party.reveal(m);
+        this.secure = null;
+        this.transport.send(this.aggregatorId, { type: 'secagg', v: PROTOCOL_VERSION, assignment: m.assignment, step: 'reveal', ...revealed });
+        return;
+      }
+      default:
+        return assertNever(m, 'secure-aggregation step');
+    }
+  }
+
+  /** Opens the secure round of `msg` and advertises this client's fresh keys, before it trains. */
+  private async openSecureRound(msg: RoundStartMessage, party: PrivateParty): Promise<SecureRound> {
+    let settle!: (received: boolean) => void;
+    const inbox = new Promise<boolean>((resolve) => (settle = resolve));
+    const round: SecureRound = { assignment: msg.assignment, inbox, settle };
+    this.endSecureRound();
+    this.secure = round;
+    const length = contributionLength(msg.weights, strategyWireSets(msg.strategy).updateExtras.length);
+    const keys = await party.advertise(msg.assignment, length);
+    this.transport.send(this.aggregatorId, { type: 'secagg', v: PROTOCOL_VERSION, assignment: msg.assignment, step: 'keys', ...keys });
+    return round;
   }
 
   private async train(msg: RoundStartMessage): Promise<void> {
@@ -106,6 +175,10 @@ export class FlClient {
       },
       shouldCancel: () => this.latestAssignment > msg.assignment,
     };
+    const privacy = msg.privacy;
+    const party = this.options.party;
+    if (privacy && !party) throw new Error('this client cannot take part in private aggregation');
+    const secure = privacy?.secure && party ? await this.openSecureRound(msg, party) : null;
     const request = { round, model: msg.model, strategy: msg.strategy, train: msg.train, weights: msg.weights, ...(msg.extras ? { extras: msg.extras } : {}) };
     let result;
     try {
@@ -114,15 +187,16 @@ export class FlClient {
       reporter.stop();
     }
     if (result.cancelled) return;
-    this.transport.send(this.aggregatorId, {
-      type: 'update',
-      v: PROTOCOL_VERSION,
-      assignment: msg.assignment,
-      delta: result.delta,
-      numSamples: result.numSamples,
-      metrics: result.metrics,
-      ...(result.extras ? { extras: result.extras } : {}),
-    });
+    let sent = { delta: result.delta, numSamples: result.numSamples, ...(result.extras ? { extras: result.extras } : {}) };
+    if (secure && privacy) {
+      // The masks pair this client with the neighbours whose shares reached it: wait for them (or for the round's end).
+      if (!(await secure.inbox)) return;
+      const { masked } = await party!.mask(msg.assignment, sent, privacy);
+      this.transport.send(this.aggregatorId, { type: 'secagg', v: PROTOCOL_VERSION, assignment: msg.assignment, step: 'masked', masked, metrics: result.metrics });
+      return;
+    }
+    if (privacy) sent = (await party!.contribute(sent, privacy)).update;
+    this.transport.send(this.aggregatorId, { type: 'update', v: PROTOCOL_VERSION, assignment: msg.assignment, ...sent, metrics: result.metrics });
   }
 
   /** Progress on `assignment`, throttled, to the aggregator that asked for it (never to anyone else). Best effort. */

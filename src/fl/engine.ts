@@ -12,6 +12,9 @@ import { assertNever } from './exhaustive';
 import { Coordinator, errorText, stateProblem, type CoordinatorEvent, type CoordinatorHooks, type RoundEvaluation } from './coordinator/coordinator';
 
 import type { ClientInfo } from './hello';
+import type { PrivacySettings } from './private-aggregation';
+import { RdpAccountant, type LedgerState } from './dp/accountant';
+import { carriedNoiseMultiplier } from './dp/clip-noise';
 
 export type { ClientInfo } from './hello';
 export type { GlobalEvaluation, RoundEvaluation } from './coordinator/coordinator';
@@ -36,6 +39,25 @@ export interface EngineConfig {
   evaluateInBackground?: boolean;
   /** Defence against hostile updates applied before the strategy aggregates (src/fl/robust); default 'clip'. */
   robust?: RobustMode | Partial<RobustSettings>;
+  /** Private aggregation (client-side clipping and DP noise, optionally secure aggregation); see Coordinator. */
+  privacy?: PrivacySettings;
+}
+
+/** One private round as the accountant charged it: its sampling rate and the noise multiplier its sum carried. */
+export interface PrivacyCharge {
+  samplingRate: number;
+  noiseMultiplier: number;
+}
+
+/** What a private round spent, and whom its sum covers. */
+export interface RoundPrivacy extends PrivacyCharge {
+  secure: boolean;
+  selected: number;
+  survivors: number;
+  /** Spent so far, towards whoever sees the global models (null: no DP noise). */
+  epsilon: number | null;
+  delta: number;
+  budget: number | null;
 }
 
 
@@ -47,6 +69,8 @@ export interface EngineStart {
   weights: WeightSet;
   round?: number;
   serverState?: ServerState | null;
+  /** A private session taken over: its privacy ledger so far (the successor's goes on from there). */
+  privacyLedger?: LedgerState | null;
 }
 
 export interface RoundReport {
@@ -75,6 +99,8 @@ export interface RoundReport {
   warnings: string[];
   /** What the robust aggregation did to each update it changed or left out, with the reason (empty: nothing). */
   screening: ScreeningVerdict[];
+  /** A private session's round: its privacy cost and whom its sum covers (absent: not private). */
+  privacy?: RoundPrivacy;
 }
 
 export type EngineEvent =
@@ -114,6 +140,9 @@ export class RoundEngine {
   private readonly startRound: number;
   /** The running round's assignment while it waits for updates (see addToRunningRound). */
   private running: number | null = null;
+  /** Private sessions with DP noise: the RDP ledger of the rounds committed. */
+  private readonly accountant: RdpAccountant | null;
+  private done: string | null = null;
 
   constructor(
     transport: Transport,
@@ -126,9 +155,12 @@ export class RoundEngine {
     this.startRound = start.round ?? 0;
     if (config.minClients < 1) throw new Error('engine: minClients must be at least 1');
     if (!(config.fraction > 0 && config.fraction <= 1)) throw new Error('engine: fraction must be in (0, 1]');
+    const privacy = config.privacy;
+    this.accountant = privacy && privacy.noiseMultiplier > 0 ? new RdpAccountant(privacy.delta) : null;
+    if (this.accountant && start.privacyLedger) this.accountant.adopt(start.privacyLedger);
     this.coordinator = new Coordinator(
       transport,
-      { model: config.model, strategy: config.strategy, train: config.train, seed: config.seed, robust: config.robust, timing: config.timing, buffer: SYNC_BUFFER },
+      { model: config.model, strategy: config.strategy, train: config.train, seed: config.seed, robust: config.robust, timing: config.timing, buffer: SYNC_BUFFER, ...(privacy ? { privacy } : {}) },
       { weights: start.weights, version: start.round ?? 0, serverState: start.serverState ?? null },
       hooks,
       clock,
@@ -156,6 +188,25 @@ export class RoundEngine {
 
   get connectedClients() {
     return this.coordinator.connectedClients;
+  }
+
+  /** Why no round may run any more (the privacy budget is spent), or null. */
+  get finished(): string | null {
+    return this.done;
+  }
+
+  /** The privacy ledger after the latest committed round (null: no DP noise); checkpoints carry it. */
+  get privacyLedger(): LedgerState | null {
+    return this.accountant?.state ?? null;
+  }
+
+  /** Before a round that asks `selected` of `population`: why it must not run (it would pass the budget), or null. */
+  private budgetStop(selected: number, population: number): string | null {
+    const p = this.config.privacy;
+    if (!p || p.budget === null || !this.accountant) return null;
+    const next = this.accountant.preview(Math.min(1, selected / population), p.noiseMultiplier);
+    if (next.epsilon <= p.budget) return null;
+    return `the privacy budget (epsilon ${p.budget}, delta ${p.delta}) is spent: one more round would reach epsilon ${next.epsilon.toFixed(3)}`;
   }
 
   dispose(): void {
@@ -234,6 +285,11 @@ export class RoundEngine {
       return fail(`planning the round failed: ${errorText(e)}`);
     }
     const selected = plan.selected;
+    const spent = this.budgetStop(selected.length, candidates.length);
+    if (spent) {
+      this.done = spent;
+      return fail(spent);
+    }
     this.emit({ kind: 'round-started', round: roundNumber, selected });
 
     const trainStart = performance.now();
@@ -284,6 +340,13 @@ export class RoundEngine {
       return fail(`committing the round failed: ${errorText(e)}`);
     }
     const participants = step.updates.map((u) => u.clientId);
+    let privacy: RoundPrivacy | undefined;
+    if (step.privacy && this.config.privacy) {
+      const p = this.config.privacy;
+      const charged: PrivacyCharge = { samplingRate: Math.min(1, step.privacy.selected / candidates.length), noiseMultiplier: p.noiseMultiplier > 0 ? carriedNoiseMultiplier(p.noiseMultiplier, step.privacy.survivors, step.privacy.selected) : 0 };
+      this.accountant?.record(charged.samplingRate, charged.noiseMultiplier);
+      privacy = { ...charged, ...step.privacy, epsilon: this.accountant?.spent().epsilon ?? null, delta: p.delta, budget: p.budget };
+    }
     const report: RoundReport = {
       round: roundNumber,
       strategy: c.description,
@@ -301,6 +364,7 @@ export class RoundEngine {
       evaluation: testing.catch(() => null),
       warnings,
       screening: step.screening,
+      ...(privacy ? { privacy } : {}),
     };
     if (background) {
       testing.then(

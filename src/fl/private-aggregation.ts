@@ -12,7 +12,7 @@
  */
 import type { AggregationJob, AggregationOutcome } from './aggregate-round';
 import { carriedNoiseMultiplier, clipFactor, jointNorm, perClientNoiseStd, type NormalSource } from './dp/clip-noise';
-import { dequantise, fixedPointPlan, quantise } from './secagg/fixed-point';
+import { dequantise, fixedPointPlan, quantise, type FixedPointPlan } from './secagg/fixed-point';
 import { runSecAggRound } from './secagg/in-process-round';
 import type { RobustMode } from './robust';
 import { strategyRuntime } from './strategies/runtime';
@@ -66,25 +66,57 @@ export interface ContributionSpec {
   extras: readonly string[];
 }
 
-function flatLength(global: WeightSet, extras: number): number {
+/** Length of a contribution vector: the model's values once for the delta and once per extra, plus the weight. */
+export function contributionLength(global: WeightSet, extras: number): number {
   return global.reduce((n, t) => n + t.values.length, 0) * (1 + extras) + 1;
 }
 
-/** The client's half: [w * (clipped delta and extras + noise), w], as one vector of flatLength values. */
-export function clientContribution(update: ClientUpdate, spec: ContributionSpec, noise: NormalSource): { values: Float64Array; clipped: boolean } {
+/**
+ * The ring every party of a secure round quantises to: each coordinate is w * (a clipped value + noise), within
+ * maxWeight * (C + 6 noise std) but for 1 in 10^9; `clients` contributions may add up.
+ */
+export function contributionPlan(spec: Pick<ContributionSpec, 'maxWeight' | 'clipNorm' | 'noiseStd'>, clients: number): FixedPointPlan {
+  return fixedPointPlan(spec.maxWeight * Math.max(spec.clipNorm + 6 * spec.noiseStd, 1), clients);
+}
+
+/** The update's delta and extras as one list of arrays, in the order contributions use. */
+function partsOf(update: Pick<ClientUpdate, 'clientId' | 'delta' | 'extras'>, extras: readonly string[]): Float32Array[] {
   const parts: Float32Array[] = [...update.delta.map((t) => t.values)];
-  for (const name of spec.extras) {
+  for (const name of extras) {
     const extra = update.extras?.[name];
     if (!extra) throw new Error(`private aggregation: the update of ${update.clientId} carries no ${name}`);
     parts.push(...extra.map((t) => t.values));
   }
+  return parts;
+}
+
+/** The weight a client gives its contribution: its sample count up to maxWeight, or 1 when weights are uniform. */
+export function contributionWeight(numSamples: number, spec: Pick<ContributionSpec, 'uniform' | 'maxWeight'>): number {
+  return spec.uniform ? 1 : Math.max(1, Math.min(numSamples, spec.maxWeight));
+}
+
+/** The client's half: [w * (clipped delta and extras + noise), w], as one vector of contributionLength values. */
+export function clientContribution(update: ClientUpdate, spec: ContributionSpec, noise: NormalSource): { values: Float64Array; clipped: boolean } {
+  const parts = partsOf(update, spec.extras);
   const factor = clipFactor(jointNorm(parts), spec.clipNorm);
-  const weight = spec.uniform ? 1 : Math.min(update.numSamples, spec.maxWeight);
+  const weight = contributionWeight(update.numSamples, spec);
   const values = new Float64Array(parts.reduce((n, p) => n + p.length, 0) + 1);
   let i = 0;
   for (const p of parts) for (let j = 0; j < p.length; j++) values[i++] = weight * (factor * p[j] + (spec.noiseStd > 0 ? spec.noiseStd * noise.normal() : 0));
   values[i] = weight;
   return { values, clipped: factor < 1 };
+}
+
+/**
+ * Client-level DP without secure aggregation: the update itself, clipped and noised (unweighted), with its weight as
+ * its sample count. The aggregator's weighted mean of such updates is the sum of contributions over their weights.
+ */
+export function clippedNoisedUpdate(update: ClientUpdate, spec: ContributionSpec, noise: NormalSource): { update: ClientUpdate; clipped: boolean } {
+  const parts = partsOf(update, spec.extras);
+  const factor = clipFactor(jointNorm(parts), spec.clipNorm);
+  const noised = (w: WeightSet): WeightSet => w.map((t) => ({ name: t.name, shape: [...t.shape], values: Float32Array.from(t.values, (x) => factor * x + (spec.noiseStd > 0 ? spec.noiseStd * noise.normal() : 0)) }));
+  const extras = spec.extras.length ? Object.fromEntries(spec.extras.map((name) => [name, noised(update.extras![name])])) : undefined;
+  return { update: { clientId: update.clientId, delta: noised(update.delta), numSamples: contributionWeight(update.numSamples, spec), ...(extras ? { extras } : {}) }, clipped: factor < 1 };
 }
 
 /** Reads the weighted mean delta and extras back from a sum of contributions. */
@@ -95,6 +127,46 @@ function meanOf(sum: Float64Array, global: WeightSet, extras: readonly string[])
   const take = (): WeightSet => global.map((t) => ({ name: t.name, shape: [...t.shape], values: Float32Array.from(sum.subarray(i, (i += t.values.length)), (x) => x / total) }));
   const delta = take();
   return { delta, extras: Object.fromEntries(extras.map((name) => [name, take()])) };
+}
+
+/** Norm of the noise one client's share adds to `values` coordinates: below std * (sqrt(n) + 6) but for 1 in 10^8. */
+function noiseNormBound(noiseStd: number, values: number): number {
+  return noiseStd * (Math.sqrt(values) + 6);
+}
+
+/**
+ * The weighted mean of a secure round's sum, after checking the sum could come from `survivors` honest
+ * contributions: weights between 1 and maxWeight each, and a vector no longer than their clipped norms plus noise.
+ * Secure aggregation hides each input, so this is where a participant that did not clip, or sent garbage (which the
+ * ring wraps into huge values), is caught: the round then does not count. Throws the reason.
+ */
+export function privateMeanOfSum(sum: Float64Array, global: WeightSet, extras: readonly string[], spec: Pick<ContributionSpec, 'clipNorm' | 'noiseStd' | 'maxWeight'>, survivors: number): { delta: WeightSet; extras: Record<string, WeightSet> } {
+  const total = sum[sum.length - 1];
+  if (!(total >= survivors - 0.5 && total <= survivors * spec.maxWeight + 0.5)) {
+    throw new Error(`the contributions' weights add up to ${total.toFixed(2)}, which ${survivors} honest contributions (weight 1 to ${spec.maxWeight} each) cannot give: a participant sent a malformed contribution`);
+  }
+  let squares = 0;
+  for (let i = 0; i < sum.length - 1; i++) squares += sum[i] * sum[i];
+  const bound = total * spec.clipNorm * (1 + 1e-6) + noiseNormBound(spec.noiseStd * Math.sqrt(total * spec.maxWeight), sum.length - 1) + 1e-9;
+  if (Math.sqrt(squares) > bound) {
+    throw new Error(`the sum's norm ${Math.sqrt(squares).toPrecision(3)} is over what ${survivors} clipped contributions can reach (${bound.toPrecision(3)}): a participant did not clip its update`);
+  }
+  return meanOf(sum, global, extras);
+}
+
+/**
+ * Why a private session's plain update (client-level DP without secure aggregation) is not what its client was
+ * asked for, or null: a weight above the round's cap, or a norm beyond the clip norm plus the client's noise share
+ * (with room for the wire codec's rounding).
+ */
+export function privateUpdateProblem(update: Pick<ClientUpdate, 'delta' | 'extras' | 'numSamples'>, spec: Pick<ContributionSpec, 'clipNorm' | 'noiseStd' | 'maxWeight'>): string | null {
+  if (update.numSamples > spec.maxWeight) return `it gives itself weight ${update.numSamples}, above the round's cap ${spec.maxWeight}`;
+  const parts = [...update.delta, ...Object.keys(update.extras ?? {}).sort().flatMap((k) => update.extras![k])].map((t) => t.values);
+  const values = parts.reduce((n, p) => n + p.length, 0);
+  const norm = jointNorm(parts);
+  const bound = (spec.clipNorm + noiseNormBound(spec.noiseStd, values)) * 1.01 + 1e-9;
+  if (norm > bound) return `its norm ${norm.toPrecision(3)} is over the clip norm ${spec.clipNorm} plus its noise share: in a private session every client clips its own update`;
+  return null;
 }
 
 export interface PrivateRoundContext {
@@ -145,14 +217,13 @@ export async function privateAggregateRound(job: AggregationJob, settings: Priva
     contributions.set(u.clientId, c.values);
     if (c.clipped) clientsClipped++;
   }
-  const length = flatLength(job.global, extras.length);
+  const length = contributionLength(job.global, extras.length);
   let sum: Float64Array;
   let survivors: string[];
   let clamped = 0;
   let secagg: PrivateRoundStats['secagg'] = null;
   if (settings.secureAggregation) {
-    // Each coordinate is w * (a clipped value + noise): within maxWeight * (C + 6 noise std) but for 1 in 10^9.
-    const plan = fixedPointPlan(spec.maxWeight * Math.max(spec.clipNorm + 6 * spec.noiseStd, 1), contributions.size);
+    const plan = contributionPlan(spec, contributions.size);
     const ring = new Map<string, Uint32Array>();
     for (const [id, values] of contributions) {
       const q = quantise(values, plan);

@@ -56,6 +56,13 @@ export type ReclaimMessage = MessageOf<'reclaim'>;
 /** The aggregator hands control to the host that reclaimed it. */
 export type HandbackMessage = MessageOf<'handback'>;
 
+/** A client's step of a secure-aggregation round: its keys, its sealed shares, its masked input, its revealed shares. */
+export type SecAggMessage = MessageOf<'secagg'>;
+/** The aggregator's step of a secure-aggregation round: the setup, the shares routed to the client, the unmask request. */
+export type SecAggRoundMessage = MessageOf<'secagg-round'>;
+/** How a client builds its contribution in a private session (round-start). */
+export type ContributionSpecWire = NonNullable<RoundStartMessage['privacy']>;
+
 /** Hyper-parameters of one round of local training. */
 export type TrainConfig = RoundStartMessage['train'];
 
@@ -85,6 +92,8 @@ export type Message =
   | ProgressMessage
   | EvalRequestMessage
   | EvalResultMessage
+  | SecAggMessage
+  | SecAggRoundMessage
   | RoundResultMessage
   | ByeMessage
   | ErrorMessage

@@ -66,6 +66,8 @@ export const ROUTES = {
   update: { direction: 'client->aggregator', from: 'member', beforeAdmission: false, term: 'none', handlers: ['engine'] },
   progress: { direction: 'client->aggregator', from: 'member', beforeAdmission: false, term: 'none', handlers: ['engine'] },
   'eval-result': { direction: 'client->aggregator', from: 'member', beforeAdmission: false, term: 'none', handlers: ['engine'] },
+  secagg: { direction: 'client->aggregator', from: 'member', beforeAdmission: false, term: 'none', handlers: ['engine'] },
+  'secagg-round': { direction: 'aggregator->client', from: 'aggregator', beforeAdmission: false, term: 'none', handlers: ['client'] },
   bye: { direction: 'any', from: 'member', beforeAdmission: true, term: 'sender', handlers: ['session', 'engine'] },
   error: { direction: 'any', from: 'member', beforeAdmission: true, term: 'none', handlers: ['session', 'engine', 'client'] },
 } as const satisfies Record<MessageType, Route>;

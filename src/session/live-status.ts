@@ -108,7 +108,10 @@ export class LiveStatusTracker {
       case 'eval-request':
         this.setPeer(to, 'evaluating', m.round);
         return;
-      case 'update': {
+      case 'update':
+      case 'secagg': {
+        // A private session's contribution is the masked input; the other secure-aggregation steps are bookkeeping.
+        if (m.type === 'secagg' && m.step !== 'masked') return;
         const round = this.roundOfAssignment(m.assignment);
         this.contributed.add(round);
         if (this.selfId) this.setPeer(this.selfId, 'uploaded', round);
@@ -134,6 +137,7 @@ export class LiveStatusTracker {
       case 'auth-hello':
       case 'auth-challenge':
       case 'auth-proof':
+      case 'secagg-round':
         return;
       default:
         return assertNever(m, 'message');
@@ -143,7 +147,9 @@ export class LiveStatusTracker {
   /** A message this tab received from `from`. */
   received(from: string, m: Message): void {
     switch (m.type) {
-      case 'update': {
+      case 'update':
+      case 'secagg': {
+        if (m.type === 'secagg' && m.step !== 'masked') return;
         const round = this.roundOfAssignment(m.assignment);
         const prev = this.peers.get(from);
         if (!prev || prev.round <= round) this.setPeer(from, 'uploaded', round);
@@ -188,6 +194,7 @@ export class LiveStatusTracker {
       case 'auth-hello':
       case 'auth-challenge':
       case 'auth-proof':
+      case 'secagg-round':
         return;
       default:
         return assertNever(m, 'message');

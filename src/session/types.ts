@@ -9,6 +9,7 @@ import type { ScreeningVerdict } from '../fl/robust/verdicts';
 import type { ClassBalance } from '../fl/collapse';
 import type { LocalOptimizerName } from '../fl/local-optimizer';
 import type { AggregationMode } from '../fl/async/mode';
+import type { PrivacySettings } from '../fl/private-aggregation';
 import type { StrategyConfig } from '../fl/strategies/types';
 import type { PartitionSpec } from '../fl/data/partition';
 import type { WeightCodecName } from '../fl/codec';
@@ -55,6 +56,11 @@ export interface SessionSettings {
   hostTrains: boolean;
   /** Synchronous rounds (also when absent) or asynchronous buffered aggregation. */
   aggregation?: AggregationMode;
+  /**
+   * Private aggregation: every client clips its update (and adds its share of DP noise); with secure aggregation the
+   * aggregating tab learns only the sum. Absent: off.
+   */
+  privacy?: PrivacySettings;
 }
 
 /**
@@ -103,6 +109,25 @@ export interface RoundView {
   decompositionMode?: DecompositionMode | null;
   /** What the robust aggregation did to updates it left out, clipped or capped (known to the aggregating tab only). */
   screening?: ScreeningVerdict[];
+  /** A private session's round: what it spent and whom its sum covers. */
+  privacy?: RoundPrivacyView;
+}
+
+/** What one round of a private session spent, and what the aggregating tab learned from it. */
+export interface RoundPrivacyView {
+  /** Secure aggregation: the aggregating tab learned only the sum of the participants' contributions. */
+  secure: boolean;
+  /** The (epsilon, delta) spent so far towards whoever sees the global models (null: no DP noise). */
+  epsilon: number | null;
+  delta: number;
+  /** The session's budget for epsilon (null: none). */
+  budget: number | null;
+  /** The noise multiplier this round's sum carried (0: none). */
+  noiseMultiplier: number;
+  /** Clients asked this round over clients that could have been asked. */
+  samplingRate: number;
+  /** Clients whose contributions are in the sum. */
+  survivors: number;
 }
 
 export interface LocalProgressView {

@@ -83,7 +83,9 @@ function toWireForm(message: Message, codec: WeightCodecName): object {
     case 'auth-hello':
     case 'auth-challenge':
     case 'auth-proof':
-      return message; // no weights
+    case 'secagg':
+    case 'secagg-round':
+      return message; // no weights (a masked input is ring elements, sent as they are)
     default:
       return assertNever(message, 'message');
   }

@@ -55,6 +55,13 @@ export const hex = (length: number) =>
     v.check((s) => s.length === length && /^[0-9a-f]*$/.test(s), `expected ${length} lowercase hex characters`),
   );
 
+/** Binary data (a msgpack bin) of `min` to `max` bytes, checked before anything reads it. */
+export const bytes = (min: number, max = min) =>
+  v.pipe(
+    v.custom<Uint8Array>((x) => x instanceof Uint8Array, got('expected binary data')),
+    v.check((b) => b.byteLength >= min && b.byteLength <= max, (issue) => `${(issue.input as Uint8Array).byteLength} bytes, expected ${min === max ? min : `${min} to ${max}`}`),
+  );
+
 /** One of the given strings. */
 export const oneOf = <const T extends string>(options: readonly T[]) =>
   v.custom<T>((x) => typeof x === 'string' && (options as readonly string[]).includes(x), (issue) => `expected one of ${options.join(', ')}, got ${quoteForReason(issue.input)}`);

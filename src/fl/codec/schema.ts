@@ -21,8 +21,12 @@ import { ROBUST_MODES } from '../robust/types';
 import { quoteForReason } from './errors';
 import { numberSettingSchema as setting } from './setting-schema';
 import { WIRE_LIMITS, type WireLimits } from './limits';
+import { PUBLIC_KEY_BYTES } from '../secagg/crypto';
+import { SEALED_SHARE_BYTES } from '../secagg/secagg-client';
+import { SHARE_BYTES } from '../secagg/shamir';
 import {
   boolean,
+  bytes,
   describe,
   finite,
   hex,
@@ -211,7 +215,45 @@ function buildMessageSchemas(limits: WireLimits) {
     aggregation: v.optional(aggregationSchema),
     /** The host's key commitment (src/session/host-key.ts): what lets the host tab take control back after a reload. */
     hostCommitment: v.optional(hex(64)),
+    /** Private aggregation (src/fl/private-aggregation.ts): clients clip (and noise) their own updates; absent: off. */
+    privacy: v.optional(
+      record({
+        secureAggregation: boolean(),
+        clipNorm: setting('dpClip'),
+        noiseMultiplier: setting('dpNoise'),
+        delta: setting('dpDelta'),
+        budget: v.nullable(setting('dpBudget')),
+      }),
+    ),
   });
+
+  const publicKeys = { channelKey: bytes(PUBLIC_KEY_BYTES), maskKey: bytes(PUBLIC_KEY_BYTES) };
+  const revealed = list(record({ of: text, y: bytes(SHARE_BYTES) }), limits.maxPeers);
+  /** A client's side of one secure-aggregation round, step by step (src/fl/secagg): all for the assignment it answers. */
+  const secaggSteps = {
+    keys: record({ ...header('secagg'), assignment: count, step: v.literal('keys'), ...publicKeys }),
+    shares: record({ ...header('secagg'), assignment: count, step: v.literal('shares'), shares: list(record({ to: text, box: bytes(SEALED_SHARE_BYTES) }), limits.maxPeers) }),
+    /** The masked contribution: uint32 values, little-endian; its length is checked against the round's. */
+    masked: record({ ...header('secagg'), assignment: count, step: v.literal('masked'), masked: bytes(4, limits.maxMessageBytes), metrics: localMetrics }),
+    reveal: record({ ...header('secagg'), assignment: count, step: v.literal('reveal'), selfMaskShares: revealed, maskKeyShares: revealed }),
+  };
+  /** The aggregator's side: the round's setup, the shares routed to this client, the unmask request. */
+  const secaggRoundSteps = {
+    setup: record({
+      ...header('secagg-round'),
+      assignment: count,
+      step: v.literal('setup'),
+      /** The receiver's id as the aggregator knows it (its place in the graph). */
+      you: text,
+      clients: list(text, limits.maxPeers),
+      graphSeed: integer(0, 2 ** 32 - 1),
+      degree: integer(1, limits.maxPeers),
+      threshold: integer(1, limits.maxPeers),
+      neighbourKeys: list(record({ clientId: text, ...publicKeys }), limits.maxPeers),
+    }),
+    inbox: record({ ...header('secagg-round'), assignment: count, step: v.literal('inbox'), shares: list(record({ from: text, box: bytes(SEALED_SHARE_BYTES) }), limits.maxPeers) }),
+    unmask: record({ ...header('secagg-round'), assignment: count, step: v.literal('unmask'), survivors: list(text, limits.maxPeers), dropped: list(text, limits.maxPeers) }),
+  };
 
   const messages = {
     hello: record({
@@ -237,6 +279,12 @@ function buildMessageSchemas(limits: WireLimits) {
       weights,
       /** Weight-shaped tensors the strategy sends beside the weights (SCAFFOLD's server control variate c). */
       extras: v.optional(extras),
+      /**
+       * Private aggregation: how the client builds its contribution (clip to clipNorm, add noise of std noiseStd to
+       * each value, weigh by its sample count up to maxWeight, or by 1 when uniform) and whether it goes through
+       * secure aggregation (the secagg messages) instead of a plain update.
+       */
+      privacy: v.optional(record({ clipNorm: setting('dpClip'), noiseStd: inRange(0, 1e9), maxWeight: integer(1), uniform: boolean(), secure: boolean() })),
     }),
     update: record({
       ...header('update'),
@@ -355,6 +403,10 @@ function buildMessageSchemas(limits: WireLimits) {
     'vote-request': record({ ...header('vote-request'), term, previous: text }),
     /** Granted only when this peer also lost the previous aggregator. */
     vote: record({ ...header('vote'), term, granted: boolean() }),
+    /** A client's step of a secure-aggregation round (private sessions only). */
+    secagg: byKind<v.InferOutput<(typeof secaggSteps)[keyof typeof secaggSteps]>>('secure-aggregation step', secaggSteps, 'step'),
+    /** The aggregator's step of a secure-aggregation round, to one client. */
+    'secagg-round': byKind<v.InferOutput<(typeof secaggRoundSteps)[keyof typeof secaggRoundSteps]>>('secure-aggregation step', secaggRoundSteps, 'step'),
     /** The connecting side's opening: its fresh nonce. */
     'auth-hello': record({ ...header('auth-hello'), nonce: hex(AUTH_NONCE_HEX_LENGTH) }),
     /** The answering side's fresh nonce and its proof (role 'host') over both nonces and both peer ids. */

@@ -35,6 +35,12 @@ import { wasValidated } from '../codec/validate';
 import { isFor, routeOf } from '../routing';
 import { assertNever } from '../exhaustive';
 import type { Clock } from './clock';
+import { SecureRound } from './secure-round';
+import { contributionLength, contributionPlan, privacyProblem, privateMeanOfSum, privateUpdateProblem, type PrivacySettings } from '../private-aggregation';
+import { perClientNoiseStd } from '../dp/clip-noise';
+import { dequantise } from '../secagg/fixed-point';
+import { strategyWireSets } from '../strategies/wire-sets';
+import type { ContributionSpecWire, SecAggMessage } from '../protocol';
 
 export interface CoordinatorConfig {
   model: ModelSpec;
@@ -46,6 +52,18 @@ export interface CoordinatorConfig {
   /** Defence against hostile updates applied before the strategy aggregates (src/fl/robust); default 'clip'. */
   robust?: RobustMode | Partial<RobustSettings>;
   timing?: Partial<FlTiming>;
+  /**
+   * Private aggregation: clients clip (and noise) their own updates, and with secure aggregation this coordinator
+   * learns only their sum. Needs a strategy whose aggregate is a weighted sum and robust 'off' (privacyProblem).
+   */
+  privacy?: PrivacySettings;
+}
+
+/** What a private step's aggregation covered: the clients asked, and those whose contributions are in it. */
+export interface StepPrivacy {
+  secure: boolean;
+  selected: number;
+  survivors: number;
 }
 
 /** What the aggregator's test-set evaluation of a global model returns. */
@@ -105,6 +123,10 @@ export interface Assignment {
   sentAt: number;
   /** What the strategy sent beside the weights (a reference to its state's tensors). */
   extras?: Extras;
+  /** Private sessions: how the client was asked to build its contribution. */
+  privacy?: ContributionSpecWire;
+  /** How many clients this assignment asked (a private round's noise is sized for them). */
+  asked: number;
 }
 
 /** One update as it went into an aggregation step. */
@@ -137,6 +159,8 @@ export interface AggregatedStep {
   dropped: StepContribution[];
   screening: ScreeningVerdict[];
   aggregateMs: number;
+  /** Private sessions: whom the step's sum covers (null: not private). */
+  privacy: StepPrivacy | null;
   /** @internal */
   pending: PendingStep & { keyOf: Map<string, string> };
   /** @internal */
@@ -188,6 +212,11 @@ export class Coordinator {
   private conditions: Condition[] = [];
   private readonly unsubscribe: Array<() => void> = [];
   private disposed = false;
+  private readonly privacy: PrivacySettings | null;
+  /** The running secure-aggregation round (private sessions with secure aggregation). */
+  private secure: SecureRound | null = null;
+  /** Values per private contribution (the model's, then the extras', then the weight). */
+  private readonly updateExtras: readonly string[];
 
   constructor(
     private readonly transport: Transport,
@@ -202,6 +231,12 @@ export class Coordinator {
     this.runtime = strategyRuntime(config.strategy);
     this.robustConfig = robustSettings(config.robust);
     this.timing = { ...FL_TIMING, ...config.timing };
+    this.privacy = config.privacy ?? null;
+    this.updateExtras = strategyWireSets(config.strategy).updateExtras;
+    if (this.privacy) {
+      const problem = privacyProblem(this.privacy, config.strategy, this.robustConfig.mode);
+      if (problem) throw new Error(problem);
+    }
     const adopted = this.runtime.adopt(start.serverState);
     const problem = adopted ? stateProblem(adopted, this.layout) : null;
     if (problem) this.emit({ kind: 'warning', reason: `ignored the handed-over strategy state: ${problem}` });
@@ -235,9 +270,9 @@ export class Coordinator {
     return [...this.clients.values()];
   }
 
-  /** Updates waiting in the buffer. */
+  /** Updates waiting in the buffer (with secure aggregation: masked inputs received). */
   get waiting(): number {
-    return this.ledger.waiting;
+    return this.secure ? this.secure.maskedCount : this.ledger.waiting;
   }
 
   /** True once as many updates wait as the buffer's size. */
@@ -265,6 +300,7 @@ export class Coordinator {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.secure?.dispose();
     this.unsubscribe.forEach((u) => u());
     for (const c of this.conditions.splice(0)) {
       c.cancel();
@@ -313,6 +349,8 @@ export class Coordinator {
         return this.addClient(from, message);
       case 'update':
         return this.acceptUpdate(from, message);
+      case 'secagg':
+        return this.acceptSecAgg(from, message);
       case 'progress':
         return this.acceptProgress(from, message);
       case 'eval-result':
@@ -382,9 +420,11 @@ export class Coordinator {
     const version = this.version;
     const base = this.global;
     const train: TrainConfig = { ...this.config.train, ...plan.train, seed: (this.config.seed * 1_000_003 + assignment) >>> 0 };
-    const message: Message = { type: 'round-start', v: PROTOCOL_VERSION, version, assignment, model: this.config.model, strategy: this.config.strategy, train, weights: base, ...(plan.extras ? { extras: plan.extras } : {}) };
-    const record: Assignment = { assignment, version, base, sentAt: this.clock.now(), ...(plan.extras ? { extras: plan.extras } : {}) };
+    const privacy = this.privacy ? this.contributionSpec(ids) : undefined;
+    const message: Message = { type: 'round-start', v: PROTOCOL_VERSION, version, assignment, model: this.config.model, strategy: this.config.strategy, train, weights: base, ...(plan.extras ? { extras: plan.extras } : {}), ...(privacy ? { privacy } : {}) };
+    const record: Assignment = { assignment, version, base, sentAt: this.clock.now(), asked: ids.length, ...(plan.extras ? { extras: plan.extras } : {}), ...(privacy ? { privacy } : {}) };
     this.latest = { record, message };
+    if (privacy?.secure) this.openSecureRound(assignment, ids, base);
     for (const id of ids) this.send(id, record, message);
     this.changed();
     return assignment;
@@ -395,6 +435,8 @@ export class Coordinator {
    * or came back under a new id, while a synchronous round still waits. False when that is not the latest one.
    */
   extend(assignment: number, id: string): boolean {
+    // A secure round's participants are fixed when it starts: its keys step does not wait for late joiners.
+    if (this.secure) return false;
     if (this.latest?.record.assignment !== assignment || this.assignments.has(id) || this.answered.get(id) === assignment) return false;
     const sent = this.send(id, this.latest.record, this.latest.message);
     this.changed();
@@ -426,7 +468,104 @@ export class Coordinator {
 
   /** Drops the updates waiting in the buffer (a synchronous round that failed: its updates are not carried over). */
   discardWaiting(): void {
+    this.secure?.dispose();
+    this.secure = null;
     this.ledger.takeStep(this.ledger.waiting);
+  }
+
+  /** A private round's public recipe: clip norm, each client's noise share, the weights' cap, secure or not. */
+  private contributionSpec(ids: readonly string[]): ContributionSpecWire {
+    const s = this.privacy!;
+    const uniform = s.noiseMultiplier > 0 || this.config.strategy.weighting === 'uniform';
+    const maxWeight = uniform ? 1 : Math.max(1, ...ids.map((id) => this.clients.get(id)?.numSamples ?? 1));
+    return { clipNorm: s.clipNorm, noiseStd: perClientNoiseStd(s.noiseMultiplier, s.clipNorm, Math.max(1, ids.length)), maxWeight, uniform, secure: s.secureAggregation };
+  }
+
+  private openSecureRound(assignment: number, ids: readonly string[], base: WeightSet): void {
+    this.secure?.dispose();
+    this.secure = new SecureRound({
+      assignment,
+      invited: [...ids],
+      length: contributionLength(base, this.updateExtras.length),
+      // Public: clients check the graph it gives against the degree and threshold they require.
+      graphSeed: (Math.imul(this.config.seed, 2654435761) + assignment) >>> 0,
+      clock: this.clock,
+      stepMs: this.timing.secureStepMs,
+      send: (to, m) => {
+        try {
+          this.transport.send(to, m);
+        } catch (e) {
+          this.emit({ kind: 'warning', reason: `could not send a secure-aggregation step to ${to}: ${errorText(e)}` });
+        }
+      },
+      leftOut: (id, reason) => {
+        if (this.assignments.get(id)?.assignment === assignment) this.assignments.delete(id);
+        this.emit({ kind: 'update-refused', from: id, reason });
+      },
+      changed: () => this.changed(),
+    });
+  }
+
+  /** A client's secure-aggregation step, for the running secure round only; a masked input answers its assignment. */
+  private acceptSecAgg(from: string, msg: SecAggMessage): void {
+    const refuse = (reason: string) => this.emit({ kind: 'update-refused', from, reason });
+    const round = this.secure;
+    if (!round) return refuse(`secure-aggregation step "${msg.step}" while no secure round runs`);
+    const out = round.handle(from, msg);
+    if ('refused' in out) return refuse(out.refused);
+    if (out.accepted !== 'masked') return;
+    const a = this.assignments.get(from);
+    if (a?.assignment === msg.assignment) {
+      this.assignments.delete(from);
+      this.answered.set(from, a.assignment);
+      this.emit({ kind: 'update-received', from, assignment: a.assignment, baseVersion: a.version, staleness: 0 });
+    }
+    this.changed();
+  }
+
+  /**
+   * Ends the running secure round: rebuilds the sum of the survivors' contributions and puts its weighted mean in
+   * the buffer as each survivor's update (all the aggregator learns: who took part, and the mean). The strategy's
+   * step on identical updates is its step on that mean.
+   */
+  private async unmaskSecureRound(): Promise<string | null> {
+    const round = this.secure!;
+    const record = this.latest?.record;
+    let result;
+    try {
+      if (!record || record.assignment !== round.assignment || !record.privacy) throw new Error('secure aggregation failed: its assignment is no longer the latest');
+      // (Still this.secure while it runs: the survivors' revealed shares come to it.)
+      result = await round.finish((done, ms) => this.waitUntil(done, ms));
+    } catch (e) {
+      return errorText(e);
+    } finally {
+      if (this.secure === round) this.secure = null;
+    }
+    let mean;
+    try {
+      mean = privateMeanOfSum(dequantise(result.sum, contributionPlan(record.privacy, round.setUpCount)), record.base, this.updateExtras, record.privacy, result.survivors.length);
+    } catch (e) {
+      return `secure aggregation failed: ${errorText(e)}`;
+    }
+    for (const clientId of result.survivors) {
+      this.ledger.submit(
+        {
+          clientId,
+          key: `${clientId}#${record.assignment}`,
+          baseVersion: record.version,
+          base: record.base,
+          delta: mean.delta,
+          numSamples: 1,
+          ...(this.updateExtras.length ? { extras: mean.extras } : {}),
+          ...(record.extras ? { sentExtras: record.extras } : {}),
+          metrics: result.metrics.get(clientId)!,
+          startedAt: record.sentAt,
+          arrivedAt: Math.max(this.clock.now(), record.sentAt),
+        },
+        true,
+      );
+    }
+    return null;
   }
 
   /**
@@ -455,6 +594,10 @@ export class Coordinator {
         if (!scanned) assertFinite(extra, `update from ${from}: ${name}`);
       }
       if (!(Number.isInteger(msg.numSamples) && msg.numSamples > 0)) throw new Error(`update from ${from}: invalid sample count ${msg.numSamples}`);
+      if (a.privacy) {
+        const problem = privateUpdateProblem(msg, a.privacy);
+        if (problem) throw new Error(`update from ${from}: ${problem}`);
+      }
       const update: BufferedUpdate = {
         clientId: from,
         key: `${from}#${a.assignment}`,
@@ -502,6 +645,15 @@ export class Coordinator {
    */
   async aggregate(options: { count?: number; population: number; order: 'arrival' | 'client' }): Promise<StepAttempt> {
     const started = performance.now();
+    const asked = this.latest?.record.asked ?? 0;
+    const secure = this.secure !== null;
+    if (secure) {
+      const failure = await this.unmaskSecureRound();
+      if (failure) {
+        this.ledger.takeStep(this.ledger.waiting);
+        return { ok: false, reason: failure, dropped: [] };
+      }
+    }
     // The deltas stay as sent: screening judges them so, and the staleness weights apply after it (job.weights).
     const taken = this.ledger.takeStep(options.count ?? this.ledger.waiting, options.population, false);
     for (const d of taken?.dropped ?? []) this.emit({ kind: 'update-dropped', from: d.clientId, staleness: d.staleness });
@@ -559,6 +711,7 @@ export class Coordinator {
         dropped: taken.dropped,
         screening: screeningVerdicts(outcome).map((v) => ({ ...v, clientId: idOf(v.clientId) })),
         aggregateMs: performance.now() - started,
+        privacy: this.privacy ? { secure, selected: Math.max(asked, updates.length), survivors: updates.length } : null,
         pending,
         refused: outcome.dropped.map((d) => ({ clientId: pending.keyOf.get(d.clientId) ?? d.clientId, reason: d.reason })),
       },
@@ -577,6 +730,8 @@ export class Coordinator {
    * update must share one base model), 'proxy' uses the aggregator's validation set. A failure is a warning.
    */
   async measureDecomposition(step: AggregatedStep, mode: DecompositionMode): Promise<Measured> {
+    // A private step's aggregator holds no local model (only the mean, or clipped and noised updates).
+    if (step.privacy) return { decomposition: null, warnings: [] };
     const warnings: string[] = [];
     let decomposition: LossDecomposition | null = null;
     try {

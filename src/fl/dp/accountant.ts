@@ -13,6 +13,12 @@ export interface PrivacySpent {
   rounds: number;
 }
 
+/** A ledger's whole state: the rounds recorded and their composed RDP at each order (what a successor continues). */
+export interface LedgerState {
+  rounds: number;
+  rdp: number[];
+}
+
 export class RdpAccountant {
   private readonly rdp: number[];
   private steps = 0;
@@ -20,6 +26,19 @@ export class RdpAccountant {
   constructor(readonly delta: number, private readonly orders: readonly number[] = DEFAULT_ORDERS) {
     if (!(delta > 0 && delta < 1)) throw new RangeError(`accountant: delta ${delta} is not in (0, 1)`);
     this.rdp = orders.map(() => 0);
+  }
+
+  get state(): LedgerState {
+    return { rounds: this.steps, rdp: [...this.rdp] };
+  }
+
+  /** Continues from another ledger's state (a handover); one of another length of orders is refused. */
+  adopt(state: LedgerState): void {
+    if (state.rdp.length !== this.rdp.length || !state.rdp.every((x) => Number.isFinite(x) && x >= 0) || !(Number.isInteger(state.rounds) && state.rounds >= 0)) {
+      throw new RangeError(`accountant: a ledger state of ${state.rdp.length} orders does not fit this one's ${this.rdp.length}`);
+    }
+    state.rdp.forEach((x, i) => (this.rdp[i] = x));
+    this.steps = state.rounds;
   }
 
   /** Records one round: sampling rate q and the noise multiplier the round's sum carried. */

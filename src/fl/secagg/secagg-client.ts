@@ -39,13 +39,24 @@ export class SecAggClient {
   private answered = false;
 
   constructor(
-    readonly id: string,
+    /** Its id in the round (a live client learns it from the setup: see identifyAs). */
+    private ownId: string,
     sessionId: string,
     readonly round: number,
     /** Length of the contribution vector, the same for every party (public: the model's layout). */
     readonly length: number,
   ) {
     this.salt = roundSalt(sessionId, round);
+  }
+
+  get id(): string {
+    return this.ownId;
+  }
+
+  /** The id the aggregator knows this client by, told with the setup (a live client does not know it before). */
+  identifyAs(id: string): void {
+    if (this.setup) throw new Error('secagg: the id cannot change once the round is set up');
+    this.ownId = id;
   }
 
   async advertise(): Promise<KeyAdvertisement> {

@@ -254,28 +254,28 @@ const intertwined: FlagSetting = {
 /** Secure aggregation and client-level privacy (src/fl/private-aggregation.ts). */
 const secagg: FlagSetting = {
   name: 'secagg', kind: 'flag', label: 'Secure aggregation', help: 'secure aggregation: the aggregator learns only the sum (FedAvg, FedProx, SCAFFOLD; needs a clip norm; robust off)',
-  surfaces: SIMULATOR, default: false,
+  surfaces: FORM_AND_CLI, wire: { path: ['privacy', 'secureAggregation'] }, default: false,
 };
 
 const dpClip: NumberSetting = {
   name: 'dpClip', kind: 'number', label: 'Clip norm', cliValue: 'C',
   help: "every client clips its update (delta and extras) to L2 norm C: secure aggregation's and DP's bound (unset: no private aggregation)",
-  surfaces: SIMULATOR, min: 0, max: 1_000_000, minExclusive: true, default: null,
+  surfaces: FORM_AND_CLI, wire: { path: ['privacy', 'clipNorm'] }, min: 0, max: 1_000_000, minExclusive: true, default: null,
 };
 
 const dpNoise: NumberSetting = {
   name: 'dpNoise', kind: 'number', label: 'DP noise multiplier', help: 'client-level DP: the sum carries Gaussian noise of std S * C, each client adding its share (needs a clip norm)', cliValue: 'S',
-  surfaces: SIMULATOR, min: 0, max: 1000, default: 0,
+  surfaces: FORM_AND_CLI, wire: { path: ['privacy', 'noiseMultiplier'] }, min: 0, max: 1000, default: 0,
 };
 
 const dpDelta: NumberSetting = {
   name: 'dpDelta', kind: 'number', label: 'DP delta', help: 'the delta of the (eps, delta) reported (needs DP noise)', cliValue: 'D',
-  surfaces: SIMULATOR, min: 0, max: 1, minExclusive: true, maxExclusive: true, default: 1e-5,
+  surfaces: FORM_AND_CLI, wire: { path: ['privacy', 'delta'] }, min: 0, max: 1, minExclusive: true, maxExclusive: true, default: 1e-5,
 };
 
 const dpBudget: NumberSetting = {
   name: 'dpBudget', kind: 'number', label: 'DP budget (epsilon)', help: 'stop before a round would take eps past EPS (needs DP noise; unset: no budget)', cliValue: 'EPS',
-  surfaces: SIMULATOR, min: 0, max: 1_000_000, minExclusive: true, default: null,
+  surfaces: FORM_AND_CLI, wire: { path: ['privacy', 'budget'] }, min: 0, max: 1_000_000, minExclusive: true, default: null,
 };
 
 /** In the order the README and `--help` list them. */

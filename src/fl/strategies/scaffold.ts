@@ -70,6 +70,7 @@ export const scaffold: Strategy = {
   name: 'scaffold',
   // c beside the weights, delta-c beside the delta; c in the server state.
   wireSets: { extras: 1, serverState: 1 },
+  updateExtras: [SCAFFOLD_NAMES.update],
   label: 'SCAFFOLD',
   // Clients correct their gradient by (c - c_k), which cancels the pull towards their own labels: checked against the
   // round's consensus instead. Its server step is a mean of the deltas with a drift term: not replaceable by a statistic.

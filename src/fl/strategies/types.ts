@@ -226,6 +226,11 @@ export interface Strategy {
    * server state (checkpoints). They size each peer's message limit (src/fl/codec/session-limits.ts); default none.
    */
   wireSets?: { extras: number; serverState: number };
+  /**
+   * The names of what its clients send beside the delta, in order (SCAFFOLD's delta-c): a private session's
+   * contribution carries them after the delta, and the aggregator, which sees only the sum, names them back. Default none.
+   */
+  updateExtras?: readonly string[];
 }
 
 /** The stateful form of a server half: what a caller that only has (global, updates) uses (e.g. async aggregation). */

@@ -8,10 +8,12 @@ export interface WireSets {
   extras: number;
   /** In the server state a checkpoint carries: the strategy's own and the server optimizer's moments. */
   serverState: number;
+  /** The names of the extras beside the delta, in the order a private contribution carries them. */
+  updateExtras: readonly string[];
 }
 
 export function strategyWireSets(config: StrategyConfig): WireSets {
   const { strategy, params } = resolveStrategy(config);
   const own = strategy.wireSets ?? { extras: 0, serverState: 0 };
-  return { extras: own.extras, serverState: own.serverState + serverOptimizerStateSets(params) };
+  return { extras: own.extras, serverState: own.serverState + serverOptimizerStateSets(params), updateExtras: [...(strategy.updateExtras ?? [])].sort() };
 }
