@@ -347,6 +347,7 @@ export class RoundEngine {
       this.accountant?.record(charged.samplingRate, charged.noiseMultiplier);
       privacy = { ...charged, ...step.privacy, epsilon: this.accountant?.spent().epsilon ?? null, delta: p.delta, budget: p.budget };
     }
+    const announced = privacy && { secure: privacy.secure, epsilon: privacy.epsilon, delta: privacy.delta, budget: privacy.budget, noiseMultiplier: privacy.noiseMultiplier, samplingRate: privacy.samplingRate, survivors: privacy.survivors };
     const report: RoundReport = {
       round: roundNumber,
       strategy: c.description,
@@ -373,15 +374,15 @@ export class RoundEngine {
             this.emit({ kind: 'round-evaluated', round: roundNumber, accuracy: result.accuracy, loss: result.loss, ms: performance.now() - testStart, classes: result.classes });
             if (result.classes?.collapse) this.emit({ kind: 'round-warning', round: roundNumber, reason: result.classes.collapse });
           }
-          c.announce(roundNumber, participants.length, result, measured.decomposition);
+          c.announce(roundNumber, participants.length, result, measured.decomposition, announced);
         },
         (e: unknown) => {
           this.emit({ kind: 'round-warning', round: roundNumber, reason: `evaluating the global model failed: ${errorText(e)}` });
-          c.announce(roundNumber, participants.length, null, measured.decomposition);
+          c.announce(roundNumber, participants.length, null, measured.decomposition, announced);
         },
       );
     } else {
-      c.announce(roundNumber, participants.length, test, measured.decomposition);
+      c.announce(roundNumber, participants.length, test, measured.decomposition, announced);
     }
     this.emit({ kind: 'round-finished', report });
     return report;

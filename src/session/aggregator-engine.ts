@@ -9,6 +9,8 @@ export type AggregatorEngine = Pick<RoundEngine, 'currentRound' | 'globalWeights
   runRound(): Promise<(RoundReport & { staleness?: number[] }) | null>;
   /** Synchronous rounds: asks a client the running round did not ask to train it too (see RoundEngine). */
   addToRunningRound?(id: string): boolean;
+  /** Why no round may run any more (a private session's budget is spent), or null/absent. */
+  readonly finished?: string | null;
 };
 
 /** The engine's config plus how the session aggregates (sync rounds when absent). */

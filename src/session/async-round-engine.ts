@@ -22,6 +22,7 @@ export class AsyncRoundEngine implements AggregatorEngine {
   constructor(transport: Transport, config: SessionEngineConfig, start: EngineStart, hooks: EngineHooks) {
     const aggregation = config.aggregation;
     if (aggregation?.mode !== 'async') throw new Error('AsyncRoundEngine needs a session in async mode');
+    if (config.privacy) throw new Error('private aggregation runs in synchronous rounds: its secure sum and its noise are sized for one round of clients');
     this.strategy = describeStrategyConfig(config.strategy);
     this.engine = new AsyncEngine(
       transport,

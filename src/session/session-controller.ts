@@ -413,6 +413,7 @@ export class SessionControllerCore implements SessionController {
       transport: tappedTransport(auth, live, (round, weights) => this.rememberGlobal(round, weights)),
       name,
       trainer: () => (this.data.has ? this.observedTrainer : null),
+      party: this.workers.trainer.party,
       validation,
       ...(this.workers.aggregatesElsewhere ? { aggregate: this.workers.aggregate } : {}),
       clientKey,

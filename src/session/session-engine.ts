@@ -34,6 +34,9 @@ export function engineConfigOf(config: SessionConfig): SessionEngineConfig {
     // The next round starts while the aggregating tab's validation worker scores the new global model.
     evaluateInBackground: true,
     ...(config.aggregation ? { aggregation: config.aggregation } : {}),
+    // Private sessions: clients clip their own updates (no screening), and the aggregator holds no local model to
+    // measure a decomposition with.
+    ...(config.privacy ? { privacy: config.privacy, robust: 'off' as const, decomposition: 'off' as const } : {}),
   };
 }
 

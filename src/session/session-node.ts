@@ -1,6 +1,7 @@
 import { FlClient } from '../fl/client';
 import { sessionMessageLimit } from '../fl/codec/session-limits';
 import type { ClientInfo, EngineEvent, EngineHooks } from '../fl/engine';
+import type { PrivateParty } from '../fl/private-party';
 import type { LocalTrainer } from '../fl/local-trainer';
 import { PROTOCOL_VERSION, WELCOME_HISTORY_MAX, type DecompositionMode, type Message, type RedirectMessage, type RosterEntry, type RosterMessage, type RoundSummary, type SessionConfig, type SessionStateMessage, type ReclaimMessage, type HandbackMessage } from '../fl/protocol';
 import type { TrainProgress } from '../fl/train';
@@ -43,6 +44,8 @@ export interface SessionNodeOptions {
   onCheckpoint?: (checkpoint: Checkpoint, records: RoundRecord[], roster: RosterEntry[]) => void;
   /** The trainer on this tab's local data, or null while it has none. */
   trainer: () => LocalTrainer | null;
+  /** This tab's side of private sessions (the browser: in the training worker); without one it cannot join them. */
+  party?: PrivateParty;
   validation?: ValidationEvaluator;
   /** While this tab aggregates: runs each round's aggregation elsewhere (the browser: a worker); absent: in-process. */
   aggregate?: EngineHooks['aggregate'];
@@ -127,10 +130,12 @@ export class SessionNode {
         this.records.push({
           round: r.round, accuracy: r.accuracy, loss: r.loss, decomposition: r.decomposition ?? null, participants: [], participantCount: r.participants,
           missing: [], trainMs: 0, aggregateMs: 0, evalMs: 0, slowestClientMs: 0, ...this.traffic.take(r.round), aggregatorId: this.aggregatorId ?? '',
+          ...(r.privacy ? { privacy: r.privacy } : {}),
         });
         this.changed();
       },
       onError: (reason) => this.log('error', reason),
+      ...(options.party ? { party: options.party } : {}),
     });
     this.unsubscribe.push(
       this.loop.clientFace.onMessage((from, m) => this.handleSessionMessage(from, m)),
@@ -353,7 +358,7 @@ export class SessionNode {
     this.changed();
     try {
       const config = this.requireConfig();
-      while (!this.stopRequested && !this.closed && this.aggregating === role && role.engine.currentRound < config.rounds) {
+      while (!this.stopRequested && !this.closed && this.aggregating === role && role.engine.currentRound < config.rounds && !role.engine.finished) {
         // Cut off from most of the session: rounds committed here would be discarded when the sides merge.
         this.hold = this.minorityReason(role);
         if (this.hold) {
@@ -364,6 +369,10 @@ export class SessionNode {
         if (this.canRunRound(role)) this.updateRecord({ phase: this.stopRequested ? 'stopping' : 'running', runningRound: role.engine.currentRound + 1 });
         const report = await role.engine.runRound();
         if (this.aggregating !== role) break; // stepped down meanwhile: this round belongs to a stale term
+        if (role.engine.finished) {
+          this.log('info', `the session ends: ${role.engine.finished}`);
+          break;
+        }
         if (!report) {
           // Too few clients with data: the session waits for them (the record says why); else the round is retried.
           if (!this.canRunRound(role)) this.updateRecord({ phase: 'waiting', runningRound: null, inRound: [] });
@@ -392,10 +401,12 @@ export class SessionNode {
       await Promise.all(this.pendingEvaluations);
     } finally {
       this.running = false;
-      this.hold = null;
+      // A session whose privacy budget is spent says so for good: no round can run any more.
+      this.hold = role.engine.finished ?? null;
       if (this.aggregating === role && !this.handingBack) {
         const round = role.engine.currentRound;
-        this.updateRecord({ phase: round >= this.requireConfig().rounds ? 'finished' : 'stopped', round, runningRound: null, inRound: [] });
+        const over = round >= this.requireConfig().rounds || Boolean(role.engine.finished);
+        this.updateRecord({ phase: over ? 'finished' : 'stopped', round, runningRound: null, inRound: [] });
         // Every member gets the model of the last round, not only the one its last round started from.
         role.shareLatestCheckpoint();
       }

@@ -120,6 +120,8 @@ export interface TensorMemory {
   numBytes: number;
 }
 
+import type { PrivateParty } from '../fl/private-party';
+
 export interface TrainingWorkerApi {
   loadData(source: DataSource): Promise<LocalDataInfo>;
   /** Chooses (and activates) the backend for `model`: probe for 'auto', else the forced one with fallback. */
@@ -149,6 +151,23 @@ export interface TrainingWorkerApi {
   simulateBackendLoss(): string;
   /** Frees the model; the worker stays usable. */
   dispose(): void;
+}
+
+/** This tab's side of a private session's rounds, as worker calls: its clipping, noise, keys and masks stay there. */
+export type PartyApi = { [K in keyof PrivateParty as `party${Capitalize<K>}`]: PrivateParty[K] };
+
+/** What the training worker exposes: the training session and the private party. */
+export type TrainingWorkerRemote = TrainingWorkerApi & PartyApi;
+
+export function partyApi(party: PrivateParty): PartyApi {
+  return {
+    partyContribute: (update, spec) => party.contribute(update, spec),
+    partyAdvertise: (assignment, length) => party.advertise(assignment, length),
+    partyShare: (setup) => party.share(setup),
+    partyReceive: (assignment, shares) => party.receive(assignment, shares),
+    partyMask: (assignment, update, spec) => party.mask(assignment, update, spec),
+    partyReveal: (request) => party.reveal(request),
+  };
 }
 
 export function isDataSource(value: unknown): value is DataSource {

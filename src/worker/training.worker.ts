@@ -12,8 +12,9 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 // Required by setWasmPaths, fetched only under cross-origin isolation, which fedtab never enables.
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { TrainRequest } from '../fl/local-trainer';
-import type { TrainingWorkerApi, WorkerProgress, WorkerTrainResponse } from './api';
+import { partyApi, type TrainingWorkerRemote, type WorkerProgress, type WorkerTrainResponse } from './api';
 import { TrainingSession } from './session';
+import { LocalPrivateParty } from '../fl/private-party';
 
 const session = new TrainingSession({
   wasmPaths: {
@@ -25,7 +26,7 @@ const session = new TrainingSession({
 
 type RemoteCallback = ((p: WorkerProgress) => unknown) & { [Comlink.releaseProxy]?: () => void };
 
-const api: TrainingWorkerApi = {
+const api: TrainingWorkerRemote = {
   loadData: (source) => session.loadData(source),
   selectBackend: (preference, model) => session.selectBackend(preference, model),
   async train(req: TrainRequest, onProgress?: RemoteCallback): Promise<WorkerTrainResponse> {
@@ -54,6 +55,7 @@ const api: TrainingWorkerApi = {
   memory: () => session.memory(),
   simulateBackendLoss: () => session.simulateBackendLoss(),
   dispose: () => session.dispose(),
+  ...partyApi(new LocalPrivateParty()),
 };
 
 Comlink.expose(api);

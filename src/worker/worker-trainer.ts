@@ -5,6 +5,7 @@
 import type { ScoredModel } from '../fl/scored-model';
 import { copyForTransfer } from './transferables';
 import * as Comlink from 'comlink';
+import type { PrivateParty } from '../fl/private-party';
 import type { Dataset } from '../fl/data/dataset';
 import type { LocalTrainer, TrainerInfo, TrainRequest } from '../fl/local-trainer';
 import type { ModelSpec } from '../fl/models';
@@ -20,7 +21,7 @@ import type {
   PredictInput,
   WorkerImportResult,
   TensorMemory,
-  TrainingWorkerApi,
+  TrainingWorkerRemote,
   WorkerEvaluateResponse,
   WorkerInfo,
   WorkerProgress,
@@ -37,13 +38,13 @@ export interface WorkerTrainHooks extends TrainHooks {
 }
 
 export class WorkerTrainer implements LocalTrainer {
-  private readonly remote: Comlink.Remote<TrainingWorkerApi>;
+  private readonly remote: Comlink.Remote<TrainingWorkerRemote>;
   /** Rejects once the worker dies (failed module load, uncaught error), so no call waits forever. */
   private readonly failed: Promise<never>;
   private terminated = false;
 
   constructor(private readonly worker: Worker = new Worker(new URL('./training.worker.ts', import.meta.url), { type: 'module', name: 'fedtab-training' })) {
-    this.remote = Comlink.wrap<TrainingWorkerApi>(worker);
+    this.remote = Comlink.wrap<TrainingWorkerRemote>(worker);
     this.failed = new Promise<never>((_, reject) => {
       worker.addEventListener('error', (ev) => {
         ev.preventDefault();
@@ -52,6 +53,16 @@ export class WorkerTrainer implements LocalTrainer {
     });
     this.failed.catch(() => {});
   }
+
+  /** The worker's private party: the main thread relays the protocol's messages, the worker does the work. */
+  readonly party: PrivateParty = {
+    contribute: (update, spec) => this.call(this.remote.partyContribute(update, spec)),
+    advertise: (assignment, length) => this.call(this.remote.partyAdvertise(assignment, length)),
+    share: (setup) => this.call(this.remote.partyShare(setup)),
+    receive: (assignment, shares) => this.call(this.remote.partyReceive(assignment, shares)),
+    mask: (assignment, update, spec) => this.call(this.remote.partyMask(assignment, update, spec)),
+    reveal: (request) => this.call(this.remote.partyReveal(request)),
+  };
 
   private call<T>(p: Promise<T>): Promise<T> {
     if (this.terminated) return Promise.reject(new Error('the training worker was terminated'));

@@ -328,6 +328,18 @@ function buildMessageSchemas(limits: WireLimits) {
       loss: v.nullable(finite()),
       /** The round's loss decomposition, when it was measured. */
       decomposition: v.optional(v.nullable(lossTerms)),
+      /** A private session's round: what it spent (epsilon so far, null without DP noise) and whom its sum covers. */
+      privacy: v.optional(
+        record({
+          secure: boolean(),
+          epsilon: v.nullable(inRange(0, Number.MAX_VALUE)),
+          delta: inRange(0, 1),
+          budget: v.nullable(inRange(0, Number.MAX_VALUE)),
+          noiseMultiplier: inRange(0, Number.MAX_VALUE),
+          samplingRate: inRange(0, 1),
+          survivors: count,
+        }),
+      ),
     }),
     /** `term`: set when the client leaves this aggregator to follow the aggregator of this later term. */
     bye: record({ ...header('bye'), reason: text, term: v.optional(term) }),

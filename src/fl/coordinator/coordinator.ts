@@ -16,7 +16,7 @@ import { FL_TIMING, type FlTiming } from '../config';
 import { checkHello, type AdmitHello, type ClientInfo } from '../hello';
 import { exactDecomposition, proxyDecomposition, type LossDecomposition } from '../decomposition';
 import type { ModelSpec } from '../models';
-import type { DecompositionMode, EvalResultMessage, HelloMessage, Message, ProgressMessage, TrainConfig, UpdateMessage } from '../protocol';
+import type { DecompositionMode, EvalResultMessage, HelloMessage, Message, ProgressMessage, RoundResultMessage, TrainConfig, UpdateMessage } from '../protocol';
 import { PROTOCOL_VERSION } from '../protocol';
 import { isFraction } from '../progress-report';
 import { classBalance, type ClassBalance } from '../collapse';
@@ -779,9 +779,9 @@ export class Coordinator {
   }
 
   /** Tells every connected client how a committed step went (best effort: a failing send is a warning). */
-  announce(version: number, participants: number, result: RoundEvaluation | null, decomposition: LossDecomposition | null): void {
+  announce(version: number, participants: number, result: RoundEvaluation | null, decomposition: LossDecomposition | null, privacy?: RoundResultMessage['privacy']): void {
     try {
-      const message: Message = { type: 'round-result', v: PROTOCOL_VERSION, round: version, participants, accuracy: result?.accuracy ?? null, loss: result?.loss ?? null, decomposition };
+      const message: Message = { type: 'round-result', v: PROTOCOL_VERSION, round: version, participants, accuracy: result?.accuracy ?? null, loss: result?.loss ?? null, decomposition, ...(privacy ? { privacy } : {}) };
       for (const id of this.clients.keys()) this.transport.send(id, message);
     } catch (e) {
       this.emit({ kind: 'warning', reason: `announcing round ${version} failed: ${errorText(e)}` });

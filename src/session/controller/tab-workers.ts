@@ -31,6 +31,7 @@ export type ControllerTrainer = Pick<
   | 'cancel'
   | 'terminate'
   | 'memory'
+  | 'party'
 >;
 
 export interface WorkerFactories {

@@ -2,6 +2,7 @@
 import type { LocalFile } from '../../data/pickers';
 import type { TrainHooks } from '../../fl/train';
 import type { WeightSet } from '../../fl/weights';
+import { LocalPrivateParty } from '../../fl/private-party';
 import type { LocalDataInfo, PredictInput, WorkerImportResult } from '../../worker/api';
 
 const tinyWeights = (): WeightSet => [{ name: 'w', shape: [3], values: new Float32Array(3) }];
@@ -9,6 +10,8 @@ const tinyWeights = (): WeightSet => [{ name: 'w', shape: [3], values: new Float
 /** Stands in for the training worker: records what the controller asks of it. */
 export class FakeWorker {
   readonly calls: string[] = [];
+  /** Private sessions' work, in-process (the real worker runs the same class). */
+  readonly party = new LocalPrivateParty();
   private data: LocalDataInfo | null = null;
   /** What importFiles answers (the real worker decodes, checks against the task, stores and loads). */
   importResult: WorkerImportResult = { info: null, problems: ['nothing usable'], refused: [] };

@@ -1,0 +1,105 @@
+/**
+ * A private session (secure aggregation + client-level DP) between four tabs over real wire frames: the FL
+ * client of every tab masks its update with its party, the aggregating tab learns the sum, every tab records the
+ * epsilon spent, and the session ends when the budget would be passed.
+ */
+import { materialize } from '../fl/scored-model';
+import { describe, expect, it } from 'vitest';
+import { createWireCodec } from '../fl/codec';
+import { subsetDataset } from '../fl/data/dataset';
+import { loadMnistNode } from '../fl/data/node-loaders';
+import { partitionIndices } from '../fl/data/partition';
+import { splitTrainEval } from '../fl/data/split';
+import { InMemoryNetwork } from '../fl/in-memory-transport';
+import { TfLocalTrainer } from '../fl/local-trainer';
+import { buildModel, getWeights, mlpSpec } from '../fl/models';
+import { LocalPrivateParty, type PrivateParty } from '../fl/private-party';
+import type { Message, SessionConfig } from '../fl/protocol';
+import { evaluateWeightSets } from '../fl/train';
+import { SessionNode, type ValidationEvaluator } from './session-node';
+import { RealWork, useSimulatedTimeWithTraining, settleFake, untilFake } from './testing/fake-time';
+
+useSimulatedTimeWithTraining();
+
+const spec = mlpSpec([28, 28, 1], 10, [16]);
+const config: SessionConfig = {
+  model: spec,
+  strategy: { name: 'fedavg' },
+  train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 },
+  rounds: 30,
+  minClients: 3,
+  fraction: 1,
+  roundDeadlineMs: 10_000,
+  decomposition: 'off',
+  decompositionEvery: 1,
+  codec: 'float16',
+  seed: 4,
+  robust: 'off',
+  demo: { partition: { kind: 'iid' }, clients: 4 },
+  privacy: { secureAggregation: true, clipNorm: 2, noiseMultiplier: 0.5, delta: 1e-5, budget: 40 },
+};
+
+function counted(party: PrivateParty, work: RealWork): PrivateParty {
+  return {
+    contribute: (u, s) => work.run(() => party.contribute(u, s)),
+    advertise: (a, l) => work.run(() => party.advertise(a, l)),
+    share: (s) => work.run(() => party.share(s)),
+    receive: (a, s) => work.run(() => party.receive(a, s)),
+    mask: (a, u, s) => work.run(() => party.mask(a, u, s)),
+    reveal: (r) => work.run(() => party.reveal(r)),
+  };
+}
+
+describe('a private session between tabs', () => {
+  it('trains on secure sums only, shows epsilon on every tab, and ends when the budget is spent', async () => {
+    const train = loadMnistNode('train', 1200);
+    const test = loadMnistNode('test', 200);
+    const parts = partitionIndices(train.labels, 10, 4, { kind: 'iid' }, 1);
+    const toHost: Message['type'][] = [];
+    const network = new InMemoryNetwork({ codec: createWireCodec('float16'), tap: (_from, to, m) => to === 'peer-host' && toHost.push(m.type) });
+    const work = new RealWork();
+    const validationModel = buildModel(spec, 9);
+    const validation: ValidationEvaluator = (_spec, ws) =>
+      work.run(async () => {
+        const r = await evaluateWeightSets(validationModel, ws.map(materialize), test);
+        return { losses: r.map((x) => x.loss), accuracies: r.map((x) => x.accuracy) };
+      });
+    const nodes = ['host', 'ann', 'bob', 'cy'].map((name, k) => {
+      const local = splitTrainEval(subsetDataset(train, parts.clients[k]), 0.2, k);
+      const trainer = work.trainer(new TfLocalTrainer(local.train, local.eval, () => 'cpu'));
+      return new SessionNode({
+        transport: network.endpoint(`peer-${name}`),
+        name,
+        trainer: () => trainer,
+        party: counted(new LocalPrivateParty(), work),
+        validation,
+        timing: { heartbeatMs: 200, silenceMs: 2_000, voteTimeoutMs: 1_000, retryRoundMs: 50, welcomeTimeoutMs: 2_000 },
+      });
+    });
+    const until = (done: () => boolean, maxMs = 30_000) => untilFake(done, maxMs, work.busy);
+    const settle = <T>(p: Promise<T>, maxMs = 30_000) => settleFake(p, maxMs, work.busy);
+    const [host, ...members] = nodes;
+    await settle(host.host(config, await getWeights(buildModel(spec, 4))));
+    const welcomes = await settle(Promise.all(members.map((m) => m.join(host.selfId))));
+    expect(welcomes[0].config.privacy).toEqual(config.privacy);
+    await until(() => host.clients.filter((c) => c.numSamples > 0).length === 4);
+    await settle(host.start(), 600_000);
+
+    const rounds = host.rounds;
+    expect(rounds.length).toBeGreaterThan(2);
+    expect(rounds.length).toBeLessThan(30);
+    const eps = rounds.map((r) => r.privacy!.epsilon!);
+    eps.forEach((e, i) => i > 0 && expect(e).toBeGreaterThan(eps[i - 1]));
+    expect(eps[eps.length - 1]).toBeLessThanOrEqual(40);
+    expect(rounds.every((r) => r.privacy?.secure && r.privacy.survivors === 4 && r.decomposition === null && r.screening?.length === 0)).toBe(true);
+    // Noisy (sigma 0.5, 4 clients), yet better than chance (0.1) on the aggregating tab's test data.
+    expect(rounds[rounds.length - 1].accuracy!).toBeGreaterThan(0.15);
+    expect(host.sessionRecord?.phase).toBe('finished');
+    expect(host.sessionRecord?.reason).toMatch(/privacy budget \(epsilon 40, delta 0.00001\) is spent/);
+    // No tab sent the aggregating tab an update in the clear; the other tabs show the same epsilon.
+    expect(toHost).not.toContain('update');
+    await until(() => members.every((m) => m.rounds.length === rounds.length));
+    for (const m of members) expect(m.rounds.map((r) => r.privacy?.epsilon)).toEqual(eps);
+    nodes.forEach((n) => n.leave());
+  });
+});
