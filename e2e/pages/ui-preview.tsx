@@ -6,6 +6,9 @@
  *   /e2e/pages/ui-preview.html#/session              the run as seen by simulator client 0
  *   /e2e/pages/ui-preview.html?view=host#/session    the run as seen by the aggregator (host controls)
  *   /e2e/pages/ui-preview.html#/host                 the host settings form
+ *   ?fixture=sim-run-private                          a private run instead (`--strategy fedavg --secagg --dp-clip 2
+ *                                                    --dp-noise 0.7 --dp-budget 60 --clients 8`), shown as a private
+ *                                                    session: no decomposition, the privacy spent per round
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -17,7 +20,9 @@ import { buildJoinUrl } from '../../src/ui/routes';
 import { bindController } from '../../src/ui/store';
 import '../../src/ui/styles.css';
 
-const FIXTURE_URL = new URL('./fixtures/sim-run.json', import.meta.url).href;
+const FIXTURES = { 'sim-run': new URL('./fixtures/sim-run.json', import.meta.url).href, 'sim-run-private': new URL('./fixtures/sim-run-private.json', import.meta.url).href };
+const fixtureName = new URLSearchParams(location.search).get('fixture') ?? 'sim-run';
+const FIXTURE_URL = Object.hasOwn(FIXTURES, fixtureName) ? FIXTURES[fixtureName as keyof typeof FIXTURES] : FIXTURES['sim-run'];
 const AGGREGATOR_ID = 'aggregator';
 /** The simulator names its clients like this (src/sim/simulation.ts). */
 const clientId = (k: number) => `client-${String(k).padStart(3, '0')}`;
@@ -49,6 +54,8 @@ function evalCount(n: number, cfg: SimResult['config']): number {
 
 function toSessionState(sim: SimResult, view: View, now: number, lanUrls: string[]): SessionState {
   const cfg = sim.config;
+  // A private session's aggregating tab sees no local model: the app measures no decomposition there.
+  const privacy = cfg.privacy ?? undefined;
   const settings: SessionSettings = {
     model: cfg.model,
     strategy: cfg.strategy,
@@ -59,8 +66,9 @@ function toSessionState(sim: SimResult, view: View, now: number, lanUrls: string
     minClients: 1,
     fraction: cfg.fraction,
     roundDeadlineMs: 3_600_000,
-    decomposition: 'exact',
+    decomposition: privacy ? 'off' : 'exact',
     decompositionEvery: 1,
+    ...(privacy ? { privacy, robust: 'off' as const } : {}),
     // In-memory transport: weights are passed as Float32Arrays, i.e. losslessly.
     codec: 'float32',
     demoPartition: cfg.partition,
@@ -94,8 +102,11 @@ function toSessionState(sim: SimResult, view: View, now: number, lanUrls: string
     round: r.round,
     accuracy: r.accuracy,
     loss: r.loss,
-    decomposition: r.decomposition,
-    decompositionMode: 'exact',
+    decomposition: privacy ? null : r.decomposition,
+    decompositionMode: privacy ? 'off' : 'exact',
+    ...(privacy && r.privacy
+      ? { privacy: { secure: r.privacy.secagg !== null, epsilon: r.privacy.epsilon, delta: r.privacy.delta, budget: privacy.budget, noiseMultiplier: r.privacy.noiseMultiplier, samplingRate: r.privacy.samplingRate, survivors: r.privacy.survivors } }
+      : {}),
     // The simulator records how many took part, not who; with fraction 1 that is everyone.
     participants: r.participants === allClients.length ? allClients : Array.from({ length: r.participants }, (_, i) => `participant ${i + 1}`),
     participantCount: r.participants,

@@ -336,14 +336,16 @@ function privacyFromForm(v: HostFormValues, setting: (field: HostFormSetting) =>
     if (p.budget !== null) errors.dpBudget ??= `A privacy budget${needsClip}`;
     return undefined;
   }
+  const valid = !(['dpClip', 'dpNoise', 'dpDelta', 'dpBudget'] as const).some((f) => errors[f]);
+  if (valid) {
+    // The values' own problem (a budget without noise), whatever the strategy, then the strategy's.
+    const valuesProblem = privacyProblem(p, { name: SUM_STRATEGIES[0] }, 'off');
+    if (valuesProblem) errors.dpBudget = sentence(valuesProblem);
+    const strategyProblem = privacyProblem({ ...p, budget: null }, strategy, 'off');
+    if (strategyProblem) errors.strategy = sentence(strategyProblem);
+  }
   if (v.mode === 'async') errors.mode = 'Private aggregation runs in synchronous rounds.';
-  if ((['dpClip', 'dpNoise', 'dpDelta', 'dpBudget'] as const).some((f) => errors[f])) return undefined;
-  // The values' own problem (a budget without noise), whatever the strategy, then the strategy's.
-  const valuesProblem = privacyProblem(p, { name: SUM_STRATEGIES[0] }, 'off');
-  if (valuesProblem) errors.dpBudget = sentence(valuesProblem);
-  const strategyProblem = privacyProblem({ ...p, budget: null }, strategy, 'off');
-  if (strategyProblem) errors.strategy = sentence(strategyProblem);
-  return p;
+  return valid ? p : undefined;
 }
 
 /**

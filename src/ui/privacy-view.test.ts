@@ -2,7 +2,8 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import type { PrivacySettings } from '../fl/private-aggregation';
-import type { PeerView, RoundPrivacyView, RoundView } from '../session/types';
+import type { PeerView, RoundPrivacyView, RoundView, SessionSettings } from '../session/types';
+import { DecompositionPanel, PRIVATE_DECOMPOSITION_NOTE } from './components/DecompositionPanel';
 import { PeersTable } from './components/PeersTable';
 import { PrivacyFieldset } from './components/PrivacyFieldset';
 import { PrivacyPanel } from './components/PrivacyPanel';
@@ -85,5 +86,17 @@ describe('the host form privacy section', () => {
     expect(fields).toEqual(['dpClip', 'secagg', 'dpNoise', 'dpDelta', 'dpBudget']);
     expect(off).toContain('Set a clip norm to turn private aggregation on.');
     expect(renderToStaticMarkup(createElement(PrivacyFieldset, { setting, active: true }))).toContain('Private aggregation is on');
+  });
+});
+
+describe('the decomposition panel in a private session', () => {
+  it('says why nothing is measured and offers no mode to switch on', () => {
+    const settings = { rounds: 3, decomposition: 'off', decompositionEvery: 1, privacy: SETTINGS } as SessionSettings;
+    const html = renderToStaticMarkup(createElement(DecompositionPanel, { rounds: [round(1, spent(0.5))], settings, canChangeMode: true }));
+    expect(html).toContain(PRIVATE_DECOMPOSITION_NOTE);
+    expect(html).not.toContain('decomposition-mode');
+    expect(html).not.toContain('the host can switch it on');
+    const plain = renderToStaticMarkup(createElement(DecompositionPanel, { rounds: [round(1)], settings: { ...settings, privacy: undefined }, canChangeMode: true }));
+    expect(plain).toContain('decomposition-mode');
   });
 });

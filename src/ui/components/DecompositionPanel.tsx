@@ -23,6 +23,9 @@ const MODE_NOTE: Record<SessionSettings['decomposition'], string> = {
   off: 'Measurement is off for this session; the host can switch it on.',
 };
 
+/** Private sessions measure no decomposition, and the host cannot switch it on. */
+export const PRIVATE_DECOMPOSITION_NOTE = 'Not measured in private sessions: the aggregating tab sees no local model (with secure aggregation, only their sum), so nothing can measure the terms.';
+
 const DECOMPOSITION_CHOICES: { value: DecompositionMode; text: string }[] = [
   { value: 'exact', text: 'exact (cross-evaluation)' },
   { value: 'proxy', text: 'proxy (aggregator validation set)' },
@@ -63,7 +66,7 @@ export const DecompositionPanel = memo(function DecompositionPanel({ rounds, set
     <section className="panel decomposition" aria-labelledby="decomposition-title">
       <div className="panel-title-row">
         <h2 id="decomposition-title">Global loss = local + distribution shift + aggregation</h2>
-        {canChangeMode && settings && <ModeSelect mode={settings.decomposition} />}
+        {canChangeMode && settings && !settings.privacy && <ModeSelect mode={settings.decomposition} />}
       </div>
       <details className="terms" open={openTerms}>
         <summary>What the four terms mean</summary>
@@ -88,7 +91,8 @@ export const DecompositionPanel = memo(function DecompositionPanel({ rounds, set
           </li>
         </ul>
       </details>
-      {settings && <p className="note">{MODE_NOTE[settings.decomposition]}{settings.decomposition !== 'off' && settings.decompositionEvery > 1 ? ` Measured every ${settings.decompositionEvery} rounds.` : ''}</p>}
+      {settings?.privacy && <p className="note">{PRIVATE_DECOMPOSITION_NOTE}</p>}
+      {settings && !settings.privacy && <p className="note">{MODE_NOTE[settings.decomposition]}{settings.decomposition !== 'off' && settings.decompositionEvery > 1 ? ` Measured every ${settings.decompositionEvery} rounds.` : ''}</p>}
       {unmeasurable && (
         <p className="note warn" role="status">
           {unmeasurable}
@@ -107,7 +111,7 @@ export const DecompositionPanel = memo(function DecompositionPanel({ rounds, set
           ariaLabel={`Loss decomposition per round: local, distribution shift, aggregation and global loss, ${coverage.measured} of ${coverage.total} rounds measured`}
         />
       )}
-      {coverage.total > 0 && coverage.measured < coverage.total && (
+      {coverage.total > 0 && coverage.measured < coverage.total && !settings?.privacy && (
         <p className="note">
           Measured in {coverage.measured} of {coverage.total} rounds; the other rounds show "—" and leave a gap in the chart.
         </p>
