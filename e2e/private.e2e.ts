@@ -65,7 +65,7 @@ describe('a private session between three tabs', () => {
       const s = await stateOf(host);
       return s.phase === 'finished' ? s : undefined;
     }, 240_000);
-    expect(state.waitingFor).toMatch(/privacy budget \(epsilon 8, delta 0.00001\) is spent/);
+    expect(state.endedBecause).toMatch(/privacy budget \(epsilon 8, delta 0.00001\) is spent/);
     expect(state.rounds.length).toBeGreaterThan(1);
     expect(state.rounds.length).toBeLessThan(40);
     for (const r of state.rounds) {

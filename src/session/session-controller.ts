@@ -370,6 +370,7 @@ export class SessionControllerCore implements SessionController {
       stopping: view.stopping,
       phase: view.phase,
       waitingFor: view.waitingFor,
+      endedBecause: view.endedBecause,
       selfContributions: sameNumbers(this.state.selfContributions, live.selfContributions) ? this.state.selfContributions : live.selfContributions,
       joinUrl,
       settings,

@@ -15,7 +15,10 @@ describe('projectSession', () => {
     expect(at({ phase: 'stopping', round: 3, runningRound: 4 })).toMatchObject({ status: 'running', runningRound: 4, stopping: true });
     expect(at({ phase: 'stopped', round: 4, runningRound: 5 })).toMatchObject({ status: 'lobby', phase: 'stopped', currentRound: 4, runningRound: null, stopping: false });
     expect(at({ phase: 'waiting', round: 2, reason: '1 of 2 clients have data' })).toMatchObject({ status: 'running', runningRound: null, waitingFor: '1 of 2 clients have data' });
-    expect(at({ phase: 'finished', round: 10, reason: '0 of 2 clients have data' })).toMatchObject({ status: 'finished', currentRound: 10, waitingFor: null });
+    expect(at({ phase: 'finished', round: 10, reason: '0 of 2 clients have data' })).toMatchObject({ status: 'finished', currentRound: 10, waitingFor: null, endedBecause: null });
+    // Ended before its last round (a private session's budget): every tab says why.
+    const spent = 'the privacy budget (epsilon 4, delta 0.00001) is spent: one more round would reach epsilon 4.210';
+    expect(at({ phase: 'finished', round: 6, reason: spent })).toMatchObject({ status: 'finished', waitingFor: null, endedBecause: spent });
     // A round's result that reached the tab before the record that counts it.
     expect(at({ phase: 'running', round: 3, runningRound: 4 }, 4).currentRound).toBe(4);
   });

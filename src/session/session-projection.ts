@@ -25,6 +25,8 @@ export interface SessionProjection {
   stopping: boolean;
   /** Why no round can run now (e.g. "1 of 2 clients have data"), null when one can. */
   waitingFor: string | null;
+  /** Why a finished session ended before its last round (a private session's budget), else null. */
+  endedBecause: string | null;
 }
 
 const STATUS_OF_PHASE: Record<SessionPhase, SessionStatus> = {
@@ -40,7 +42,7 @@ export function projectSession(input: ProjectionInput): SessionProjection {
   const { record, connecting, roundsKnown, totalRounds } = input;
   if (!record) {
     const finished = totalRounds !== null && roundsKnown >= totalRounds;
-    return { status: connecting ? 'connecting' : finished ? 'finished' : 'lobby', phase: null, currentRound: roundsKnown, runningRound: null, stopping: false, waitingFor: null };
+    return { status: connecting ? 'connecting' : finished ? 'finished' : 'lobby', phase: null, currentRound: roundsKnown, runningRound: null, stopping: false, waitingFor: null, endedBecause: null };
   }
   const status = connecting && record.phase === 'lobby' ? 'connecting' : STATUS_OF_PHASE[record.phase];
   const running = record.phase === 'running' || record.phase === 'stopping';
@@ -52,5 +54,6 @@ export function projectSession(input: ProjectionInput): SessionProjection {
     runningRound: running ? record.runningRound : null,
     stopping: record.phase === 'stopping',
     waitingFor: record.phase === 'finished' ? null : record.reason,
+    endedBecause: record.phase === 'finished' && record.round < record.totalRounds ? record.reason : null,
   };
 }

@@ -192,6 +192,8 @@ export interface SessionState {
   phase?: SessionPhase | null;
   /** Why no round can run now, e.g. "1 of 2 clients have data" (null when one can): Start waits for it. */
   waitingFor?: string | null;
+  /** Why a finished session ended before its last round (a private session's budget is spent), else null. */
+  endedBecause?: string | null;
   /** The session's model (from its config). */
   modelSpec?: ModelSpec | null;
   /** Round of the newest global model this tab holds (null: none yet), for "try the model" and the download. */

@@ -29,6 +29,8 @@ describe('session header facts', () => {
   it('the badge says stopping / stopped, and a client waits for the host rather than "to start"', () => {
     expect(statusText(state({ status: 'running', stopping: true }))).toBe('Stopping after this round');
     expect(statusText(state({ status: 'lobby', role: 'host', currentRound: 4 }))).toBe('Stopped after round 4');
+    expect(statusText(state({ status: 'finished', endedBecause: 'the privacy budget (epsilon 4, delta 0.00001) is spent' }))).toBe('Finished: the privacy budget (epsilon 4, delta 0.00001) is spent');
+    expect(statusText(state({ status: 'finished', endedBecause: null }))).toBe('Finished');
     expect(statusText(state({ status: 'lobby', role: 'client' }))).toBe('Waiting for the host to start');
     expect(statusText(state({ status: 'lobby', role: 'host' }))).toBe('Waiting to start');
     expect(statusText(state({ status: 'running', role: 'client' }))).toBe('Running');

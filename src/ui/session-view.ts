@@ -10,13 +10,14 @@ export const STATUS_TEXT: Record<SessionStatus, string> = {
   error: 'Error',
 };
 
-type HeaderFacts = Pick<SessionState, 'status' | 'role' | 'aggregatorId' | 'isAggregator' | 'peers' | 'settings' | 'currentRound' | 'runningRound' | 'stopping' | 'phase' | 'waitingFor'>;
+type HeaderFacts = Pick<SessionState, 'status' | 'role' | 'aggregatorId' | 'isAggregator' | 'peers' | 'settings' | 'currentRound' | 'runningRound' | 'stopping' | 'phase' | 'waitingFor' | 'endedBecause'>;
 
 /**
  * The status badge: like STATUS_TEXT, but says "Stopping…", "Stopped after round N" and what a round waits for
  * ("Waiting: 1 of 2 clients have data", the same on every tab) instead of "Waiting to start".
  */
 export function statusText(s: HeaderFacts): string {
+  if (s.status === 'finished' && s.endedBecause) return `Finished: ${s.endedBecause}`;
   if (s.status === 'running' && s.stopping) return 'Stopping after this round';
   if (s.status === 'running' && s.phase === 'waiting' && s.waitingFor) return `Waiting: ${s.waitingFor}`;
   if (s.status === 'lobby' && s.currentRound > 0) return `Stopped after round ${s.currentRound}`;
