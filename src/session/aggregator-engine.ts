@@ -1,4 +1,5 @@
 import type { AggregationMode } from '../fl/async/mode';
+import type { LedgerState } from '../fl/dp/accountant';
 import type { EngineConfig, RoundEngine, RoundReport } from '../fl/engine';
 
 /**
@@ -11,6 +12,8 @@ export type AggregatorEngine = Pick<RoundEngine, 'currentRound' | 'globalWeights
   addToRunningRound?(id: string): boolean;
   /** Why no round may run any more (a private session's budget is spent), or null/absent. */
   readonly finished?: string | null;
+  /** A private session's privacy ledger after the latest round (null/absent: none). */
+  readonly privacyLedger?: LedgerState | null;
 };
 
 /** The engine's config plus how the session aggregates (sync rounds when absent). */

@@ -1,6 +1,7 @@
 import type { EngineEvent, EngineHooks } from '../fl/engine';
 import { PROTOCOL_VERSION, type DecompositionMode, type Message, type RosterMessage, type RoundSummary, type SessionConfig } from '../fl/protocol';
 import type { ServerState } from '../fl/strategies/types';
+import type { LedgerState } from '../fl/dp/accountant';
 import type { Transport } from '../fl/transport';
 import type { WeightSet } from '../fl/weights';
 import type { Membership } from './membership';
@@ -14,6 +15,8 @@ export interface Checkpoint {
   weights: WeightSet;
   round: number;
   serverState: ServerState | null;
+  /** A private session's privacy ledger after `round` (absent or null: none, or not known). */
+  privacyLedger?: LedgerState | null;
 }
 
 export interface AggregatorRoleOptions {
@@ -98,7 +101,7 @@ export class AggregatorRole {
 
   /** After a finished round: the new checkpoint, sent to the next successors. */
   roundDone(): Checkpoint {
-    this.latest = { weights: this.engine.globalWeights, round: this.engine.currentRound, serverState: this.engine.serverState };
+    this.latest = { weights: this.engine.globalWeights, round: this.engine.currentRound, serverState: this.engine.serverState, privacyLedger: this.engine.privacyLedger ?? null };
     this.checkpointHolders.clear();
     this.sendCheckpoints();
     return this.latest;
@@ -168,33 +171,35 @@ export class AggregatorRole {
     this.sendCheckpoints();
   }
 
+  private checkpointMessage(): Message {
+    const { weights, round, serverState, privacyLedger } = this.latest;
+    return { type: 'checkpoint', v: PROTOCOL_VERSION, term: this.o.term, round, weights, serverState, ...(privacyLedger ? { privacyLedger } : {}) };
+  }
+
   /** The latest checkpoint to one peer (the host this tab hands control back to). */
   sendCheckpointTo(id: string): void {
-    const { weights, round, serverState } = this.latest;
     this.checkpointHolders.add(id);
-    this.o.face.send(id, { type: 'checkpoint', v: PROTOCOL_VERSION, term: this.o.term, round, weights, serverState });
+    this.o.face.send(id, this.checkpointMessage());
   }
 
   /** The latest checkpoint to every member that lacks it: once the run ends or stops, every tab holds its last model. */
   shareLatestCheckpoint(): void {
-    const { weights, round, serverState } = this.latest;
     let message: Message | null = null;
     for (const e of this.o.membership.roster) {
       if (e.id === this.o.self.id || this.checkpointHolders.has(e.id)) continue;
       this.checkpointHolders.add(e.id);
-      message ??= { type: 'checkpoint', v: PROTOCOL_VERSION, term: this.o.term, round, weights, serverState };
+      message ??= this.checkpointMessage();
       this.o.face.send(e.id, message);
     }
   }
 
   /** The latest checkpoint to those of the next successors that lack it. */
   private sendCheckpoints(): void {
-    const { weights, round, serverState } = this.latest;
     let message: Message | null = null; // one object for every successor, so the transport encodes it once
     for (const id of this.o.membership.successorsOf(this.o.self.id).slice(0, this.o.timing.checkpointReplicas)) {
       if (this.checkpointHolders.has(id)) continue;
       this.checkpointHolders.add(id);
-      message ??= { type: 'checkpoint', v: PROTOCOL_VERSION, term: this.o.term, round, weights, serverState };
+      message ??= this.checkpointMessage();
       this.o.face.send(id, message);
     }
   }

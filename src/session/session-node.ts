@@ -478,14 +478,15 @@ export class SessionNode {
       case 'checkpoint':
         if (!this.election.isCurrent(from, m.term)) return;
         if (m.round > 0) this.started = true;
-        this.remember({ weights: m.weights, round: m.round, serverState: m.serverState });
+        this.remember({ weights: m.weights, round: m.round, serverState: m.serverState, privacyLedger: m.privacyLedger ?? null });
         return;
       case 'round-start':
         if (this.election.isCurrent(from, m.term)) {
           this.started = true;
           const version = m.version;
           if (version > 0 && !this.records.some((r) => r.round === version)) this.traffic.close(version);
-          this.remember({ weights: m.weights, round: version, serverState: this.latest?.round === version ? this.latest.serverState : null });
+          const same = this.latest?.round === version;
+          this.remember({ weights: m.weights, round: version, serverState: same ? this.latest!.serverState : null, privacyLedger: same ? (this.latest!.privacyLedger ?? null) : null });
           this.options.onActivity?.('training');
         }
         return;
@@ -682,7 +683,7 @@ export class SessionNode {
   }
 
   private remember(c: Checkpoint): void {
-    if (!this.latest || c.round > this.latest.round || (c.round === this.latest.round && c.serverState)) this.latest = c;
+    if (!this.latest || c.round > this.latest.round || (c.round === this.latest.round && (c.serverState || c.privacyLedger))) this.latest = c;
   }
 
   private onPeerLeft(peer: string): void {

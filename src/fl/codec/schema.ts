@@ -22,6 +22,7 @@ import { quoteForReason } from './errors';
 import { numberSettingSchema as setting } from './setting-schema';
 import { WIRE_LIMITS, type WireLimits } from './limits';
 import { PUBLIC_KEY_BYTES } from '../secagg/crypto';
+import { DEFAULT_ORDERS } from '../dp/rdp';
 import { SEALED_SHARE_BYTES } from '../secagg/secagg-client';
 import { SHARE_BYTES } from '../secagg/shamir';
 import {
@@ -383,6 +384,10 @@ function buildMessageSchemas(limits: WireLimits) {
           tensors: namedMap(weights, limits.maxMapEntries, tensorName),
           values: namedMap(finite(), limits.maxMapEntries, tensorName),
         }),
+      ),
+      /** A private session's privacy ledger so far (src/fl/dp/accountant.ts): the successor's goes on from it. */
+      privacyLedger: v.optional(
+        v.nullable(record({ rounds: count, rdp: v.pipe(list(inRange(0, Number.MAX_VALUE), DEFAULT_ORDERS.length), v.check((a) => a.length === DEFAULT_ORDERS.length, `expected ${DEFAULT_ORDERS.length} RDP orders`)) })),
       ),
     }),
     /**
