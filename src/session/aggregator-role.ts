@@ -32,6 +32,8 @@ export interface AggregatorRoleOptions {
   validation?: ValidationEvaluator;
   /** Runs each round's aggregation elsewhere (the browser: a worker); absent: in-process. */
   aggregate?: EngineHooks['aggregate'];
+  /** Takes the masks off a secure sum elsewhere (the browser: the aggregation worker); absent: in-process. */
+  unmask?: EngineHooks['unmask'];
   setDecompositionMode: (mode: DecompositionMode) => void;
   /** The session's finished rounds, for the welcome of a late joiner. */
   history?: () => RoundSummary[];
@@ -70,6 +72,7 @@ export class AggregatorRole {
     this.engine = o.createEngine(engineTransport(o.face, o.term), engineConfigOf(config), from, {
       ...validationHooks(config.model, o.validation),
       ...(o.aggregate ? { aggregate: o.aggregate } : {}),
+      ...(o.unmask ? { unmask: o.unmask } : {}),
       // A replaced engine may still finish a round: its events are no longer this tab's business.
       onEvent: (e) => !this.disposed && this.onEngineEvent(e),
     });

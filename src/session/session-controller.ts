@@ -416,7 +416,7 @@ export class SessionControllerCore implements SessionController {
       trainer: () => (this.data.has ? this.observedTrainer : null),
       party: this.workers.trainer.party,
       validation,
-      ...(this.workers.aggregatesElsewhere ? { aggregate: this.workers.aggregate } : {}),
+      ...(this.workers.aggregatesElsewhere ? { aggregate: this.workers.aggregate, unmask: this.workers.unmask } : {}),
       clientKey,
       onCheckpoint: (checkpoint, records, roster) => this.saveHostSnapshot(checkpoint, records, roster),
       onChange: () => this.refresh(),

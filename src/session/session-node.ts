@@ -49,6 +49,8 @@ export interface SessionNodeOptions {
   validation?: ValidationEvaluator;
   /** While this tab aggregates: runs each round's aggregation elsewhere (the browser: a worker); absent: in-process. */
   aggregate?: EngineHooks['aggregate'];
+  /** While this tab aggregates a private session: takes the masks off a secure sum elsewhere (a worker); absent: in-process. */
+  unmask?: EngineHooks['unmask'];
   timing?: Partial<SessionTiming>;
   /** How this tab builds its round engine when it aggregates (tests wrap it). */
   createEngine?: EngineFactory;
@@ -248,6 +250,7 @@ export class SessionNode {
         createEngine: this.options.createEngine ?? defaultEngineFactory,
         validation: this.options.validation,
         aggregate: this.options.aggregate,
+        unmask: this.options.unmask,
         setDecompositionMode: (mode) => this.setDecompositionMode(mode),
         history: () => this.history(),
         sessionState: () => (this.keeper ? messageOfRecord(this.keeper.record) : null),

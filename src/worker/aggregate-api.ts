@@ -6,9 +6,12 @@
 import * as Comlink from 'comlink';
 import { aggregateRound, type AggregationJob, type AggregationOutcome } from '../fl/aggregate-round';
 import { typedArrayBuffers } from './transferables';
+import { unmaskSum, type UnmaskJob } from '../fl/secagg/secagg-server';
 
 export interface AggregateWorkerApi {
   aggregate(job: AggregationJob): AggregationOutcome;
+  /** A secure round's sum with the masks taken off (src/fl/secagg/secagg-server.ts). */
+  unmask(job: UnmaskJob): Promise<Uint32Array>;
   /** Answers once the worker runs (its module loaded). */
   ping(): true;
 }
@@ -18,6 +21,10 @@ export const aggregateWorkerApi: AggregateWorkerApi = {
     const outcome = aggregateRound(job);
     // The outcome may share arrays with the job (e.g. an unchanged state); the job is this worker's copy, so they go too.
     return Comlink.transfer(outcome, typedArrayBuffers(outcome));
+  },
+  async unmask(job) {
+    const sum = await unmaskSum(job);
+    return Comlink.transfer(sum, [sum.buffer as ArrayBuffer]);
   },
   ping: () => true,
 };

@@ -5,6 +5,7 @@
  */
 import { aggregateRound, type AggregationJob, type AggregationOutcome } from '../fl/aggregate-round';
 import * as Comlink from 'comlink';
+import { unmaskSum, type UnmaskJob } from '../fl/secagg/secagg-server';
 import type { AggregateWorkerApi } from './aggregate-api';
 import { copyForTransfer } from './transferables';
 import { WorkerLink, type WorkerEndpoint } from './worker-link';
@@ -34,6 +35,18 @@ export class WorkerAggregator {
     } catch (error) {
       // The worker died mid-job: this round is aggregated here, and so are the next ones.
       if (this.link.dead) return aggregateRound(job);
+      throw error;
+    }
+  };
+
+  /** A secure round's unmasking, in the worker (the job copied and the copies transferred, as for aggregate). */
+  readonly unmask = async (job: UnmaskJob): Promise<Uint32Array> => {
+    if (!(await this.link.usable())) return unmaskSum(job);
+    try {
+      const { copy, buffers } = copyForTransfer(job);
+      return await this.link.call<Uint32Array>(this.link.remote.unmask(Comlink.transfer(copy, buffers)));
+    } catch (error) {
+      if (this.link.dead) return unmaskSum(job);
       throw error;
     }
   };

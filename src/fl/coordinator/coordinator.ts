@@ -39,6 +39,7 @@ import { SecureRound } from './secure-round';
 import { contributionLength, contributionPlan, privacyProblem, privateMeanOfSum, privateUpdateProblem, type PrivacySettings } from '../private-aggregation';
 import { perClientNoiseStd } from '../dp/clip-noise';
 import { dequantise } from '../secagg/fixed-point';
+import type { UnmaskJob } from '../secagg/secagg-server';
 import { strategyWireSets } from '../strategies/wire-sets';
 import type { ContributionSpecWire, SecAggMessage } from '../protocol';
 
@@ -97,6 +98,11 @@ export interface CoordinatorHooks {
    * committed; a hook that rejects or returns an unusable outcome fails the step, model unchanged.
    */
   aggregate?: (job: AggregationJob) => Promise<AggregationOutcome>;
+  /**
+   * Takes the masks off a secure round's sum elsewhere, e.g. `unmaskSum(job)` in the aggregation worker (rebuilding
+   * secrets and regenerating masks is the costly part of the aggregator's side). Without it, in-process.
+   */
+  unmask?: (job: UnmaskJob) => Promise<Uint32Array>;
 }
 
 /** What the coordinator observed, for the scheduler to pass on in its own events. */
@@ -535,7 +541,7 @@ export class Coordinator {
     try {
       if (!record || record.assignment !== round.assignment || !record.privacy) throw new Error('secure aggregation failed: its assignment is no longer the latest');
       // (Still this.secure while it runs: the survivors' revealed shares come to it.)
-      result = await round.finish((done, ms) => this.waitUntil(done, ms));
+      result = await round.finish((done, ms) => this.waitUntil(done, ms), this.hooks.unmask);
     } catch (e) {
       return errorText(e);
     } finally {

@@ -15,7 +15,7 @@
 import type { Clock } from './clock';
 import type { LocalMetrics, Message, SecAggMessage } from '../protocol';
 import { PROTOCOL_VERSION } from '../protocol';
-import { SecAggServer } from '../secagg/secagg-server';
+import { SecAggServer, unmaskSum, type UnmaskJob } from '../secagg/secagg-server';
 import type { SealedShare, UnmaskResponse } from '../secagg/messages';
 import { ringOf } from '../private-party';
 import { assertNever } from '../exhaustive';
@@ -184,7 +184,7 @@ export class SecureRound {
    * Closes the masked step and runs the unmask step: asks the survivors for their shares, waits for all of them or
    * stepMs (with `waitUntil`, the coordinator's), and rebuilds the sum. Throws with the reason when it cannot.
    */
-  async finish(waitUntil: (done: () => boolean, ms: number) => Promise<boolean>): Promise<SecureSum> {
+  async finish(waitUntil: (done: () => boolean, ms: number) => Promise<boolean>, unmask: (job: UnmaskJob) => Promise<Uint32Array> = unmaskSum): Promise<SecureSum> {
     this.cancelTimer();
     if (this.failure) throw new Error(this.failure);
     if (this.step === 'keys') this.closeKeys();
@@ -197,7 +197,7 @@ export class SecureRound {
     await waitUntil(() => this.responses.size === this.survivors.length, this.options.stepMs);
     this.step = 'done';
     try {
-      const sum = await this.server.finish([...this.responses.values()]);
+      const sum = await unmask(this.server.unmaskJob([...this.responses.values()]));
       return { sum, survivors: request.survivors, metrics: this.masked, dropped: request.dropped };
     } catch (e) {
       throw new Error(`secure aggregation failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -29,7 +29,6 @@ export interface SecAggServerOptions {
 }
 
 export class SecAggServer {
-  private readonly salt: Uint8Array;
   private readonly adverts = new Map<string, KeyAdvertisement>();
   private graph?: NeighbourGraph;
   /** Clients whose shares were routed (U1). */
@@ -38,7 +37,6 @@ export class SecAggServer {
   private request?: UnmaskRequest;
 
   constructor(private readonly options: SecAggServerOptions) {
-    this.salt = roundSalt(options.sessionId, options.round);
   }
 
   receiveAdvertisement(ad: KeyAdvertisement): void {
@@ -111,64 +109,52 @@ export class SecAggServer {
   }
 
   /**
-   * Round 3: removes the masks with the survivors' responses and returns the exact sum (mod 2^32) of the survivors'
-   * contributions. Throws SecAggError, producing nothing, when a secret cannot be rebuilt from the shares that came.
+   * Round 3: checks the survivors' responses and gathers what removes the masks: the job unmaskSum (below) runs,
+   * here or elsewhere (the browser: in the aggregation worker). Throws SecAggError when a response is not what was asked.
    */
-  async finish(responses: readonly UnmaskResponse[]): Promise<Uint32Array> {
+  unmaskJob(responses: readonly UnmaskResponse[]): UnmaskJob {
     const g = this.requireGraph();
     const request = this.request;
     if (!request) throw new SecAggError('secagg: finish before the unmask request');
     if (request.survivors.length < g.threshold) throw new SecAggError(`secagg: only ${request.survivors.length} clients sent masked inputs, at least ${g.threshold} needed`);
-    const seedShares = new Map<string, Share[]>();
-    const keyShares = new Map<string, Share[]>();
     const answered = new Set<string>();
     for (const r of responses) {
       if (!request.survivors.includes(r.clientId)) throw new SecAggError(`secagg: an unmask response from ${r.clientId}, who is not a survivor`);
       if (answered.has(r.clientId)) throw new SecAggError(`secagg: ${r.clientId} answered twice`);
       answered.add(r.clientId);
-      const x = holderPoint(g.clients, r.clientId);
-      const collect = (list: readonly RevealedShare[], into: Map<string, Share[]>, wanted: readonly string[], what: string) => {
+      const check = (list: readonly RevealedShare[], wanted: readonly string[], what: string) => {
         const seen = new Set<string>();
         for (const s of list) {
           if (!wanted.includes(s.of) || !g.neighbours.get(r.clientId)!.includes(s.of)) throw new SecAggError(`secagg: ${r.clientId} revealed a ${what} share of ${s.of}, which was not asked`);
           if (seen.has(s.of)) throw new SecAggError(`secagg: ${r.clientId} revealed two ${what} shares of ${s.of}`);
           if (!(s.y instanceof Uint8Array) || s.y.length !== SHARE_BYTES) throw new SecAggError(`secagg: a ${what} share from ${r.clientId} is not ${SHARE_BYTES} bytes`);
           seen.add(s.of);
-          into.set(s.of, [...(into.get(s.of) ?? []), { x, y: bytesToBigInt(s.y) }]);
         }
       };
-      collect(r.selfMaskShares, seedShares, request.survivors, 'self-mask');
-      collect(r.maskKeyShares, keyShares, request.dropped, 'mask-key');
+      check(r.selfMaskShares, request.survivors, 'self-mask');
+      check(r.maskKeyShares, request.dropped, 'mask-key');
     }
-    const rebuild = (of: string, shares: Map<string, Share[]>, what: string): Uint8Array => {
-      const got = shares.get(of) ?? [];
-      if (got.length < g.threshold) throw new SecAggError(`secagg: ${got.length} of ${g.threshold} needed ${what} shares of ${of} came back; the round cannot be unmasked`);
-      try {
-        return bigIntToBytes(combineShares(got, g.threshold), SEED_BYTES);
-      } catch (e) {
-        throw new SecAggError(`secagg: the ${what} of ${of} cannot be rebuilt: ${e instanceof Error ? e.message : String(e)}`);
-      }
+    const maskKeys: Record<string, Uint8Array> = {};
+    for (const id of [...request.survivors, ...request.dropped]) maskKeys[id] = this.adverts.get(id)!.maskKey;
+    return {
+      sessionId: this.options.sessionId,
+      round: this.options.round,
+      length: this.options.length,
+      clients: g.clients,
+      graphSeed: this.options.graphSeed,
+      degree: g.degree,
+      threshold: g.threshold,
+      survivors: request.survivors,
+      dropped: request.dropped,
+      masked: request.survivors.map((id) => this.masked.get(id)!),
+      maskKeys,
+      responses: [...responses],
     };
-    const sum = new Uint32Array(this.options.length);
-    for (const id of request.survivors) addInto(sum, this.masked.get(id)!);
-    for (const id of request.survivors) subtractInto(sum, await expandMask(rebuild(id, seedShares, 'self-mask seed'), this.salt, this.options.length));
-    for (const id of request.dropped) {
-      const scalar = rebuild(id, keyShares, 'mask key');
-      let key: CryptoKey;
-      try {
-        key = await importPrivateScalar(scalar, this.adverts.get(id)!.maskKey);
-      } catch {
-        throw new SecAggError(`secagg: the rebuilt mask key of ${id} does not match the key it advertised`);
-      }
-      // Each surviving neighbour added +mask when its id sorts before the dropped one, else -mask: take that back.
-      for (const v of g.neighbours.get(id)!) {
-        if (!this.masked.has(v)) continue;
-        const mask = await pairMask(key, this.adverts.get(v)!.maskKey, this.salt, this.options.length);
-        if (v < id) subtractInto(sum, mask);
-        else addInto(sum, mask);
-      }
-    }
-    return sum;
+  }
+
+  /** Round 3, in-process: the exact sum (mod 2^32) of the survivors' contributions (see unmaskJob and unmaskSum). */
+  async finish(responses: readonly UnmaskResponse[]): Promise<Uint32Array> {
+    return unmaskSum(this.unmaskJob(responses));
   }
 
   private requireGraph(): NeighbourGraph {
@@ -178,3 +164,69 @@ export class SecAggServer {
 }
 
 
+
+/** Everything that takes the masks off a secure round's sum: public data only (no input can be unmasked from it). */
+export interface UnmaskJob {
+  sessionId: string;
+  round: number;
+  length: number;
+  clients: string[];
+  graphSeed: number;
+  degree: number;
+  threshold: number;
+  survivors: string[];
+  dropped: string[];
+  /** The survivors' masked inputs, in the order of `survivors`. */
+  masked: Uint32Array[];
+  /** The mask public key each survivor and dropped client advertised. */
+  maskKeys: Record<string, Uint8Array>;
+  /** The survivors' responses, already checked against the request (SecAggServer.unmaskJob). */
+  responses: UnmaskResponse[];
+}
+
+/**
+ * Rebuilds each survivor's self-mask seed and each dropped client's mask key from the revealed shares and removes
+ * their masks from the sum of the masked inputs. Throws SecAggError, producing nothing, when a secret cannot be
+ * rebuilt from the shares that came.
+ */
+export async function unmaskSum(job: UnmaskJob): Promise<Uint32Array> {
+  const g = neighbourGraph(job.clients, job.graphSeed, job.degree, job.threshold);
+  const salt = roundSalt(job.sessionId, job.round);
+  const seedShares = new Map<string, Share[]>();
+  const keyShares = new Map<string, Share[]>();
+  for (const r of job.responses) {
+    const x = holderPoint(g.clients, r.clientId);
+    for (const s of r.selfMaskShares) seedShares.set(s.of, [...(seedShares.get(s.of) ?? []), { x, y: bytesToBigInt(s.y) }]);
+    for (const s of r.maskKeyShares) keyShares.set(s.of, [...(keyShares.get(s.of) ?? []), { x, y: bytesToBigInt(s.y) }]);
+  }
+  const rebuild = (of: string, shares: Map<string, Share[]>, what: string): Uint8Array => {
+    const got = shares.get(of) ?? [];
+    if (got.length < g.threshold) throw new SecAggError(`secagg: ${got.length} of ${g.threshold} needed ${what} shares of ${of} came back; the round cannot be unmasked`);
+    try {
+      return bigIntToBytes(combineShares(got, g.threshold), SEED_BYTES);
+    } catch (e) {
+      throw new SecAggError(`secagg: the ${what} of ${of} cannot be rebuilt: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const survivors = new Set(job.survivors);
+  const sum = new Uint32Array(job.length);
+  for (const masked of job.masked) addInto(sum, masked);
+  for (const id of job.survivors) subtractInto(sum, await expandMask(rebuild(id, seedShares, 'self-mask seed'), salt, job.length));
+  for (const id of job.dropped) {
+    const scalar = rebuild(id, keyShares, 'mask key');
+    let key: CryptoKey;
+    try {
+      key = await importPrivateScalar(scalar, job.maskKeys[id]);
+    } catch {
+      throw new SecAggError(`secagg: the rebuilt mask key of ${id} does not match the key it advertised`);
+    }
+    // Each surviving neighbour added +mask when its id sorts before the dropped one, else -mask: take that back.
+    for (const v of g.neighbours.get(id)!) {
+      if (!survivors.has(v)) continue;
+      const mask = await pairMask(key, job.maskKeys[v], salt, job.length);
+      if (v < id) subtractInto(sum, mask);
+      else addInto(sum, mask);
+    }
+  }
+  return sum;
+}

@@ -4,6 +4,7 @@
  * this tab's first aggregation). The session's other parts ask this object; none of them starts or stops a worker.
  */
 import { aggregateRound, type AggregationJob, type AggregationOutcome } from '../../fl/aggregate-round';
+import { unmaskSum, type UnmaskJob } from '../../fl/secagg/secagg-server';
 import type { Dataset } from '../../fl/data/dataset';
 import type { EngineHooks } from '../../fl/engine';
 import type { ModelSpec } from '../../fl/model-spec';
@@ -39,7 +40,7 @@ export interface WorkerFactories {
   /** The demo test split: the aggregating tab's held-out data. */
   demoTestSplit(): Promise<Dataset>;
   /** Where this tab aggregates (a worker, started on first use); absent or undefined: in-process, on this thread. */
-  createAggregator?: () => { aggregate: NonNullable<EngineHooks['aggregate']>; terminate(): void } | undefined;
+  createAggregator?: () => { aggregate: NonNullable<EngineHooks['aggregate']>; unmask?: NonNullable<EngineHooks['unmask']>; terminate(): void } | undefined;
 }
 
 export class TabWorkers {
@@ -61,6 +62,12 @@ export class TabWorkers {
   readonly aggregate = (job: AggregationJob): Promise<AggregationOutcome> => {
     this.aggregator ??= this.factories.createAggregator?.() ?? null;
     return this.aggregator ? this.aggregator.aggregate(job) : Promise.resolve(aggregateRound(job));
+  };
+
+  /** A secure round's unmasking, in the aggregation worker when the page has one (else in-process). Bound, like aggregate. */
+  readonly unmask = (job: UnmaskJob): Promise<Uint32Array> => {
+    this.aggregator ??= this.factories.createAggregator?.() ?? null;
+    return this.aggregator?.unmask ? this.aggregator.unmask(job) : unmaskSum(job);
   };
 
   /** Whether the page runs aggregation in a worker (else the engine aggregates in-process). */
