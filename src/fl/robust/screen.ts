@@ -7,7 +7,7 @@ import type { TensorLayout, WeightSet } from '../weights';
 import { assertSameLayout } from '../weights';
 import { allFinite, cosineFromDot, median, medianConsensus, scaleDelta, sumOfSquares, tensorSquares } from './stats';
 import { clipExtras } from './extras';
-import { labelVerdicts, type DeclaredLabels } from './label-evidence';
+import { labelVerdicts, type DeclaredLabels, type LabelVerdict } from './label-evidence';
 import type { CappedSamples, ClippedUpdate, DroppedUpdate, RobustSettings, ScreenResult } from './types';
 
 /** The sample count a client declared when it joined (its hello), or undefined if it is not known. */
@@ -31,10 +31,12 @@ export interface ScreenOptions {
  * 2. unless 'off': the sample count is capped at the client's declared count (hello), the session maximum, and
  *    sampleFactor x the round's median count;
  * 3. unless 'off', from 3 updates on: an update whose whole L2 norm exceeds dropFactor x the round's median norm is
- *    dropped; then, unless 'off': tensor by tensor, every update's L2 norm is clipped to clipFactor x the reference norm of that
+ *    dropped (or shrunk); then, unless 'off': tensor by tensor, every update's L2 norm is clipped to clipFactor x the reference norm of that
  *    tensor (per tensor, because FedLD aggregates per tensor and an update can be outsized in one tensor only).
  *    The reference is the median of the round's norms from 3 updates on; with 2 it is the smaller norm (the median
  *    of two is their mean, which one attacker alone can inflate); with 1 there is nothing to compare, so no clipping;
+ *    under direction 'labels', from 3 updates on, a label-verified minority is held to minorityFactor instead of
+ *    either factor where that is larger (RobustSettings.minorityFactor says why);
  *    What a strategy's clients send beside the delta (SCAFFOLD's delta-c) is clipped the same way (./extras.ts);
  * 4. unless 'off', from 3 updates on: an update whose cosine with the coordinate-wise median of the clipped updates
  *    is below minCosine is dropped (it points against what most clients agree on, as a sign-flipped update does).
@@ -66,47 +68,60 @@ export function screenUpdates(layout: readonly TensorLayout[], updates: readonly
     return { ...u, numSamples: n };
   });
 
+  // The label evidence, read once (the cosines do not change under the scaling below): it widens a verified
+  // minority's norm bounds here and checks directions in step 4.
+  let verdicts = settings.direction === 'labels' && options.declaredLabels ? labelVerdicts(layout, kept, options.declaredLabels) : null;
+  const minority = kept.length >= 3 ? verifiedMinority(verdicts ?? [], settings) : new Set<string>();
+  const factors = (u: ClientUpdate) =>
+    minority.has(u.clientId)
+      ? { drop: Math.max(settings.dropFactor, settings.minorityFactor), clip: Math.max(settings.clipFactor, settings.minorityFactor), minority: true }
+      : { drop: settings.dropFactor, clip: settings.clipFactor, minority: false };
+  const clippedEntry = (u: ClientUpdate, norm: number, clippedTo: number): ClippedUpdate =>
+    factors(u).minority ? { clientId: u.clientId, norm, clippedTo, minority: true } : { clientId: u.clientId, norm, clippedTo };
+
   // 3. Gross outliers dropped, then norm clipping, tensor by tensor. One pass over each update: its squared norm
   // per tensor, kept beside it (and updated whenever its delta is scaled) until the direction check.
   let squares = kept.map((u) => tensorSquares(u.delta));
   if (kept.length >= 3) {
     const whole = squares.map(wholeNorm);
     const med = median(whole);
-    const limit = settings.dropFactor * med;
+    const over = kept.map((u, i) => whole[i] > factors(u).drop * med);
     if (settings.outliers === 'shrink') {
       kept = kept.map((u, i) => {
-        if (whole[i] <= limit) return u;
+        if (!over[i]) return u;
         const delta = scaleDelta(u.delta, med / whole[i]);
         squares[i] = tensorSquares(delta);
-        clipped.push({ clientId: u.clientId, norm: whole[i], clippedTo: wholeNorm(squares[i]) });
+        clipped.push(clippedEntry(u, whole[i], wholeNorm(squares[i])));
         return { ...u, delta };
       });
-    } else {
-      const keep = whole.map((n) => n <= limit);
+    } else if (over.some(Boolean)) {
       kept = kept.filter((u, i) => {
-        if (keep[i]) return true;
-        dropped.push({ clientId: u.clientId, reason: `update norm ${whole[i].toPrecision(3)} is over ${settings.dropFactor} x the round's median norm (${med.toPrecision(3)})` });
+        if (!over[i]) return true;
+        dropped.push({ clientId: u.clientId, reason: `update norm ${whole[i].toPrecision(3)} is over ${factors(u).drop} x the round's median norm (${med.toPrecision(3)})` });
         return false;
       });
-      squares = squares.filter((_, i) => keep[i]);
+      squares = squares.filter((_, i) => !over[i]);
+      // The mixture the labels are judged against is that of the updates left.
+      if (verdicts !== null) verdicts = labelVerdicts(layout, kept, options.declaredLabels!);
     }
   }
   const norms = squares.map((sq) => Array.from(sq, Math.sqrt));
   const referenceNorms = kept.length >= 2 ? layout.map((_, ti) => (kept.length >= 3 ? median : minimum)(norms.map((n) => n[ti]))) : null;
   if (referenceNorms !== null) {
     kept = kept.map((u, i) => {
-      if (norms[i].every((n, ti) => n <= settings.clipFactor * referenceNorms[ti])) return u;
+      const factor = factors(u).clip;
+      if (norms[i].every((n, ti) => n <= factor * referenceNorms[ti])) return u;
       const before = wholeNorm(squares[i]);
       const sq = Float64Array.from(squares[i]);
       const delta = u.delta.map((t, ti) => {
-        const limit = settings.clipFactor * referenceNorms[ti];
+        const limit = factor * referenceNorms[ti];
         if (norms[i][ti] <= limit) return t;
         const scaled = scaleDelta([t], limit / norms[i][ti])[0];
         sq[ti] = sumOfSquares(scaled.values);
         return scaled;
       });
       squares[i] = sq;
-      clipped.push({ clientId: u.clientId, norm: before, clippedTo: wholeNorm(sq) });
+      clipped.push(clippedEntry(u, before, wholeNorm(sq)));
       return { ...u, delta };
     });
   }
@@ -115,7 +130,7 @@ export function screenUpdates(layout: readonly TensorLayout[], updates: readonly
   kept = clipExtras(kept, settings.clipFactor, clipped);
 
   // 4. Direction.
-  if (settings.direction !== 'off') kept = checkDirections(layout, kept, squares, settings, options.declaredLabels, dropped);
+  if (settings.direction !== 'off') kept = checkDirections(kept, squares, settings, verdicts ?? [], dropped);
   return { kept, dropped, clipped, capped, referenceNorms };
 }
 
@@ -126,15 +141,8 @@ export function screenUpdates(layout: readonly TensorLayout[], updates: readonly
  * consensus, as under 'consensus', where every client is: from 3 updates on, an update whose cosine with the
  * coordinate-wise median of the clipped updates is below minCosine is dropped.
  */
-function checkDirections(
-  layout: readonly TensorLayout[],
-  kept: ClientUpdate[],
-  squares: Float64Array[],
-  settings: RobustSettings,
-  declaredLabels: DeclaredLabels | undefined,
-  dropped: DroppedUpdate[],
-): ClientUpdate[] {
-  const byLabels = new Map(settings.direction === 'labels' && declaredLabels ? labelVerdicts(layout, kept, declaredLabels).filter((v) => v.skew >= settings.minLabelSkew).map((v) => [v.clientId, v]) : []);
+function checkDirections(kept: ClientUpdate[], squares: Float64Array[], settings: RobustSettings, verdicts: readonly LabelVerdict[], dropped: DroppedUpdate[]): ClientUpdate[] {
+  const byLabels = new Map(verdicts.filter((v) => v.skew >= settings.minLabelSkew).map((v) => [v.clientId, v]));
   const consensus = kept.length >= 3 && byLabels.size < kept.length ? medianConsensus(kept.map((u) => u.delta)) : null;
   const keep = kept.map((u, i) => {
     const verdict = byLabels.get(u.clientId);
@@ -153,6 +161,17 @@ function checkDirections(
     return false;
   });
   return kept.filter((_, i) => keep[i]);
+}
+
+/**
+ * The clients whose large updates the label evidence vouches for: labels at least minLabelSkew from the round's
+ * mixture and minoritySkewRatio x as far as the round's median client's, and an output layer that moved towards them
+ * (a null cosine vouches for nothing).
+ */
+function verifiedMinority(verdicts: readonly LabelVerdict[], settings: RobustSettings): Set<string> {
+  if (!(settings.minorityFactor > settings.clipFactor) || verdicts.length === 0) return new Set();
+  const atLeast = Math.max(settings.minLabelSkew, settings.minoritySkewRatio * median(verdicts.map((v) => v.skew)));
+  return new Set(verdicts.filter((v) => v.skew >= atLeast && v.cosine !== null && v.cosine >= settings.minLabelCosine).map((v) => v.clientId));
 }
 
 function wholeNorm(squares: Float64Array): number {

@@ -24,4 +24,9 @@ describe('screening verdicts', () => {
     expect(verdictSummary(verdicts)).toBe('1 left out, 2 clipped, 1 capped');
     expect(verdictSummary([])).toBe('');
   });
+
+  it("says when a clipped update had the wider bound of a label-verified minority", () => {
+    const [v] = screeningVerdicts({ dropped: [], clipped: [{ clientId: 'm', norm: 12, clippedTo: 9, minority: true }], capped: [] });
+    expect(v.reason).toBe("update norm 12 clipped to 9 (75% of it went in; a wider bound than others get, as its update follows labels unlike the others')");
+  });
 });

@@ -30,7 +30,7 @@ export function screeningVerdicts(details: ScreeningDetails): ScreeningVerdict[]
     ...details.clipped.filter((c) => !leftOut.has(c.clientId)).map((c): ScreeningVerdict => ({
       clientId: c.clientId,
       action: 'clipped',
-      reason: `${c.part ? `its ${c.part}` : 'update'} norm ${digits(c.norm)} clipped to ${digits(c.clippedTo)} (${share(c.clippedTo, c.norm)} of it went in)`,
+      reason: `${c.part ? `its ${c.part}` : 'update'} norm ${digits(c.norm)} clipped to ${digits(c.clippedTo)} (${share(c.clippedTo, c.norm)} of it went in${c.minority ? "; a wider bound than others get, as its update follows labels unlike the others'" : ''})`,
     })),
     ...details.capped.filter((c) => !leftOut.has(c.clientId)).map((c): ScreeningVerdict => ({ clientId: c.clientId, action: 'capped', reason: `sample count ${digits(c.claimed)} capped to ${digits(c.capped)} (its weight in the mean)` })),
   ];
