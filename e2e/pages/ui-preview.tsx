@@ -105,7 +105,7 @@ function toSessionState(sim: SimResult, view: View, now: number, lanUrls: string
     decomposition: privacy ? null : r.decomposition,
     decompositionMode: privacy ? 'off' : 'exact',
     ...(privacy && r.privacy
-      ? { privacy: { secure: r.privacy.secagg !== null, epsilon: r.privacy.epsilon, delta: r.privacy.delta, budget: privacy.budget, noiseMultiplier: r.privacy.noiseMultiplier, samplingRate: r.privacy.samplingRate, survivors: r.privacy.survivors } }
+      ? { privacy: { secure: r.privacy.secure ?? privacy.secureAggregation, epsilon: r.privacy.epsilon, delta: r.privacy.delta, budget: privacy.budget, noiseMultiplier: r.privacy.noiseMultiplier, samplingRate: r.privacy.samplingRate, survivors: r.privacy.survivors } }
       : {}),
     // The simulator records how many took part, not who; with fraction 1 that is everyone.
     participants: r.participants === allClients.length ? allClients : Array.from({ length: r.participants }, (_, i) => `participant ${i + 1}`),
@@ -127,7 +127,7 @@ function toSessionState(sim: SimResult, view: View, now: number, lanUrls: string
     log.push({
       time: t,
       level: 'info',
-      text: `round ${r.round}: ${r.participants} updates, accuracy ${(r.accuracy * 100).toFixed(1)} %, global loss ${r.decomposition.global.toFixed(4)}`,
+      text: `round ${r.round}: ${r.participants} updates, accuracy ${(r.accuracy * 100).toFixed(1)} %, global loss ${(r.decomposition?.global ?? r.loss).toFixed(4)}`,
     });
   }
   const n0 = sampleTotals[0];

@@ -6,9 +6,11 @@
  * session's largest declaration) or, with DP noise or uniform weighting, 1; the sum divided by its last coordinate is
  * the weighted mean, which goes to the strategy as every survivor's update (the mean of equal updates is that mean).
  *
- * `clientContribution` is the client's half (it sees only its own update); `privateAggregateRound` runs every
- * client's half and the secure-aggregation round in this process, message by message, and the server's half: what
- * the simulator and the benchmarks run.
+ * `clientContribution` is the client's half (it sees only its own update; ./private-party.ts runs it in a live
+ * client), `privateMeanOfSum` the aggregator's check and mean of the sum (the coordinator's). Sessions and the
+ * simulator run them through the round engine, the secure round's steps as messages. `privateAggregateRound` runs
+ * every half of one round in this process instead: the reference the tests compare with, and what bench:private
+ * times the protocol's cost with.
  */
 import type { AggregationJob, AggregationOutcome } from './aggregate-round';
 import { carriedNoiseMultiplier, clipFactor, jointNorm, perClientNoiseStd, type NormalSource } from './dp/clip-noise';

@@ -22,7 +22,7 @@ export function tailAccuracy(rounds: readonly SimRound[], n: number): number {
 /** Mean of each decomposition term over the last n rounds. */
 export function tailDecomposition(rounds: readonly SimRound[], n: number): LossDecomposition {
   const tail = rounds.slice(-n);
-  const term = (k: keyof LossDecomposition) => mean(tail.map((r) => r.decomposition[k]));
+  const term = (k: keyof LossDecomposition) => mean(tail.map((r) => r.decomposition?.[k] ?? NaN));
   return { local: term('local'), shift: term('shift'), aggregation: term('aggregation'), global: term('global') };
 }
 

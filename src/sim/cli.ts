@@ -19,7 +19,9 @@ function row(r: SimRound, privacy: boolean): string {
   const d = r.decomposition;
   const seconds = (r.trainMs + r.aggregateMs + r.evalMs) / 1000;
   const eps = privacy ? [r.privacy?.epsilon == null ? '-' : fmt(r.privacy.epsilon, 3)] : [];
-  return [String(r.round), fmt(r.accuracy), fmt(r.loss), fmt(d.local), fmt(d.shift), fmt(d.aggregation), fmt(d.global), fmt(seconds, 1), ...eps]
+  // A private run measures no decomposition (its aggregator holds no local model): its global loss is the test loss.
+  const terms = d ? [fmt(d.local), fmt(d.shift), fmt(d.aggregation), fmt(d.global)] : ['-', '-', '-', fmt(r.loss)];
+  return [String(r.round), fmt(r.accuracy), fmt(r.loss), ...terms, fmt(seconds, 1), ...eps]
     .map((c) => c.padStart(11))
     .concat(`  ${verdictSummary(r.screening) || '-'}`)
     .join(' ');

@@ -1,19 +1,21 @@
 /**
- * The simulator's private rounds (--secagg, --dp-*): the engine's aggregation hook runs privateAggregateRound (each
- * client's clipping, noise share and masking, then the secure-aggregation round and the strategy's step), and two
- * RDP ledgers charge every round that counts: one for whoever sees the models (the round's sampling rate amplifies
- * the noise) and one for the aggregating tab, which chose the sample and, without secure aggregation, sees each
- * update with only that client's share of the noise.
+ * The simulator's private rounds (--secagg, --dp-*). They run as in a live session: the round engine asks for private
+ * contributions, every simulated client's FlClient clips, noises and (with secure aggregation) masks its update with
+ * its own LocalPrivateParty, and the secure-aggregation steps travel as messages over the in-memory network. The
+ * engine's ledger charges every round towards whoever sees the models; this one adds a second ledger, for the
+ * aggregating tab, which chose the sample and, without secure aggregation, sees each update with only that client's
+ * share of the noise.
  */
-import type { AggregationJob, AggregationOutcome } from '../fl/aggregate-round';
 import { RdpAccountant } from '../fl/dp/accountant';
 import { perClientNoiseStd } from '../fl/dp/clip-noise';
-import { privacyProblem, privateAggregateRound, type PrivacySettings, type PrivateRoundStats } from '../fl/private-aggregation';
+import type { RoundPrivacy as EngineRoundPrivacy } from '../fl/engine';
+import { LocalPrivateParty } from '../fl/private-party';
+import { privacyProblem, type PrivacySettings } from '../fl/private-aggregation';
 import { robustSettings, type RobustMode, type RobustSettings } from '../fl/robust';
 import { Rng } from '../fl/rng';
 import type { StrategyConfig } from '../fl/strategies/types';
 
-/** What one round spent and cost, in the simulator's table and JSON. */
+/** What one round spent, in the simulator's table and JSON. */
 export interface RoundPrivacy {
   /** (eps, delta) spent so far towards whoever sees the global models (null: no DP noise). */
   epsilon: number | null;
@@ -24,9 +26,7 @@ export interface RoundPrivacy {
   /** The noise multiplier the round's sum carried. */
   noiseMultiplier: number;
   survivors: number;
-  clientsClipped: number;
-  clamped: number;
-  secagg: PrivateRoundStats['secagg'];
+  secure: boolean;
 }
 
 export interface PrivacySummary {
@@ -38,91 +38,46 @@ export interface PrivacySummary {
   stopped: string | null;
 }
 
-function clientSeed(seed: number, round: number, clientId: string): number {
-  let h = (seed * 1_000_003 + round * 7919) >>> 0;
-  for (let i = 0; i < clientId.length; i++) h = Math.imul(h ^ clientId.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
-
 export class PrivateRounds {
-  private readonly models: RdpAccountant | null;
   private readonly aggregator: RdpAccountant | null;
-  private selected = 0;
-  private last: PrivateRoundStats | null = null;
+  private epsilon: number | null = null;
   stopped: string | null = null;
 
   constructor(
     readonly settings: PrivacySettings,
-    private readonly cfg: { seed: number; clients: number; strategy: StrategyConfig; robust: RobustMode | Partial<RobustSettings> },
+    private readonly cfg: { seed: number; strategy: StrategyConfig; robust: RobustMode | Partial<RobustSettings> },
   ) {
     const problem = privacyProblem(settings, cfg.strategy, robustSettings(cfg.robust).mode);
     if (problem) throw new Error(problem);
-    this.models = settings.noiseMultiplier > 0 ? new RdpAccountant(settings.delta) : null;
     this.aggregator = settings.noiseMultiplier > 0 ? new RdpAccountant(settings.delta) : null;
   }
 
-  /** The engine's 'round-started' event: the noise shares are sized for the clients asked. */
-  roundStarted(selected: readonly string[]): void {
-    this.selected = selected.length;
+  /** Simulated client k's party: its noise from a generator seeded by the run's seed and k (same seed, same run). */
+  partyOf(k: number): LocalPrivateParty {
+    return new LocalPrivateParty(new Rng((Math.imul(this.cfg.seed, 1_000_003) + 7919 * (k + 1)) >>> 0));
   }
 
-  readonly aggregate = async (job: AggregationJob): Promise<AggregationOutcome> => {
-    const { outcome, stats } = await privateAggregateRound(job, this.settings, {
-      sessionId: `sim-${this.cfg.seed}`,
-      selected: Math.max(this.selected, job.updates.length),
-      noiseFor: (id) => new Rng(clientSeed(this.cfg.seed, job.round, id)),
-      graphSeed: clientSeed(this.cfg.seed, job.round, 'graph'),
-    });
-    this.last = stats;
-    return outcome;
-  };
-
-  /**
-   * Before a round that asks `planned` of the clients: why it must not run (it would take eps past the budget), or
-   * null. The preview assumes every asked client's share arrives; dropouts make a round's noise smaller and its
-   * cost higher, which the ledger charges as it was.
-   */
-  budgetStop(planned: number): string | null {
-    const budget = this.settings.budget;
-    if (!this.models || budget === null) return null;
-    const next = this.models.preview(planned / this.cfg.clients, this.settings.noiseMultiplier);
-    if (next.epsilon <= budget) return null;
-    this.stopped = `the privacy budget eps ${budget} is spent: round ${next.rounds} would reach eps ${next.epsilon.toFixed(3)} (delta ${this.settings.delta})`;
-    return this.stopped;
-  }
-
-  /** A round counted: charges both ledgers with what its sum carried. */
-  roundCounted(): RoundPrivacy {
-    const s = this.last;
-    if (!s) throw new Error('private rounds: a round counted without a private aggregation');
-    this.last = null;
-    if (this.models && this.aggregator) {
-      this.models.record(s.samplingRate, s.noiseMultiplier);
+  /** A round counted (the engine's report): charges the aggregator's ledger with what it saw. */
+  roundCounted(p: EngineRoundPrivacy): RoundPrivacy {
+    if (this.aggregator) {
       // The aggregating tab knows who was asked (no amplification); without secure aggregation it sees each update
       // carrying one client's noise share only.
-      const share = perClientNoiseStd(this.settings.noiseMultiplier, 1, this.selected);
-      this.aggregator.record(1, this.settings.secureAggregation ? s.noiseMultiplier : share);
+      const share = perClientNoiseStd(this.settings.noiseMultiplier, 1, Math.max(1, p.selected));
+      this.aggregator.record(1, p.secure ? p.noiseMultiplier : share);
     }
+    this.epsilon = p.epsilon;
     return {
-      epsilon: this.models?.spent().epsilon ?? null,
+      epsilon: p.epsilon,
       epsilonAggregator: this.aggregator?.spent().epsilon ?? null,
-      delta: this.settings.delta,
-      samplingRate: s.samplingRate,
-      noiseMultiplier: s.noiseMultiplier,
-      survivors: s.survivors,
-      clientsClipped: s.clientsClipped,
-      clamped: s.clamped,
-      secagg: s.secagg,
+      delta: p.delta,
+      samplingRate: p.samplingRate,
+      noiseMultiplier: p.noiseMultiplier,
+      survivors: p.survivors,
+      secure: p.secure,
     };
   }
 
   summary(): PrivacySummary {
-    return {
-      settings: this.settings,
-      epsilon: this.models?.spent().epsilon ?? null,
-      epsilonAggregator: this.aggregator?.spent().epsilon ?? null,
-      delta: this.settings.delta,
-      stopped: this.stopped,
-    };
+    return { settings: this.settings, epsilon: this.epsilon, epsilonAggregator: this.aggregator?.spent().epsilon ?? null, delta: this.settings.delta, stopped: this.stopped };
   }
 }

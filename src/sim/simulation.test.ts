@@ -20,7 +20,7 @@ describe('simulator on real MNIST', () => {
     expect(result.final.accuracy).toBeGreaterThan(0.6); // chance is 0.1
     expect(result.final.bestAccuracy).toBeGreaterThanOrEqual(result.final.accuracy);
     for (const r of result.rounds) {
-      const d = r.decomposition;
+      const d = r.decomposition!;
       expect(Math.abs(d.local + d.shift + d.aggregation - d.global)).toBeLessThan(1e-6);
       expect(r.participants).toBe(3);
     }
@@ -34,7 +34,7 @@ describe('simulator on real MNIST', () => {
     const a = await runSimulation(cfg);
     const b = await runSimulation(cfg);
     const c = await runSimulation({ ...cfg, seed: 2 });
-    const numbers = (r: typeof a) => r.rounds.map((x) => [x.accuracy, x.loss, x.decomposition.local, x.decomposition.shift, x.decomposition.aggregation]);
+    const numbers = (r: typeof a) => r.rounds.map((x) => [x.accuracy, x.loss, x.decomposition!.local, x.decomposition!.shift, x.decomposition!.aggregation]);
     expect(numbers(b)).toEqual(numbers(a));
     expect(numbers(c)).not.toEqual(numbers(a));
   });

@@ -101,7 +101,8 @@ export interface SimRound {
   round: number;
   accuracy: number;
   loss: number;
-  decomposition: LossDecomposition;
+  /** Null in private runs: their aggregator holds no local model to measure it with (as in a live session). */
+  decomposition: LossDecomposition | null;
   /** Which strategy variant ran. */
   strategy: string;
   /** Global model's accuracy per class (null: no test sample of that class). */
@@ -268,11 +269,12 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
   const aggregatorId = 'aggregator';
   const idWidth = Math.max(3, String(cfg.clients - 1).length);
   const trainerOf = (k: number) => armed.trainer(k, buildParticipantTrainer(ctx, k));
+  const privateRounds = cfg.privacy ? new PrivateRounds(cfg.privacy, cfg) : null;
   const clients = shards.map(
-    (_, k) => new FlClient(network.endpoint(`client-${String(k).padStart(idWidth, '0')}`), aggregatorId, trainerOf(k), { name: `client ${k}` }),
+    (_, k) =>
+      new FlClient(network.endpoint(`client-${String(k).padStart(idWidth, '0')}`), aggregatorId, trainerOf(k), { name: `client ${k}`, ...(privateRounds ? { party: privateRounds.partyOf(k) } : {}) }),
   );
 
-  const privateRounds = cfg.privacy ? new PrivateRounds(cfg.privacy, cfg) : null;
   let lastFailure: string | null = null;
   const globalModel = buildModel(spec, cfg.seed);
   const aggregatorEndpoint = network.endpoint(aggregatorId);
@@ -288,7 +290,9 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
       decompositionEvery: 1,
       seed: cfg.seed,
       robust: cfg.robust,
-      timing: { roundDeadlineMs: 3_600_000, evalDeadlineMs: 3_600_000 },
+      ...(cfg.privacy ? { privacy: cfg.privacy } : {}),
+      // The simulated clients train one after another: every step waits for all of them.
+      timing: { roundDeadlineMs: 3_600_000, evalDeadlineMs: 3_600_000, secureStepMs: 3_600_000 },
     },
     { weights: await getWeights(globalModel) },
     {
@@ -296,9 +300,7 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
         setWeights(globalModel, weights);
         return evaluateModel(globalModel, data.test);
       },
-      ...(privateRounds ? { aggregate: privateRounds.aggregate } : {}),
       onEvent: (e) => {
-        if (e.kind === 'round-started') privateRounds?.roundStarted(e.selected);
         if (e.kind === 'round-failed') lastFailure = e.reason;
         hooks.onEngineEvent?.(e);
         if (e.kind === 'update-received') hooks.onStatus?.(`round ${e.round}: update from ${e.from}`);
@@ -312,18 +314,18 @@ async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): 
     const rounds: SimRound[] = [];
     let bytesBefore = totalBytes(aggregatorEndpoint);
     for (let r = 1; r <= cfg.rounds; r++) {
-      // As the default client sampling asks: ceil(fraction * K) of the K clients.
-      const stop = privateRounds?.budgetStop(Math.min(cfg.clients, Math.ceil(cfg.fraction * cfg.clients)));
-      if (stop) {
-        if (r === 1) throw new Error(`${stop}: the budget allows no round`);
-        hooks.onStatus?.(`stopped: ${stop}`);
+      const report = await engine.runRound();
+      if (!report && engine.finished && privateRounds) {
+        // The engine refused a round that would take eps past the budget.
+        if (r === 1) throw new Error(`${engine.finished}: the budget allows no round`);
+        privateRounds.stopped = engine.finished;
+        hooks.onStatus?.(`stopped: ${engine.finished}`);
         break;
       }
-      const report = await engine.runRound();
       if (!report) throw new Error(`round ${r} failed: ${lastFailure ?? 'no updates arrived'}`);
       const bytesNow = totalBytes(aggregatorEndpoint);
       const record = toSimRound(report, bytesNow - bytesBefore);
-      if (privateRounds) record.privacy = privateRounds.roundCounted();
+      if (privateRounds && report.privacy) record.privacy = privateRounds.roundCounted(report.privacy);
       bytesBefore = bytesNow;
       rounds.push(record);
       hooks.onRound?.(record);
@@ -352,8 +354,8 @@ function totalBytes(endpoint: InMemoryEndpoint): number {
 }
 
 function toSimRound(report: RoundReport, bytes: number): SimRound {
-  if (!report.decomposition || report.accuracy === null || report.loss === null) {
-    throw new Error(`round ${report.round}: the simulator always measures accuracy and the exact decomposition`);
+  if ((!report.decomposition && !report.privacy) || report.accuracy === null || report.loss === null) {
+    throw new Error(`round ${report.round}: the simulator always measures accuracy and, outside private runs, the exact decomposition`);
   }
   return {
     round: report.round,
