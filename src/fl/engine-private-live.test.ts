@@ -14,6 +14,10 @@ import type { Message } from './protocol';
 import { Rng } from './rng';
 import { testEngineConfig, testMetrics, tinyWeights } from './testing/engine-fixtures';
 import { RealWork, settleFake, untilFake } from './testing/fake-time';
+import { byteChiSquare, CHI2_255_Q_1E6 } from './testing/byte-stats';
+import { contributionPlan } from './private-aggregation';
+import { quantise } from './secagg/fixed-point';
+import type { WeightSet } from './weights';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -29,11 +33,18 @@ const secure: PrivacySettings = { secureAggregation: true, clipNorm: 10, noiseMu
 const deltaOf = (round: number, k: number) => [round + k, -k, 0.5 * k, 1].map((x) => x / 10);
 const samplesOf = (k: number) => 5 + k;
 
-/** A trainer whose update is deltaOf(round, k) with samplesOf(k) samples; `hang` makes it never answer. */
-function fixedTrainer(k: number, hang: () => boolean, work: RealWork): LocalTrainer {
+/** A model of n values (one tensor), or the tiny 2x2 one. */
+const modelOf = (n: number, values: (i: number) => number): WeightSet => (n === 4 ? tinyWeights([0, 1, 2, 3].map(values)) : [{ name: 'fc1/kernel', shape: [n], values: Float32Array.from({ length: n }, (_, i) => values(i)) }]);
+
+/** A trainer whose update is deltaOf(round, k) with samplesOf(k) samples (small noise-like values beyond 4); `hang` makes it never answer. */
+function fixedTrainer(k: number, hang: () => boolean, work: RealWork, n = 4): LocalTrainer {
+  const rng = new Rng(100 + k);
   return {
     info: async () => ({ backend: 'test', numSamples: samplesOf(k), labelHistogram: [samplesOf(k), 0] }),
-    train: (req) => (hang() ? new Promise<TrainResponse>(() => {}) : work.run(async () => ({ delta: tinyWeights(deltaOf(req.round, k)), numSamples: samplesOf(k), metrics: testMetrics, cancelled: false }))),
+    train: (req) =>
+      hang()
+        ? new Promise<TrainResponse>(() => {})
+        : work.run(async () => ({ delta: modelOf(n, (i) => (i < 4 ? deltaOf(req.round, k)[i] : 0.01 * rng.normal())), numSamples: samplesOf(k), metrics: testMetrics, cancelled: false })),
     evaluate: async () => ({ losses: [], accuracies: [], perClassAccuracies: [], predictionCounts: [], numSamples: 0 }),
   };
 }
@@ -60,7 +71,7 @@ interface Setup {
   send: (from: string, message: Message) => void;
 }
 
-async function privateSession(privacy: PrivacySettings, ids: string[], extra: { noData?: string[]; rogue?: string; roundDeadlineMs?: number } = {}): Promise<Setup> {
+async function privateSession(privacy: PrivacySettings, ids: string[], extra: { noData?: string[]; rogue?: string; roundDeadlineMs?: number; modelSize?: number } = {}): Promise<Setup> {
   const wire: Setup['wire'] = [];
   const network = new InMemoryNetwork({ tap: (from, to, message) => wire.push({ from, to, message }) });
   const events: EngineEvent[] = [];
@@ -69,11 +80,11 @@ async function privateSession(privacy: PrivacySettings, ids: string[], extra: { 
   const engine = new RoundEngine(
     network.endpoint('agg'),
     testEngineConfig({ robust: 'off', privacy, timing: { roundDeadlineMs: extra.roundDeadlineMs ?? 5_000, evalDeadlineMs: 300, secureStepMs: 2_000 } }),
-    { weights: tinyWeights([0, 0, 0, 0]) },
+    { weights: modelOf(extra.modelSize ?? 4, () => 0) },
     { onEvent: (e) => events.push(e) },
   );
   ids.forEach((id, k) => {
-    const client = new FlClient(network.endpoint(id), 'agg', fixedTrainer(k, () => hanging.has(id), work), { name: id, party: countedParty(new LocalPrivateParty(new Rng(k + 1)), work) });
+    const client = new FlClient(network.endpoint(id), 'agg', fixedTrainer(k, () => hanging.has(id), work, extra.modelSize ?? 4), { name: id, party: countedParty(new LocalPrivateParty(new Rng(k + 1)), work) });
     void client.join();
   });
   const extras = new Map<string, ReturnType<InMemoryNetwork['endpoint']>>();
@@ -129,7 +140,6 @@ describe('secure aggregation in a live session (engine + clients over messages)'
     await settleFake(s.engine.runRound(), 60_000, s.work.busy);
     const toAggregator = new Set(s.wire.filter((w) => w.to === 'agg').map((w) => w.message.type));
     expect([...toAggregator].sort()).toEqual(['hello', 'secagg']);
-    // (Their bytes' uniformity is tested on a larger input in secagg/secagg.test.ts: the same SecAggClient masks them.)
     const masked = s.wire.map((w) => w.message).find((m) => m.type === 'secagg' && m.step === 'masked');
     if (masked?.type !== 'secagg' || masked.step !== 'masked') throw new Error('no masked input');
     const raw = new Float32Array(deltaOf(1, 0));
@@ -143,6 +153,22 @@ describe('secure aggregation in a live session (engine + clients over messages)'
       if (w.message.type === 'secagg-round' && w.message.step === 'inbox') expect(w.message.shares.every((sh) => sh.from !== w.to)).toBe(true);
       if (w.message.type === 'secagg-round' && w.message.step === 'setup') expect(w.message.you).toBe(w.to);
     }
+    s.engine.dispose();
+  });
+
+  it('puts on the wire a masked input whose bytes look uniform, while the contribution it masks does not', async () => {
+    const s = await privateSession(secure, ids.slice(0, 3), { modelSize: 8192 });
+    await settleFake(s.engine.runRound(), 60_000, s.work.busy);
+    const sent = s.wire.find((w) => w.from === 'c0' && w.message.type === 'secagg' && w.message.step === 'masked')?.message;
+    if (sent?.type !== 'secagg' || sent.step !== 'masked') throw new Error('no masked input from c0');
+    expect(sent.masked.byteLength).toBe(4 * (8192 + 1));
+    expect(byteChiSquare(sent.masked)).toBeLessThan(CHI2_255_Q_1E6);
+    // What it hides: c0's contribution (its update, weight 5 of at most 7, within the clip norm), quantised, unmasked.
+    const rng = new Rng(100);
+    const delta = Array.from({ length: 8192 }, (_, i) => (i < 4 ? deltaOf(1, 0)[i] : 0.01 * rng.normal()));
+    const contribution = Float64Array.from([...delta.map((x) => 5 * Math.fround(x)), 5]);
+    const plain = quantise(contribution, contributionPlan({ clipNorm: 10, noiseStd: 0, maxWeight: 7 }, 3)).ring;
+    expect(byteChiSquare(new Uint8Array(plain.buffer))).toBeGreaterThan(CHI2_255_Q_1E6);
     s.engine.dispose();
   });
 

@@ -1,3 +1,4 @@
+import { byteChiSquare, CHI2_255_Q_1E6 } from '../testing/byte-stats';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng';
 import { addInto, dequantise, fixedPointPlan, quantise } from './fixed-point';
@@ -21,15 +22,7 @@ function plainSum(vectors: Iterable<Float64Array>, length: number): Float64Array
   return sum;
 }
 
-/** Pearson chi-square statistic of the byte frequencies against the uniform distribution (255 degrees of freedom). */
-function byteChiSquare(bytes: Uint8Array): number {
-  const counts = new Float64Array(256);
-  for (const b of bytes) counts[b]++;
-  const expected = bytes.length / 256;
-  return counts.reduce((s, c) => s + (c - expected) ** 2 / expected, 0);
-}
-/** The chi-square(255) quantile at 1 - 1e-6 (Wilson-Hilferty): a uniform source exceeds it once in a million. */
-const CHI2_255_Q_1E6 = 377;
+
 
 describe('Shamir sharing over GF(2^521 - 1)', () => {
   it('any threshold of the shares give the secret back, and a share off the polynomial is caught', () => {
