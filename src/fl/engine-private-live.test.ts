@@ -69,6 +69,7 @@ interface Setup {
   hanging: Set<string>;
   /** Sends a message to the aggregator from one of the extra endpoints. */
   send: (from: string, message: Message) => void;
+  network: InMemoryNetwork;
 }
 
 async function privateSession(privacy: PrivacySettings, ids: string[], extra: { noData?: string[]; rogue?: string; roundDeadlineMs?: number; modelSize?: number } = {}): Promise<Setup> {
@@ -99,7 +100,7 @@ async function privateSession(privacy: PrivacySettings, ids: string[], extra: { 
     }
   }
   await settleFake(engine.waitForClients(ids.length, 1000), 30_000, work.busy);
-  return { engine, events, wire, work, hanging, send: (from, m) => extras.get(from)!.send('agg', m) };
+  return { engine, events, wire, work, hanging, send: (from, m) => extras.get(from)!.send('agg', m), network };
 }
 
 const weightedMean = (round: number, ks: number[]) => [0, 1, 2, 3].map((i) => ks.reduce((s, k) => s + samplesOf(k) * deltaOf(round, k)[i], 0) / ks.reduce((s, k) => s + samplesOf(k), 0));
@@ -121,6 +122,18 @@ describe('secure aggregation in a live session (engine + clients over messages)'
     expect(second?.participants).toEqual(['c1', 'c2', 'c3', 'c5']);
     expect(second?.privacy).toMatchObject({ selected: 6, survivors: 4 });
     Array.from(s.engine.globalWeights[0].values).forEach((x, i) => expect(x).toBeCloseTo(before[i] + weightedMean(2, [1, 2, 3, 5])[i], 5));
+    s.engine.dispose();
+  });
+
+  it('does not wait for a client that left the session: each step goes on without it at once', async () => {
+    const s = await privateSession(secure, ids);
+    const started = Date.now();
+    const round = s.engine.runRound();
+    s.network.disconnect('c5'); // before it could advertise its keys
+    const report = await settleFake(round, 60_000, s.work.busy);
+    expect(report?.participants).toEqual(ids.slice(0, 5));
+    // The steps' deadline is 2 s of (fake) time; none of it was spent waiting.
+    expect(Date.now() - started).toBeLessThan(2_000);
     s.engine.dispose();
   });
 

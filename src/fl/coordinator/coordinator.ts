@@ -383,6 +383,7 @@ export class Coordinator {
 
   private removeClient(id: string): void {
     if (!this.clients.delete(id)) return;
+    this.secure?.clientLeft(id);
     this.answered.delete(id);
     // Its update, should it still come, is refused; what it already sent stays buffered.
     this.assignments.delete(id);

@@ -58,6 +58,8 @@ export class SecureRound {
   private survivors: string[] = [];
   private cancelTimer: () => void;
   private failure: string | null = null;
+  /** Invited clients that left the session meanwhile: no step waits for them. */
+  private readonly gone = new Set<string>();
 
   constructor(private readonly options: SecureRoundOptions) {
     this.server = new SecAggServer({ sessionId: 'fedtab', round: options.assignment, length: options.length, invited: options.invited, graphSeed: options.graphSeed });
@@ -100,7 +102,7 @@ export class SecureRound {
         case 'keys':
           this.server.receiveAdvertisement({ clientId: from, channelKey: m.channelKey, maskKey: m.maskKey });
           this.advertised.add(from);
-          if (this.advertised.size === this.options.invited.length) this.closeKeys();
+          if (this.allOf(this.options.invited, this.advertised)) this.closeKeys();
           break;
         case 'shares': {
           const routed = this.server.receiveShares(
@@ -109,7 +111,7 @@ export class SecureRound {
           );
           this.shared.add(from);
           for (const s of routed) this.inboxes.set(s.to, [...(this.inboxes.get(s.to) ?? []), s]);
-          if (this.shared.size === this.setUp.length) this.closeShares();
+          if (this.allOf(this.setUp, this.shared)) this.closeShares();
           break;
         }
         case 'masked':
@@ -130,6 +132,20 @@ export class SecureRound {
     }
     this.options.changed();
     return { accepted: m.step };
+  }
+
+  /** A client left the session: the step under way stops waiting for it (a dropped client's masks are still removed). */
+  clientLeft(id: string): void {
+    if (!this.options.invited.includes(id) || this.gone.has(id)) return;
+    this.gone.add(id);
+    if (this.step === 'keys' && this.allOf(this.options.invited, this.advertised)) this.closeKeys();
+    else if (this.step === 'shares' && this.allOf(this.setUp, this.shared)) this.closeShares();
+    this.options.changed();
+  }
+
+  /** Whether every one of `ids` still in the session is in `done`. */
+  private allOf(ids: readonly string[], done: { has(id: string): boolean }): boolean {
+    return ids.every((id) => done.has(id) || this.gone.has(id));
   }
 
   /** The step a message of kind `step` belongs to now: itself when it is the current one. */
@@ -194,7 +210,7 @@ export class SecureRound {
     const request = this.server.unmaskRequest();
     this.survivors = request.survivors;
     for (const id of request.survivors) this.options.send(id, { type: 'secagg-round', v: PROTOCOL_VERSION, assignment: this.options.assignment, step: 'unmask', survivors: request.survivors, dropped: request.dropped });
-    await waitUntil(() => this.responses.size === this.survivors.length, this.options.stepMs);
+    await waitUntil(() => this.allOf(this.survivors, this.responses), this.options.stepMs);
     this.step = 'done';
     try {
       const sum = await unmask(this.server.unmaskJob([...this.responses.values()]));
