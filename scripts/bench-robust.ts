@@ -92,6 +92,8 @@ const HONEST: Array<{ name: string; args: string }> = [
 
 const ATTACKS: Array<{ name: string; attack: string; strategy?: string }> = [
   { name: 'scale x1e6', attack: 'scale:1e6' },
+  // Over dropFactor x the median norm, under minorityFactor: shrunk to the median unless the attacker passes for a minority.
+  { name: 'scale x7', attack: 'scale:7' },
   { name: 'sign-flip x4, claims 1e9 samples', attack: 'signflip:4,inflate-samples:1e9' },
   { name: 'label flip to class 0', attack: 'label-flip:0' },
   { name: "SCAFFOLD: forged delta-c (2x)", attack: 'scaffold-c:2', strategy: 'scaffold' },
