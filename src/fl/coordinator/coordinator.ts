@@ -35,12 +35,9 @@ import { wasValidated } from '../codec/validate';
 import { isFor, routeOf } from '../routing';
 import { assertNever } from '../exhaustive';
 import type { Clock } from './clock';
-import { SecureRound } from './secure-round';
-import { contributionLength, contributionPlan, privacyProblem, privateMeanOfSum, privateUpdateProblem, type PrivacySettings } from '../private-aggregation';
-import { perClientNoiseStd } from '../dp/clip-noise';
-import { dequantise } from '../secagg/fixed-point';
+import { PrivateContributions } from './private-contributions';
+import type { PrivacySettings } from '../private-aggregation';
 import type { UnmaskJob } from '../secagg/secagg-server';
-import { strategyWireSets } from '../strategies/wire-sets';
 import type { ContributionSpecWire, SecAggMessage } from '../protocol';
 
 export interface CoordinatorConfig {
@@ -218,11 +215,8 @@ export class Coordinator {
   private conditions: Condition[] = [];
   private readonly unsubscribe: Array<() => void> = [];
   private disposed = false;
-  private readonly privacy: PrivacySettings | null;
-  /** The running secure-aggregation round (private sessions with secure aggregation). */
-  private secure: SecureRound | null = null;
-  /** Values per private contribution (the model's, then the extras', then the weight). */
-  private readonly updateExtras: readonly string[];
+  /** Private sessions: the recipe of each round's contributions and the running secure round (null: not private). */
+  private readonly private: PrivateContributions | null;
 
   constructor(
     private readonly transport: Transport,
@@ -237,12 +231,28 @@ export class Coordinator {
     this.runtime = strategyRuntime(config.strategy);
     this.robustConfig = robustSettings(config.robust);
     this.timing = { ...FL_TIMING, ...config.timing };
-    this.privacy = config.privacy ?? null;
-    this.updateExtras = strategyWireSets(config.strategy).updateExtras;
-    if (this.privacy) {
-      const problem = privacyProblem(this.privacy, config.strategy, this.robustConfig.mode);
-      if (problem) throw new Error(problem);
-    }
+    this.private = config.privacy
+      ? new PrivateContributions(config.privacy, {
+          strategy: config.strategy,
+          robust: this.robustConfig.mode,
+          seed: config.seed,
+          clock,
+          stepMs: this.timing.secureStepMs,
+          send: (to, m) => {
+            try {
+              this.transport.send(to, m);
+            } catch (e) {
+              this.emit({ kind: 'warning', reason: `could not send a secure-aggregation step to ${to}: ${errorText(e)}` });
+            }
+          },
+          declaredSamples: (id) => this.clients.get(id)?.numSamples,
+          leftOut: (assignment, id, reason) => {
+            if (this.assignments.get(id)?.assignment === assignment) this.assignments.delete(id);
+            this.emit({ kind: 'update-refused', from: id, reason });
+          },
+          changed: () => this.changed(),
+        })
+      : null;
     const adopted = this.runtime.adopt(start.serverState);
     const problem = adopted ? stateProblem(adopted, this.layout) : null;
     if (problem) this.emit({ kind: 'warning', reason: `ignored the handed-over strategy state: ${problem}` });
@@ -278,7 +288,7 @@ export class Coordinator {
 
   /** Updates waiting in the buffer (with secure aggregation: masked inputs received). */
   get waiting(): number {
-    return this.secure ? this.secure.maskedCount : this.ledger.waiting;
+    return this.private?.secureRoundRuns ? this.private.maskedCount : this.ledger.waiting;
   }
 
   /** True once as many updates wait as the buffer's size. */
@@ -306,7 +316,7 @@ export class Coordinator {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.secure?.dispose();
+    this.private?.discard();
     this.unsubscribe.forEach((u) => u());
     for (const c of this.conditions.splice(0)) {
       c.cancel();
@@ -383,7 +393,7 @@ export class Coordinator {
 
   private removeClient(id: string): void {
     if (!this.clients.delete(id)) return;
-    this.secure?.clientLeft(id);
+    this.private?.clientLeft(id);
     this.answered.delete(id);
     // Its update, should it still come, is refused; what it already sent stays buffered.
     this.assignments.delete(id);
@@ -427,11 +437,11 @@ export class Coordinator {
     const version = this.version;
     const base = this.global;
     const train: TrainConfig = { ...this.config.train, ...plan.train, seed: (this.config.seed * 1_000_003 + assignment) >>> 0 };
-    const privacy = this.privacy ? this.contributionSpec(ids) : undefined;
+    const privacy = this.private?.recipe(ids);
     const message: Message = { type: 'round-start', v: PROTOCOL_VERSION, version, assignment, model: this.config.model, strategy: this.config.strategy, train, weights: base, ...(plan.extras ? { extras: plan.extras } : {}), ...(privacy ? { privacy } : {}) };
     const record: Assignment = { assignment, version, base, sentAt: this.clock.now(), asked: ids.length, ...(plan.extras ? { extras: plan.extras } : {}), ...(privacy ? { privacy } : {}) };
     this.latest = { record, message };
-    if (privacy?.secure) this.openSecureRound(assignment, ids, base);
+    if (privacy?.secure) this.private!.openSecureRound(assignment, ids, base);
     for (const id of ids) this.send(id, record, message);
     this.changed();
     return assignment;
@@ -443,7 +453,7 @@ export class Coordinator {
    */
   extend(assignment: number, id: string): boolean {
     // A secure round's participants are fixed when it starts: its keys step does not wait for late joiners.
-    if (this.secure) return false;
+    if (this.private?.secureRoundRuns) return false;
     if (this.latest?.record.assignment !== assignment || this.assignments.has(id) || this.answered.get(id) === assignment) return false;
     const sent = this.send(id, this.latest.record, this.latest.message);
     this.changed();
@@ -475,50 +485,15 @@ export class Coordinator {
 
   /** Drops the updates waiting in the buffer (a synchronous round that failed: its updates are not carried over). */
   discardWaiting(): void {
-    this.secure?.dispose();
-    this.secure = null;
+    this.private?.discard();
     this.ledger.takeStep(this.ledger.waiting);
-  }
-
-  /** A private round's public recipe: clip norm, each client's noise share, the weights' cap, secure or not. */
-  private contributionSpec(ids: readonly string[]): ContributionSpecWire {
-    const s = this.privacy!;
-    const uniform = s.noiseMultiplier > 0 || this.config.strategy.weighting === 'uniform';
-    const maxWeight = uniform ? 1 : Math.max(1, ...ids.map((id) => this.clients.get(id)?.numSamples ?? 1));
-    return { clipNorm: s.clipNorm, noiseStd: perClientNoiseStd(s.noiseMultiplier, s.clipNorm, Math.max(1, ids.length)), maxWeight, uniform, secure: s.secureAggregation };
-  }
-
-  private openSecureRound(assignment: number, ids: readonly string[], base: WeightSet): void {
-    this.secure?.dispose();
-    this.secure = new SecureRound({
-      assignment,
-      invited: [...ids],
-      length: contributionLength(base, this.updateExtras.length),
-      // Public: clients check the graph it gives against the degree and threshold they require.
-      graphSeed: (Math.imul(this.config.seed, 2654435761) + assignment) >>> 0,
-      clock: this.clock,
-      stepMs: this.timing.secureStepMs,
-      send: (to, m) => {
-        try {
-          this.transport.send(to, m);
-        } catch (e) {
-          this.emit({ kind: 'warning', reason: `could not send a secure-aggregation step to ${to}: ${errorText(e)}` });
-        }
-      },
-      leftOut: (id, reason) => {
-        if (this.assignments.get(id)?.assignment === assignment) this.assignments.delete(id);
-        this.emit({ kind: 'update-refused', from: id, reason });
-      },
-      changed: () => this.changed(),
-    });
   }
 
   /** A client's secure-aggregation step, for the running secure round only; a masked input answers its assignment. */
   private acceptSecAgg(from: string, msg: SecAggMessage): void {
     const refuse = (reason: string) => this.emit({ kind: 'update-refused', from, reason });
-    const round = this.secure;
-    if (!round) return refuse(`secure-aggregation step "${msg.step}" while no secure round runs`);
-    const out = round.handle(from, msg);
+    if (!this.private) return refuse(`secure-aggregation step "${msg.step}" in a session that is not private`);
+    const out = this.private.accept(from, msg);
     if ('refused' in out) return refuse(out.refused);
     if (out.accepted !== 'masked') return;
     const a = this.assignments.get(from);
@@ -536,36 +511,25 @@ export class Coordinator {
    * step on identical updates is its step on that mean.
    */
   private async unmaskSecureRound(): Promise<string | null> {
-    const round = this.secure!;
     const record = this.latest?.record;
-    let result;
-    try {
-      if (!record || record.assignment !== round.assignment || !record.privacy) throw new Error('secure aggregation failed: its assignment is no longer the latest');
-      // (Still this.secure while it runs: the survivors' revealed shares come to it.)
-      result = await round.finish((done, ms) => this.waitUntil(done, ms), this.hooks.unmask);
-    } catch (e) {
-      return errorText(e);
-    } finally {
-      if (this.secure === round) this.secure = null;
+    if (!record?.privacy) {
+      this.private!.discard();
+      return 'secure aggregation failed: its assignment is no longer the latest';
     }
-    let mean;
-    try {
-      mean = privateMeanOfSum(dequantise(result.sum, contributionPlan(record.privacy, round.setUpCount)), record.base, this.updateExtras, record.privacy, result.survivors.length);
-    } catch (e) {
-      return `secure aggregation failed: ${errorText(e)}`;
-    }
-    for (const clientId of result.survivors) {
+    const round = await this.private!.unmask(record.assignment, record.privacy, record.base, (done, ms) => this.waitUntil(done, ms), this.hooks.unmask);
+    if (!round.ok) return round.reason;
+    for (const clientId of round.survivors) {
       this.ledger.submit(
         {
           clientId,
           key: `${clientId}#${record.assignment}`,
           baseVersion: record.version,
           base: record.base,
-          delta: mean.delta,
+          delta: round.mean.delta,
           numSamples: 1,
-          ...(this.updateExtras.length ? { extras: mean.extras } : {}),
+          ...(this.private!.updateExtras.length ? { extras: round.mean.extras } : {}),
           ...(record.extras ? { sentExtras: record.extras } : {}),
-          metrics: result.metrics.get(clientId)!,
+          metrics: round.metrics.get(clientId)!,
           startedAt: record.sentAt,
           arrivedAt: Math.max(this.clock.now(), record.sentAt),
         },
@@ -601,8 +565,8 @@ export class Coordinator {
         if (!scanned) assertFinite(extra, `update from ${from}: ${name}`);
       }
       if (!(Number.isInteger(msg.numSamples) && msg.numSamples > 0)) throw new Error(`update from ${from}: invalid sample count ${msg.numSamples}`);
-      if (a.privacy) {
-        const problem = privateUpdateProblem(msg, a.privacy);
+      if (a.privacy && this.private) {
+        const problem = this.private.updateProblem(msg, a.privacy);
         if (problem) throw new Error(`update from ${from}: ${problem}`);
       }
       const update: BufferedUpdate = {
@@ -653,7 +617,7 @@ export class Coordinator {
   async aggregate(options: { count?: number; population: number; order: 'arrival' | 'client' }): Promise<StepAttempt> {
     const started = performance.now();
     const asked = this.latest?.record.asked ?? 0;
-    const secure = this.secure !== null;
+    const secure = this.private?.secureRoundRuns === true;
     if (secure) {
       const failure = await this.unmaskSecureRound();
       if (failure) {
@@ -718,7 +682,7 @@ export class Coordinator {
         dropped: taken.dropped,
         screening: screeningVerdicts(outcome).map((v) => ({ ...v, clientId: idOf(v.clientId) })),
         aggregateMs: performance.now() - started,
-        privacy: this.privacy ? { secure, selected: Math.max(asked, updates.length), survivors: updates.length } : null,
+        privacy: this.private ? { secure, selected: Math.max(asked, updates.length), survivors: updates.length } : null,
         pending,
         refused: outcome.dropped.map((d) => ({ clientId: pending.keyOf.get(d.clientId) ?? d.clientId, reason: d.reason })),
       },
