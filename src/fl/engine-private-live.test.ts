@@ -8,7 +8,7 @@ import { FlClient } from './client';
 import { RoundEngine, type EngineEvent } from './engine';
 import { InMemoryNetwork } from './in-memory-transport';
 import type { LocalTrainer, TrainResponse } from './local-trainer';
-import { LocalPrivateParty, type PrivateParty } from './private-party';
+import { LocalPrivateParty } from './private-party';
 import type { PrivacySettings } from './private-aggregation';
 import type { Message } from './protocol';
 import { Rng } from './rng';
@@ -49,17 +49,6 @@ function fixedTrainer(k: number, hang: () => boolean, work: RealWork, n = 4): Lo
   };
 }
 
-/** A party whose steps count as real work (WebCrypto runs outside fake time). */
-function countedParty(party: PrivateParty, work: RealWork): PrivateParty {
-  return {
-    contribute: (u, s) => work.run(() => party.contribute(u, s)),
-    advertise: (a, l) => work.run(() => party.advertise(a, l)),
-    share: (s) => work.run(() => party.share(s)),
-    receive: (a, s) => work.run(() => party.receive(a, s)),
-    mask: (a, u, s) => work.run(() => party.mask(a, u, s)),
-    reveal: (r) => work.run(() => party.reveal(r)),
-  };
-}
 
 interface Setup {
   engine: RoundEngine;
@@ -85,7 +74,7 @@ async function privateSession(privacy: PrivacySettings, ids: string[], extra: { 
     { onEvent: (e) => events.push(e) },
   );
   ids.forEach((id, k) => {
-    const client = new FlClient(network.endpoint(id), 'agg', fixedTrainer(k, () => hanging.has(id), work, extra.modelSize ?? 4), { name: id, party: countedParty(new LocalPrivateParty(new Rng(k + 1)), work) });
+    const client = new FlClient(network.endpoint(id), 'agg', fixedTrainer(k, () => hanging.has(id), work, extra.modelSize ?? 4), { name: id, party: work.party(new LocalPrivateParty(new Rng(k + 1))) });
     void client.join();
   });
   const extras = new Map<string, ReturnType<InMemoryNetwork['endpoint']>>();

@@ -13,7 +13,7 @@ import { splitTrainEval } from '../fl/data/split';
 import { InMemoryNetwork } from '../fl/in-memory-transport';
 import { TfLocalTrainer } from '../fl/local-trainer';
 import { buildModel, getWeights, mlpSpec } from '../fl/models';
-import { LocalPrivateParty, type PrivateParty } from '../fl/private-party';
+import { LocalPrivateParty } from '../fl/private-party';
 import type { Message, SessionConfig } from '../fl/protocol';
 import { evaluateWeightSets } from '../fl/train';
 import { SessionNode, type ValidationEvaluator } from './session-node';
@@ -39,16 +39,6 @@ const config: SessionConfig = {
   privacy: { secureAggregation: true, clipNorm: 2, noiseMultiplier: 0.5, delta: 1e-5, budget: 40 },
 };
 
-function counted(party: PrivateParty, work: RealWork): PrivateParty {
-  return {
-    contribute: (u, s) => work.run(() => party.contribute(u, s)),
-    advertise: (a, l) => work.run(() => party.advertise(a, l)),
-    share: (s) => work.run(() => party.share(s)),
-    receive: (a, s) => work.run(() => party.receive(a, s)),
-    mask: (a, u, s) => work.run(() => party.mask(a, u, s)),
-    reveal: (r) => work.run(() => party.reveal(r)),
-  };
-}
 
 function makeSession() {
   const train = loadMnistNode('train', 1200);
@@ -70,7 +60,7 @@ function makeSession() {
       transport: network.endpoint(`peer-${name}`),
       name,
       trainer: () => trainer,
-      party: counted(new LocalPrivateParty(), work),
+      party: work.party(new LocalPrivateParty()),
       validation,
       timing: { heartbeatMs: 200, silenceMs: 2_000, voteTimeoutMs: 1_000, retryRoundMs: 50, welcomeTimeoutMs: 2_000 },
     });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import type { LocalTrainer } from '../local-trainer';
+import type { PrivateParty } from '../private-party';
 
 /** The real setTimeout, taken before any test fakes timers. */
 const realSetTimeout = globalThis.setTimeout;
@@ -61,6 +62,18 @@ export class RealWork {
       train: (req, hooks) => this.run(() => trainer.train(req, hooks)),
       evaluate: (spec, ws) => this.run(() => trainer.evaluate(spec, ws)),
       info: () => trainer.info(),
+    };
+  }
+
+  /** `party`, its steps counted as real work (WebCrypto runs outside fake time). */
+  party(party: PrivateParty): PrivateParty {
+    return {
+      contribute: (u, s) => this.run(() => party.contribute(u, s)),
+      advertise: (a, l) => this.run(() => party.advertise(a, l)),
+      share: (s) => this.run(() => party.share(s)),
+      receive: (a, s) => this.run(() => party.receive(a, s)),
+      mask: (a, u, s) => this.run(() => party.mask(a, u, s)),
+      reveal: (r) => this.run(() => party.reveal(r)),
     };
   }
 }
