@@ -9,7 +9,7 @@ import { assertInsideNetns } from './harness/netns';
 import { startAppServer, type AppServer } from './harness/app-server';
 import { launchChromium, waitUntil, type OpenedPage } from './harness/browser';
 import type { SessionSettings } from '../src/session/types';
-import { SESSION_PAGE as PAGE, openSessionTabs, stateOf, type SessionPageApi as Api } from './harness/session-page';
+import { SESSION_PAGE as PAGE, hostAndJoin, openSessionTabs, stateOf, type SessionPageApi as Api } from './harness/session-page';
 
 
 const settings: SessionSettings = {
@@ -54,13 +54,7 @@ describe('an asynchronous session with one CPU-throttled tab', () => {
     const [host, fast, slow] = tabs;
     const cdp = await slow.page.context().newCDPSession(slow.page);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
-    await host.page.evaluate((s) => (window as unknown as Api).fedtab.host(s, 'teacher'), settings);
-    const hosted = await stateOf(host);
-    const secret = new URL(hosted.joinUrl!.replace('#/join/', 'join/')).searchParams.get('s')!;
-    for (const [i, c] of [fast, slow].entries()) {
-      await c.page.evaluate(({ code, secret, i }) => (window as unknown as Api).fedtab.join(code, secret, i === 0 ? 'laptop' : 'phone'), { code: hosted.code!, secret, i });
-    }
-    await waitUntil('3 tabs with data at the host', async () => ((await stateOf(host)).peers.filter((p) => p.numSamples > 0).length === 3 ? true : undefined), 60_000);
+    await hostAndJoin([host, fast, slow], settings, (i) => (i === 0 ? 'laptop' : 'phone'));
     const slowId = (await stateOf(slow)).selfId!;
     expect((await stateOf(slow)).settings?.aggregation).toEqual(settings.aggregation);
     host.page.evaluate(() => (window as unknown as Api).fedtab.start()).catch(() => {});

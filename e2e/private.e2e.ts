@@ -10,7 +10,7 @@ import { assertInsideNetns } from './harness/netns';
 import { startAppServer, type AppServer } from './harness/app-server';
 import { launchChromium, waitUntil, type OpenedPage } from './harness/browser';
 import type { SessionSettings } from '../src/session/types';
-import { SESSION_PAGE as PAGE, openSessionTabs, stateOf, type SessionPageApi as Api } from './harness/session-page';
+import { SESSION_PAGE as PAGE, hostAndJoin, openSessionTabs, stateOf, type SessionPageApi as Api } from './harness/session-page';
 
 const settings: SessionSettings = {
   model: 'mlp',
@@ -52,13 +52,7 @@ describe('a private session between three tabs', () => {
 
   it('aggregates secure sums of every tab, shows epsilon on every tab, and ends when the budget is spent', async () => {
     const [host, ...clients] = tabs;
-    await host.page.evaluate((s) => (window as unknown as Api).fedtab.host(s, 'teacher'), settings);
-    const hosted = await stateOf(host);
-    const secret = new URL(hosted.joinUrl!.replace('#/join/', 'join/')).searchParams.get('s')!;
-    for (const [i, c] of clients.entries()) {
-      await c.page.evaluate(({ code, secret, i }) => (window as unknown as Api).fedtab.join(code, secret, `tab ${i}`), { code: hosted.code!, secret, i });
-    }
-    await waitUntil('3 tabs with data at the host', async () => ((await stateOf(host)).peers.filter((p) => p.numSamples > 0).length === 3 ? true : undefined), 60_000);
+    await hostAndJoin(tabs, settings);
     expect((await stateOf(clients[0])).settings?.privacy).toEqual(settings.privacy);
     host.page.evaluate(() => (window as unknown as Api).fedtab.start()).catch(() => {});
     const state = await waitUntil('the session ends on its budget', async () => {

@@ -1,8 +1,8 @@
 /** The session test page (e2e/pages/session.html): the app's BrowserSessionController exposed as window.fedtab. */
 import type { Browser } from 'playwright-core';
 import type { BrowserSessionController } from '../../src/session/controller';
-import type { SessionState } from '../../src/session/types';
-import { openPage, type OpenedPage } from './browser';
+import type { SessionSettings, SessionState } from '../../src/session/types';
+import { openPage, waitUntil, type OpenedPage } from './browser';
 
 export const SESSION_PAGE = 'e2e/pages/session.html';
 export type SessionPageApi = { fedtab: BrowserSessionController };
@@ -14,4 +14,20 @@ export async function openSessionTabs(browser: Browser, origin: string, count: n
   const tabs = await Promise.all(Array.from({ length: count }, () => openPage(browser, `${origin}/${SESSION_PAGE}`)));
   for (const tab of tabs) await tab.page.waitForSelector('body[data-ready="true"]');
   return tabs;
+}
+
+/**
+ * The first tab hosts a session with `settings`; the others join it one after the other (so the join order, and the
+ * successor, is known), under the names `names(i)`. Resolves with the host's state once every tab holds data there.
+ */
+export async function hostAndJoin(tabs: OpenedPage[], settings: SessionSettings, names: (i: number) => string = (i) => `student ${i + 1}`, hostName = 'teacher'): Promise<SessionState> {
+  const [host, ...clients] = tabs;
+  await host.page.evaluate(({ s, name }) => (window as unknown as SessionPageApi).fedtab.host(s, name), { s: settings, name: hostName });
+  const hosted = await stateOf(host);
+  const secret = new URL(hosted.joinUrl!.replace('#/join/', 'join/')).searchParams.get('s')!;
+  for (const [i, c] of clients.entries()) {
+    await c.page.evaluate(({ code, secret, name }) => (window as unknown as SessionPageApi).fedtab.join(code, secret, name), { code: hosted.code!, secret, name: names(i) });
+  }
+  await waitUntil(`${tabs.length} tabs with data at the host`, async () => ((await stateOf(host)).peers.filter((p) => p.numSamples > 0).length === tabs.length ? true : undefined), 60_000);
+  return stateOf(host);
 }
