@@ -3,22 +3,8 @@ import { Rng } from '../rng';
 import type { ClientUpdate } from '../strategies/types';
 import { labelVerdicts, outputBiasIndex } from './label-evidence';
 import { screenUpdates } from './screen';
-import { LAYOUT, randomDelta, update } from './test-helpers';
+import { LAYOUT, randomDelta, trained, update } from './test-helpers';
 import { robustSettings } from './types';
-
-const CLASSES = 5;
-
-/**
- * An update as softmax training on `histogram` makes it: the output bias moves along (q - p) (p: the model's
- * predictions, about uniform here), plus noise; the kernel moves along a direction of the client's own.
- */
-function trained(rng: Rng, id: string, histogram: number[], kernelDirection: number): ClientUpdate {
-  const total = histogram.reduce((a, b) => a + b, 0);
-  const delta = randomDelta(rng, 0.02);
-  delta[0].values.forEach((_, i) => (delta[0].values[i] += kernelDirection * 0.3));
-  histogram.forEach((n, c) => (delta[1].values[c] += 0.5 * (n / total - 1 / CLASSES)));
-  return update(id, delta, total);
-}
 
 function flipped(u: ClientUpdate): ClientUpdate {
   return { ...u, delta: u.delta.map((t) => ({ ...t, values: t.values.map((v) => -v) })) };

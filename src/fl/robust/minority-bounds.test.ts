@@ -4,21 +4,11 @@ import type { ClientUpdate } from '../strategies/types';
 import { labelVerdicts } from './label-evidence';
 import { screenUpdates } from './screen';
 import { normOf } from './stats';
-import { LAYOUT, randomDelta, update } from './test-helpers';
+import { LAYOUT, trained } from './test-helpers';
 import { robustSettings, ROBUST_DEFAULTS } from './types';
 import { screeningVerdicts } from './verdicts';
 
-const CLASSES = 5;
 const none = () => undefined;
-
-/** An update as softmax training on `histogram` makes it: the output bias moves along (q - p), p about uniform. */
-function trained(rng: Rng, id: string, histogram: number[], kernelDirection: number): ClientUpdate {
-  const total = histogram.reduce((a, b) => a + b, 0);
-  const delta = randomDelta(rng, 0.02);
-  delta[0].values.forEach((_, i) => (delta[0].values[i] += kernelDirection * 0.3));
-  histogram.forEach((n, c) => (delta[1].values[c] += 0.5 * (n / total - 1 / CLASSES)));
-  return update(id, delta, total);
-}
 
 /** The update with each tensor scaled to factors[ti] x the given reference norm of that tensor. */
 function scaledTo(u: ClientUpdate, factors: number[], reference: number[]): ClientUpdate {
