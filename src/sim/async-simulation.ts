@@ -152,11 +152,11 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
   // their strategy state (SCAFFOLD's c_k) kept in ctx.clientStates: memory follows the jobs, not the population.
   const shards = buildClientShards(data.train, partition, { evalFraction: cfg.evalFraction, evalMax: cfg.evalMax, seed: cfg.seed });
   // The attackers (chosen by the seed) as in sync rounds: poisoned shards, attacking trainers.
-  const armed = armAttackers(shards, cfg.attack, { seed: cfg.seed, strategy: cfg.strategy.name, numClasses: data.train.numClasses });
+  const armed = armAttackers(shards, cfg.attack, { seed: cfg.seed, strategy: cfg.strategy.name, numClasses: data.train.numClasses, labels: data.train.labels });
   const runner = new InProcessRunner(data.train, cfg.seed);
   const ctx: ParticipantContext = { shards: armed.shards, runner, backendName: tf.getBackend(), clientStates: new Map() };
   const trainers: LocalTrainer[] = shards.map((_, k) => armed.trainer(k, buildParticipantTrainer(ctx, k)));
-  const trainSizes = shards.map((shard) => shard.train.length);
+  const trainSizes = armed.shards.map((shard) => shard.train.length);
   const evalModel = buildModel(spec, cfg.seed);
   const initial = await getWeights(evalModel);
   const modelBytes = totalParameters(initial) * 4;
@@ -227,7 +227,7 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
     records.push(r);
     hooks.onRecord?.(r);
   };
-  const hello = (k: number) => links.deliver(String(k), 'agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: `client ${k}`, backend: backend.backend, numSamples: trainSizes[k], labelHistogram: shards[k].labelHistogram }, 0);
+  const hello = (k: number) => links.deliver(String(k), 'agg', { type: 'hello', v: PROTOCOL_VERSION, clientName: `client ${k}`, backend: backend.backend, numSamples: trainSizes[k], labelHistogram: armed.shards[k].labelHistogram }, 0);
 
   try {
     if (clock.mode === 'sync') {

@@ -1,10 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset } from '../fl/data/dataset';
+import { loadMnistNode } from '../fl/data/node-loaders';
+import { partitionIndices } from '../fl/data/partition';
 import type { LocalTrainer, TrainResponse } from '../fl/local-trainer';
-import { mlpSpec } from '../fl/models';
+import { buildModel, getWeights, mlpSpec } from '../fl/models';
+import { labelVerdicts, normOf, robustSettings, ROBUST_DEFAULTS, screenUpdates } from '../fl/robust';
+import type { ClientUpdate } from '../fl/strategies/types';
 import { armAttackers } from './arm-attackers';
 import { AttackingTrainer, applyAttacks, chooseAttackers, parseAttacks, poisonTrainingData } from './attacks';
-import { materializeShard } from './client-shards';
+import { buildClientShards, materializeShard } from './client-shards';
+import { buildParticipantTrainer, InProcessRunner, type ParticipantContext } from './participant';
 import { parseSimArgs, UsageError } from './cli-options';
 
 const honest = (): TrainResponse => ({
@@ -122,7 +128,7 @@ describe('data poisoning and the SCAFFOLD control-variate attack', () => {
   it('arms the seed-chosen attackers: their shards train on flipped labels, their trainers report the attacks', async () => {
     const data: Dataset = { kind: 'tabular', rows: new Float32Array(8 * 2), features: 2, labels: Int32Array.from([0, 1, 0, 1, 0, 1, 0, 1]), numClasses: 2 };
     const shards = [0, 1, 2, 3].map((k) => ({ index: k, train: Int32Array.from([2 * k, 2 * k + 1]), eval: Int32Array.from([2 * k]), labelHistogram: [1, 1] }));
-    const armed = armAttackers(shards, { attackers: 2, attacks: parseAttacks('label-flip:1,scale:2') }, { seed: 3, strategy: 'fedavg', numClasses: 2 });
+    const armed = armAttackers(shards, { attackers: 2, attacks: parseAttacks('label-flip:1,scale:2') }, { seed: 3, strategy: 'fedavg', numClasses: 2, labels: data.labels });
     expect([...armed.attackers].sort()).toEqual([...chooseAttackers(4, 2, 3)].sort());
     for (const s of armed.shards) {
       const local = materializeShard(data, s);
@@ -135,12 +141,90 @@ describe('data poisoning and the SCAFFOLD control-variate attack', () => {
       const r = await armed.trainer(k, inner).train(req);
       expect(r.delta[0].values[3]).toBe(armed.attackers.has(k) ? 4 : 2);
     }
-    expect(() => armAttackers(shards, { attackers: 1, attacks: parseAttacks('scaffold-c:1') }, { seed: 3, strategy: 'fedavg', numClasses: 2 })).toThrow(/scaffold-c needs --strategy scaffold/);
-    expect(() => armAttackers(shards, { attackers: 1, attacks: parseAttacks('label-flip:2') }, { seed: 3, strategy: 'fedavg', numClasses: 2 })).toThrow(/names no class/);
+    expect(() => armAttackers(shards, { attackers: 1, attacks: parseAttacks('scaffold-c:1') }, { seed: 3, strategy: 'fedavg', numClasses: 2, labels: data.labels })).toThrow(/scaffold-c needs --strategy scaffold/);
+    expect(() => armAttackers(shards, { attackers: 1, attacks: parseAttacks('label-flip:2') }, { seed: 3, strategy: 'fedavg', numClasses: 2, labels: data.labels })).toThrow(/names no class/);
   });
 
   it('the CLI refuses scaffold-c with another strategy', () => {
     expect(parseSimArgs(['--strategy', 'scaffold', '--attackers', '1', '--attack', 'scaffold-c:2']).config.attack).toEqual({ attackers: 1, attacks: [{ kind: 'scaffold-c', factor: 2 }] });
     expect(() => parseSimArgs(['--strategy', 'fedavg', '--attackers', '1', '--attack', 'scaffold-c:2'])).toThrow(/--attack: attack scaffold-c needs --strategy scaffold/);
+  });
+});
+
+describe('pose-minority: an attacker posing as a label-verified minority', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('trains and declares its most frequent class only, passes the label check, and gets no more than minorityFactor x the median norm', async () => {
+    const train = loadMnistNode('train', 1500);
+    const partition = partitionIndices(train.labels, train.numClasses, 5, { kind: 'dirichlet', alpha: 0.5 }, 2);
+    const shards = buildClientShards(train, partition, { evalFraction: 0.2, evalMax: 100, seed: 2 });
+    const spec = mlpSpec([28, 28, 1], 10);
+    const weights = await getWeights(buildModel(spec, 2));
+    const req = { round: 1, model: spec, strategy: { name: 'fedavg' }, train: { localEpochs: 1, batchSize: 32, learningRate: 0.1, seed: 2 }, weights };
+    const layout = weights.map((t) => ({ name: t.name, shape: t.shape }));
+    const runner = new InProcessRunner(train, 2);
+    // The same clients under each scale: the attacker's honest training does not depend on it.
+    const roundUnder = async (factor: number) => {
+      const armed = armAttackers(shards, { attackers: 1, attacks: parseAttacks(`pose-minority:${factor}`) }, { seed: 2, strategy: 'fedavg', numClasses: 10, labels: train.labels });
+      const ctx: ParticipantContext = { shards: armed.shards, runner, backendName: 'cpu', clientStates: new Map() };
+      const trainers = shards.map((_, k) => armed.trainer(k, buildParticipantTrainer(ctx, k)));
+      const updates: ClientUpdate[] = [];
+      for (const [k, t] of trainers.entries()) {
+        const r = await t.train(req);
+        updates.push({ clientId: String(k), delta: r.delta, numSamples: r.numSamples });
+      }
+      const declared = await Promise.all(trainers.map((t) => t.info()));
+      return { armed, updates, declared };
+    };
+    try {
+      const { armed, updates, declared } = await roundUnder(7);
+      const [attacker] = [...armed.attackers];
+      const cut = armed.shards[attacker];
+      const own = shards[attacker].labelHistogram;
+      const top = own.indexOf(Math.max(...own));
+      // What it trains on, the sample count it reports and the histogram it declares agree: one class, its most frequent.
+      expect(Array.from(cut.train, (i) => train.labels[i]).every((y) => y === top)).toBe(true);
+      expect(cut.train.length).toBe(own[top]);
+      expect(declared[attacker].labelHistogram).toEqual(own.map((n, c) => (c === top ? n : 0)));
+      expect(updates[attacker].numSamples).toBe(own[top]);
+      armed.shards.filter((s) => s.index !== attacker).forEach((s) => expect(s).toEqual(shards[s.index]));
+
+      const declaredLabels = (id: string) => declared[Number(id)].labelHistogram;
+      const verdicts = labelVerdicts(layout, updates, declaredLabels);
+      const verdict = verdicts.find((v) => v.clientId === String(attacker))!;
+      const skews = verdicts.map((v) => v.skew).sort((a, b) => a - b);
+      expect(verdict.cosine).toBeGreaterThan(ROBUST_DEFAULTS.minLabelCosine);
+      expect(verdict.skew).toBeGreaterThanOrEqual(Math.max(ROBUST_DEFAULTS.minLabelSkew, ROBUST_DEFAULTS.minoritySkewRatio * skews[2]));
+
+      const norms = updates.map((u) => normOf(u.delta));
+      const median = [...norms].sort((a, b) => a - b)[2];
+      const sent = norms[attacker] / median;
+      expect(sent).toBeGreaterThan(ROBUST_DEFAULTS.dropFactor);
+      expect(sent).toBeLessThan(ROBUST_DEFAULTS.minorityFactor);
+      const screened = screenUpdates(layout, updates, () => undefined, robustSettings('clip'), { declaredLabels });
+      expect(screened.dropped).toEqual([]);
+      const kept = normOf(screened.kept[attacker].delta);
+      // The wider bound: more than the plain bounds would let in (they shrink it to the median norm)...
+      expect(kept).toBeGreaterThan(ROBUST_DEFAULTS.dropFactor * median);
+      const plain = screenUpdates(layout, updates, () => undefined, robustSettings({ minorityFactor: 1 }), { declaredLabels });
+      expect(normOf(plain.kept[attacker].delta)).toBeLessThanOrEqual(median * (1 + 1e-6));
+      // ...and never more than minorityFactor x the median, at any scale.
+      for (const factor of [7, 20, 1e6]) {
+        const round = factor === 7 ? updates : (await roundUnder(factor)).updates;
+        const r = screenUpdates(layout, round, () => undefined, robustSettings('clip'), { declaredLabels });
+        const m = [...round.map((u) => normOf(u.delta))].sort((a, b) => a - b)[2];
+        expect(normOf(r.kept.find((u) => u.clientId === String(attacker))!.delta)).toBeLessThanOrEqual(ROBUST_DEFAULTS.minorityFactor * m * (1 + 1e-6));
+      }
+    } finally {
+      await runner.dispose();
+    }
+  }, 60_000);
+
+  it('parses pose-minority:F and scales the honest delta by F', () => {
+    expect(parseAttacks('pose-minority:7')).toEqual([{ kind: 'pose-minority', factor: 7 }]);
+    for (const bad of ['pose-minority', 'pose-minority:', 'pose-minority:inf', 'pose-minority:1:2']) expect(() => parseAttacks(bad)).toThrow();
+    expect(Array.from(applyAttacks(honest(), parseAttacks('pose-minority:2')).delta[0].values)).toEqual([1, -0.5, 0, 4]);
   });
 });

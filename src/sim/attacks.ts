@@ -3,7 +3,10 @@
  * - reporting attacks (model poisoning): a wrapper around an attacker client's LocalTrainer that trains honestly
  *   and then transforms what it reports (the update, SCAFFOLD's control-variate change, the sample counts);
  * - data poisoning (label-flip): the attacker's training data itself is changed (poisonTrainingData), so it trains
- *   honestly on lies and reports whatever that training gives.
+ *   honestly on lies and reports whatever that training gives;
+ * - posing as a minority (pose-minority): the attacker keeps only the samples of its most frequent class, declares that
+ *   histogram (the true one of what it trains on), trains honestly and scales its update, so it passes the check by
+ *   labels and gets a label-verified minority's wider norm bounds (arm-attackers.ts cuts its shard).
  * The engine, the client and the strategies stay exactly those of the app.
  */
 import type { Dataset } from '../fl/data/dataset';
@@ -34,7 +37,12 @@ export type Attack =
    * SCAFFOLD's control-variate change delta-c replaced by one fixed direction (the same for every attacker, from the
    * seed) at `factor` x the norm of the honest delta-c; delta-w stays honest.
    */
-  | { kind: 'scaffold-c'; factor: number };
+  | { kind: 'scaffold-c'; factor: number }
+  /**
+   * Trains and declares only its shard's most frequent class (an honest-looking minority), then scales its delta by
+   * `factor`: what the minority exception of robust screening lets through (RobustSettings.minorityFactor).
+   */
+  | { kind: 'pose-minority'; factor: number };
 
 export interface AttackConfig {
   /** How many clients attack; which ones follows from the seed (chooseAttackers). */
@@ -42,7 +50,7 @@ export interface AttackConfig {
   attacks: Attack[];
 }
 
-export const ATTACK_SYNTAX = 'scale:F | signflip:F | nan | max-float | inflate-samples:N | label-flip:CLASS | scaffold-c:F, comma-separated to combine';
+export const ATTACK_SYNTAX = 'scale:F | signflip:F | nan | max-float | inflate-samples:N | label-flip:CLASS | scaffold-c:F | pose-minority:F, comma-separated to combine';
 
 /** Parses e.g. "signflip:4,inflate-samples:1e9"; throws with a reason on anything else. */
 export function parseAttacks(text: string): Attack[] {
@@ -59,6 +67,7 @@ export function parseAttacks(text: string): Attack[] {
       case 'scale':
       case 'signflip':
       case 'scaffold-c':
+      case 'pose-minority':
         needs(`a finite factor (e.g. ${kind}:2)`, Number.isFinite(value));
         return { kind, factor: value };
       case 'inflate-samples':
@@ -130,13 +139,15 @@ function attackControlDelta(response: TrainResponse, factor: number, seed: numbe
 
 /**
  * What an attacker reports instead of its honest response. `seed` fixes scaffold-c's direction (the simulation's
- * seed: every attacker pushes the same way). label-flip changes nothing here: it acted on the training data.
+ * seed: every attacker pushes the same way). label-flip changes nothing here: it acted on the training data (as
+ * pose-minority's cut of the shard did; here it scales).
  */
 export function applyAttacks(response: TrainResponse, attacks: readonly Attack[], seed = 0): TrainResponse {
   let out = response;
   for (const a of attacks) {
     switch (a.kind) {
       case 'scale':
+      case 'pose-minority':
         out = { ...out, delta: mapDelta(out.delta, (x) => x * a.factor) };
         break;
       case 'signflip':

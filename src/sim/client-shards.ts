@@ -49,6 +49,18 @@ function subsetLabels(labels: Int32Array, idx: Int32Array): Int32Array {
   return out;
 }
 
+/**
+ * The shard cut down to the training samples of its most frequent class (the lowest such class on a tie), with the
+ * histogram it then declares; its held-out subset stays (it is only scored on). An empty shard is returned as is.
+ */
+export function keepMostFrequentClass(shard: ClientShard, labels: Int32Array): ClientShard {
+  const counts = shard.labelHistogram;
+  const top = counts.reduce((best, n, c) => (n > counts[best] ? c : best), 0);
+  if (!(counts[top] > 0)) return shard;
+  const train = shard.train.filter((i) => labels[i] === top);
+  return { ...shard, train, labelHistogram: counts.map((n, c) => (c === top ? train.length : 0)) };
+}
+
 export interface MaterializedShard<T extends Dataset = Dataset> {
   train: T;
   eval: T;

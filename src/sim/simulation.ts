@@ -262,7 +262,7 @@ interface RunParts {
 
 async function runWithRunner(cfg: SimConfig, hooks: SimHooks, parts: RunParts): Promise<SimResult> {
   const { data, spec, backend, partition, shards, runner, started, cpuBefore } = parts;
-  const armed = armAttackers(shards, cfg.attack, { seed: cfg.seed, strategy: cfg.strategy.name, numClasses: data.train.numClasses });
+  const armed = armAttackers(shards, cfg.attack, { seed: cfg.seed, strategy: cfg.strategy.name, numClasses: data.train.numClasses, labels: data.train.labels });
   const ctx: ParticipantContext = { shards: armed.shards, runner, backendName: tf.getBackend(), clientStates: new Map() };
   // Shared messages: the engine and these clients never mutate what they receive (see InMemoryNetworkOptions).
   const network = new InMemoryNetwork({ ...(cfg.codec ? { codec: createWireCodec(cfg.codec) } : {}), shareMessages: true });
