@@ -102,7 +102,25 @@ export class Namespace {
     return chromium.launch({ executablePath: wrapper, args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true });
   }
 
+  /**
+   * Ends every process in this namespace (a browser that did not close, after a failed test, would keep it and its
+   * veth pair alive), then the holder: the kernel then removes the namespace and its links.
+   */
   close(): void {
+    let inode: string;
+    try {
+      inode = fs.readlinkSync(`/proc/${this.pid}/ns/net`);
+    } catch {
+      return; // the holder is gone already
+    }
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === this.pid) continue;
+      try {
+        if (fs.readlinkSync(`/proc/${entry}/ns/net`) === inode) process.kill(Number(entry), 'SIGKILL');
+      } catch {
+        // exited meanwhile, or not ours to read
+      }
+    }
     this.holder.kill();
   }
 }
