@@ -22,6 +22,11 @@ export interface FlClientOptions {
    * (in the browser: in the training worker). Without one, a private session's round-start is answered with an error.
    */
   party?: PrivateParty;
+  /**
+   * Whether this client's hello may carry its label histogram (default: yes). A tab that does not know yet whether
+   * its session is private, or knows it is, sends its sample count only.
+   */
+  shareLabels?: () => boolean;
 }
 
 /** The secure round this client takes part in: its shares are in once `inbox` resolves true (false: given up). */
@@ -72,7 +77,7 @@ export class FlClient {
       clientName: this.options.name,
       backend: info.backend,
       numSamples: info.numSamples,
-      labelHistogram: info.labelHistogram,
+      labelHistogram: this.options.shareLabels?.() === false ? [] : info.labelHistogram,
       ...(this.options.clientKey ? { clientKey: this.options.clientKey } : {}),
     });
   }

@@ -72,6 +72,8 @@ export class SessionNode {
   private readonly timing: SessionTiming;
   private readonly loop: LocalLoop;
   private readonly client: FlClient;
+  /** A hello went out without this tab's label histogram because the session's config was not known yet. */
+  private labelsWithheld = false;
   private readonly membership = new Membership();
   private readonly election: Election;
   private readonly traffic: RoundTraffic;
@@ -138,6 +140,13 @@ export class SessionNode {
       },
       onError: (reason) => this.log('error', reason),
       ...(options.party ? { party: options.party } : {}),
+      // A private session's aggregator gets no label histogram: a hello sent before the session's config is known
+      // carries none either, and the welcome (which brings the config) is followed by one with it where it may.
+      shareLabels: () => {
+        if (this.sessionConfig) return !this.sessionConfig.privacy;
+        this.labelsWithheld = true;
+        return false;
+      },
     });
     this.unsubscribe.push(
       this.loop.clientFace.onMessage((from, m) => this.handleSessionMessage(from, m)),
@@ -598,6 +607,10 @@ export class SessionNode {
     this.joinTarget = null;
     this.adoptConfig(config);
     this.mySlot = slot;
+    if (this.labelsWithheld && !config.privacy) {
+      this.labelsWithheld = false;
+      void this.announce().catch(() => undefined);
+    }
     this.welcome?.resolve({ slot, config });
     this.changed();
   }

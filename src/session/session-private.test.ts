@@ -44,8 +44,8 @@ function makeSession() {
   const train = loadMnistNode('train', 1200);
   const test = loadMnistNode('test', 200);
   const parts = partitionIndices(train.labels, 10, 4, { kind: 'iid' }, 1);
-  const toHost: Message['type'][] = [];
-  const network = new InMemoryNetwork({ codec: createWireCodec('float16'), tap: (_from, to, m) => to === 'peer-host' && toHost.push(m.type) });
+  const toHost: Message[] = [];
+  const network = new InMemoryNetwork({ codec: createWireCodec('float16'), tap: (_from, to, m) => to === 'peer-host' && toHost.push(m) });
   const work = new RealWork();
   const validationModel = buildModel(spec, 9);
   const validation: ValidationEvaluator = (_spec, ws) =>
@@ -94,8 +94,12 @@ describe('a private session between tabs', () => {
     expect(host.globalModel!.weights[0].values.some((x, i) => x !== initial[0].values[i])).toBe(true);
     expect(host.sessionRecord?.phase).toBe('finished');
     expect(host.sessionRecord?.reason).toMatch(/privacy budget \(epsilon 40, delta 0.00001\) is spent/);
-    // No tab sent the aggregating tab an update in the clear; the other tabs show the same epsilon.
-    expect(toHost).not.toContain('update');
+    // No tab sent the aggregating tab an update in the clear, nor its label histogram; the other tabs show the same epsilon.
+    expect(toHost.map((m) => m.type)).not.toContain('update');
+    const hellos = toHost.filter((m) => m.type === 'hello');
+    expect(hellos.length).toBeGreaterThanOrEqual(3);
+    expect(hellos.every((m) => m.type === 'hello' && m.labelHistogram.length === 0)).toBe(true);
+    expect(host.clients.filter((c) => c.numSamples > 0)).toHaveLength(4);
     await until(() => members.every((m) => m.rounds.length === rounds.length));
     for (const m of members) expect(m.rounds.map((r) => r.privacy?.epsilon)).toEqual(eps);
     nodes.forEach((n) => n.leave());
