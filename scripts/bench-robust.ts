@@ -94,6 +94,11 @@ const ATTACKS: Array<{ name: string; attack: string; strategy?: string }> = [
   { name: 'scale x1e6', attack: 'scale:1e6' },
   // Over dropFactor x the median norm, under minorityFactor: shrunk to the median unless the attacker passes for a minority.
   { name: 'scale x7', attack: 'scale:7' },
+  // Trains and declares only its most frequent class, so it passes the label check as a minority, then scales: x7
+  // is over the plain bounds and under minorityFactor, x20 and x1e6 over both.
+  { name: 'poses as a minority (one class), x7', attack: 'pose-minority:7' },
+  { name: 'poses as a minority (one class), x20', attack: 'pose-minority:20' },
+  { name: 'poses as a minority (one class), x1e6', attack: 'pose-minority:1e6' },
   { name: 'sign-flip x4, claims 1e9 samples', attack: 'signflip:4,inflate-samples:1e9' },
   { name: 'label flip to class 0', attack: 'label-flip:0' },
   { name: "SCAFFOLD: forged delta-c (2x)", attack: 'scaffold-c:2', strategy: 'scaffold' },

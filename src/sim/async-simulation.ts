@@ -157,10 +157,13 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
   const ctx: ParticipantContext = { shards: armed.shards, runner, backendName: tf.getBackend(), clientStates: new Map() };
   const trainers: LocalTrainer[] = shards.map((_, k) => armed.trainer(k, buildParticipantTrainer(ctx, k)));
   const trainSizes = armed.shards.map((shard) => shard.train.length);
+  // Device time follows the client's shard as partitioned: an attacker that cut its data (pose-minority) answers at
+  // the pace its device always had, like every other attacker, so a run measures the screening and not its cadence.
+  const workSizes = shards.map((shard) => shard.train.length);
   const evalModel = buildModel(spec, cfg.seed);
   const initial = await getWeights(evalModel);
   const modelBytes = totalParameters(initial) * 4;
-  const seconds = devices.map((d, k) => workSeconds(d, trainSizes[k], cfg.localEpochs, modelBytes));
+  const seconds = devices.map((d, k) => workSeconds(d, workSizes[k], cfg.localEpochs, modelBytes));
 
   // The aggregator's test and validation sets, scored on one model of the session's shape.
   let lastPerClass: number[] | null = null;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset } from '../fl/data/dataset';
 import { loadMnistNode } from '../fl/data/node-loaders';
-import { partitionIndices } from '../fl/data/partition';
+import type { Partition } from '../fl/data/partition';
 import type { LocalTrainer, TrainResponse } from '../fl/local-trainer';
 import { buildModel, getWeights, mlpSpec } from '../fl/models';
 import { labelVerdicts, normOf, robustSettings, ROBUST_DEFAULTS, screenUpdates } from '../fl/robust';
@@ -156,18 +156,33 @@ describe('pose-minority: an attacker posing as a label-verified minority', () =>
     await tf.setBackend('cpu');
   });
 
-  it('trains and declares its most frequent class only, passes the label check, and gets no more than minorityFactor x the median norm', async () => {
-    const train = loadMnistNode('train', 1500);
-    const partition = partitionIndices(train.labels, train.numClasses, 5, { kind: 'dirichlet', alpha: 0.5 }, 2);
+  const train = loadMnistNode('train', 1500);
+  const [attacker] = [...chooseAttackers(5, 1, 2)];
+  /**
+   * Five clients: the honest four share the classes round-robin; the attacker holds every sample of class `top` that
+   * the others do not get and a twentieth of classes 1 and 2, so that `top` is its most frequent class.
+   */
+  function partitionWith(top: number, othersGetOf: (label: number, i: number) => boolean): Partition {
+    const clients: number[][] = [[], [], [], [], []];
+    const honest = [0, 1, 2, 3, 4].filter((k) => k !== attacker);
+    let turn = 0;
+    train.labels.forEach((y, i) => {
+      const toAttacker = y === top ? !othersGetOf(y, i) : (y === 1 || y === 2) && i % 20 === 0;
+      clients[toAttacker ? attacker : honest[turn++ % 4]].push(i);
+    });
+    const histograms = clients.map((idx) => Array.from({ length: 10 }, (_, c) => idx.filter((i) => train.labels[i] === c).length));
+    return { clients: clients.map((idx) => Int32Array.from(idx)), histograms };
+  }
+
+  async function roundUnder(partition: Partition, factor: number) {
     const shards = buildClientShards(train, partition, { evalFraction: 0.2, evalMax: 100, seed: 2 });
     const spec = mlpSpec([28, 28, 1], 10);
     const weights = await getWeights(buildModel(spec, 2));
     const req = { round: 1, model: spec, strategy: { name: 'fedavg' }, train: { localEpochs: 1, batchSize: 32, learningRate: 0.1, seed: 2 }, weights };
-    const layout = weights.map((t) => ({ name: t.name, shape: t.shape }));
     const runner = new InProcessRunner(train, 2);
-    // The same clients under each scale: the attacker's honest training does not depend on it.
-    const roundUnder = async (factor: number) => {
+    try {
       const armed = armAttackers(shards, { attackers: 1, attacks: parseAttacks(`pose-minority:${factor}`) }, { seed: 2, strategy: 'fedavg', numClasses: 10, labels: train.labels });
+      expect([...armed.attackers]).toEqual([attacker]);
       const ctx: ParticipantContext = { shards: armed.shards, runner, backendName: 'cpu', clientStates: new Map() };
       const trainers = shards.map((_, k) => armed.trainer(k, buildParticipantTrainer(ctx, k)));
       const updates: ClientUpdate[] = [];
@@ -176,50 +191,70 @@ describe('pose-minority: an attacker posing as a label-verified minority', () =>
         updates.push({ clientId: String(k), delta: r.delta, numSamples: r.numSamples });
       }
       const declared = await Promise.all(trainers.map((t) => t.info()));
-      return { armed, updates, declared };
-    };
-    try {
-      const { armed, updates, declared } = await roundUnder(7);
-      const [attacker] = [...armed.attackers];
-      const cut = armed.shards[attacker];
-      const own = shards[attacker].labelHistogram;
-      const top = own.indexOf(Math.max(...own));
-      // What it trains on, the sample count it reports and the histogram it declares agree: one class, its most frequent.
-      expect(Array.from(cut.train, (i) => train.labels[i]).every((y) => y === top)).toBe(true);
-      expect(cut.train.length).toBe(own[top]);
-      expect(declared[attacker].labelHistogram).toEqual(own.map((n, c) => (c === top ? n : 0)));
-      expect(updates[attacker].numSamples).toBe(own[top]);
-      armed.shards.filter((s) => s.index !== attacker).forEach((s) => expect(s).toEqual(shards[s.index]));
-
       const declaredLabels = (id: string) => declared[Number(id)].labelHistogram;
-      const verdicts = labelVerdicts(layout, updates, declaredLabels);
-      const verdict = verdicts.find((v) => v.clientId === String(attacker))!;
-      const skews = verdicts.map((v) => v.skew).sort((a, b) => a - b);
-      expect(verdict.cosine).toBeGreaterThan(ROBUST_DEFAULTS.minLabelCosine);
-      expect(verdict.skew).toBeGreaterThanOrEqual(Math.max(ROBUST_DEFAULTS.minLabelSkew, ROBUST_DEFAULTS.minoritySkewRatio * skews[2]));
-
+      const layout = weights.map((t) => ({ name: t.name, shape: t.shape }));
       const norms = updates.map((u) => normOf(u.delta));
       const median = [...norms].sort((a, b) => a - b)[2];
-      const sent = norms[attacker] / median;
-      expect(sent).toBeGreaterThan(ROBUST_DEFAULTS.dropFactor);
-      expect(sent).toBeLessThan(ROBUST_DEFAULTS.minorityFactor);
-      const screened = screenUpdates(layout, updates, () => undefined, robustSettings('clip'), { declaredLabels });
-      expect(screened.dropped).toEqual([]);
-      const kept = normOf(screened.kept[attacker].delta);
-      // The wider bound: more than the plain bounds would let in (they shrink it to the median norm)...
-      expect(kept).toBeGreaterThan(ROBUST_DEFAULTS.dropFactor * median);
-      const plain = screenUpdates(layout, updates, () => undefined, robustSettings({ minorityFactor: 1 }), { declaredLabels });
-      expect(normOf(plain.kept[attacker].delta)).toBeLessThanOrEqual(median * (1 + 1e-6));
-      // ...and never more than minorityFactor x the median, at any scale.
-      for (const factor of [7, 20, 1e6]) {
-        const round = factor === 7 ? updates : (await roundUnder(factor)).updates;
-        const r = screenUpdates(layout, round, () => undefined, robustSettings('clip'), { declaredLabels });
-        const m = [...round.map((u) => normOf(u.delta))].sort((a, b) => a - b)[2];
-        expect(normOf(r.kept.find((u) => u.clientId === String(attacker))!.delta)).toBeLessThanOrEqual(ROBUST_DEFAULTS.minorityFactor * m * (1 + 1e-6));
-      }
+      const screen = (settings = robustSettings('clip')) => screenUpdates(layout, updates, () => undefined, settings, { declaredLabels });
+      const keptNorm = (r: { kept: ClientUpdate[] }) => normOf(r.kept.find((u) => u.clientId === String(attacker))!.delta);
+      return { shards, armed, updates, declared, declaredLabels, layout, median, sent: norms[attacker] / median, screen, keptNorm };
     } finally {
       await runner.dispose();
     }
+  }
+
+  it('trains and declares its most frequent class only, passes the label check, and gets the wider bound, never more than minorityFactor x the median norm', async () => {
+    // Class 9 is the attacker's alone: it poses as the minority it really is, then scales its update.
+    const alone = partitionWith(9, () => false);
+    const { shards, armed, updates, declared, declaredLabels, layout, median, sent, screen, keptNorm } = await roundUnder(alone, 7);
+    const own = shards[attacker].labelHistogram;
+    expect(own.indexOf(Math.max(...own))).toBe(9);
+    const cut = armed.shards[attacker];
+    // What it trains on, the sample count it reports and the histogram it declares agree: one class, its most frequent.
+    expect(Array.from(cut.train, (i) => train.labels[i]).every((y) => y === 9)).toBe(true);
+    expect(cut.train.length).toBe(own[9]);
+    expect(declared[attacker].labelHistogram).toEqual(own.map((n, c) => (c === 9 ? n : 0)));
+    expect(updates[attacker].numSamples).toBe(own[9]);
+    armed.shards.filter((s) => s.index !== attacker).forEach((s) => expect(s).toEqual(shards[s.index]));
+
+    const verdicts = labelVerdicts(layout, updates, declaredLabels);
+    const verdict = verdicts.find((v) => v.clientId === String(attacker))!;
+    const skews = verdicts.map((v) => v.skew).sort((a, b) => a - b);
+    expect(verdict.cosine).toBeGreaterThan(ROBUST_DEFAULTS.minLabelCosine);
+    expect(verdict.skew).toBeGreaterThanOrEqual(Math.max(ROBUST_DEFAULTS.minLabelSkew, ROBUST_DEFAULTS.minoritySkewRatio * skews[2]));
+
+    expect(sent).toBeGreaterThan(ROBUST_DEFAULTS.dropFactor);
+    expect(sent).toBeLessThan(ROBUST_DEFAULTS.minorityFactor);
+    const screened = screen();
+    expect(screened.dropped).toEqual([]);
+    // The wider bound: more than the plain bounds let in (they shrink it to the median norm)...
+    expect(keptNorm(screened)).toBeGreaterThan(ROBUST_DEFAULTS.dropFactor * median);
+    expect(keptNorm(screen(robustSettings({ minorityFactor: 1 })))).toBeLessThanOrEqual(median * (1 + 1e-6));
+    // ...and never more than minorityFactor x the median, at any scale.
+    for (const factor of [20, 1e6]) {
+      const r = await roundUnder(alone, factor);
+      expect(r.keptNorm(r.screen())).toBeLessThanOrEqual(ROBUST_DEFAULTS.minorityFactor * r.median * (1 + 1e-6));
+    }
+  }, 60_000);
+
+  it('gets the plain bounds when the class it poses for is one the others hold too', async () => {
+    // Class 0: the attacker keeps a tenth of it, the honest four share the rest (over 5% of their labels each).
+    const { shards, declaredLabels, layout, updates, median, sent, screen, keptNorm } = await roundUnder(partitionWith(0, (_, i) => i % 10 !== 0), 12);
+    const own = shards[attacker].labelHistogram;
+    expect(own.indexOf(Math.max(...own))).toBe(0);
+    shards.filter((s) => s.index !== attacker).forEach((s) => expect(s.labelHistogram[0] / s.train.length).toBeGreaterThan(ROBUST_DEFAULTS.minorityCoverShare));
+    const verdict = labelVerdicts(layout, updates, declaredLabels).find((v) => v.clientId === String(attacker))!;
+    expect(verdict.cosine).toBeGreaterThan(ROBUST_DEFAULTS.minLabelCosine);
+    // Scaled (x12, its data being small) to between the plain bound and minorityFactor.
+    expect(sent).toBeGreaterThan(ROBUST_DEFAULTS.dropFactor);
+    expect(sent).toBeLessThan(ROBUST_DEFAULTS.minorityFactor);
+    const screened = screen();
+    expect(keptNorm(screened)).toBeLessThanOrEqual(median * (1 + 1e-6));
+    expect(screened.clipped.find((c) => c.clientId === String(attacker))!.minority).toBeUndefined();
+    // Were class 0 uncovered (a cover share above 1), it would be held to the wider bounds, and keep more.
+    const wider = screen(robustSettings({ minorityCoverShare: 2 }));
+    expect(wider.clipped.find((c) => c.clientId === String(attacker))?.minority).toBe(true);
+    expect(keptNorm(wider)).toBeGreaterThan(keptNorm(screened));
   }, 60_000);
 
   it('parses pose-minority:F and scales the honest delta by F', () => {

@@ -24,6 +24,8 @@ export interface LabelVerdict {
   cosine: number | null;
   /** Total variation distance between the client's declared label distribution and the round's mixture, in [0, 1]. */
   skew: number;
+  /** The client's declared label distribution (its histogram over its total). */
+  labels: readonly number[];
 }
 
 /** The declared label histogram of a client (its hello), or undefined when it declared none. */
@@ -71,7 +73,7 @@ export function labelVerdicts(layout: readonly TensorLayout[], updates: readonly
     // column sums must agree too: an update cannot keep its bias honest and flip the rest of the output layer.
     const onKernel = kernel < 0 ? null : centredCosine(columnSums(update.delta[kernel].values, classes), expected);
     const cosine = onBias === null ? onKernel : onKernel === null ? onBias : Math.min(onBias, onKernel);
-    return { clientId: update.clientId, cosine, skew };
+    return { clientId: update.clientId, cosine, skew, labels: q };
   });
 }
 

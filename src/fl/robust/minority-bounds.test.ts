@@ -124,6 +124,56 @@ describe("a label-verified minority's norm bounds", () => {
     }
   });
 
+  it('gives a minority posing for a class the others hold the plain bounds: the wider ones are for classes no one else trains on', () => {
+    const { others, median, reference } = round(8);
+    const rng = new Rng(8);
+    const declaredWith = (h: Record<string, number[]>) => (id: string) => h[id] ?? histograms[id];
+    // Declares and trains on class 0 alone: as unusual as the class-4 holder, but a, b, c and d hold class 0 too.
+    const poser = trained(rng, 'poser', [300, 0, 0, 0, 0], -1);
+    const labels = declaredWith({ poser: [300, 0, 0, 0, 0] });
+    const verdict = labelVerdicts(LAYOUT, [...others, poser], labels).find((v) => v.clientId === 'poser')!;
+    expect(verdict.cosine).toBeGreaterThan(0.9);
+    const big = scaledTo(poser, [6, 6], reference);
+    expect(normOf(big.delta) / median).toBeGreaterThan(ROBUST_DEFAULTS.dropFactor);
+    const r = screenUpdates(LAYOUT, [...others, big], none, robustSettings('clip'), { declaredLabels: labels });
+    expect(normOf(r.kept[4].delta)).toBeLessThanOrEqual(median * (1 + 1e-6));
+    expect(r.clipped.find((c) => c.clientId === 'poser')!.minority).toBeUndefined();
+    // With every class counted as uncovered (a cover share above 1), it would get the wider bounds.
+    const uncovered = screenUpdates(LAYOUT, [...others, big], none, robustSettings({ minorityCoverShare: 2 }), { declaredLabels: labels });
+    expect(uncovered.kept[4]).toBe(big);
+  });
+
+  it('widens the bounds of a minority by the share of its labels on classes no one else holds', () => {
+    const { others, median, reference } = round(9);
+    const rng = new Rng(9);
+    // Half class 3 (which the others hold), half class 4 (which they do not): half the extra room.
+    const half = trained(rng, 'half', [0, 0, 0, 150, 150], -1);
+    const labels = (id: string) => (id === 'half' ? [0, 0, 0, 150, 150] : histograms[id]);
+    const f = ROBUST_DEFAULTS;
+    const drop = f.dropFactor + (f.minorityFactor - f.dropFactor) / 2;
+    const clip = f.clipFactor + (f.minorityFactor - f.clipFactor) / 2;
+    const within = scaledTo(half, [clip * 0.95, clip * 0.95], reference);
+    expect(normOf(within.delta) / median).toBeGreaterThan(f.dropFactor);
+    expect(normOf(within.delta) / median).toBeLessThan(drop);
+    const kept = screenUpdates(LAYOUT, [...others, within], none, robustSettings('clip'), { declaredLabels: labels });
+    expect(kept.kept[4]).toBe(within);
+    const beyond = times(within, (drop * 1.1 * median) / normOf(within.delta));
+    const shrunk = screenUpdates(LAYOUT, [...others, beyond], none, robustSettings('clip'), { declaredLabels: labels });
+    expect(normOf(shrunk.kept[4].delta)).toBeLessThanOrEqual(median * (1 + 1e-6));
+    expect(shrunk.clipped).toEqual([{ clientId: 'half', norm: normOf(beyond.delta), clippedTo: normOf(shrunk.kept[4].delta), minority: true }]);
+  });
+
+  it('two minorities of the same class do not cover each other (slow devices that alone hold some classes)', () => {
+    const { others, median, reference } = round(10);
+    const rng = new Rng(10);
+    const twins = ['m1', 'm2'].map((id) => scaledTo(trained(rng, id, [0, 0, 0, 0, 300], -1), [6, 6], reference));
+    const labels = (id: string) => histograms[id] ?? [0, 0, 0, 0, 300];
+    twins.forEach((u) => expect(normOf(u.delta) / median).toBeGreaterThan(ROBUST_DEFAULTS.dropFactor));
+    const r = screenUpdates(LAYOUT, [...others, ...twins], none, robustSettings('clip'), { declaredLabels: labels });
+    expect(r.kept.slice(4)).toEqual(twins);
+    expect(r.clipped).toEqual([]);
+  });
+
   it('with two updates there is no minority to speak of: the smaller norm bounds the other at clipFactor', () => {
     const rng = new Rng(7);
     const small = trained(rng, 'a', histograms.a, 1);
@@ -137,5 +187,7 @@ describe("a label-verified minority's norm bounds", () => {
     expect(() => robustSettings({ minorityFactor: 0.5 })).toThrow(/minorityFactor/);
     expect(() => robustSettings({ minoritySkewRatio: -1 })).toThrow(/minoritySkewRatio must be a finite number >= 0/);
     expect(() => robustSettings({ minoritySkewRatio: NaN })).toThrow(/minoritySkewRatio/);
+    expect(() => robustSettings({ minorityCoverShare: -0.1 })).toThrow(/minorityCoverShare must be a finite number >= 0/);
+    expect(() => robustSettings({ minorityCoverShare: Infinity })).toThrow(/minorityCoverShare/);
   });
 });

@@ -71,11 +71,12 @@ export function screenUpdates(layout: readonly TensorLayout[], updates: readonly
   // The label evidence, read once (the cosines do not change under the scaling below): it widens a verified
   // minority's norm bounds here and checks directions in step 4.
   let verdicts = settings.direction === 'labels' && options.declaredLabels ? labelVerdicts(layout, kept, options.declaredLabels) : null;
-  const minority = kept.length >= 3 ? verifiedMinority(verdicts ?? [], settings) : new Set<string>();
-  const factors = (u: ClientUpdate) =>
-    minority.has(u.clientId)
-      ? { drop: Math.max(settings.dropFactor, settings.minorityFactor), clip: Math.max(settings.clipFactor, settings.minorityFactor), minority: true }
-      : { drop: settings.dropFactor, clip: settings.clipFactor, minority: false };
+  const room = kept.length >= 3 ? minorityRoom(verdicts ?? [], settings) : new Map<string, number>();
+  const widened = (plain: number, r: number) => plain + Math.max(0, settings.minorityFactor - plain) * r;
+  const factors = (u: ClientUpdate) => {
+    const r = room.get(u.clientId) ?? 0;
+    return { drop: widened(settings.dropFactor, r), clip: widened(settings.clipFactor, r), minority: r > 0 };
+  };
   const clippedEntry = (u: ClientUpdate, norm: number, clippedTo: number): ClippedUpdate =>
     factors(u).minority ? { clientId: u.clientId, norm, clippedTo, minority: true } : { clientId: u.clientId, norm, clippedTo };
 
@@ -164,14 +165,25 @@ function checkDirections(kept: ClientUpdate[], squares: Float64Array[], settings
 }
 
 /**
- * The clients whose large updates the label evidence vouches for: labels at least minLabelSkew from the round's
- * mixture and minoritySkewRatio x as far as the round's median client's, and an output layer that moved towards them
- * (a null cosine vouches for nothing).
+ * The clients whose large updates the label evidence vouches for, each with how much of the wider bounds it gets (in
+ * (0, 1]): labels at least minLabelSkew from the round's mixture and minoritySkewRatio x as far as the round's median
+ * client's, and an output layer that moved towards them (a null cosine vouches for nothing). Its room is the share of
+ * its labels on classes that none of the round's other clients (minorities aside) holds minorityCoverShare of its own
+ * labels in: those classes are why its update is large, and an update posing as a minority for a class the others
+ * hold gains nothing (RobustSettings.minorityCoverShare).
  */
-function verifiedMinority(verdicts: readonly LabelVerdict[], settings: RobustSettings): Set<string> {
-  if (!(settings.minorityFactor > settings.clipFactor) || verdicts.length === 0) return new Set();
+function minorityRoom(verdicts: readonly LabelVerdict[], settings: RobustSettings): Map<string, number> {
+  const room = new Map<string, number>();
+  if (!(settings.minorityFactor > settings.clipFactor) || verdicts.length === 0) return room;
   const atLeast = Math.max(settings.minLabelSkew, settings.minoritySkewRatio * median(verdicts.map((v) => v.skew)));
-  return new Set(verdicts.filter((v) => v.skew >= atLeast && v.cosine !== null && v.cosine >= settings.minLabelCosine).map((v) => v.clientId));
+  const minorities = verdicts.filter((v) => v.skew >= atLeast && v.cosine !== null && v.cosine >= settings.minLabelCosine);
+  const others = verdicts.filter((v) => !minorities.includes(v));
+  const covered = (c: number) => others.some((v) => v.labels[c] >= settings.minorityCoverShare);
+  for (const v of minorities) {
+    const r = v.labels.reduce((s, q, c) => (covered(c) ? s : s + q), 0);
+    if (r > 0) room.set(v.clientId, r);
+  }
+  return room;
 }
 
 function wholeNorm(squares: Float64Array): number {

@@ -75,6 +75,15 @@ export interface RobustSettings {
    * plain bounds.
    */
   minoritySkewRatio: number;
+  /**
+   * A class counts as covered in a round when one of its clients that is not a minority holds at least this share of
+   * its labels in it. A minority's bounds widen only by the share of its labels on uncovered classes (all of them: up
+   * to minorityFactor; none: the plain bounds): a minority is large because the model does not know its classes yet,
+   * which is not so where others train on them too, and an attacker that declares one class and trains honestly on
+   * it, then scales its update, poses as a minority of the classes it holds most of. 0: every class is covered (no
+   * relaxation); above 1: none is (every verified minority gets minorityFactor).
+   */
+  minorityCoverShare: number;
   /** 'trimmed-mean': share of the values cut at each end of every coordinate (at least one each end from 3 updates). */
   trimFraction: number;
 }
@@ -92,6 +101,7 @@ export const ROBUST_DEFAULTS: Readonly<RobustSettings> = {
   minLabelCosine: 0,
   minorityFactor: 8,
   minoritySkewRatio: 1.5,
+  minorityCoverShare: 0.05,
   trimFraction: 0.2,
 };
 
@@ -110,6 +120,7 @@ export function robustSettings(x?: RobustMode | Partial<RobustSettings>): Robust
   if (!(s.minLabelCosine >= -1 && s.minLabelCosine <= 1)) throw new Error(`robust: minLabelCosine must be in [-1, 1], got ${s.minLabelCosine}`);
   if (!(s.minorityFactor >= 1 && Number.isFinite(s.minorityFactor))) throw new Error(`robust: minorityFactor must be a finite number >= 1 (a minority's bound must stay bounded), got ${s.minorityFactor}`);
   if (!(s.minoritySkewRatio >= 0 && Number.isFinite(s.minoritySkewRatio))) throw new Error(`robust: minoritySkewRatio must be a finite number >= 0, got ${s.minoritySkewRatio}`);
+  if (!(s.minorityCoverShare >= 0 && Number.isFinite(s.minorityCoverShare))) throw new Error(`robust: minorityCoverShare must be a finite number >= 0, got ${s.minorityCoverShare}`);
   if (!(s.trimFraction >= 0 && s.trimFraction < 0.5)) throw new Error(`robust: trimFraction must be in [0, 0.5), got ${s.trimFraction}`);
   return s;
 }
