@@ -35,8 +35,9 @@ export interface ScreenOptions {
  *    tensor (per tensor, because FedLD aggregates per tensor and an update can be outsized in one tensor only).
  *    The reference is the median of the round's norms from 3 updates on; with 2 it is the smaller norm (the median
  *    of two is their mean, which one attacker alone can inflate); with 1 there is nothing to compare, so no clipping;
- *    under direction 'labels', from 3 updates on, a label-verified minority is held to minorityFactor instead of
- *    either factor where that is larger (RobustSettings.minorityFactor says why);
+ *    under direction 'labels', from 3 updates on, a label-verified minority is held to up to minorityFactor instead of
+ *    either factor where that is larger, by the share of its labels on classes the round's other clients do not hold
+ *    (RobustSettings.minorityFactor and minorityCoverShare say why);
  *    What a strategy's clients send beside the delta (SCAFFOLD's delta-c) is clipped the same way (./extras.ts);
  * 4. unless 'off', from 3 updates on: an update whose cosine with the coordinate-wise median of the clipped updates
  *    is below minCosine is dropped (it points against what most clients agree on, as a sign-flipped update does).

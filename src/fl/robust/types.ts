@@ -58,9 +58,10 @@ export interface RobustSettings {
   /**
    * 'labels', from 3 updates on: the norm bounds of a label-verified minority, a client whose declared labels are at
    * least minLabelSkew from the round's mixture and minoritySkewRatio x as far as the round's median client's, and whose
-   * output-bias change points towards them (cosine at least minLabelCosine). Its update is shrunk only above
-   * max(dropFactor, minorityFactor) x the round's median norm, and each tensor is clipped at max(clipFactor,
-   * minorityFactor) x its reference norm. Why wider: a minority's honest update is large for honest reasons (classes
+   * output-bias change points towards them (cosine at least minLabelCosine). Where none of its classes is covered
+   * (minorityCoverShare), its update is shrunk only above max(dropFactor, minorityFactor) x the round's median norm,
+   * and each tensor is clipped at max(clipFactor, minorityFactor) x its reference norm; in between, in proportion to
+   * the share of its labels on uncovered classes. Why wider: a minority's honest update is large for honest reasons (classes
    * the global model does not predict yet; in asynchronous sessions a slow device's stale base on top), up to 8x the
    * median on the async benchmark, where the plain bounds cut the slow devices' classes from 54% to 4%. Why still
    * bounded: an attacker that declares a skewed histogram and trains honestly on it passes the label check, then
