@@ -10,6 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import type { RobustSettings } from '../src/fl/robust';
 import { chooseAttackers } from '../src/sim/attacks';
 import { runClockedSimulation } from '../src/sim/async-simulation';
 import { parseSimArgs } from '../src/sim/cli-options';
@@ -39,11 +40,15 @@ interface Outcome {
   seconds: number;
 }
 
-/** Runs one simulator command line; attackers are told apart by the seed, as the simulator chooses them. */
-async function run(args: string): Promise<Outcome> {
+/**
+ * Runs one simulator command line (with `robust`, the default defence with these settings changed); attackers are told
+ * apart by the seed, as the simulator chooses them.
+ */
+async function run(args: string, robust?: Partial<RobustSettings>): Promise<Outcome> {
   const started = performance.now();
   const options = parseSimArgs(args.split(/\s+/).filter(Boolean));
-  const { config, clock } = options;
+  const config = robust ? { ...options.config, robust } : options.config;
+  const { clock } = options;
   const attackers = config.attack ? chooseAttackers(config.clients, config.attack.attackers, config.seed) : new Set<number>();
   const isAttacker = (client: number) => attackers.has(client);
   if (clock) {
@@ -90,7 +95,7 @@ const HONEST: Array<{ name: string; args: string }> = [
   { name: 'binary MNIST (3 vs 5), Dirichlet 0.1, 5 clients: each class concentrated on one client', args: '--data mnist:3,5 --clients 5 --partition dirichlet --alpha 0.1' },
 ];
 
-const ATTACKS: Array<{ name: string; attack: string; strategy?: string }> = [
+const ATTACKS: Array<{ name: string; attack: string; strategy?: string; robust?: Partial<RobustSettings> }> = [
   { name: 'scale x1e6', attack: 'scale:1e6' },
   // Over dropFactor x the median norm, under minorityFactor: shrunk to the median unless the attacker passes for a minority.
   { name: 'scale x7', attack: 'scale:7' },
@@ -99,6 +104,9 @@ const ATTACKS: Array<{ name: string; attack: string; strategy?: string }> = [
   { name: 'poses as a minority (one class), x7', attack: 'pose-minority:7' },
   { name: 'poses as a minority (one class), x20', attack: 'pose-minority:20' },
   { name: 'poses as a minority (one class), x1e6', attack: 'pose-minority:1e6' },
+  // The same x7 against the minority bounds as they were before the cover rule: every verified minority up to
+  // minorityFactor, whoever else holds its classes (a cover share above 1 counts no class as covered).
+  { name: 'poses as a minority (one class), x7, minority bounds without the cover rule', attack: 'pose-minority:7', robust: { minorityCoverShare: 2 } },
   { name: 'sign-flip x4, claims 1e9 samples', attack: 'signflip:4,inflate-samples:1e9' },
   { name: 'label flip to class 0', attack: 'label-flip:0' },
   { name: "SCAFFOLD: forged delta-c (2x)", attack: 'scaffold-c:2', strategy: 'scaffold' },
@@ -148,6 +156,10 @@ async function hostileSide(): Promise<void> {
     'Async runs take one step per 5 updates (the default buffer), as many steps as sync rounds. There an attacker\'s update',
     'that the defence leaves out still took a place in the step\'s buffer, while an absent attacker\'s update is refused on',
     'arrival: a step then aggregates fewer honest updates than in the absent run, which the comparison does not correct for.',
+    '"Poses as a minority" attackers keep only the samples of their most frequent class, declare that histogram (the true one',
+    'of what they train on), train honestly and scale their update: they pass the label check as a label-verified minority,',
+    'whose bounds widen (up to minorityFactor x the median) only by the share of its labels on classes no other client of the',
+    'round holds; async, they answer at their device\'s usual pace.',
     '',
   );
   lines.push('| attack | clients | attackers | mode | default accuracy | attackers absent | difference (points) | attacker updates accepted | honest updates left out | met |', '|---|---|---|---|---|---|---|---|---|---|');
@@ -160,7 +172,7 @@ async function hostileSide(): Promise<void> {
         const key = `${a.strategy ?? 'fedavg'} ${clients} ${attackers} ${mode.name}`;
         if (!absent.has(key)) absent.set(key, await run(`${base} --attackers ${attackers} --attack nan --robust off`));
         const clean = absent.get(key)!;
-        const attacked = await run(`${base} --attackers ${attackers} --attack ${a.attack}`);
+        const attacked = await run(`${base} --attackers ${attackers} --attack ${a.attack}`, a.robust);
         const diff = attacked.accuracy - clean.accuracy;
         log(`hostile ${a.name} ${attackers}/${clients} ${mode.name}: ${acc(attacked.accuracy)} vs absent ${acc(clean.accuracy)} (${attacked.seconds.toFixed(0)} s)`);
         lines.push(
