@@ -257,6 +257,7 @@ export class RoundEngine {
         // (During construction, for a handed-over state that does not fit, there is no coordinator yet.)
         return this.emit({ kind: 'round-warning', round: this.coordinator ? this.coordinator.version : this.startRound, reason: e.reason });
       case 'assigned':
+      case 'update-superseded': // (only in asynchronous steps: a round asks each client once)
         return;
       default:
         return assertNever(e, 'coordinator event');

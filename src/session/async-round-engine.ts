@@ -108,6 +108,9 @@ function forward(e: AsyncEngineEvent, onEvent: ((e: EngineEvent) => void) | unde
       return onEvent({ kind: 'update-received', round: version() + 1, from: e.from });
     case 'update-dropped':
       return onEvent({ kind: 'rejected', from: e.from, reason: `update ${e.staleness} steps stale, past the maximum` });
+    case 'update-superseded':
+      // The same tab's newer update took its place: the tab still counts, its status stays "uploaded".
+      return;
     case 'step-failed':
       return onEvent({ kind: 'round-failed', round: e.step, reason: e.reason });
     case 'warning':

@@ -88,13 +88,16 @@ describe('AsyncAggregation', () => {
     expect(seen.map((u) => u.map((x) => x.delta[0].values[0]))).toEqual([[4], [2]]);
   });
 
-  it("two updates of one client in one step are two rows for the strategy (FedLD refuses a client id twice)", () => {
+  it('a client holds one place in a step: its newer update replaces its older one, still waiting', () => {
     const agg = new AsyncAggregation(createAggregator({ name: 'fedld', lambda: 0.1, rho: 0.8 }), { bufferSize: 3, staleness: { kind: 'constant' }, maxStaleness: null }, ws(0));
-    agg.submit(update('a', 0, 0, [1]));
-    agg.submit(update('a', 1, 0, [2]));
-    agg.submit(update('b', 2, 0, [3]));
+    expect(agg.submit(update('a', 0, 0, [1]))).toBe('buffered');
+    expect(agg.submit(update('a', 1, 0, [2]))).toBe('superseded');
+    expect(agg.submit(update('b', 2, 0, [3]))).toBe('buffered');
+    // However fast 'a' answers, the step waits for a third client.
+    expect(agg.ready).toBe(false);
+    expect(agg.submit(update('c', 3, 0, [4]))).toBe('buffered');
     const step = agg.step()!;
-    expect(step.used.map((u) => u.clientId)).toEqual(['a', 'a', 'b']);
+    expect(step.used.map((u) => u.key)).toEqual(['a#1', 'b#2', 'c#3']);
     expect(step.version).toBe(1);
   });
 
@@ -104,7 +107,7 @@ describe('AsyncAggregation', () => {
     let seq = 0;
     for (let i = 0; i < 20; i++) {
       const u = update(`c${i % 4}`, seq++, agg.version, [1]);
-      expect(agg.submit(u)).toBe('buffered');
+      expect(['buffered', 'superseded']).toContain(agg.submit(u));
       submitted.push(u.key);
       expect(agg.submit({ ...u })).toBe('duplicate'); // the same update delivered twice
       if (i % 5 === 4) agg.step();
@@ -169,7 +172,7 @@ describe('AsyncAggregation', () => {
     // Mean duration 3: factors 1/3 and 5/3; equal sample counts, so the new weight is (1/3 + 5/3) / 2 = 1.
     expect(r.used.map((u) => u.weight)).toEqual([expect.closeTo(1 / 3, 12), expect.closeTo(5 / 3, 12)]);
     expect(agg.global[0].values[0]).toBeCloseTo(1, 6);
-    for (let i = 1; i <= 40; i++) agg.submit(timed('fast', i, i, i + 1, 1));
+    for (let i = 1; i <= 40; i++) agg.submit(timed(`fast${i}`, i, i, i + 1, 1));
     agg.submit(timed('glacial', 0, 0, 1000, 1)); // mean now (1 + 5 + 40 + 1000) / 43 = 24.3: 41x, capped
     const capped = agg.step(41)!;
     expect(capped.used[40].weight).toBe(10);

@@ -67,7 +67,8 @@ export interface AsyncDefence {
   declaredLabels?: (clientId: string) => readonly number[] | undefined;
 }
 
-export type SubmitOutcome = 'buffered' | 'duplicate' | 'too-stale';
+/** 'superseded': buffered, in place of the same client's older update, which was still waiting (see UpdateBuffer). */
+export type SubmitOutcome = 'buffered' | 'superseded' | 'duplicate' | 'too-stale';
 
 export function checkAsyncConfig(config: AsyncAggregationConfig): void {
   if (!(Number.isInteger(config.bufferSize) && config.bufferSize >= 1)) throw new RangeError(`async: buffer size must be a positive integer, got ${config.bufferSize}`);
@@ -123,7 +124,7 @@ export class AsyncAggregation {
     return this.buffer.peek().slice(0, Math.max(0, count)).map((u) => u.clientId);
   }
 
-  /** True once M updates wait. */
+  /** True once M updates wait (from M clients: one waiting update per client). */
   get ready(): boolean {
     return this.buffer.size >= this.config.bufferSize;
   }
@@ -157,12 +158,13 @@ export class AsyncAggregation {
       throw new Error(`update from ${update.clientId}: participation weighting needs startedAt <= arrivedAt`);
     }
     if (this.tooStale(this.steps - update.baseVersion)) return 'too-stale';
-    if (!this.buffer.add(update)) return 'duplicate';
+    const added = this.buffer.add(update);
+    if (!added) return 'duplicate';
     if (update.startedAt !== undefined) {
       this.durationSum += update.arrivedAt - update.startedAt;
       this.durationCount += 1;
     }
-    return 'buffered';
+    return added.superseded ? 'superseded' : 'buffered';
   }
 
   /**

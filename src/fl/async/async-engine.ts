@@ -66,6 +66,8 @@ export type AsyncEngineEvent =
   /** A client reported how far its training on its open assignment got, 0..1 (`round`: the version it trains from + 1). */
   | { kind: 'client-progress'; clientId: string; round: number; fraction: number }
   | { kind: 'update-dropped'; from: string; staleness: number }
+  /** A client's newer update replaced its older one, still waiting (one place per client in a step). */
+  | { kind: 'update-superseded'; from: string }
   | { kind: 'step-finished'; report: AsyncStepReport }
   | { kind: 'step-failed'; step: number; reason: string }
   /** Something went wrong that stops no step (e.g. a handed-over strategy state that does not fit). */
@@ -197,6 +199,9 @@ export class AsyncEngine {
       case 'update-dropped':
         this.emit({ kind: 'update-dropped', from: e.from, staleness: e.staleness });
         return this.afterUpdate(e.from);
+      case 'update-superseded':
+        // Its newer update, reported right after as received, takes its place.
+        return this.emit({ kind: 'update-superseded', from: e.from });
       case 'client-progress':
         return this.emit({ kind: 'client-progress', clientId: e.clientId, round: e.baseVersion + 1, fraction: e.fraction });
       case 'warning':

@@ -18,8 +18,10 @@ export interface BufferedUpdate extends ClientUpdate {
 }
 
 /**
- * First-in, first-out buffer of updates. Every key is accepted at most once over the buffer's life, and an update
- * leaves only through take(), so no update is aggregated twice and none is lost while it waits.
+ * First-in, first-out buffer of updates, at most one per client. Every key is accepted at most once over the buffer's
+ * life, and an update leaves only through take(), or when a newer update of its client replaces it (it then goes to
+ * the back of the queue). One client therefore holds at most one place in an aggregation step, however fast it
+ * answers: a client that sends its updates without training cannot fill a step, nor move its median.
  */
 export class UpdateBuffer {
   private readonly queue: BufferedUpdate[] = [];
@@ -33,12 +35,17 @@ export class UpdateBuffer {
     return this.seen.has(key);
   }
 
-  /** Adds an update; false (and nothing changes) when its key was seen before. */
-  add(update: BufferedUpdate): boolean {
+  /**
+   * Adds an update: false (and nothing changes) when its key was seen before; else the update of the same client it
+   * replaced, or null.
+   */
+  add(update: BufferedUpdate): { superseded: BufferedUpdate | null } | false {
     if (this.seen.has(update.key)) return false;
     this.seen.add(update.key);
+    const i = this.queue.findIndex((u) => u.clientId === update.clientId);
+    const superseded = i >= 0 ? this.queue.splice(i, 1)[0] : null;
     this.queue.push(update);
-    return true;
+    return { superseded };
   }
 
   /** Removes and returns the oldest `count` updates (fewer if fewer wait). */

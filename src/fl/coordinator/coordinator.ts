@@ -112,6 +112,8 @@ export type CoordinatorEvent =
   | { kind: 'assigned'; clientId: string; version: number; assignment: number }
   | { kind: 'update-received'; from: string; assignment: number; baseVersion: number; staleness: number }
   | { kind: 'update-dropped'; from: string; staleness: number }
+  /** A client's newer update replaced its older one, still waiting: one place per client in a step. */
+  | { kind: 'update-superseded'; from: string }
   | { kind: 'client-progress'; clientId: string; assignment: number; baseVersion: number; fraction: number }
   | { kind: 'warning'; reason: string };
 
@@ -291,9 +293,12 @@ export class Coordinator {
     return this.private?.secureRoundRuns ? this.private.maskedCount : this.ledger.waiting;
   }
 
-  /** True once as many updates wait as the buffer's size. */
+  /**
+   * True once as many updates wait as the buffer's size, or one from every client with data when fewer clients than
+   * that are connected (a client holds one place in the buffer).
+   */
   get bufferFull(): boolean {
-    return this.ledger.ready;
+    return this.ledger.ready || (this.ledger.waiting > 0 && this.ledger.waiting >= this.trainable().length);
   }
 
   get isDisposed(): boolean {
@@ -584,8 +589,11 @@ export class Coordinator {
       };
       const outcome = this.ledger.submit(update, true);
       if (outcome === 'too-stale') this.emit({ kind: 'update-dropped', from, staleness });
-      else if (outcome === 'buffered') this.emit({ kind: 'update-received', from, assignment: a.assignment, baseVersion: a.version, staleness });
-      else refuse('duplicate update');
+      else if (outcome === 'duplicate') refuse('duplicate update');
+      else {
+        if (outcome === 'superseded') this.emit({ kind: 'update-superseded', from });
+        this.emit({ kind: 'update-received', from, assignment: a.assignment, baseVersion: a.version, staleness });
+      }
     } catch (e) {
       refuse(errorText(e));
     }
