@@ -156,6 +156,18 @@ describe('AsyncEngine over the in-memory transport (fake timers)', () => {
     lonely.engine.dispose();
   });
 
+  it('does not wait for a client whose updates are refused: the others make the step', async () => {
+    const { engine, addClient, step, events } = setup({ bufferSize: 5 });
+    await addClient('a', 100, 1);
+    await addClient('b', 150, 1);
+    await addClient('broken', 50, NaN);
+    const r = await step();
+    expect(r!.used.map((u) => u.clientId).sort()).toEqual(['a', 'b']);
+    expect(r!.waitedMs).toBeLessThan(1_000);
+    expect(events.some((e) => e.kind === 'rejected' && e.from === 'broken')).toBe(true);
+    engine.dispose();
+  });
+
   it('a client holds one place in a step: a fast one does not fill it, and with fewer clients than M it takes one from each', async () => {
     const { engine, addClient, step, events } = setup({ bufferSize: 3 });
     await addClient('fast', 10, 1);

@@ -213,6 +213,8 @@ export class Coordinator {
   private latest: { record: Assignment; message: Message } | null = null;
   /** The assignment each client answered last (to tell a duplicate from a stale update). */
   private readonly answered = new Map<string, number>();
+  /** Clients whose latest update was refused, or that reported they cannot train: no step waits for them. */
+  private readonly notContributing = new Set<string>();
   private evalWaiter: EvalWaiter | null = null;
   private conditions: Condition[] = [];
   private readonly unsubscribe: Array<() => void> = [];
@@ -298,7 +300,11 @@ export class Coordinator {
    * that are connected (a client holds one place in the buffer).
    */
   get bufferFull(): boolean {
-    return this.ledger.ready || (this.ledger.waiting > 0 && this.ledger.waiting >= this.trainable().length);
+    // (Clients whose latest update was refused are not waited for: one that only sends refused updates must not hold
+    // every step until its deadline.)
+    if (this.ledger.ready) return true;
+    const contributors = this.trainable().filter((c) => !this.notContributing.has(c.id)).length;
+    return this.ledger.waiting > 0 && this.ledger.waiting >= contributors;
   }
 
   get isDisposed(): boolean {
@@ -398,6 +404,7 @@ export class Coordinator {
 
   private removeClient(id: string): void {
     if (!this.clients.delete(id)) return;
+    this.notContributing.delete(id);
     this.private?.clientLeft(id);
     this.answered.delete(id);
     // Its update, should it still come, is refused; what it already sent stays buffered.
@@ -414,6 +421,7 @@ export class Coordinator {
    */
   private clientCannotContinue(from: string, reason: string): void {
     this.reject(from, `client reported: ${reason}`);
+    this.notContributing.add(from);
     this.assignments.delete(from);
     this.evalWaiter?.expected.delete(from);
     this.changed();
@@ -588,6 +596,7 @@ export class Coordinator {
         arrivedAt: Math.max(this.clock.now(), a.sentAt),
       };
       const outcome = this.ledger.submit(update, true);
+      if (outcome === 'buffered' || outcome === 'superseded') this.notContributing.delete(from);
       if (outcome === 'too-stale') this.emit({ kind: 'update-dropped', from, staleness });
       else if (outcome === 'duplicate') refuse('duplicate update');
       else {
@@ -595,6 +604,7 @@ export class Coordinator {
         this.emit({ kind: 'update-received', from, assignment: a.assignment, baseVersion: a.version, staleness });
       }
     } catch (e) {
+      this.notContributing.add(from);
       refuse(errorText(e));
     }
     this.changed();
