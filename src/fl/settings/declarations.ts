@@ -173,7 +173,7 @@ const mode: ChoiceSetting = {
 const ASYNC_ONLY = { setting: 'mode', oneOf: ['async'] } as const;
 
 const bufferSize: NumberSetting = {
-  name: 'bufferSize', kind: 'number', label: 'Updates per aggregation step (buffer)', help: 'async: an aggregation step every M updates', cliValue: 'M', cliAliases: ['buffer'],
+  name: 'bufferSize', kind: 'number', label: 'Updates per aggregation step (buffer)', help: 'async: an aggregation step every M updates, from M different clients (fewer when fewer clients can send)', cliValue: 'M', cliAliases: ['buffer'],
   surfaces: FORM_AND_CLI, integer: true, min: 1, max: 256, default: 5, appliesWhen: ASYNC_ONLY, wire: { path: ['aggregation', 'bufferSize'] },
 };
 
