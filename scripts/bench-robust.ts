@@ -153,9 +153,10 @@ async function hostileSide(): Promise<void> {
   lines.push(
     'Target for the default: accuracy within 2 points of the same run with the attackers absent. "Absent" runs give the attackers',
     'NaN updates, which every mode refuses before aggregation, so what is left is exactly the honest clients\' run.',
-    'Async runs take one step per 5 updates (the default buffer), as many steps as sync rounds. There an attacker\'s update',
-    'that the defence leaves out still took a place in the step\'s buffer, while an absent attacker\'s update is refused on',
-    'arrival: a step then aggregates fewer honest updates than in the absent run, which the comparison does not correct for.',
+    'Async runs take as many steps as sync rounds, each of 5 updates from 5 different clients (the default buffer; a client',
+    'holds one place in it), or one from each client that can send when fewer can: an absent attacker\'s refused updates do',
+    'not count, so each step of the absent run aggregates the honest clients\' updates alone. An attacker\'s update that the',
+    'defence leaves out still took its place in its step.',
     '"Poses as a minority" attackers keep only the samples of their most frequent class, declare that histogram (the true one',
     'of what they train on), train honestly and scale their update: they pass the label check as a label-verified minority,',
     'whose bounds widen (up to minorityFactor x the median) only by the share of its labels on classes no other client of the',
