@@ -3,13 +3,10 @@
  * tab slowed 4x through the DevTools protocol (Emulation.setCPUThrottlingRate). Its updates still count, stale.
  * Run inside the network namespace (npm run test:e2e).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { assertInsideNetns } from './harness/netns';
-import { startAppServer, type AppServer } from './harness/app-server';
-import { launchChromium, waitUntil, type OpenedPage } from './harness/browser';
+import { describe, expect, it } from 'vitest';
+import { waitUntil } from './harness/browser';
 import type { SessionSettings } from '../src/session/types';
-import { SESSION_PAGE as PAGE, hostAndJoin, openSessionTabs, stateOf, type SessionPageApi as Api } from './harness/session-page';
+import { hostAndJoin, sessionTabsForFile, stateOf, type SessionPageApi as Api } from './harness/session-page';
 
 
 const settings: SessionSettings = {
@@ -34,23 +31,10 @@ const settings: SessionSettings = {
 
 
 describe('an asynchronous session with one CPU-throttled tab', () => {
-  let server: AppServer;
-  let browser: Browser;
-  let tabs: OpenedPage[];
-
-  beforeAll(async () => {
-    assertInsideNetns();
-    server = await startAppServer({ mode: 'dev', host: '0.0.0.0', entries: [PAGE, 'src/worker/training.worker.ts'] });
-    browser = await launchChromium();
-    tabs = await openSessionTabs(browser, server.origin, 3);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const session = sessionTabsForFile(3);
 
   it('the throttled tab contributes updates with staleness above zero; every step aggregates M = 2 updates', async () => {
+    const tabs = session.tabs;
     const [host, fast, slow] = tabs;
     const cdp = await slow.page.context().newCDPSession(slow.page);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });

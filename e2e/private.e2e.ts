@@ -4,13 +4,10 @@
  * tab shows the epsilon spent, and the session ends when the budget would be passed. Run inside the network
  * namespace (npm run test:e2e).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { assertInsideNetns } from './harness/netns';
-import { startAppServer, type AppServer } from './harness/app-server';
-import { launchChromium, waitUntil, type OpenedPage } from './harness/browser';
+import { describe, expect, it } from 'vitest';
+import { waitUntil } from './harness/browser';
 import type { SessionSettings } from '../src/session/types';
-import { SESSION_PAGE as PAGE, hostAndJoin, openSessionTabs, stateOf, type SessionPageApi as Api } from './harness/session-page';
+import { hostAndJoin, sessionTabsForFile, stateOf, type SessionPageApi as Api } from './harness/session-page';
 
 const settings: SessionSettings = {
   model: 'mlp',
@@ -34,23 +31,10 @@ const settings: SessionSettings = {
 };
 
 describe('a private session between three tabs', () => {
-  let server: AppServer;
-  let browser: Browser;
-  let tabs: OpenedPage[];
-
-  beforeAll(async () => {
-    assertInsideNetns();
-    server = await startAppServer({ mode: 'dev', host: '0.0.0.0', entries: [PAGE, 'src/worker/training.worker.ts'] });
-    browser = await launchChromium();
-    tabs = await openSessionTabs(browser, server.origin, 3);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const session = sessionTabsForFile(3);
 
   it('aggregates secure sums of every tab, shows epsilon on every tab, and ends when the budget is spent', async () => {
+    const tabs = session.tabs;
     const [host, ...clients] = tabs;
     await hostAndJoin(tabs, settings);
     expect((await stateOf(clients[0])).settings?.privacy).toEqual(settings.privacy);

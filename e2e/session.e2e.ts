@@ -2,13 +2,10 @@
  * A host tab and two client tabs run a real session over WebRTC: the app's BrowserSessionController, its training
  * worker and demo data, the embedded signalling server. Run inside the network namespace (npm run test:e2e).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { assertInsideNetns } from './harness/netns';
-import { startAppServer, type AppServer } from './harness/app-server';
-import { launchChromium, openPage, waitUntil, type OpenedPage } from './harness/browser';
+import { describe, expect, it } from 'vitest';
+import { openPage, waitUntil } from './harness/browser';
 import type { SessionSettings } from '../src/session/types';
-import { SESSION_PAGE as PAGE, openSessionTabs, stateOf, type SessionPageApi as Api } from './harness/session-page';
+import { SESSION_PAGE as PAGE, sessionTabsForFile, stateOf, type SessionPageApi as Api } from './harness/session-page';
 
 
 const settings: SessionSettings = {
@@ -32,23 +29,10 @@ const settings: SessionSettings = {
 
 
 describe('a federated session between three browser tabs over WebRTC', () => {
-  let server: AppServer;
-  let browser: Browser;
-  let tabs: OpenedPage[];
-
-  beforeAll(async () => {
-    assertInsideNetns();
-    server = await startAppServer({ mode: 'dev', host: '0.0.0.0', entries: [PAGE, 'src/worker/training.worker.ts'] });
-    browser = await launchChromium();
-    tabs = await openSessionTabs(browser, server.origin, 3);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const session = sessionTabsForFile(3);
 
   it('host + 2 clients train 3 rounds and the global model improves; the decomposition adds up', async () => {
+    const tabs = session.tabs;
     const [host, ...clients] = tabs;
     await host.page.evaluate((s) => (window as unknown as Api).fedtab.host(s, 'teacher'), settings);
     const hosted = await stateOf(host);
@@ -82,7 +66,7 @@ describe('a federated session between three browser tabs over WebRTC', () => {
   });
 
   it('when the aggregating tab closes, the earliest-joined client takes over and the rounds go on', async () => {
-    const fresh = await Promise.all([0, 1, 2].map(() => openPage(browser, `${server.origin}/${PAGE}`)));
+    const fresh = await Promise.all([0, 1, 2].map(() => openPage(session.browser, `${session.server.origin}/${PAGE}`)));
     for (const tab of fresh) await tab.page.waitForSelector('body[data-ready="true"]');
     const [host, first, second] = fresh;
     await host.page.evaluate((s) => (window as unknown as Api).fedtab.host(s, 'host'), { ...settings, rounds: 5, minClients: 2, codec: 'float16' as const });

@@ -1,5 +1,9 @@
 /** The session test page (e2e/pages/session.html): the app's BrowserSessionController exposed as window.fedtab. */
 import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { assertInsideNetns } from './netns';
+import { startAppServer, type AppServer } from './app-server';
+import { launchChromium } from './browser';
 import type { BrowserSessionController } from '../../src/session/controller';
 import type { SessionSettings, SessionState } from '../../src/session/types';
 import { openPage, waitUntil, type OpenedPage } from './browser';
@@ -30,4 +34,23 @@ export async function hostAndJoin(tabs: OpenedPage[], settings: SessionSettings,
   }
   await waitUntil(`${tabs.length} tabs with data at the host`, async () => ((await stateOf(host)).peers.filter((p) => p.numSamples > 0).length === tabs.length ? true : undefined), 60_000);
   return stateOf(host);
+}
+
+/**
+ * For a test file: before its tests, the dev server (serving the session page and the training worker), one Chromium
+ * and `count` session tabs; after them, both closed. Read the fields inside the tests (they are set by then).
+ */
+export function sessionTabsForFile(count: number): { server: AppServer; browser: Browser; tabs: OpenedPage[] } {
+  const fixture = {} as { server: AppServer; browser: Browser; tabs: OpenedPage[] };
+  beforeAll(async () => {
+    assertInsideNetns();
+    fixture.server = await startAppServer({ mode: 'dev', host: '0.0.0.0', entries: [SESSION_PAGE, 'src/worker/training.worker.ts'] });
+    fixture.browser = await launchChromium();
+    fixture.tabs = await openSessionTabs(fixture.browser, fixture.server.origin, count);
+  });
+  afterAll(async () => {
+    await fixture.browser?.close();
+    await fixture.server?.close();
+  });
+  return fixture;
 }
