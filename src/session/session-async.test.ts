@@ -8,29 +8,21 @@ import { partitionIndices } from '../fl/data/partition';
 import { splitTrainEval } from '../fl/data/split';
 import { InMemoryNetwork } from '../fl/in-memory-transport';
 import { TfLocalTrainer } from '../fl/local-trainer';
-import { buildModel, getWeights, mlpSpec } from '../fl/models';
+import { buildModel, getWeights } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
 import { evaluateWeightSets } from '../fl/train';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 import { RealWork, useSimulatedTimeWithTraining, settleFake, untilFake } from './testing/fake-time';
+import { MNIST_SESSION_CONFIG } from './testing/tiny-session';
 
 // Simulated time: the session's timers run on the fake clock, which stands still while a tab trains or evaluates.
 useSimulatedTimeWithTraining();
 
-const spec = mlpSpec([28, 28, 1], 10, [16]);
+const spec = MNIST_SESSION_CONFIG.model;
 const config: SessionConfig = {
-  model: spec,
-  strategy: { name: 'fedavg' },
-  train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 },
+  ...MNIST_SESSION_CONFIG,
   rounds: 8,
-  minClients: 2,
-  fraction: 1,
-  roundDeadlineMs: 5_000,
   decomposition: 'proxy',
-  decompositionEvery: 1,
-  codec: 'float16',
-  seed: 4,
-  demo: { partition: { kind: 'iid' }, clients: 4 },
   aggregation: { mode: 'async', bufferSize: 2, staleness: { kind: 'poly', a: 0.5 }, maxStaleness: null },
 };
 

@@ -8,31 +8,19 @@ import { partitionIndices } from '../fl/data/partition';
 import { splitTrainEval } from '../fl/data/split';
 import { InMemoryNetwork } from '../fl/in-memory-transport';
 import { TfLocalTrainer } from '../fl/local-trainer';
-import { buildModel, getWeights, mlpSpec } from '../fl/models';
+import { buildModel, getWeights } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
 import { evaluateWeightSets } from '../fl/train';
 import { AuthenticatedTransport } from './authenticated-transport';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 import { RealWork, useSimulatedTimeWithTraining, settleFake, untilFake } from './testing/fake-time';
+import { MNIST_SESSION_CONFIG } from './testing/tiny-session';
 
 // Simulated time: the session's timers run on the fake clock, which stands still while a tab trains or evaluates.
 useSimulatedTimeWithTraining();
 
-const spec = mlpSpec([28, 28, 1], 10, [16]);
-const config: SessionConfig = {
-  model: spec,
-  strategy: { name: 'fedavg' },
-  train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 },
-  rounds: 5,
-  minClients: 2,
-  fraction: 1,
-  roundDeadlineMs: 5_000,
-  decomposition: 'exact',
-  decompositionEvery: 1,
-  codec: 'float16',
-  seed: 4,
-  demo: { partition: { kind: 'iid' }, clients: 4 },
-};
+const spec = MNIST_SESSION_CONFIG.model;
+const config: SessionConfig = { ...MNIST_SESSION_CONFIG, decomposition: 'exact' };
 
 function makeSession(secret = 'secret-1') {
   const train = loadMnistNode('train', 1600);

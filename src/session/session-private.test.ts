@@ -12,30 +12,23 @@ import { partitionIndices } from '../fl/data/partition';
 import { splitTrainEval } from '../fl/data/split';
 import { InMemoryNetwork } from '../fl/in-memory-transport';
 import { TfLocalTrainer } from '../fl/local-trainer';
-import { buildModel, getWeights, mlpSpec } from '../fl/models';
+import { buildModel, getWeights } from '../fl/models';
 import { LocalPrivateParty } from '../fl/private-party';
 import type { Message, SessionConfig } from '../fl/protocol';
 import { evaluateWeightSets } from '../fl/train';
 import { SessionNode, type ValidationEvaluator } from './session-node';
 import { RealWork, useSimulatedTimeWithTraining, settleFake, untilFake } from './testing/fake-time';
+import { MNIST_SESSION_CONFIG } from './testing/tiny-session';
 
 useSimulatedTimeWithTraining();
 
-const spec = mlpSpec([28, 28, 1], 10, [16]);
+const spec = MNIST_SESSION_CONFIG.model;
 const config: SessionConfig = {
-  model: spec,
-  strategy: { name: 'fedavg' },
-  train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 },
+  ...MNIST_SESSION_CONFIG,
   rounds: 30,
   minClients: 3,
-  fraction: 1,
   roundDeadlineMs: 10_000,
-  decomposition: 'off',
-  decompositionEvery: 1,
-  codec: 'float16',
-  seed: 4,
   robust: 'off',
-  demo: { partition: { kind: 'iid' }, clients: 4 },
   privacy: { secureAggregation: true, clipNorm: 2, noiseMultiplier: 0.5, delta: 1e-5, budget: 40 },
 };
 

@@ -7,32 +7,20 @@ import { partitionIndices } from '../fl/data/partition';
 import { splitTrainEval } from '../fl/data/split';
 import { InMemoryNetwork } from '../fl/in-memory-transport';
 import { TfLocalTrainer } from '../fl/local-trainer';
-import { buildModel, getWeights, mlpSpec } from '../fl/models';
+import { buildModel, getWeights } from '../fl/models';
 import type { SessionConfig } from '../fl/protocol';
 import { AttackingTrainer, parseAttacks } from './attacks';
 import { AuthenticatedTransport } from '../session/authenticated-transport';
 import { SessionNode } from '../session/session-node';
 import { RealWork, useSimulatedTimeWithTraining, settleFake, untilFake } from '../session/testing/fake-time';
+import { MNIST_SESSION_CONFIG } from '../session/testing/tiny-session';
 
 // Simulated time: the session's timers run on the fake clock, which stands still while a tab trains.
 useSimulatedTimeWithTraining();
 
-const spec = mlpSpec([28, 28, 1], 10, [16]);
+const spec = MNIST_SESSION_CONFIG.model;
 // float32 on the wire: float16 would turn max-float into Infinity, which is refused on receipt anyway.
-const config: SessionConfig = {
-  model: spec,
-  strategy: { name: 'fedavg' },
-  train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 },
-  rounds: 3,
-  minClients: 2,
-  fraction: 1,
-  roundDeadlineMs: 5_000,
-  decomposition: 'off',
-  decompositionEvery: 1,
-  codec: 'float32',
-  seed: 4,
-  demo: { partition: { kind: 'iid' }, clients: 4 },
-};
+const config: SessionConfig = { ...MNIST_SESSION_CONFIG, rounds: 3, codec: 'float32' };
 
 describe('a session with a client sending max-float updates', () => {
   it('the host shrinks them and caps their sample claim, says so in every round, and the session loop runs every round to the end', async () => {

@@ -90,8 +90,8 @@ export class SecureRound {
   }
 
   /**
-   * One client message. Returns null when accepted, else why it was refused. A masked input accepted returns
-   * 'masked' in `accepted` so the coordinator can close that client's assignment.
+   * One client message: the step it accepted (a masked input, 'masked', answers that client's assignment), or why it
+   * was refused.
    */
   handle(from: string, m: SecAggMessage): { refused: string } | { accepted: SecAggMessage['step'] } {
     if (m.assignment !== this.options.assignment) return { refused: `secure-aggregation step for assignment ${m.assignment}, the round is ${this.options.assignment}` };

@@ -41,3 +41,22 @@ export function fakeTrainer(calls: number[] = []): LocalTrainer {
     info: async () => ({ backend: 'fake', numSamples: 10, labelHistogram: [7, 3] }),
   };
 }
+
+/**
+ * A session on the MNIST demo data with a small MLP (784-16-10), for session tests that train with TF.js: FedAvg,
+ * 4 demo slots, every client asked, float16 on the wire. Tests override what they are about.
+ */
+export const MNIST_SESSION_CONFIG: SessionConfig = {
+  model: mlpSpec([28, 28, 1], 10, [16]),
+  strategy: { name: 'fedavg' },
+  train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 },
+  rounds: 5,
+  minClients: 2,
+  fraction: 1,
+  roundDeadlineMs: 5_000,
+  decomposition: 'off',
+  decompositionEvery: 1,
+  codec: 'float16',
+  seed: 4,
+  demo: { partition: { kind: 'iid' }, clients: 4 },
+};
