@@ -13,7 +13,7 @@ import { assertInsideNetns } from './harness/netns';
 import { startAppServer, type AppServer } from './harness/app-server';
 import { openPage, waitUntil, type OpenedPage } from './harness/browser';
 import { SESSION_PAGE as PAGE, stateOf, type SessionPageApi as Api } from './harness/session-page';
-import { Namespace, SERVER_ADDRESS, attachBehindNat, attachToBridge, blockRelayFrom, blockUdpWithServer, createBridge, removeBridge, waitForQuietNetwork } from './harness/topology';
+import { Namespace, SERVER_ADDRESS, attachBehindNat, attachToBridge, blockRelayFrom, blockUdpWithServer, closeNamespaces, createBridge, removeBridge, waitForQuietNetwork } from './harness/topology';
 import type { SessionSettings, SessionState } from '../src/session/types';
 import type { ConnectionRoute } from '../src/net/connection-route';
 
@@ -49,13 +49,14 @@ describe('sessions across classroom networks (namespaces, bridge, NAT, iptables)
   });
 
   afterEach(async () => {
+    undo.forEach((f) => f());
+    undo = [];
     // After a failed test a browser may not close: its namespace is closed (with whatever runs in it) all the same.
     await Promise.allSettled(browsers.map((b) => Promise.race([b.close(), new Promise((resolve) => setTimeout(resolve, 10_000))])));
-    namespaces.forEach((ns) => ns.close());
-    undo.forEach((f) => f());
     browsers = [];
+    const closing = namespaces;
     namespaces = [];
-    undo = [];
+    await closeNamespaces(closing);
   });
 
   afterAll(async () => {
@@ -103,8 +104,8 @@ describe('sessions across classroom networks (namespaces, bridge, NAT, iptables)
 
   it('(a) flat LAN: the tabs connect directly', async () => {
     const [h, c] = [await device('host'), await device('student')];
-    attachToBridge(h, 2);
-    attachToBridge(c, 3);
+    attachToBridge(h);
+    attachToBridge(c);
     const { hostSide, studentSide } = await trainAndReadRoutes(await tabIn(h), await tabIn(c));
     expect(hostSide.relayed).toBe(false);
     expect(studentSide).toMatchObject({ relayed: false, local: 'host' });
@@ -112,8 +113,8 @@ describe('sessions across classroom networks (namespaces, bridge, NAT, iptables)
 
   it('(b) client isolation: devices reach the server only, so the connection is relayed through it', async () => {
     const [h, c] = [await device('host'), await device('student')];
-    attachToBridge(h, 2, { isolated: true });
-    attachToBridge(c, 3, { isolated: true });
+    attachToBridge(h, { isolated: true });
+    attachToBridge(c, { isolated: true });
     const { hostSide, studentSide, host } = await trainAndReadRoutes(await tabIn(h), await tabIn(c));
     expect(hostSide.relayed).toBe(true);
     expect(studentSide.relayed).toBe(true);
@@ -122,8 +123,8 @@ describe('sessions across classroom networks (namespaces, bridge, NAT, iptables)
 
   it('(c) a student behind a NAT: it appears through its NAT mapping (srflx/prflx) or relayed, never as its private address', async () => {
     const [h, router, c] = [await device('host'), await device('nat'), await device('student')];
-    attachToBridge(h, 2);
-    attachToBridge(router, 20);
+    attachToBridge(h);
+    attachToBridge(router);
     attachBehindNat(router, c);
     const { hostSide } = await trainAndReadRoutes(await tabIn(h), await tabIn(c));
     expect(hostSide.relayed || hostSide.remote === 'srflx' || hostSide.remote === 'prflx').toBe(true);
@@ -131,8 +132,8 @@ describe('sessions across classroom networks (namespaces, bridge, NAT, iptables)
 
   it('(d) client isolation and UDP blocked between the student and the server: TURN over TCP', async () => {
     const [h, c] = [await device('host'), await device('student')];
-    attachToBridge(h, 2, { isolated: true });
-    undo.push(blockUdpWithServer(attachToBridge(c, 3, { isolated: true })));
+    attachToBridge(h, { isolated: true });
+    undo.push(blockUdpWithServer(attachToBridge(c, { isolated: true })));
     const { studentSide, hostSide } = await trainAndReadRoutes(await tabIn(h), await tabIn(c));
     expect(studentSide).toMatchObject({ relayed: true, local: 'relay', relayProtocol: 'tcp' });
     expect(hostSide.relayed).toBe(true);
@@ -140,8 +141,8 @@ describe('sessions across classroom networks (namespaces, bridge, NAT, iptables)
 
   it('(e) client isolation and the relay firewalled off for the student: the join says why, the host sees who could not connect', async () => {
     const [h, c] = [await device('host'), await device('student')];
-    attachToBridge(h, 2, { isolated: true });
-    const studentAddress = attachToBridge(c, 3, { isolated: true });
+    attachToBridge(h, { isolated: true });
+    const studentAddress = attachToBridge(c, { isolated: true });
     const [host, student] = [await tabIn(h), await tabIn(c)];
     await host.page.evaluate((s) => (window as unknown as Api).fedtab.host(s, 'teacher'), settings);
     const hosted = await waitUntil('the relay at the host', async () => {

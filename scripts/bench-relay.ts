@@ -18,7 +18,7 @@ import { assertInsideNetns } from '../e2e/harness/netns';
 import { REPO_ROOT, startAppServer, type AppServer } from '../e2e/harness/app-server';
 import { openPage, waitUntil, type OpenedPage } from '../e2e/harness/browser';
 import { SESSION_PAGE as PAGE, stateOf, type SessionPageApi as Api } from '../e2e/harness/session-page';
-import { BRIDGE, Namespace, SERVER_ADDRESS, attachToBridge, createBridge, removeBridge } from '../e2e/harness/topology';
+import { BRIDGE, Namespace, SERVER_ADDRESS, attachToBridge, closeNamespaces, createBridge, removeBridge } from '../e2e/harness/topology';
 import { newTurnSecret } from '../src/net/turn/turn-credentials';
 import type { SessionSettings } from '../src/session/types';
 
@@ -106,8 +106,8 @@ async function runOnce(server: AppServer, relay: RelayProcess, isolated: boolean
     const h = await Namespace.create('bench-host');
     const s = await Namespace.create('bench-students');
     namespaces.push(h, s);
-    attachToBridge(h, 2, { isolated });
-    attachToBridge(s, 3, { isolated });
+    attachToBridge(h, { isolated });
+    attachToBridge(s, { isolated });
     const flags = [`--unsafely-treat-insecure-origin-as-secure=${server.origin}`, '--disable-features=WebRtcHideLocalIpsWithMdns'];
     const [hostBrowser, studentBrowser] = [await h.launchChromium(flags), await s.launchChromium(flags)];
     browsers.push(hostBrowser, studentBrowser);
@@ -156,7 +156,7 @@ async function runOnce(server: AppServer, relay: RelayProcess, isolated: boolean
     };
   } finally {
     await Promise.all(browsers.map((b) => b.close()));
-    namespaces.forEach((ns) => ns.close());
+    await closeNamespaces(namespaces);
   }
 }
 

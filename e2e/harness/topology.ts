@@ -26,6 +26,7 @@ function run(command: string, args: string[]): string {
 }
 
 export function createBridge(): void {
+  nextHost = FIRST_HOST;
   run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
   run('ip', ['addr', 'add', `${SERVER_ADDRESS}/24`, 'dev', BRIDGE]);
   run('ip', ['link', 'set', BRIDGE, 'up']);
@@ -63,6 +64,9 @@ export async function waitForQuietNetwork(timeoutMs = 60_000): Promise<void> {
 
 /** One device's network namespace, held by a sleeping process. */
 export class Namespace {
+  /** Its veth ports on the bridge (in this namespace), which the kernel removes some time after close(). */
+  readonly bridgePorts: string[] = [];
+
   private constructor(
     readonly name: string,
     private readonly holder: ChildProcess,
@@ -126,21 +130,50 @@ export class Namespace {
 }
 
 let nextPort = 0;
+const FIRST_HOST = 2;
+let nextHost = FIRST_HOST;
 
 /**
- * Puts `ns` on the bridge at BRIDGE_PREFIX.`host`, its default route via the server. `isolated`: the bridge port
- * forwards only to the bridge itself (the server), never to other isolated ports: Wi-Fi client isolation.
+ * Puts `ns` on the bridge at a BRIDGE_PREFIX address no earlier device of this bridge had, its default route via the
+ * server; returns the address. `isolated`: the bridge port forwards only to the bridge itself (the server), never to
+ * other isolated ports: Wi-Fi client isolation.
+ *
+ * Addresses are never reused because a closed namespace's veth stays on the bridge, answering ARP for its address,
+ * until the kernel gets round to removing it: a new device at the same address would have the server's replies
+ * (and RSTs from the old namespace) land on the wrong side.
  */
-export function attachToBridge(ns: Namespace, host: number, options: { isolated?: boolean } = {}): string {
+export function attachToBridge(ns: Namespace, options: { isolated?: boolean } = {}): string {
+  if (nextHost > 254) throw new Error(`bridge ${BRIDGE}: no unused address left (recreate the bridge)`);
   const port = `fedp${nextPort++}`;
-  const address = `${BRIDGE_PREFIX}.${host}`;
+  const address = `${BRIDGE_PREFIX}.${nextHost++}`;
   run('ip', ['link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(ns.pid)]);
+  ns.bridgePorts.push(port);
   run('ip', ['link', 'set', port, 'master', BRIDGE, 'up']);
   if (options.isolated) run('bridge', ['link', 'set', 'dev', port, 'isolated', 'on']);
   ns.exec('ip', ['addr', 'add', `${address}/24`, 'dev', 'eth0']);
   ns.exec('ip', ['link', 'set', 'eth0', 'up']);
   ns.exec('ip', ['route', 'add', 'default', 'via', SERVER_ADDRESS]);
   return address;
+}
+
+/**
+ * Closes `namespaces` and resolves once the kernel has removed their bridge ports, so that the next test starts on a
+ * bridge without leftovers. Returns how long that took.
+ */
+export async function closeNamespaces(namespaces: Namespace[], timeoutMs = 60_000): Promise<number> {
+  const started = Date.now();
+  namespaces.forEach((ns) => ns.close());
+  const ports = new Set(namespaces.flatMap((ns) => ns.bridgePorts));
+  const remaining = () =>
+    run('ip', ['-o', 'link', 'show'])
+      .split('\n')
+      .map((line) => /^\d+: ([^:@]+)[@:]/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined && ports.has(name));
+  while (remaining().length > 0) {
+    if (Date.now() - started > timeoutMs) throw new Error(`bridge ports of closed namespaces still there after ${timeoutMs} ms: ${remaining().join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return Date.now() - started;
 }
 
 /**
