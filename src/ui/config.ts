@@ -15,8 +15,8 @@ export const UI_CONFIG = {
     /** Projector mode, sized so the decomposition, accuracy and QR fit one 1280x800 screen. */
     projectorDecompositionHeight: 340,
     projectorAccuracyHeight: 185,
-    /** The privacy panel's epsilon per round: a small chart beside the numbers. */
-    privacyHeight: 140,
+    /** A private session's main chart, below the epsilon spent and the secure sum's line. */
+    projectorPrivacyHeight: 250,
     /** Charts never get narrower than this, even in a tiny container. */
     minWidth: 240,
   },

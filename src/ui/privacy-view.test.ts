@@ -49,19 +49,31 @@ describe('privacy texts', () => {
 describe('the dashboard in a private session', () => {
   it('the privacy panel shows the spent epsilon and the sum the aggregating tab saw', () => {
     const html = renderToStaticMarkup(createElement(PrivacyPanel, { privacy: SETTINGS, rounds: [round(1, spent(0.8)), round(2, spent(2.31, { survivors: 4 }))] }));
-    expect(html).toContain('epsilon 2.31 of 4 (delta 1e-5)');
+    expect(html).toContain('<span class="big">2.31</span> epsilon of 4 (delta 1e-5)');
     expect(html).toContain('after round 2');
     expect(html).toContain('secure aggregation: the aggregating tab saw only the sum of 4 contributions in round 2.');
     expect(html).toContain('the aggregating tab learns only the sum of the updates');
     expect(renderToStaticMarkup(createElement(PrivacyPanel, { privacy: SETTINGS, rounds: [] }))).toContain('No private round has finished yet.');
+    expect(html).toContain(PRIVATE_DECOMPOSITION_NOTE);
+    const replay = renderToStaticMarkup(createElement(PrivacyPanel, { privacy: SETTINGS, rounds: [round(1, spent(0.8))], decompositionMeasured: true }));
+    expect(replay).not.toContain(PRIVATE_DECOMPOSITION_NOTE);
   });
 
-  it('the rounds table has an epsilon column only when rounds report privacy', () => {
+  it('the rounds table shows epsilon among its main columns in place of the decomposition it could not measure', () => {
     const html = renderToStaticMarkup(createElement(RoundsTable, { rounds: [round(1, spent(0.8)), round(2, spent(null))], evaluating: false }));
     expect(html).toContain('Epsilon</th>');
-    expect(html).toMatch(/<td class="col-extra">0\.80<\/td>/);
-    expect(html).toMatch(/<td class="col-extra">—<\/td>/);
-    expect(renderToStaticMarkup(createElement(RoundsTable, { rounds: [round(1)], evaluating: false }))).not.toContain('Epsilon');
+    expect(html).toMatch(/<td>0\.80<\/td>/);
+    expect(html).toMatch(/<td>—<\/td>/);
+    expect(html).not.toContain('Global');
+    expect(html).not.toContain('not measured');
+    const plain = renderToStaticMarkup(createElement(RoundsTable, { rounds: [round(1)], evaluating: false }));
+    expect(plain).not.toContain('Epsilon');
+    expect(plain).toContain('Global');
+    // A replayed simulator run measured it: then the columns are there.
+    const decomposition = { global: 1, local: 0.5, shift: 0.3, aggregation: 0.2 };
+    const measured = renderToStaticMarkup(createElement(RoundsTable, { rounds: [{ ...round(1, spent(0.8)), decomposition }], evaluating: false }));
+    expect(measured).toContain('Global');
+    expect(measured).toContain('Epsilon</th>');
   });
 
   it('the peers table says per-peer updates are not visible and shows no per-update detail', () => {
@@ -72,6 +84,9 @@ describe('the dashboard in a private session', () => {
     expect(html).toContain('Per-peer updates are not visible');
     expect(html).toContain('update sent (round 3)</span>');
     expect(html).not.toContain('clipped');
+    const asClient = renderToStaticMarkup(createElement(PeersTable, { peers: [peer], knowsStatus: false, privacy: SETTINGS }));
+    expect(asClient).toContain('their label counts stay on their devices');
+    expect(asClient).not.toContain('label counts are known');
   });
 });
 

@@ -50,7 +50,8 @@ function sessionState(s: SessionStore): SessionState {
 }
 
 /**
- * The session page. Host: header, then the charts with the join QR beside them (one screen in projector mode).
+ * The session page. Host: header, then the charts with the join QR beside them (one screen in projector mode); the
+ * main chart is the loss decomposition, or in a private session the privacy spent.
  * Student: header, then their own part ("You"), then the session's charts; the invitation sits at the end.
  */
 export function Dashboard() {
@@ -82,6 +83,10 @@ export function Dashboard() {
   const isHost = state.role === 'host';
   const trains = state.role === 'client' || (state.settings?.hostTrains ?? true);
   const self = state.peers.find((p) => p.isSelf) ?? null;
+  // A private session's aggregating tab sees no local model, so its main panel is the privacy spent; a decomposition
+  // is shown only where one was measured (a simulator run replayed).
+  const privacy = state.settings?.privacy ?? null;
+  const decompositionMeasured = state.rounds.some((r) => r.decomposition !== null);
   const you = trains ? (
     <YouPanel
       self={self}
@@ -103,14 +108,18 @@ export function Dashboard() {
       <ResumeOffer />
       {!isHost && you}
       <div className="charts-area">
-        <DecompositionPanel rounds={state.rounds} settings={state.settings} canChangeMode={state.isAggregator} />
+        {privacy ? (
+          <PrivacyPanel privacy={privacy} rounds={state.rounds} totalRounds={state.settings?.rounds} decompositionMeasured={decompositionMeasured} />
+        ) : (
+          <DecompositionPanel rounds={state.rounds} settings={state.settings} canChangeMode={state.isAggregator} />
+        )}
         <div className="side-column">
           <AccuracyPanel rounds={state.rounds} settings={state.settings} runningRound={state.runningRound ?? null} />
           {isHost && <JoinPanel joinUrl={state.joinUrl} lanUrls={state.lanUrls} code={state.code} compact={projector} />}
         </div>
       </div>
       <RoundsPanel rounds={state.rounds} settings={state.settings} />
-      {state.settings?.privacy && <PrivacyPanel privacy={state.settings.privacy} rounds={state.rounds} totalRounds={state.settings.rounds} />}
+      {privacy && decompositionMeasured && <DecompositionPanel rounds={state.rounds} settings={state.settings} canChangeMode={false} />}
       {isHost && you}
       <div className="two-columns">
         {state.modelSpec && <TryModelPanel spec={state.modelSpec} modelRound={state.globalModelRound ?? null} heldOut={state.localData?.numEval ?? 0} />}

@@ -24,7 +24,7 @@ const MODE_NOTE: Record<SessionSettings['decomposition'], string> = {
 };
 
 /** Private sessions measure no decomposition, and the host cannot switch it on. */
-export const PRIVATE_DECOMPOSITION_NOTE = 'Not measured in private sessions: the aggregating tab sees no local model (with secure aggregation, only their sum), so nothing can measure the terms.';
+export const PRIVATE_DECOMPOSITION_NOTE = 'The loss decomposition is not measured in private sessions: the aggregating tab sees no local model (with secure aggregation, only their sum), so nothing can measure the terms.';
 
 const DECOMPOSITION_CHOICES: { value: DecompositionMode; text: string }[] = [
   { value: 'exact', text: 'exact (cross-evaluation)' },

@@ -56,7 +56,13 @@ export const PeersTable = memo(function PeersTable({
           {peersPrivacyNote(privacy)}
         </p>
       )}
-      {!knowsStatus && peers.length > 0 && <p className="note">What the others are doing and their label counts are known to the aggregating tab; here you see your own.</p>}
+      {!knowsStatus && peers.length > 0 && (
+        <p className="note">
+          {privacy
+            ? 'What the others are doing is known to the aggregating tab; their label counts stay on their devices. Here you see your own.'
+            : 'What the others are doing and their label counts are known to the aggregating tab; here you see your own.'}
+        </p>
+      )}
       {peers.length === 0 ? (
         <p className="empty">Nobody has joined yet.</p>
       ) : (

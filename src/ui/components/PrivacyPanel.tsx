@@ -3,13 +3,29 @@ import type { PrivacySettings } from '../../fl/private-aggregation';
 import type { RoundView } from '../../session/types';
 import { hasValues } from '../chart-series';
 import { UI_CONFIG } from '../config';
-import { epsilonColumns, latestPrivacy, privacyProtects, privacySpentText, secureSumText } from '../privacy-view';
+import { useProjector } from '../hooks';
+import { epsilonColumns, formatDelta, formatEpsilon, latestPrivacy, privacyProtects, privacySpentText, secureSumText } from '../privacy-view';
 import { UPlotChart, type ChartSeries } from './UPlotChart';
+import { PRIVATE_DECOMPOSITION_NOTE } from './DecompositionPanel';
 
 const SERIES: ChartSeries[] = [{ label: 'epsilon', color: UI_CONFIG.colors.epsilon, width: 3, digits: 2 }];
 
-/** A private session: the privacy spent so far, what the aggregating tab learned in the last round, epsilon per round. */
-export const PrivacyPanel = memo(function PrivacyPanel({ privacy, rounds, totalRounds }: { privacy: PrivacySettings; rounds: RoundView[]; totalRounds?: number }) {
+/**
+ * A private session's main panel: the privacy spent so far, what the aggregating tab learned in the last round, epsilon
+ * per round, and why the loss decomposition is not there (unless `decompositionMeasured`: a replayed simulator run).
+ */
+export const PrivacyPanel = memo(function PrivacyPanel({
+  privacy,
+  rounds,
+  totalRounds,
+  decompositionMeasured = false,
+}: {
+  privacy: PrivacySettings;
+  rounds: RoundView[];
+  totalRounds?: number;
+  decompositionMeasured?: boolean;
+}) {
+  const projector = useProjector();
   const latest = latestPrivacy(rounds);
   const columns = useMemo(() => epsilonColumns(rounds), [rounds]);
   const sum = latest && secureSumText(latest);
@@ -18,7 +34,13 @@ export const PrivacyPanel = memo(function PrivacyPanel({ privacy, rounds, totalR
       <h2 id="privacy-title">Privacy</h2>
       {latest ? (
         <p className="big-numbers" data-testid="privacy-spent">
-          <span>{privacySpentText(latest)}</span>
+          {latest.epsilon === null ? (
+            <span>{privacySpentText(latest)}</span>
+          ) : (
+            <span>
+              <span className="big">{formatEpsilon(latest.epsilon)}</span> epsilon{latest.budget !== null ? ` of ${latest.budget}` : ', no budget'} (delta {formatDelta(latest.delta)})
+            </span>
+          )}
           <span className="muted">after round {latest.round}</span>
         </p>
       ) : (
@@ -41,10 +63,11 @@ export const PrivacyPanel = memo(function PrivacyPanel({ privacy, rounds, totalR
           yLabel="epsilon"
           yRange={privacy.budget !== null ? [0, privacy.budget] : undefined}
           xMax={totalRounds}
-          height={UI_CONFIG.chart.privacyHeight}
+          height={projector ? UI_CONFIG.chart.projectorPrivacyHeight : undefined}
           ariaLabel="Epsilon spent after each round"
         />
       )}
+      {!decompositionMeasured && <p className="note">{PRIVATE_DECOMPOSITION_NOTE}</p>}
     </section>
   );
 });

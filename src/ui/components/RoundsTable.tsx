@@ -10,11 +10,20 @@ export const TEST_LOSS_NOTE = "Test loss: the same global model on the aggregato
 
 const MODE_TEXT = { exact: 'exact', proxy: 'proxy', off: 'off' } as const;
 
-/** Every finished round's numbers, newest first: the decomposition (and how it was measured), accuracy, participation, time, traffic. */
+/** Whether the table has the decomposition's columns: not in a private session that measured none (only dashes). */
+export function hasDecompositionColumns(rounds: readonly RoundView[]): boolean {
+  return !rounds.some((r) => r.privacy) || rounds.some((r) => r.decomposition !== null);
+}
+
+/**
+ * Every finished round's numbers, newest first: the decomposition (and how it was measured), accuracy, participation,
+ * epsilon in a private session, time, traffic.
+ */
 export function RoundsTable({ rounds, evaluating }: { rounds: RoundView[]; evaluating: boolean }) {
   if (rounds.length === 0) return null;
   const rows = orderedRounds(rounds).reverse();
   const isPrivate = rows.some((r) => r.privacy);
+  const measured = hasDecompositionColumns(rows);
   return (
     <div className="table-scroll" tabIndex={0} role="region" aria-label="Numbers per round">
       <table className="numbers rounds-table">
@@ -22,28 +31,32 @@ export function RoundsTable({ rounds, evaluating }: { rounds: RoundView[]; evalu
         <thead>
           <tr>
             <th scope="col">Round</th>
-            <th scope="col" title={GLOBAL_LOSS_NOTE}>
-              Global<sup aria-hidden="true">1</sup>
-            </th>
-            <th scope="col" className="col-extra">
-              Local
-            </th>
-            <th scope="col" className="col-extra">
-              Shift
-            </th>
-            <th scope="col" className="col-extra">
-              Aggregation
-            </th>
-            <th scope="col" className="col-extra" title="How the decomposition was measured in this round">
-              Mode
-            </th>
+            {measured && (
+              <>
+                <th scope="col" title={GLOBAL_LOSS_NOTE}>
+                  Global<sup aria-hidden="true">1</sup>
+                </th>
+                <th scope="col" className="col-extra">
+                  Local
+                </th>
+                <th scope="col" className="col-extra">
+                  Shift
+                </th>
+                <th scope="col" className="col-extra">
+                  Aggregation
+                </th>
+                <th scope="col" className="col-extra" title="How the decomposition was measured in this round">
+                  Mode
+                </th>
+              </>
+            )}
             <th scope="col">Accuracy</th>
             <th scope="col" title={TEST_LOSS_NOTE} className="col-extra">
               Test loss<sup aria-hidden="true">2</sup>
             </th>
             <th scope="col">Clients</th>
             {isPrivate && (
-              <th scope="col" className="col-extra" title="The epsilon spent after this round (private sessions with DP noise)">
+              <th scope="col" title="The epsilon spent after this round (private sessions with DP noise)">
                 Epsilon
               </th>
             )}
@@ -66,18 +79,22 @@ export function RoundsTable({ rounds, evaluating }: { rounds: RoundView[]; evalu
             return (
               <tr key={r.round}>
                 <th scope="row">{r.round}</th>
-                <td className="strong">{formatLoss(d?.global)}</td>
-                <td className="col-extra">{formatLoss(d?.local)}</td>
-                <td className="col-extra">{formatSignedLoss(d?.shift)}</td>
-                <td className="col-extra">{formatSignedLoss(d?.aggregation)}</td>
-                <td className="col-extra">{d && r.decompositionMode ? MODE_TEXT[r.decompositionMode] : d ? '?' : 'not measured'}</td>
+                {measured && (
+                  <>
+                    <td className="strong">{formatLoss(d?.global)}</td>
+                    <td className="col-extra">{formatLoss(d?.local)}</td>
+                    <td className="col-extra">{formatSignedLoss(d?.shift)}</td>
+                    <td className="col-extra">{formatSignedLoss(d?.aggregation)}</td>
+                    <td className="col-extra">{d && r.decompositionMode ? MODE_TEXT[r.decompositionMode] : d ? '?' : 'not measured'}</td>
+                  </>
+                )}
                 <td title={pendingAccuracy ? 'the global model of this round is being evaluated' : undefined}>{pendingAccuracy ? 'evaluating…' : formatPercent(r.accuracy)}</td>
                 <td className="col-extra">{formatLoss(r.loss)}</td>
                 <td title={r.missing.length > 0 ? `missing: ${r.missing.join(', ')}` : undefined}>
                   {r.participantCount}
                   {r.missing.length > 0 && <span className="warn-text"> ({r.missing.length} missing)</span>}
                 </td>
-                {isPrivate && <td className="col-extra">{r.privacy && r.privacy.epsilon !== null ? formatEpsilon(r.privacy.epsilon) : MISSING}</td>}
+                {isPrivate && <td>{r.privacy && r.privacy.epsilon !== null ? formatEpsilon(r.privacy.epsilon) : MISSING}</td>}
                 <td className="col-extra">{formatBytes(r.bytesSent)}</td>
                 <td className="col-extra">{formatBytes(r.bytesReceived)}</td>
                 {total > 0 ? (
@@ -107,12 +124,18 @@ export const RoundsPanel = memo(function RoundsPanel({ rounds, settings }: { rou
   const hasTestData = rounds.some((r) => r.accuracy !== null);
   const last = orderedRounds(rounds).at(-1);
   const evaluating = hasTestData && last !== undefined && last.accuracy === null && settings !== null;
+  const hasGlobal = hasDecompositionColumns(rounds);
   return (
     <section className="panel rounds" aria-labelledby="rounds-title">
       <h2 id="rounds-title">Rounds</h2>
       <RoundsTable rounds={rounds} evaluating={evaluating} />
       <p className="note table-notes">
-        <sup>1</sup> {GLOBAL_LOSS_NOTE} <sup>2</sup> {TEST_LOSS_NOTE} On a narrow screen only the main columns are shown.
+        {hasGlobal && (
+          <>
+            <sup>1</sup> {GLOBAL_LOSS_NOTE}{' '}
+          </>
+        )}
+        <sup>2</sup> {TEST_LOSS_NOTE} On a narrow screen only the main columns are shown.
       </p>
     </section>
   );
