@@ -122,7 +122,7 @@ export const RunConfigSchema = v.object({
     v.nullable(
       v.object({
         attackers: count,
-        attacks: v.array(v.object({ kind: v.picklist(['scale', 'signflip', 'nan', 'max-float', 'inflate-samples', 'label-flip', 'scaffold-c', 'pose-minority']), factor: v.optional(v.number()), samples: v.optional(v.number()), label: v.optional(v.number()) })),
+        attacks: v.array(v.object({ kind: v.picklist(['scale', 'signflip', 'nan', 'max-float', 'inflate-samples', 'label-flip', 'scaffold-c', 'pose-minority', 'fast']), factor: v.optional(v.number()), samples: v.optional(v.number()), label: v.optional(v.number()) })),
       }),
     ),
   ),

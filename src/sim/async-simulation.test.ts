@@ -80,6 +80,18 @@ describe('simulator on a simulated clock (real MNIST)', () => {
     expect(Number.isFinite(r.final.accuracy)).toBe(true);
   });
 
+  it("async: a pose-minority attacker answers at its device's usual pace, and sooner with 'fast' (the data it cut)", async () => {
+    const [attacker] = chooseAttackers(cfg.clients, 1, cfg.seed);
+    const opts: ClockOptions = { ...CLOCK_DEFAULTS, mode: 'async', simTime: 1, evalEvery: 100, validationSize: 0, async: { bufferSize: 2, staleness: { kind: 'constant' }, maxStaleness: null } };
+    const usual = await runClockedSimulation({ ...cfg, attack: { attackers: 1, attacks: parseAttacks('pose-minority:1') } }, opts);
+    const fast = await runClockedSimulation({ ...cfg, attack: { attackers: 1, attacks: parseAttacks('pose-minority:1,fast') } }, opts);
+    // Training time shrinks with the cut data; the model transfer stays.
+    expect(fast.devices[attacker].seconds).toBeLessThan(0.9 * usual.devices[attacker].seconds);
+    fast.devices.forEach((d, k) => {
+      if (k !== attacker) expect(d.seconds).toBe(usual.devices[k].seconds);
+    });
+  });
+
   it('sync with a deadline: label-flip attackers train on the flipped labels (their class takes over the predictions)', async () => {
     const opts: ClockOptions = { ...CLOCK_DEFAULTS, mode: 'sync', deadline: 100, validationSize: 0 };
     const base: SimConfig = { ...cfg, partition: { kind: 'iid' }, robust: 'off' };

@@ -158,8 +158,10 @@ export async function runClockedSimulation(cfg: SimConfig, clock: ClockOptions, 
   const trainers: LocalTrainer[] = shards.map((_, k) => armed.trainer(k, buildParticipantTrainer(ctx, k)));
   const trainSizes = armed.shards.map((shard) => shard.train.length);
   // Device time follows the client's shard as partitioned: an attacker that cut its data (pose-minority) answers at
-  // the pace its device always had, like every other attacker, so a run measures the screening and not its cadence.
-  const workSizes = shards.map((shard) => shard.train.length);
+  // the pace its device always had, like every other attacker, so a run measures the screening and not its cadence;
+  // the attack 'fast' makes attackers answer at the pace of what they train on instead.
+  const fast = cfg.attack?.attacks.some((a) => a.kind === 'fast') ?? false;
+  const workSizes = shards.map((shard, k) => (fast && armed.attackers.has(k) ? armed.shards[k] : shard).train.length);
   const evalModel = buildModel(spec, cfg.seed);
   const initial = await getWeights(evalModel);
   const modelBytes = totalParameters(initial) * 4;

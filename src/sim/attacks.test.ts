@@ -260,6 +260,8 @@ describe('pose-minority: an attacker posing as a label-verified minority', () =>
   it('parses pose-minority:F and scales the honest delta by F', () => {
     expect(parseAttacks('pose-minority:7')).toEqual([{ kind: 'pose-minority', factor: 7 }]);
     for (const bad of ['pose-minority', 'pose-minority:', 'pose-minority:inf', 'pose-minority:1:2']) expect(() => parseAttacks(bad)).toThrow();
+    expect(parseAttacks('pose-minority:7,fast')).toEqual([{ kind: 'pose-minority', factor: 7 }, { kind: 'fast' }]);
+    expect(() => parseAttacks('fast:2')).toThrow(/takes no argument/);
     expect(Array.from(applyAttacks(honest(), parseAttacks('pose-minority:2')).delta[0].values)).toEqual([1, -0.5, 0, 4]);
   });
 });

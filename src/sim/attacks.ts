@@ -6,7 +6,9 @@
  *   honestly on lies and reports whatever that training gives;
  * - posing as a minority (pose-minority): the attacker keeps only the samples of its most frequent class, declares that
  *   histogram (the true one of what it trains on), trains honestly and scales its update, so it passes the check by
- *   labels and gets a label-verified minority's wider norm bounds (arm-attackers.ts cuts its shard).
+ *   labels and gets a label-verified minority's wider norm bounds (arm-attackers.ts cuts its shard);
+ * - answering fast (fast): on the simulated clock, the attacker's device time follows the data it trains on, not its
+ *   shard as partitioned, so one that cut its data (pose-minority) answers sooner and is in every asynchronous step.
  * The engine, the client and the strategies stay exactly those of the app.
  */
 import type { Dataset } from '../fl/data/dataset';
@@ -42,7 +44,12 @@ export type Attack =
    * Trains and declares only its shard's most frequent class (an honest-looking minority), then scales its delta by
    * `factor`: what the minority exception of robust screening lets through (RobustSettings.minorityFactor).
    */
-  | { kind: 'pose-minority'; factor: number };
+  | { kind: 'pose-minority'; factor: number }
+  /**
+   * Simulated clock only: the attacker's device time follows the data it trains on. Without it an attacker answers at
+   * its device's usual pace (the time its shard as partitioned takes), so a run measures the screening, not its cadence.
+   */
+  | { kind: 'fast' };
 
 export interface AttackConfig {
   /** How many clients attack; which ones follows from the seed (chooseAttackers). */
@@ -50,7 +57,7 @@ export interface AttackConfig {
   attacks: Attack[];
 }
 
-export const ATTACK_SYNTAX = 'scale:F | signflip:F | nan | max-float | inflate-samples:N | label-flip:CLASS | scaffold-c:F | pose-minority:F, comma-separated to combine';
+export const ATTACK_SYNTAX = 'scale:F | signflip:F | nan | max-float | inflate-samples:N | label-flip:CLASS | scaffold-c:F | pose-minority:F | fast, comma-separated to combine';
 
 /** Parses e.g. "signflip:4,inflate-samples:1e9"; throws with a reason on anything else. */
 export function parseAttacks(text: string): Attack[] {
@@ -78,6 +85,7 @@ export function parseAttacks(text: string): Attack[] {
         return { kind, label: value };
       case 'nan':
       case 'max-float':
+      case 'fast':
         if (arg !== undefined) throw new Error(`attack "${kind}" takes no argument, got "${part}"`);
         return { kind };
       default:
@@ -140,7 +148,7 @@ function attackControlDelta(response: TrainResponse, factor: number, seed: numbe
 /**
  * What an attacker reports instead of its honest response. `seed` fixes scaffold-c's direction (the simulation's
  * seed: every attacker pushes the same way). label-flip changes nothing here: it acted on the training data (as
- * pose-minority's cut of the shard did; here it scales).
+ * pose-minority's cut of the shard did; here it scales), and fast acts on the simulated clock.
  */
 export function applyAttacks(response: TrainResponse, attacks: readonly Attack[], seed = 0): TrainResponse {
   let out = response;
@@ -166,6 +174,7 @@ export function applyAttacks(response: TrainResponse, attacks: readonly Attack[]
         out = attackControlDelta(out, a.factor, seed);
         break;
       case 'label-flip':
+      case 'fast':
         break;
     }
   }
