@@ -191,8 +191,8 @@ async function hostileSide(): Promise<void> {
 if (values.only === undefined || values.only === 'honest') await honestSide();
 const POSE_STRATEGIES = [
   { name: 'FedAvg', args: '--strategy fedavg' },
-  { name: 'FedLD, paper step (default)', args: '--strategy fedld' },
-  { name: 'FedLD, mean-norm step', args: '--strategy fedld --step norm' },
+  { name: 'FedLD, paper step', args: '--strategy fedld --step spec' },
+  { name: 'FedLD, mean-norm step (default)', args: '--strategy fedld --step norm' },
 ];
 const POSE_MODES = [
   { name: 'sync', args: '', attack: 'pose-minority:7' },
@@ -231,6 +231,21 @@ async function strategiesSide(): Promise<void> {
     }
   }
   lines.push('', `Seeds ${seeds.join(', ')}; accuracy: mean (each seed in brackets).`, '');
+  lines.push('The same two FedLD steps with no attacker, behind the default screening (10 clients):', '');
+  lines.push('| data | FedLD, paper step | FedLD, mean-norm step (default) | difference (points) |', '|---|---|---|---|');
+  for (const s of HONEST.slice(0, 3)) {
+    const paper: Outcome[] = [];
+    const meanNorm: Outcome[] = [];
+    for (const seed of seeds) {
+      paper.push(await run(`${COMMON} --strategy fedld --step spec ${s.args} --seed ${seed}`));
+      meanNorm.push(await run(`${COMMON} --strategy fedld --step norm ${s.args} --seed ${seed}`));
+      log(`strategies honest ${s.name} seed ${seed}: paper ${acc(paper.at(-1)!.accuracy)} vs mean-norm ${acc(meanNorm.at(-1)!.accuracy)}`);
+    }
+    const a = mean(paper.map((o) => o.accuracy));
+    const b = mean(meanNorm.map((o) => o.accuracy));
+    lines.push(`| ${s.name} | ${acc(a)} (${paper.map((o) => acc(o.accuracy)).join(', ')}) | ${acc(b)} (${meanNorm.map((o) => acc(o.accuracy)).join(', ')}) | ${(100 * (b - a)).toFixed(1)} |`);
+  }
+  lines.push('');
 }
 
 if (values.only === undefined || values.only === 'hostile') await hostileSide();

@@ -73,7 +73,7 @@ if (!values.only || values.only === 'fedld') {
   // --fedld-rounds N (default 3): more rounds show the steady state past the first rounds' JIT warm-up.
   const rounds = values['fedld-rounds']!;
   for (const robust of ['off', 'clip']) {
-    const r = sim(['--clients', '50', '--limit', '10000', '--test-limit', '1000', '--partition', 'dirichlet', '--alpha', '0.5', '--strategy', 'fedld', '--rounds', rounds, '--robust', robust]);
+    const r = sim(['--clients', '50', '--limit', '10000', '--test-limit', '1000', '--partition', 'dirichlet', '--alpha', '0.5', '--strategy', 'fedld', '--step', 'spec', '--rounds', rounds, '--robust', robust]);
     const agg = sum(r.rounds.map((x) => x.aggregateMs));
     const train = sum(r.rounds.map((x) => x.trainMs));
     say(`MNIST MLP, 10,000 samples over 50 clients, ${rounds} rounds, 1 thread, --robust ${robust}: aggregation ${agg.toFixed(0)} ms, training ${train.toFixed(0)} ms: ${((100 * agg) / train).toFixed(2)}% (per round: ${r.rounds.map((x) => `${x.aggregateMs.toFixed(0)}/${x.trainMs.toFixed(0)} ms`).join(', ')}).`);

@@ -75,7 +75,7 @@ export interface EngineStart {
 
 export interface RoundReport {
   round: number;
-  /** Which strategy variant ran (e.g. "FedLD (λ 0.1, ρ 0.8; paper-exact)"). */
+  /** Which strategy variant ran (e.g. "FedLD (λ 0.1, ρ 0.8; uniform weighting, mean-norm step)"). */
   strategy: string;
   participants: string[];
   /** Selected clients whose update did not arrive in time or was rejected. */

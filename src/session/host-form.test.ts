@@ -44,7 +44,7 @@ describe('hostFormToSettings', () => {
 
   it('offers every registered strategy with its declared parameters, and the server optimizer', () => {
     const fedld = hostFormToSettings(form({}, { 'fedld.weighting': 'samples', 'server.serverOpt': 'avgm', 'server.serverLr': '0.5' }));
-    expect(fedld.ok && fedld.settings.strategy).toEqual({ name: 'fedld', lambda: 0.1, rho: 0.8, weighting: 'samples', step: 'spec', serverOpt: 'avgm', serverLr: 0.5 });
+    expect(fedld.ok && fedld.settings.strategy).toEqual({ name: 'fedld', lambda: 0.1, rho: 0.8, weighting: 'samples', step: 'norm', serverOpt: 'avgm', serverLr: 0.5 });
     const scaffold = hostFormToSettings(form({ strategy: 'scaffold', optimizer: 'sgd' }, { 'scaffold.weighting': 'uniform' }));
     expect(scaffold.ok && scaffold.settings).toMatchObject({ strategy: { name: 'scaffold', weighting: 'uniform', controlCosine: 0.9 }, optimizer: 'sgd' });
     const bad = hostFormToSettings(form({}, { 'server.serverOpt': 'rmsprop' }));
@@ -89,8 +89,9 @@ describe('hostFormToSettings', () => {
 
 describe('descriptions', () => {
   it('summarises strategy and partition for the header', () => {
-    expect(describeStrategy({ name: 'fedld', lambda: 0.1, rho: 0.8 })).toBe('FedLD (λ 0.1, ρ 0.8; paper-exact)');
-    expect(describeStrategy({ name: 'fedld', lambda: 0.1, rho: 0.8, weighting: 'samples', serverOpt: 'adam' })).toBe(
+    expect(describeStrategy({ name: 'fedld', lambda: 0.1, rho: 0.8 })).toBe('FedLD (λ 0.1, ρ 0.8; uniform weighting, mean-norm step)');
+    expect(describeStrategy({ name: 'fedld', lambda: 0.1, rho: 0.8, step: 'spec' })).toBe('FedLD (λ 0.1, ρ 0.8; paper-exact)');
+    expect(describeStrategy({ name: 'fedld', lambda: 0.1, rho: 0.8, weighting: 'samples', step: 'spec', serverOpt: 'adam' })).toBe(
       'FedLD (λ 0.1, ρ 0.8; samples weighting, specified step) + FedAdam (lr 1, β1 0.9, β2 0.99, τ 0.001)',
     );
     expect(describeStrategy({ name: 'scaffold' })).toBe('SCAFFOLD (sample-weighted; delta-c check at cosine 0.9)');

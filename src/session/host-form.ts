@@ -368,7 +368,7 @@ function strategyFromForm(v: HostFormValues, errors: HostFormErrors): StrategyCo
   return config;
 }
 
-/** One-line description of the strategy, for the dashboard header (e.g. "FedLD (λ 0.1, ρ 0.8; paper-exact)"). */
+/** One-line description of the strategy, for the dashboard header (e.g. "FedLD (λ 0.1, ρ 0.8; uniform weighting, mean-norm step)"). */
 export function describeStrategy(strategy: SessionSettings['strategy']): string {
   return describeStrategyConfig(strategy);
 }

@@ -34,7 +34,7 @@ export function benchStrategies(): BenchStrategy[] {
     { name: 'fedprox', description: 'FedProx, mu 0.01', serverLr: true, config: (p) => defaultStrategyConfig('fedprox', { mu: 0.01, ...lr(p) }) },
     { name: 'scaffold', description: 'SCAFFOLD (control variates)', serverLr: true, config: (p) => defaultStrategyConfig('scaffold', lr(p)) },
     { name: 'fedavgm', description: 'FedAvgM (FedAvg + server momentum 0.9)', serverLr: true, config: (p) => defaultStrategyConfig('fedavg', { serverOpt: 'avgm', ...lr(p) }) },
-    { name: 'fedld', description: 'FedLD paper-exact (uniform weighting, specified step; lambda 0.1, rho 0.8)', serverLr: true, config: (p) => defaultStrategyConfig('fedld', lr(p)) },
+    { name: 'fedld', description: 'FedLD paper-exact (uniform weighting, specified step; lambda 0.1, rho 0.8)', serverLr: true, config: (p) => defaultStrategyConfig('fedld', { step: 'spec', ...lr(p) }) },
     {
       name: 'fedld-wn',
       description: 'FedLD variant: sample-count weighting, step rescaled to the weighted mean update norm',

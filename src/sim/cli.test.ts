@@ -18,7 +18,7 @@ describe('simulator options', () => {
     ]);
     expect(config).toMatchObject({ limit: 500, model: 'cnn', clients: 4, partition: { kind: 'dirichlet', alpha: 0.1 }, strategy: { name: 'fedprox', mu: 0.5 }, rounds: 2, localEpochs: 3, batchSize: 16, learningRate: 0.01, fraction: 0.5, seed: 9, backend: 'cpu' });
     expect(out).toBe('x.json');
-    expect(parseSimArgs(['--strategy', 'fedld', '--lambda', '0', '--rho', '0.5']).config.strategy).toEqual({ name: 'fedld', lambda: 0, rho: 0.5, weighting: 'uniform', step: 'spec' });
+    expect(parseSimArgs(['--strategy', 'fedld', '--lambda', '0', '--rho', '0.5']).config.strategy).toEqual({ name: 'fedld', lambda: 0, rho: 0.5, weighting: 'uniform', step: 'norm' });
   });
 
   it('takes the declared flag names as well as the older spellings', () => {
@@ -107,7 +107,7 @@ describe('simulator options', () => {
     expect(json.partition.histograms).toHaveLength(2);
     expect(json.rounds).toHaveLength(2);
     expect(Object.keys(json.rounds[0])).toEqual(expect.arrayContaining(['round', 'accuracy', 'loss', 'decomposition', 'strategy', 'perClassAccuracy', 'predictedShare', 'collapse', 'trainMs', 'aggregateMs', 'evalMs']));
-    expect(json.rounds[0].strategy).toBe('FedLD (λ 0.1, ρ 0.8; paper-exact)');
+    expect(json.rounds[0].strategy).toBe('FedLD (λ 0.1, ρ 0.8; uniform weighting, mean-norm step)');
     expect(json.rounds[0].perClassAccuracy).toHaveLength(10);
     expect(Object.keys(json.rounds[0].decomposition).sort()).toEqual(['aggregation', 'global', 'local', 'shift']);
     expect(json.final.bestAccuracy).toBeGreaterThanOrEqual(json.final.accuracy);

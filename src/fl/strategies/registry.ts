@@ -91,7 +91,7 @@ export function defaultStrategyConfig(name: string, overrides: Record<string, Pa
   return checkStrategyConfig({ ...config, ...overrides });
 }
 
-/** "FedLD (λ 0.1, ρ 0.8; paper-exact)", plus the server optimizer when it is not the plain step. */
+/** "FedLD (λ 0.1, ρ 0.8; uniform weighting, mean-norm step)", plus the server optimizer when it is not the plain step. */
 export function describeStrategyConfig(config: StrategyConfig): string {
   const { strategy, params } = resolveStrategy(config);
   const own = strategy.describe?.(params) ?? (strategy.params.length === 0 ? strategy.label : `${strategy.label} (${strategy.params.map((p) => `${p.name} ${params[p.name]}`).join(', ')})`);
