@@ -28,7 +28,8 @@ const AGGREGATOR_ID = 'aggregator';
 const clientId = (k: number) => `client-${String(k).padStart(3, '0')}`;
 /** A recorded run cannot be joined; the header still needs a code and a link to show its layout. */
 const PLACEHOLDER_CODE = 'REPLAY';
-const PLACEHOLDER_SECRET = 'recorded-run-not-joinable';
+// Shaped like a real passphrase (two groups of five) so the join panel lays out as it does in a session.
+const PLACEHOLDER_SECRET = 'REPLAYONLY';
 
 type View = 'client' | 'host';
 
