@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Download } from 'playwright-core';
+import type { Browser, Download, Page } from 'playwright-core';
 import * as tf from '@tensorflow/tfjs';
 import { assertInsideNetns } from './harness/netns';
 import { REPO_ROOT, startAppServer, type AppServer } from './harness/app-server';
@@ -193,6 +193,94 @@ describe('the fedtab app in two tabs', () => {
     expect(headerCells).toEqual(expect.arrayContaining(['Local', 'Shift', 'Aggregation', 'Mode']));
     expect(host.problems.filter((p) => !p.includes('favicon'))).toEqual([]);
     expect(student.problems).toEqual([]);
+  });
+
+  it("a private session through the form: refused on a plain-http page, then the privacy panel takes the decomposition's place, on the projector and on a phone", async () => {
+    const fillForm = async (page: Page) => {
+      await page.getByLabel('Your name (shown to the others)').fill('Teacher');
+      await page.getByLabel('Rounds', { exact: true }).fill('2');
+      await page.getByLabel('Minimum clients to start a round').fill('2');
+      await page.getByLabel('Strategy', { exact: true }).selectOption('fedavg');
+      await page.getByLabel('Clip norm').fill('1');
+      await page.getByLabel('Secure aggregation').check();
+      await page.getByLabel('DP noise multiplier').fill('1');
+    };
+    // The teacher hosts on this machine (127.0.0.1, a secure context); the link the dashboard shows is the LAN address,
+    // plain http, which browsers do not treat as secure: no WebCrypto there, so no secure aggregation.
+    const host = await openPage(browser, `${server.origin}/#/host`);
+    await host.page.setViewportSize({ width: 1280, height: 900 });
+    await fillForm(host.page);
+    await host.page.getByRole('button', { name: 'Create session' }).click();
+    await host.page.waitForURL(/#\/session/, { timeout: 60_000 }).catch(async (e) => {
+      await host.page.screenshot({ path: `${SHOTS}/private-host-form-failed.png`, fullPage: true });
+      throw e;
+    });
+    const joinUrl = await host.page.locator('#join-url').inputValue({ timeout: 60_000 });
+    const lanOrigin = new URL(joinUrl).origin;
+    expect(lanOrigin).not.toBe(server.origin);
+
+    // Hosting from the LAN address: the form says why not, next to the field, before any session exists.
+    const insecureHost = await openPage(browser, `${lanOrigin}/#/host`);
+    await fillForm(insecureHost.page);
+    await insecureHost.page.getByRole('button', { name: 'Create session' }).click();
+    const refusal = insecureHost.page.locator('#host-secagg-error');
+    await waitUntil('the refusal next to the field', async () => ((await refusal.count()) > 0 ? true : undefined), 10_000);
+    expect(await refusal.innerText()).toMatch(/Secure aggregation is not possible on this page: .*is not one\. Start the app in HTTPS mode/s);
+    expect(insecureHost.page.url()).toMatch(/#\/host/);
+
+    // A phone on the plain-http link cannot take part: it says why and leaves, instead of stalling every round.
+    const outsider = await openPage(browser, joinUrl);
+    await outsider.page.getByLabel('Your name (shown to the others)').fill('Outsider');
+    await outsider.page.getByRole('button', { name: /join/i }).click();
+    await waitUntil('the outsider told why', async () => (/This session uses secure aggregation, so this tab cannot take part/.test(await outsider.page.locator('body').innerText()) ? true : undefined), 60_000);
+
+    // A phone on the same link treated as secure, as the HTTPS mode (npm run start:https) would be.
+    const secure = await launchChromium([`--unsafely-treat-insecure-origin-as-secure=${lanOrigin}`]);
+    try {
+      const student = await openPage(secure, joinUrl);
+      await student.page.setViewportSize({ width: 390, height: 844 });
+      await student.page.getByLabel('Your name (shown to the others)').fill('Student');
+      await student.page.getByRole('button', { name: /join/i }).click();
+      await student.page.waitForURL(/#\/session/, { timeout: 60_000 });
+      const start = host.page.getByRole('button', { name: 'Start' });
+      await waitUntil('Start to be enabled', async () => ((await start.isEnabled()) ? true : undefined), 60_000);
+      await start.click();
+      await waitUntil('2 private rounds on the host', async () => ((await host.page.getByTestId('status-badge').innerText()) === 'Finished' ? true : undefined), 90_000).catch(async (e) => {
+        await host.page.screenshot({ path: `${SHOTS}/private-host-timeout.png`, fullPage: true });
+        throw new Error(`${e.message}\n${await host.page.locator('.log-list').innerText()}`);
+      });
+
+      // The host: epsilon where the decomposition would be, and in the rounds table instead of its five columns of dashes.
+      expect(await host.page.locator('.charts-area .privacy').isVisible()).toBe(true);
+      expect(await host.page.locator('.decomposition').count()).toBe(0);
+      expect(await host.page.getByTestId('privacy-spent').innerText()).toMatch(/^\d+\.\d\d\s+epsilon, no budget \(delta 1e-5\)/);
+      expect(await host.page.getByTestId('privacy-sum').innerText()).toMatch(/saw only the sum of 2 contributions in round 2/);
+      const headerCells = await host.page.locator('.rounds-table').getByRole('columnheader').allInnerTexts();
+      expect(headerCells).toContain('Epsilon');
+      expect(headerCells.filter((c) => /Global|Local|Shift|Mode/.test(c))).toEqual([]);
+      await host.page.setViewportSize({ width: 1280, height: 800 });
+      await host.page.getByLabel('Projector mode').check();
+      await host.page.evaluate(() => window.scrollTo(0, 0));
+      await host.page.waitForTimeout(500);
+      for (const selector of ['.charts-area .privacy .chart', '.accuracy .big-numbers', '.join .qr']) {
+        const box = await host.page.locator(selector).first().boundingBox();
+        expect(box, selector).not.toBeNull();
+        expect(box!.y + box!.height, `${selector} bottom`).toBeLessThanOrEqual(800);
+      }
+      await host.page.screenshot({ path: `${SHOTS}/private-host-projector.png` });
+
+      // The student on a phone: the same panel, and no claim that the aggregator knows its label counts.
+      await waitUntil('round 2 on the student', async () => ((await student.page.getByTestId('round-progress').innerText()) === '2 of 2 rounds done' ? true : undefined), 60_000);
+      expect(await student.page.locator('.charts-area .privacy').isVisible()).toBe(true);
+      expect(await student.page.locator('section.peers').innerText()).toMatch(/their label counts stay on their devices/);
+      const overflow = await student.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow).toBe(0);
+      await student.page.screenshot({ path: `${SHOTS}/private-student-phone.png`, fullPage: true });
+      expect(host.problems.filter((p) => !p.includes('favicon'))).toEqual([]);
+      expect(student.problems).toEqual([]);
+    } finally {
+      await secure.close();
+    }
   });
 
   it('a tabular session: the host defines the task, a student trains on a CSV, nobody needs the demo data', async () => {

@@ -3,6 +3,7 @@
  * together, and keeps the SessionState the dashboard renders. Runs on the main thread; never trains. Everything
  * that needs a browser (worker, WebRTC, IndexedDB, fetch, location) comes in through ControllerDeps.
  */
+import { CannotTakePart, secureAggregationProblem } from './secure-aggregation-support';
 import type { WireCodec } from '../fl/transport';
 import type { ModelSpec } from '../fl/model-spec';
 import { cnnSpec, mlpSpec, tabularSpec } from '../fl/model-spec';
@@ -660,6 +661,8 @@ export class SessionControllerCore implements SessionController {
 
   async host(settings: SessionSettings, name: string): Promise<void> {
     try {
+      const unsupported = settings.privacy?.secureAggregation ? secureAggregationProblem(globalThis, 'host') : null;
+      if (unsupported) throw new Error(unsupported);
       const code = randomSessionCode();
       this.secret = randomSecret();
       this.set({ status: 'connecting', role: 'host', code, settings, error: null });
@@ -717,6 +720,8 @@ export class SessionControllerCore implements SessionController {
         throw e;
       });
       stillWanted();
+      const unsupported = welcome.config.privacy?.secureAggregation ? secureAggregationProblem(globalThis, 'client') : null;
+      if (unsupported) throw new CannotTakePart(unsupported);
       this.codec.use(welcome.config.codec);
       this.set({ lanUrls: await this.lanUrls() });
       stillWanted();
@@ -732,6 +737,13 @@ export class SessionControllerCore implements SessionController {
       this.refresh();
     } catch (e) {
       if (ended !== this.ended) throw e instanceof SessionEnded ? e : new SessionEnded();
+      if (e instanceof CannotTakePart) {
+        // Nothing to rejoin after a reload: it would fail the same way.
+        this.memory.forget();
+        this.endSession();
+        this.set({ status: 'error' });
+        this.fail(e);
+      }
       this.set({ status: 'error' });
       this.fail(withNetworkReason(e, this.transport, aggregatorId ?? this.hostId));
     }

@@ -1,3 +1,4 @@
+import { secureAggregationProblem } from '../../session/secure-aggregation-support';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { navigate } from '../hooks';
 import type { LocalOptimizerName } from '../../fl/local-optimizer';
@@ -54,6 +55,13 @@ export function HostFormPage() {
     if (!result.ok) {
       setErrors(result.errors);
       document.getElementById(`host-${Object.keys(result.errors)[0]}`)?.focus();
+      return;
+    }
+    // The form's values are valid; whether this page can run secure aggregation is a property of the page.
+    const unsupported = result.settings.privacy?.secureAggregation ? secureAggregationProblem(globalThis, 'host') : null;
+    if (unsupported) {
+      setErrors({ secagg: unsupported });
+      document.getElementById('host-secagg')?.focus();
       return;
     }
     setErrors({});
