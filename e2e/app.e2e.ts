@@ -9,9 +9,33 @@ import type { Browser, Download, Page } from 'playwright-core';
 import * as tf from '@tensorflow/tfjs';
 import { assertInsideNetns } from './harness/netns';
 import { REPO_ROOT, startAppServer, type AppServer } from './harness/app-server';
-import { launchChromium, openPage, waitUntil } from './harness/browser';
+import { launchChromium, openPage, waitUntil, type OpenedPage } from './harness/browser';
 
 const SHOTS = `${REPO_ROOT}/e2e/screenshots`;
+
+/** Clicks Start once it is enabled and waits until the host says Finished (on timeout: a screenshot and the host's log). */
+async function runToFinish(host: OpenedPage, what: string, timeoutMs: number, shot: string): Promise<void> {
+  const start = host.page.getByRole('button', { name: 'Start' });
+  await waitUntil('Start to be enabled', async () => ((await start.isEnabled()) ? true : undefined), 60_000);
+  await start.click();
+  await waitUntil(what, async () => ((await host.page.getByTestId('status-badge').innerText()) === 'Finished' ? true : undefined), timeoutMs).catch(async (e) => {
+    await host.page.screenshot({ path: `${SHOTS}/${shot}`, fullPage: true });
+    throw new Error(`${e.message}\n${await host.page.locator('.log-list').innerText()}`);
+  });
+}
+
+/** Projector mode on a 1280x800 screen, scrolled to the top: each selector's box ends on that first screen. */
+async function expectOnProjectorScreen(page: Page, selectors: string[]): Promise<void> {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByLabel('Projector mode').check();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(500);
+  for (const selector of selectors) {
+    const box = await page.locator(selector).first().boundingBox();
+    expect(box, selector).not.toBeNull();
+    expect(box!.y + box!.height, `${selector} bottom`).toBeLessThanOrEqual(800);
+  }
+}
 
 describe('the fedtab app in two tabs', () => {
   let server: AppServer;
@@ -177,15 +201,7 @@ describe('the fedtab app in two tabs', () => {
     model.dispose();
 
     // Projector mode on a 1280x800 screen: the decomposition chart, the accuracy and the QR code all on the first screen.
-    await host.page.setViewportSize({ width: 1280, height: 800 });
-    await host.page.getByLabel('Projector mode').check();
-    await host.page.evaluate(() => window.scrollTo(0, 0));
-    await host.page.waitForTimeout(500);
-    for (const selector of ['.decomposition .chart', '.accuracy .big-numbers', '.accuracy .chart', '.join .qr']) {
-      const box = await host.page.locator(selector).first().boundingBox();
-      expect(box, selector).not.toBeNull();
-      expect(box!.y + box!.height, `${selector} bottom`).toBeLessThanOrEqual(800);
-    }
+    await expectOnProjectorScreen(host.page, ['.decomposition .chart', '.accuracy .big-numbers', '.accuracy .chart', '.join .qr']);
     await host.page.screenshot({ path: `${SHOTS}/host-projector.png` });
     await host.page.getByLabel('Projector mode').uncheck();
 
@@ -242,13 +258,7 @@ describe('the fedtab app in two tabs', () => {
       await student.page.getByLabel('Your name (shown to the others)').fill('Student');
       await student.page.getByRole('button', { name: /join/i }).click();
       await student.page.waitForURL(/#\/session/, { timeout: 60_000 });
-      const start = host.page.getByRole('button', { name: 'Start' });
-      await waitUntil('Start to be enabled', async () => ((await start.isEnabled()) ? true : undefined), 60_000);
-      await start.click();
-      await waitUntil('2 private rounds on the host', async () => ((await host.page.getByTestId('status-badge').innerText()) === 'Finished' ? true : undefined), 90_000).catch(async (e) => {
-        await host.page.screenshot({ path: `${SHOTS}/private-host-timeout.png`, fullPage: true });
-        throw new Error(`${e.message}\n${await host.page.locator('.log-list').innerText()}`);
-      });
+      await runToFinish(host, '2 private rounds on the host', 90_000, 'private-host-timeout.png');
 
       // The host: epsilon where the decomposition would be, and in the rounds table instead of its five columns of dashes.
       expect(await host.page.locator('.charts-area .privacy').isVisible()).toBe(true);
@@ -258,15 +268,7 @@ describe('the fedtab app in two tabs', () => {
       const headerCells = await host.page.locator('.rounds-table').getByRole('columnheader').allInnerTexts();
       expect(headerCells).toContain('Epsilon');
       expect(headerCells.filter((c) => /Global|Local|Shift|Mode/.test(c))).toEqual([]);
-      await host.page.setViewportSize({ width: 1280, height: 800 });
-      await host.page.getByLabel('Projector mode').check();
-      await host.page.evaluate(() => window.scrollTo(0, 0));
-      await host.page.waitForTimeout(500);
-      for (const selector of ['.charts-area .privacy .chart', '.accuracy .big-numbers', '.join .qr']) {
-        const box = await host.page.locator(selector).first().boundingBox();
-        expect(box, selector).not.toBeNull();
-        expect(box!.y + box!.height, `${selector} bottom`).toBeLessThanOrEqual(800);
-      }
+      await expectOnProjectorScreen(host.page, ['.charts-area .privacy .chart', '.accuracy .big-numbers', '.join .qr']);
       await host.page.screenshot({ path: `${SHOTS}/private-host-projector.png` });
 
       // The student on a phone: the same panel, and no claim that the aggregator knows its label counts.
@@ -318,13 +320,7 @@ describe('the fedtab app in two tabs', () => {
     await student.page.getByLabel('Import CSV or .npz files').setInputFiles({ name: 'clusters.csv', mimeType: 'text/csv', buffer: Buffer.from(`f1,f2,f3,f4,label\n${rows.join('\n')}\n`) });
     await waitUntil('the CSV loaded', async () => (/your own files/.test(await dataPanel.innerText()) ? true : undefined), 30_000);
 
-    const start = host.page.getByRole('button', { name: 'Start' });
-    await waitUntil('Start to be enabled', async () => ((await start.isEnabled()) ? true : undefined), 60_000);
-    await start.click();
-    await waitUntil('2 rounds on the host', async () => ((await host.page.getByTestId('status-badge').innerText()) === 'Finished' ? true : undefined), 120_000).catch(async (e) => {
-      await host.page.screenshot({ path: `${SHOTS}/tabular-host-timeout.png`, fullPage: true });
-      throw new Error(`${e.message}\n${await host.page.locator('.log-list').innerText()}`);
-    });
+    await runToFinish(host, '2 rounds on the host', 120_000, 'tabular-host-timeout.png');
     expect(await host.page.getByTestId('round-progress').innerText()).toBe('2 of 2 rounds done');
     // No common test set for this task: the dashboard says so instead of showing a made-up accuracy.
     expect(await host.page.locator('section.accuracy').innerText()).toMatch(/holds no test data/);
