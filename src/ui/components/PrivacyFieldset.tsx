@@ -8,7 +8,7 @@ type SettingField = (name: HostFormSetting, hint?: string | null) => ReactNode;
 export const PRIVACY_HINT = {
   secagg: 'the aggregating tab learns only the sum of the updates, never one participant’s update',
   dpClip: 'every client clips its own update to this L2 norm before sending (empty: no private aggregation)',
-  dpNoise: 'DP noise: the models reveal little about any one participant; the dashboard shows the epsilon spent per round (0: none)',
+  dpNoise: 'DP noise: the models reveal little about any one participant; the dashboard shows the epsilon spent per round (0: none). The round’s mean carries noise of std noise × clip / K on every weight (K: clients in the round), so a model learns under DP only with many clients per round (about a hundred or more); with a few tabs it shows what the privacy costs',
   dpDelta: 'the δ of the (ε, δ) guarantee shown',
   dpBudget: 'the run stops before a round would take ε past this (empty: no budget)',
 } as const;
