@@ -31,6 +31,7 @@ export function browserControllerDeps(): ControllerDeps {
       forget: forgetLocalData,
     },
     pageUrl: () => location.origin + location.pathname,
+    page: globalThis,
     tabSession: storageTabSessions(sessionStorage),
     hostSnapshots: withSnapshotWorker(idbSnapshots(isHostSnapshot)),
     createAggregator: startAggregationWorker,

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LocalDataInfo } from '../worker/api';
 import { hostPeerId } from './session-code';
 import { noSessionFound, SessionControllerCore } from './session-controller';
-import type { SessionState } from './types';
+import type { SessionSettings, SessionState } from './types';
 import { untilFake } from './testing/fake-time';
 import { joinSession, makeControllerWorld, openSession, TEST_LAN_URLS, TEST_SETTINGS } from './testing/controller-world';
 
@@ -84,6 +84,30 @@ describe('SessionControllerCore', () => {
     expect(intruder.getState().status).toBe('error');
     await until(() => host.getState().peers.length > 0);
     expect(host.getState().peers).toHaveLength(1);
+    host.leave();
+  });
+
+  it('secure aggregation needs WebCrypto: a host page without it refuses, a joining page without it leaves saying why', async () => {
+    const world = makeWorld();
+    const plainHttp = { crypto: {}, location: { protocol: 'http:', host: '10.0.0.2:5173' } };
+    const privacy = { secureAggregation: true, clipNorm: 1, noiseMultiplier: 0, delta: 1e-5, budget: null };
+    const privateSettings: SessionSettings = { ...settings, strategy: { name: 'fedavg' }, robust: 'off', decomposition: 'off', privacy };
+    const refused = new SessionControllerCore({ ...world.deps(), page: plainHttp });
+    await expect(refused.host(privateSettings, 'Teacher')).rejects.toThrow(/^Secure aggregation is not possible on this page: .*http:\/\/10\.0\.0\.2:5173 is not one/);
+    expect(refused.getState().status).toBe('error');
+
+    const host = new SessionControllerCore(world.deps());
+    await openSession(host, privateSettings);
+    const { code, joinUrl } = host.getState();
+    const secret = new URL(joinUrl!.replace('#/join/', '')).searchParams.get('s')!;
+    const phone = new SessionControllerCore({ ...world.deps(), page: plainHttp });
+    const joining = phone.join(code!, secret, 'Phone').then(() => 'joined', (e: Error) => e.message);
+    await until(() => phone.getState().status === 'error');
+    expect(await joining).toMatch(/^This session uses secure aggregation, so this tab cannot take part/);
+    expect(phone.getState()).toMatchObject({ status: 'error', role: null });
+    expect(phone.getState().error).toMatch(/npm run start:https/);
+    // It left: the host does not wait for it.
+    await until(() => host.getState().peers.every((p) => p.name !== 'Phone'));
     host.leave();
   });
 

@@ -3,8 +3,8 @@
  * together, and keeps the SessionState the dashboard renders. Runs on the main thread; never trains. Everything
  * that needs a browser (worker, WebRTC, IndexedDB, fetch, location) comes in through ControllerDeps.
  */
-import { CannotTakePart, secureAggregationProblem } from './secure-aggregation-support';
 import type { WireCodec } from '../fl/transport';
+import { CannotTakePart, secureAggregationProblem, type PageCrypto } from './secure-aggregation-support';
 import type { ModelSpec } from '../fl/model-spec';
 import { cnnSpec, mlpSpec, tabularSpec } from '../fl/model-spec';
 import type { DecompositionMode, Message, SessionConfig } from '../fl/protocol';
@@ -64,6 +64,8 @@ export interface ControllerDeps extends WorkerFactories {
   storedData: StoredData;
   /** This page's address without its hash: the base of join links. */
   pageUrl(): string;
+  /** What this page offers of WebCrypto (secure aggregation needs it; plain-http LAN pages have none). */
+  page: PageCrypto;
   /** Which session this tab is in, kept across reloads (absent: a reload ends participation). */
   tabSession?: TabSessionStore;
   /** The aggregating tab's session after each round (the host's, or a successor's), so that tab resumes it after a reload. */
@@ -661,7 +663,7 @@ export class SessionControllerCore implements SessionController {
 
   async host(settings: SessionSettings, name: string): Promise<void> {
     try {
-      const unsupported = settings.privacy?.secureAggregation ? secureAggregationProblem(globalThis, 'host') : null;
+      const unsupported = settings.privacy?.secureAggregation ? secureAggregationProblem(this.deps.page, 'host') : null;
       if (unsupported) throw new Error(unsupported);
       const code = randomSessionCode();
       this.secret = randomSecret();
@@ -720,7 +722,7 @@ export class SessionControllerCore implements SessionController {
         throw e;
       });
       stillWanted();
-      const unsupported = welcome.config.privacy?.secureAggregation ? secureAggregationProblem(globalThis, 'client') : null;
+      const unsupported = welcome.config.privacy?.secureAggregation ? secureAggregationProblem(this.deps.page, 'client') : null;
       if (unsupported) throw new CannotTakePart(unsupported);
       this.codec.use(welcome.config.codec);
       this.set({ lanUrls: await this.lanUrls() });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { CLOCK_DEFAULTS, runClockedSimulation, timeToAccuracy, type ClockOptions } from './async-simulation';
 import { chooseAttackers, parseAttacks } from './attacks';
-import { SIM_DEFAULTS, type SimConfig } from './simulation';
+import { runSimulation, SIM_DEFAULTS, type SimConfig } from './simulation';
 
 const cfg: SimConfig = { ...SIM_DEFAULTS, limit: 900, testLimit: 300, clients: 6, rounds: 4, strategy: { name: 'fedavg' }, backend: 'wasm' };
 const clock: ClockOptions = { ...CLOCK_DEFAULTS, devices: { kind: 'classroom' }, intertwined: true, validationSize: 100 };
@@ -87,6 +87,8 @@ describe('simulator on a simulated clock (real MNIST)', () => {
     const fast = await runClockedSimulation({ ...cfg, attack: { attackers: 1, attacks: parseAttacks('pose-minority:1,fast') } }, opts);
     // Training time shrinks with the cut data; the model transfer stays.
     expect(fast.devices[attacker].seconds).toBeLessThan(0.9 * usual.devices[attacker].seconds);
+    // Plain rounds (no simulated clock) have no pace to change: refused, not ignored.
+    await expect(runSimulation({ ...cfg, attack: { attackers: 1, attacks: parseAttacks('pose-minority:1,fast') } })).rejects.toThrow(/only a run on the simulated clock has/);
     fast.devices.forEach((d, k) => {
       if (k !== attacker) expect(d.seconds).toBe(usual.devices[k].seconds);
     });

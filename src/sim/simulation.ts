@@ -229,6 +229,8 @@ export function peakRssMb(): number {
  * and their jobs run on one reused model per thread (this one, or each of cfg.workers worker threads).
  */
 export async function runSimulation(cfg: SimConfig, hooks: SimHooks = {}): Promise<SimResult> {
+  // Plain rounds have no device time for 'fast' to change: refuse it rather than run as if it applied.
+  if (cfg.attack?.attacks.some((a) => a.kind === 'fast')) throw new Error('attack fast changes when an attacker answers, which only a run on the simulated clock has: add --devices, --mode async or --deadline');
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const loaded = carveValidation(cfg, loadData(cfg));

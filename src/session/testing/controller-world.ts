@@ -103,6 +103,7 @@ export function makeControllerWorld() {
         },
       },
       pageUrl: () => 'https://fedtab.test/app/',
+      page: { crypto: globalThis.crypto, location: { protocol: 'https:', host: 'fedtab.test' } },
       ...(tabSession ? { tabSession, hostSnapshots } : {}),
     };
   }

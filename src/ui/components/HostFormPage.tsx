@@ -1,6 +1,6 @@
-import { secureAggregationProblem } from '../../session/secure-aggregation-support';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { navigate } from '../hooks';
+import { secureAggregationProblem } from '../../session/secure-aggregation-support';
 import type { LocalOptimizerName } from '../../fl/local-optimizer';
 import { getSetting } from '../../fl/settings';
 import { getStrategy, listStrategies } from '../../fl/strategies/registry';
